@@ -1,0 +1,3 @@
+from cmtk.cli.main import main
+
+main()

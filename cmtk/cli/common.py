@@ -1,0 +1,48 @@
+"""Helpers shared by the command modules: opening the store, printing."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+_training_said = False
+
+
+def options(ctx: typer.Context) -> dict:
+    root = ctx.find_root()
+    return root.obj or {}
+
+
+def open_store(ctx: typer.Context):
+    from cmtk.store import Store
+
+    store = Store.open(options(ctx).get("store"))
+    say_training(store)
+    return store
+
+
+def open_session(ctx: typer.Context):
+    store = open_store(ctx)
+    return store.unlock(options(ctx).get("identity"))
+
+
+def say_training(store) -> None:
+    global _training_said
+    if store.training and not _training_said:
+        _training_said = True
+        typer.echo("TRAINING store: every child and family in it is fictional.", err=True)
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"Warning: {message}", err=True)
+
+
+def is_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -1,0 +1,43 @@
+"""`cmtk key`: your own age identity."""
+
+from __future__ import annotations
+
+import typer
+
+from cmtk.cli.common import options
+
+app = typer.Typer(help="Your own key (age identity): make one or show its public half.", no_args_is_help=True)
+
+
+@app.command("new")
+def key_new(
+    ctx: typer.Context,
+    passphrase: bool = typer.Option(False, "--passphrase", help="Protect the identity with a passphrase (age's own format)."),
+) -> None:
+    """Make a new identity in your config folder (or at --identity) and print its public key."""
+    from cmtk import paths
+    from cmtk.cli.store_cmds import _new_identity
+
+    path = paths.identity_path(options(ctx).get("identity"))
+    pair = _new_identity(path, passphrase)
+    typer.echo(f"Public key (give this to your case manager): {pair.public}")
+
+
+@app.command("show")
+def key_show(ctx: typer.Context) -> None:
+    """Show where your identity is, its public key and whether it has a passphrase."""
+    from cmtk import identity, paths
+
+    store_root = None
+    try:
+        from cmtk.paths import find_store
+
+        store_root = find_store(options(ctx).get("store"))
+    except Exception:  # noqa: BLE001 - outside a store is fine here
+        store_root = None
+    path = paths.identity_path(options(ctx).get("identity"), store_root)
+    protected = path.exists() and identity.is_protected(path)
+    pair = identity.load(path)
+    typer.echo(f"Identity:   {path}")
+    typer.echo(f"Passphrase: {'yes' if protected else 'no'}")
+    typer.echo(f"Public key: {pair.public}")

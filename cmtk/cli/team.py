@@ -1,0 +1,58 @@
+"""`cmtk team`: who can open the store."""
+
+from __future__ import annotations
+
+import typer
+
+from cmtk.cli.common import is_terminal, open_session, open_store
+
+app = typer.Typer(help="The team: the people whose keys open this store.", no_args_is_help=True)
+
+
+@app.command("list")
+def team_list(ctx: typer.Context) -> None:
+    """List the members, their roles and public keys."""
+    store = open_store(ctx)
+    for member in store.members():
+        role = f" ({member.role})" if member.role else ""
+        typer.echo(f"{member.name}{role}\t{member.public}")
+
+
+@app.command("add")
+def team_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The new member's name."),
+    public_key: str = typer.Argument(..., metavar="AGE_PUBLIC_KEY", help="Their public key (age1...), from `cmtk key show`."),
+    role: str = typer.Option("caseworker", "--role", help="Their role, e.g. caseworker, case manager, recovery key."),
+) -> None:
+    """Give a new member access: re-encrypts only the store key files, in one commit."""
+    from cmtk import membership
+
+    session = open_session(ctx)
+    membership.add_member(session, name, public_key, role)
+    typer.echo(f"Added {name.strip()}; they can open the store once they have a copy of it.")
+
+
+@app.command("remove")
+def team_remove(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The member to remove."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Remove a member: a new store key, and every current record re-encrypted to it, in one commit."""
+    from cmtk import membership
+
+    session = open_session(ctx)
+    if not yes:
+        if not is_terminal():
+            from cmtk.errors import UsageError
+
+            raise UsageError("removing a member re-encrypts the whole store; add --yes to confirm")
+        typer.confirm(f"Remove {name} and re-encrypt every record to a new store key?", abort=True)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Re-encrypting records", total=None)
+        membership.remove_member(session, name, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    typer.echo(f"Removed {name}. New records and changes are closed to them from now on.")
+    typer.echo("They could read everything written before, and old copies of the store still open with their key.")

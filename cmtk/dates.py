@@ -1,0 +1,79 @@
+"""Dates as people in Kenyan offices write them, and the clock.
+
+ISO `YYYY-MM-DD` is always accepted. Day-first `DD-MM-YYYY` and `DD/MM/YYYY`
+are accepted as the store's local order (settings `date_order: DMY`); a store
+set to `MDY` reads `MM/DD/YYYY` instead. Today comes from `--as-of`, else
+`CMTK_TODAY`, else the system clock, so tests and trainers can fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+
+from cmtk.errors import UsageError, ValidationError
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_LOCAL = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$")
+
+DATE_ORDERS = ("DMY", "MDY")
+
+
+def parse_date(text: object, *, field: str = "date", order: str = "DMY") -> _dt.date:
+    """Parse one date; the error names `field` and shows the accepted forms."""
+    if isinstance(text, _dt.datetime):
+        return text.date()
+    if isinstance(text, _dt.date):
+        return text
+    raw = str(text).strip() if text is not None else ""
+    hint = "write it as YYYY-MM-DD or DD-MM-YYYY" if order == "DMY" else "write it as YYYY-MM-DD or MM/DD/YYYY"
+    match = _ISO.match(raw)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _LOCAL.match(raw)
+        if not match:
+            shown = raw if len(raw) <= 20 else raw[:17] + "..."
+            raise ValidationError(f"{field}: '{shown}' is not a date; {hint}")
+        first, _, second, year_text = match.groups()
+        year = int(year_text)
+        if order == "MDY":
+            month, day = int(first), int(second)
+        else:
+            day, month = int(first), int(second)
+    try:
+        return _dt.date(year, month, day)
+    except ValueError:
+        raise ValidationError(
+            f"{field}: '{raw}' is not a real calendar date (day {day}, month {month}, year {year}); {hint}"
+        ) from None
+
+
+def format_local(value: _dt.date, order: str = "DMY") -> str:
+    """The store's local written form, e.g. 24-11-2026."""
+    if order == "MDY":
+        return value.strftime("%m/%d/%Y")
+    return value.strftime("%d-%m-%Y")
+
+
+def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.date:
+    """`--as-of` wins, then `CMTK_TODAY`, then the system clock."""
+    if as_of is not None and as_of != "":
+        return parse_date(as_of, field="--as-of", order=order)
+    fixed = os.environ.get("CMTK_TODAY")
+    if fixed:
+        try:
+            return parse_date(fixed, field="CMTK_TODAY", order=order)
+        except ValidationError as error:
+            raise UsageError(error.message) from None
+    return _dt.date.today()
+
+
+def now_utc() -> _dt.datetime:
+    """A timestamp for records; follows CMTK_TODAY so training stores stay consistent."""
+    fixed = os.environ.get("CMTK_TODAY")
+    if fixed:
+        day = today()
+        return _dt.datetime(day.year, day.month, day.day, 9, 0, 0, tzinfo=_dt.timezone.utc)
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)

@@ -1,0 +1,104 @@
+"""Git through the git binary (GitPython's command interface), never its pure-Python index.
+
+Commit messages are a generic verb and an opaque id only (store.md, invariant 5).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from cmtk.errors import GitError
+
+_SAFE_MESSAGE = re.compile(r"^[a-z]+( [a-z]+)?( [0-9A-Z]{8})?$")
+
+# Local settings every store gets (textconv is added by the store, with the path to cmtk).
+STORE_CONFIG = {
+    "core.autocrlf": "false",
+    "core.safecrlf": "false",
+    "core.quotepath": "true",
+    "core.splitIndex": "true",
+    "core.untrackedCache": "true",
+    "rerere.enabled": "false",
+    "gc.auto": "0",
+    "commit.gpgsign": "false",
+    "diff.cmtk.binary": "true",
+}
+
+
+class Git:
+    """A store's git repository."""
+
+    def __init__(self, root: Path) -> None:
+        import git  # GitPython: imported only by commands that touch git
+
+        self.root = root
+        self._git = git.Git(str(root))
+        self._error = git.GitCommandError
+
+    def run(self, *args: str, env: dict[str, str] | None = None, strip: bool = True) -> str:
+        full_env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        if env:
+            full_env.update(env)
+        try:
+            return self._git.execute(
+                ["git", *args], env=full_env, strip_newline_in_stdout=strip, stdout_as_string=True
+            )
+        except self._error as error:
+            detail = (error.stderr or "").strip().splitlines()
+            first = detail[-1] if detail else f"exit status {error.status}"
+            first = first.replace("stderr: ", "").strip(" '")
+            if "index.lock" in first:
+                raise GitError(
+                    "git is busy in this store (.git/index.lock exists); if no git or cmtk command is running, "
+                    "delete .git/index.lock and try again"
+                ) from None
+            raise GitError(f"git {args[0]} failed: {first[:200]}") from None
+
+    def init(self) -> None:
+        self.run("init", "-q", "-b", "main")
+        for key, value in STORE_CONFIG.items():
+            self.run("config", "--local", key, value)
+
+    def set_config(self, key: str, value: str) -> None:
+        self.run("config", "--local", key, value)
+
+    def commit(self, paths: list[str], message: str, author: str) -> str:
+        """Stage exactly `paths` (added, changed or deleted) and commit them; return the commit id."""
+        if not _SAFE_MESSAGE.match(message):
+            raise ValueError(f"commit message {message!r} is not a generic verb and opaque id")
+        identity = _author_env(author)
+        if paths:
+            self.run("add", "-A", "--", *paths)
+        self.run("commit", "-q", "--no-verify", "-m", message, env=identity)
+        return self.run("rev-parse", "HEAD")
+
+    def head(self) -> str | None:
+        try:
+            return self.run("rev-parse", "--verify", "-q", "HEAD")
+        except GitError:
+            return None
+
+    def restore(self, paths: list[str]) -> None:
+        """Put `paths` back as HEAD has them (dropping what HEAD does not have)."""
+        tracked = self.run("ls-files", "--", *paths).splitlines() if paths else []
+        if tracked:
+            self.run("checkout", "-q", "HEAD", "--", *tracked)
+        self.run("reset", "-q", "--", *paths) if paths else None
+
+    def status(self) -> list[str]:
+        out = self.run("status", "--porcelain", "--untracked-files=all", strip=False)
+        return [line for line in out.splitlines() if line]
+
+
+def _author_env(author: str) -> dict[str, str]:
+    name = author or "cmtk"
+    email = "cmtk@localhost"
+    return {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+        "HOME": os.environ.get("HOME", "/"),
+    }

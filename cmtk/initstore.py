@@ -1,0 +1,68 @@
+"""Creating a store (`cmtk init`): git repository, settings, policy, team and the first store key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from cmtk import crypto, store as store_module, team, yamlio
+from cmtk.errors import UsageError
+from cmtk.store import Change, Store
+
+
+def create_store(
+    root: Path,
+    *,
+    organisation: str,
+    me: crypto.KeyPair,
+    worker: str,
+    role: str = "caseworker",
+    county: str | None = None,
+    training: bool = False,
+) -> Store:
+    """Make a new store at `root` (a new or empty folder) with one member: the caller."""
+    if (root / ".cmtk").exists():
+        raise UsageError(f"{root}: is already a cmtk store")
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise UsageError(f"{root}: exists and is not empty; choose a new folder for the store")
+    if not organisation.strip() or "\n" in organisation:
+        raise UsageError("--org: give the organisation's name on one line")
+    worker = team.check_name(worker)
+    created_root = not root.exists()
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        store = Store(root)
+        store.git.init()
+        store.git.set_config("diff.cmtk.textconv", store_module.textconv_command())
+
+        settings = {
+            "format": 1,
+            "organisation": organisation.strip(),
+            "county": county or "",
+            "date_order": "DMY",
+            "case_id": {"scheme": "random", "length": 8},
+            "training": training,
+        }
+        members = [team.Member(name=worker, role=role, public=me.public)]
+        store_key = crypto.generate()
+        key_text = team.key_file_text(store_key, 1, members)
+        key_data = crypto.encrypt(key_text.encode("utf-8"), [me.recipient])
+
+        header = "# Settings of this store (no personal data here).\n"
+        files = {
+            store_module.SETTINGS: (header + yamlio.dumps(settings)).encode("utf-8"),
+            store_module.POLICY: (Path(store_module._defaults_dir()) / "policy.yaml").read_bytes(),
+            store_module.RECIPIENTS: team.format_recipients(members).encode("utf-8"),
+            ".gitattributes": store_module.GITATTRIBUTES.encode("utf-8"),
+            f"{store_module.KEYS_DIR}/1.age": key_data,
+        }
+        changes = [Change(root / name, data) for name, data in files.items()]
+        store.apply(changes, "init store", worker)
+        return store
+    except BaseException:
+        if created_root:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            for child in root.iterdir():
+                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+        raise

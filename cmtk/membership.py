@@ -1,0 +1,91 @@
+"""Team changes: who can open the store.
+
+Adding a member re-encrypts only the store key files. Removing one makes a new
+store key generation, re-encrypts every current record to it, and re-encrypts
+every older key file to the remaining team: all in one commit. The removed
+member could read everything written before; history still holds files their
+key opens (docs/team.md says so and how to start a fresh history).
+"""
+
+from __future__ import annotations
+
+from cmtk import crypto, records, team
+from cmtk.errors import CmtkError, UsageError
+from cmtk.store import Change, Progress, Session
+
+_ENCRYPTION_CHECK = "encryption could not be verified"
+
+
+def _key_file(session: Session, generation: int, pair: crypto.KeyPair, members: list[team.Member]) -> Change:
+    text = team.key_file_text(pair, generation, members).encode("utf-8")
+    data = crypto.encrypt(text, [crypto.parse_recipient(m.public) for m in members])
+    return Change(session.store.key_path(generation), data)
+
+
+def _require_clean(session: Session) -> None:
+    if session.store.git.status():
+        raise CmtkError(
+            "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) "
+            "before changing the team"
+        )
+
+
+def add_member(session: Session, name: str, public_key: str, role: str = "caseworker") -> str:
+    store = session.store
+    name = team.check_name(name)
+    crypto.parse_recipient(public_key, "AGE_PUBLIC_KEY")
+    with store.locked():
+        _require_clean(session)
+        members = store.members()
+        if any(m.name.casefold() == name.casefold() for m in members):
+            raise UsageError(f"the team already has a member called '{name}'; choose another name")
+        if any(m.public == public_key for m in members):
+            holder = next(m.name for m in members if m.public == public_key)
+            raise UsageError(f"that public key already belongs to '{holder}'")
+        new_team = [*members, team.Member(name=name, role=role.strip(), public=public_key.strip())]
+        changes = [Change(store.root / ".cmtk/recipients.txt", team.format_recipients(new_team).encode("utf-8"))]
+        for generation in store.generations():
+            changes.append(_key_file(session, generation, session.key(generation), new_team))
+        return store.apply(changes, "team add", session.author)
+
+
+def remove_member(session: Session, name: str, progress: Progress | None = None) -> str:
+    store = session.store
+    with store.locked():
+        _require_clean(session)
+        members = store.members()
+        leaving = [m for m in members if m.name.casefold() == name.strip().casefold()]
+        if not leaving:
+            known = ", ".join(m.name for m in members)
+            raise UsageError(f"no team member called '{name}'; the team is: {known}")
+        if leaving[0].public == session.me.public:
+            raise UsageError("you cannot remove yourself; ask another team member to remove you")
+        remaining = [m for m in members if m is not leaving[0]]
+
+        old_generations = store.generations()
+        for generation in old_generations:
+            session.key(generation)  # unlock every generation before anything changes
+        new_generation = old_generations[-1] + 1
+        new_key = crypto.generate()
+
+        files = list(store.record_files())
+        total = len(files)
+        changes: list[Change] = []
+        for done, path in enumerate(files, start=1):
+            record = session.read_record(path)
+            plaintext = crypto.pad(records.encode(record.with_generation(new_generation)))
+            ciphertext = crypto.encrypt(plaintext, [new_key.recipient])
+            if crypto.decrypt(ciphertext, [new_key.identity], store.relative(path)) != plaintext:
+                raise CmtkError(f"{store.relative(path)}: {_ENCRYPTION_CHECK}; nothing was changed")
+            changes.append(Change(path, ciphertext))
+            if progress:
+                progress(done, total)
+        for generation in old_generations:
+            changes.append(_key_file(session, generation, session.key(generation), remaining))
+        changes.append(_key_file(session, new_generation, new_key, remaining))
+        changes.append(
+            Change(store.root / ".cmtk/recipients.txt", team.format_recipients(remaining).encode("utf-8"))
+        )
+        commit = store.apply(changes, "rotate keys", session.author)
+        session._keys[new_generation] = new_key
+        return commit

@@ -1,0 +1,77 @@
+"""Where things are: the store, the identity, the user's config folder.
+
+Resolved in one place, always in the same order: command-line flag, then a
+`CMTK_*` environment variable, then a default. Tests point all of them at a
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cmtk.errors import StoreNotFound
+
+STORE_MARKER = ".cmtk"
+DEMO_IDENTITY = "demo-identity.txt"
+DEMO_STORE = "store"
+
+
+def config_dir() -> Path:
+    """The user's cmtk config folder (CMTK_CONFIG_DIR overrides platformdirs)."""
+    override = os.environ.get("CMTK_CONFIG_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("cmtk", appauthor=False))
+
+
+def default_identity_path() -> Path:
+    return config_dir() / "identity.txt"
+
+
+def _demo_store_in(folder: Path) -> Path | None:
+    """A demo folder holds the store in `store/` and its throwaway identity beside it."""
+    candidate = folder / DEMO_STORE
+    if (folder / DEMO_IDENTITY).is_file() and (candidate / STORE_MARKER).is_dir():
+        return candidate
+    return None
+
+
+def find_store(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path:
+    """`--store`, else CMTK_STORE, else the nearest folder upwards holding `.cmtk/`."""
+    chosen = explicit or os.environ.get("CMTK_STORE")
+    if chosen:
+        path = Path(chosen).expanduser()
+        if (path / STORE_MARKER).is_dir():
+            return path.resolve()
+        demo = _demo_store_in(path)
+        if demo is not None:
+            return demo.resolve()
+        raise StoreNotFound(
+            f"{path}: not a cmtk store (no .cmtk folder); check the path, or create one with `cmtk init {path}`"
+        )
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / STORE_MARKER).is_dir():
+            return folder
+        demo = _demo_store_in(folder)
+        if demo is not None:
+            return demo
+    raise StoreNotFound(
+        "no cmtk store here or in any parent folder; use --store PATH, "
+        "create one with `cmtk init PATH --org NAME`, or try `cmtk demo PATH`"
+    )
+
+
+def identity_path(explicit: str | os.PathLike | None = None, store: Path | None = None) -> Path:
+    """`--identity`, else CMTK_IDENTITY, else a demo store's own identity, else the config folder."""
+    chosen = explicit or os.environ.get("CMTK_IDENTITY")
+    if chosen:
+        return Path(chosen).expanduser()
+    if store is not None:
+        demo_identity = store.parent / DEMO_IDENTITY
+        if store.name == DEMO_STORE and demo_identity.is_file():
+            return demo_identity
+    return default_identity_path()

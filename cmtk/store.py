@@ -1,0 +1,389 @@
+"""The encrypted case store: the one module that reads and writes its files and commits.
+
+Layout (store.md): `.cmtk/` settings, policy, team and store keys; one folder
+per case under `cases/<shard>/<CASE-ID>/`, one `<record-id>.age` file per
+record. Records are encrypted to the store key; the store key of each
+generation is encrypted to every member. Every change is written to temporary
+files in the same folder, verified, renamed into place and committed once;
+if anything fails before the commit, the files are put back as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterator
+
+from cmtk import crypto, dates, ids, paths, records, team, yamlio
+from cmtk.errors import (
+    CmtkError,
+    DecryptError,
+    IdentityError,
+    LockError,
+    RecordError,
+    StoreNotFound,
+    UsageError,
+)
+
+SETTINGS = ".cmtk/settings.yaml"
+POLICY = ".cmtk/policy.yaml"
+RECIPIENTS = ".cmtk/recipients.txt"
+KEYS_DIR = ".cmtk/keys"
+CASES_DIR = "cases"
+CONFERENCES_DIR = "conferences"
+RECORD_DIRS = (CASES_DIR, CONFERENCES_DIR)
+TEMP_PREFIX = ".tmp-"
+GITATTRIBUTES = (
+    "# Records are age ciphertext: never convert line endings; diff them through\n"
+    "# cmtk's textconv (decrypted in memory, never cached); never merge them as text.\n"
+    "*.age -text diff=cmtk merge=binary\n"
+)
+LOCK_WAIT_SECONDS = float(os.environ.get("CMTK_LOCK_TIMEOUT", "30"))
+
+Progress = Callable[[int, int], None]
+
+
+def _defaults_dir() -> Path:
+    return Path(__file__).parent / "defaults"
+
+
+def textconv_command() -> str:
+    """What git runs to show a decrypted diff: this Python running cmtk's hidden textconv."""
+    return shlex.join([sys.executable, "-m", "cmtk", "textconv"])
+
+
+@dataclass
+class Change:
+    """One file of a change: new ciphertext, or None to delete it."""
+
+    path: Path
+    data: bytes | None
+
+
+class Store:
+    """A store on disk, before anyone unlocks it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def open(cls, explicit: str | os.PathLike | None = None) -> "Store":
+        root = paths.find_store(explicit)
+        if not (root / SETTINGS).is_file():
+            raise StoreNotFound(f"{root}: .cmtk/settings.yaml is missing; this store is damaged, see `cmtk doctor`")
+        return cls(root)
+
+    # -- plain (unencrypted) store files ----------------------------------------------------
+
+    @cached_property
+    def settings(self) -> dict:
+        data = yamlio.loads((self.root / SETTINGS).read_text("utf-8"), SETTINGS)
+        if not isinstance(data, dict):
+            raise RecordError(f"{SETTINGS}: not a mapping of settings")
+        return data
+
+    @property
+    def date_order(self) -> str:
+        order = str(self.settings.get("date_order", "DMY")).upper()
+        return order if order in dates.DATE_ORDERS else "DMY"
+
+    @property
+    def training(self) -> bool:
+        return bool(self.settings.get("training", False))
+
+    def parse_date(self, text: object, field: str = "date"):
+        return dates.parse_date(text, field=field, order=self.date_order)
+
+    def members(self) -> list[team.Member]:
+        path = self.root / RECIPIENTS
+        if not path.is_file():
+            raise IdentityError(f"{RECIPIENTS}: missing; this store has no team, see `cmtk doctor`")
+        return team.parse_recipients(path.read_text("utf-8"), RECIPIENTS)
+
+    def generations(self) -> list[int]:
+        found = []
+        for path in (self.root / KEYS_DIR).glob("*.age"):
+            if path.stem.isdigit():
+                found.append(int(path.stem))
+        return sorted(found)
+
+    @property
+    def current_generation(self) -> int:
+        found = self.generations()
+        if not found:
+            raise IdentityError(f"{KEYS_DIR}: no store key; this store is damaged, see `cmtk doctor`")
+        return found[-1]
+
+    def key_path(self, generation: int) -> Path:
+        return self.root / KEYS_DIR / f"{generation}.age"
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def case_dir(self, case_id: str) -> Path:
+        return self.root / CASES_DIR / ids.shard(case_id) / case_id
+
+    def case_ids(self) -> list[str]:
+        base = self.root / CASES_DIR
+        if not base.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for shard in base.iterdir() if shard.is_dir()
+            for entry in shard.iterdir() if entry.is_dir() and ids.is_case_id(entry.name)
+        )
+
+    def has_case(self, case_id: str) -> bool:
+        return self.case_dir(case_id).is_dir()
+
+    def record_files(self) -> Iterator[Path]:
+        """Every record file of the store (cases and conferences), temporary files excluded."""
+        for top in RECORD_DIRS:
+            base = self.root / top
+            if base.is_dir():
+                for path in sorted(base.rglob("*.age")):
+                    if not path.name.startswith(TEMP_PREFIX):
+                        yield path
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    # -- git and locking ----------------------------------------------------------------------
+
+    @cached_property
+    def git(self):
+        from cmtk.gitio import Git
+
+        return Git(self.root)
+
+    @contextlib.contextmanager
+    def locked(self, wait: float | None = None) -> Iterator[None]:
+        """One writer at a time; a second one waits (saying so) and then gives up clearly."""
+        lock_dir = self.root / ".git" / "cmtk"
+        lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(lock_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                limit = LOCK_WAIT_SECONDS if wait is None else wait
+                print("Waiting for another cmtk command to finish with this store...", file=sys.stderr)
+                deadline = time.monotonic() + limit
+                while True:
+                    time.sleep(0.05)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise LockError(
+                                f"another cmtk command has been changing this store for over {limit:.0f} s; "
+                                "wait for it to finish and try again"
+                            ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    def apply(self, changes: list[Change], message: str, author: str) -> str:
+        """Write every change atomically, then one commit; on failure put everything back."""
+        temps: list[tuple[Change, Path]] = []
+        replaced: list[tuple[Path, bytes | None]] = []
+        try:
+            for change in changes:
+                if change.data is not None:
+                    change.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    temps.append((change, _write_temp(change.path.parent, change.data)))
+            for change in changes:
+                previous = change.path.read_bytes() if change.path.exists() else None
+                replaced.append((change.path, previous))
+                temp = next((t for c, t in temps if c is change), None)
+                if temp is not None:
+                    os.replace(temp, change.path)
+                elif change.path.exists():
+                    change.path.unlink()
+            for folder in {change.path.parent for change in changes}:
+                _fsync_dir(folder)
+            return self.git.commit([self.relative(c.path) for c in changes], message, author)
+        except BaseException:
+            for _, temp in temps:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+            for path, previous in reversed(replaced):
+                if previous is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                else:
+                    _write_atomic(path, previous)
+            with contextlib.suppress(Exception):
+                self.git.run("reset", "-q", "--", *[self.relative(p) for p, _ in replaced])
+            raise
+
+    def unlock(self, identity: str | os.PathLike | None = None) -> "Session":
+        from cmtk import identity as identity_module
+
+        pair = identity_module.load(paths.identity_path(identity, self.root))
+        return Session(self, pair)
+
+
+class Session:
+    """A store opened with a member's identity: it can read and write records."""
+
+    def __init__(self, store: Store, me: crypto.KeyPair) -> None:
+        self.store = store
+        self.me = me
+        self._keys: dict[int, crypto.KeyPair] = {}
+        members = store.members()
+        match = [m for m in members if m.public == me.public]
+        if not match:
+            raise IdentityError(
+                f"your key {me.public[:16]}... is not in this store's team; ask a member to run "
+                f"`cmtk team add YOUR-NAME {me.public}` and then sync"
+            )
+        self.member = match[0]
+
+    @property
+    def author(self) -> str:
+        return self.member.name
+
+    # -- store keys ---------------------------------------------------------------------------
+
+    def key(self, generation: int) -> crypto.KeyPair:
+        if generation not in self._keys:
+            path = self.store.key_path(generation)
+            source = self.store.relative(path)
+            if not path.is_file():
+                raise DecryptError(f"{source}: store key generation {generation} is missing; see `cmtk doctor`")
+            try:
+                text = crypto.decrypt(path.read_bytes(), [self.me.identity], source).decode("utf-8")
+            except DecryptError:
+                raise DecryptError(
+                    f"{source}: your key cannot open this store key; if you were removed from the team "
+                    "or the key file is damaged, ask a team member and run `cmtk doctor`"
+                ) from None
+            self._keys[generation] = crypto.parse_identity_text(text, source)
+        return self._keys[generation]
+
+    def current_key(self) -> crypto.KeyPair:
+        return self.key(self.store.current_generation)
+
+    def all_keys(self) -> list[crypto.KeyPair]:
+        return [self.key(g) for g in reversed(self.store.generations())]
+
+    # -- records ------------------------------------------------------------------------------
+
+    def decrypt_file(self, path: Path) -> bytes:
+        source = self.store.relative(path) if path.is_relative_to(self.store.root) else str(path)
+        data = path.read_bytes()
+        try:
+            return crypto.decrypt(data, [self.current_key().identity], source)
+        except DecryptError:
+            return crypto.decrypt(data, [k.identity for k in self.all_keys()], source)
+
+    def read_record(self, path: Path) -> records.Record:
+        source = self.store.relative(path)
+        record = records.decode(self.decrypt_file(path), source)
+        parts = Path(source).parts
+        expected_case = parts[-2] if len(parts) >= 3 else None
+        if record.record != path.stem or record.case != expected_case:
+            raise RecordError(
+                f"{source}: the record inside belongs to {record.case}/{record.record}, not to this path; "
+                "it was copied or moved by hand, see `cmtk doctor`"
+            )
+        if parts[0] == CASES_DIR and parts[1] != ids.shard(record.case):
+            raise RecordError(f"{source}: case folder is in the wrong shard; see `cmtk doctor`")
+        return record
+
+    def case_records(self, case_id: str) -> list[records.Record]:
+        folder = self.store.case_dir(case_id)
+        if not folder.is_dir():
+            raise UsageError(f"no case {case_id} in this store; see `cmtk case list`")
+        found = [
+            self.read_record(path)
+            for path in sorted(folder.glob("*.age"))
+            if not path.name.startswith(TEMP_PREFIX)
+        ]
+        return sorted(found, key=lambda r: (r.date or _FAR_PAST, r.created, r.record))
+
+    def record_path(self, record: records.Record) -> Path:
+        return self.store.case_dir(record.case) / f"{record.record}.age"
+
+    def seal(self, record: records.Record) -> bytes:
+        """Envelope, pad, encrypt to the current store key, and check it decrypts back."""
+        key = self.current_key()
+        plaintext = crypto.pad(records.encode(record.with_generation(self.store.current_generation)))
+        ciphertext = crypto.encrypt(plaintext, [key.recipient])
+        if crypto.decrypt(ciphertext, [key.identity], record.record) != plaintext:
+            raise CmtkError(f"record {record.record}: encryption could not be verified; nothing was written")
+        return ciphertext
+
+    def save(self, case_id: str | None, new_records: list[records.Record], verb: str, dry_run: bool = False) -> str | None:
+        """Write records in one commit (`VERB CASE-ID`, or `VERB cases` for a bulk change).
+
+        Records whose decrypted content is unchanged are not rewritten: age
+        output is not deterministic, so rewriting would make empty history.
+        """
+        with self.store.locked():
+            changes = []
+            for record in new_records:
+                path = self.record_path(record)
+                if path.exists():
+                    old = self.read_record(path)
+                    current = self.store.current_generation
+                    if old.key_generation == current and old == record.with_generation(current):
+                        continue
+                changes.append(Change(path, self.seal(record)))
+            if not changes or dry_run:
+                return None
+            message = f"{verb} {case_id}" if case_id else f"{verb} cases"
+            return self.store.apply(changes, message, self.author)
+
+    def new_case_id(self) -> str:
+        return ids.new_case_id(self.store.has_case)
+
+
+_FAR_PAST = dates.parse_date("1900-01-01")
+
+
+def _write_temp(folder: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        if error.errno == errno.ENOSPC:
+            raise CmtkError("the disk is full; free some space and try again (nothing was changed)") from None
+        raise
+    return Path(name)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temp = _write_temp(path.parent, data)
+    os.replace(temp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_plain(path: Path, text: str) -> None:
+    """Structure files (settings, policy, team): atomically, never personal data."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_atomic(path, text.encode("utf-8"))

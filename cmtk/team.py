@@ -1,0 +1,82 @@
+"""The team file (`.cmtk/recipients.txt`) and the store key files (`.cmtk/keys/<gen>.age`).
+
+recipients.txt is an ordinary age recipients file (`age -R` reads it): one
+`age1...` key per member, with a comment line before it naming the member and
+role. A store key file holds, encrypted to every member, an age identity in
+`age-keygen` layout whose comments also list the recipients it was encrypted
+to, so `doctor` can prove each key file matches the current team.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cmtk import crypto
+from cmtk.errors import IdentityError, RecordError, UsageError
+
+_MEMBER_LINE = re.compile(r"^#\s*member:\s*(?P<name>.*?)\s*(\|\s*role:\s*(?P<role>.*?)\s*)?$")
+_NAME_OK = re.compile(r"^[^\n\r|#]{1,80}$")
+HEADER = (
+    "# The people who can open this store: one age public key per member.\n"
+    "# Change it with `cmtk team add` / `cmtk team remove`, not by hand.\n"
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    role: str
+    public: str
+
+
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if not _NAME_OK.match(cleaned):
+        raise UsageError("member name: use 1-80 characters without '|', '#' or line breaks")
+    return cleaned
+
+
+def parse_recipients(text: str, source: str = ".cmtk/recipients.txt") -> list[Member]:
+    members: list[Member] = []
+    pending_name, pending_role = "", ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            match = _MEMBER_LINE.match(line)
+            if match:
+                pending_name, pending_role = match["name"], match["role"] or ""
+            continue
+        crypto.parse_recipient(line, f"{source} line {number}")
+        name = pending_name or f"member {len(members) + 1}"
+        members.append(Member(name=name, role=pending_role, public=line))
+        pending_name, pending_role = "", ""
+    keys = [m.public for m in members]
+    if len(set(keys)) != len(keys):
+        raise IdentityError(f"{source}: the same public key is listed twice; remove the duplicate")
+    return members
+
+
+def format_recipients(members: list[Member]) -> str:
+    parts = [HEADER]
+    for member in members:
+        role = f" | role: {member.role}" if member.role else ""
+        parts.append(f"# member: {member.name}{role}\n{member.public}\n")
+    return "\n".join(parts)
+
+
+def key_file_text(pair: crypto.KeyPair, generation: int, members: list[Member]) -> str:
+    comments = [
+        f"cmtk store key, generation {generation}",
+        f"recipients: {' '.join(m.public for m in members)}",
+    ]
+    return crypto.identity_text(pair, comments)
+
+
+def key_file_recipients(text: str) -> list[str]:
+    for line in text.splitlines():
+        if line.startswith("# recipients:"):
+            return line.split(":", 1)[1].split()
+    raise RecordError("store key file lists no recipients")

@@ -1,0 +1,69 @@
+"""One YAML dialect (YAML 1.2, ruamel's safe mode with its C parser) for reading and writing.
+
+Errors report line and column only: ruamel's own messages quote the offending
+lines, and for a decrypted record those lines are plaintext about a child.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from cmtk.errors import RecordError
+
+_loader = None
+_dumper = None
+
+
+def _yaml(kind: str):
+    global _loader, _dumper
+    from ruamel.yaml import YAML
+
+    if kind == "load":
+        if _loader is None:
+            _loader = YAML(typ="safe", pure=False)
+            _loader.allow_duplicate_keys = False
+        return _loader
+    if _dumper is None:
+        _dumper = YAML(typ="safe", pure=False)
+        _dumper.default_flow_style = False
+        _dumper.allow_unicode = True
+        _dumper.width = 4096
+        _dumper.sort_base_mapping_type_on_output = False
+        # No anchors/aliases: a record must read the same to any YAML reader.
+        _dumper.representer.ignore_aliases = lambda *args: True
+    return _dumper
+
+
+def uses_c_parser() -> bool:
+    """True when ruamel.yaml.clib is in use (without it parsing is ~5x slower)."""
+    from ruamel.yaml.clib._ruamel_yaml import CParser  # noqa: F401
+
+    return _yaml("load").Parser is CParser
+
+
+def loads(text: str | bytes, source: str) -> Any:
+    """Parse YAML; on error name `source` with line and column, never the content."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RecordError(f"{source}: not UTF-8 text") from None
+    try:
+        return _yaml("load").load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise RecordError(f"{source}: YAML error at {where}") from None
+    except YAMLError:
+        raise RecordError(f"{source}: not valid YAML") from None
+    except (ValueError, TypeError, RecursionError):
+        raise RecordError(f"{source}: YAML value cannot be read (a bad date, tag or nesting)") from None
+
+
+def dumps(data: Any) -> str:
+    stream = io.StringIO()
+    _yaml("dump").dump(data, stream)
+    return stream.getvalue()

@@ -72,8 +72,8 @@ class Change:
 class Store:
     """A store on disk, before anyone unlocks it."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
 
     @classmethod
     def open(cls, explicit: str | os.PathLike | None = None) -> "Store":

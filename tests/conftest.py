@@ -1,0 +1,39 @@
+"""Every test runs with its own config folder, git config, clock and temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("home")
+    (home / "gitconfig").write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CMTK_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("CMTK_LOCK_TIMEOUT", "5")
+    for name in ("CMTK_STORE", "CMTK_IDENTITY", "CMTK_TODAY", "CMTK_PASSPHRASE", "CMTK_DEBUG_RAISE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(home)
+    os.umask(0o077)
+    yield home
+
+
+def age_available() -> bool:
+    return subprocess.run(["sh", "-c", "command -v age"], capture_output=True).returncode == 0
+
+
+needs_age = pytest.mark.skipif(
+    not age_available() and os.environ.get("CI") != "true",
+    reason="the age CLI is not installed (make test installs it)",
+)

@@ -1,0 +1,88 @@
+"""Shared helpers for tests: make stores, run the CLI in-process and as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from cmtk import cases, identity, initstore
+from cmtk.cli.main import app
+from cmtk.store import Session, Store
+
+# Distinctive fictional names: tests search every byte of a store for them.
+CANARY_FIRST = "Wambuikanyagi"
+CANARY_SURNAME = "Zelenyongoro"
+CANARY_NICK = "Kipepeo7Q"
+CANARY_NOTE = "Muthoniyambirira lives near the Ndovutaka river"
+CANARIES = (CANARY_FIRST, CANARY_SURNAME, CANARY_NICK, "Ndovutaka")
+
+
+def make_identity(path: Path, passphrase: str | None = None):
+    return identity.create(path, passphrase)
+
+
+def make_store(tmp_path: Path, name: str = "Amina Otieno") -> tuple[Session, Path]:
+    key_path = tmp_path / f"{name.split()[0].lower()}.key"
+    me = make_identity(key_path)
+    root = tmp_path / "store"
+    initstore.create_store(root, organisation="Test CCI", me=me, worker=name)
+    return Store(root).unlock(key_path), key_path
+
+
+def canary_body() -> dict:
+    return {
+        "biographical": {
+            "first_name": CANARY_FIRST,
+            "surname": CANARY_SURNAME,
+            "nickname": CANARY_NICK,
+            "sex": "female",
+            "date_of_birth": "2014-02-03",
+        },
+        "notes": {"text": CANARY_NOTE + "\nsecond line: ünïcödé and عربى"},
+    }
+
+
+def add_canary_case(session: Session) -> str:
+    return cases.create_case(session, "identification", canary_body())
+
+
+def invoke(args: list[str], env: dict | None = None, input: str | None = None):
+    """Run the CLI in-process through typer's runner; returns the result."""
+    runner = CliRunner()
+    command = typer.main.get_command(app)
+    merged = {k: v for k, v in os.environ.items() if k.startswith(("CMTK_", "GIT_", "HOME"))}
+    merged.update(env or {})
+    return runner.invoke(command, args, env=merged, input=input, catch_exceptions=False)
+
+
+def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, input: str | None = None):
+    """Run cmtk as a real subprocess (`python -m cmtk`)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "cmtk", *args],
+        cwd=cwd, env=full_env, input=input, capture_output=True, text=True, timeout=120,
+    )
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+
+def all_bytes_of_store(root: Path) -> bytes:
+    """Every byte of every file in the store folder (working tree and .git) plus every git object, decompressed."""
+    chunks = [p.read_bytes() for p in root.rglob("*") if p.is_file()]
+    chunks.append(
+        subprocess.run(
+            ["git", "-C", str(root), "cat-file", "--batch-all-objects", "--batch", "--unordered"],
+            capture_output=True, check=True,
+        ).stdout
+    )
+    chunks.append(git(root, "log", "--all", "--format=%an%n%ae%n%B").encode())
+    chunks.append(git(root, "ls-tree", "-r", "--name-only", "HEAD").encode())
+    return b"\n".join(chunks)

@@ -1,0 +1,153 @@
+"""Team changes (store.md invariant 7): adding touches key files only; removing rotates the store key."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmtk import crypto, membership, records
+from cmtk.errors import CmtkError, DecryptError, IdentityError, UsageError
+from cmtk.store import Store
+from helpers import add_canary_case, git, make_identity, make_store
+
+
+def _changed_files(root, commit="HEAD"):
+    return sorted(git(root, "show", "--name-only", "--format=", commit).split())
+
+
+def test_add_member_reencrypts_only_key_files(tmp_path):
+    session, _ = make_store(tmp_path)
+    add_canary_case(session)
+    peter = make_identity(tmp_path / "peter.key")
+    membership.add_member(session, "Peter Kariuki", peter.public, "caseworker")
+    root = session.store.root
+    assert _changed_files(root) == [".cmtk/keys/1.age", ".cmtk/recipients.txt"]
+    assert git(root, "log", "-1", "--format=%s").strip() == "team add"
+    peters = Store(root).unlock(tmp_path / "peter.key")
+    assert peters.author == "Peter Kariuki"
+    case_id = session.store.case_ids()[0]
+    assert peters.case_records(case_id)[0].body["biographical"]["nickname"]
+
+
+def test_add_member_refuses_duplicates_and_bad_keys(tmp_path):
+    session, _ = make_store(tmp_path)
+    with pytest.raises(UsageError, match="already has a member"):
+        membership.add_member(session, "amina otieno", make_identity(tmp_path / "x.key").public)
+    with pytest.raises(UsageError, match="already belongs"):
+        membership.add_member(session, "Someone", session.me.public)
+    with pytest.raises(IdentityError):
+        membership.add_member(session, "Someone", "age1notakey")
+
+
+def test_remove_member_rotates_key_and_locks_them_out(tmp_path):
+    session, _ = make_store(tmp_path)
+    cases_made = [add_canary_case(session) for _ in range(3)]
+    peter = make_identity(tmp_path / "peter.key")
+    membership.add_member(session, "Peter Kariuki", peter.public)
+    seen = []
+    membership.remove_member(session, "peter kariuki", progress=lambda done, total: seen.append((done, total)))
+    store = Store(session.store.root)
+    assert store.generations() == [1, 2]
+    assert seen[-1] == (3, 3)
+    assert git(store.root, "log", "-1", "--format=%s").strip() == "rotate keys"
+    changed = _changed_files(store.root)
+    assert ".cmtk/keys/2.age" in changed and ".cmtk/recipients.txt" in changed
+    assert sum(1 for name in changed if name.startswith("cases/")) == 3
+
+    # Peter's identity opens no current key file and no current record.
+    for generation in store.generations():
+        with pytest.raises(CmtkError):
+            crypto.decrypt(store.key_path(generation).read_bytes(), [peter.identity], "key")
+    with pytest.raises(IdentityError, match="not in this store's team"):
+        store.unlock(tmp_path / "peter.key")
+    for path in store.record_files():
+        with pytest.raises(DecryptError):
+            crypto.decrypt(path.read_bytes(), [peter.identity], "record")
+
+    # The remaining member reads everything, at the new generation.
+    fresh = store.unlock(tmp_path / "amina.key")
+    for case_id in cases_made:
+        for record in fresh.case_records(case_id):
+            assert record.key_generation == 2
+    from cmtk import doctor
+
+    assert doctor.check(fresh) == []
+
+
+def test_remove_member_failure_half_way_leaves_store_as_it_was(tmp_path, monkeypatch):
+    session, _ = make_store(tmp_path)
+    for _ in range(4):
+        add_canary_case(session)
+    peter = make_identity(tmp_path / "peter.key")
+    membership.add_member(session, "Peter", peter.public)
+    root = session.store.root
+    snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    head = git(root, "rev-parse", "HEAD")
+
+    calls = {"n": 0}
+    real_encrypt = crypto.encrypt
+
+    def failing_encrypt(plaintext, recipients):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk trouble")
+        return real_encrypt(plaintext, recipients)
+
+    monkeypatch.setattr(membership.crypto, "encrypt", failing_encrypt)
+    with pytest.raises(OSError):
+        membership.remove_member(session, "Peter")
+    after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == snapshot
+    assert git(root, "rev-parse", "HEAD") == head
+
+
+def test_remove_member_failure_during_rename_restores_files(tmp_path, monkeypatch):
+    session, _ = make_store(tmp_path)
+    for _ in range(3):
+        add_canary_case(session)
+    peter = make_identity(tmp_path / "peter.key")
+    membership.add_member(session, "Peter", peter.public)
+    root = session.store.root
+    snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    import cmtk.store as store_module
+
+    real_replace = store_module.os.replace
+    calls = {"n": 0}
+
+    def failing_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("power cut")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store_module.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        membership.remove_member(session, "Peter")
+    monkeypatch.setattr(store_module.os, "replace", real_replace)
+    after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == snapshot
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_cannot_remove_yourself_or_unknown(tmp_path):
+    session, _ = make_store(tmp_path)
+    with pytest.raises(UsageError, match="cannot remove yourself"):
+        membership.remove_member(session, "Amina Otieno")
+    with pytest.raises(UsageError, match="no team member called"):
+        membership.remove_member(session, "Nobody")
+
+
+def test_history_stays_readable_to_remaining_team_after_rotation(tmp_path):
+    session, key_path = make_store(tmp_path)
+    case_id = add_canary_case(session)
+    first_blob_commit = git(session.store.root, "rev-parse", "HEAD").strip()
+    peter = make_identity(tmp_path / "peter.key")
+    membership.add_member(session, "Peter", peter.public)
+    membership.remove_member(session, "Peter")
+    fresh = Store(session.store.root).unlock(key_path)
+    path = next(fresh.store.case_dir(case_id).glob("*.age"))
+    old_bytes = __import__("subprocess").run(
+        ["git", "-C", str(fresh.store.root), "show", f"{first_blob_commit}:{fresh.store.relative(path)}"],
+        capture_output=True, check=True,
+    ).stdout
+    old = records.decode(crypto.decrypt(old_bytes, [k.identity for k in fresh.all_keys()], "old"), "old")
+    assert old.key_generation == 1

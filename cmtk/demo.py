@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmtk import cases, dates, identity, ids, initstore, paths, yamlio
-from cmtk.errors import UsageError
+from cmtk.errors import CmtkError
 from cmtk.store import Store
 
 
@@ -28,7 +28,7 @@ def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
     """Create `folder/store` and `folder/demo-identity.txt`; refuse a folder that is not empty."""
     today = today or dates.today()
     if folder.exists() and any(folder.iterdir()):
-        raise UsageError(f"{folder}: exists and is not empty; choose a new folder for the demo")
+        raise CmtkError(f"{folder}: exists and is not empty; choose a new folder for the demo")
     data = _data()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_path = folder / paths.DEMO_IDENTITY

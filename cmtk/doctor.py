@@ -118,7 +118,12 @@ def check(session: Session) -> list[Finding]:
     rr_cache = store.root / ".git" / "rr-cache"
     if rr_cache.is_dir() and any(rr_cache.iterdir()):
         add(".git/rr-cache", "rerere-cache", "recorded merge conflicts may hold plaintext; delete the folder")
-    for line in git.status():
+    try:
+        status = git.status()
+    except CmtkError as error:
+        status = []
+        add(".git", "fsck", f"git cannot read the working tree state: {error.message}")
+    for line in status:
         rel = line[3:]
         if not Path(rel).name.startswith(TEMP_PREFIX):
             add(rel, "uncommitted", "changed but not committed (an interrupted command?); `cmtk doctor --repair` commits it")

@@ -6,8 +6,19 @@ import shutil
 from pathlib import Path
 
 from cmtk import crypto, store as store_module, team, yamlio
-from cmtk.errors import UsageError
+from cmtk.errors import CmtkError, UsageError
 from cmtk.store import Change, Store
+
+
+def check_target(root: Path, organisation: str, worker: str) -> None:
+    """Refuse before anything is created: an existing store, a non-empty folder, a bad name."""
+    if (root / ".cmtk").exists():
+        raise CmtkError(f"{root}: is already a cmtk store")
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise CmtkError(f"{root}: exists and is not empty; choose a new folder for the store")
+    if not organisation.strip() or "\n" in organisation:
+        raise UsageError("--org: give the organisation's name on one line")
+    team.check_name(worker)
 
 
 def create_store(
@@ -21,12 +32,7 @@ def create_store(
     training: bool = False,
 ) -> Store:
     """Make a new store at `root` (a new or empty folder) with one member: the caller."""
-    if (root / ".cmtk").exists():
-        raise UsageError(f"{root}: is already a cmtk store")
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise UsageError(f"{root}: exists and is not empty; choose a new folder for the store")
-    if not organisation.strip() or "\n" in organisation:
-        raise UsageError("--org: give the organisation's name on one line")
+    check_target(root, organisation, worker)
     worker = team.check_name(worker)
     created_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -38,10 +38,10 @@ def add_member(session: Session, name: str, public_key: str, role: str = "casewo
         _require_clean(session)
         members = store.members()
         if any(m.name.casefold() == name.casefold() for m in members):
-            raise UsageError(f"the team already has a member called '{name}'; choose another name")
+            raise CmtkError(f"the team already has a member called '{name}'; choose another name")
         if any(m.public == public_key for m in members):
             holder = next(m.name for m in members if m.public == public_key)
-            raise UsageError(f"that public key already belongs to '{holder}'")
+            raise CmtkError(f"that public key already belongs to '{holder}'")
         new_team = [*members, team.Member(name=name, role=role.strip(), public=public_key.strip())]
         changes = [Change(store.root / ".cmtk/recipients.txt", team.format_recipients(new_team).encode("utf-8"))]
         for generation in store.generations():
@@ -57,9 +57,9 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
         leaving = [m for m in members if m.name.casefold() == name.strip().casefold()]
         if not leaving:
             known = ", ".join(m.name for m in members)
-            raise UsageError(f"no team member called '{name}'; the team is: {known}")
+            raise CmtkError(f"no team member called '{name}'; the team is: {known}")
         if leaving[0].public == session.me.public:
-            raise UsageError("you cannot remove yourself; ask another team member to remove you")
+            raise CmtkError("you cannot remove yourself; ask another team member to remove you")
         remaining = [m for m in members if m is not leaving[0]]
 
         old_generations = store.generations()

@@ -304,7 +304,7 @@ class Session:
     def case_records(self, case_id: str) -> list[records.Record]:
         folder = self.store.case_dir(case_id)
         if not folder.is_dir():
-            raise UsageError(f"no case {case_id} in this store; see `cmtk case list`")
+            raise CmtkError(f"no case {case_id} in this store; see `cmtk case list`")
         found = [
             self.read_record(path)
             for path in sorted(folder.glob("*.age"))

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import typer
 from typer.testing import CliRunner
 
 from cmtk import cases, identity, initstore
@@ -53,11 +52,7 @@ def add_canary_case(session: Session) -> str:
 
 def invoke(args: list[str], env: dict | None = None, input: str | None = None):
     """Run the CLI in-process through typer's runner; returns the result."""
-    runner = CliRunner()
-    command = typer.main.get_command(app)
-    merged = {k: v for k, v in os.environ.items() if k.startswith(("CMTK_", "GIT_", "HOME"))}
-    merged.update(env or {})
-    return runner.invoke(command, args, env=merged, input=input, catch_exceptions=False)
+    return CliRunner().invoke(app, args, env=env, input=input, catch_exceptions=False)
 
 
 def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, input: str | None = None):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cmtk import cases, crypto, records
-from cmtk.errors import RecordError, UsageError
+from cmtk.errors import CmtkError, RecordError
 from cmtk.store import Store
 from helpers import (
     CANARIES,
@@ -230,7 +230,7 @@ def test_yaml_errors_in_records_report_position_only(tmp_path):
 
 def test_unknown_case_is_a_clear_error(tmp_path):
     session, _ = make_store(tmp_path)
-    with pytest.raises(UsageError, match="no case 7777AAAA"):
+    with pytest.raises(CmtkError, match="no case 7777AAAA"):
         session.case_records("7777AAAA")
 
 

@@ -30,9 +30,9 @@ def test_add_member_reencrypts_only_key_files(tmp_path):
 
 def test_add_member_refuses_duplicates_and_bad_keys(tmp_path):
     session, _ = make_store(tmp_path)
-    with pytest.raises(UsageError, match="already has a member"):
+    with pytest.raises(CmtkError, match="already has a member"):
         membership.add_member(session, "amina otieno", make_identity(tmp_path / "x.key").public)
-    with pytest.raises(UsageError, match="already belongs"):
+    with pytest.raises(CmtkError, match="already belongs"):
         membership.add_member(session, "Someone", session.me.public)
     with pytest.raises(IdentityError):
         membership.add_member(session, "Someone", "age1notakey")
@@ -130,9 +130,9 @@ def test_remove_member_failure_during_rename_restores_files(tmp_path, monkeypatc
 
 def test_cannot_remove_yourself_or_unknown(tmp_path):
     session, _ = make_store(tmp_path)
-    with pytest.raises(UsageError, match="cannot remove yourself"):
+    with pytest.raises(CmtkError, match="cannot remove yourself"):
         membership.remove_member(session, "Amina Otieno")
-    with pytest.raises(UsageError, match="no team member called"):
+    with pytest.raises(CmtkError, match="no team member called"):
         membership.remove_member(session, "Nobody")
 
 

@@ -33,8 +33,8 @@ def case_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id,
     """Show a case's records, decrypted in memory."""
     from cmtk import ids, yamlio
 
-    session = open_session(ctx)
     case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
     found = session.case_records(case_id)
     typer.echo(f"Case {case_id}: {len(found)} record(s)")
     for record in found:

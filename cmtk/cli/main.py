@@ -10,6 +10,11 @@ from typing import Optional
 import typer
 from typer.core import TyperGroup
 
+try:  # typer 0.28 vendors click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer on plain click
+    from click.exceptions import ClickException
+
 from cmtk import __version__
 from cmtk.errors import CmtkError
 
@@ -27,7 +32,7 @@ class CmtkGroup(TyperGroup):
         except CmtkError as error:
             typer.echo(f"Error: {error.message}", err=True)
             raise typer.Exit(error.exit_code) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, ClickException):
             raise
         except Exception as error:  # noqa: BLE001 - the one place that catches everything
             if os.environ.get("CMTK_DEBUG_RAISE") == "1":

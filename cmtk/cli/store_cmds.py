@@ -30,12 +30,13 @@ def init(
     """Create a new store: git repository, settings, policy, team and store key."""
     from cmtk import identity, initstore, paths
 
+    worker = name or getpass.getuser()
+    initstore.check_target(path.resolve(), org, worker)
     identity_file = paths.identity_path(options(ctx).get("identity"))
     if identity_file.exists():
         me = identity.load(identity_file)
     else:
         me = _new_identity(identity_file, passphrase)
-    worker = name or getpass.getuser()
     initstore.create_store(path.resolve(), organisation=org, me=me, worker=worker, role=role, county=county)
     typer.echo(f"Created a cmtk store in {path.resolve()}")
     typer.echo(f"Team: {worker} ({role}), key {me.public}")

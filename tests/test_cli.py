@@ -172,3 +172,14 @@ def test_every_group_and_command_has_help(args):
                 assert getattr(param, "help", None), f"cmtk {' '.join(path)} {param.name} has no help"
     result = invoke([*args, "--help"])
     assert result.exit_code == 0
+
+
+def test_everything_cmtk_creates_is_private_to_its_owner(tmp_path):
+    os.umask(0o022)  # a typical user umask: cmtk must tighten it itself
+    made = run_cmtk(["demo", str(tmp_path / "demo")])
+    assert made.returncode == 0, made.stderr
+    loose = [
+        str(p) for p in (tmp_path / "demo").rglob("*")
+        if p.stat().st_mode & 0o077 and not p.is_symlink()
+    ]
+    assert loose == []

@@ -9,25 +9,15 @@ ciphertext belongs; git settings never cache decrypted text; git fsck is clean.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from cmtk import crypto, team
 from cmtk.errors import CmtkError
+from cmtk.findings import Finding
 from cmtk.store import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, Session, Store
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
 _KEY_FILE = re.compile(r"^\.cmtk/keys/\d+\.age$")
-
-
-@dataclass(frozen=True)
-class Finding:
-    source: str
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
 
 
 def stanza_count(data: bytes) -> int:

@@ -34,6 +34,10 @@ class CmtkGroup(TyperGroup):
             raise typer.Exit(error.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, ClickException):
             raise
+        except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as error:  # noqa: BLE001 - the one place that catches everything
             if os.environ.get("CMTK_DEBUG_RAISE") == "1":
                 raise
@@ -97,12 +101,14 @@ def main_options(
 
 
 def _register() -> None:
-    from cmtk.cli import case, key, store_cmds, team
+    from cmtk.cli import case, form, key, store_cmds, team
 
     store_cmds.register(app)
     app.add_typer(key.app, name="key")
     app.add_typer(team.app, name="team")
     app.add_typer(case.app, name="case")
+    form.register_render(app)
+    app.add_typer(form.app, name="form")
 
 
 _register()

@@ -1,0 +1,98 @@
+"""`cmtk form`: the form definitions (list, show, missing translations) and printing."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+from cmtk.cli.common import options
+
+app = typer.Typer(help="Forms: list and show definitions; render printable forms.", no_args_is_help=True)
+
+
+def _store_root(ctx: typer.Context):
+    """Forms of the current store (its `.cmtk/forms/` may add or replace some), if there is one."""
+    from cmtk.errors import StoreNotFound
+    from cmtk.paths import find_store
+
+    try:
+        return find_store(options(ctx).get("store"))
+    except StoreNotFound:
+        return None
+
+
+@app.command("list")
+def form_list(ctx: typer.Context) -> None:
+    """List every form with its code, the step it belongs to and its title."""
+    from cmtk import forms
+
+    root = _store_root(ctx)
+    typer.echo(f"{'FORM':<28}{'CODE':<7}{'STEP':<6}TITLE")
+    for form in sorted(forms.load_all(root), key=lambda f: (f.step or 99, f.id)):
+        step = str(form.step) if form.step else "any"
+        typer.echo(f"{form.id:<28}{form.code:<7}{step:<6}{form.title.en}")
+
+
+@app.command("show")
+def form_show(
+    ctx: typer.Context,
+    form_id: str = typer.Argument(..., metavar="FORM", help="Form id, e.g. identification (see `cmtk form list`)."),
+    output_format: str = typer.Option("text", "--format", help="text or json."),
+    lang: str = typer.Option("en", "--lang", help="Language of labels: en or sw."),
+) -> None:
+    """Show a form's sections and fields (types, required, choices)."""
+    from cmtk import forms
+    from cmtk.errors import UsageError
+
+    if output_format not in ("text", "json"):
+        raise UsageError(f"--format: '{output_format}' is not one of text, json")
+    if lang not in forms.LANGUAGES:
+        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(forms.LANGUAGES)}")
+    form = forms.load_form(form_id, _store_root(ctx))
+    if output_format == "json":
+        typer.echo(json.dumps(form.to_json(), ensure_ascii=False, indent=2))
+        return
+    step = f"step {form.step}" if form.step else "any step"
+    typer.echo(f"{form.id} ({form.code}, {step}): {form.title.get(lang)}")
+    if form.purpose:
+        typer.echo(form.purpose.get(lang))
+    for section in form.sections:
+        need = f"  [needed at step {section.required_at_step}]" if section.required_at_step else ""
+        mark = f"  [{section.domain}, pass mark {section.pass_mark}]" if section.domain else ""
+        typer.echo(f"\n[{section.id}] {section.title.get(lang)}{need}{mark}")
+        for field in section.fields:
+            required = "*" if field.required else " "
+            typer.echo(f" {required} {field.name:<32}{field.type:<12}{field.label.get(lang)}")
+            if field.choices:
+                typer.echo(f"{'':38}choices: {', '.join(c.value for c in field.choices)}")
+            for column in field.columns:
+                typer.echo(f"{'':5}- {column.name:<30}{column.type:<12}{column.label.get(lang)}")
+    typer.echo("\n* required")
+
+
+@app.command("translations")
+def form_translations(
+    ctx: typer.Context,
+    lang: str = typer.Option("sw", "--lang", help="Language to check."),
+) -> None:
+    """List every label that has no translation yet (it prints in English meanwhile)."""
+    from cmtk import forms
+
+    missing = 0
+    for form in forms.load_all(_store_root(ctx)):
+        gaps = [where for where, text in form.texts() if not (text.sw if lang == "sw" else text.en)]
+        for where in gaps:
+            typer.echo(f"{form.source}: {where}")
+        missing += len(gaps)
+    typer.echo(f"{missing} text(s) without a '{lang}' translation.", err=True)
+
+
+def register_render(parent: typer.Typer) -> None:
+    """Printing lives in its own module (cmtk/cli/form_render.py) when present."""
+    try:
+        from cmtk.cli import form_render
+    except ImportError:
+        return
+    form_render.register(app)

@@ -45,14 +45,18 @@ def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
     )
     session = Store(store_root).unlock(key_path)
     new_records = []
+    taken: set[str] = set()
     for child in data["children"]:
         opened = today - _dt.timedelta(days=int(child["days_ago"]))
-        case_id = ids.new_case_id(lambda c: c in {r.case for r in new_records})
+        case_id = ids.new_case_id(taken.__contains__)
+        taken.add(case_id)
+        case_file = {"case": {"worker": data["trainer"], "status": "open", "opened": opened}}
+        new_records.append(cases.new_record(session, case_id, cases.CASE_FILE, case_file, opened))
         body = {"biographical": dict(child["biographical"])}
-        new_records.append(cases.new_record(session, case_id, "identification", body, opened))
+        new_records.append(cases.new_record(session, case_id, cases.INTAKE_FORM, body, opened))
         if child.get("notes"):
             note = {"note": {"date": opened, "text": child["notes"]}}
             new_records.append(cases.new_record(session, case_id, "case-notes", note, opened))
     session.save(None, new_records, "create")
-    count = len({r.case for r in new_records})
+    count = len(taken)
     return DemoStore(folder=folder, store=store_root, identity=key_path, cases=count)

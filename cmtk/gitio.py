@@ -87,6 +87,31 @@ class Git:
             self.run("checkout", "-q", "HEAD", "--", *tracked)
         self.run("reset", "-q", "--", *paths) if paths else None
 
+    def cat_files(self, specs: list[str]) -> list[bytes | None]:
+        """Many blobs in one `git cat-file --batch` (spec: `<commit>:<path>` or a hash); None when missing."""
+        import subprocess
+
+        if not specs:
+            return []
+        result = subprocess.run(
+            ["git", "-C", str(self.root), "cat-file", "--batch"],
+            input=("\n".join(specs) + "\n").encode("utf-8"), capture_output=True, check=False,
+        )
+        if result.returncode != 0:
+            raise GitError("git cat-file failed; run `cmtk doctor`")
+        out, pos, blobs = result.stdout, 0, []
+        for _ in specs:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if header[-1] == b"missing" or len(header) != 3:
+                blobs.append(None)
+                continue
+            size = int(header[2])
+            blobs.append(out[pos : pos + size])
+            pos += size + 1
+        return blobs
+
     def status(self) -> list[str]:
         out = self.run("status", "--porcelain", "--untracked-files=all", strip=False)
         return [line for line in out.splitlines() if line]

@@ -122,7 +122,7 @@ def test_internal_errors_never_print_their_message(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise ValueError(f"child {CANARY_FIRST} broke something")
 
-    monkeypatch.setattr(cmtk.cases, "summarise", explode)
+    monkeypatch.setattr(cmtk.cases, "read_case", explode)
     from cmtk.cases import create_case
 
     create_case(session, "identification", {"a": {"b": 1}})
@@ -145,7 +145,7 @@ def test_demo_works_from_inside_its_folder_with_no_settings(tmp_path):
     assert "6 case(s)." in listing.stdout
     case_id = listing.stdout.splitlines()[1].split()[0]
     shown = run_cmtk(["case", "show", case_id.lower()], cwd=tmp_path / "demo" / "store" / "cases")
-    assert shown.returncode == 0 and "biographical" in shown.stdout
+    assert shown.returncode == 0 and "identification" in shown.stdout and "caseworker: Trainer" in shown.stdout
     assert run_cmtk(["doctor"], cwd=tmp_path / "demo").returncode == 0
     again = run_cmtk(["demo", str(tmp_path / "demo")])
     assert again.returncode == 1 and "not empty" in again.stderr

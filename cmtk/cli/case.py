@@ -1,43 +1,225 @@
-"""`cmtk case`: list and show cases."""
+"""`cmtk case ...` and `cmtk record`: intake, recording forms, reading cases."""
 
 from __future__ import annotations
 
+import json
+from typing import Optional
+
 import typer
 
-from cmtk.cli.common import open_session
+from cmtk.cli.common import is_terminal, open_session, open_store
 
-app = typer.Typer(help="Cases: one per child.", no_args_is_help=True)
+app = typer.Typer(help="Cases: one per child. Open, list, find, show, edit and trace them.", no_args_is_help=True)
+
+FROM_HELP = "Read the form from a YAML file, or - for standard input (see `cmtk form show FORM`)."
+DATE_HELP = "Date the form was completed (default: today). YYYY-MM-DD or DD-MM-YYYY."
 
 
-@app.command("list")
-def case_list(ctx: typer.Context) -> None:
-    """List the cases of the store with when they were opened."""
-    from cmtk import cases
+def _prompt_body(session, form, sections, interactive: bool):
+    from cmtk import dates, prompting
+    from cmtk.errors import UsageError
+
+    if not (interactive or is_terminal()):
+        raise UsageError("no --from FILE given and no terminal to ask the questions on; use --from FILE or --from -")
+    return prompting.ask_form(
+        form,
+        ask=lambda text: typer.prompt(text, default="", show_default=False),
+        say=typer.echo,
+        confirm=lambda text: typer.confirm(text, default=False),
+        today=dates.today(),
+        order=session.store.date_order,
+        sections=sections,
+    )
+
+
+@app.command("new")
+def case_new(
+    ctx: typer.Context,
+    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
+    worker: Optional[str] = typer.Option(None, "--worker", metavar="NAME", help="Caseworker responsible (default: you)."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date the child was identified (default: today)."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the form and say what would be written, without writing."),
+) -> None:
+    """Open a case from the identification form (prompts when no --from), and print its id."""
+    from cmtk import cases, dates, forms
 
     session = open_session(ctx)
-    ids = session.store.case_ids()
-    if not ids:
-        typer.echo("No cases yet. Open one with `cmtk case new`.")
+    when = session.store.parse_date(date, "--date") if date else None
+    form = forms.load_form(cases.INTAKE_FORM, session.store.root)
+    if source:
+        from cmtk.cli.inputs import read_yaml
+
+        body = read_yaml(source)
+    else:
+        body = _prompt_body(session, form, cases.intake_sections(form), interactive)
+    case_id = cases.open_case(session, body, worker=worker, date=when, today=dates.today(), dry_run=dry_run)
+    if dry_run:
+        typer.echo("The form is valid; nothing was written (--dry-run).")
         return
-    typer.echo(f"{'CASE':<10}{'OPENED':<12}{'RECORDS':>8}  LAST")
-    for case_id in ids:
-        summary = cases.summarise(session, case_id)
-        opened = summary.opened.isoformat() if summary.opened else "-"
-        last = summary.last_date.isoformat() if summary.last_date else "-"
-        typer.echo(f"{case_id:<10}{opened:<12}{summary.records:>8}  {last}")
-    typer.echo(f"{len(ids)} case(s).")
+    typer.echo(case_id)
 
 
-@app.command("show")
-def case_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P.")) -> None:
-    """Show a case's records, decrypted in memory."""
-    from cmtk import ids, yamlio
+def record(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    form_id: str = typer.Argument(..., metavar="FORM", help="Form id (see `cmtk form list`)."),
+    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help=DATE_HELP),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the form without writing it."),
+) -> None:
+    """Record a completed form for a case (prompts when no --from)."""
+    from cmtk import cases, dates, forms, ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    found = session.case_records(case_id)
-    typer.echo(f"Case {case_id}: {len(found)} record(s)")
-    for record in found:
-        when = record.date.isoformat() if record.date else "-"
-        typer.echo(f"\n== {record.form} ({when}, by {record.created_by}, record {record.record})")
-        typer.echo(yamlio.dumps(record.body).rstrip())
+    when = session.store.parse_date(date, "--date") if date else None
+    form = forms.load_form(form_id, session.store.root)
+    if source:
+        from cmtk.cli.inputs import read_yaml
+
+        body = read_yaml(source)
+    else:
+        session.case_records(case_id)  # an unknown case fails before any question is asked
+        body = _prompt_body(session, form, tuple(s.id for s in form.sections), interactive)
+    saved = cases.record_form(session, case_id, form_id, body, date=when, today=dates.today(), dry_run=dry_run)
+    if dry_run:
+        typer.echo("The form is valid; nothing was written (--dry-run).")
+        return
+    typer.echo(f"Recorded {form_id} for {case_id} (record {saved.record}).")
+
+
+@app.command("list")
+def case_list(
+    ctx: typer.Context,
+    worker: Optional[str] = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
+    status: str = typer.Option("open", "--status", help="open, closed or all."),
+    output_format: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """List cases with the child's name, caseworker, date opened and status."""
+    from cmtk import cases
+    from cmtk.errors import UsageError
+
+    if status not in ("open", "closed", "all"):
+        raise UsageError(f"--status: '{status}' is not one of open, closed, all")
+    if output_format not in ("table", "json"):
+        raise UsageError(f"--format: '{output_format}' is not one of table, json")
+    session = open_session(ctx)
+    rows = []
+    for case_id in session.store.case_ids():
+        case = cases.read_case(session, case_id)
+        if status != "all" and case.status != status:
+            continue
+        if worker and case.worker.casefold() != worker.casefold():
+            continue
+        rows.append(case)
+    if output_format == "json":
+        typer.echo(json.dumps([
+            {"case": c.id, "name": c.name, "worker": c.worker, "opened": c.opened.isoformat() if c.opened else None,
+             "status": c.status, "records": len(c.forms())}
+            for c in rows
+        ], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("No cases match. Open one with `cmtk case new`." if not session.store.case_ids() else "No cases match.")
+        return
+    typer.echo(f"{'CASE':<10}{'NAME':<32}{'WORKER':<18}{'OPENED':<12}STATUS")
+    for case in rows:
+        opened = case.opened.isoformat() if case.opened else "-"
+        typer.echo(f"{case.id:<10}{case.name[:30]:<32}{case.worker[:16]:<18}{opened:<12}{case.status}")
+    typer.echo(f"{len(rows)} case(s).")
+
+
+@app.command("find")
+def case_find(
+    ctx: typer.Context,
+    text: Optional[str] = typer.Argument(None, help="Part of the child's name or nickname (asked if left out, to keep it out of shell history)."),
+) -> None:
+    """Find cases by the child's name or nickname (decrypts in memory to search)."""
+    from cmtk import cases
+
+    session = open_session(ctx)
+    if text is None:
+        text = typer.prompt("Name or nickname to find", hide_input=False)
+    found = cases.find(session, text)
+    for case in found:
+        nickname = case.biographical.get("nickname")
+        also = f" ({nickname})" if nickname else ""
+        typer.echo(f"{case.id}  {case.name}{also}  {case.worker}  {case.status}")
+    if not found:
+        typer.echo("No case matches.")
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def case_show(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
+    at: Optional[str] = typer.Option(None, "--at", metavar="DATE", help="Show the case as it stood at the end of this day (from history)."),
+    full: bool = typer.Option(False, "--full", help="Print every recorded field, not just the summary."),
+) -> None:
+    """Show a case: the child, the caseworker, and every form recorded (decrypted in memory only)."""
+    from cmtk import cases, forms, history, ids, yamlio
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    if at:
+        day = session.store.parse_date(at, "--at")
+        found = history.case_at(session, case_id, day)
+        typer.echo(f"As it stood at the end of {day.isoformat()} (from the store's history):")
+    else:
+        found = cases.read_case(session, case_id)
+    bio = found.biographical
+    typer.echo(f"Case {found.id}: {found.name or '(no identification form)'}")
+    details = [f"{k.replace('_', ' ')}: {bio[k]}" for k in ("nickname", "sex", "date_of_birth", "estimated_age") if bio.get(k)]
+    if details:
+        typer.echo("  " + "; ".join(details))
+    opened = found.opened.isoformat() if found.opened else "-"
+    typer.echo(f"  caseworker: {found.worker}; opened {opened}; status {found.status}")
+    typer.echo(f"\n{'DATE':<12}{'FORM':<28}{'RECORD':<12}BY")
+    for rec in found.forms():
+        when = rec.date.isoformat() if rec.date else "-"
+        typer.echo(f"{when:<12}{rec.form:<28}{rec.record:<12}{rec.created_by}")
+        if full:
+            typer.echo("  " + yamlio.dumps(rec.body).rstrip().replace("\n", "\n  "))
+    del forms
+
+
+@app.command("history")
+def case_history(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    form_id: Optional[str] = typer.Argument(None, metavar="FORM", help="Only this form."),
+) -> None:
+    """Who changed which field, from what to what, and when (from git, decrypted in memory)."""
+    from cmtk import history, ids
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    changes = history.field_changes(session, case_id, form_id)
+    for change in changes:
+        typer.echo(str(change))
+    if not changes:
+        typer.echo("No changes recorded.")
+
+
+@app.command("edit")
+def case_edit(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    form_id: str = typer.Argument(..., metavar="FORM", help="Form to edit (its most recent record)."),
+    record_id: Optional[str] = typer.Option(None, "--record", help="Edit this record instead of the most recent one."),
+    allow_disk: bool = typer.Option(False, "--allow-disk-temp", help="Allow a temporary file on disk when there is no memory-backed folder (not recommended)."),
+) -> None:
+    """Edit a record in $EDITOR (in a private memory-backed folder, removed afterwards), check it, save it."""
+    from cmtk import editing, ids
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    outcome = editing.edit_record(session, case_id, form_id, record_id=record_id, allow_disk=allow_disk)
+    typer.echo(outcome)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("record")(record)

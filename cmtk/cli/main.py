@@ -30,7 +30,8 @@ class CmtkGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CmtkError as error:
-            typer.echo(f"Error: {error.message}", err=True)
+            for line in getattr(error, "lines", None) or [error.message]:
+                typer.echo(f"Error: {line}", err=True)
             raise typer.Exit(error.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, ClickException):
             raise
@@ -107,6 +108,7 @@ def _register() -> None:
     app.add_typer(key.app, name="key")
     app.add_typer(team.app, name="team")
     app.add_typer(case.app, name="case")
+    case.register(app)
     form.register_render(app)
     app.add_typer(form.app, name="form")
 

@@ -1,0 +1,596 @@
+"""Printable forms: one self-contained A4 HTML file, a Markdown version, and PDF.
+
+The HTML comes from Jinja2 templates in `templates/` (a base layout and one
+macro per field type); the print CSS is inlined so the file prints on A4 from
+any browser with no other file beside it. Words that belong to the templates
+(Page, Signature, Tick one...) go through gettext with the catalogue in
+`templates/locale/<lang>.po`; the labels of a form come from its definition.
+
+jinja2, babel and weasyprint are imported inside functions: `cmtk --version`
+and every command that does not print must not pay for them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import io
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cmtk.errors import CmtkError, UsageError
+from cmtk.forms import LANGUAGES, Field, FormDef, Section
+
+# Jinja2 runs these through gettext too; listed here only where Python needs them.
+PAGE_OF = "Page {page} of {pages}"
+
+
+# -- where the templates live --------------------------------------------------------------
+
+
+def templates_dir() -> Path:
+    """`templates/` of the source tree, or the copy bundled inside an installed wheel."""
+    package = Path(__file__).parent
+    bundled = package / "_bundled" / "templates"
+    return bundled if bundled.is_dir() else package.parent / "templates"
+
+
+def override_dir(store_root: Path | None) -> Path | None:
+    """A store's `.cmtk/templates/`: files there replace the bundled ones of the same name."""
+    if store_root is None:
+        return None
+    folder = store_root / ".cmtk" / "templates"
+    return folder if folder.is_dir() else None
+
+
+def _search_path(override: Path | None) -> list[Path]:
+    return [override, templates_dir()] if override else [templates_dir()]
+
+
+# -- template words in other languages -----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def translations(lang: str, override: Path | None = None):
+    """gettext translations for the template words, compiled in memory from `locale/<lang>.po`.
+
+    English is the source language: no catalogue. A missing or partial
+    catalogue leaves the untranslated words in English.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import NullTranslations, Translations
+
+    if lang == "en":
+        return NullTranslations()
+    for folder in _search_path(override):
+        po_file = folder / "locale" / f"{lang}.po"
+        if po_file.is_file():
+            with po_file.open("rb") as handle:
+                catalog = read_po(handle, locale=lang)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog)
+            compiled.seek(0)
+            return Translations(compiled)
+    return NullTranslations()
+
+
+# -- values as they are printed ------------------------------------------------------------
+# A record holds what `cmtk record` or an import stored; these read it leniently
+# so a form always prints, and whatever cannot be read is printed as text.
+
+
+def date_digits(value: Any) -> str:
+    """'DDMMYYYY' for a date or an ISO date text; '' when blank or not a date."""
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return ""
+    return value.strftime("%d%m%Y") if isinstance(value, _dt.date) else ""
+
+
+_ANSWERS = {
+    "yes": "yes", "y": "yes", "true": "yes", "ndiyo": "yes",
+    "no": "no", "n": "no", "false": "no", "hapana": "no",
+    "na": "na", "n/a": "na", "n_a": "na", "not_applicable": "na",
+}
+
+
+def answer(value: Any) -> str:
+    """'yes', 'no' or 'na' for a yes/no(/N-A) value; '' when blank."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return _ANSWERS.get(value.strip().lower(), "")
+    return ""
+
+
+def picked(value: Any) -> list[str]:
+    """The chosen values of a choice field, whether one value or a list."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def other_text(field: Field, value: Any) -> str:
+    """Answers that are not among the field's choices: what was written on the 'Other' line."""
+    known = {c.value for c in field.choices}
+    return ", ".join(v for v in picked(value) if v not in known)
+
+
+def plain(value: Any) -> str:
+    """Any value as the text printed on a line."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (_dt.date, _dt.datetime)) or (isinstance(value, str) and date_digits(value)):
+        digits = date_digits(value)
+        return f"{digits[:2]}/{digits[2:4]}/{digits[4:]}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value)
+    return str(value)
+
+
+def digit_count(field: Field) -> int:
+    """How many digit boxes an integer needs: `digits`, else enough for `max`, else 3."""
+    if field.digits:
+        return field.digits
+    if field.max is not None:
+        return max(1, len(str(int(abs(field.max)))))
+    return 3
+
+
+def digit_boxes(field: Field, value: Any) -> list[str]:
+    """One character per box, the number right-aligned; more boxes if the number is longer."""
+    text = plain(value)
+    count = max(digit_count(field), len(text))
+    return [""] * (count - len(text)) + list(text)
+
+
+def signature_parts(value: Any) -> tuple[str, Any]:
+    """(name, date) of a signature value: a mapping with name and date, or just a name."""
+    if isinstance(value, dict):
+        return plain(value.get("name")), value.get("date")
+    return plain(value), None
+
+
+def table_rows(field: Field, value: Any) -> list[dict]:
+    """The rows to print: the recorded ones, or `rows` empty ones on a blank form."""
+    rows = [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+    return rows or [{} for _ in range(field.rows)]
+
+
+def inline_choices(column: Field) -> bool:
+    """A table column whose few short options fit in a cell (F / M); others get a numbered key."""
+    return len(column.choices) <= 3 and all(len(c.label.en) <= 4 for c in column.choices)
+
+
+def choice_keys(field: Field) -> list[tuple[tuple[Field, ...], tuple]]:
+    """Numbered keys under a table: columns sharing the same options share one key."""
+    keys: dict[tuple, list[Field]] = {}
+    for column in field.columns:
+        if column.choices and not inline_choices(column):
+            keys.setdefault(column.choices, []).append(column)
+    return [(tuple(columns), choices) for choices, columns in keys.items()]
+
+
+def row_height(field: Field) -> float:
+    """Height (mm) of an empty table row: room for the column that needs the most lines."""
+    lines = max((c.lines for c in field.columns if c.type in ("text", "long_text")), default=1)
+    tall = any(c.type == "signature" for c in field.columns)
+    return max(7.0 * lines, 10.0 if tall else 7.0)
+
+
+def choice_columns(field: Field, lang: str) -> int:
+    """How many columns the options of a choice field are laid out in, by their longest label."""
+    longest = max((len(c.label.get(lang)) for c in field.choices), default=0)
+    if longest <= 16:
+        return 4
+    if longest <= 34:
+        return 2
+    return 1
+
+
+# -- what a section prints -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One thing printed in a section: a field with its value, or a grid of indicators."""
+
+    kind: str
+    field: Field | None = None
+    value: Any = None
+    rows: tuple[tuple[Field, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Score:
+    """A domain's total line: the score (None on a blank form), its maximum and pass mark."""
+
+    total: int | None
+    maximum: int
+    pass_mark: int | None
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    section: Section
+    blocks: tuple[Block, ...]
+    score: Score | None
+
+
+def _is_indicator(field: Field) -> bool:
+    return field.type == "yes_no_na" and bool(field.indicator)
+
+
+def blocks(section: Section, values: dict) -> tuple[Block, ...]:
+    """Fields in order; consecutive indicator questions become one Yes / No / N-A grid."""
+    found: list[Block] = []
+    for fld in section.fields:
+        value = values.get(fld.name)
+        if _is_indicator(fld) and found and found[-1].kind == "indicator_grid":
+            found[-1] = Block("indicator_grid", rows=(*found[-1].rows, (fld, value)))
+        elif _is_indicator(fld):
+            found.append(Block("indicator_grid", rows=((fld, value),)))
+        else:
+            found.append(Block(fld.type, fld, value))
+    return tuple(found)
+
+
+def score(section: Section, values: dict, filled: bool) -> Score | None:
+    """Yes and N/A score 1, No scores 0 (benchmarks.md); only for domain sections."""
+    indicators = [f for f in section.fields if _is_indicator(f)]
+    if not section.domain or not indicators:
+        return None
+    answers = [answer(values.get(f.name)) for f in indicators]
+    total = sum(1 for a in answers if a in ("yes", "na")) if filled and any(answers) else None
+    return Score(total, len(indicators), section.pass_mark)
+
+
+def parts(form: FormDef, values: dict | None) -> list[Part]:
+    body = values or {}
+    found = []
+    for number, section in enumerate(form.sections, start=1):
+        section_values = body.get(section.id)
+        section_values = section_values if isinstance(section_values, dict) else {}
+        found.append(
+            Part(number, section, blocks(section, section_values), score(section, section_values, bool(values)))
+        )
+    return found
+
+
+# -- HTML ----------------------------------------------------------------------------------
+
+
+def css_string(text: Any):
+    """A CSS string literal, every character that is not a letter, digit or space escaped.
+
+    Safe inside `<style>` whatever the text holds (quotes, `</style>`).
+    """
+    from markupsafe import Markup
+
+    escaped = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(text))
+    return Markup(f'"{escaped}"')
+
+
+def css_counters(text: Any):
+    """'Page {page} of {pages}' as CSS content: strings around counter(page) and counter(pages)."""
+    from markupsafe import Markup
+
+    pieces = re.split(r"\{(page|pages)\}", str(text))
+    tokens = [f"counter({p})" if i % 2 else str(css_string(p)) for i, p in enumerate(pieces) if p or i % 2]
+    return Markup(" ".join(tokens))
+
+
+def _applies(gettext):
+    def describe(field: Field) -> str:
+        """Who an indicator is asked about, from its `applies` (age and sex)."""
+        rule = field.applies
+        who = {"female": gettext("girls"), "male": gettext("boys")}.get(rule.get("sex"), gettext("children"))
+        low, high = rule.get("min_age"), rule.get("max_age")
+        if low is not None and high is not None:
+            age = gettext("aged %(low)s to %(high)s") % {"low": low, "high": high}
+        elif low is not None:
+            age = gettext("aged %(low)s and over") % {"low": low}
+        elif high is not None:
+            age = gettext("aged %(high)s or under") % {"high": high}
+        else:
+            age = ""
+        return f"{who} {age}" if age else (who if rule.get("sex") else "")
+
+    return describe
+
+
+@functools.lru_cache(maxsize=8)
+def environment(lang: str, override: Path | None = None):
+    """The Jinja2 environment for one language (its gettext words and label filter)."""
+    import jinja2
+
+    loaders = [jinja2.FileSystemLoader(str(folder)) for folder in _search_path(override)]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,  # select_autoescape() would miss `.html.j2` (print.md, traps)
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    found = translations(lang, override)
+    env.install_gettext_translations(found, newstyle=True)
+    env.filters.update(
+        t=lambda text: "" if text is None else text.get(lang),
+        css=css_string,
+        css_counters=css_counters,
+        dmy=date_digits,
+        answer=answer,
+        picked=picked,
+        other_text=other_text,
+        plain=plain,
+        digit_boxes=digit_boxes,
+        signature_parts=signature_parts,
+        table_rows=table_rows,
+        inline_choices=inline_choices,
+        choice_keys=choice_keys,
+        row_height=row_height,
+        choice_columns=lambda field: choice_columns(field, lang),
+        applies=_applies(found.gettext),
+    )
+    env.globals["lang"] = lang
+    return env
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(LANGUAGES)}")
+
+
+def render_html(
+    form: FormDef,
+    *,
+    lang: str = "en",
+    values: dict | None = None,
+    case_id: str | None = None,
+    organisation: str = "",
+    training: bool = False,
+    record_date: _dt.date | None = None,
+    templates: Path | None = None,
+) -> str:
+    """The form as one self-contained A4 HTML page; filled in when `values` (a record body) is given.
+
+    `templates` is a folder whose files replace the bundled templates of the same name.
+    """
+    _check_lang(lang)
+    template = environment(lang, templates).get_template("form.html.j2")
+    return template.render(
+        form=form,
+        parts=parts(form, values),
+        filled=values is not None,
+        case_id=case_id or "",
+        organisation=organisation or "",
+        training=training,
+        record_date=record_date,
+        css=(_find(templates, "print.css")).read_text("utf-8"),
+    )
+
+
+def _find(override: Path | None, name: str) -> Path:
+    for folder in _search_path(override):
+        if (folder / name).is_file():
+            return folder / name
+    raise CmtkError(f"template file {name} is missing from {templates_dir()}; reinstall cmtk")
+
+
+# -- Markdown ------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+BLANK = "________________"
+
+
+def _md(text: Any) -> str:
+    """Markdown-escape a label or value so it prints as written (no markup, no HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+class _Markdown:
+    """Writes the same form as plain, readable Markdown: blanks as ____, choices as [ ]."""
+
+    def __init__(self, lang: str, gettext) -> None:
+        self.lang = lang
+        self._ = gettext
+        self.out: list[str] = []
+
+    def t(self, text) -> str:
+        return "" if text is None else _md(text.get(self.lang))
+
+    def line(self, text: str = "") -> None:
+        self.out.append(text)
+
+    def form(self, form: FormDef, the_parts: list[Part], case_id: str, organisation: str, training: bool) -> str:
+        _ = self._
+        if training:
+            self.line(f"**{_md(_('TRAINING'))}: {_md(_('fictional data for practice only'))}**\n")
+        self.line(f"# {_md(_('Form'))} {_md(form.code)}: {self.t(form.title)}\n")
+        self.line(f"{_md(_('Version'))} {form.version}  ")
+        self.line(f"{_md(_('Organisation'))}: {_md(organisation) if organisation else BLANK}  ")
+        self.line(f"{_md(_('Case id'))}: {_md(case_id) if case_id else BLANK}\n")
+        if form.purpose:
+            self.line(f"{self.t(form.purpose)}\n")
+        for part in the_parts:
+            self.section(part)
+        self.line(f"_{_md(_('Confidential'))}_")
+        return "\n".join(self.out) + "\n"
+
+    def section(self, part: Part) -> None:
+        self.line(f"## {part.number}. {self.t(part.section.title)}\n")
+        if part.section.instructions:
+            self.line(f"_{self.t(part.section.instructions)}_\n")
+        for block in part.blocks:
+            getattr(self, f"w_{block.kind}")(block)
+            self.line()
+        if part.score:
+            self.line(self.score_line(part.score) + "\n")
+
+    def score_line(self, found: Score) -> str:
+        _ = self._
+        total = str(found.total) if found.total is not None else "____"
+        text = f"{_('Domain score')}: {total} / {found.maximum}"
+        if found.pass_mark is not None:
+            text += f", {_('pass mark')} {found.pass_mark}"
+        return f"**{_md(text)}**"
+
+    def label(self, field: Field, suffix: str = "") -> str:
+        text = f"**{self.t(field.label)}**{suffix}"
+        return text + (f"  \n_{self.t(field.help)}_" if field.help else "")
+
+    def blank(self, value: Any) -> str:
+        return _md(plain(value)) if plain(value) else BLANK
+
+    def w_text(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.blank(block.value)}")
+
+    def w_long_text(self, block: Block) -> None:
+        self.line(self.label(block.field) + ":\n")
+        if plain(block.value):
+            self.line("\n".join(f"> {_md(row)}" for row in plain(block.value).splitlines()))
+        else:
+            self.line("\n".join([BLANK * 4] * block.field.lines))
+
+    def w_date(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.blank(block.value) if block.value else '__/__/____'}")
+
+    def w_integer(self, block: Block) -> None:
+        unit = f" {_md(block.field.unit)}" if block.field.unit else ""
+        self.line(f"{self.label(block.field)}: {self.blank(block.value)}{unit}")
+
+    w_number = w_integer
+
+    def boxes(self, options: list[tuple[str, bool]]) -> str:
+        return "  ".join(f"[{'x' if chosen else ' '}] {text}" for text, chosen in options)
+
+    def yes_no_options(self, value: Any, with_na: bool) -> list[tuple[str, bool]]:
+        _ = self._
+        said = answer(value)
+        options = [(_md(_("Yes")), said == "yes"), (_md(_("No")), said == "no")]
+        return options + ([(_md(_("N/A")), said == "na")] if with_na else [])
+
+    def w_yes_no(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.boxes(self.yes_no_options(block.value, False))}")
+
+    def w_yes_no_na(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.boxes(self.yes_no_options(block.value, True))}")
+
+    def choices(self, block: Block, hint: str) -> None:
+        field, chosen = block.field, picked(block.value)
+        self.line(self.label(field, f" ({_md(hint)})") + "\n")
+        for choice in field.choices:
+            self.line(f"- [{'x' if choice.value in chosen else ' '}] {self.t(choice.label)}")
+        if field.other:
+            written = other_text(field, block.value)
+            mark = "x" if written else " "
+            self.line(f"- [{mark}] {_md(self._('Other (specify)'))}: {_md(written) if written else BLANK}")
+
+    def w_select_one(self, block: Block) -> None:
+        self.choices(block, self._("tick one"))
+
+    def w_select_many(self, block: Block) -> None:
+        self.choices(block, self._("tick all that apply"))
+
+    def cell(self, column: Field, value: Any) -> str:
+        if column.type in ("select_one", "select_many"):
+            return ", ".join(self.t(c.label) if c else _md(v) for v, c in ((v, column.choice(v)) for v in picked(value)))
+        if column.type in ("yes_no", "yes_no_na"):
+            return _md(self._({"yes": "Yes", "no": "No", "na": "N/A"}[answer(value)])) if answer(value) else ""
+        return _md(plain(value))
+
+    def w_table(self, block: Block) -> None:
+        columns = block.field.columns
+        self.line(self.label(block.field) + "\n")
+        self.line("| " + " | ".join(self.t(c.label) for c in columns) + " |")
+        self.line("|" + "---|" * len(columns))
+        for row in table_rows(block.field, block.value):
+            self.line("| " + " | ".join(self.cell(c, row.get(c.name)) for c in columns) + " |")
+        for column in columns:
+            if column.choices:
+                options = ", ".join(self.t(c.label) for c in column.choices)
+                self.line(f"\n{self.t(column.label)}: {options}")
+
+    def w_signature(self, block: Block) -> None:
+        _ = self._
+        name, date = signature_parts(block.value)
+        self.line(self.label(block.field) + "\n")
+        self.line(f"{_md(_('Name'))}: {_md(name) if name else BLANK}  ")
+        self.line(f"{_md(_('Signature'))}: {BLANK}  ")
+        self.line(f"{_md(_('Date'))}: {self.blank(date) if date else '__/__/____'}")
+        if block.field.thumbprint:
+            self.line(f"\n{_md(_('Thumbprint'))}: [ ]")
+
+    def w_note(self, block: Block) -> None:
+        self.line(self.t(block.field.label))
+
+    def w_indicator_grid(self, block: Block) -> None:
+        _ = self._
+        self.line(f"| {_md(_('No.'))} | {_md(_('Indicator'))} | {_md(_('Yes'))} | {_md(_('No'))} | {_md(_('N/A'))} |")
+        self.line("|---|---|---|---|---|")
+        for field, value in block.rows:
+            marks = [f"[{'x' if chosen else ' '}]" for _text, chosen in self.yes_no_options(value, True)]
+            self.line(f"| {_md(field.indicator)} | {self.t(field.label)} | " + " | ".join(marks) + " |")
+
+
+def render_markdown(
+    form: FormDef,
+    *,
+    lang: str = "en",
+    values: dict | None = None,
+    case_id: str | None = None,
+    organisation: str = "",
+    training: bool = False,
+    templates: Path | None = None,
+) -> str:
+    """The same form as plain Markdown, for reading on screen or pasting into a document."""
+    _check_lang(lang)
+    writer = _Markdown(lang, translations(lang, templates).gettext)
+    return writer.form(form, parts(form, values), case_id or "", organisation or "", training)
+
+
+# -- PDF -----------------------------------------------------------------------------------
+
+
+def _install_hint() -> str:
+    if sys.platform.startswith("win"):
+        system = "on Windows it also needs Pango from MSYS2 (see docs/printing.md)"
+    elif sys.platform == "darwin":
+        system = "on macOS also run `brew install pango`"
+    else:
+        system = "on Debian or Ubuntu also run `apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0`"
+    return (
+        f"PDF output needs WeasyPrint: run `pip install 'cmtk[pdf]'`; {system}. "
+        "Meanwhile print the HTML output (the default) from a browser"
+    )
+
+
+def render_pdf(html: str) -> bytes:
+    """A4 PDF of a rendered form through WeasyPrint, which may only read file: and data: URLs.
+
+    The HTML is self-contained, so any other URL is a mistake: refusing it
+    fails at once instead of waiting for a network that may not be there.
+    """
+    try:
+        import weasyprint
+        from weasyprint.urls import URLFetcher
+    except (ImportError, OSError):  # OSError: WeasyPrint is there but Pango is not
+        raise CmtkError(_install_hint()) from None
+    fetcher = URLFetcher(allowed_protocols={"file", "data"})
+    return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).write_pdf()

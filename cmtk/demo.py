@@ -6,7 +6,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from cmtk import cases, dates, identity, ids, initstore, paths, yamlio
+from cmtk import cases, dates, forms, identity, ids, initstore, paths, yamlio
 from cmtk.errors import CmtkError
 from cmtk.store import Store
 
@@ -22,6 +22,11 @@ class DemoStore:
 def _data() -> dict:
     source = Path(__file__).parent / "defaults" / "demo.yaml"
     return yamlio.loads(source.read_text("utf-8"), str(source))
+
+
+def _valid(session, form_id: str, body: dict, today: _dt.date) -> dict:
+    """Demo data goes through the same validation as real input."""
+    return cases.check_body(session, forms.load_form(form_id, session.store.root), body, today)
 
 
 def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
@@ -53,10 +58,10 @@ def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
         case_file = {"case": {"worker": data["trainer"], "status": "open", "opened": opened}}
         new_records.append(cases.new_record(session, case_id, cases.CASE_FILE, case_file, opened))
         body = {"biographical": dict(child["biographical"])}
-        new_records.append(cases.new_record(session, case_id, cases.INTAKE_FORM, body, opened))
+        new_records.append(cases.new_record(session, case_id, cases.INTAKE_FORM, _valid(session, cases.INTAKE_FORM, body, today), opened))
         if child.get("notes"):
             note = {"note": {"date": opened, "text": child["notes"]}}
-            new_records.append(cases.new_record(session, case_id, "case-notes", note, opened))
+            new_records.append(cases.new_record(session, case_id, "case-notes", _valid(session, "case-notes", note, today), opened))
     session.save(None, new_records, "create")
     count = len(taken)
     return DemoStore(folder=folder, store=store_root, identity=key_path, cases=count)

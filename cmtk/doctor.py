@@ -81,6 +81,7 @@ def check(session: Session) -> list[Finding]:
 
     # 3. Every record.
     current = generations[-1] if generations else None
+    definitions: dict[str, object] = {}
     for path in store.record_files():
         rel = store.relative(path)
         if not crypto.is_encrypted(path.read_bytes()[:64]):
@@ -93,6 +94,8 @@ def check(session: Session) -> list[Finding]:
             continue
         if record.key_generation != current:
             add(rel, "old-key", f"encrypted to store key generation {record.key_generation}, not the current {current}")
+        for problem in _validate(store, record, definitions):
+            add(rel, "invalid", f"{record.case}: {problem}; correct it with `cmtk case edit {record.case} {record.form}`")
 
     # 4. Git: settings that would leak plaintext, uncommitted work, object database.
     git = store.git
@@ -122,6 +125,22 @@ def check(session: Session) -> list[Finding]:
     except CmtkError as error:
         add(".git", "fsck", f"git fsck reports damage: {error.message}")
     return findings
+
+
+def _validate(store: Store, record, definitions: dict) -> list[str]:
+    """Problems of a record against its form definition (internal records have none)."""
+    from cmtk import dates, forms, validate
+
+    if record.form not in definitions:
+        try:
+            definitions[record.form] = forms.load_form(record.form, store.root)
+        except CmtkError:
+            definitions[record.form] = None
+    form = definitions[record.form]
+    if form is None:
+        return [] if record.form == "case-file" else [f"unknown form '{record.form}'"]
+    _, findings = validate.validate_body(form, record.body, today=dates.today(), order=store.date_order)
+    return [str(f) for f in findings]
 
 
 def repair(session: Session) -> list[str]:

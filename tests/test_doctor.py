@@ -68,13 +68,24 @@ def test_uncommitted_record_is_found_and_repaired(tmp_path):
     case_id = add_canary_case(session)
     record = session.case_records(case_id)[0]
     path = session.record_path(record)
-    changed = record.__class__(**{**record.__dict__, "body": {"x": {"y": 2}}})
+    body = {**record.body, "biographical": {**record.body["biographical"], "nickname": "Changed"}}
+    changed = record.__class__(**{**record.__dict__, "body": body})
     path.write_bytes(session.seal(changed))
     assert _codes(session) == ["uncommitted"]
     done = doctor.repair(session)
     assert any("committed 1" in line for line in done)
     assert doctor.check(session) == []
     assert git(session.store.root, "log", "-1", "--format=%s").strip() == "repair store"
+
+
+def test_record_that_breaks_its_form_definition_is_found(tmp_path):
+    session, _ = make_store(tmp_path)
+    from cmtk import cases
+
+    case_id = cases.create_case(session, "identification", {"biographical": {"sex": "unknown"}})
+    findings = [f for f in doctor.check(session) if f.code == "invalid"]
+    assert any("biographical.sex" in f.message and f"cmtk case edit {case_id} identification" in f.message for f in findings)
+    assert any("biographical.first_name: is required" in f.message for f in findings)
 
 
 def test_broken_git_object_is_found(tmp_path):

@@ -64,7 +64,7 @@ def form_show(
         typer.echo(f"\n[{section.id}] {section.title.get(lang)}{need}{mark}")
         for field in section.fields:
             required = "*" if field.required else " "
-            typer.echo(f" {required} {field.name:<32}{field.type:<12}{field.label.get(lang)}")
+            typer.echo(f" {required} {field.name:<32} {field.type:<12} {field.label.get(lang)}")
             if field.choices:
                 typer.echo(f"{'':38}choices: {', '.join(c.value for c in field.choices)}")
             for column in field.columns:

@@ -77,3 +77,27 @@ def now_utc() -> _dt.datetime:
         day = today()
         return _dt.datetime(day.year, day.month, day.day, 9, 0, 0, tzinfo=_dt.timezone.utc)
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+
+
+DURATION_UNITS = ("hours", "days", "weeks", "months", "years")
+
+
+def add_duration(day: _dt.date, duration: dict, sign: int = 1) -> _dt.date:
+    """A date plus a policy duration like {months: 2} or {days: 14}; month ends are clamped (31 Jan + 1 month = 28/29 Feb)."""
+    unknown = set(duration) - set(DURATION_UNITS)
+    if unknown or not duration:
+        raise ValidationError(f"duration {duration!r}: use one of {', '.join(DURATION_UNITS)}, e.g. {{months: 6}}")
+    months = int(duration.get("months", 0)) + 12 * int(duration.get("years", 0))
+    if months:
+        month_index = day.month - 1 + sign * months
+        year = day.year + month_index // 12
+        month = month_index % 12 + 1
+        last = (_dt.date(year + (month == 12), month % 12 + 1, 1) - _dt.timedelta(days=1)).day
+        day = _dt.date(year, month, min(day.day, last))
+    hours = int(duration.get("hours", 0))
+    days = int(duration.get("days", 0)) + 7 * int(duration.get("weeks", 0)) + (hours + 23) // 24
+    return day + sign * _dt.timedelta(days=days)
+
+
+def describe_duration(duration: dict) -> str:
+    return ", ".join(f"{value} {unit if value != 1 else unit[:-1]}" for unit, value in duration.items())

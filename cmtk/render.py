@@ -24,10 +24,6 @@ from typing import Any
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms import LANGUAGES, Field, FormDef, Section
 
-# Jinja2 runs these through gettext too; listed here only where Python needs them.
-PAGE_OF = "Page {page} of {pages}"
-
-
 # -- where the templates live --------------------------------------------------------------
 
 
@@ -185,6 +181,27 @@ def choice_keys(field: Field) -> list[tuple[tuple[Field, ...], tuple]]:
     return [(tuple(columns), choices) for choices, columns in keys.items()]
 
 
+_COLUMN_WEIGHTS = {"text": 3.0, "long_text": 4.0, "date": 2.4, "number": 1.5, "yes_no": 2.6, "yes_no_na": 3.4, "signature": 2.6}
+
+
+def column_widths(field: Field) -> list[float]:
+    """Each column's share of the table width (percent), by what is written in it.
+
+    A text column headed by a very short label ("No.") holds a short number.
+    """
+    def weight(column: Field) -> float:
+        if column.type == "integer":
+            return 0.6 + 0.45 * digit_count(column)
+        if column.choices:
+            return 0.6 * len(column.choices) + 1.2 if inline_choices(column) else 1.6
+        if column.type == "text" and len(column.label.en) <= 3:
+            return 1.0
+        return _COLUMN_WEIGHTS.get(column.type, 2.0)
+
+    weights = [weight(c) for c in field.columns]
+    return [round(100 * w / sum(weights), 1) for w in weights]
+
+
 def row_height(field: Field) -> float:
     """Height (mm) of an empty table row: room for the column that needs the most lines."""
     lines = max((c.lines for c in field.columns if c.type in ("text", "long_text")), default=1)
@@ -195,10 +212,9 @@ def row_height(field: Field) -> float:
 def choice_columns(field: Field, lang: str) -> int:
     """How many columns the options of a choice field are laid out in, by their longest label."""
     longest = max((len(c.label.get(lang)) for c in field.choices), default=0)
-    if longest <= 16:
-        return 4
-    if longest <= 34:
-        return 2
+    for columns, fits in ((4, 16), (3, 24), (2, 45)):
+        if longest <= fits:
+            return columns
     return 1
 
 
@@ -345,6 +361,7 @@ def environment(lang: str, override: Path | None = None):
         inline_choices=inline_choices,
         choice_keys=choice_keys,
         row_height=row_height,
+        column_widths=column_widths,
         choice_columns=lambda field: choice_columns(field, lang),
         applies=_applies(found.gettext),
     )
@@ -405,7 +422,10 @@ def _md(text: Any) -> str:
 
 
 class _Markdown:
-    """Writes the same form as plain, readable Markdown: blanks as ____, choices as [ ]."""
+    """Writes the same form as plain, readable Markdown: blanks as ____, choices as [ ].
+
+    gettext calls stay outside f-strings: Babel cannot extract them from inside one.
+    """
 
     def __init__(self, lang: str, gettext) -> None:
         self.lang = lang
@@ -415,23 +435,27 @@ class _Markdown:
     def t(self, text) -> str:
         return "" if text is None else _md(text.get(self.lang))
 
+    def word(self, message: str, **values) -> str:
+        """A template word, translated (`message` is a msgid the templates use too) and escaped."""
+        return _md(self._(message) % values if values else self._(message))
+
     def line(self, text: str = "") -> None:
         self.out.append(text)
 
     def form(self, form: FormDef, the_parts: list[Part], case_id: str, organisation: str, training: bool) -> str:
-        _ = self._
         if training:
-            self.line(f"**{_md(_('TRAINING'))}: {_md(_('fictional data for practice only'))}**\n")
-        self.line(f"# {_md(_('Form'))} {_md(form.code)}: {self.t(form.title)}\n")
-        self.line(f"{_md(_('Version'))} {form.version}  ")
-        self.line(f"{_md(_('Organisation'))}: {_md(organisation) if organisation else BLANK}  ")
-        self.line(f"{_md(_('Case id'))}: {_md(case_id) if case_id else BLANK}\n")
+            self.line(f"**{self.word('TRAINING')}: {self.word('fictional data for practice only')}**\n")
+        self.line(f"_{self.word('Confidential')}_\n")
+        code = self.word("Form %(code)s", code=form.code)
+        self.line(f"# {code}: {self.t(form.title)}\n")
+        self.line(self.word("version %(number)s", number=form.version) + "  ")
+        self.line(f"{self.word('Organisation')}: {_md(organisation) if organisation else BLANK}  ")
+        self.line(f"{self.word('Case id')}: {_md(case_id) if case_id else BLANK}\n")
         if form.purpose:
             self.line(f"{self.t(form.purpose)}\n")
         for part in the_parts:
             self.section(part)
-        self.line(f"_{_md(_('Confidential'))}_")
-        return "\n".join(self.out) + "\n"
+        return "\n".join(self.out).rstrip() + "\n"
 
     def section(self, part: Part) -> None:
         self.line(f"## {part.number}. {self.t(part.section.title)}\n")
@@ -444,32 +468,32 @@ class _Markdown:
             self.line(self.score_line(part.score) + "\n")
 
     def score_line(self, found: Score) -> str:
-        _ = self._
         total = str(found.total) if found.total is not None else "____"
-        text = f"{_('Domain score')}: {total} / {found.maximum}"
+        text = f"{self.word('Domain score')}: {total} / {found.maximum}"
         if found.pass_mark is not None:
-            text += f", {_('pass mark')} {found.pass_mark}"
-        return f"**{_md(text)}**"
+            text += ", " + self.word("pass mark %(mark)s", mark=found.pass_mark)
+        return f"**{text}**"
 
-    def label(self, field: Field, suffix: str = "") -> str:
-        text = f"**{self.t(field.label)}**{suffix}"
+    def label(self, field: Field, hint: str = "") -> str:
+        text = f"**{self.t(field.label)}**" + (f" ({hint})" if hint else "")
         return text + (f"  \n_{self.t(field.help)}_" if field.help else "")
 
-    def blank(self, value: Any) -> str:
-        return _md(plain(value)) if plain(value) else BLANK
+    def blank(self, value: Any, empty: str = BLANK) -> str:
+        return _md(plain(value)) if plain(value) else empty
 
     def w_text(self, block: Block) -> None:
         self.line(f"{self.label(block.field)}: {self.blank(block.value)}")
 
     def w_long_text(self, block: Block) -> None:
         self.line(self.label(block.field) + ":\n")
-        if plain(block.value):
-            self.line("\n".join(f"> {_md(row)}" for row in plain(block.value).splitlines()))
+        text = plain(block.value)
+        if text:
+            self.line("\n".join(f"> {_md(row)}" for row in text.splitlines()))
         else:
-            self.line("\n".join([BLANK * 4] * block.field.lines))
+            self.line("\n\n".join([BLANK * 4] * max(block.field.lines, 2)))
 
     def w_date(self, block: Block) -> None:
-        self.line(f"{self.label(block.field)}: {self.blank(block.value) if block.value else '__/__/____'}")
+        self.line(f"{self.label(block.field)}: {self.blank(block.value, '__/__/____')}")
 
     def w_integer(self, block: Block) -> None:
         unit = f" {_md(block.field.unit)}" if block.field.unit else ""
@@ -477,42 +501,39 @@ class _Markdown:
 
     w_number = w_integer
 
-    def boxes(self, options: list[tuple[str, bool]]) -> str:
-        return "  ".join(f"[{'x' if chosen else ' '}] {text}" for text, chosen in options)
-
-    def yes_no_options(self, value: Any, with_na: bool) -> list[tuple[str, bool]]:
-        _ = self._
+    def answers(self, value: Any, with_na: bool) -> str:
         said = answer(value)
-        options = [(_md(_("Yes")), said == "yes"), (_md(_("No")), said == "no")]
-        return options + ([(_md(_("N/A")), said == "na")] if with_na else [])
+        names = {"yes": self.word("Yes"), "no": self.word("No"), "na": self.word("N/A")}
+        shown = ("yes", "no", "na") if with_na else ("yes", "no")
+        return "  ".join(f"[{'x' if said == key else ' '}] {names[key]}" for key in shown)
 
     def w_yes_no(self, block: Block) -> None:
-        self.line(f"{self.label(block.field)}: {self.boxes(self.yes_no_options(block.value, False))}")
+        self.line(f"{self.label(block.field)}: {self.answers(block.value, False)}")
 
     def w_yes_no_na(self, block: Block) -> None:
-        self.line(f"{self.label(block.field)}: {self.boxes(self.yes_no_options(block.value, True))}")
+        self.line(f"{self.label(block.field)}: {self.answers(block.value, True)}")
 
     def choices(self, block: Block, hint: str) -> None:
         field, chosen = block.field, picked(block.value)
-        self.line(self.label(field, f" ({_md(hint)})") + "\n")
+        self.line(self.label(field, hint) + "\n")
         for choice in field.choices:
             self.line(f"- [{'x' if choice.value in chosen else ' '}] {self.t(choice.label)}")
         if field.other:
             written = other_text(field, block.value)
             mark = "x" if written else " "
-            self.line(f"- [{mark}] {_md(self._('Other (specify)'))}: {_md(written) if written else BLANK}")
+            self.line(f"- [{mark}] {self.word('Other (specify)')}: {_md(written) if written else BLANK}")
 
     def w_select_one(self, block: Block) -> None:
-        self.choices(block, self._("tick one"))
+        self.choices(block, self.word("tick one"))
 
     def w_select_many(self, block: Block) -> None:
-        self.choices(block, self._("tick all that apply"))
+        self.choices(block, self.word("tick all that apply"))
 
     def cell(self, column: Field, value: Any) -> str:
-        if column.type in ("select_one", "select_many"):
-            return ", ".join(self.t(c.label) if c else _md(v) for v, c in ((v, column.choice(v)) for v in picked(value)))
-        if column.type in ("yes_no", "yes_no_na"):
-            return _md(self._({"yes": "Yes", "no": "No", "na": "N/A"}[answer(value)])) if answer(value) else ""
+        if column.choices:
+            return ", ".join(self.t(column.choice(v).label) if column.choice(v) else _md(v) for v in picked(value))
+        if column.type in ("yes_no", "yes_no_na") and answer(value):
+            return {"yes": self.word("Yes"), "no": self.word("No"), "na": self.word("N/A")}[answer(value)]
         return _md(plain(value))
 
     def w_table(self, block: Block) -> None:
@@ -528,25 +549,25 @@ class _Markdown:
                 self.line(f"\n{self.t(column.label)}: {options}")
 
     def w_signature(self, block: Block) -> None:
-        _ = self._
         name, date = signature_parts(block.value)
         self.line(self.label(block.field) + "\n")
-        self.line(f"{_md(_('Name'))}: {_md(name) if name else BLANK}  ")
-        self.line(f"{_md(_('Signature'))}: {BLANK}  ")
-        self.line(f"{_md(_('Date'))}: {self.blank(date) if date else '__/__/____'}")
+        self.line(f"{self.word('Name')}: {_md(name) if name else BLANK}  ")
+        self.line(f"{self.word('Signature')}: {BLANK}  ")
+        self.line(f"{self.word('Date')}: {self.blank(date, '__/__/____')}")
         if block.field.thumbprint:
-            self.line(f"\n{_md(_('Thumbprint'))}: [ ]")
+            self.line(f"\n{self.word('Thumbprint')}: [ ]")
 
     def w_note(self, block: Block) -> None:
         self.line(self.t(block.field.label))
 
     def w_indicator_grid(self, block: Block) -> None:
-        _ = self._
-        self.line(f"| {_md(_('No.'))} | {_md(_('Indicator'))} | {_md(_('Yes'))} | {_md(_('No'))} | {_md(_('N/A'))} |")
+        head = [self.word(w) for w in ("No.", "Indicator", "Yes", "No", "N/A")]
+        self.line("| " + " | ".join(head) + " |")
         self.line("|---|---|---|---|---|")
         for field, value in block.rows:
-            marks = [f"[{'x' if chosen else ' '}]" for _text, chosen in self.yes_no_options(value, True)]
-            self.line(f"| {_md(field.indicator)} | {self.t(field.label)} | " + " | ".join(marks) + " |")
+            said = answer(value)
+            marks = " | ".join(f"[{'x' if said == key else ' '}]" for key in ("yes", "no", "na"))
+            self.line(f"| {_md(field.indicator)} | {self.t(field.label)} | {marks} |")
 
 
 def render_markdown(

@@ -31,7 +31,7 @@ class CmtkGroup(TyperGroup):
             return super().invoke(ctx)
         except CmtkError as error:
             for line in getattr(error, "lines", None) or [error.message]:
-                typer.echo(f"Error: {line}", err=True)
+                typer.echo(line if line.startswith(" ") else f"Error: {line}", err=True)
             raise typer.Exit(error.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, ClickException):
             raise
@@ -102,13 +102,15 @@ def main_options(
 
 
 def _register() -> None:
-    from cmtk.cli import case, form, key, store_cmds, team
+    from cmtk.cli import case, form, key, plan, steps, store_cmds, team
 
     store_cmds.register(app)
     app.add_typer(key.app, name="key")
     app.add_typer(team.app, name="team")
     app.add_typer(case.app, name="case")
     case.register(app)
+    steps.register(app, case.app)
+    app.add_typer(plan.app, name="plan")
     form.register_render(app)
     app.add_typer(form.app, name="form")
 

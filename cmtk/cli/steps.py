@@ -1,0 +1,135 @@
+"""`cmtk steps`, `cmtk step`, `cmtk advance`, `cmtk case reopen|transfer`."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+from cmtk.cli.common import open_session
+
+AS_OF_HELP = "Judge as if today were this date (default: CMTK_TODAY, else today)."
+
+
+def steps(
+    ctx: typer.Context,
+    number: Optional[int] = typer.Argument(None, metavar="[N]", help="One step only (1-8)."),
+) -> None:
+    """The eight steps and their SOPs in plain words, with what each needs before the next one."""
+    from cmtk import policy, workflow
+    from cmtk.cli.form import _store_root
+
+    current = policy.load(_store_root(ctx))
+    flow = policy.workflow(current)
+    chosen = [workflow.step_info(flow, number)] if number else flow["steps"]
+    for step in chosen:
+        sops = ", ".join(str(s) for s in step.get("sops", []))
+        typer.echo(f"Step {step['number']}: {step['name']}  (SOP {sops})")
+        typer.echo(f"  Why:     {step['purpose']}")
+        typer.echo(f"  Record:  {step['record']}")
+        typer.echo(f"  Achieve: {step['achieve']}")
+        gates = flow["gates"].get(step["number"] + 1, [])
+        if gates:
+            typer.echo(f"  Before step {step['number'] + 1}:")
+            for gate in gates:
+                typer.echo(f"    - {gate.get('label', gate['id'])}")
+        typer.echo("")
+
+
+def step(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    output_format: str = typer.Option("table", "--format", help="table or json."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+) -> None:
+    """The case's current step and, for the next one, each requirement as met or missing."""
+    from cmtk import casework, dates, ids
+    from cmtk.errors import UsageError
+
+    if output_format not in ("table", "json"):
+        raise UsageError(f"--format: '{output_format}' is not one of table, json")
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    state = casework.status(session, case_id, dates.today(as_of, order=session.store.date_order))
+    if output_format == "json":
+        typer.echo(json.dumps(state.to_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"Case {state.case} is at step {state.step}: {state.step_name}")
+    if state.next is None:
+        typer.echo("Nothing comes next: the case is not open.")
+        return
+    typer.echo(f"To move to step {state.next}:")
+    for req in state.requirements:
+        mark = "met    " if req.met else "MISSING"
+        typer.echo(f"  [{mark}] {req.label}: {req.detail}")
+        if not req.met and req.todo:
+            typer.echo(f"            -> {req.todo}")
+    if state.sent_back_to:
+        typer.echo(f"The approval was refused: `cmtk advance {state.case}` sends the case back to step {state.sent_back_to}.")
+    elif state.can_advance:
+        typer.echo(f"Everything is in place: `cmtk advance {state.case}` moves it on.")
+
+
+def advance(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the move (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen without changing anything."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+) -> None:
+    """Move the case to the next step when every requirement is met; otherwise list what is missing."""
+    from cmtk import casework, dates, ids
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    today = dates.today(as_of, order=session.store.date_order)
+    day = session.store.parse_date(date, "--date") if date else None
+    outcome = casework.advance(session, case_id, today=today, day=day, dry_run=dry_run)
+    typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
+
+
+def reopen(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    to_step: int = typer.Option(7, "--step", help="Step to re-open at (default 7, monitoring)."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of re-opening (default: today)."),
+) -> None:
+    """Re-open a closed or transferred case; its history is kept."""
+    from cmtk import casework, dates, ids
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    day = session.store.parse_date(date, "--date") if date else None
+    typer.echo(casework.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
+
+
+def transfer(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help="The transfer form as YAML (see `cmtk form show transfer`), or - for standard input."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the transfer (default: today)."),
+) -> None:
+    """Transfer a case to another agency (records the transfer form); its history is kept."""
+    from cmtk import casework, dates, forms, ids
+    from cmtk.cli.case import _prompt_body
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    day = session.store.parse_date(date, "--date") if date else None
+    if source:
+        from cmtk.cli.inputs import read_yaml
+
+        body = read_yaml(source)
+    else:
+        form = forms.load_form("transfer", session.store.root)
+        body = _prompt_body(session, form, tuple(s.id for s in form.sections), False)
+    typer.echo(casework.transfer(session, case_id, body, today=dates.today(), day=day).message)
+
+
+def register(app: typer.Typer, case_app: typer.Typer) -> None:
+    app.command("steps")(steps)
+    app.command("step")(step)
+    app.command("advance")(advance)
+    case_app.command("reopen")(reopen)
+    case_app.command("transfer")(transfer)

@@ -154,6 +154,12 @@ class Case:
         return found[-1].body.get("case", {}) if found else {}
 
     @property
+    def events(self) -> list[dict[str, Any]]:
+        """Moves between steps (advance, sent back, re-opened, transferred), oldest first."""
+        found = [r for r in self.records if r.form == CASE_FILE]
+        return list(found[-1].body.get("events") or []) if found else []
+
+    @property
     def worker(self) -> str:
         return str(self.case_file.get("worker") or (self.records[0].created_by if self.records else ""))
 

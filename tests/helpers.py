@@ -81,3 +81,41 @@ def all_bytes_of_store(root: Path) -> bytes:
     chunks.append(git(root, "log", "--all", "--format=%an%n%ae%n%B").encode())
     chunks.append(git(root, "ls-tree", "-r", "--name-only", "HEAD").encode())
     return b"\n".join(chunks)
+
+
+def minimal_body(form_id: str, overrides: dict | None = None, day: str = "2026-01-05") -> dict:
+    """A valid body for a form: every required field of every section that has one, filled plainly.
+
+    `overrides` is {"section.field": value}; it may also add optional fields.
+    """
+    import datetime as dt
+
+    from cmtk import forms
+
+    form = forms.load_form(form_id)
+    when = dt.date.fromisoformat(day)
+
+    def value(field):
+        if field.type == "date":
+            return when
+        if field.type in ("integer", "number"):
+            return int(field.min or 1)
+        if field.type in ("yes_no", "yes_no_na"):
+            return "yes"
+        if field.type == "select_one":
+            return field.choices[0].value
+        if field.type == "select_many":
+            return [field.choices[0].value]
+        if field.type == "table":
+            return [{c.name: value(c) for c in field.columns if c.required} or {field.columns[0].name: value(field.columns[0])}]
+        return "Recorded for the test"
+
+    body: dict = {}
+    for section in form.sections:
+        for field in section.fields:
+            if field.required and field.answers:
+                body.setdefault(section.id, {})[field.name] = value(field)
+    for path, new in (overrides or {}).items():
+        section, name = path.split(".", 1)
+        body.setdefault(section, {})[name] = new
+    return body

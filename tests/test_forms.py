@@ -27,7 +27,6 @@ def test_every_shipped_definition_loads():
         assert form.sections and all(s.fields for s in form.sections)
 
 
-@pytest.mark.xfail(reason="form definitions are still being added", strict=False)
 def test_the_full_kenyan_set_is_shipped():
     assert set(REQUIRED_FORMS) <= set(forms.form_ids())
 

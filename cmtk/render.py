@@ -442,7 +442,8 @@ class _Markdown:
     def line(self, text: str = "") -> None:
         self.out.append(text)
 
-    def form(self, form: FormDef, the_parts: list[Part], case_id: str, organisation: str, training: bool) -> str:
+    def form(self, form: FormDef, the_parts: list[Part], case_id: str, organisation: str, training: bool,
+             record_date: _dt.date | None) -> str:
         if training:
             self.line(f"**{self.word('TRAINING')}: {self.word('fictional data for practice only')}**\n")
         self.line(f"_{self.word('Confidential')}_\n")
@@ -453,6 +454,8 @@ class _Markdown:
         self.line(f"{self.word('Case id')}: {_md(case_id) if case_id else BLANK}\n")
         if form.purpose:
             self.line(f"{self.t(form.purpose)}\n")
+        if record_date:
+            self.line(f"{self.word('Date of this record')}: {plain(record_date)}\n")
         for part in the_parts:
             self.section(part)
         return "\n".join(self.out).rstrip() + "\n"
@@ -463,6 +466,8 @@ class _Markdown:
             self.line(f"_{self.t(part.section.instructions)}_\n")
         for block in part.blocks:
             getattr(self, f"w_{block.kind}")(block)
+            if block.field and block.field.help:
+                self.line(f"_{self.t(block.field.help)}_")
             self.line()
         if part.score:
             self.line(self.score_line(part.score) + "\n")
@@ -475,8 +480,7 @@ class _Markdown:
         return f"**{text}**"
 
     def label(self, field: Field, hint: str = "") -> str:
-        text = f"**{self.t(field.label)}**" + (f" ({hint})" if hint else "")
-        return text + (f"  \n_{self.t(field.help)}_" if field.help else "")
+        return f"**{self.t(field.label)}**" + (f" ({hint})" if hint else "")
 
     def blank(self, value: Any, empty: str = BLANK) -> str:
         return _md(plain(value)) if plain(value) else empty
@@ -488,7 +492,7 @@ class _Markdown:
         self.line(self.label(block.field) + ":\n")
         text = plain(block.value)
         if text:
-            self.line("\n".join(f"> {_md(row)}" for row in text.splitlines()))
+            self.line("  \n".join(f"> {_md(row)}" for row in text.splitlines()))
         else:
             self.line("\n\n".join([BLANK * 4] * max(block.field.lines, 2)))
 
@@ -578,12 +582,13 @@ def render_markdown(
     case_id: str | None = None,
     organisation: str = "",
     training: bool = False,
+    record_date: _dt.date | None = None,
     templates: Path | None = None,
 ) -> str:
     """The same form as plain Markdown, for reading on screen or pasting into a document."""
     _check_lang(lang)
     writer = _Markdown(lang, translations(lang, templates).gettext)
-    return writer.form(form, parts(form, values), case_id or "", organisation or "", training)
+    return writer.form(form, parts(form, values), case_id or "", organisation or "", training, record_date)
 
 
 # -- PDF -----------------------------------------------------------------------------------

@@ -158,6 +158,26 @@ class Store:
 
     # -- git and locking ----------------------------------------------------------------------
 
+    def head_commit(self) -> str | None:
+        """The commit HEAD points at, read from .git directly (no git process, no GitPython)."""
+        git_dir = self.root / ".git"
+        try:
+            head = (git_dir / "HEAD").read_text().strip()
+        except OSError:
+            return None
+        if not head.startswith("ref: "):
+            return head or None
+        ref = head[5:]
+        loose = git_dir / ref
+        if loose.is_file():
+            return loose.read_text().strip() or None
+        packed = git_dir / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line.split()[0]
+        return None
+
     @cached_property
     def git(self):
         from cmtk.gitio import Git

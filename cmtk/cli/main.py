@@ -102,7 +102,7 @@ def main_options(
 
 
 def _register() -> None:
-    from cmtk.cli import case, form, key, plan, steps, store_cmds, team
+    from cmtk.cli import case, form, key, monitoring, plan, report, steps, store_cmds, team
 
     store_cmds.register(app)
     app.add_typer(key.app, name="key")
@@ -111,6 +111,8 @@ def _register() -> None:
     case.register(app)
     steps.register(app, case.app)
     app.add_typer(plan.app, name="plan")
+    monitoring.register(app)
+    app.add_typer(report.app, name="report")
     form.register_render(app)
     app.add_typer(form.app, name="form")
 

@@ -1,0 +1,138 @@
+"""`cmtk form render`: a printable form, blank or filled in from a case's latest record."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cmtk.cli.common import open_session, warn
+from cmtk.errors import CmtkError, UsageError
+
+FORMATS = ("html", "pdf", "md")
+_SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md"}
+
+
+def register(app: typer.Typer) -> None:
+    """Add `render` to the `form` command group."""
+    app.command("render")(form_render)
+
+
+def form_render(
+    ctx: typer.Context,
+    form_id: str = typer.Argument(..., metavar="FORM", help="Form id, e.g. identification (see `cmtk form list`)."),
+    case: Optional[str] = typer.Option(
+        None, "--case", metavar="CASE",
+        help="Fill the form in from this case's most recent record of it (needs your identity).",
+    ),
+    output_format: Optional[str] = typer.Option(
+        None, "--format", metavar="html|pdf|md",
+        help="html (one self-contained page to print from a browser), pdf (needs cmtk[pdf]) or md. "
+        "Default: from the -o file's extension, else html.",
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output (required for pdf).",
+    ),
+    lang: str = typer.Option(
+        "en", "--lang", metavar="en|sw", help="Language of the labels: en or sw (English where a text has no Kiswahili).",
+    ),
+) -> None:
+    """Print a form on A4: blank to fill in by hand, or filled in from a case with --case.
+
+    A filled form holds personal data in plain text: it is written to a file
+    (or a pipe), never to the screen, and cmtk reminds you to keep it safe.
+    """
+    from cmtk import forms, render
+
+    chosen = _format(output_format, output)
+    if lang not in forms.LANGUAGES:
+        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(forms.LANGUAGES)}")
+    if chosen == "pdf" and output is None:
+        raise UsageError("PDF is a binary file: add -o FILE.pdf")
+    if case is not None:
+        page = _filled(ctx, form_id, case, output)
+    else:
+        page = _blank(ctx, form_id)
+    if chosen == "md":
+        text = render.render_markdown(page.pop("form"), lang=lang, **page)
+        data = text.encode("utf-8")
+    else:
+        html = render.render_html(page.pop("form"), lang=lang, **page)
+        data = render.render_pdf(html) if chosen == "pdf" else html.encode("utf-8")
+    _emit(data, output)
+    if case is not None:
+        where = str(output) if output else "the output"
+        warn(
+            f"{where} holds a child's personal data in plain text, not encrypted: "
+            "keep it where paper case files are locked away, and delete or shred it when done."
+        )
+
+
+def _format(given: str | None, output: Path | None) -> str:
+    """--format if given, else the output file's extension, else HTML."""
+    if given is not None:
+        if given not in FORMATS:
+            raise UsageError(f"--format: '{given}' is not one of {', '.join(FORMATS)}")
+        return given
+    if output is not None:
+        return _SUFFIXES.get(output.suffix.lower(), "html")
+    return "html"
+
+
+def _blank(ctx: typer.Context, form_id: str) -> dict:
+    """A blank form: the organisation's name and TRAINING mark come from the store, if there is one."""
+    from cmtk import forms, render
+    from cmtk.cli.form import _store_root
+    from cmtk.store import Store
+
+    root = _store_root(ctx)
+    settings = Store(root).settings if root is not None else {}
+    return {
+        "form": forms.load_form(form_id, root),
+        "organisation": str(settings.get("organisation") or ""),
+        "training": bool(settings.get("training", False)),
+        "templates": render.override_dir(root),
+    }
+
+
+def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) -> dict:
+    """The case's most recent record of the form, ready to print."""
+    from cmtk import forms, ids, render
+
+    case_id = ids.normalise_case_id(case)
+    if output is None and sys.stdout.isatty():
+        raise UsageError("a filled form holds personal data: write it to a file with -o FILE, not to the screen")
+    session = open_session(ctx)
+    store = session.store
+    form = forms.load_form(form_id, store.root)
+    if form.subject != "case":
+        raise UsageError(f"'{form.id}' is a conference form: it cannot be filled from a case; print it blank")
+    records = [r for r in session.case_records(case_id) if r.form == form.id]
+    if not records:
+        raise CmtkError(f"case {case_id} has no '{form.id}' record yet; print a blank form without --case")
+    latest = records[-1]  # case_records() is sorted by date, then creation
+    return {
+        "form": form,
+        "values": latest.body,
+        "case_id": case_id,
+        "record_date": latest.date,
+        "organisation": str(store.settings.get("organisation") or ""),
+        "training": store.training,
+        "templates": render.override_dir(store.root),
+    }
+
+
+def _emit(data: bytes, output: Path | None) -> None:
+    """Write to the file (readable by its owner only) or to standard output."""
+    if output is None:
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        raise CmtkError(f"{output}: cannot write ({error.strerror})") from None

@@ -1,0 +1,126 @@
+"""`cmtk visit`, `cmtk review`, `cmtk refer`."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from cmtk.cli.common import is_terminal, open_session
+
+FROM_HELP = "Read the rest of the form from a YAML file, or - for standard input."
+
+
+def visit(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    date: str = typer.Option(..., "--date", metavar="DATE", help="Date of the visit or call."),
+    seen: Optional[bool] = typer.Option(None, "--seen/--not-seen", help="Whether you saw the child in person (default: seen unless --mode phone)."),
+    mode: str = typer.Option("home", "--mode", help="home, phone, school or other."),
+    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
+) -> None:
+    """Record a monitoring visit. Only a visit where the child was seen resets the visit clock."""
+    from cmtk import dates, forms, ids, monitoring
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    day = session.store.parse_date(date, "--date")
+    extra = None
+    if source:
+        from cmtk.cli.inputs import read_yaml
+
+        extra = read_yaml(source)
+    elif is_terminal():
+        from cmtk.cli.case import _prompt_body
+
+        form = forms.load_form("monitoring", session.store.root)
+        trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
+        extra = _prompt_body(session, trimmed, (), False)
+    body = monitoring.visit_body(extra, day=day, seen=seen, mode=mode)
+    record = monitoring.record_visit(session, case_id, body, today=dates.today())
+    counted = "counts as a visit" if body["visit"]["child_seen"] == "yes" else "is recorded but does not count as a visit (child not seen)"
+    typer.echo(f"Recorded the {mode} contact of {day.isoformat()} for {case_id}; it {counted} (record {record.record}).")
+
+
+def review(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help="The review as YAML (see `cmtk form show case-review`), or -."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the review (default: today)."),
+    young_person: Optional[bool] = typer.Option(None, "--young-person/--child", help="Form 8A (young person) or 7A (child and caregiver); default from the placement's care type."),
+) -> None:
+    """Record a case review indicator by indicator; show domain totals, the closure verdict and zeros without a plan action."""
+    from cmtk import cases, dates, forms, ids, monitoring
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    today = dates.today()
+    day = session.store.parse_date(date, "--date") if date else None
+    form_id = monitoring.review_form_for(cases.read_case(session, case_id), young_person)
+    form = forms.load_form(form_id, session.store.root)
+    if source:
+        from cmtk.cli.inputs import read_yaml
+
+        body = read_yaml(source)
+    else:
+        from cmtk.cli.case import _prompt_body
+
+        typer.echo(f"Case review ({form.code}): answer each indicator yes, no or na (not applicable).")
+        body = _prompt_body(session, form, tuple(s.id for s in form.sections if s.domain), False)
+    record, result = monitoring.record_review(session, case_id, form_id, body, day=day, today=today)
+    typer.echo(f"Recorded the case review for {case_id} (record {record.record}).")
+    latest = result.reviews[-1][1]
+    for domain in latest.domains:
+        state = "achieved" if domain.achieved else "below the pass mark"
+        typer.echo(f"  {domain.domain:<13} {domain.score:>2} / {domain.max:<2} (pass mark {domain.pass_mark}): {state}")
+    typer.echo(f"Closure: {result.verdict}")
+    if result.zero_without_action:
+        typer.echo("Scored 0 with no case plan action: " + ", ".join(result.zero_without_action))
+        typer.echo(f"Add a goal and action for each: cmtk plan goal {case_id} --phase post --domain DOMAIN --indicators "
+                   f"{result.zero_without_action[0]} and cmtk plan action {case_id} GOAL --by DATE")
+
+
+def refer(
+    ctx: typer.Context,
+    words: List[str] = typer.Argument(..., metavar="CASE | done CASE REF", help="A case id to refer; or `done CASE REF` to close a referral's follow-up."),
+    to: Optional[str] = typer.Option(None, "--to", metavar="ORG", help="Receiving organisation or service."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Reason (see `cmtk form show referral`), e.g. health, education."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the referral, or of the follow-up with `done`."),
+    accompanied: Optional[bool] = typer.Option(None, "--accompanied/--not-accompanied", help="Whether you went with the child or family."),
+    benefit: Optional[bool] = typer.Option(None, "--benefit/--no-benefit", help="With `done`: whether the family confirmed the service helped."),
+) -> None:
+    """Refer a child or family to a service (`cmtk refer CASE --to ORG --reason R`), or close its follow-up (`cmtk refer done CASE REF`)."""
+    from cmtk import cases, dates, ids, monitoring
+    from cmtk.errors import UsageError
+
+    session = None
+    today = dates.today()
+    if words[0] == "done":
+        if len(words) != 3:
+            raise UsageError("usage: cmtk refer done CASE REF (REF: the referral's number or record id)")
+        case_id = ids.normalise_case_id(words[1])
+        session = open_session(ctx)
+        day = session.store.parse_date(date, "--date") if date else today
+        updated = monitoring.referral_done(session, case_id, words[2], day=day, benefit=benefit, today=today)
+        typer.echo(f"Follow-up of referral {updated.record} recorded for {case_id}.")
+        return
+    if len(words) != 1:
+        raise UsageError("usage: cmtk refer CASE --to ORG --reason R")
+    if not to or not reason:
+        raise UsageError("cmtk refer CASE needs --to ORG and --reason R")
+    case_id = ids.normalise_case_id(words[0])
+    session = open_session(ctx)
+    day = session.store.parse_date(date, "--date") if date else today
+    body = {"referral": {"referral_date": day, "receiving_organisation": to, "reason": reason}}
+    if accompanied is not None:
+        body["referral"]["accompanied"] = "yes" if accompanied else "no"
+    record = cases.record_form(session, case_id, "referral", body, date=day, today=today)
+    count = sum(1 for r in cases.read_case(session, case_id).records if r.form == "referral")
+    typer.echo(f"Referred case {case_id} to {to} (referral {count}, record {record.record}); close it with "
+               f"`cmtk refer done {case_id} {count} --benefit` once the family confirms.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("visit")(visit)
+    app.command("review")(review)
+    app.command("refer")(refer)

@@ -1,0 +1,49 @@
+"""Printing reports as a table (terminal), JSON, CSV or Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+
+import typer
+
+FORMATS = ("table", "json", "csv", "md")
+
+
+def check_format(value: str) -> str:
+    from cmtk.errors import UsageError
+
+    if value not in FORMATS:
+        raise UsageError(f"--format: '{value}' is not one of {', '.join(FORMATS)}")
+    return value
+
+
+def emit_json(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def emit_rows(headers: list[str], rows: list[list], output_format: str) -> None:
+    """CSV, Markdown or plain aligned columns (no colour codes when not on a terminal)."""
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+        return
+    if output_format == "md":
+        typer.echo("| " + " | ".join(headers) + " |")
+        typer.echo("|" + "|".join("---" for _ in headers) + "|")
+        for row in rows:
+            typer.echo("| " + " | ".join(str(c).replace("|", "/") for c in row) + " |")
+        return
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
+    typer.echo("  ".join(str(h).upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        typer.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def short(commit: str | None) -> str:
+    return commit[:10] if commit else "(no commit)"

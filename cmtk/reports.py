@@ -1,0 +1,158 @@
+"""Reports over the caseload: overdue items, benchmark scores, caseload per worker.
+
+Reports read cases through one pipeline (decrypt, parse, derive) and never
+touch files themselves. Each names the store commit it was built from, so a
+printed report can be reproduced later with `cmtk case show --at`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from cmtk import benchmarks, cases, forms, policy as policy_module, schedule, workflow
+from cmtk.cases import Case
+from cmtk.store import Session
+
+
+def all_cases(session: Session) -> list[Case]:
+    return [cases.read_case(session, case_id) for case_id in session.store.case_ids()]
+
+
+@dataclass
+class Report:
+    as_of: _dt.date
+    commit: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def overdue(session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None,
+            case_list: Iterable[Case] | None = None) -> Report:
+    policy = policy_module.load(session.store.root)
+    items: list[schedule.DueItem] = []
+    for case in case_list if case_list is not None else all_cases(session):
+        if worker and case.worker.casefold() != worker.casefold():
+            continue
+        items += schedule.due_items(case, policy)
+    late = schedule.overdue(items, as_of)
+    report = Report(as_of, session.store.head_commit(), {"items": late})
+    if upcoming_days is not None:
+        report.data["upcoming"] = schedule.upcoming(items, as_of, upcoming_days)
+    return report
+
+
+def overdue_json(report: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {"as_of": report.as_of.isoformat(), "commit": report.commit,
+                           "items": [i.to_json(report.as_of) for i in report.data["items"]]}
+    if "upcoming" in report.data:
+        out["upcoming"] = [{**i.to_json(report.as_of), "days_overdue": i.days_overdue(report.as_of)} for i in report.data["upcoming"]]
+    return out
+
+
+@dataclass(frozen=True)
+class CaseBenchmarks:
+    case: str
+    reviews: tuple[tuple[_dt.date, benchmarks.ReviewScore], ...]  # oldest first
+    zero_without_action: tuple[str, ...]
+    closure_ready: bool
+    verdict: str
+
+
+def _planned_indicators(case: Case) -> set[str]:
+    """Indicators that a plan goal works on and that have at least one action."""
+    covered: set[str] = set()
+    for record in case.records:
+        if record.form != "case-plan":
+            continue
+        plan = record.body.get("plan") or {}
+        with_actions = {str(a.get("goal_id")) for a in plan.get("actions") or []}
+        for goal in plan.get("goals") or []:
+            if str(goal.get("goal_id")) in with_actions:
+                covered |= {part.strip().upper() for part in str(goal.get("indicators") or "").replace(";", ",").split(",") if part.strip()}
+    return covered
+
+
+def case_benchmarks(session: Session, case: Case, policy: dict) -> CaseBenchmarks | None:
+    reviews = [r for r in case.records if r.form in benchmarks.REVIEW_FORMS]
+    if not reviews:
+        return None
+    bio = case.biographical
+    scored = []
+    for review in reviews:
+        day = review.body.get("review", {}).get("review_date") or review.date
+        age = benchmarks.age_on(bio.get("date_of_birth"), day) if isinstance(day, _dt.date) else None
+        scored.append((day, benchmarks.score(forms.load_form(review.form, session.store.root), review.body, age=age, sex=bio.get("sex"))))
+    latest = scored[-1][1]
+    closure = policy.get("closure", {})
+    rule, hard_stop = closure.get("rule", "all-domains"), closure.get("school_travel_hard_stop", True)
+    planned = _planned_indicators(case)
+    missing = tuple(i for i in latest.zeros if i.upper() not in planned)
+    return CaseBenchmarks(case.id, tuple(scored), missing, latest.closure_ready(rule, hard_stop), latest.verdict(rule, hard_stop))
+
+
+def case_benchmarks_json(result: CaseBenchmarks) -> dict[str, Any]:
+    day, latest = result.reviews[-1]
+    return {"case": result.case, "review_date": day.isoformat() if isinstance(day, _dt.date) else None,
+            "domains": [d.to_json() for d in latest.domains], "closure_ready": result.closure_ready,
+            "zero_without_action": list(result.zero_without_action),
+            "trend": [{"review_date": d.isoformat() if isinstance(d, _dt.date) else None,
+                       "domains": {x.domain: x.score for x in s.domains}} for d, s in result.reviews]}
+
+
+def caseload_benchmarks(session: Session, case_list: list[Case]) -> dict[str, Any]:
+    policy = policy_module.load(session.store.root)
+    achieved: Counter[str] = Counter()
+    zeros: Counter[str] = Counter()
+    reviewed = 0
+    per_case = []
+    for case in case_list:
+        result = case_benchmarks(session, case, policy)
+        if result is None:
+            continue
+        reviewed += 1
+        per_case.append(result)
+        latest = result.reviews[-1][1]
+        achieved.update(d.domain for d in latest.domains if d.achieved)
+        zeros.update(latest.zeros)
+    return {"cases_reviewed": reviewed, "achieved": {d: achieved.get(d, 0) for d in forms.DOMAINS},
+            "most_zero": zeros.most_common(10), "cases": per_case}
+
+
+def caseload(session: Session, as_of: _dt.date, case_list: list[Case] | None = None) -> dict[str, Any]:
+    policy = policy_module.load(session.store.root)
+    limit = int(policy.get("caseload", {}).get("per_caseworker", 20))
+    case_list = case_list if case_list is not None else all_cases(session)
+    by_worker: dict[str, Counter] = defaultdict(Counter)
+    quarters: dict[str, Counter] = defaultdict(Counter)
+    step_days: dict[int, list[int]] = defaultdict(list)
+    for case in case_list:
+        if case.status == "open":
+            by_worker[case.worker][workflow.step_of(case)] += 1
+        previous_day = case.opened
+        previous_step = 1
+        for event in case.events:
+            day = event.get("date")
+            if not isinstance(day, _dt.date):
+                continue
+            quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+            if event.get("to") == 7 and event.get("what") == "advance":
+                quarters[quarter]["reunified"] += 1
+            if event.get("to") == 8 and event.get("what") == "advance":
+                quarters[quarter]["closed"] += 1
+            if str(event.get("what", "")).startswith("re-opened"):
+                quarters[quarter]["reopened"] += 1
+            if previous_day and event.get("from") == previous_step:
+                step_days[previous_step].append((day - previous_day).days)
+            previous_day, previous_step = day, event.get("to", previous_step)
+        if case.status == "open" and previous_day:
+            step_days[previous_step].append((as_of - previous_day).days)
+    return {
+        "as_of": as_of.isoformat(),
+        "limit": limit,
+        "workers": {w: {"open": sum(c.values()), "by_step": {str(s): n for s, n in sorted(c.items())}, "over_limit": sum(c.values()) > limit}
+                    for w, c in sorted(by_worker.items())},
+        "quarters": {q: dict(c) for q, c in sorted(quarters.items())},
+        "days_in_step": {str(s): {"cases": len(v), "median": sorted(v)[len(v) // 2]} for s, v in sorted(step_days.items()) if v},
+    }

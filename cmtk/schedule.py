@@ -96,16 +96,17 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
     if status == "transferred":
         return items
     placed = placement_date(case)
-    if status == "open" and opened:
+    step = case.case_file.get("step", 1)
+    if status == "open" and opened and not placed:
         assessments = _of(case, "child-assessment")
-        if not assessments:
+        if not assessments and step <= 2:
             add("initial-assessment", add_duration(opened, policy_module.get(policy, "assessment.initial_at_most")),
                 "no child assessment recorded since identification")
         completed = _date(assessments[-1], "conclusion.assessment_completed_date") if assessments else None
-        if not completed:
+        if not completed and step <= 2:
             add("comprehensive-assessment", add_duration(opened, policy_module.get(policy, "assessment.comprehensive_within")),
                 "the child assessment is not completed")
-        elif not _of(case, "case-plan"):
+        elif completed and step <= 4 and not _of(case, "case-plan"):
             add("case-plan", add_duration(completed, policy_module.get(policy, "case_plan.within")),
                 f"no case plan since the assessment of {completed.isoformat()}")
     if status == "open" and placed:

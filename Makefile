@@ -30,15 +30,17 @@ demo: env
 	@rm -rf "$(DEMO)"
 	$(BIN)/cmtk demo "$(DEMO)"
 	@echo
-	@$(BIN)/cmtk --store "$(DEMO)/store" case list
+	@cd "$(DEMO)" && $(CURDIR)/$(BIN)/cmtk report overdue --upcoming
 	@echo
-	@echo "Try next (from inside the demo folder, no settings needed):"
+	@echo "That is the Monday-morning job: who must be visited, reviewed or followed up, and why."
+	@echo "Try next (inside the demo folder; every command finds the store and its key by itself):"
 	@echo "  . $(BIN)/activate && cd $(DEMO)"
-	@echo "  cmtk case list                 # the training cases"
-	@echo "  cmtk case show <CASE>          # one case, decrypted in memory"
-	@echo "  cmtk team list                 # who can open this store"
-	@echo "  cmtk doctor                    # check every file decrypts and nothing is plaintext"
-	@echo "  git -C store log --stat        # history: opaque names and messages only"
+	@echo "  cmtk case list                        # the fictional children, one per step of the procedure"
+	@echo "  cmtk steps                            # the eight steps in plain words, for trainers"
+	@echo "  cmtk step CASE                        # what a case needs before its next step"
+	@echo "  cmtk form render identification -o blank.html   # a blank printable form (A4, any browser)"
+	@echo "  cmtk report benchmarks                # review scores per domain and their trend"
+	@echo "  cmtk doctor                           # every file decrypts, nothing is plaintext"
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info

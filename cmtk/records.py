@@ -41,6 +41,8 @@ class Record:
 
 
 def encode(record: Record) -> bytes:
+    if record.date is not None and not isinstance(record.date, _dt.date):
+        raise RecordError(f"record {record.record}: its date must be a calendar date, not {type(record.date).__name__}")
     envelope: dict[str, Any] = {
         "cmtk_record": FORMAT,
         "case": record.case,

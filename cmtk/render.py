@@ -390,8 +390,7 @@ def render_html(
     `templates` is a folder whose files replace the bundled templates of the same name.
     """
     _check_lang(lang)
-    template = environment(lang, templates).get_template("form.html.j2")
-    return template.render(
+    context = dict(
         form=form,
         parts=parts(form, values),
         filled=values is not None,
@@ -399,8 +398,21 @@ def render_html(
         organisation=organisation or "",
         training=training,
         record_date=record_date,
-        css=(_find(templates, "print.css")).read_text("utf-8"),
+        css=_find(templates, "print.css").read_text("utf-8"),
     )
+    return _render(environment(lang, templates), "form.html.j2", context)
+
+
+def _render(env, name: str, context: dict) -> str:
+    """Render a template; a broken or missing template (most likely a store's own) is one error line."""
+    import jinja2
+
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        raise CmtkError(f"{error.filename}:{error.lineno}: template error: {error.message}") from None
+    except jinja2.TemplateNotFound as error:
+        raise CmtkError(f"template {error.name} is missing; reinstall cmtk or fix the store's .cmtk/templates/") from None
 
 
 def _find(override: Path | None, name: str) -> Path:
@@ -424,7 +436,8 @@ def _md(text: Any) -> str:
 class _Markdown:
     """Writes the same form as plain, readable Markdown: blanks as ____, choices as [ ].
 
-    gettext calls stay outside f-strings: Babel cannot extract them from inside one.
+    Fixed words go through `word()` with the templates' own msgids, so one
+    catalogue serves both (tests/test_render.py checks sw.po has them all).
     """
 
     def __init__(self, lang: str, gettext) -> None:

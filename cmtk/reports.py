@@ -36,6 +36,10 @@ def overdue(session: Session, as_of: _dt.date, *, worker: str | None = None, upc
         if worker and case.worker.casefold() != worker.casefold():
             continue
         items += schedule.due_items(case, policy)
+    if case_list is None:
+        from cmtk import conference
+
+        items += [i for i in conference.overdue_reports(session, as_of) if not worker or i.worker.casefold() == worker.casefold()]
     late = schedule.overdue(items, as_of)
     report = Report(as_of, session.store.head_commit(), {"items": late})
     if upcoming_days is not None:

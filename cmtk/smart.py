@@ -19,7 +19,7 @@ This is a pure library: no I/O, no store, stdlib only. Findings are data
 (`SmartFinding`); the CLI prints them or turns them into JSON. Messages are in
 plain English for a caseworker, each saying what to add or change, and never
 repeat a child's or a family member's name: they quote only cmtk's own words
-(from the lists below) and dates.
+(from the lists below), dates, and short codes (an indicator id, a domain).
 
 The word lists below are module-level data. A county or organisation can
 extend them (add a role, a local verb, a Kiswahili or Sheng word, a local

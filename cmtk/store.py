@@ -141,6 +141,13 @@ class Store:
             for entry in shard.iterdir() if entry.is_dir() and ids.is_case_id(entry.name)
         )
 
+    def conference_dir(self, conference_id: str) -> Path:
+        return self.root / CONFERENCES_DIR / conference_id
+
+    def conference_ids(self) -> list[str]:
+        base = self.root / CONFERENCES_DIR
+        return sorted(e.name for e in base.iterdir() if e.is_dir() and ids.is_case_id(e.name)) if base.is_dir() else []
+
     def has_case(self, case_id: str) -> bool:
         return self.case_dir(case_id).is_dir()
 
@@ -333,7 +340,16 @@ class Session:
         return sorted(found, key=lambda r: (r.date or _FAR_PAST, r.created, r.record))
 
     def record_path(self, record: records.Record) -> Path:
+        if record.extra.get("subject") == "conference":
+            return self.store.conference_dir(record.case) / f"{record.record}.age"
         return self.store.case_dir(record.case) / f"{record.record}.age"
+
+    def conference_records(self, conference_id: str) -> list[records.Record]:
+        folder = self.store.conference_dir(conference_id)
+        if not folder.is_dir():
+            raise CmtkError(f"no conference {conference_id} in this store; see `cmtk conference list`")
+        found = [self.read_record(p) for p in sorted(folder.glob("*.age")) if not p.name.startswith(TEMP_PREFIX)]
+        return sorted(found, key=lambda r: (r.date or _FAR_PAST, r.created, r.record))
 
     def seal(self, record: records.Record) -> bytes:
         """Envelope, pad, encrypt to the current store key, and check it decrypts back."""

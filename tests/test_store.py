@@ -275,3 +275,13 @@ def test_record_envelope_is_self_describing(tmp_path):
     record = records.decode(plaintext, "x")
     assert (record.case, record.record, record.form, record.key_generation) == (case_id, path.stem, "identification", 1)
     assert record.created_by == "Amina Otieno"
+
+
+def test_a_record_with_a_text_date_is_never_written(tmp_path):
+    """Bug: a conference report once stored its date as text, which made the record unreadable."""
+    session, _ = make_store(tmp_path)
+    record = cases.new_record(session, "K7Q2MX4P", "case-notes", {"n": {"t": "x"}}, None)
+    import dataclasses
+
+    with pytest.raises(RecordError, match="must be a calendar date"):
+        session.seal(dataclasses.replace(record, date="11-03-2026"))

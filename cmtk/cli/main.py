@@ -102,7 +102,7 @@ def main_options(
 
 
 def _register() -> None:
-    from cmtk.cli import case, form, key, monitoring, plan, report, steps, store_cmds, team
+    from cmtk.cli import case, conference, form, key, monitoring, plan, report, smart, steps, store_cmds, team
 
     store_cmds.register(app)
     app.add_typer(key.app, name="key")
@@ -113,6 +113,8 @@ def _register() -> None:
     app.add_typer(plan.app, name="plan")
     monitoring.register(app)
     app.add_typer(report.app, name="report")
+    app.add_typer(smart.app, name="smart")
+    app.add_typer(conference.app, name="conference")
     form.register_render(app)
     app.add_typer(form.app, name="form")
 

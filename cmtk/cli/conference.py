@@ -1,0 +1,229 @@
+"""`cmtk conference ...`: prepare, hold and report a case conference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cmtk.cli.common import open_session, warn
+
+app = typer.Typer(help="Case conferences: prepare (cases, participants, invitations), hold (agreements, minutes) and report.",
+                  no_args_is_help=True)
+ID_HELP = "Conference id (from `cmtk conference new` or `list`)."
+PRINTABLE = ("agenda", "presentation", "attendance", "confidentiality", "checklist", "minutes", "report")
+
+
+def _day(session, text: Optional[str], field: str):
+    from cmtk import dates
+
+    return session.store.parse_date(text, field) if text else dates.today(order=session.store.date_order)
+
+
+@app.command("new")
+def conference_new(
+    ctx: typer.Context,
+    date: str = typer.Option(..., "--date", metavar="DATE", help="Date of the conference."),
+    kind: str = typer.Option(..., "--kind", help="internal (staff only), external (with partners) or aac (sub-county)."),
+    chair: str = typer.Option(..., "--chair", metavar="NAME", help="Who chairs it."),
+    venue: str = typer.Option("", "--venue", help="Where it is held (a private room)."),
+) -> None:
+    """Plan a conference; prints its id."""
+    from cmtk import conference
+
+    session = open_session(ctx)
+    typer.echo(conference.create(session, day=session.store.parse_date(date, "--date"), kind=kind, chair=chair, venue=venue))
+
+
+@app.command("list")
+def conference_list(ctx: typer.Context) -> None:
+    """List conferences with date, kind, chair, number of cases and status."""
+    from cmtk import conference
+
+    session = open_session(ctx)
+    for conference_id in session.store.conference_ids():
+        found = conference.read(session, conference_id)
+        info = found.info
+        typer.echo(f"{found.id}  {info['date']}  {info['kind']:<9} {info.get('chair', ''):<20} {len(found.cases)} case(s)  {info.get('status')}")
+
+
+@app.command("show")
+def conference_show(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge the checklist as if today were this date."),
+) -> None:
+    """Show the conference, its cases and participants, and the checklist (Form 3) as met or missing."""
+    from cmtk import conference, dates
+
+    session = open_session(ctx)
+    found = conference.read(session, conference_id)
+    info = found.info
+    typer.echo(f"Conference {found.id}: {info['kind']} on {info['date']} at {info.get('venue') or '(venue not set)'}, chair {info.get('chair')}; {info.get('status')}")
+    typer.echo("Cases: " + (", ".join(f"{c['case']} (presenter {c.get('presenter')})" for c in found.cases) or "none yet"))
+    for person in found.participants:
+        typer.echo(f"  participant {person['name']} ({person.get('role') or '-'}, {person.get('organisation') or '-'}): "
+                   f"invited {person.get('invited', '-')}, confirmed {person.get('confirmed', '-')}")
+    typer.echo("Checklist:")
+    for item in conference.checklist(session, found, dates.today(as_of, order=session.store.date_order)):
+        typer.echo(f"  [{'met    ' if item.met else 'MISSING'}] {item.label}: {item.detail}")
+
+
+@app.command("add-case")
+def conference_add_case(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    case: str = typer.Argument(..., help="Case id to present."),
+    presenter: str = typer.Option("", "--presenter", help="Who presents it (default: its caseworker)."),
+) -> None:
+    """Put a case on the conference (the policy limits how many)."""
+    from cmtk import conference, ids
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    for message in conference.add_case(session, conference_id, case_id, presenter):
+        warn(message)
+    typer.echo(f"Case {case_id} is on conference {conference_id.upper()}.")
+
+
+@app.command("add-participant")
+def conference_add_participant(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    name: str = typer.Argument(..., help="Participant's name (staff or partner, not a child)."),
+    organisation: str = typer.Option("", "--organisation", help="Their organisation."),
+    role: str = typer.Option("", "--role", help="Their role, e.g. caseworker, case manager, SCCO."),
+    invited: Optional[str] = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
+) -> None:
+    """Add a participant (5 to 10 is the rule: cmtk warns outside it)."""
+    from cmtk import conference
+
+    session = open_session(ctx)
+    day = session.store.parse_date(invited, "--invited") if invited else None
+    for message in conference.add_participant(session, conference_id, name, organisation, role, day):
+        warn(message)
+    typer.echo(f"{name} added to conference {conference_id.upper()}.")
+
+
+@app.command("invite")
+def conference_invite(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    name: str = typer.Argument(..., help="Participant's name."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date the invitation was sent (default: today)."),
+) -> None:
+    """Record that a participant was invited (at least 7 days before)."""
+    from cmtk import conference
+
+    session = open_session(ctx)
+    conference.invite(session, conference_id, name, _day(session, date, "--date"))
+    typer.echo(f"Invitation to {name} recorded.")
+
+
+@app.command("confirm")
+def conference_confirm(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    name: str = typer.Argument(..., help="Participant's name."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date they confirmed (default: today)."),
+) -> None:
+    """Record that a participant confirmed (at least 3 days before)."""
+    from cmtk import conference
+
+    session = open_session(ctx)
+    conference.confirm(session, conference_id, name, _day(session, date, "--date"))
+    typer.echo(f"Confirmation from {name} recorded.")
+
+
+@app.command("agree")
+def conference_agree(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    name: str = typer.Argument(..., help="Participant's name."),
+    verbal: bool = typer.Option(False, "--verbal", help="Verbal consent noted in the file instead of a signed form."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the agreement (default: today)."),
+) -> None:
+    """Record a participant's confidentiality agreement (Form 5): once per person, valid for every conference."""
+    from cmtk import conference, dates, forms
+
+    session = open_session(ctx)
+    form = forms.load_form("confidentiality-agreement", session.store.root)
+    choices = [c.value for c in form.section("participant").field("agreement_form").choices]
+    how = next((c for c in choices if ("verbal" in c) == verbal), choices[0])
+    conference.record_agreement(session, conference_id, name, how, _day(session, date, "--date"), dates.today())
+    typer.echo(f"Confidentiality agreement of {name} recorded ({how}).")
+
+
+@app.command("minutes")
+def conference_minutes(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    source: str = typer.Option(..., "--from", metavar="FILE", help="The minutes as YAML (see `cmtk form show conference-minutes`), or -."),
+    allow_names: bool = typer.Option(False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."),
+) -> None:
+    """Record the minutes (Form 7): case ids only, decisions and action points with who, what, by when."""
+    from cmtk import conference, dates
+    from cmtk.cli.inputs import read_yaml
+
+    body = read_yaml(source)
+    session = open_session(ctx)
+    for message in conference.record_minutes(session, conference_id, body, today=dates.today(), allow_names=allow_names):
+        warn(message)
+    typer.echo(f"Minutes of conference {conference_id.upper()} recorded.")
+
+
+@app.command("report")
+def conference_report(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    source: str = typer.Option(..., "--from", metavar="FILE", help="The report as YAML (see `cmtk form show conference-report`), or -."),
+    allow_names: bool = typer.Option(False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."),
+) -> None:
+    """Record the conference report (Form 8), due within 24 hours of the conference."""
+    from cmtk import conference, dates
+    from cmtk.cli.inputs import read_yaml
+
+    body = read_yaml(source)
+    session = open_session(ctx)
+    for message in conference.record_report(session, conference_id, body, today=dates.today(), allow_names=allow_names):
+        warn(message)
+    typer.echo(f"Report of conference {conference_id.upper()} recorded.")
+
+
+@app.command("close")
+def conference_close(ctx: typer.Context, conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP)) -> None:
+    """Close the conference: action points into each case plan, decisions recorded with each case (one commit)."""
+    from cmtk import conference, dates
+
+    session = open_session(ctx)
+    counts = conference.close(session, conference_id, today=dates.today())
+    typer.echo(f"Conference {conference_id.upper()} closed: {counts['actions']} action point(s) added to case plans, "
+               f"{counts['decisions']} decision(s) recorded with their cases.")
+
+
+@app.command("print")
+def conference_print(
+    ctx: typer.Context,
+    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    what: str = typer.Argument(..., metavar="WHAT", help="agenda, presentation, attendance, confidentiality, checklist, minutes or report."),
+    case: Optional[str] = typer.Option(None, "--case", help="For a presentation: the case (default: one page per case)."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="HTML file to write (print it from a browser)."),
+) -> None:
+    """Print a conference form prefilled from the conference (case ids only, never names)."""
+    import os
+
+    from cmtk import conference, conference_print as printing, forms
+    from cmtk.errors import UsageError
+
+    if what not in PRINTABLE:
+        raise UsageError(f"WHAT: '{what}' is not one of {', '.join(PRINTABLE)}{forms.suggest(what, PRINTABLE)}")
+    session = open_session(ctx)
+    found = conference.read(session, conference_id)
+    html = printing.render_page(session, found, what, case)
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(html)
+    typer.echo(f"Wrote {output}.")
+    if what in ("presentation", "minutes", "report"):
+        warn(f"{output} is plain text about children's cases (ids only, but details of their situation): keep it locked away and destroy it after use")

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.cmtk-installed
 DEMO   ?= demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env test demo age clean
+.PHONY: env test demo system clean
 
 env: $(STAMP)
 
@@ -14,16 +14,22 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
 	  { echo "Error: could not create a virtual environment; on Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,pdf]'
 	@touch $@
 
-# Debian's age is the reference implementation the interop tests run against.
-age:
-	@command -v age >/dev/null 2>&1 || { \
-	  echo "Installing age (Debian package) for the interoperability tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq age; }
+# Debian's age is the reference implementation the interop tests run against;
+# Pango and HarfBuzz let WeasyPrint make PDFs, so the PDF tests run too.
+SYSTEM_PACKAGES := age libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	  else echo "Not Debian: install age (and Pango for PDF) yourself; the tests that need them are skipped"; fi; \
+	fi
 
-test: env age
+test: env system
 	$(BIN)/python -m pytest
 
 demo: env

@@ -76,8 +76,31 @@ def review(
     typer.echo(f"Closure: {result.verdict}")
     if result.zero_without_action:
         typer.echo("Scored 0 with no case plan action: " + ", ".join(result.zero_without_action))
-        typer.echo(f"Add a goal and action for each: cmtk plan goal {case_id} --phase post --domain DOMAIN --indicators "
-                   f"{result.zero_without_action[0]} and cmtk plan action {case_id} GOAL --by DATE")
+        if is_terminal():
+            _offer_actions(session, case_id, form, result.zero_without_action, today)
+        else:
+            typer.echo(f"Add a goal and action for each: cmtk plan goal {case_id} --phase post --domain DOMAIN --indicators "
+                       f"{result.zero_without_action[0]} and cmtk plan action {case_id} GOAL --by DATE")
+
+
+def _offer_actions(session, case_id: str, form, indicators, today) -> None:
+    """For each indicator scored 0, offer to add a post-placement goal and one action on the spot."""
+    from cmtk import plan
+
+    domain_of = {f.indicator: s.domain for s in form.sections if s.domain for f in s.fields if f.indicator}
+    for indicator in indicators:
+        if not typer.confirm(f"Add a plan goal and action for {indicator} now?", default=True):
+            continue
+        goal = typer.prompt("  Goal (what should be true)").strip()
+        goal_id = plan.add_goal(session, case_id, phase="post", domain=domain_of.get(indicator, "psychosocial"),
+                                goal=goal, indicators=indicator, today=today)
+        action = typer.prompt("  Action (what will be done)").strip()
+        responsible = typer.prompt("  Who does it").strip()
+        deadline = session.store.parse_date(typer.prompt("  By when (DD-MM-YYYY)"), "deadline")
+        output = typer.prompt("  Output that shows it is done").strip()
+        plan.add_action(session, case_id, goal_id, action=action, responsible=responsible, deadline=deadline,
+                        output=output, today=today)
+        typer.echo(f"  Added goal {goal_id} with action {goal_id}.1.")
 
 
 def refer(

@@ -71,12 +71,14 @@ def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.dat
 
 
 def now_utc() -> _dt.datetime:
-    """A timestamp for records; follows CMTK_TODAY so training stores stay consistent."""
+    """A timestamp for records. Under CMTK_TODAY it keeps that day but the real time of day, so records
+    made in one session still sort in the order they were made."""
+    now = _dt.datetime.now(_dt.timezone.utc)
     fixed = os.environ.get("CMTK_TODAY")
     if fixed:
         day = today()
-        return _dt.datetime(day.year, day.month, day.day, 9, 0, 0, tzinfo=_dt.timezone.utc)
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+        return now.replace(year=day.year, month=day.month, day=day.day)
+    return now
 
 
 DURATION_UNITS = ("hours", "days", "weeks", "months", "years")

@@ -250,7 +250,10 @@ def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
     builder = _Builder(session, today)
     taken: set[str] = set()
     for child in data["children"]:
-        case_id = ids.new_case_id(taken.__contains__)
+        bio = child["biographical"]
+        case_id = ids.seeded_case_id(f"cmtk demo {bio['first_name']} {bio['surname']}")
+        if case_id in taken:
+            raise CmtkError(f"demo data: two children share the id {case_id}; rename one")
         taken.add(case_id)
         builder.build(case_id, child, data["trainer"])
     session.save(None, builder.records, "create")

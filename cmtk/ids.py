@@ -34,6 +34,14 @@ def new_case_id(taken=lambda candidate: False) -> str:
             return candidate
 
 
+def seeded_case_id(seed: str) -> str:
+    """A stable id from a text (the demo's fictional children keep their ids from one workshop to the next)."""
+    import hashlib
+
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    return "".join(ALPHABET[b % 32] for b in digest[:CASE_ID_LENGTH])
+
+
 def new_record_id() -> str:
     return _random(RECORD_ID_LENGTH)
 

@@ -179,6 +179,7 @@ def validate_body(
 
 def _section(form, section: forms.Section, values: dict, today, order, problem) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    wrong: set[str] = set()  # fields whose value was refused: not reported again as missing
     names = [f.name for f in section.fields if f.answers]
     other_names = {f"{f.name}{OTHER_SUFFIX}": f for f in section.fields if f.other}
     for name, value in values.items():
@@ -207,9 +208,10 @@ def _section(form, section: forms.Section, values: dict, today, order, problem) 
         try:
             out[field.name] = _coerce(field, value, today=today, order=order)
         except _Problem as error:
+            wrong.add(field.name)
             problem(where, "value", error.message)
     for field in section.fields:
-        if field.required and field.answers and field.name not in out:
+        if field.required and field.answers and field.name not in out and field.name not in wrong:
             problem(f"{section.id}.{field.name}", "required", f"is required ({field.label.en}); fill it in")
         if field.other and out.get(field.name) in ("other", ["other"]) and f"{field.name}{OTHER_SUFFIX}" not in out:
             problem(f"{section.id}.{field.name}{OTHER_SUFFIX}", "required", "say what 'other' is")

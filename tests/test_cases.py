@@ -83,6 +83,13 @@ def test_intake_validation_errors(store, tmp_path, change, expected):
     assert store.store.case_ids() == []
 
 
+def test_a_wrong_required_value_is_reported_once(store, tmp_path):
+    """Bug: a refused date in a required field was also reported as missing."""
+    result = run_cmtk(["case", "new", "--from", _intake_file(tmp_path, INTAKE.replace("  sex: female", "  sex: femal"))])
+    assert result.returncode == 1
+    assert result.stderr.count("biographical.sex") == 1
+
+
 def test_intake_without_biographical_section_is_refused(store, tmp_path):
     result = invoke(["case", "new", "--from", _intake_file(tmp_path, "admission:\n  admission_date: 2026-11-01\n")])
     assert result.exit_code == 1

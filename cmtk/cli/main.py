@@ -115,6 +115,9 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     app.add_typer(smart.app, name="smart")
     app.add_typer(conference.app, name="conference")
+    from cmtk.cli import reference
+
+    app.add_typer(reference.app, name="dev", hidden=True)
     form.register_render(app)
     app.add_typer(form.app, name="form")
 

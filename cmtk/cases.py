@@ -199,6 +199,20 @@ def read_case(session: Session, case_id: str) -> Case:
     return Case(case_id, tuple(session.case_records(case_id)))
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A case as the summary index holds it (for lists and search, without decrypting its records)."""
+
+    id: str
+    row: dict[str, Any]
+
+    name = property(lambda self: self.row["name"])
+    worker = property(lambda self: self.row["worker"])
+    status = property(lambda self: self.row["status"])
+    step = property(lambda self: self.row["step"])
+    opened = property(lambda self: _dt.date.fromisoformat(self.row["opened"]) if self.row["opened"] else None)
+
+
 def fold(text: str) -> str:
     """Lower case without accents, for forgiving name search."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -206,14 +220,11 @@ def fold(text: str) -> str:
 
 
 def find(session: Session, text: str) -> list[Case]:
-    """Cases whose child's name or nickname contains `text` (names are only in ciphertext)."""
+    """Cases whose child's name or nickname contains `text`: searched in the encrypted summary index,
+    then each match read from its records."""
+    from cmtk import summary
+
     needle = fold(text.strip())
     if not needle:
         raise ValidationError("give part of a name or nickname to search for")
-    found = []
-    for case_id in session.store.case_ids():
-        case = read_case(session, case_id)
-        names = " ".join(str(case.biographical.get(k) or "") for k in NAME_FIELDS)
-        if needle in fold(names):
-            found.append(case)
-    return found
+    return [read_case(session, case_id) for case_id, row in sorted(summary.load(session).items()) if needle in fold(row["names"])]

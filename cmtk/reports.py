@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from cmtk import benchmarks, cases, forms, policy as policy_module, schedule, workflow
+from cmtk import benchmarks, cases, forms, policy as policy_module, schedule
 from cmtk.cases import Case
 from cmtk.store import Session
 
@@ -28,20 +28,21 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def overdue(session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None,
-            case_list: Iterable[Case] | None = None) -> Report:
-    policy = policy_module.load(session.store.root)
-    items: list[schedule.DueItem] = []
-    for case in case_list if case_list is not None else all_cases(session):
-        if worker and case.worker.casefold() != worker.casefold():
-            continue
-        items += schedule.due_items(case, policy)
-    if case_list is None:
-        from cmtk import conference
+def _due_items(case_id: str, row: dict) -> list[schedule.DueItem]:
+    return [schedule.DueItem(case_id, row["worker"], kind, _dt.date.fromisoformat(due), detail) for kind, due, detail in row["due"]]
 
-        items += [i for i in conference.overdue_reports(session, as_of) if not worker or i.worker.casefold() == worker.casefold()]
-    late = schedule.overdue(items, as_of)
-    report = Report(as_of, session.store.head_commit(), {"items": late})
+
+def overdue(session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None) -> Report:
+    """Overdue (and optionally upcoming) items across the caseload, from the summary index."""
+    from cmtk import conference, summary
+
+    items: list[schedule.DueItem] = []
+    for case_id, row in summary.load(session).items():
+        if worker and row["worker"].casefold() != worker.casefold():
+            continue
+        items += _due_items(case_id, row)
+    items += [i for i in conference.overdue_reports(session, as_of) if not worker or i.worker.casefold() == worker.casefold()]
+    report = Report(as_of, session.store.head_commit(), {"items": schedule.overdue(items, as_of)})
     if upcoming_days is not None:
         report.data["upcoming"] = schedule.upcoming(items, as_of, upcoming_days)
     return report
@@ -124,33 +125,35 @@ def caseload_benchmarks(session: Session, case_list: list[Case]) -> dict[str, An
             "most_zero": zeros.most_common(10), "cases": per_case}
 
 
-def caseload(session: Session, as_of: _dt.date, case_list: list[Case] | None = None) -> dict[str, Any]:
+def caseload(session: Session, as_of: _dt.date) -> dict[str, Any]:
+    """Open cases per worker and step, moves per quarter, days spent in each step (from the summary index)."""
+    from cmtk import summary
+
     policy = policy_module.load(session.store.root)
     limit = int(policy.get("caseload", {}).get("per_caseworker", 20))
-    case_list = case_list if case_list is not None else all_cases(session)
     by_worker: dict[str, Counter] = defaultdict(Counter)
     quarters: dict[str, Counter] = defaultdict(Counter)
     step_days: dict[int, list[int]] = defaultdict(list)
-    for case in case_list:
-        if case.status == "open":
-            by_worker[case.worker][workflow.step_of(case)] += 1
-        previous_day = case.opened
+    for row in summary.load(session).values():
+        if row["status"] == "open":
+            by_worker[row["worker"]][row["step"]] += 1
+        previous_day = _dt.date.fromisoformat(row["opened"]) if row["opened"] else None
         previous_step = 1
-        for event in case.events:
-            day = event.get("date")
-            if not isinstance(day, _dt.date):
+        for when, from_step, to_step, what in row["events"]:
+            if not when:
                 continue
+            day = _dt.date.fromisoformat(when)
             quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-            if event.get("to") == 7 and event.get("what") == "advance":
+            if to_step == 7 and what == "advance":
                 quarters[quarter]["reunified"] += 1
-            if event.get("to") == 8 and event.get("what") == "advance":
+            if to_step == 8 and what == "advance":
                 quarters[quarter]["closed"] += 1
-            if str(event.get("what", "")).startswith("re-opened"):
+            if what.startswith("re-opened"):
                 quarters[quarter]["reopened"] += 1
-            if previous_day and event.get("from") == previous_step:
+            if previous_day and from_step == previous_step:
                 step_days[previous_step].append((day - previous_day).days)
-            previous_day, previous_step = day, event.get("to", previous_step)
-        if case.status == "open" and previous_day:
+            previous_day, previous_step = day, to_step
+        if row["status"] == "open" and previous_day:
             step_days[previous_step].append((as_of - previous_day).days)
     return {
         "as_of": as_of.isoformat(),

@@ -94,40 +94,44 @@ def record(
 def case_list(
     ctx: typer.Context,
     worker: Optional[str] = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
-    status: str = typer.Option("open", "--status", help="open, closed or all."),
+    status: str = typer.Option("open", "--status", help="open, closed, transferred or all."),
+    step: Optional[int] = typer.Option(None, "--step", metavar="N", help="Only cases at this step (1-8)."),
     output_format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """List cases with the child's name, caseworker, date opened and status."""
     from cmtk import cases
     from cmtk.errors import UsageError
 
-    if status not in ("open", "closed", "all"):
-        raise UsageError(f"--status: '{status}' is not one of open, closed, all")
+    if status not in ("open", "closed", "transferred", "all"):
+        raise UsageError(f"--status: '{status}' is not one of open, closed, transferred, all")
     if output_format not in ("table", "json"):
         raise UsageError(f"--format: '{output_format}' is not one of table, json")
+    from cmtk import summary
+
     session = open_session(ctx)
     rows = []
-    for case_id in session.store.case_ids():
-        case = cases.read_case(session, case_id)
-        if status != "all" and case.status != status:
+    for case_id, row in sorted(summary.load(session).items()):
+        if status != "all" and row["status"] != status:
             continue
-        if worker and case.worker.casefold() != worker.casefold():
+        if worker and row["worker"].casefold() != worker.casefold():
             continue
-        rows.append(case)
+        if step is not None and row["step"] != step:
+            continue
+        rows.append(cases.Listed(case_id, row))
     if output_format == "json":
         typer.echo(json.dumps([
             {"case": c.id, "name": c.name, "worker": c.worker, "opened": c.opened.isoformat() if c.opened else None,
-             "status": c.status, "records": len(c.forms())}
+             "status": c.status, "step": c.step}
             for c in rows
         ], ensure_ascii=False, indent=2))
         return
     if not rows:
         typer.echo("No cases match. Open one with `cmtk case new`." if not session.store.case_ids() else "No cases match.")
         return
-    typer.echo(f"{'CASE':<10}{'NAME':<32}{'WORKER':<18}{'OPENED':<12}STATUS")
+    typer.echo(f"{'CASE':<10}{'NAME':<32}{'WORKER':<18}{'OPENED':<12}{'STEP':<6}STATUS")
     for case in rows:
         opened = case.opened.isoformat() if case.opened else "-"
-        typer.echo(f"{case.id:<10}{case.name[:30]:<32}{case.worker[:16]:<18}{opened:<12}{case.status}")
+        typer.echo(f"{case.id:<10}{case.name[:30]:<32}{case.worker[:16]:<18}{opened:<12}{case.step:<6}{case.status}")
     typer.echo(f"{len(rows)} case(s).")
 
 

@@ -1,0 +1,230 @@
+"""The encrypted summary index: what reports need from each case, without decrypting every record.
+
+One age file outside the tracked tree (`.git/cmtk/summary.age`), encrypted to
+the current store key, holding per case the git tree hash of its folder and
+a few fields: worker, status, step, dates, the names `case find` searches,
+the due items of the schedule, and the moves between steps. Columnar JSON:
+one list per field, which decodes in a few milliseconds for thousands of
+cases.
+
+It is never trusted over the records: on every use, one `git ls-tree` lists
+each case folder's tree hash, and any case whose hash differs (or that the
+index lacks) is read again from its records. The policy's hash is stored too:
+a policy change makes every entry stale. `cmtk index rebuild` rebuilds it on
+all cores; `cmtk doctor` checks it matches the records.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from cmtk import crypto
+from cmtk.errors import CmtkError, DecryptError
+from cmtk.store import CASES_DIR, Session
+
+FORMAT = 2
+INDEX_FILE = "summary.age"
+COLUMNS = ("tree", "worker", "status", "step", "opened", "name", "names", "due", "events")
+
+
+def index_path(session: Session) -> Path:
+    return session.store.root / ".git" / "cmtk" / INDEX_FILE
+
+
+def case_trees(session: Session) -> dict[str, str]:
+    """Every case folder's tree hash at HEAD, from one `git ls-tree` (git binary, no GitPython)."""
+    result = subprocess.run(
+        ["git", "-C", str(session.store.root), "ls-tree", "-r", "-d", "HEAD", f"{CASES_DIR}/"],
+        capture_output=True, text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
+    if result.returncode != 0:
+        if "Not a valid object name HEAD" in result.stderr or "not a tree object" in result.stderr:
+            return {}
+        raise CmtkError("git ls-tree failed: the store's history is damaged; run `cmtk doctor`")
+    trees = {}
+    for line in result.stdout.splitlines():
+        meta, _, path = line.partition("\t")
+        parts = path.split("/")
+        if len(parts) == 3:
+            trees[parts[2]] = meta.split()[2]
+    return trees
+
+
+def policy_hash(session: Session) -> str:
+    """Summaries depend on the policy, the workflow and cmtk's own version: any change makes them stale."""
+    from cmtk import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in (session.store.root / ".cmtk" / "policy.yaml", Path(__file__).parent / "defaults" / "workflow.yaml"):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    digest.update(str(FORMAT).encode())
+    return digest.hexdigest()[:16]
+
+
+def summarise(case, policy: dict) -> dict[str, Any]:
+    """The fields reports need from one case (JSON-able)."""
+    from cmtk import cases as cases_module, schedule, workflow
+
+    bio = case.biographical
+    names = " ".join(str(bio.get(k) or "") for k in cases_module.NAME_FIELDS)
+    due = [[i.kind, i.due.isoformat(), i.detail] for i in schedule.due_items(case, policy)]
+    events = [[e["date"].isoformat() if isinstance(e.get("date"), _dt.date) else None, e.get("from"), e.get("to"), str(e.get("what", ""))]
+              for e in case.events]
+    return {
+        "worker": case.worker, "status": case.status, "step": workflow.step_of(case),
+        "opened": case.opened.isoformat() if case.opened else None,
+        "name": case.name, "names": names, "due": due, "events": events,
+    }
+
+
+def summarise_case(session: Session, case_id: str, policy: dict) -> dict[str, Any]:
+    from cmtk import cases
+
+    return summarise(cases.read_case(session, case_id), policy)
+
+
+@dataclass
+class Index:
+    policy: str
+    generation: int
+    rows: dict[str, dict[str, Any]]
+
+    def encode(self) -> bytes:
+        ids = sorted(self.rows)
+        table = {"format": FORMAT, "policy": self.policy, "generation": self.generation, "cases": ids}
+        for column in COLUMNS:
+            table[column] = [self.rows[i].get(column) for i in ids]
+        return json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Index":
+        table = json.loads(data)
+        if table.get("format") != FORMAT:
+            raise ValueError("old format")
+        rows = {case_id: {column: table[column][n] for column in COLUMNS} for n, case_id in enumerate(table["cases"])}
+        return cls(table["policy"], table["generation"], rows)
+
+
+def _read(session: Session) -> Index | None:
+    path = index_path(session)
+    if not path.is_file():
+        return None
+    try:
+        plaintext = crypto.decrypt(path.read_bytes(), [session.current_key().identity], ".git/cmtk/summary.age")
+        return Index.decode(plaintext)
+    except (DecryptError, ValueError, KeyError, TypeError):
+        return None  # unreadable or from another key generation: rebuilt below
+
+
+def _write(session: Session, index: Index) -> None:
+    from cmtk.store import _write_atomic
+
+    path = index_path(session)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ciphertext = crypto.encrypt(index.encode(), [session.current_key().recipient])
+    _write_atomic(path, ciphertext)
+
+
+def load(session: Session, *, progress: Callable[[int, int], None] | None = None) -> dict[str, dict[str, Any]]:
+    """Summaries of every case, refreshed where the records changed; the index is rewritten if needed."""
+    from cmtk import policy as policy_module
+
+    trees = case_trees(session)
+    current_policy = policy_hash(session)
+    generation = session.store.current_generation
+    index = _read(session)
+    if index is None or index.policy != current_policy or index.generation != generation:
+        index = Index(current_policy, generation, {})
+    stale = [case_id for case_id, tree in trees.items() if index.rows.get(case_id, {}).get("tree") != tree]
+    gone = [case_id for case_id in index.rows if case_id not in trees]
+    if stale or gone:
+        policy = policy_module.load(session.store.root)
+        for done, case_id in enumerate(stale, start=1):
+            row = summarise_case(session, case_id, policy)
+            row["tree"] = trees[case_id]
+            index.rows[case_id] = row
+            if progress:
+                progress(done, len(stale))
+        for case_id in gone:
+            del index.rows[case_id]
+        _write(session, index)
+    return index.rows
+
+
+def _worker_init(store_root: str, secret: str) -> None:
+    global _WORKER
+    from cmtk.store import Store
+
+    store = Store(store_root)
+    session = Session.__new__(Session)
+    session.store = store
+    session.me = None
+    session._keys = {}
+    pair = crypto.parse_identity_text(secret, "store key")
+    session._keys[store.current_generation] = pair
+    session.member = None
+    _WORKER = session
+
+
+def _worker_summary(item: tuple[str, str]) -> tuple[str, dict]:
+    from cmtk import policy as policy_module
+
+    case_id, tree = item
+    row = summarise_case(_WORKER, case_id, policy_module.load(_WORKER.store.root))
+    row["tree"] = tree
+    return case_id, row
+
+
+def rebuild(session: Session, *, processes: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+    """Read every case again, in parallel (pyrage holds the GIL: processes, not threads)."""
+    import multiprocessing
+
+    trees = case_trees(session)
+    index = Index(policy_hash(session), session.store.current_generation, {})
+    items = sorted(trees.items())
+    workers = processes or os.cpu_count() or 1
+    if workers <= 1 or len(items) < 50:
+        _worker_init(str(session.store.root), session.current_key().secret)
+        results: Iterable = map(_worker_summary, items)
+    else:
+        context = multiprocessing.get_context("fork")
+        pool = context.Pool(workers, initializer=_worker_init, initargs=(str(session.store.root), session.current_key().secret))
+        results = pool.imap_unordered(_worker_summary, items, chunksize=64)
+    try:
+        for done, (case_id, row) in enumerate(results, start=1):
+            index.rows[case_id] = row
+            if progress:
+                progress(done, len(items))
+    finally:
+        if workers > 1 and len(items) >= 50:
+            pool.close()
+            pool.join()
+    _write(session, index)
+    return len(items)
+
+
+def verify(session: Session) -> list[str]:
+    """Cases whose stored summary differs from their records (for `cmtk doctor`)."""
+    from cmtk import policy as policy_module
+
+    index = _read(session)
+    if index is None:
+        return []
+    trees = case_trees(session)
+    policy = policy_module.load(session.store.root)
+    wrong = []
+    for case_id, row in index.rows.items():
+        if trees.get(case_id) != row.get("tree"):
+            continue  # stale entries are refreshed on next use, not wrong
+        fresh = summarise_case(session, case_id, policy)
+        if any(fresh[k] != row.get(k) for k in fresh):
+            wrong.append(case_id)
+    return wrong

@@ -97,7 +97,13 @@ def check(session: Session) -> list[Finding]:
         for problem in _validate(store, record, definitions):
             add(rel, "invalid", f"{record.case}: {problem}; correct it with `cmtk case edit {record.case} {record.form}`")
 
-    # 4. Git: settings that would leak plaintext, uncommitted work, object database.
+    # 4. The summary index agrees with the records (it is never trusted over them).
+    from cmtk import summary
+
+    for case_id in summary.verify(session):
+        add(".git/cmtk/summary.age", "index", f"the summary of case {case_id} differs from its records; run `cmtk index rebuild`")
+
+    # 5. Git: settings that would leak plaintext, uncommitted work, object database.
     git = store.git
     config = git.run("config", "--local", "--list")
     for line in config.splitlines():

@@ -115,7 +115,9 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     app.add_typer(smart.app, name="smart")
     app.add_typer(conference.app, name="conference")
-    from cmtk.cli import reference
+    from cmtk.cli import index, reference
+
+    app.add_typer(index.app, name="index")
 
     app.add_typer(reference.app, name="dev", hidden=True)
     form.register_render(app)

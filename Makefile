@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.cmtk-installed
 DEMO   ?= demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env test demo system clean
+.PHONY: env test demo system bench clean
 
 env: $(STAMP)
 
@@ -47,6 +47,10 @@ demo: env
 	@echo "  cmtk form render identification -o blank.html   # a blank printable form (A4, any browser)"
 	@echo "  cmtk report benchmarks                # review scores per domain and their trend"
 	@echo "  cmtk doctor                           # every file decrypts, nothing is plaintext"
+
+# Speed at scale: generates stores of 1,000 and 10,000 cases once (bench/cache/), then measures.
+bench: env system
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info

@@ -347,9 +347,12 @@ def overdue_reports(session: Session, as_of: _dt.date) -> list:
     """Conference reports not recorded within the policy's time (default 24 hours)."""
     from cmtk.schedule import DueItem
 
+    conference_ids = session.store.conference_ids()
+    if not conference_ids:
+        return []
     within = policy_module.load(session.store.root)["conferences"]["report_within"]
     items = []
-    for conference_id in session.store.conference_ids():
+    for conference_id in conference_ids:
         conference = read(session, conference_id)
         if conference.latest("conference-report") is None and conference.date <= as_of:
             items.append(DueItem(conference.id, str(conference.info.get("chair", "")), "conference-report",

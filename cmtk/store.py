@@ -86,9 +86,28 @@ class Store:
 
     @cached_property
     def settings(self) -> dict:
-        data = yamlio.loads((self.root / SETTINGS).read_text("utf-8"), SETTINGS)
+        """settings.yaml, through a JSON copy in .git/cmtk/ while the file is unchanged (it holds no
+        personal data), so that commands that need nothing else from YAML skip loading the YAML library."""
+        import json
+
+        path = self.root / SETTINGS
+        stat = path.stat()
+        stamp = [stat.st_mtime_ns, stat.st_size]
+        cache = self.root / ".git" / "cmtk" / "settings.json"
+        try:
+            cached = json.loads(cache.read_text("utf-8"))
+            if cached.get("stamp") == stamp:
+                return cached["settings"]
+        except (OSError, ValueError, AttributeError):
+            pass
+        data = yamlio.loads(path.read_text("utf-8"), SETTINGS)
         if not isinstance(data, dict):
             raise RecordError(f"{SETTINGS}: not a mapping of settings")
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _write_atomic(cache, json.dumps({"stamp": stamp, "settings": data}, default=str).encode("utf-8"))
+        except OSError:
+            pass
         return data
 
     @property

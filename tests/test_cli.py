@@ -183,3 +183,20 @@ def test_everything_cmtk_creates_is_private_to_its_owner(tmp_path):
         if p.stat().st_mode & 0o077 and not p.is_symlink()
     ]
     assert loose == []
+
+
+def test_warm_overdue_report_is_lean(tmp_path):
+    """The Monday report reads the summary index: no GitPython, jinja2, ruamel, rich or pydantic."""
+    made = run_cmtk(["demo", str(tmp_path / "demo")])
+    assert made.returncode == 0
+    assert run_cmtk(["report", "overdue"], cwd=tmp_path / "demo").returncode == 0  # warms the index
+    script = (
+        "import sys\nfrom cmtk.cli.main import main\n"
+        "try:\n    main(['report', 'overdue'])\nexcept SystemExit:\n    pass\n"
+        "heavy = {'git', 'jinja2', 'ruamel', 'pydantic', 'weasyprint', 'rich', 'babel'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
+    )
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path / "demo")
+    assert out.stderr.strip().splitlines()[-1] == "[]"

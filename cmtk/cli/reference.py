@@ -36,3 +36,24 @@ app = typer.Typer(help="Developer tools.", hidden=True, no_args_is_help=True)
 def reference() -> None:
     """Print the command reference in Markdown."""
     typer.echo(markdown(), nl=False)
+
+
+@app.command("generate")
+def generate(
+    path: str = typer.Argument(..., help="New folder for the generated store and its identity."),
+    cases: int = typer.Option(100, "--cases", help="How many cases (100 to 10,000 is typical)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed, for the same store every time."),
+    as_of: str = typer.Option(None, "--as-of", metavar="DATE", help="Date the cases are built around (default: today)."),
+) -> None:
+    """Make a store of many realistic fictional cases (tests and benchmarks), in batches."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from cmtk import dates, generate as generator
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Generating cases", total=cases)
+        root = generator.generate(Path(path).resolve(), cases, today=dates.today(as_of), seed=seed,
+                                  progress=lambda done, total: bar.update(task, completed=done))
+    typer.echo(f"Generated {cases} case(s) in {root}.")

@@ -1,0 +1,124 @@
+"""The benchmark of issue 8: `make bench` (BENCH_SIZES="1000 10000" by default).
+
+Generates stores of each size once (cached in bench/cache/), then measures,
+as medians of several runs, each command as a caseworker would run it, and
+the floors to compare with: a typer hello-world app, a reference loop that
+only decrypts and parses every record with the same libraries, and a shell
+loop of `age -d` over every record. Prints a table and writes
+bench/results.json. No timing is asserted in the test suite: this is the measure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / "cache"
+PY = sys.executable
+CMTK = [PY, "-m", "cmtk"]
+AS_OF = "2026-11-24"
+ENV = {**os.environ, "CMTK_TODAY": AS_OF}
+
+HELLO = "import typer\napp = typer.Typer()\n@app.command()\ndef hello():\n    print('hi')\napp()\n"
+
+REFERENCE = """
+import sys, pathlib, pyrage
+from ruamel.yaml import YAML
+root = pathlib.Path(sys.argv[1])
+from cmtk.store import Store
+session = Store(root / 'store').unlock(root / 'demo-identity.txt')
+key = session.current_key().identity
+yaml = YAML(typ='safe', pure=False)
+count = 0
+for path in (root / 'store' / 'cases').rglob('*.age'):
+    yaml.load(pyrage.decrypt(path.read_bytes(), [key]).decode())
+    count += 1
+print(count)
+"""
+
+
+def timed(command: list[str], cwd: Path | None = None, runs: int = 5, env=None) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=cwd, env=env or ENV, capture_output=True)
+        samples.append(time.perf_counter() - start)
+        if result.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} failed: {result.stderr.decode()[:300]}")
+    return statistics.median(samples)
+
+
+def store_for(size: int) -> Path:
+    folder = CACHE / f"store-{size}"
+    if not (folder / "store" / ".cmtk").is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        print(f"generating {size} cases (cached for next time)...", flush=True)
+        subprocess.run([*CMTK, "dev", "generate", str(folder), "--cases", str(size), "--as-of", AS_OF], env=ENV, check=True)
+    return folder
+
+
+def first_case(folder: Path) -> str:
+    out = subprocess.run([*CMTK, "case", "list", "--format", "json"], cwd=folder, env=ENV, capture_output=True, text=True).stdout
+    return json.loads(out)[0]["case"]
+
+
+def measure(size: int) -> dict:
+    folder = store_for(size)
+    hello = CACHE / "hello.py"
+    hello.write_text(HELLO)
+    case_id = first_case(folder)
+    result = {"cases": size, "records": sum(1 for _ in (folder / "store" / "cases").rglob("*.age"))}
+    result["version"] = timed([*CMTK, "--version"], runs=9)
+    result["typer_hello"] = timed([PY, str(hello)], runs=9)
+    result["case_show"] = timed([*CMTK, "case", "show", case_id], cwd=folder)
+    subprocess.run([*CMTK, "report", "overdue"], cwd=folder, env=ENV, capture_output=True)  # warm the index
+    result["overdue_warm"] = timed([*CMTK, "report", "overdue"], cwd=folder)
+    visits = []
+    for n in range(3):
+        start = time.perf_counter()
+        subprocess.run([*CMTK, "visit", case_id, "--date", AS_OF, "--mode", "phone"], cwd=folder, env=ENV, capture_output=True, check=True)
+        visits.append(time.perf_counter() - start)
+    result["visit_write_commit"] = statistics.median(visits)
+    result["rebuild_one_core"] = timed([*CMTK, "index", "rebuild", "-j", "1"], cwd=folder, runs=1)
+    result["rebuild_all_cores"] = timed([*CMTK, "index", "rebuild"], cwd=folder, runs=1)
+    result["reference_decrypt_parse"] = timed([PY, "-c", REFERENCE, str(folder)], runs=1)
+    if shutil.which("age"):
+        key = subprocess.run(["age", "-d", "-i", str(folder / "demo-identity.txt"), str(folder / "store/.cmtk/keys/1.age")],
+                             capture_output=True, check=True).stdout
+        key_file = CACHE / "store-key.txt"
+        key_file.write_bytes(key)
+        os.chmod(key_file, 0o600)
+        loop = f"find {folder}/store/cases -name '*.age' | while read f; do age -d -i {key_file} \"$f\" > /dev/null; done"
+        result["age_shell_loop"] = timed(["bash", "-c", loop], runs=1)
+        key_file.unlink()
+    return result
+
+
+def main() -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000 10000").split()]
+    results = [measure(size) for size in sizes]
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    keys = [k for k in results[0] if k not in ("cases", "records")]
+    print(f"{'seconds (median)':<26}" + "".join(f"{r['cases']:>12} cases" for r in results))
+    for key in keys:
+        print(f"{key:<26}" + "".join(f"{r.get(key, float('nan')):>18.3f}" for r in results))
+    for r in results:
+        print(f"\n{r['cases']} cases, {r['records']} records:")
+        print(f"  --version / typer hello      {r['version'] / r['typer_hello']:.2f}x (target <= 1.3x, <= 0.15 s)")
+        print(f"  overdue warm / --version     {r['overdue_warm'] / r['version']:.2f}x (target <= 2.5x, <= 0.3 s)")
+        print(f"  rebuild 1 core / reference   {r['rebuild_one_core'] / r['reference_decrypt_parse']:.2f}x (target <= 1.3x)")
+        print(f"  rebuild all cores / reference {r['rebuild_all_cores'] / r['reference_decrypt_parse']:.2f}x (target < 1)")
+        if "age_shell_loop" in r:
+            print(f"  age loop / overdue warm      {r['age_shell_loop'] / r['overdue_warm']:.0f}x (target >= 50x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -101,7 +101,8 @@ def parse_recipient(text: str, source: str = "public key") -> "pyrage.x25519.Rec
     try:
         return pyrage.x25519.Recipient.from_str(value)
     except pyrage.RecipientError:
-        raise IdentityError(f"{source}: the public key '{value[:16]}...' is damaged or mistyped") from None
+        raise IdentityError(f"{source}: '{value[:16]}' is not a complete age public key (62 characters starting age1); "
+                            "copy it again from `cmtk key show` on its owner's laptop") from None
 
 
 def pad(plaintext: bytes, bucket: int = PAD_BUCKET) -> bytes:

@@ -33,6 +33,8 @@ def parse_date(text: object, *, field: str = "date", order: str = "DMY") -> _dt.
         year, month, day = (int(g) for g in match.groups())
     else:
         match = _LOCAL.match(raw)
+        if not match and re.match(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2}$", raw):
+            raise ValidationError(f"{field}: '{raw}' has a two-digit year; write the year in full, e.g. 24-11-2026")
         if not match:
             shown = raw if len(raw) <= 20 else raw[:17] + "..."
             raise ValidationError(f"{field}: '{shown}' is not a date; {hint}")

@@ -229,6 +229,9 @@ def load_form(form_id: str, store_root: Path | None = None) -> FormDef:
     files = _files(store_root)
     path = files.get(form_id)
     if path is None:
+        by_code = [f for f in load_all(store_root) if f.code.casefold() == str(form_id).casefold()]
+        if by_code:
+            raise CmtkError(f"'{form_id}' is the code of form '{by_code[0].id}'; use the form id: {by_code[0].id}")
         hint = suggest(form_id, files)
         raise CmtkError(f"no form '{form_id}'{hint}; see `cmtk form list`")
     return load_file(path)

@@ -53,7 +53,7 @@ def normalise_case_id(text: str) -> str:
         shown = str(text)[:20]
         raise UsageError(
             f"'{shown}' is not a case id: ids are {CASE_ID_LENGTH} letters and digits such as K7Q2MX4P; "
-            "see `cmtk case list`"
+            f"see `cmtk case list`, or look a child up by name with `cmtk case find`"
         )
     return cleaned
 

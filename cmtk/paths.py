@@ -60,8 +60,8 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
         if demo is not None:
             return demo
     raise StoreNotFound(
-        "no cmtk store here or in any parent folder; use --store PATH, "
-        "create one with `cmtk init PATH --org NAME`, or try `cmtk demo PATH`"
+        f"no cmtk store in {here} or above it; cd into your store's folder (e.g. cd demo) or add --store PATH "
+        "(no store yet? `cmtk init PATH --org NAME`, or `cmtk demo PATH` to practise)"
     )
 
 

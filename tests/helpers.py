@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cmtk import cases, identity, initstore
-from cmtk.cli.main import app
+from cmtk.cli.main import register
 from cmtk.store import Session, Store
 
 # Distinctive fictional names: tests search every byte of a store for them.
@@ -52,7 +52,7 @@ def add_canary_case(session: Session) -> str:
 
 def invoke(args: list[str], env: dict | None = None, input: str | None = None):
     """Run the CLI in-process through typer's runner; returns the result."""
-    return CliRunner().invoke(app, args, env=env, input=input, catch_exceptions=False)
+    return CliRunner().invoke(register(), args, env=env, input=input, catch_exceptions=False)
 
 
 def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, input: str | None = None):

@@ -155,14 +155,14 @@ def test_demo_works_from_inside_its_folder_with_no_settings(tmp_path):
 def test_every_group_and_command_has_help(args):
     from typer.main import get_command
 
-    from cmtk.cli.main import app
+    from cmtk.cli.main import register
 
     def walk(command, path):
         yield path, command
         for name, sub in getattr(command, "commands", {}).items():
             yield from walk(sub, [*path, name])
 
-    root = get_command(app)
+    root = get_command(register())
     for path, command in walk(root, []):
         if command.hidden:
             continue

@@ -42,7 +42,7 @@ def test_command_reference_is_generated_from_help():
 def test_every_command_is_in_the_reference():
     from typer.main import get_command
 
-    from cmtk.cli.main import app
+    from cmtk.cli.main import register
 
     text = (ROOT / "docs" / "commands.md").read_text()
 
@@ -52,5 +52,5 @@ def test_every_command_is_in_the_reference():
                 yield " ".join([*path, name])
                 yield from walk(sub, [*path, name])
 
-    for path in walk(get_command(app), ["cmtk"]):
+    for path in walk(get_command(register()), ["cmtk"]):
         assert f"## {path}" in text, path

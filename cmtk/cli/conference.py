@@ -42,6 +42,8 @@ def conference_list(ctx: typer.Context) -> None:
     from cmtk import conference
 
     session = open_session(ctx)
+    if not session.store.conference_ids():
+        typer.echo("No conferences yet. Plan one with `cmtk conference new --date D --kind internal --chair NAME`.")
     for conference_id in session.store.conference_ids():
         found = conference.read(session, conference_id)
         info = found.info

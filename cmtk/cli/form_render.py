@@ -52,6 +52,8 @@ def form_render(
         raise UsageError(f"--lang: '{lang}' is not one of {', '.join(forms.LANGUAGES)}")
     if chosen == "pdf" and output is None:
         raise UsageError("PDF is a binary file: add -o FILE.pdf")
+    if output is None and chosen == "html" and sys.stdout.isatty():
+        raise UsageError(f"HTML is for a browser, not the screen: add -o {form_id}.html, then open it and print")
     if case is not None:
         page = _filled(ctx, form_id, case, output)
     else:

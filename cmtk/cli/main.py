@@ -101,35 +101,81 @@ def main_options(
     ctx.obj = {"store": store, "identity": identity, "debug": debug}
 
 
-def _register() -> None:
-    from cmtk.cli import case, conference, form, key, monitoring, plan, report, smart, steps, store_cmds, team
+def _group(name: str):
+    """Registering one top-level command (or group): imports only its own module."""
+    import importlib
 
-    store_cmds.register(app)
-    app.add_typer(key.app, name="key")
-    app.add_typer(team.app, name="team")
-    app.add_typer(case.app, name="case")
-    case.register(app)
-    steps.register(app, case.app)
-    app.add_typer(plan.app, name="plan")
-    monitoring.register(app)
-    app.add_typer(report.app, name="report")
-    app.add_typer(smart.app, name="smart")
-    app.add_typer(conference.app, name="conference")
-    from cmtk.cli import index, reference
+    def attach(module_name: str, how):
+        return lambda: how(importlib.import_module(f"cmtk.cli.{module_name}"))
 
-    app.add_typer(index.app, name="index")
+    groups = {
+        "store_cmds": attach("store_cmds", lambda m: m.register(app)),
+        "key": attach("key", lambda m: app.add_typer(m.app, name="key")),
+        "team": attach("team", lambda m: app.add_typer(m.app, name="team")),
+        "case": attach("case", lambda m: (app.add_typer(m.app, name="case"), m.register(app),
+                                          importlib.import_module("cmtk.cli.steps").register_case(m.app))),
+        "steps": attach("steps", lambda m: m.register(app)),
+        "plan": attach("plan", lambda m: app.add_typer(m.app, name="plan")),
+        "monitoring": attach("monitoring", lambda m: m.register(app)),
+        "report": attach("report", lambda m: app.add_typer(m.app, name="report")),
+        "smart": attach("smart", lambda m: app.add_typer(m.app, name="smart")),
+        "conference": attach("conference", lambda m: app.add_typer(m.app, name="conference")),
+        "index": attach("index", lambda m: app.add_typer(m.app, name="index")),
+        "dev": attach("reference", lambda m: app.add_typer(m.app, name="dev", hidden=True)),
+        "form": attach("form", lambda m: (m.register_render(app), app.add_typer(m.app, name="form"))),
+    }
+    return groups[name]
 
-    app.add_typer(reference.app, name="dev", hidden=True)
-    form.register_render(app)
-    app.add_typer(form.app, name="form")
+
+# Which module each top-level command lives in: a command line imports only the one it uses.
+COMMAND_GROUPS = {
+    "init": "store_cmds", "demo": "store_cmds", "doctor": "store_cmds", "textconv": "store_cmds",
+    "key": "key", "team": "team", "case": "case", "record": "case",
+    "steps": "steps", "step": "steps", "advance": "steps", "plan": "plan",
+    "visit": "monitoring", "review": "monitoring", "refer": "monitoring",
+    "report": "report", "smart": "smart", "conference": "conference", "index": "index", "dev": "dev", "form": "form",
+}
+_GROUP_ORDER = ("store_cmds", "case", "steps", "monitoring", "key", "team", "plan", "report", "smart", "conference",
+                "form", "index", "dev")
+_registered: set[str] = set()
+_VALUE_OPTIONS = {"--store", "--identity"}
 
 
-_register()
+def register(groups=_GROUP_ORDER) -> typer.Typer:
+    for name in groups:
+        if name not in _registered:
+            _registered.add(name)
+            _group(name)()
+    return app
+
+
+def _command_name(argv: list[str]) -> str | None:
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _VALUE_OPTIONS:
+            skip = True
+        elif token.startswith("-"):
+            if token in ("-h", "--help"):
+                return None
+        else:
+            return token
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = argv if argv is not None else sys.argv[1:]
+    wanted = COMMAND_GROUPS.get(_command_name(args) or "")
+    if args == ["--version"]:
+        groups: tuple = ()
+    elif wanted:
+        groups = (wanted,)
+    else:
+        groups = _GROUP_ORDER  # help, or an unknown command: everything, so click can suggest
+    register(groups)
     command = typer.main.get_command(app)
-    command.main(args=argv if argv is not None else sys.argv[1:], prog_name="cmtk")
+    command.main(args=args, prog_name="cmtk")
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ HEADER = (
 def markdown() -> str:
     from typer.main import get_command
 
-    from cmtk.cli.main import app
+    from cmtk.cli.main import register
 
-    root = get_command(app)
+    root = get_command(register())
     parts = [HEADER]
 
     def walk(command, path: list[str], parent_ctx) -> None:

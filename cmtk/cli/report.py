@@ -54,8 +54,13 @@ def _grouped(items, today, overdue: bool) -> None:
     for worker_name, group in sorted(by_worker.items(), key=lambda kv: kv[1][0].due):
         typer.echo(f"\n{worker_name} ({len(group)})")
         rows = [[i.case, i.kind, i.due.isoformat(),
-                 f"{i.days_overdue(today)} days late" if overdue else f"in {-i.days_overdue(today)} days", i.detail] for i in group]
+                 _days(i.days_overdue(today), overdue), i.detail] for i in group]
         emit_rows(["  case", "what", "due", "when", "detail"], [["  " + r[0], *r[1:]] for r in rows], "table")
+
+
+def _days(count: int, overdue: bool) -> str:
+    unit = "day" if abs(count) == 1 else "days"
+    return f"{count} {unit} late" if overdue else ("today" if count == 0 else f"in {-count} {unit}")
 
 
 def _bar(score: int, pass_mark: int, maximum: int, colour: bool) -> str:

@@ -127,9 +127,12 @@ def transfer(
     typer.echo(casework.transfer(session, case_id, body, today=dates.today(), day=day).message)
 
 
-def register(app: typer.Typer, case_app: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
     app.command("steps")(steps)
     app.command("step")(step)
     app.command("advance")(advance)
+
+
+def register_case(case_app: typer.Typer) -> None:
     case_app.command("reopen")(reopen)
     case_app.command("transfer")(transfer)

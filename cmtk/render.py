@@ -335,8 +335,11 @@ def environment(lang: str, override: Path | None = None):
     """The Jinja2 environment for one language (its gettext words and label filter)."""
     import jinja2
 
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     loaders = [jinja2.FileSystemLoader(str(folder)) for folder in _search_path(override)]
-    env = jinja2.Environment(
+    # Sandboxed: a store's own templates (.cmtk/templates/) may come from anywhere a store was copied from.
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,  # select_autoescape() would miss `.html.j2` (print.md, traps)
         undefined=jinja2.StrictUndefined,
@@ -400,7 +403,7 @@ def render_html(
         record_date=record_date,
         css=_find(templates, "print.css").read_text("utf-8"),
     )
-    return _render(environment(lang, templates), "form.html.j2", context)
+    return check_self_contained(_render(environment(lang, templates), "form.html.j2", context))
 
 
 def _render(env, name: str, context: dict) -> str:
@@ -411,6 +414,9 @@ def _render(env, name: str, context: dict) -> str:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as error:
         raise CmtkError(f"{error.filename}:{error.lineno}: template error: {error.message}") from None
+    except jinja2.exceptions.SecurityError:
+        raise CmtkError(f"a template tried something templates may not do; remove the store's .cmtk/templates/ "
+                        f"copy of {name} (or the file it includes) and print again") from None
     except jinja2.TemplateNotFound as error:
         raise CmtkError(f"template {error.name} is missing; reinstall cmtk or fix the store's .cmtk/templates/") from None
 
@@ -631,5 +637,25 @@ def render_pdf(html: str) -> bytes:
         from weasyprint.urls import URLFetcher
     except (ImportError, OSError):  # OSError: WeasyPrint is there but Pango is not
         raise CmtkError(_install_hint()) from None
-    fetcher = URLFetcher(allowed_protocols={"file", "data"})
+    check_self_contained(html)
+    fetcher = URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).write_pdf()
+
+
+_EXTERNAL = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?!data:|#)[a-z]*:?//)"""
+    r"""|(?:\b(?:src|href)\s*=\s*["']?\s*(?:file|https?|ftp):)"""
+    r"""|(?:rel\s*=\s*["']?attachment)|(?:@import)|(?:url\(\s*["']?(?!data:|#))""",
+    re.IGNORECASE,
+)
+
+
+def check_self_contained(html: str) -> str:
+    """Refuse a page that reaches outside itself (a hostile template could send values away or attach files)."""
+    found = _EXTERNAL.search(html)
+    if found:
+        raise CmtkError(
+            f"the rendered page refers to something outside itself ({found.group(0)[:40]!r}); "
+            "a template in .cmtk/templates/ may have been tampered with: remove it and print again"
+        )
+    return html

@@ -43,9 +43,12 @@ def star_svg(domains) -> str:
 
 
 def write_benchmarks(output: str, summary: dict, *, commit: str | None, training: bool, organisation: str) -> Path:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = Environment(loader=FileSystemLoader(str(_templates_dir())), autoescape=True, undefined=StrictUndefined)
+    from cmtk.render import check_self_contained
+
+    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(_templates_dir())), autoescape=True, undefined=StrictUndefined)
     rendered_cases = []
     for result in summary["cases"]:
         latest = result.reviews[-1][1]
@@ -59,7 +62,25 @@ def write_benchmarks(output: str, summary: dict, *, commit: str | None, training
             "verdict": result.verdict,
             "zero_without_action": list(result.zero_without_action),
         })
-    html = env.get_template("benchmarks.html.j2").render(cases=rendered_cases, commit=commit, training=training, organisation=organisation)
+    html = check_self_contained(env.get_template("benchmarks.html.j2").render(
+        cases=rendered_cases, commit=commit, training=training, organisation=organisation))
     path = Path(output)
-    path.write_text(html, encoding="utf-8")
+    write_private(path, html.encode("utf-8"))
     return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """An export the user asked for: owner-only, never through a symlink, replacing any old file."""
+    import os
+
+    from cmtk.errors import CmtkError
+
+    if path.is_symlink():
+        raise CmtkError(f"{path}: is a symbolic link; write the file somewhere else")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        raise CmtkError(f"{path}: cannot write ({error.strerror})") from None

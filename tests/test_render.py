@@ -301,9 +301,29 @@ def test_pdf_is_a4_within_budget_and_has_every_label(form_id):
 
 
 @needs_weasyprint
-def test_pdf_never_reaches_the_network():
-    html = render.render_html(widgets_form()).replace("<body>", '<body><img src="http://192.0.2.1/logo.png">')
-    assert render.render_pdf(html).startswith(b"%PDF")
+@pytest.mark.parametrize("tag", ['<img src="http://192.0.2.1/logo.png">', "<img src='//192.0.2.1/x'>",
+                                 '<link rel="attachment" href="data:,x">', '<a href="file:///etc/passwd">x</a>',
+                                 "<style>@import 'x.css';</style>", "<div style=\"background:url('https://x/y')\"></div>"])
+def test_pdf_and_html_never_reach_outside_the_page(tag):
+    """A tampered template could send recorded values away or attach local files (security review H1)."""
+    html = render.render_html(widgets_form()).replace("<body>", f"<body>{tag}")
+    with pytest.raises(CmtkError, match="outside itself"):
+        render.render_pdf(html)
+    with pytest.raises(CmtkError, match="outside itself"):
+        render.check_self_contained(html)
+
+
+def test_store_templates_are_sandboxed(tmp_path):
+    """A store's own template cannot run code (security review H1)."""
+    override = tmp_path / "templates"
+    override.mkdir()
+    original = (render.templates_dir() / "form.html.j2").read_text()
+    marker = tmp_path / "pwned"
+    (override / "form.html.j2").write_text(
+        "{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}" + original)
+    with pytest.raises(CmtkError, match="tried something templates may not do"):
+        render.render_html(widgets_form(), templates=override)
+    assert not marker.exists()
 
 
 def test_missing_weasyprint_is_one_clear_error(monkeypatch):

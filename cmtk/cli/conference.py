@@ -213,8 +213,6 @@ def conference_print(
     output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="HTML file to write (print it from a browser)."),
 ) -> None:
     """Print a conference form prefilled from the conference (case ids only, never names)."""
-    import os
-
     from cmtk import conference, conference_print as printing, forms
     from cmtk.errors import UsageError
 
@@ -223,9 +221,9 @@ def conference_print(
     session = open_session(ctx)
     found = conference.read(session, conference_id)
     html = printing.render_page(session, found, what, case)
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(html)
+    from cmtk.report_html import write_private
+
+    write_private(output, html.encode("utf-8"))
     typer.echo(f"Wrote {output}.")
     if what in ("presentation", "minutes", "report"):
         warn(f"{output} is plain text about children's cases (ids only, but details of their situation): keep it locked away and destroy it after use")

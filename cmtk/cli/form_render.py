@@ -132,9 +132,6 @@ def _emit(data: bytes, output: Path | None) -> None:
     if output is None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-    except OSError as error:
-        raise CmtkError(f"{output}: cannot write ({error.strerror})") from None
+    from cmtk.report_html import write_private
+
+    write_private(output, data)

@@ -251,7 +251,7 @@ def suggest(word: str, options) -> str:
 
 def load_file(path: Path) -> FormDef:
     text = path.read_text("utf-8")
-    data = yamlio.loads(text, _display(path))
+    data = yamlio.loads(text, _display(path), allow_aliases=True)  # definitions may share choice lists
     return _Loader(path, text).form(data)
 
 

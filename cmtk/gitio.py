@@ -13,6 +13,10 @@ from cmtk.errors import GitError
 
 _SAFE_MESSAGE = re.compile(r"^[a-z]+( [a-z]+)?( [0-9A-Z]{8})?$")
 
+# Every git command cmtk runs ignores hooks and fsmonitor programs that a store copied from elsewhere
+# could carry in its .git/config (security review M3).
+SAFE_OPTIONS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+
 # Local settings every store gets (textconv is added by the store, with the path to cmtk).
 STORE_CONFIG = {
     "core.autocrlf": "false",
@@ -43,7 +47,7 @@ class Git:
             full_env.update(env)
         try:
             return self._git.execute(
-                ["git", *args], env=full_env, strip_newline_in_stdout=strip, stdout_as_string=True
+                ["git", *SAFE_OPTIONS, *args], env=full_env, strip_newline_in_stdout=strip, stdout_as_string=True
             )
         except self._error as error:
             detail = (error.stderr or "").strip().splitlines()
@@ -94,7 +98,7 @@ class Git:
         if not specs:
             return []
         result = subprocess.run(
-            ["git", "-C", str(self.root), "cat-file", "--batch"],
+            ["git", *SAFE_OPTIONS, "-C", str(self.root), "cat-file", "--batch"],
             input=("\n".join(specs) + "\n").encode("utf-8"), capture_output=True, check=False,
         )
         if result.returncode != 0:

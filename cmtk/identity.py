@@ -17,6 +17,7 @@ from cmtk import crypto
 from cmtk.errors import IdentityError
 
 PASSPHRASE_ENV = "CMTK_PASSPHRASE"
+_remembered: list[str] = []
 MIN_PASSPHRASE = 12
 
 
@@ -34,9 +35,12 @@ def check_permissions(path: Path) -> None:
 
 def read_passphrase(prompt: str) -> str:
     """From CMTK_PASSPHRASE (scripts, tests) or a prompt on the terminal; never an argument."""
-    value = os.environ.get(PASSPHRASE_ENV)
+    value = os.environ.pop(PASSPHRASE_ENV, None)  # not passed on to git or any other child process
     if value is not None:
+        _remembered.append(value)
         return value
+    if _remembered:
+        return _remembered[-1]
     if not sys.stdin.isatty():
         raise IdentityError(
             f"a passphrase is needed and there is no terminal to ask it on; set {PASSPHRASE_ENV} or run interactively"

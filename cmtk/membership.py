@@ -16,10 +16,27 @@ from cmtk.store import Change, Progress, Session
 _ENCRYPTION_CHECK = "encryption could not be verified"
 
 
-def _key_file(session: Session, generation: int, pair: crypto.KeyPair, members: list[team.Member]) -> Change:
-    text = team.key_file_text(pair, generation, members).encode("utf-8")
+def _authorised(session: Session, generation: int) -> str | None:
+    if generation == 1:
+        return None
+    return team.authorisation(session.key(generation - 1), generation, session.key(generation).public)
+
+
+def _key_file(session: Session, generation: int, pair: crypto.KeyPair, members: list[team.Member],
+              authorised: str | None = None) -> Change:
+    text = team.key_file_text(pair, generation, members, authorised).encode("utf-8")
     data = crypto.encrypt(text, [crypto.parse_recipient(m.public) for m in members])
     return Change(session.store.key_path(generation), data)
+
+
+def _require_trusted_team(session: Session) -> None:
+    """Never re-encrypt keys to a team list someone else changed without the user checking it (review H3)."""
+    added, removed = session.store.team_changes()
+    if added or removed:
+        raise CmtkError(
+            f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it "
+            f"({len(added)} key(s) added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
+        )
 
 
 def _require_clean(session: Session) -> None:
@@ -36,6 +53,7 @@ def add_member(session: Session, name: str, public_key: str, role: str = "casewo
     crypto.parse_recipient(public_key, "AGE_PUBLIC_KEY")
     with store.locked():
         _require_clean(session)
+        _require_trusted_team(session)
         members = store.members()
         if any(m.name.casefold() == name.casefold() for m in members):
             raise CmtkError(f"the team already has a member called '{name}'; choose another name")
@@ -45,14 +63,17 @@ def add_member(session: Session, name: str, public_key: str, role: str = "casewo
         new_team = [*members, team.Member(name=name, role=role.strip(), public=public_key.strip())]
         changes = [Change(store.root / ".cmtk/recipients.txt", team.format_recipients(new_team).encode("utf-8"))]
         for generation in store.generations():
-            changes.append(_key_file(session, generation, session.key(generation), new_team))
-        return store.apply(changes, "team add", session.author)
+            changes.append(_key_file(session, generation, session.key(generation), new_team, _authorised(session, generation)))
+        commit = store.apply(changes, "team add", session.author)
+        store.accept_team()
+        return commit
 
 
 def remove_member(session: Session, name: str, progress: Progress | None = None) -> str:
     store = session.store
     with store.locked():
         _require_clean(session)
+        _require_trusted_team(session)
         members = store.members()
         leaving = [m for m in members if m.name.casefold() == name.strip().casefold()]
         if not leaving:
@@ -68,9 +89,15 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
         new_generation = old_generations[-1] + 1
         new_key = crypto.generate()
 
+        # Key files first: a crash part-way never leaves records encrypted to a key that was not written (review M4).
+        changes: list[Change] = [_key_file(session, g, session.key(g), remaining, _authorised(session, g)) for g in old_generations]
+        changes.append(_key_file(session, new_generation, new_key, remaining,
+                                 team.authorisation(session.key(old_generations[-1]), new_generation, new_key.public)))
+        changes.append(
+            Change(store.root / ".cmtk/recipients.txt", team.format_recipients(remaining).encode("utf-8"))
+        )
         files = list(store.record_files())
         total = len(files)
-        changes: list[Change] = []
         for done, path in enumerate(files, start=1):
             record = session.read_record(path)
             plaintext = crypto.pad(records.encode(record.with_generation(new_generation)))
@@ -80,12 +107,10 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
             changes.append(Change(path, ciphertext))
             if progress:
                 progress(done, total)
-        for generation in old_generations:
-            changes.append(_key_file(session, generation, session.key(generation), remaining))
-        changes.append(_key_file(session, new_generation, new_key, remaining))
-        changes.append(
-            Change(store.root / ".cmtk/recipients.txt", team.format_recipients(remaining).encode("utf-8"))
-        )
         commit = store.apply(changes, "rotate keys", session.author)
+        trust = store.trust()
+        trust["keys"][str(new_generation)] = new_key.public
+        store.save_trust(trust)
+        store.accept_team()
         session._keys[new_generation] = new_key
         return commit

@@ -65,6 +65,16 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
     )
 
 
+def _is_training(store: Path) -> bool:
+    """Only a TRAINING store may use the throwaway identity beside it (never a real store named `store`)."""
+    from cmtk.store import Store
+
+    try:
+        return bool(Store(store).settings.get("training", False))
+    except Exception:  # noqa: BLE001 - a store whose settings cannot be read is not a training store
+        return False
+
+
 def identity_path(explicit: str | os.PathLike | None = None, store: Path | None = None) -> Path:
     """`--identity`, else CMTK_IDENTITY, else a demo store's own identity, else the config folder."""
     chosen = explicit or os.environ.get("CMTK_IDENTITY")
@@ -72,6 +82,6 @@ def identity_path(explicit: str | os.PathLike | None = None, store: Path | None 
         return Path(chosen).expanduser()
     if store is not None:
         demo_identity = store.parent / DEMO_IDENTITY
-        if store.name == DEMO_STORE and demo_identity.is_file():
+        if store.name == DEMO_STORE and demo_identity.is_file() and _is_training(store):
             return demo_identity
     return default_identity_path()

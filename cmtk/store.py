@@ -182,6 +182,50 @@ class Store:
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
+    # -- what this laptop has accepted (kept in .git/cmtk/, never synced) ------------------------
+
+    def trust(self) -> dict:
+        import json
+
+        path = self.root / ".git" / "cmtk" / "trust.json"
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return {"keys": dict(data.get("keys") or {}), "team": list(data.get("team") or [])}
+        except (OSError, ValueError, AttributeError):
+            return {"keys": {}, "team": []}
+
+    def save_trust(self, trust: dict) -> None:
+        import json
+
+        path = self.root / ".git" / "cmtk" / "trust.json"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _write_atomic(path, json.dumps(trust, indent=1, sort_keys=True).encode("utf-8"))
+
+    def is_committed(self, relative: str) -> bool:
+        """The file is in HEAD and unchanged (one git call; used only when a new key generation appears)."""
+        import subprocess
+
+        from cmtk.gitio import SAFE_OPTIONS
+
+        result = subprocess.run(["git", *SAFE_OPTIONS, "-C", str(self.root), "status", "--porcelain", "--", relative],
+                                capture_output=True, text=True)
+        tracked = subprocess.run(["git", *SAFE_OPTIONS, "-C", str(self.root), "ls-files", "--error-unmatch", "--", relative],
+                                 capture_output=True, text=True)
+        return result.returncode == 0 and not result.stdout.strip() and tracked.returncode == 0
+
+    def team_changes(self) -> tuple[list[str], list[str]]:
+        """Keys added to and removed from recipients.txt since this laptop last accepted the team."""
+        trusted = set(self.trust()["team"])
+        current = {m.public for m in self.members()}
+        if not trusted:
+            return [], []
+        return sorted(current - trusted), sorted(trusted - current)
+
+    def accept_team(self) -> None:
+        trust = self.trust()
+        trust["team"] = sorted(m.public for m in self.members())
+        self.save_trust(trust)
+
     # -- git and locking ----------------------------------------------------------------------
 
     def head_commit(self) -> str | None:
@@ -294,6 +338,8 @@ class Session:
                 f"`cmtk team add YOUR-NAME {me.public}` and then sync"
             )
         self.member = match[0]
+        if not store.trust()["team"]:
+            store.accept_team()  # first use of this copy: trust the team as found (like ssh's known_hosts)
 
     @property
     def author(self) -> str:
@@ -314,8 +360,35 @@ class Session:
                     f"{source}: your key cannot open this store key; if you were removed from the team "
                     "or the key file is damaged, ask a team member and run `cmtk doctor`"
                 ) from None
-            self._keys[generation] = crypto.parse_identity_text(text, source)
+            pair = crypto.parse_identity_text(text, source)
+            self._check_generation(generation, pair, text, source)
+            self._keys[generation] = pair
         return self._keys[generation]
+
+    def _check_generation(self, generation: int, pair: crypto.KeyPair, text: str, source: str) -> None:
+        """A store key is accepted only if this laptop already knows it, or the previous generation authorised it."""
+        trust = self.store.trust()
+        pinned = trust["keys"].get(str(generation))
+        if pinned == pair.public:
+            return
+        if pinned is not None:
+            raise DecryptError(
+                f"{source}: store key generation {generation} is not the one this laptop knew; the store may have "
+                "been tampered with: do not use it, and ask your case manager"
+            )
+        if generation > 1:
+            proof = team.key_file_authorisation(text)
+            expected = team.authorisation(self.key(generation - 1), generation, pair.public)
+            if not proof or not __import__("hmac").compare_digest(proof, expected):
+                raise DecryptError(
+                    f"{source}: store key generation {generation} was not made by a holder of generation "
+                    f"{generation - 1}; the store may have been tampered with: do not use it, and ask your case manager"
+                )
+        elif trust["keys"]:
+            raise DecryptError(f"{source}: a second first-generation store key appeared; the store may have been tampered with")
+        if self.store.is_committed(source):  # never pin a key file an interrupted command left behind
+            trust["keys"][str(generation)] = pair.public
+            self.store.save_trust(trust)
 
     def current_key(self) -> crypto.KeyPair:
         return self.key(self.store.current_generation)
@@ -326,16 +399,32 @@ class Session:
     # -- records ------------------------------------------------------------------------------
 
     def decrypt_file(self, path: Path) -> bytes:
+        return self.open_file(path)[0]
+
+    def open_file(self, path: Path) -> tuple[bytes, int]:
+        """Plaintext and the store key generation that opened it (current first, then older ones)."""
         source = self.store.relative(path) if path.is_relative_to(self.store.root) else str(path)
         data = path.read_bytes()
+        current = self.store.current_generation
         try:
-            return crypto.decrypt(data, [self.current_key().identity], source)
+            return crypto.decrypt(data, [self.key(current).identity], source), current
         except DecryptError:
-            return crypto.decrypt(data, [k.identity for k in self.all_keys()], source)
+            for generation in reversed(self.store.generations()[:-1]):
+                try:
+                    return crypto.decrypt(data, [self.key(generation).identity], source), generation
+                except DecryptError:
+                    continue
+            raise
 
     def read_record(self, path: Path) -> records.Record:
         source = self.store.relative(path)
-        record = records.decode(self.decrypt_file(path), source)
+        plaintext, opened_with = self.open_file(path)
+        record = records.decode(plaintext, source)
+        if record.key_generation != opened_with:
+            raise RecordError(
+                f"{source}: says it was written with store key generation {record.key_generation} but opens with "
+                f"generation {opened_with}; it may have been forged by a former member: see `cmtk doctor`"
+            )
         parts = Path(source).parts
         expected_case = parts[-2] if len(parts) >= 3 else None
         if record.record != path.stem or record.case != expected_case:

@@ -41,7 +41,8 @@ def index_path(session: Session) -> Path:
 def case_trees(session: Session) -> dict[str, str]:
     """Every case folder's tree hash at HEAD, from one `git ls-tree` (git binary, no GitPython)."""
     result = subprocess.run(
-        ["git", "-C", str(session.store.root), "ls-tree", "-r", "-d", "HEAD", f"{CASES_DIR}/"],
+        ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+         "-C", str(session.store.root), "ls-tree", "-r", "-d", "HEAD", f"{CASES_DIR}/"],
         capture_output=True, text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
     )
     if result.returncode != 0:
@@ -148,7 +149,15 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
     if stale or gone:
         policy = policy_module.load(session.store.root)
         for done, case_id in enumerate(stale, start=1):
-            row = summarise_case(session, case_id, policy)
+            try:
+                row = summarise_case(session, case_id, policy)
+            except CmtkError as error:
+                # One damaged case must not stop the caseload's reports (invariant 9): name it, go on.
+                import sys
+
+                print(f"Warning: case {case_id} left out: {error.message}", file=sys.stderr)
+                index.rows.pop(case_id, None)
+                continue
             row["tree"] = trees[case_id]
             index.rows[case_id] = row
             if progress:

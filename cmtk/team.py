@@ -16,7 +16,7 @@ from cmtk import crypto
 from cmtk.errors import IdentityError, RecordError, UsageError
 
 _MEMBER_LINE = re.compile(r"^#\s*member:\s*(?P<name>.*?)\s*(\|\s*role:\s*(?P<role>.*?)\s*)?$")
-_NAME_OK = re.compile(r"^[^\n\r|#]{1,80}$")
+_NAME_OK = re.compile(r"^[^\x00-\x1f\x7f|#\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,80}$")
 HEADER = (
     "# The people who can open this store: one age public key per member.\n"
     "# Change it with `cmtk team add` / `cmtk team remove`, not by hand.\n"
@@ -56,6 +56,9 @@ def parse_recipients(text: str, source: str = ".cmtk/recipients.txt") -> list[Me
     keys = [m.public for m in members]
     if len(set(keys)) != len(keys):
         raise IdentityError(f"{source}: the same public key is listed twice; remove the duplicate")
+    names = [m.name.casefold() for m in members]
+    if len(set(names)) != len(names):
+        raise IdentityError(f"{source}: two members have the same name; every member needs a different name")
     return members
 
 
@@ -67,12 +70,35 @@ def format_recipients(members: list[Member]) -> str:
     return "\n".join(parts)
 
 
-def key_file_text(pair: crypto.KeyPair, generation: int, members: list[Member]) -> str:
+def key_file_text(pair: crypto.KeyPair, generation: int, members: list[Member], authorised: str | None = None) -> str:
     comments = [
         f"cmtk store key, generation {generation}",
         f"recipients: {' '.join(m.public for m in members)}",
     ]
+    if authorised:
+        comments.append(f"authorised: {authorised}")
     return crypto.identity_text(pair, comments)
+
+
+def authorisation(previous: crypto.KeyPair, generation: int, public: str) -> str:
+    """Proof that generation N was made by someone holding generation N-1's secret.
+
+    Members' public keys are readable in recipients.txt, so anyone who can write
+    to a store could add a key file encrypted to the team: without this, the
+    team would start encrypting to a key the writer knows (security review H2).
+    """
+    import hashlib
+    import hmac
+
+    message = f"cmtk store key {generation} {public}".encode()
+    return hmac.new(previous.secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def key_file_authorisation(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("# authorised:"):
+            return line.split(":", 1)[1].strip()
+    return None
 
 
 def key_file_recipients(text: str) -> list[str]:

@@ -9,6 +9,7 @@ nothing is written while there is any.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 from cmtk import dates, forms
@@ -26,12 +27,16 @@ class _Problem(Exception):
         self.message = message
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool) or isinstance(value, (dict, list)):
         raise _Problem("expects text")
-    if isinstance(value, (_dt.date, int, float)):
-        return str(value)
-    return str(value)
+    text = str(value)
+    if _CONTROL.search(text):
+        raise _Problem("contains control or direction-changing characters (they can disguise what a screen shows); retype it")
+    return text
 
 
 def _yes_no(value: Any, allow_na: bool) -> str:

@@ -42,7 +42,7 @@ def uses_c_parser() -> bool:
     return _yaml("load").Parser is CParser
 
 
-def loads(text: str | bytes, source: str) -> Any:
+def loads(text: str | bytes, source: str, *, allow_aliases: bool = False) -> Any:
     """Parse YAML; on error name `source` with line and column, never the content."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -51,8 +51,9 @@ def loads(text: str | bytes, source: str) -> Any:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise RecordError(f"{source}: not UTF-8 text") from None
+    _check_depth(text, source)
     try:
-        return _yaml("load").load(text)
+        data = _yaml("load").load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -61,6 +62,39 @@ def loads(text: str | bytes, source: str) -> Any:
         raise RecordError(f"{source}: not valid YAML") from None
     except (ValueError, TypeError, RecursionError):
         raise RecordError(f"{source}: YAML value cannot be read (a bad date, tag or nesting)") from None
+    if not allow_aliases:
+        _reject_shared(data, source)
+    return data
+
+
+MAX_DEPTH = 64
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than any form needs before the C parser sees it (deep input crashes it)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    indents = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()]
+    if deepest > MAX_DEPTH or (indents and max(indents) > 2 * MAX_DEPTH + 40):
+        raise RecordError(f"{source}: nested more than {MAX_DEPTH} levels deep; no form is shaped like that")
+
+
+def _reject_shared(data: Any, source: str) -> None:
+    """Records never use YAML anchors and aliases; refuse them (an alias bomb expands when printed)."""
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:
+                raise RecordError(f"{source}: uses YAML anchors and aliases (& and *), which cmtk does not accept; write values out")
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
 
 
 def dumps(data: Any) -> str:

@@ -151,3 +151,78 @@ def test_history_stays_readable_to_remaining_team_after_rotation(tmp_path):
     ).stdout
     old = records.decode(crypto.decrypt(old_bytes, [k.identity for k in fresh.all_keys()], "old"), "old")
     assert old.key_generation == 1
+
+
+def _forge_generation(session, tmp_path, generation, authorised=None):
+    """What a writer to the store (USB remote, former member) could do: a key file encrypted to the team."""
+    from cmtk import team as team_module
+
+    attacker = crypto.generate()
+    members = session.store.members()
+    text = team_module.key_file_text(attacker, generation, members, authorised)
+    session.store.key_path(generation).write_bytes(
+        crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in members]))
+    return attacker
+
+
+def test_forged_store_key_generation_is_refused(tmp_path):
+    """Security review H2: a new generation must be authorised by the previous one."""
+    session, key_path = make_store(tmp_path)
+    add_canary_case(session)
+    _forge_generation(session, tmp_path, 2, authorised="00" * 32)
+    fresh = Store(session.store.root).unlock(key_path)
+    with pytest.raises(DecryptError, match="was not made by a holder of generation 1"):
+        add_canary_case(fresh)
+
+
+def test_replaced_known_generation_is_refused(tmp_path):
+    session, key_path = make_store(tmp_path)
+    add_canary_case(session)
+    _forge_generation(session, tmp_path, 1)
+    with pytest.raises(DecryptError, match="not the one this laptop knew"):
+        Store(session.store.root).unlock(key_path).case_records(session.store.case_ids()[0])
+
+
+def test_rotated_generation_is_authorised_and_accepted_by_others(tmp_path):
+    session, _ = make_store(tmp_path)
+    peter = make_identity(tmp_path / "peter.key")
+    mary = make_identity(tmp_path / "mary.key")
+    membership.add_member(session, "Peter", peter.public)
+    membership.add_member(session, "Mary", mary.public)
+    add_canary_case(session)
+    membership.remove_member(session, "Peter")
+    # Mary's laptop has never seen generation 2: it checks the authorisation and accepts it.
+    import shutil
+
+    copy = tmp_path / "marys-copy"
+    shutil.copytree(session.store.root, copy)
+    (copy / ".git" / "cmtk" / "trust.json").unlink()
+    marys = Store(copy).unlock(tmp_path / "mary.key")
+    assert marys.current_key().public == session.current_key().public
+
+
+def test_team_list_changed_behind_your_back_must_be_trusted_first(tmp_path):
+    """Security review H3: a changed recipients.txt is a question, not a silent fact."""
+    session, key_path = make_store(tmp_path)
+    attacker = make_identity(tmp_path / "attacker.key")
+    path = session.store.root / ".cmtk" / "recipients.txt"
+    path.write_text(path.read_text() + f"\n# member: Someone | role: caseworker\n{attacker.public}\n")
+    git(session.store.root, "-c", "user.name=x", "-c", "user.email=x@y", "commit", "-qam", "team add")
+    with pytest.raises(CmtkError, match="changed since this laptop last accepted it"):
+        membership.add_member(session, "Peter", make_identity(tmp_path / "peter.key").public)
+    assert not crypto.decrypt(session.store.key_path(1).read_bytes(), [session.me.identity], "k").startswith(b"x")
+    with pytest.raises(CmtkError):
+        crypto.decrypt(session.store.key_path(1).read_bytes(), [attacker.identity], "k")
+    from helpers import invoke
+
+    base = ["--store", str(session.store.root), "--identity", str(key_path)]
+    shown = invoke([*base, "team", "trust", "--yes"])
+    assert shown.exit_code == 0 and "NEW      Someone" in shown.output
+
+
+def test_duplicate_member_names_are_refused():
+    from cmtk import team as team_module
+
+    one, two = (str(crypto.generate().public) for _ in range(2))
+    with pytest.raises(IdentityError, match="same name"):
+        team_module.parse_recipients(f"# member: Wanjiru\n{one}\n# member: wanjiru\n{two}\n")

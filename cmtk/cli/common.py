@@ -24,7 +24,12 @@ def open_store(ctx: typer.Context):
 
 def open_session(ctx: typer.Context):
     store = open_store(ctx)
-    return store.unlock(options(ctx).get("identity"))
+    session = store.unlock(options(ctx).get("identity"))
+    added, removed = store.team_changes()
+    if added or removed:
+        warn(f"the team list changed since this laptop accepted it ({len(added)} key(s) added, {len(removed)} removed); "
+             "check it with `cmtk team trust`")
+    return session
 
 
 def say_training(store) -> None:

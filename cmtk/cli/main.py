@@ -98,7 +98,21 @@ def main_options(
 ) -> None:
     """Case management for reintegrating children from residential care into families."""
     os.umask(0o077)
+    _no_core_dumps()
+    from cmtk.editing import remove_leftovers_everywhere
+
+    remove_leftovers_everywhere()
     ctx.obj = {"store": store, "identity": identity, "debug": debug}
+
+
+def _no_core_dumps() -> None:
+    """A crash dump would hold the unlocked identity and store key (security review M5)."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def _group(name: str):

@@ -56,3 +56,32 @@ def team_remove(
         membership.remove_member(session, name, progress=lambda done, total: bar.update(task, completed=done, total=total))
     typer.echo(f"Removed {name}. New records and changes are closed to them from now on.")
     typer.echo("They could read everything written before, and old copies of the store still open with their key.")
+
+
+@app.command("trust")
+def team_trust(
+    ctx: typer.Context,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Accept without asking (after checking the list)."),
+) -> None:
+    """Check and accept a team list that changed on another laptop (a sync or a copy) before cmtk uses it."""
+    store = open_store(ctx)
+    session = store.unlock(__import__("cmtk.cli.common", fromlist=["options"]).options(ctx).get("identity"))
+    added, removed = store.team_changes()
+    if not added and not removed:
+        typer.echo("The team list is the one this laptop already accepted.")
+        return
+    names = {m.public: m.name for m in store.members()}
+    for key in added:
+        typer.echo(f"  NEW      {names.get(key, '?')}\t{key}")
+    for key in removed:
+        typer.echo(f"  REMOVED  {key}")
+    typer.echo("Check every NEW key with its owner (`cmtk key show` on their laptop) before accepting.")
+    if not yes:
+        if not is_terminal():
+            from cmtk.errors import UsageError
+
+            raise UsageError("add --yes to accept this team list (after checking it)")
+        typer.confirm("Accept this team list?", abort=True)
+    store.accept_team()
+    typer.echo("Accepted.")
+    del session

@@ -169,7 +169,8 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
 
 
 def _worker_init(store_root: str, secret: str) -> None:
-    global _WORKER
+    global _WORKER, _POLICY
+    from cmtk import policy as policy_module
     from cmtk.store import Store
 
     store = Store(store_root)
@@ -181,13 +182,12 @@ def _worker_init(store_root: str, secret: str) -> None:
     session._keys[store.current_generation] = pair
     session.member = None
     _WORKER = session
+    _POLICY = policy_module.load(store.root)
 
 
 def _worker_summary(item: tuple[str, str]) -> tuple[str, dict]:
-    from cmtk import policy as policy_module
-
     case_id, tree = item
-    row = summarise_case(_WORKER, case_id, policy_module.load(_WORKER.store.root))
+    row = summarise_case(_WORKER, case_id, _POLICY)
     row["tree"] = tree
     return case_id, row
 

@@ -72,6 +72,15 @@ MAX_DEPTH = 64
 
 def _check_depth(text: str, source: str) -> None:
     """Refuse nesting deeper than any form needs before the C parser sees it (deep input crashes it)."""
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_brackets(text, source)
+    if len(text) > 4 * MAX_DEPTH:
+        indents = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()]
+        if indents and max(indents) > 2 * MAX_DEPTH + 40:
+            raise RecordError(f"{source}: nested more than {MAX_DEPTH} levels deep; no form is shaped like that")
+
+
+def _check_brackets(text: str, source: str) -> None:
     depth = deepest = 0
     for char in text:
         if char in "[{":
@@ -79,8 +88,7 @@ def _check_depth(text: str, source: str) -> None:
             deepest = max(deepest, depth)
         elif char in "]}":
             depth -= 1
-    indents = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()]
-    if deepest > MAX_DEPTH or (indents and max(indents) > 2 * MAX_DEPTH + 40):
+    if deepest > MAX_DEPTH:
         raise RecordError(f"{source}: nested more than {MAX_DEPTH} levels deep; no form is shaped like that")
 
 

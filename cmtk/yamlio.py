@@ -37,9 +37,8 @@ def _yaml(kind: str):
 
 def uses_c_parser() -> bool:
     """True when ruamel.yaml.clib is in use (without it parsing is ~5x slower)."""
-    from ruamel.yaml.clib._ruamel_yaml import CParser  # noqa: F401
-
-    return _yaml("load").Parser is CParser
+    parser = _yaml("load").Parser
+    return parser.__name__ == "CParser" and parser.__module__.endswith("_ruamel_yaml")
 
 
 def loads(text: str | bytes, source: str, *, allow_aliases: bool = False) -> Any:

@@ -66,3 +66,8 @@ def _session(factory):
     if "s" not in _SESSION:
         _SESSION["s"], _ = make_store(factory.mktemp("rt"))
     return _SESSION["s"]
+
+
+def test_yaml_uses_the_c_parser():
+    """Without ruamel.yaml.clib the safe loader silently runs about five times slower (performance.md)."""
+    assert yamlio.uses_c_parser()

@@ -38,6 +38,23 @@ def _data() -> dict:
     return yamlio.loads(source.read_text("utf-8"), str(source))
 
 
+def plain_value(field: forms.Field, day: _dt.date, text: str = FILLER) -> Any:
+    """A plain valid answer for a field (the demo's and the tests' filler for required fields)."""
+    if field.type == "date":
+        return day
+    if field.type in ("integer", "number"):
+        return int(field.min or 1)
+    if field.type in ("yes_no", "yes_no_na"):
+        return "yes"
+    if field.type == "select_one":
+        return field.choices[0].value
+    if field.type == "select_many":
+        return [field.choices[0].value]
+    if field.type == "table":
+        return [{c.name: plain_value(c, day, text) for c in field.columns if c.required or c is field.columns[0]}]
+    return text
+
+
 class _Builder:
     """Writes one fictional case's records, step by step, as a caseworker would have."""
 
@@ -59,26 +76,11 @@ class _Builder:
         for section in self.form(form_id).sections:
             for field in section.fields:
                 if field.required and field.answers:
-                    body.setdefault(section.id, {})[field.name] = self._plain(field, day)
+                    body.setdefault(section.id, {})[field.name] = plain_value(field, day)
         for path, value in (values or {}).items():
             section, name = path.split(".", 1)
             body.setdefault(section, {})[name] = value
         return cases.check_body(self.session, self.form(form_id), body, self.today)
-
-    def _plain(self, field: forms.Field, day: _dt.date) -> Any:
-        if field.type == "date":
-            return day
-        if field.type in ("integer", "number"):
-            return int(field.min or 1)
-        if field.type in ("yes_no", "yes_no_na"):
-            return "yes"
-        if field.type == "select_one":
-            return field.choices[0].value
-        if field.type == "select_many":
-            return [field.choices[0].value]
-        if field.type == "table":
-            return [{c.name: self._plain(c, day) for c in field.columns if c.required or c is field.columns[0]}]
-        return FILLER
 
     def add(self, case_id: str, form_id: str, day: _dt.date, values: dict | None = None, body: dict | None = None) -> None:
         record = cases.new_record(self.session, case_id, form_id, body if body is not None else self.body(form_id, day, values), day)

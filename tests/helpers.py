@@ -33,6 +33,16 @@ def make_store(tmp_path: Path, name: str = "Amina Otieno") -> tuple[Session, Pat
     return Store(root).unlock(key_path), key_path
 
 
+def use_store(tmp_path: Path, monkeypatch, today: str | None = None) -> Session:
+    """A store that CLI commands find through CMTK_STORE / CMTK_IDENTITY, with today fixed if given."""
+    session, key_path = make_store(tmp_path)
+    monkeypatch.setenv("CMTK_STORE", str(session.store.root))
+    monkeypatch.setenv("CMTK_IDENTITY", str(key_path))
+    if today:
+        monkeypatch.setenv("CMTK_TODAY", today)
+    return session
+
+
 def canary_body() -> dict:
     return {
         "biographical": {
@@ -92,23 +102,13 @@ def minimal_body(form_id: str, overrides: dict | None = None, day: str = "2026-0
 
     from cmtk import forms
 
+    from cmtk.demo import plain_value
+
     form = forms.load_form(form_id)
     when = dt.date.fromisoformat(day)
 
     def value(field):
-        if field.type == "date":
-            return when
-        if field.type in ("integer", "number"):
-            return int(field.min or 1)
-        if field.type in ("yes_no", "yes_no_na"):
-            return "yes"
-        if field.type == "select_one":
-            return field.choices[0].value
-        if field.type == "select_many":
-            return [field.choices[0].value]
-        if field.type == "table":
-            return [{c.name: value(c) for c in field.columns if c.required} or {field.columns[0].name: value(field.columns[0])}]
-        return "Recorded for the test"
+        return plain_value(field, when, "Recorded for the test")
 
     body: dict = {}
     for section in form.sections:

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from cmtk import cases, forms, validate
-from helpers import git, invoke, make_store, run_cmtk
+from helpers import use_store, git, invoke, make_store, run_cmtk
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -27,11 +27,7 @@ biographical:
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    session, key_path = make_store(tmp_path)
-    monkeypatch.setenv("CMTK_STORE", str(session.store.root))
-    monkeypatch.setenv("CMTK_IDENTITY", str(key_path))
-    monkeypatch.setenv("CMTK_TODAY", TODAY.isoformat())
-    return session
+    return use_store(tmp_path, monkeypatch, TODAY.isoformat())
 
 
 def _intake_file(tmp_path, text=INTAKE):

@@ -8,16 +8,12 @@ import json
 import pytest
 
 from cmtk import cases, plan, workflow, yamlio
-from helpers import invoke, make_store, minimal_body
+from helpers import use_store, invoke, make_store, minimal_body
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    session, key_path = make_store(tmp_path)
-    monkeypatch.setenv("CMTK_STORE", str(session.store.root))
-    monkeypatch.setenv("CMTK_IDENTITY", str(key_path))
-    monkeypatch.setenv("CMTK_TODAY", "2026-03-01")
-    return session
+    return use_store(tmp_path, monkeypatch, "2026-03-01")
 
 
 def _case(session, first="Wambui", nickname="Wawa", step=3) -> str:

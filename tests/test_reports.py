@@ -8,16 +8,12 @@ import json
 import pytest
 
 from cmtk import cases, forms, workflow
-from helpers import invoke, make_store, minimal_body
+from helpers import use_store, invoke, make_store, minimal_body
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    session, key_path = make_store(tmp_path)
-    monkeypatch.setenv("CMTK_STORE", str(session.store.root))
-    monkeypatch.setenv("CMTK_IDENTITY", str(key_path))
-    monkeypatch.setenv("CMTK_TODAY", "2026-06-01")
-    return session
+    return use_store(tmp_path, monkeypatch, "2026-06-01")
 
 
 def placed_case(session, placement_day=dt.date(2026, 3, 1)) -> str:

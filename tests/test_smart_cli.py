@@ -8,16 +8,12 @@ import json
 import pytest
 
 from cmtk import cases, yamlio
-from helpers import invoke, make_store, minimal_body
+from helpers import use_store, invoke, make_store, minimal_body
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    session, key_path = make_store(tmp_path)
-    monkeypatch.setenv("CMTK_STORE", str(session.store.root))
-    monkeypatch.setenv("CMTK_IDENTITY", str(key_path))
-    monkeypatch.setenv("CMTK_TODAY", "2026-02-10")
-    return session
+    return use_store(tmp_path, monkeypatch, "2026-02-10")
 
 
 def test_smart_text_handbook_example_passes_and_vague_goal_fails():

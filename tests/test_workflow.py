@@ -9,15 +9,12 @@ import pytest
 
 from cmtk import benchmarks, cases, casework, dates, forms, plan, workflow
 from cmtk.errors import CmtkError
-from helpers import git, invoke, make_store, minimal_body
+from helpers import use_store, git, invoke, make_store, minimal_body
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    session, key_path = make_store(tmp_path)
-    monkeypatch.setenv("CMTK_STORE", str(session.store.root))
-    monkeypatch.setenv("CMTK_IDENTITY", str(key_path))
-    return session
+    return use_store(tmp_path, monkeypatch, None)
 
 
 def clock(monkeypatch, day: str) -> dt.date:

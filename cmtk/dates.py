@@ -61,7 +61,7 @@ def format_local(value: _dt.date, order: str = "DMY") -> str:
 
 def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.date:
     """`--as-of` wins, then `CMTK_TODAY`, then the system clock."""
-    if as_of is not None and as_of != "":
+    if as_of is not None:
         return parse_date(as_of, field="--as-of", order=order)
     fixed = os.environ.get("CMTK_TODAY")
     if fixed:

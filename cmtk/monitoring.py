@@ -17,6 +17,8 @@ YOUNG_PERSON_CARE = ("supported_independent_living", "child_headed_household")
 
 def visit_body(extra: Any, *, day: _dt.date, seen: bool | None, mode: str) -> dict:
     """The monitoring form from the flags plus any sections read from a file; a phone call never counts as seen."""
+    if extra is not None and not isinstance(extra, dict):
+        raise CmtkError("--from: expects a mapping of section ids to their fields (see `cmtk form show monitoring`)")
     if mode not in MODES:
         raise CmtkError(f"--mode: '{mode}' is not one of {', '.join(MODES)}{forms.suggest(mode, MODES)}")
     if mode == "phone" and seen:
@@ -43,6 +45,8 @@ def review_form_for(case: cases.Case, young_person: bool | None) -> str:
 
 def record_review(session: Session, case_id: str, form_id: str, body: dict, *, day: _dt.date | None, today: _dt.date):
     """Save a case review and score it; returns the record and its benchmark result."""
+    if not isinstance(body, dict):
+        raise CmtkError(f"--from: expects a mapping of section ids to their indicators (see `cmtk form show {form_id}`)")
     review = dict(body)
     section = dict(review.get("review") or {})
     section.setdefault("review_date", day or today)

@@ -102,7 +102,7 @@ def conference_add_participant(
     from cmtk import conference
 
     session = open_session(ctx)
-    day = session.store.parse_date(invited, "--invited") if invited else None
+    day = session.store.parse_date(invited, "--invited") if invited is not None else None
     for message in conference.add_participant(session, conference_id, name, organisation, role, day):
         warn(message)
     typer.echo(f"{name} added to conference {conference_id.upper()}.")

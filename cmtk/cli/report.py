@@ -90,7 +90,7 @@ def report_benchmarks(
     check_format(output_format)
     session = open_session(ctx)
     commit = session.store.head_commit()
-    if case:
+    if case is not None:
         selected = [cases.read_case(session, ids.normalise_case_id(case))]
     else:
         selected = reports.all_cases(session)

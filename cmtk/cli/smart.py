@@ -74,7 +74,7 @@ def smart_text(
     """Check one free-text goal sentence against SMART (for trainers); exit 1 if it misses a letter."""
     from cmtk import dates, smart
 
-    findings = smart.check_text(sentence, today=dates.today(as_of) if as_of else None)
+    findings = smart.check_text(sentence, today=dates.today(as_of) if as_of is not None else None)
     for finding in findings:
         typer.echo(str(finding))
     if findings:

@@ -1,0 +1,141 @@
+"""Bad input at every command that reads a file or an argument: one clear error, exit 1 or 2,
+no traceback, and the store byte-for-byte unchanged.
+
+"The store" is the working tree and the git repository; cmtk's own derived
+files in .git/cmtk/ (the lock, the summary index, the settings cache) are
+left out of the comparison because reading may refresh them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from cmtk import cases
+from helpers import make_store, minimal_body
+
+BAD_FILES = {
+    "empty": b"",
+    "truncated": b"biographical:\n  first_name: Ama\n  surname: [unclosed\n",
+    "binary": bytes(range(256)) * 4,
+    "huge": b"biographical:\n  first_name: " + b"x" * (10 * 1024 * 1024) + b"\n",
+    "deeply-nested": b"biographical: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+    "wrong-type": b"- just\n- a list\n",
+    "wrong-field-type": b"biographical:\n  first_name: [1, 2]\n  surname: X\n  sex: female\n",
+    "unicode-rtl": "biographical:\n  first_name: \u202eailA\n  surname: عربي\n  sex: female\n".encode(),
+    "alias-bomb": b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+    "custom-tag": b"biographical: !!python/object/apply:os.system ['touch /tmp/cmtk-pwned']\n",
+    "impossible-date": b"biographical:\n  first_name: A\n  surname: B\n  sex: female\n  date_of_birth: 31-02-2026\n",
+    "month-13": b"biographical:\n  first_name: A\n  surname: B\n  sex: female\n  date_of_birth: 2026-13-01\n",
+    "duplicate-keys": b"biographical:\n  first_name: A\n  first_name: B\n",
+    "not-utf8": "biographical:\n  first_name: Amína\n".encode("latin-1"),
+}
+BAD_IDS = ["ZZZZZZZZ", "../../etc", "a/b", "", "K7Q2MX4", "-rf", "cases/AB/ABCDEFGH"]
+BAD_DATES = ["31-02-2026", "2026-13-01", "soon", "24/11/26", "2026-02-30", ""]
+
+
+def fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(".git/cmtk") or not path.is_file():
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("bad")
+    session, key_path = make_store(tmp_path)
+    case_id = cases.open_case(session, minimal_body("identification"))
+    env = {"CMTK_STORE": str(session.store.root), "CMTK_IDENTITY": str(key_path), "CMTK_TODAY": "2026-11-24"}
+    run(["report", "overdue"], env)  # warm the derived files once
+    return session.store.root, case_id, env, tmp_path
+
+
+def run(args, env):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "cmtk", *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+
+
+def check(result, root, before):
+    assert result.returncode in (1, 2), (result.returncode, result.stdout[-300:], result.stderr[-300:])
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and any(line.startswith(("Error:", "Usage:")) for line in lines), result.stderr
+    assert fingerprint(root) == before
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+@pytest.mark.parametrize("command", ["case new", "record", "conference minutes", "review", "plan goal", "case transfer"])
+def test_bad_files(world, kind, command):
+    root, case_id, env, tmp_path = world
+    path = tmp_path / f"{kind}.yaml"
+    path.write_bytes(BAD_FILES[kind])
+    before = fingerprint(root)
+    args = {
+        "case new": ["case", "new", "--from", str(path)],
+        "record": ["record", case_id, "case-notes", "--from", str(path)],
+        "conference minutes": ["conference", "minutes", "ABCDEFGH", "--from", str(path)],
+        "review": ["review", case_id, "--from", str(path)],
+        "plan goal": ["plan", "goal", case_id, "--domain", "education", "--from", str(path)],
+        "case transfer": ["case", "transfer", case_id, "--from", str(path)],
+    }[command]
+    check(run(args, env), root, before)
+    assert not Path("/tmp/cmtk-pwned").exists()
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+@pytest.mark.parametrize("command", [["case", "show"], ["step"], ["advance"], ["case", "history"], ["plan", "show"],
+                                     ["smart", "check"], ["report", "benchmarks"], ["case", "edit", "{id}", "identification"]])
+def test_bad_case_ids(world, bad, command):
+    root, _, env, _ = world
+    before = fingerprint(root)
+    args = [part.replace("{id}", bad) for part in command] if "{id}" in command else [*command, bad]
+    check(run(args, env), root, before)
+
+
+@pytest.mark.parametrize("bad", BAD_DATES)
+@pytest.mark.parametrize("command", [["visit", "{id}", "--date"], ["advance", "{id}", "--date"], ["plan", "done", "{id}", "1.1", "--date"],
+                                     ["report", "overdue", "--as-of"], ["case", "show", "{id}", "--at"], ["case", "new", "--date"]])
+def test_bad_dates(world, bad, command):
+    root, case_id, env, tmp_path = world
+    before = fingerprint(root)
+    args = [part.replace("{id}", case_id) for part in command] + [bad]
+    if args[:2] == ["case", "new"]:
+        intake = tmp_path / "intake.yaml"
+        intake.write_text("biographical:\n  first_name: A\n  surname: B\n  sex: female\n  estimated_age: 9\n")
+        args += ["--from", str(intake)]
+    check(run(args, env), root, before)
+
+
+@pytest.mark.parametrize("args", [
+    ["case", "--from", "x", "new"], ["--as-of", "2026-01-01", "report", "overdue"], ["report", "overdue", "--format", "xml"],
+    ["form", "show", "../../etc/passwd"], ["form", "render", "identification", "--lang", "fr"], ["team", "add"],
+    ["visit", "{id}"], ["refer", "{id}", "--to", "Clinic"], ["conference", "new", "--kind", "party", "--date", "2026-01-01", "--chair", "X"],
+])
+def test_options_and_arguments_in_the_wrong_place(world, args):
+    root, case_id, env, _ = world
+    before = fingerprint(root)
+    check(run([a.replace("{id}", case_id) for a in args], env), root, before)
+
+
+@given(st.binary(max_size=400))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_bytes_as_a_form(world, data):
+    root, case_id, env, tmp_path = world
+    path = tmp_path / "random.yaml"
+    path.write_bytes(data)
+    before = fingerprint(root)
+    result = run(["record", case_id, "case-notes", "--from", str(path)], env)
+    if result.returncode == 0:  # random bytes that happen to be a valid case note are recorded: fine, not an error
+        return
+    check(result, root, before)

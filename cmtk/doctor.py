@@ -42,6 +42,15 @@ def check(session: Session) -> list[Finding]:
     findings: list[Finding] = []
     add = lambda source, code, message: findings.append(Finding(source, code, message))  # noqa: E731
 
+    # 0. A team change that was interrupted.
+    from cmtk import membership
+
+    pending = membership.interrupted(store)
+    if pending:
+        add(".git/cmtk/team-change.json", "interrupted-team-change",
+            f"removing {pending.get('member')} from the team was interrupted; `cmtk doctor --repair` finishes it")
+        return findings  # the rest of the store is half-way between two key generations: repair first
+
     # 1. Nothing plaintext or unknown in the working tree.
     for rel in _working_files(store):
         name = rel.rsplit("/", 1)[-1]
@@ -153,6 +162,11 @@ def repair(session: Session) -> list[str]:
     """Finish what an interrupted command left: delete temporary files, commit complete records."""
     store = session.store
     done: list[str] = []
+    from cmtk import membership
+
+    finished = membership.finish_interrupted(session)
+    if finished:
+        return [finished]
     with store.locked():
         for path in list(store.root.rglob(f"{TEMP_PREFIX}*")):
             if ".git" not in path.relative_to(store.root).parts:

@@ -9,11 +9,36 @@ key opens (docs/team.md says so and how to start a fresh history).
 
 from __future__ import annotations
 
+import json
+
 from cmtk import crypto, records, team
 from cmtk.errors import CmtkError, UsageError
 from cmtk.store import Change, Progress, Session
 
 _ENCRYPTION_CHECK = "encryption could not be verified"
+JOURNAL = "team-change.json"  # present only while a removal is being written: an interruption can be finished
+
+
+def interrupted(store) -> dict | None:
+    path = store.root / ".git" / "cmtk" / JOURNAL
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def finish_interrupted(session: Session) -> str | None:
+    """Put the store back as its last commit has it, then run the interrupted removal again, to the end."""
+    pending = interrupted(session.store)
+    if not pending:
+        return None
+    store = session.store
+    store.git.run("checkout", "-q", "HEAD", "--", ".")
+    store.git.run("clean", "-q", "-f", "-d", "--", "cases", "conferences", ".cmtk")
+    (store.root / ".git" / "cmtk" / JOURNAL).unlink()
+    fresh = store.unlock_again(session)
+    remove_member(fresh, pending["member"])
+    return f"finished removing {pending['member']} from the team (new store key, every record re-encrypted)"
 
 
 def _authorised(session: Session, generation: int) -> str | None:
@@ -107,7 +132,12 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
             changes.append(Change(path, ciphertext))
             if progress:
                 progress(done, total)
+        journal = store.root / ".git" / "cmtk" / JOURNAL
+        from cmtk.store import _write_atomic
+
+        _write_atomic(journal, json.dumps({"operation": "remove", "member": leaving[0].name}).encode("utf-8"))
         commit = store.apply(changes, "rotate keys", session.author)
+        journal.unlink()
         trust = store.trust()
         trust["keys"][str(new_generation)] = new_key.public
         store.save_trust(trust)

@@ -316,6 +316,10 @@ class Store:
                 self.git.run("reset", "-q", "--", *[self.relative(p) for p, _ in replaced])
             raise
 
+    def unlock_again(self, session: "Session") -> "Session":
+        """A new session with the same identity (after the files changed under the old one)."""
+        return Session(Store(self.root), session.me)
+
     def unlock(self, identity: str | os.PathLike | None = None) -> "Session":
         from cmtk import identity as identity_module
 

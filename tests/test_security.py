@@ -152,3 +152,36 @@ def test_killed_rotation_never_leaves_records_without_their_key(tmp_path):
             assert fresh.case_records(case_id)
         subprocess.run(["git", "-C", str(session.store.root), "checkout", "-q", "--", "."], check=True)
         subprocess.run(["git", "-C", str(session.store.root), "clean", "-qfd"], check=True)
+
+
+def test_doctor_repair_finishes_an_interrupted_removal(tmp_path):
+    """Issue 10: kill -9 during a team re-encryption, then `doctor --repair` finishes it."""
+    session, key_path = make_store(tmp_path)
+    for _ in range(3):
+        add_canary_case(session)
+    peter = make_identity(tmp_path / "peter.key")
+    membership.add_member(session, "Peter", peter.public)
+    script = textwrap.dedent(f"""
+        import os
+        from cmtk import membership
+        from cmtk.store import Store
+        session = Store({str(session.store.root)!r}).unlock({str(key_path)!r})
+        real, calls = os.replace, [0]
+        def crash(src, dst):
+            calls[0] += 1
+            if calls[0] == 6:
+                os._exit(9)
+            return real(src, dst)
+        os.replace = crash
+        membership.remove_member(session, "Peter")
+    """)
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True).returncode == 9
+    fresh = Store(session.store.root).unlock(key_path)
+    assert [f.code for f in doctor.check(fresh)] == ["interrupted-team-change"]
+    assert "finished removing Peter" in doctor.repair(fresh)[0]
+    final = Store(session.store.root).unlock(key_path)
+    assert doctor.check(final) == []
+    assert final.store.generations() == [1, 2]
+    for path in final.store.record_files():
+        with pytest.raises(CmtkError):
+            crypto.decrypt(path.read_bytes(), [peter.identity], "r")

@@ -89,4 +89,5 @@ def _fill(folder: Path, cases: int, *, today, seed, batch, progress) -> Path:
         done = min(cases, done + batch)
         if progress:
             progress(done, cases)
+    session.store.git.run("repack", "-a", "-d", "-q")  # a real store gets there through git's automatic packing
     return root

@@ -25,7 +25,7 @@ STORE_CONFIG = {
     "core.splitIndex": "true",
     "core.untrackedCache": "true",
     "rerere.enabled": "false",
-    "gc.auto": "0",
+    "gc.autoDetach": "true",
     "commit.gpgsign": "false",
     "diff.cmtk.binary": "true",
 }
@@ -69,14 +69,31 @@ class Git:
         self.run("config", "--local", key, value)
 
     def commit(self, paths: list[str], message: str, author: str) -> str:
-        """Stage exactly `paths` (added, changed or deleted) and commit them; return the commit id."""
+        """Stage exactly `paths` (added, changed or deleted) and commit them; return the commit id.
+
+        Through git's plumbing (update-index, write-tree, commit-tree, update-ref): `git commit`
+        re-checks every file of the working tree, which costs most of a second in a store of
+        150,000 records; the plumbing touches only the changed entries (performance.md).
+        """
         if not _SAFE_MESSAGE.match(message):
             raise ValueError(f"commit message {message!r} is not a generic verb and opaque id")
         identity = _author_env(author)
         if paths:
-            self.run("add", "-A", "--", *paths)
-        self.run("commit", "-q", "--no-verify", "-m", message, env=identity)
-        return self.run("rev-parse", "HEAD")
+            self.run("update-index", "--add", "--remove", "--", *paths)
+        tree = self.run("write-tree")
+        parent = self.head()
+        commit = self.run("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message, env=identity)
+        self.run("update-ref", "-m", f"commit: {message}", "HEAD", commit, *([parent] if parent else []))
+        self.maintain()
+        return commit
+
+    def maintain(self) -> None:
+        """Let git pack loose objects now and then (in the background): thousands of loose objects
+        make every lookup slow. Plumbing commands never trigger it themselves."""
+        try:
+            self.run("gc", "--auto", "--quiet")
+        except GitError:
+            pass
 
     def head(self) -> str | None:
         try:

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -229,24 +230,28 @@ class Store:
     # -- git and locking ----------------------------------------------------------------------
 
     def head_commit(self) -> str | None:
-        """The commit HEAD points at, read from .git directly (no git process, no GitPython)."""
+        """The commit HEAD points at, read from .git directly (no git process, no GitPython).
+
+        Only a `refs/...` name and a 40-hex value are accepted: a hostile HEAD must not make
+        cmtk read or print some other file.
+        """
         git_dir = self.root / ".git"
         try:
             head = (git_dir / "HEAD").read_text().strip()
         except OSError:
             return None
-        if not head.startswith("ref: "):
-            return head or None
-        ref = head[5:]
-        loose = git_dir / ref
-        if loose.is_file():
-            return loose.read_text().strip() or None
-        packed = git_dir / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line.split()[0]
-        return None
+        value: str | None = head
+        if head.startswith("ref: "):
+            ref = head[5:]
+            if not re.fullmatch(r"refs/[A-Za-z0-9._/-]+", ref) or ".." in ref:
+                return None
+            loose = git_dir / ref
+            value = loose.read_text().strip() if loose.is_file() else None
+            if value is None and (git_dir / "packed-refs").is_file():
+                for line in (git_dir / "packed-refs").read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        value = line.split()[0]
+        return value if value and re.fullmatch(r"[0-9a-f]{40}", value) else None
 
     @cached_property
     def git(self):

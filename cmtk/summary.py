@@ -97,10 +97,11 @@ class Index:
     policy: str
     generation: int
     rows: dict[str, dict[str, Any]]
+    head: str | None = None  # the commit it was checked against: unchanged HEAD means nothing to re-read
 
     def encode(self) -> bytes:
         ids = sorted(self.rows)
-        table = {"format": FORMAT, "policy": self.policy, "generation": self.generation, "cases": ids}
+        table = {"format": FORMAT, "policy": self.policy, "generation": self.generation, "head": self.head, "cases": ids}
         for column in COLUMNS:
             table[column] = [self.rows[i].get(column) for i in ids]
         return json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -111,7 +112,7 @@ class Index:
         if table.get("format") != FORMAT:
             raise ValueError("old format")
         rows = {case_id: {column: table[column][n] for column in COLUMNS} for n, case_id in enumerate(table["cases"])}
-        return cls(table["policy"], table["generation"], rows)
+        return cls(table["policy"], table["generation"], rows, table.get("head"))
 
 
 def _read(session: Session) -> Index | None:
@@ -138,12 +139,16 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
     """Summaries of every case, refreshed where the records changed; the index is rewritten if needed."""
     from cmtk import policy as policy_module
 
-    trees = case_trees(session)
     current_policy = policy_hash(session)
     generation = session.store.current_generation
+    head = session.store.head_commit()
     index = _read(session)
     if index is None or index.policy != current_policy or index.generation != generation:
         index = Index(current_policy, generation, {})
+    elif head is not None and index.head == head:
+        return index.rows  # cmtk commits every change: the same HEAD means the same records
+    trees = case_trees(session)
+    left_out = False
     stale = [case_id for case_id, tree in trees.items() if index.rows.get(case_id, {}).get("tree") != tree]
     gone = [case_id for case_id in index.rows if case_id not in trees]
     if stale or gone:
@@ -157,6 +162,7 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
 
                 print(f"Warning: case {case_id} left out: {error.message}", file=sys.stderr)
                 index.rows.pop(case_id, None)
+                left_out = True
                 continue
             row["tree"] = trees[case_id]
             index.rows[case_id] = row
@@ -164,6 +170,9 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
                 progress(done, len(stale))
         for case_id in gone:
             del index.rows[case_id]
+    checked = None if left_out else head
+    if stale or gone or index.head != checked:
+        index.head = checked
         _write(session, index)
     return index.rows
 

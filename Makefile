@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	  { echo "Error: could not create a virtual environment; on Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,pdf]'
+	$(BIN)/python -m compileall -q cmtk
 	@touch $@
 
 # Debian's age is the reference implementation the interop tests run against;

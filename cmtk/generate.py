@@ -90,4 +90,5 @@ def _fill(folder: Path, cases: int, *, today, seed, batch, progress) -> Path:
         if progress:
             progress(done, cases)
     session.store.git.run("repack", "-a", "-d", "-q")  # a real store gets there through git's automatic packing
+    session.store.git.run("update-index", "--split-index")  # a fresh shared index: small writes stay small
     return root

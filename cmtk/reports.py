@@ -28,19 +28,20 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def _due_items(case_id: str, row: dict) -> list[schedule.DueItem]:
-    return [schedule.DueItem(case_id, row["worker"], kind, _dt.date.fromisoformat(due), detail) for kind, due, detail in row["due"]]
-
-
 def overdue(session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None) -> Report:
     """Overdue (and optionally upcoming) items across the caseload, from the summary index."""
     from cmtk import conference, summary
 
+    index = summary.load_index(session)
     items: list[schedule.DueItem] = []
-    for case_id, row in summary.load(session).items():
-        if worker and row["worker"].casefold() != worker.casefold():
+    wanted = worker.casefold() if worker else None
+    fromiso = _dt.date.fromisoformat
+    # ISO dates compare as text: only items due before the horizon become objects.
+    horizon = (as_of + _dt.timedelta(days=upcoming_days or 0)).isoformat()
+    for case_id, case_worker, due in zip(index.ids, index.column("worker"), index.column("due")):
+        if wanted and case_worker.casefold() != wanted:
             continue
-        items += _due_items(case_id, row)
+        items += [schedule.DueItem(case_id, case_worker, kind, fromiso(day), detail) for kind, day, detail in due if day <= horizon]
     items += [i for i in conference.overdue_reports(session, as_of) if not worker or i.worker.casefold() == worker.casefold()]
     report = Report(as_of, session.store.head_commit(), {"items": schedule.overdue(items, as_of)})
     if upcoming_days is not None:

@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -29,7 +28,7 @@ from cmtk import crypto
 from cmtk.errors import CmtkError, DecryptError
 from cmtk.store import CASES_DIR, Session
 
-FORMAT = 2
+FORMAT = 3
 INDEX_FILE = "summary.age"
 COLUMNS = ("tree", "worker", "status", "step", "opened", "name", "names", "due", "events")
 
@@ -92,27 +91,50 @@ def summarise_case(session: Session, case_id: str, policy: dict) -> dict[str, An
     return summarise(cases.read_case(session, case_id), policy)
 
 
-@dataclass
 class Index:
-    policy: str
-    generation: int
-    rows: dict[str, dict[str, Any]]
-    head: str | None = None  # the commit it was checked against: unchanged HEAD means nothing to re-read
+    """Columnar: one JSON text per column, decoded only when a command asks for that column."""
+
+    def __init__(self, policy: str, generation: int, rows: dict[str, dict[str, Any]] | None = None,
+                 head: str | None = None, ids: list[str] | None = None, raw: dict[str, str] | None = None) -> None:
+        self.policy = policy
+        self.generation = generation
+        self.head = head  # the commit it was checked against: an unchanged HEAD means nothing to re-read
+        self._rows = rows if rows is not None else (None if raw is not None else {})
+        self._ids = ids or []
+        self._raw = raw or {}
+        self._decoded: dict[str, list] = {}
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted(self._rows) if self._rows is not None else self._ids
+
+    def column(self, name: str) -> list:
+        if self._rows is not None:
+            return [self._rows[i].get(name) for i in self.ids]
+        if name not in self._decoded:
+            self._decoded[name] = json.loads(self._raw[name])
+        return self._decoded[name]
+
+    @property
+    def rows(self) -> dict[str, dict[str, Any]]:
+        if self._rows is None:
+            columns = {name: self.column(name) for name in COLUMNS}
+            self._rows = {case_id: {name: columns[name][n] for name in COLUMNS} for n, case_id in enumerate(self._ids)}
+        return self._rows
 
     def encode(self) -> bytes:
-        ids = sorted(self.rows)
-        table = {"format": FORMAT, "policy": self.policy, "generation": self.generation, "head": self.head, "cases": ids}
-        for column in COLUMNS:
-            table[column] = [self.rows[i].get(column) for i in ids]
+        ids = self.ids
+        raw = {name: json.dumps(self.column(name), ensure_ascii=False, separators=(",", ":")) for name in COLUMNS}
+        table = {"format": FORMAT, "policy": self.policy, "generation": self.generation, "head": self.head,
+                 "cases": ids, "columns": raw}
         return json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> "Index":
         table = json.loads(data)
-        if table.get("format") != FORMAT:
+        if table.get("format") != FORMAT or set(table["columns"]) != set(COLUMNS):
             raise ValueError("old format")
-        rows = {case_id: {column: table[column][n] for column in COLUMNS} for n, case_id in enumerate(table["cases"])}
-        return cls(table["policy"], table["generation"], rows, table.get("head"))
+        return cls(table["policy"], table["generation"], head=table.get("head"), ids=table["cases"], raw=table["columns"])
 
 
 def _read(session: Session) -> Index | None:
@@ -136,7 +158,12 @@ def _write(session: Session, index: Index) -> None:
 
 
 def load(session: Session, *, progress: Callable[[int, int], None] | None = None) -> dict[str, dict[str, Any]]:
-    """Summaries of every case, refreshed where the records changed; the index is rewritten if needed."""
+    """Summaries of every case by case id, refreshed where the records changed."""
+    return load_index(session, progress=progress).rows
+
+
+def load_index(session: Session, *, progress: Callable[[int, int], None] | None = None) -> Index:
+    """The index, refreshed where the records changed and rewritten if needed."""
     from cmtk import policy as policy_module
 
     current_policy = policy_hash(session)
@@ -146,7 +173,7 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
     if index is None or index.policy != current_policy or index.generation != generation:
         index = Index(current_policy, generation, {})
     elif head is not None and index.head == head:
-        return index.rows  # cmtk commits every change: the same HEAD means the same records
+        return index  # cmtk commits every change: the same HEAD means the same records
     trees = case_trees(session)
     left_out = False
     stale = [case_id for case_id, tree in trees.items() if index.rows.get(case_id, {}).get("tree") != tree]
@@ -174,7 +201,7 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
     if stale or gone or index.head != checked:
         index.head = checked
         _write(session, index)
-    return index.rows
+    return index
 
 
 def _worker_init(store_root: str, secret: str) -> None:
@@ -246,3 +273,4 @@ def verify(session: Session) -> list[str]:
         if any(fresh[k] != row.get(k) for k in fresh):
             wrong.append(case_id)
     return wrong
+

@@ -24,7 +24,7 @@ from cmtk import cases, dates, forms, yamlio
 from cmtk.errors import CmtkError, RecordError
 from cmtk.store import Session
 
-PREFIX = "cmtk-edit-"
+from cmtk.leftovers import PREFIX, remove_leftovers  # noqa: F401 - kept importable from here
 HEADER = (
     "# Edit the values below, save and close the editor to check and store them.\n"
     "# Close without saving (or empty the file) to cancel. Sections and field names: `cmtk form show {form}`.\n"
@@ -49,40 +49,6 @@ def editor_command(path: Path) -> list[str]:
     elif name == "emacs":
         command += ["--eval", "(setq make-backup-files nil auto-save-default nil create-lockfiles nil)"]
     return [*command, str(path)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_leftovers(base: Path) -> None:
-    """Folders left by an edit whose process was killed (kill -9 skips `finally`)."""
-    for folder in base.glob(f"{PREFIX}*"):
-        parts = folder.name[len(PREFIX):].split("-", 1)
-        if parts and parts[0].isdigit() and not _alive(int(parts[0])) and folder.owner() == _me():
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def remove_leftovers_everywhere() -> None:
-    """At every cmtk start: plaintext left by an edit whose process was killed does not wait for the next edit."""
-    for candidate in ("/dev/shm", os.environ.get("XDG_RUNTIME_DIR"), tempfile.gettempdir()):
-        if candidate and os.path.isdir(candidate):
-            try:
-                remove_leftovers(Path(candidate))
-            except OSError:
-                pass
-
-
-def _me() -> str:
-    import getpass
-
-    return getpass.getuser()
 
 
 @contextlib.contextmanager

@@ -12,12 +12,19 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from cmtk import benchmarks, cases, forms, policy as policy_module, schedule
-from cmtk.cases import Case
-from cmtk.store import Session
+from typing import TYPE_CHECKING
+
+from cmtk import policy as policy_module, schedule
+
+if TYPE_CHECKING:
+    from cmtk import benchmarks
+    from cmtk.cases import Case
+    from cmtk.store import Session
 
 
 def all_cases(session: Session) -> list[Case]:
+    from cmtk import cases
+
     return [cases.read_case(session, case_id) for case_id in session.store.case_ids()]
 
 
@@ -30,7 +37,7 @@ class Report:
 
 def overdue(session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None) -> Report:
     """Overdue (and optionally upcoming) items across the caseload, from the summary index."""
-    from cmtk import conference, summary
+    from cmtk import summary
 
     index = summary.load_index(session)
     items: list[schedule.DueItem] = []
@@ -42,7 +49,10 @@ def overdue(session: Session, as_of: _dt.date, *, worker: str | None = None, upc
         if wanted and case_worker.casefold() != wanted:
             continue
         items += [schedule.DueItem(case_id, case_worker, kind, fromiso(day), detail) for kind, day, detail in due if day <= horizon]
-    items += [i for i in conference.overdue_reports(session, as_of) if not worker or i.worker.casefold() == worker.casefold()]
+    if session.store.conference_ids():  # only then load the conference machinery
+        from cmtk import conference
+
+        items += [i for i in conference.overdue_reports(session, as_of) if not worker or i.worker.casefold() == worker.casefold()]
     report = Report(as_of, session.store.head_commit(), {"items": schedule.overdue(items, as_of)})
     if upcoming_days is not None:
         report.data["upcoming"] = schedule.upcoming(items, as_of, upcoming_days)
@@ -81,6 +91,8 @@ def _planned_indicators(case: Case) -> set[str]:
 
 
 def case_benchmarks(session: Session, case: Case, policy: dict) -> CaseBenchmarks | None:
+    from cmtk import benchmarks, forms
+
     reviews = [r for r in case.records if r.form in benchmarks.REVIEW_FORMS]
     if not reviews:
         return None
@@ -108,6 +120,8 @@ def case_benchmarks_json(result: CaseBenchmarks) -> dict[str, Any]:
 
 
 def caseload_benchmarks(session: Session, case_list: list[Case]) -> dict[str, Any]:
+    from cmtk import forms
+
     policy = policy_module.load(session.store.root)
     achieved: Counter[str] = Counter()
     zeros: Counter[str] = Counter()

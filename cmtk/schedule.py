@@ -13,10 +13,14 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk import benchmarks, policy as policy_module
-from cmtk.cases import Case
+from typing import TYPE_CHECKING
+
+from cmtk import policy as policy_module
 from cmtk.dates import add_duration
-from cmtk.records import Record
+
+if TYPE_CHECKING:  # the overdue report reads summaries and needs none of these at run time
+    from cmtk.cases import Case
+    from cmtk.records import Record
 
 KINDS = (
     "initial-assessment", "comprehensive-assessment", "case-plan", "monitoring-visit", "case-review",
@@ -115,7 +119,9 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
         due = next_visit_due(placed, last, policy)
         since = f"last seen {last.isoformat()}" if last else f"placed {placed.isoformat()}, not seen since"
         add("monitoring-visit", due, since)
-        reviews = [r for r in case.records if r.form in benchmarks.REVIEW_FORMS]
+        from cmtk.benchmarks import REVIEW_FORMS
+
+        reviews = [r for r in case.records if r.form in REVIEW_FORMS]
         last_review = _date(reviews[-1], "review.review_date") if reviews else None
         add("case-review", add_duration(last_review or placed, policy_module.get(policy, "case_review.every")),
             f"last review {last_review.isoformat()}" if last_review else "no review since placement")

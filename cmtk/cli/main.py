@@ -99,7 +99,7 @@ def main_options(
     """Case management for reintegrating children from residential care into families."""
     os.umask(0o077)
     _no_core_dumps()
-    from cmtk.editing import remove_leftovers_everywhere
+    from cmtk.leftovers import remove_leftovers_everywhere
 
     remove_leftovers_everywhere()
     ctx.obj = {"store": store, "identity": identity, "debug": debug}

@@ -81,6 +81,8 @@ def measure(size: int) -> dict:
     result["case_show"] = timed([*CMTK, "case", "show", case_id], cwd=folder)
     subprocess.run([*CMTK, "report", "overdue"], cwd=folder, env=ENV, capture_output=True)  # warm the index
     result["overdue_warm"] = timed([*CMTK, "report", "overdue"], cwd=folder)
+    result["benchmarks_warm"] = timed([*CMTK, "report", "benchmarks", "--format", "json"], cwd=folder)
+    result["caseload_warm"] = timed([*CMTK, "report", "caseload"], cwd=folder)
     visits = []
     for n in range(3):
         start = time.perf_counter()
@@ -127,7 +129,8 @@ def main() -> None:
         print(f"  rebuild 1 core / reference   {r['rebuild_one_core'] / r['reference_decrypt_parse']:.2f}x (target <= 1.3x)")
         print(f"  rebuild all cores / reference {r['rebuild_all_cores'] / r['reference_decrypt_parse']:.2f}x (target < 1)")
         if "age_shell_loop" in r:
-            print(f"  age loop / overdue warm      {r['age_shell_loop'] / r['overdue_warm']:.0f}x (target >= 50x)")
+            slowest = max(r[k] for k in ("overdue_warm", "benchmarks_warm", "caseload_warm") if k in r)
+            print(f"  age loop / slowest report    {r['age_shell_loop'] / slowest:.0f}x (target >= 50x)")
 
 
 if __name__ == "__main__":

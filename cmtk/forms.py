@@ -199,10 +199,9 @@ class FormDef:
 
 
 def builtin_dir() -> Path:
-    """`forms/` of the source tree, or the copy bundled inside an installed wheel."""
-    package = Path(__file__).parent
-    bundled = package / "_bundled" / "forms"
-    return bundled if bundled.is_dir() else package.parent / "forms"
+    from cmtk.paths import builtin_forms_dir
+
+    return builtin_forms_dir()
 
 
 def form_dirs(store_root: Path | None = None) -> list[Path]:

@@ -85,3 +85,10 @@ def identity_path(explicit: str | os.PathLike | None = None, store: Path | None 
         if store.name == DEMO_STORE and demo_identity.is_file() and _is_training(store):
             return demo_identity
     return default_identity_path()
+
+
+def builtin_forms_dir() -> Path:
+    """`forms/` of the source tree, or the copy bundled inside an installed wheel."""
+    package = Path(__file__).parent
+    bundled = package / "_bundled" / "forms"
+    return bundled if bundled.is_dir() else package.parent / "forms"

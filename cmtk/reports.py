@@ -22,12 +22,6 @@ if TYPE_CHECKING:
     from cmtk.store import Session
 
 
-def all_cases(session: Session) -> list[Case]:
-    from cmtk import cases
-
-    return [cases.read_case(session, case_id) for case_id in session.store.case_ids()]
-
-
 @dataclass
 class Report:
     as_of: _dt.date
@@ -119,18 +113,45 @@ def case_benchmarks_json(result: CaseBenchmarks) -> dict[str, Any]:
                        "domains": {x.domain: x.score for x in s.domains}} for d, s in result.reviews]}
 
 
-def caseload_benchmarks(session: Session, case_list: list[Case]) -> dict[str, Any]:
-    from cmtk import forms
+def bench_to_json(result: CaseBenchmarks | None) -> dict | None:
+    """What the summary index keeps of a case's reviews (JSON-able)."""
+    if result is None:
+        return None
+    return {
+        "reviews": [[d.isoformat() if isinstance(d, _dt.date) else None, s.form,
+                     [[x.domain, x.score, x.pass_mark, x.max] for x in s.domains], list(s.zeros), s.school_travel_safe]
+                    for d, s in result.reviews],
+        "zero_without_action": list(result.zero_without_action),
+        "closure_ready": result.closure_ready,
+        "verdict": result.verdict,
+    }
 
-    policy = policy_module.load(session.store.root)
+
+def bench_from_json(case_id: str, data: dict) -> CaseBenchmarks:
+    from cmtk import benchmarks
+
+    reviews = tuple(
+        (_dt.date.fromisoformat(day) if day else None,
+         benchmarks.ReviewScore(form, tuple(benchmarks.DomainScore(*d) for d in domains), tuple(zeros), (), safe))
+        for day, form, domains, zeros, safe in data["reviews"]
+    )
+    return CaseBenchmarks(case_id, reviews, tuple(data["zero_without_action"]), data["closure_ready"], data["verdict"])
+
+
+def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> dict[str, Any]:
+    """Benchmark scores per case and across the caseload, from the summary index."""
+    from cmtk import forms, summary
+
+    index = summary.load_index(session)
     achieved: Counter[str] = Counter()
     zeros: Counter[str] = Counter()
     reviewed = 0
     per_case = []
-    for case in case_list:
-        result = case_benchmarks(session, case, policy)
-        if result is None:
+    wanted = set(case_ids) if case_ids is not None else None
+    for case_id, data in zip(index.ids, index.column("bench")):
+        if data is None or (wanted is not None and case_id not in wanted):
             continue
+        result = bench_from_json(case_id, data)
         reviewed += 1
         per_case.append(result)
         latest = result.reviews[-1][1]

@@ -28,9 +28,11 @@ from cmtk import crypto
 from cmtk.errors import CmtkError, DecryptError
 from cmtk.store import CASES_DIR, Session
 
-FORMAT = 3
+FORMAT = 5
 INDEX_FILE = "summary.age"
-COLUMNS = ("tree", "worker", "status", "step", "opened", "name", "names", "due", "events")
+LARGE_FILE = "summary-reviews.age"  # columns only some reports need, in a file of their own
+LARGE_COLUMNS = ("bench",)
+COLUMNS = ("tree", "worker", "status", "step", "opened", "name", "names", "due", "events", "bench")
 
 
 def index_path(session: Session) -> Path:
@@ -62,9 +64,18 @@ def policy_hash(session: Session) -> str:
     from cmtk import __version__
 
     digest = hashlib.sha256(__version__.encode())
-    for path in (session.store.root / ".cmtk" / "policy.yaml", Path(__file__).parent / "defaults" / "workflow.yaml"):
-        if path.is_file():
-            digest.update(path.read_bytes())
+    from cmtk.paths import builtin_forms_dir
+
+    # The review forms hold the pass marks that benchmark totals depend on. Size and time of change
+    # stand for the content: this runs before every report and must not read files.
+    reviews = [folder / f"{name}.yaml" for folder in (builtin_forms_dir(), session.store.root / ".cmtk" / "forms")
+               for name in ("case-review", "case-review-young-person")]
+    for path in (session.store.root / ".cmtk" / "policy.yaml", Path(__file__).parent / "defaults" / "workflow.yaml", *reviews):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     digest.update(str(FORMAT).encode())
     return digest.hexdigest()[:16]
 
@@ -86,16 +97,20 @@ def summarise(case, policy: dict) -> dict[str, Any]:
 
 
 def summarise_case(session: Session, case_id: str, policy: dict) -> dict[str, Any]:
-    from cmtk import cases
+    from cmtk import cases, reports
 
-    return summarise(cases.read_case(session, case_id), policy)
+    case = cases.read_case(session, case_id)
+    row = summarise(case, policy)
+    row["bench"] = reports.bench_to_json(reports.case_benchmarks(session, case, policy))
+    return row
 
 
 class Index:
     """Columnar: one JSON text per column, decoded only when a command asks for that column."""
 
     def __init__(self, policy: str, generation: int, rows: dict[str, dict[str, Any]] | None = None,
-                 head: str | None = None, ids: list[str] | None = None, raw: dict[str, str] | None = None) -> None:
+                 head: str | None = None, ids: list[str] | None = None, raw: dict[str, str] | None = None,
+                 large: Callable[[], dict[str, str]] | None = None, stamp: str = "") -> None:
         self.policy = policy
         self.generation = generation
         self.head = head  # the commit it was checked against: an unchanged HEAD means nothing to re-read
@@ -103,6 +118,8 @@ class Index:
         self._ids = ids or []
         self._raw = raw or {}
         self._decoded: dict[str, list] = {}
+        self._large = large
+        self.stamp = stamp
 
     @property
     def ids(self) -> list[str]:
@@ -112,6 +129,8 @@ class Index:
         if self._rows is not None:
             return [self._rows[i].get(name) for i in self.ids]
         if name not in self._decoded:
+            if name not in self._raw and self._large is not None:
+                self._raw.update(self._large())
             self._decoded[name] = json.loads(self._raw[name])
         return self._decoded[name]
 
@@ -122,19 +141,38 @@ class Index:
             self._rows = {case_id: {name: columns[name][n] for name in COLUMNS} for n, case_id in enumerate(self._ids)}
         return self._rows
 
-    def encode(self) -> bytes:
+    def encode(self) -> tuple[bytes, bytes]:
+        """The main file and the file of large columns, tied by a random stamp."""
+        import secrets
+
         ids = self.ids
+        self.stamp = secrets.token_hex(8)
         raw = {name: json.dumps(self.column(name), ensure_ascii=False, separators=(",", ":")) for name in COLUMNS}
-        table = {"format": FORMAT, "policy": self.policy, "generation": self.generation, "head": self.head,
-                 "cases": ids, "columns": raw}
-        return json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        main = {"format": FORMAT, "policy": self.policy, "generation": self.generation, "head": self.head, "stamp": self.stamp,
+                "cases": ids, "columns": {k: v for k, v in raw.items() if k not in LARGE_COLUMNS}}
+        large = {"stamp": self.stamp, "columns": {k: raw[k] for k in LARGE_COLUMNS}}
+        dump = lambda data: json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")  # noqa: E731
+        return dump(main), dump(large)
 
     @classmethod
-    def decode(cls, data: bytes) -> "Index":
+    def decode(cls, data: bytes, large: Callable[[], bytes]) -> "Index":
         table = json.loads(data)
-        if table.get("format") != FORMAT or set(table["columns"]) != set(COLUMNS):
+        if table.get("format") != FORMAT or set(table["columns"]) | set(LARGE_COLUMNS) != set(COLUMNS):
             raise ValueError("old format")
-        return cls(table["policy"], table["generation"], head=table.get("head"), ids=table["cases"], raw=table["columns"])
+        stamp = table.get("stamp", "")
+
+        def load_large() -> dict[str, str]:
+            extra = json.loads(large())
+            if extra.get("stamp") != stamp:
+                raise CmtkError("the summary index is damaged (its two files do not match); run `cmtk index rebuild`")
+            return extra["columns"]
+
+        return cls(table["policy"], table["generation"], head=table.get("head"), ids=table["cases"],
+                   raw=table["columns"], large=load_large, stamp=stamp)
+
+
+def _decrypt(session: Session, path: Path) -> bytes:
+    return crypto.decrypt(path.read_bytes(), [session.current_key().identity], f".git/cmtk/{path.name}")
 
 
 def _read(session: Session) -> Index | None:
@@ -142,8 +180,7 @@ def _read(session: Session) -> Index | None:
     if not path.is_file():
         return None
     try:
-        plaintext = crypto.decrypt(path.read_bytes(), [session.current_key().identity], ".git/cmtk/summary.age")
-        return Index.decode(plaintext)
+        return Index.decode(_decrypt(session, path), lambda: _decrypt(session, path.with_name(LARGE_FILE)))
     except (DecryptError, ValueError, KeyError, TypeError):
         return None  # unreadable or from another key generation: rebuilt below
 
@@ -153,8 +190,10 @@ def _write(session: Session, index: Index) -> None:
 
     path = index_path(session)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    ciphertext = crypto.encrypt(index.encode(), [session.current_key().recipient])
-    _write_atomic(path, ciphertext)
+    main, large = index.encode()
+    recipient = [session.current_key().recipient]
+    _write_atomic(path.with_name(LARGE_FILE), crypto.encrypt(large, recipient))
+    _write_atomic(path, crypto.encrypt(main, recipient))
 
 
 def load(session: Session, *, progress: Callable[[int, int], None] | None = None) -> dict[str, dict[str, Any]]:

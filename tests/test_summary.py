@@ -13,9 +13,9 @@ def test_index_is_ciphertext_outside_the_tracked_tree(tmp_path):
     add_canary_case(session)
     rows = summary.load(session)
     path = summary.index_path(session)
-    data = path.read_bytes()
-    assert crypto.is_encrypted(data)
-    assert all(name.encode() not in data for name in CANARIES)
+    for data in (path.read_bytes(), path.with_name(summary.LARGE_FILE).read_bytes()):
+        assert crypto.is_encrypted(data)
+        assert all(name.encode() not in data for name in CANARIES)
     assert CANARIES[0] in next(iter(rows.values()))["names"]
     assert ".git/cmtk" not in __import__("subprocess").run(["git", "-C", str(session.store.root), "ls-files"], capture_output=True, text=True).stdout
 
@@ -71,3 +71,23 @@ def test_parallel_rebuild_matches_serial(tmp_path):
     parallel = summary._read(session).rows
     summary.rebuild(session, processes=1)
     assert summary._read(session).rows == parallel
+
+
+def test_benchmark_totals_come_from_the_index(tmp_path, monkeypatch):
+    """Issue 8: reports read summaries, not every record; a review shows up once its case changed."""
+    from cmtk import reports
+
+    session, _ = make_store(tmp_path)
+    case_id = cases.open_case(session, minimal_body("identification"), today=dt.date(2026, 1, 5))
+    assert reports.caseload_benchmarks(session)["cases_reviewed"] == 0
+    from cmtk import forms
+
+    form = forms.load_form("case-review")
+    body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
+    body["review"] = {"review_date": dt.date(2026, 1, 5)}
+    cases.record_form(session, case_id, "case-review", body, today=dt.date(2026, 1, 5))
+    summary.load(session)  # the changed case is read again, once
+    monkeypatch.setattr(cases, "read_case", lambda *a: (_ for _ in ()).throw(AssertionError("cold read")))
+    result = reports.caseload_benchmarks(session)
+    assert result["cases_reviewed"] == 1 and result["achieved"]["education"] == 1
+    assert reports.caseload_benchmarks(session, [case_id])["cases"][0].closure_ready

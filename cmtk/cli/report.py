@@ -84,19 +84,21 @@ def report_benchmarks(
     """Benchmark scores per domain: one case's trend across reviews, or achievement across the caseload."""
     import sys
 
-    from cmtk import cases, ids, reports
+    from cmtk import ids, reports
     from cmtk.errors import CmtkError
 
     check_format(output_format)
     session = open_session(ctx)
     commit = session.store.head_commit()
     if case is not None:
-        selected = [cases.read_case(session, ids.normalise_case_id(case))]
+        case_id = ids.normalise_case_id(case)
+        if not session.store.has_case(case_id):
+            raise CmtkError(f"no case {case_id} in this store; see `cmtk case list`")
+        summary = reports.caseload_benchmarks(session, [case_id])
+        if not summary["cases"]:
+            raise CmtkError(f"case {case_id} has no case review yet; record one with `cmtk review {case_id}`")
     else:
-        selected = reports.all_cases(session)
-    summary = reports.caseload_benchmarks(session, selected)
-    if case and not summary["cases"]:
-        raise CmtkError(f"case {selected[0].id} has no case review yet; record one with `cmtk review {selected[0].id}`")
+        summary = reports.caseload_benchmarks(session)
     if output:
         from cmtk import report_html
 

@@ -114,7 +114,8 @@ def main() -> None:
     results = [measure(size) for size in sizes]
     if os.environ.get("BENCH_QUICK") and (HERE / "results.json").is_file():
         earlier = {r["cases"]: r for r in json.loads((HERE / "results.json").read_text())}
-        results = [{**earlier.get(r["cases"], {}), **r} for r in results]
+        measured = {r["cases"]: {**earlier.get(r["cases"], {}), **r} for r in results}
+        results = [measured.get(size, earlier.get(size)) for size in sorted(set(earlier) | set(measured))]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     keys = [k for k in results[-1] if k not in ("cases", "records")]
     print(f"{'seconds (median)':<26}" + "".join(f"{r['cases']:>12} cases" for r in results))

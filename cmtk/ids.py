@@ -19,7 +19,6 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_ID_LENGTH = 8
 RECORD_ID_LENGTH = 10
 _CASE_ID = re.compile(rf"^[{ALPHABET}]{{{CASE_ID_LENGTH}}}$")
-_RECORD_ID = re.compile(rf"^[{ALPHABET}]{{{RECORD_ID_LENGTH}}}$")
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
@@ -60,10 +59,6 @@ def normalise_case_id(text: str) -> str:
 
 def is_case_id(text: str) -> bool:
     return bool(_CASE_ID.match(text))
-
-
-def is_record_id(text: str) -> bool:
-    return bool(_RECORD_ID.match(text))
 
 
 def shard(case_id: str) -> str:

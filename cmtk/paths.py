@@ -87,8 +87,12 @@ def identity_path(explicit: str | os.PathLike | None = None, store: Path | None 
     return default_identity_path()
 
 
-def builtin_forms_dir() -> Path:
-    """`forms/` of the source tree, or the copy bundled inside an installed wheel."""
+def bundled_dir(name: str) -> Path:
+    """`forms/` or `templates/` of the source tree, or the copy bundled inside an installed wheel."""
     package = Path(__file__).parent
-    bundled = package / "_bundled" / "forms"
-    return bundled if bundled.is_dir() else package.parent / "forms"
+    bundled = package / "_bundled" / name
+    return bundled if bundled.is_dir() else package.parent / name
+
+
+def builtin_forms_dir() -> Path:
+    return bundled_dir("forms")

@@ -28,10 +28,9 @@ from cmtk.forms import LANGUAGES, Field, FormDef, Section
 
 
 def templates_dir() -> Path:
-    """`templates/` of the source tree, or the copy bundled inside an installed wheel."""
-    package = Path(__file__).parent
-    bundled = package / "_bundled" / "templates"
-    return bundled if bundled.is_dir() else package.parent / "templates"
+    from cmtk.paths import bundled_dir
+
+    return bundled_dir("templates")
 
 
 def override_dir(store_root: Path | None) -> Path | None:

@@ -8,12 +8,6 @@ from pathlib import Path
 COLOURS = ((1.0, "#2e7d32"), (0.75, "#f9a825"), (0.5, "#ef6c00"), (0.0, "#c62828"))  # green, yellow, orange, red
 
 
-def _templates_dir() -> Path:
-    package = Path(__file__).parent
-    bundled = package / "_bundled" / "templates"
-    return bundled if bundled.is_dir() else package.parent / "templates"
-
-
 def _point(index: int, count: int, radius: float, centre: float = 100.0) -> tuple[float, float]:
     angle = -math.pi / 2 + 2 * math.pi * index / count
     return centre + radius * math.cos(angle), centre + radius * math.sin(angle)
@@ -46,9 +40,10 @@ def write_benchmarks(output: str, summary: dict, *, commit: str | None, training
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+    from cmtk.paths import bundled_dir
     from cmtk.render import check_self_contained
 
-    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(_templates_dir())), autoescape=True, undefined=StrictUndefined)
+    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(bundled_dir("templates"))), autoescape=True, undefined=StrictUndefined)
     rendered_cases = []
     for result in summary["cases"]:
         latest = result.reviews[-1][1]

@@ -123,6 +123,10 @@ class Store:
     def parse_date(self, text: object, field: str = "date"):
         return dates.parse_date(text, field=field, order=self.date_order)
 
+    def optional_date(self, text: str | None, field: str, default=None):
+        """A date option: `default` when it was not given at all, an error when it was given badly (even empty)."""
+        return default if text is None else self.parse_date(text, field)
+
     def members(self) -> list[team.Member]:
         path = self.root / RECIPIENTS
         if not path.is_file():
@@ -535,8 +539,3 @@ def _fsync_dir(folder: Path) -> None:
         finally:
             os.close(fd)
 
-
-def write_plain(path: Path, text: str) -> None:
-    """Structure files (settings, policy, team): atomically, never personal data."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _write_atomic(path, text.encode("utf-8"))

@@ -139,3 +139,11 @@ def test_random_bytes_as_a_form(world, data):
     if result.returncode == 0:  # random bytes that happen to be a valid case note are recorded: fine, not an error
         return
     check(result, root, before)
+
+
+@pytest.mark.parametrize("bad", ["", "31-02-2026"])
+def test_conference_dates_that_default_to_today_still_refuse_bad_input(world, bad):
+    """Review: an empty --date on `conference invite` was silently read as today."""
+    root, _, env, _ = world
+    before = fingerprint(root)
+    check(run(["conference", "invite", "ABCDEFGH", "Someone", "--date", bad], env), root, before)

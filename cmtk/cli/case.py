@@ -45,7 +45,7 @@ def case_new(
     from cmtk import cases, dates, forms
 
     session = open_session(ctx)
-    when = session.store.parse_date(date, "--date") if date is not None else None
+    when = session.store.optional_date(date, "--date")
     form = forms.load_form(cases.INTAKE_FORM, session.store.root)
     if source:
         from cmtk.cli.inputs import read_yaml
@@ -74,7 +74,7 @@ def record(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    when = session.store.parse_date(date, "--date") if date is not None else None
+    when = session.store.optional_date(date, "--date")
     form = forms.load_form(form_id, session.store.root)
     if source:
         from cmtk.cli.inputs import read_yaml

@@ -39,12 +39,6 @@ def say_training(store) -> None:
         typer.echo("TRAINING store: every child and family in it is fictional.", err=True)
 
 
-def console():
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
-
-
 def warn(message: str) -> None:
     typer.echo(f"Warning: {message}", err=True)
 

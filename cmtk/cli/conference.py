@@ -16,9 +16,10 @@ PRINTABLE = ("agenda", "presentation", "attendance", "confidentiality", "checkli
 
 
 def _day(session, text: Optional[str], field: str):
+    """A date option that defaults to today; given empty or badly, it is an error."""
     from cmtk import dates
 
-    return session.store.parse_date(text, field) if text else dates.today(order=session.store.date_order)
+    return session.store.optional_date(text, field, dates.today(order=session.store.date_order))
 
 
 @app.command("new")
@@ -102,7 +103,7 @@ def conference_add_participant(
     from cmtk import conference
 
     session = open_session(ctx)
-    day = session.store.parse_date(invited, "--invited") if invited is not None else None
+    day = session.store.optional_date(invited, "--invited")
     for message in conference.add_participant(session, conference_id, name, organisation, role, day):
         warn(message)
     typer.echo(f"{name} added to conference {conference_id.upper()}.")

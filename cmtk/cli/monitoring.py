@@ -55,7 +55,7 @@ def review(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     today = dates.today()
-    day = session.store.parse_date(date, "--date") if date is not None else None
+    day = session.store.optional_date(date, "--date")
     form_id = monitoring.review_form_for(cases.read_case(session, case_id), young_person)
     form = forms.load_form(form_id, session.store.root)
     if source:
@@ -123,7 +123,7 @@ def refer(
             raise UsageError("usage: cmtk refer done CASE REF (REF: the referral's number or record id)")
         case_id = ids.normalise_case_id(words[1])
         session = open_session(ctx)
-        day = session.store.parse_date(date, "--date") if date is not None else today
+        day = session.store.optional_date(date, "--date", today)
         updated = monitoring.referral_done(session, case_id, words[2], day=day, benefit=benefit, today=today)
         typer.echo(f"Follow-up of referral {updated.record} recorded for {case_id}.")
         return
@@ -133,7 +133,7 @@ def refer(
         raise UsageError("cmtk refer CASE needs --to ORG and --reason R")
     case_id = ids.normalise_case_id(words[0])
     session = open_session(ctx)
-    day = session.store.parse_date(date, "--date") if date is not None else today
+    day = session.store.optional_date(date, "--date", today)
     body = {"referral": {"referral_date": day, "receiving_organisation": to, "reason": reason}}
     if accompanied is not None:
         body["referral"]["accompanied"] = "yes" if accompanied else "no"

@@ -122,7 +122,7 @@ def plan_done(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     today = dates.today()
-    day = session.store.parse_date(date, "--date") if date is not None else today
+    day = session.store.optional_date(date, "--date", today)
     plan.mark_done(session, case_id, action, day=day, today=today)
     typer.echo(f"Action {action} of case {case_id} is done ({day.isoformat()}).")
 

@@ -84,7 +84,7 @@ def advance(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
-    day = session.store.parse_date(date, "--date") if date is not None else None
+    day = session.store.optional_date(date, "--date")
     outcome = casework.advance(session, case_id, today=today, day=day, dry_run=dry_run)
     typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
 
@@ -100,7 +100,7 @@ def reopen(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    day = session.store.parse_date(date, "--date") if date is not None else None
+    day = session.store.optional_date(date, "--date")
     typer.echo(casework.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
 
 
@@ -116,7 +116,7 @@ def transfer(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    day = session.store.parse_date(date, "--date") if date is not None else None
+    day = session.store.optional_date(date, "--date")
     if source:
         from cmtk.cli.inputs import read_yaml
 

@@ -55,7 +55,8 @@ def _event_day(day: _dt.date | None, today: _dt.date) -> _dt.date:
 
 def advance(session: Session, case_id: str, *, today: _dt.date, day: _dt.date | None = None, dry_run: bool = False) -> Outcome:
     case = cases.read_case(session, case_id)
-    state = workflow.status(case, policy=policy_module.load(session.store.root), today=today, form_loader=_loader(session))
+    policy = policy_module.load(session.store.root)
+    state = workflow.status(case, policy=policy, today=today, form_loader=_loader(session))
     when = _event_day(day, today)
     if state.next is None:
         raise CmtkError(f"case {case.id} is {case.status} at step {state.step}; nothing to advance (re-open it first if needed)")
@@ -71,7 +72,7 @@ def advance(session: Session, case_id: str, *, today: _dt.date, day: _dt.date | 
     record = workflow.moved(case, state.next, day=when, by=session.author, what="advance",
                             status_value="closed" if closing else None)
     commit = session.save(case.id, [record], "update", dry_run=dry_run)
-    name = workflow.step_info(policy_module.workflow(policy_module.load(session.store.root)), state.next)["name"]
+    name = workflow.step_info(policy_module.workflow(policy), state.next)["name"]
     verb = "would move" if dry_run else "moved"
     message = f"Case {case.id} {verb} to step {state.next}: {name}." + (" The case is closed." if closing else "")
     return Outcome(case.id, state.next, message, commit)

@@ -137,6 +137,8 @@ def _group(name: str):
         "index": attach("index", lambda m: app.add_typer(m.app, name="index")),
         "dev": attach("reference", lambda m: app.add_typer(m.app, name="dev", hidden=True)),
         "form": attach("form", lambda m: (m.register_render(app), app.add_typer(m.app, name="form"))),
+        "sync": attach("sync", lambda m: m.register(app)),
+        "share": attach("share", lambda m: m.register(app)),
     }
     return groups[name]
 
@@ -148,9 +150,11 @@ COMMAND_GROUPS = {
     "steps": "steps", "step": "steps", "advance": "steps", "plan": "plan",
     "visit": "monitoring", "review": "monitoring", "refer": "monitoring",
     "report": "report", "smart": "smart", "conference": "conference", "index": "index", "dev": "dev", "form": "form",
+    "remote": "sync", "sync": "sync", "clone": "sync", "conflicts": "sync", "resolve": "sync", "merge-driver": "sync",
+    "share": "share", "export": "share",
 }
 _GROUP_ORDER = ("store_cmds", "case", "steps", "monitoring", "key", "team", "plan", "report", "smart", "conference",
-                "form", "index", "dev")
+                "form", "sync", "share", "index", "dev")
 _registered: set[str] = set()
 _VALUE_OPTIONS = {"--store", "--identity"}
 

@@ -39,7 +39,9 @@ def create_store(
     try:
         store = Store(root)
         store.git.init()
-        store.git.set_config("diff.cmtk.textconv", store_module.textconv_command())
+        from cmtk.sync import configure_copy
+
+        configure_copy(store)
 
         settings = {
             "format": 1,

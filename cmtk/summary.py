@@ -28,11 +28,11 @@ from cmtk import crypto
 from cmtk.errors import CmtkError, DecryptError
 from cmtk.store import CASES_DIR, Session
 
-FORMAT = 5
+FORMAT = 6
 INDEX_FILE = "summary.age"
 LARGE_FILE = "summary-reviews.age"  # columns only some reports need, in a file of their own
 LARGE_COLUMNS = ("bench",)
-COLUMNS = ("tree", "worker", "status", "step", "opened", "name", "names", "due", "events", "bench")
+COLUMNS = ("tree", "worker", "status", "step", "opened", "name", "names", "due", "events", "conflicts", "bench")
 
 
 def index_path(session: Session) -> Path:
@@ -93,6 +93,7 @@ def summarise(case, policy: dict) -> dict[str, Any]:
         "worker": case.worker, "status": case.status, "step": workflow.step_of(case),
         "opened": case.opened.isoformat() if case.opened else None,
         "name": case.name, "names": names, "due": due, "events": events,
+        "conflicts": sum(len(r.extra.get("conflicts") or []) for r in case.records),  # left by a sync: `cmtk conflicts`
     }
 
 

@@ -2,8 +2,186 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from cmtk.cli.common import open_session, open_store, options, warn
+
+remote_app = typer.Typer(help="Where this store syncs to: an office server, a shared folder or a USB stick.",
+                         no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
-    """Attach this module's commands to the top-level app."""
+    root.add_typer(remote_app, name="remote")
+    root.command("sync")(sync)
+    root.command("clone")(clone)
+    root.command("conflicts")(conflicts)
+    root.command("resolve")(resolve)
+    root.command("merge-driver", hidden=True)(merge_driver)
+
+
+@remote_app.command("add")
+def remote_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A short name for it, e.g. office or usb."),
+    url: str = typer.Argument(..., help="A folder (shared drive), user@server:path (ssh), or a FILE.age on a USB stick."),
+    bundle: Optional[bool] = typer.Option(None, "--bundle/--repository",
+                                          help="Force an encrypted bundle file or a git repository (default: a .age name means a bundle)."),
+) -> None:
+    """Add a place to sync with. A .age file name makes an encrypted bundle: it shows nothing to whoever finds the stick."""
+    from cmtk import sync as sync_module
+
+    store = open_store(ctx)
+    remote, note = sync_module.add_remote(store, name, url, bundle)
+    kind = "encrypted bundle" if remote.bundle else "git repository"
+    typer.echo(f"Added remote {remote.name}: {kind} at {remote.url}")
+    if note:
+        typer.echo(f"  ({note})")
+    if not remote.bundle:
+        typer.echo("  A shared repository shows file names, sizes, dates and team names (never case content); "
+                   "on a USB stick prefer a .age bundle.")
+    typer.echo(f"Next: `cmtk sync {remote.name}`.")
+
+
+@remote_app.command("list")
+def remote_list(ctx: typer.Context) -> None:
+    """List the remotes of this store."""
+    from cmtk import sync as sync_module
+
+    store = open_store(ctx)
+    found = sync_module.remotes(store)
+    if not found:
+        typer.echo("No remotes yet; add one with `cmtk remote add NAME URL`.")
+    for remote in found:
+        typer.echo(f"{remote.name}\t{'bundle' if remote.bundle else 'repository'}\t{remote.url}")
+
+
+@remote_app.command("remove")
+def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The remote to forget.")) -> None:
+    """Forget a remote (nothing is deleted there)."""
+    from cmtk import sync as sync_module
+
+    store = open_store(ctx)
+    sync_module.remove_remote(store, name)
+    typer.echo(f"Removed remote {name}; nothing was deleted at its location.")
+
+
+def sync(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help="The remote (default: the only one)."),
+) -> None:
+    """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
+    from cmtk import sync as sync_module
+
+    session = open_session(ctx)
+    outcome = sync_module.sync(session, name, say=lambda text: typer.echo(text, err=True))
+    if outcome.finished_interrupted:
+        typer.echo("Finished a sync that had been interrupted.")
+    typer.echo(f"Synced with {outcome.remote}: received {outcome.received} change(s), sent {outcome.sent}.")
+    if outcome.merged_records:
+        typer.echo(f"  {outcome.merged_records} record(s) changed on both sides were merged field by field.")
+    if outcome.reencrypted:
+        typer.echo(f"  {outcome.reencrypted} record(s) re-encrypted to the team's newest store key.")
+    if outcome.conflicts:
+        typer.echo(f"  {len(outcome.conflicts)} field(s) were changed differently on both sides: the newer value was kept.")
+        typer.echo("  Check them with `cmtk conflicts` and choose with `cmtk resolve`.")
+    if outcome.team_added or outcome.team_removed:
+        for member in outcome.team_added:
+            typer.echo(f"  The team list changed: NEW member {member}.")
+        for key in outcome.team_removed:
+            typer.echo(f"  The team list changed: REMOVED key {key[:20]}...")
+        typer.echo("  Check the new keys with their owners, then accept with `cmtk team trust`.")
+
+
+def clone(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., help="Where the team's store is: a folder, user@server:path, or a FILE.age bundle."),
+    path: Path = typer.Argument(..., help="New folder for your copy."),
+) -> None:
+    """Make your own copy of the team's store, ready for `cmtk sync`."""
+    from cmtk import identity, paths, sync as sync_module
+    from cmtk.errors import IdentityError
+    from cmtk.store import Store
+
+    identity_file = paths.identity_path(options(ctx).get("identity"))
+    if not identity_file.exists():
+        raise IdentityError(f"{identity_file}: no identity yet; make one with `cmtk key new`, give your public key to "
+                            "a team member, then clone")
+    me = identity.load(identity_file)
+    copy = sync_module.clone(url, path.resolve(), me)
+    typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
+    members = {m.public: m.name for m in Store(copy.root).members()}
+    if me.public not in members:
+        warn(f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
+             f"`cmtk team add YOUR-NAME {me.public}` and sync, then run `cmtk sync` here")
+    else:
+        copy.accept_team()
+        typer.echo(f"You are {members[me.public]} in this team.")
+
+
+def conflicts(
+    ctx: typer.Context,
+    case_id: Optional[str] = typer.Argument(None, metavar="[CASE]", help="One case or conference (default: all)."),
+) -> None:
+    """List fields that two people changed differently before a sync: the value kept and the other one."""
+    from cmtk import conflicts as conflicts_module
+
+    session = open_session(ctx)
+    found = conflicts_module.of_case(session, case_id) if case_id else conflicts_module.everywhere(session)
+    if not found:
+        typer.echo("No conflicts." if not case_id else f"No conflicts in {case_id.upper()}.")
+        return
+    for item in found:
+        when = item.date.isoformat() if item.date else "-"
+        typer.echo(f"{item.subject} #{item.number}  {item.form} {when} (record {item.record})  {item.field}")
+        typer.echo(f"    kept:  {_show(item.kept)}")
+        typer.echo(f"    other: {_show(item.other)}")
+    typer.echo("Choose with `cmtk resolve CASE NUMBER --take kept|other`.")
+
+
+def _show(value) -> str:
+    if value is None:
+        return "(empty)"
+    text = str(value).replace("\n", " / ")
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def resolve(
+    ctx: typer.Context,
+    case_id: str = typer.Argument(..., metavar="CASE", help="The case or conference."),
+    number: int = typer.Argument(..., help="The conflict's number from `cmtk conflicts CASE`."),
+    take: str = typer.Option(..., "--take", metavar="kept|other", help="Keep the merged value, or use the other one."),
+) -> None:
+    """Settle one conflict: keep the value the sync kept, or take the other one (one commit)."""
+    from cmtk import conflicts as conflicts_module
+
+    session = open_session(ctx)
+    chosen = conflicts_module.resolve(session, case_id, number, take)
+    value = chosen.kept if take == "kept" else chosen.other
+    typer.echo(f"Resolved {chosen.subject} #{number}: {chosen.field} is now {_show(value)}.")
+
+
+def merge_driver(
+    base: Path = typer.Argument(...), ours: Path = typer.Argument(...), theirs: Path = typer.Argument(...),
+    path: str = typer.Argument("record"),
+) -> None:
+    """Git's merge driver for .age records (set up by init and clone; `cmtk sync` does not need it)."""
+    from cmtk.store import Store
+
+    store = Store.open(".")
+    try:
+        session = store.unlock()
+        from cmtk import sync as sync_module
+
+        fields = sync_module.merge_driver(session, base, ours, theirs, path)
+    except Exception as error:  # noqa: BLE001 - git treats a non-zero exit as a conflict and keeps our ciphertext
+        from cmtk.errors import CmtkError
+
+        reason = error.message if isinstance(error, CmtkError) else type(error).__name__
+        print(f"cmtk merge-driver: {path}: {reason}; kept this laptop's version", file=sys.stderr)
+        raise typer.Exit(1)
+    if fields:
+        print(f"cmtk: {path}: {len(fields)} field(s) changed on both sides; see `cmtk conflicts`", file=sys.stderr)

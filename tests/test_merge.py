@@ -1,0 +1,117 @@
+"""Field-by-field merge of one record's content (cmtk.merge): rules, with fixed values."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from hypothesis import given, settings, strategies as st
+
+from cmtk import merge
+
+
+def _record(body: dict, updated: str = "2026-11-01T09:00:00+00:00") -> dict:
+    return {"cmtk_record": 1, "case": "AB12CD34", "record": "R1", "form": "case-plan", "key_generation": 1,
+            "created": "2026-10-01T09:00:00+00:00", "updated": updated, "body": body}
+
+
+def _pair(base: dict):
+    return copy.deepcopy(base), copy.deepcopy(base)
+
+
+def test_changes_to_different_fields_are_both_kept():
+    base = _record({"family": {"phone": "0700", "village": "A"}})
+    ours, theirs = _pair(base)
+    ours["body"]["family"]["phone"] = "0711"
+    theirs["body"]["family"]["village"] = "B"
+    merged = merge.merge_record(base, ours, theirs)
+    assert merged.content["body"] == {"family": {"phone": "0711", "village": "B"}}
+    assert merged.new_conflicts == [] and "conflicts" not in merged.content
+
+
+def test_same_field_keeps_the_later_update_and_lists_the_other():
+    base = _record({"family": {"phone": "0700"}})
+    ours, theirs = _pair(base)
+    ours["body"]["family"]["phone"], ours["updated"] = "0711", "2026-11-02T08:00:00+00:00"
+    theirs["body"]["family"]["phone"], theirs["updated"] = "0722", "2026-11-03T08:00:00+00:00"
+    merged = merge.merge_record(base, ours, theirs)
+    assert merged.content["body"]["family"]["phone"] == "0722"
+    assert merged.content["conflicts"] == [{"field": "body.family.phone", "kept": "0722", "other": "0711"}]
+    assert merged.content["updated"] == "2026-11-03T08:00:00+00:00"
+    # the other laptop merging the same pair the other way round gets the same record
+    mirrored = merge.merge_record(base, theirs, ours)
+    assert mirrored.content == merged.content
+
+
+def test_rows_with_ids_merge_row_by_row():
+    base = _record({"actions": [{"goal_id": "1", "action_id": "1.1", "action": "visit", "status": "open"}]})
+    ours, theirs = _pair(base)
+    ours["body"]["actions"][0]["status"] = "done"
+    theirs["body"]["actions"][0]["action"] = "visit the family"
+    merged = merge.merge_record(base, ours, theirs)
+    assert merged.content["body"]["actions"] == [{"goal_id": "1", "action_id": "1.1", "action": "visit the family", "status": "done"}]
+
+
+def test_goals_added_on_both_sides_with_the_same_number_are_both_kept():
+    base = _record({"goals": [{"goal_id": "1", "goal": "school"}], "actions": []})
+    ours, theirs = _pair(base)
+    ours["body"]["goals"].append({"goal_id": "2", "goal": "health"})
+    theirs["body"]["goals"].append({"goal_id": "2", "goal": "income"})
+    theirs["body"]["actions"].append({"goal_id": "2", "action_id": "2.1", "action": "start a kiosk"})
+    merged = merge.merge_record(base, ours, theirs).content["body"]
+    assert [(g["goal_id"], g["goal"]) for g in merged["goals"]] == [("1", "school"), ("2", "health"), ("3", "income")]
+    assert merged["actions"] == [{"goal_id": "3", "action_id": "3.1", "action": "start a kiosk"}]
+
+
+def test_appended_events_from_both_sides_in_date_order():
+    event = lambda day, what: {"date": dt.date(2026, 11, day), "what": what}  # noqa: E731
+    base = _record({"events": [event(1, "opened")]})
+    ours, theirs = _pair(base)
+    ours["body"]["events"].append(event(5, "visit"))
+    theirs["body"]["events"].append(event(3, "call"))
+    merged = merge.merge_record(base, ours, theirs).content["body"]["events"]
+    assert [e["what"] for e in merged] == ["opened", "call", "visit"]
+
+
+def test_a_resolved_conflict_stays_resolved_after_the_next_merge():
+    entry = {"field": "body.x", "kept": 1, "other": 2}
+    base = _record({"x": 1, "y": 0})
+    base["conflicts"] = [entry]
+    ours, theirs = _pair(base)
+    del ours["conflicts"]  # resolved on this laptop
+    theirs["body"]["y"] = 5
+    merged = merge.merge_record(base, ours, theirs).content
+    assert "conflicts" not in merged and merged["body"] == {"x": 1, "y": 5}
+
+
+def test_field_paths_with_dotted_row_ids():
+    content = _record({"actions": [{"goal_id": "1", "action_id": "1.2", "status": "open"}]})
+    assert merge.field_value(content, "body.actions[1.2].status") == "open"
+    assert merge.set_field(content, "body.actions[1.2].status", "done")
+    assert content["body"]["actions"][0]["status"] == "done"
+    assert not merge.set_field(content, "body.actions[9.9].status", "done")
+
+
+values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+                      lambda inner: st.dictionaries(st.sampled_from("abcd"), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+       ours=st.dictionaries(st.sampled_from("abcd"), values, max_size=4))
+def test_a_side_unchanged_since_base_gives_the_other_side(base, ours):
+    merged = merge.merge_record(_record(base), _record(ours), _record(base))
+    assert merged.content["body"] == ours and merged.new_conflicts == []
+    merged = merge.merge_record(_record(base), _record(base), _record(ours))
+    assert merged.content["body"] == ours
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+       ours=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+       theirs=st.dictionaries(st.sampled_from("abcd"), values, max_size=4))
+def test_both_laptops_get_the_same_merge(base, ours, theirs):
+    one = merge.merge_record(_record(base), _record(ours, "2026-11-02"), _record(theirs, "2026-11-03")).content
+    two = merge.merge_record(_record(base), _record(theirs, "2026-11-03"), _record(ours, "2026-11-02")).content
+    assert one["body"] == two["body"]
+    assert sorted(map(str, one.get("conflicts", []))) == sorted(map(str, two.get("conflicts", [])))

@@ -1,0 +1,297 @@
+"""Sync between laptops (issue 9): three clones of one store and a bare remote in temporary folders.
+
+Each "laptop" is a store folder plus its own identity; sync goes through
+cmtk.sync as the CLI does, and a few paths run through the real CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cmtk import cases, conflicts, crypto, identity, initstore, membership, records, sync, yamlio
+from cmtk.errors import CmtkError
+from cmtk.store import Store
+from tests.helpers import CANARIES, canary_body, git, invoke, run_cmtk
+
+
+@dataclasses.dataclass
+class Laptop:
+    name: str
+    key: Path
+    root: Path
+
+    def session(self):
+        return Store(self.root).unlock(self.key)
+
+    def sync(self, remote: str | None = None) -> sync.Outcome:
+        return sync.sync(self.session(), remote)
+
+
+def _team(tmp_path: Path, remote_kind: str = "repository") -> tuple[list[Laptop], str]:
+    names = ["Amina", "Baraka", "Chebet"]
+    keys = {n: tmp_path / f"{n.lower()}.key" for n in names}
+    pairs = {n: identity.create(keys[n]) for n in names}
+    first = tmp_path / "amina-laptop"
+    initstore.create_store(first, organisation="Test CCI", me=pairs["Amina"], worker="Amina")
+    session = Store(first).unlock(keys["Amina"])
+    for other in names[1:]:
+        membership.add_member(session, other, pairs[other].public)
+    url = str(tmp_path / ("office.git" if remote_kind == "repository" else "usb" / Path("cci.age")))
+    if remote_kind != "repository":
+        (tmp_path / "usb").mkdir()
+    sync.add_remote(session.store, "office", url)
+    sync.sync(session)
+    laptops = [Laptop("Amina", keys["Amina"], first)]
+    for other in names[1:]:
+        root = tmp_path / f"{other.lower()}-laptop"
+        sync.clone(url, root, pairs[other])
+        laptops.append(Laptop(other, keys[other], root))
+    return laptops, url
+
+
+def _case(laptop: Laptop, first_name: str) -> str:
+    return cases.create_case(laptop.session(), "identification",
+                             {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}})
+
+
+def _edit(laptop: Laptop, case_id: str, section: str, field: str, value) -> None:
+    session = laptop.session()
+    record = next(r for r in session.case_records(case_id) if r.form == "identification")
+    body = {k: dict(v) if isinstance(v, dict) else v for k, v in record.body.items()}
+    body.setdefault(section, {})[field] = value
+    session.save(case_id, [dataclasses.replace(record, body=body, updated=f"2026-11-2{len(field) % 10}T10:00:00+00:00",
+                                               updated_by=laptop.name)], "update")
+
+
+def _body(laptop: Laptop, case_id: str) -> tuple[dict, records.Record]:
+    record = next(r for r in laptop.session().case_records(case_id) if r.form == "identification")
+    return record.body, record
+
+
+def test_different_cases_on_three_laptops_all_arrive(tmp_path):
+    (amina, baraka, chebet), _ = _team(tmp_path)
+    made = {laptop.name: _case(laptop, f"Child of {laptop.name}") for laptop in (amina, baraka, chebet)}
+    for laptop in (amina, baraka, chebet, amina, baraka):  # Friday: each syncs; the first two again to catch up
+        laptop.sync()
+    for laptop in (amina, baraka, chebet):
+        assert set(laptop.session().store.case_ids()) == set(made.values())
+        assert Store(laptop.root).git.status() == []
+    heads = {Store(l.root).git.head() for l in (amina, baraka, chebet)}
+    assert len(heads) == 1
+
+
+def test_different_fields_of_one_record_both_kept(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", "religion", "Christian")
+    amina.sync()
+    outcome = baraka.sync()
+    assert outcome.merged_records == 1 and outcome.conflicts == []
+    amina.sync()
+    for laptop in (amina, baraka):
+        body, record = _body(laptop, case_id)
+        assert body["biographical"]["nickname"] == "Nee"
+        assert body["biographical"]["religion"] == "Christian"
+        assert "conflicts" not in record.extra
+
+
+def test_same_field_is_a_listed_conflict_never_markers(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    _edit(amina, case_id, "biographical", "nickname", "Nee")  # updated ...28
+    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina.sync()
+    outcome = baraka.sync()
+    assert [f for _, f in outcome.conflicts] == ["body.biographical.nickname"]
+    found = conflicts.of_case(baraka.session(), case_id)
+    assert len(found) == 1
+    assert {found[0].kept, found[0].other} == {"Nee", "Mimi"}
+    for path in Path(baraka.root, "cases").rglob("*.age"):
+        data = path.read_bytes()
+        assert data.startswith(b"age-encryption.org/v1") and b"<<<<<<<" not in data and b">>>>>>>" not in data
+    conflicts.resolve(baraka.session(), case_id, 1, "other")
+    body, record = _body(baraka, case_id)
+    assert body["biographical"]["nickname"] == found[0].other
+    assert "conflicts" not in record.extra
+    baraka.sync()
+    amina.sync()
+    assert _body(amina, case_id)[0]["biographical"]["nickname"] == found[0].other
+    assert conflicts.of_case(amina.session(), case_id) == []
+
+
+def test_visits_added_on_both_sides_all_kept(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    cases.add_record(amina.session(), case_id, "home-visit", {"visit": {"purpose": "first"}})
+    cases.add_record(baraka.session(), case_id, "home-visit", {"visit": {"purpose": "second"}})
+    amina.sync()
+    baraka.sync()
+    amina.sync()
+    for laptop in (amina, baraka):
+        visits = [r for r in laptop.session().case_records(case_id) if r.form == "home-visit"]
+        assert sorted(r.body["visit"]["purpose"] for r in visits) == ["first", "second"]
+
+
+def test_merged_files_decrypt_with_age_cli_and_no_plaintext_in_any_git(tmp_path):
+    (amina, baraka, chebet), url = _team(tmp_path)
+    case_id = cases.create_case(amina.session(), "identification", canary_body())
+    amina.sync()
+    baraka.sync()
+    _edit(amina, case_id, "biographical", "nickname", "Kipepeo7Q")
+    _edit(baraka, case_id, "biographical", "religion", "Ndovutaka")
+    amina.sync()
+    baraka.sync()
+    chebet.sync()
+    # every record file of Baraka's merged copy opens with the age CLI and the store key
+    store = Store(baraka.root)
+    key_text = crypto.decrypt(store.key_path(store.current_generation).read_bytes(),
+                              [identity.load(baraka.key).identity], "key").decode()
+    key_file = tmp_path / "store.key"
+    key_file.write_text(key_text)
+    key_file.chmod(0o600)
+    for path in store.record_files():
+        out = subprocess.run(["age", "-d", "-i", str(key_file), str(path)], capture_output=True, check=True).stdout
+        assert out.startswith(b"cmtk_record: 1")
+    key_file.unlink()
+    for folder in (amina.root, baraka.root, chebet.root, Path(url)):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                for canary in CANARIES:
+                    assert canary.encode() not in data, f"{canary} in {path}"
+
+
+def test_member_added_on_one_side_reaches_the_others(tmp_path):
+    (amina, baraka, chebet), url = _team(tmp_path)
+    dalia_key = tmp_path / "dalia.key"
+    dalia = identity.create(dalia_key)
+    case_id = _case(baraka, "Neema")  # Baraka works offline meanwhile
+    membership.add_member(amina.session(), "Dalia", dalia.public)
+    amina.sync()
+    outcome = baraka.sync()
+    assert outcome.team_added == ["Dalia"]
+    assert any(m.name == "Dalia" for m in Store(baraka.root).members())
+    Store(baraka.root).accept_team()
+    sync.clone(url, tmp_path / "dalia-laptop", dalia)
+    dalia_laptop = Laptop("Dalia", dalia_key, tmp_path / "dalia-laptop")
+    assert case_id in dalia_laptop.session().store.case_ids()
+    assert _body(dalia_laptop, case_id)[0]["biographical"]["first_name"] == "Neema"
+
+
+def test_removed_member_keys_and_offline_records_reencrypted(tmp_path):
+    (amina, baraka, chebet), _ = _team(tmp_path)
+    case_id = _case(baraka, "Neema")  # at store key generation 1, offline
+    membership.remove_member(amina.session(), "Chebet")
+    amina.sync()
+    outcome = baraka.sync()
+    assert outcome.reencrypted >= 1
+    store = Store(baraka.root)
+    assert store.current_generation == 2
+    for path in store.case_dir(case_id).glob("*.age"):
+        assert baraka.session().read_record(path).key_generation == 2
+    with pytest.raises(CmtkError, match="cannot open|removed"):
+        chebet.sync()
+    assert case_id not in Store(chebet.root).case_ids()
+
+
+def test_old_identity_gets_a_clear_message(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    stranger = tmp_path / "new.key"
+    identity.create(stranger)
+    result = invoke(["--store", str(baraka.root), "--identity", str(stranger), "sync"])
+    assert result.exit_code == 1
+    assert "not in this store's team" in result.output and "Traceback" not in result.output
+
+
+def test_interrupted_sync_is_finished_by_the_next(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    store = Store(baraka.root)
+    start = store.git.head()
+    theirs = sync._fetch(baraka.session(), sync.find_remote(store, None))
+    journal = store.root / ".git" / "cmtk" / sync.JOURNAL
+    journal.write_text(f'{{"from": "{start}", "to": "{theirs}"}}')
+    store.git.run("read-tree", "-m", "-u", start, theirs)  # the working tree moved, HEAD did not: killed here
+    assert store.git.head() == start
+    baraka.sync()
+    assert not journal.exists()
+    assert store.git.head() == theirs and store.git.status() == []
+    assert case_id in store.case_ids()
+
+
+def test_bundle_on_usb_stick_hides_everything(tmp_path):
+    (amina, baraka, chebet), url = _team(tmp_path, "bundle")
+    case_id = cases.create_case(amina.session(), "identification", canary_body())
+    amina.sync()
+    baraka.sync()
+    assert case_id in Store(baraka.root).case_ids()
+    data = Path(url).read_bytes()
+    assert data.startswith(b"age-encryption.org/v1")
+    assert b"cases/" not in data and b"Amina" not in data and case_id.encode() not in data
+    # the stick's file opens with any member's key through the age CLI
+    out = subprocess.run(["age", "-d", "-i", str(chebet.key), url], capture_output=True, check=True).stdout
+    assert out.startswith(b"# v2 git bundle") or out.startswith(b"# v3 git bundle")
+
+
+def test_remote_errors_are_one_line(tmp_path):
+    (amina, _, _), _ = _team(tmp_path)
+    env = {"CMTK_STORE": str(amina.root), "CMTK_IDENTITY": str(amina.key)}
+    for args, expected in (
+        (["remote", "add", "bad name", "/tmp/x"], "NAME"),
+        (["remote", "add", "x", "ext::sh -c touch% /tmp/pwned"], "URL"),
+        (["remote", "add", "office", str(tmp_path / "again.git")], "already"),
+        (["sync", "nowhere"], "no remote called"),
+        (["resolve", "ZZZZZZZZ", "1", "--take", "kept"], "no case"),
+    ):
+        result = invoke(args, env=env)
+        assert result.exit_code in (1, 2), args
+        assert expected in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_sync_through_real_cli(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    _case(amina, "Neema")
+    env = {"CMTK_STORE": str(amina.root), "CMTK_IDENTITY": str(amina.key)}
+    result = run_cmtk(["sync"], env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Synced with office" in result.stdout
+    result = run_cmtk(["conflicts"], env=env)
+    assert result.returncode == 0 and "No conflicts" in result.stdout
+
+
+def test_hand_run_git_pull_merges_through_the_driver(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", "religion", "Christian")
+    amina.sync()
+    env = {**os.environ, "CMTK_IDENTITY": str(baraka.key)}
+    result = subprocess.run(["git", "-c", "user.name=x", "-c", "user.email=x@x", "pull", "-q", "--no-rebase", "origin", "main"],
+                            cwd=baraka.root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    body, _ = _body(baraka, case_id)
+    assert body["biographical"]["nickname"] == "Nee" and body["biographical"]["religion"] == "Christian"
+
+
+def test_plain_git_clone_never_merges_ciphertext_as_text(tmp_path):
+    """Without cmtk's driver (a copy made by plain `git clone`) .gitattributes still says merge=binary."""
+    (amina, _, _), _ = _team(tmp_path)
+    assert "merge=binary" in (amina.root / ".gitattributes").read_text()
+    assert "merge=cmtk" in (amina.root / ".git" / "info" / "attributes").read_text()
+    assert git(amina.root, "config", "--get", "rerere.enabled").strip() == "false"

@@ -61,6 +61,9 @@ class Outcome:
     team_added: list[str] = field(default_factory=list)
     team_removed: list[str] = field(default_factory=list)
     finished_interrupted: bool = False
+    new_generation: int | None = None  # made by a merge of two offline team removals
+    team_confirmed: bool = False
+    kept_keys: dict[int, str] = field(default_factory=dict)
 
 
 # -- remotes --------------------------------------------------------------------------------
@@ -199,8 +202,9 @@ class KeyRing:
         self.session = session
         self.keys: dict[int, crypto.KeyPair] = {}
         self.texts: dict[int, str] = {}
+        self.extra: list[crypto.KeyPair] = []  # keys that open records but are not part of the kept chain
 
-    def load(self, blobs: dict[int, bytes], source: str) -> None:
+    def load(self, blobs: dict[int, bytes], source: str, allow_repin: set[int] = frozenset()) -> None:
         for generation in sorted(blobs):
             try:
                 text = crypto.decrypt(blobs[generation], [self.session.me.identity], f"{source} key {generation}").decode("utf-8")
@@ -212,14 +216,15 @@ class KeyRing:
             pair = crypto.parse_identity_text(text, f"{source} key {generation}")
             known = self.keys.get(generation)
             if known is not None and known.public != pair.public:
-                raise _GenerationClash(generation)
+                raise CmtkError(f"{source}: store key generation {generation} differs from the one in the common history; "
+                                "it may have been tampered with: nothing was changed, ask your case manager")
             pinned = self.session.store.trust()["keys"].get(str(generation))
-            if pinned is not None and pinned != pair.public:
+            if pinned is not None and pinned != pair.public and generation not in allow_repin:
                 raise CmtkError(
                     f"the copy on {source} has a different store key generation {generation} than this laptop knew; "
                     "it may have been tampered with: nothing was changed, ask your case manager"
                 )
-            if pinned is None and generation > 1:
+            if (pinned is None or pinned != pair.public) and generation > 1:
                 previous = self.keys.get(generation - 1)
                 proof = team.key_file_authorisation(text)
                 if previous is None or not proof or proof != team.authorisation(previous, generation, pair.public):
@@ -230,13 +235,11 @@ class KeyRing:
             self.keys[generation] = pair
             self.texts[generation] = text
 
-    def identities(self) -> list:
-        return [self.keys[g].identity for g in sorted(self.keys, reverse=True)]
-
     def open(self, data: bytes, source: str) -> tuple[dict, int]:
-        for generation in sorted(self.keys, reverse=True):
+        candidates = [(g, self.keys[g]) for g in sorted(self.keys, reverse=True)] + [(0, k) for k in self.extra]
+        for generation, pair in candidates:
             try:
-                plaintext = crypto.decrypt(data, [self.keys[generation].identity], source)
+                plaintext = crypto.decrypt(data, [pair.identity], source)
             except DecryptError:
                 continue
             content = yamlio.loads(plaintext, source)
@@ -257,15 +260,13 @@ class KeyRing:
         return ciphertext
 
 
-class _GenerationClash(Exception):
-    def __init__(self, generation: int) -> None:
-        self.generation = generation
+ConfirmTeam = Callable[[list[team.Member]], bool]
 
 
 # -- sync ---------------------------------------------------------------------------------------
 
 
-def sync(session: Session, name: str | None = None, say: Say | None = None) -> Outcome:
+def sync(session: Session, name: str | None = None, say: Say | None = None, confirm_team: ConfirmTeam | None = None) -> Outcome:
     """Fetch from a remote, merge, push back; in one lock, finishing an interrupted sync first."""
     store = session.store
     remote = find_remote(store, name)
@@ -276,7 +277,7 @@ def sync(session: Session, name: str | None = None, say: Say | None = None) -> O
         _require_clean(store)
         for _attempt in range(3):
             theirs = _fetch(session, remote)
-            _integrate(session, theirs, outcome)
+            _integrate(session, theirs, outcome, confirm_team)
             if _push(session, remote):
                 break
             if say:
@@ -426,7 +427,7 @@ def _private_temp(store: Store):
 # -- merging two histories ----------------------------------------------------------------------
 
 
-def _integrate(session: Session, theirs: str | None, outcome: Outcome) -> None:
+def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_team: ConfirmTeam | None = None) -> None:
     store = session.store
     ours = store.git.head()
     if theirs is None:  # an empty remote: everything goes
@@ -443,14 +444,20 @@ def _integrate(session: Session, theirs: str | None, outcome: Outcome) -> None:
         base = _git(store, "merge-base", ours, theirs)
     except GitError:
         raise CmtkError(f"{outcome.remote} holds a different store (no history in common); nothing was changed") from None
-    _check_keys(session, theirs, outcome.remote)
     outcome.received += _count(store, ours, theirs)
     if base == ours:
+        _check_keys(session, theirs, outcome.remote)
         _move_to(store, ours, theirs)
         return
     outcome.sent += _count(store, theirs, ours)
-    merged = _merge_commits(session, base, ours, theirs, outcome)
+    merged = _merge_commits(session, base, ours, theirs, outcome, confirm_team)
     _move_to(store, ours, merged)
+    trust = store.trust()
+    if outcome.new_generation:  # this laptop's own numbering gave way to the remote's (see _merge_commits)
+        trust["keys"] = {str(g): public for g, public in outcome.kept_keys.items()}
+    if outcome.team_confirmed:
+        trust["team"] = sorted(m.public for m in store.members())
+    store.save_trust(trust)
 
 
 def _check_keys(session: Session, commit: str, source: str) -> None:
@@ -514,21 +521,24 @@ def _is_record(path: str) -> bool:
     return path.split("/", 1)[0] in RECORD_DIRS and path.endswith(".age")
 
 
-def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome: Outcome) -> str:
+def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome: Outcome,
+                   confirm_team: ConfirmTeam | None = None) -> str:
     store = session.store
     mine, other = _changes(store, base, ours), _changes(store, base, theirs)
-    ring = KeyRing(session)
     base_keys, our_keys, their_keys = (_key_blobs(store, c) for c in (base, ours, theirs))
+    newer_here = {g for g in our_keys if g > max(base_keys)}
+    ours_ring = KeyRing(session)
+    ours_ring.load(base_keys, "the common history")
+    ours_ring.load(our_keys, "this laptop")
+    ring = KeyRing(session)  # the chain of store keys the merged store keeps: the remote's, then ours after it
     ring.load(base_keys, "the common history")
-    try:
-        ring.load(our_keys, "this laptop")
-        ring.load(their_keys, outcome.remote)
-    except _GenerationClash as clash:
-        raise CmtkError(
-            f"this laptop and {outcome.remote} both removed team members (each made store key generation "
-            f"{clash.generation}) since they last synced; nothing was changed. Sync on one laptop after undoing its "
-            "removal with a fresh copy (`cmtk clone`), then remove the member again; see docs/team.md"
-        ) from None
+    ring.load(their_keys, outcome.remote, allow_repin=newer_here)
+    clash = sorted(g for g in newer_here if g in ring.keys and ring.keys[g].public != ours_ring.keys[g].public)
+    if clash:
+        ring.extra = [ours_ring.keys[g] for g in sorted(newer_here)]
+    else:
+        for generation in newer_here:
+            ring.keys[generation], ring.texts[generation] = ours_ring.keys[generation], ours_ring.texts[generation]
 
     updates: dict[str, tuple[str, bytes | str | None]] = {}  # path -> (mode, blob bytes to write | existing sha | None)
     both = [p for p in other if p in mine and mine[p][1] != other[p][1]]
@@ -536,10 +546,31 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
         if path not in mine:
             updates[path] = (mode, None if sha == _ZERO else sha)
 
-    # Team files changed on both sides: merge the member list, re-encrypt every key file to it.
+    new_generation = None
+    if clash:
+        # Both laptops removed someone offline and each made generation N+1. The remote's numbering is kept; a
+        # fresh generation after it, made here for the merged team, takes every record, so no one removed on
+        # either side can read what is written from now on.
+        new_generation = max(ring.keys) + 1
+        new_key = crypto.generate()
+        previous = ring.keys[new_generation - 1]
+        ring.texts[new_generation] = f"# authorised: {team.authorisation(previous, new_generation, new_key.public)}\n"
+        ring.keys[new_generation] = new_key
+        for generation in newer_here:
+            if generation > new_generation:
+                updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", None)
+        outcome.new_generation = new_generation
+
     team_paths = [p for p in both if p == RECIPIENTS or _KEY_FILE.match(p)]
-    if team_paths:
-        updates.update(_merge_team(store, ring, base, ours, theirs))
+    if team_paths or clash:
+        team_updates, added = _merge_team(store, ring, base, ours, theirs)
+        unaccepted = [m for m in added if m.public not in set(store.trust()["team"])]
+        if unaccepted and not (confirm_team and confirm_team(unaccepted)):
+            names = ", ".join(f"{m.name} ({m.public[:16]}...)" for m in unaccepted)
+            raise CmtkError(f"{outcome.remote} added team members this laptop has not accepted: {names}; nothing was "
+                            "changed. Check each key with its owner, then run `cmtk sync --accept-team`")
+        outcome.team_confirmed = bool(unaccepted)
+        updates.update(team_updates)
     plain = [p for p in both if p not in team_paths and not _is_record(p)]
     for path in plain:
         updates[path] = ("100644", _merge_plain(store, path, base, ours, theirs))
@@ -559,27 +590,47 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
         outcome.merged_records += 1
         outcome.conflicts.extend((path, c["field"]) for c in result.new_conflicts)
 
-    # Records one side wrote with an older store key than the merged store's newest (the other side removed
-    # a member meanwhile): re-encrypt them, or the removed member could still read them.
-    for side, changed in ((ours, mine), (theirs, other)):
-        if max(_key_blobs(store, side)) >= merged_generation:
+    # Records written with an older store key than the merged store's newest (the other side removed a member
+    # meanwhile, or both did): re-encrypt them, or a removed member could still read them.
+    if clash:
+        listing = {p: sha for p, (_, sha) in _ls_tree(store, ours, *RECORD_DIRS).items()}
+        stale = {p: (ours, sha) for p, sha in listing.items()}
+        for path, (_, sha) in other.items():
+            if _is_record(path) and path not in mine:
+                stale[path] = (theirs, sha)
+        sources = [(p, c) for p, (c, sha) in stale.items() if sha != _ZERO and not isinstance(updates.get(p, ("", None))[1], bytes)
+                   and not (p in updates and updates[p][1] is None)]
+        specs = [f"{c}:{p}" for p, c in sources]
+    else:
+        sources, specs = [], []
+        for side, changed in ((ours, mine), (theirs, other)):
+            if max(_key_blobs(store, side)) >= merged_generation:
+                continue
+            taken = [p for p, (_, sha) in changed.items() if _is_record(p) and sha != _ZERO
+                     and not isinstance(updates.get(p, ("", None))[1], bytes)]
+            sources += [(p, side) for p in taken]
+            specs += [f"{side}:{p}" for p in taken]
+    for (path, _), blob in zip(sources, store.git.cat_files(specs)):
+        if blob is None:
             continue
-        taken = [p for p, (_, sha) in changed.items() if _is_record(p) and sha != _ZERO
-                 and not isinstance(updates.get(p, ("", None))[1], bytes)]
-        for path, blob in zip(taken, store.git.cat_files([f"{side}:{p}" for p in taken])):
-            content, generation = ring.open(blob, path)
-            if generation < merged_generation:
-                updates[path] = ("100644", ring.seal(content, merged_generation, path))
-                outcome.reencrypted += 1
-    return _commit_tree(store, ours, theirs, updates, session.author)
+        content, generation = ring.open(blob, path)
+        if generation != merged_generation or clash:
+            updates[path] = ("100644", ring.seal(content, merged_generation, path))
+            outcome.reencrypted += 1
+    commit = _commit_tree(store, ours, theirs, updates, session.author)
+    outcome.kept_keys = {g: pair.public for g, pair in ring.keys.items()}
+    return commit
 
 
-def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) -> dict[str, tuple[str, bytes | str | None]]:
+def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str
+                ) -> tuple[dict[str, tuple[str, bytes | str | None]], list[team.Member]]:
+    """The member list merged (additions and removals of both sides kept), every key file re-encrypted to it."""
     texts = store.git.cat_files([f"{c}:{RECIPIENTS}" for c in (base, ours, theirs)])
     lists = [team.parse_recipients(t.decode("utf-8")) if t else [] for t in texts]
     old, mine, other = ({m.public: m for m in members} for members in lists)
     merged = [m for k, m in mine.items() if k in other or k not in old]
-    merged += [m for k, m in other.items() if k not in mine and k not in old]
+    added = [m for k, m in other.items() if k not in mine and k not in old]
+    merged += added
     names = [m.name.casefold() for m in merged]
     if len(set(names)) != len(names):
         raise CmtkError("this laptop and the other copy each added a different key under the same member name; "
@@ -592,7 +643,7 @@ def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) 
         authorised = team.key_file_authorisation(ring.texts[generation])
         text = team.key_file_text(pair, generation, merged, authorised)
         updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", crypto.encrypt(text.encode("utf-8"), recipients))
-    return updates
+    return updates, added
 
 
 def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> bytes:

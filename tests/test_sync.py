@@ -295,3 +295,61 @@ def test_plain_git_clone_never_merges_ciphertext_as_text(tmp_path):
     assert "merge=binary" in (amina.root / ".gitattributes").read_text()
     assert "merge=cmtk" in (amina.root / ".git" / "info" / "attributes").read_text()
     assert git(amina.root, "config", "--get", "rerere.enabled").strip() == "false"
+
+
+def test_two_offline_removals_merge_into_a_fresh_key_for_the_merged_team(tmp_path):
+    (amina, baraka, chebet), url = _team(tmp_path)
+    dalia_key, esther_key = tmp_path / "dalia.key", tmp_path / "esther.key"
+    dalia, esther = identity.create(dalia_key), identity.create(esther_key)
+    session = amina.session()
+    membership.add_member(session, "Dalia", dalia.public)
+    membership.add_member(amina.session(), "Esther", esther.public)
+    amina.sync()
+    baraka.sync()
+    Store(baraka.root).accept_team()
+    chebet.sync()
+    Store(chebet.root).accept_team()
+    mine = _case(baraka, "Neema")
+    membership.remove_member(amina.session(), "Dalia")   # generation 2 on Amina's laptop
+    membership.remove_member(baraka.session(), "Esther")  # another generation 2 on Baraka's
+    theirs = _case(amina, "Zawadi")
+    amina.sync()
+    outcome = baraka.sync()
+    assert outcome.new_generation == 3
+    store = Store(baraka.root)
+    assert {m.name for m in store.members()} == {"Amina", "Baraka", "Chebet"}
+    assert store.current_generation == 3
+    session = baraka.session()
+    for path in store.record_files():
+        assert session.read_record(path).key_generation == 3
+    assert {mine, theirs} <= set(store.case_ids())
+    amina.sync()
+    chebet.sync()
+    for laptop in (amina, chebet):
+        assert Store(laptop.root).current_generation == 3
+        assert _body(laptop, mine)[0]["biographical"]["first_name"] == "Neema"
+    # neither removed member can open the merged store's newest key
+    for key in (dalia, esther):
+        with pytest.raises(Exception):
+            crypto.decrypt(store.key_path(3).read_bytes(), [key.identity], "key 3")
+
+
+def test_members_added_on_both_sides_need_a_confirmation(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    dalia, esther = identity.create(tmp_path / "dalia.key"), identity.create(tmp_path / "esther.key")
+    membership.add_member(amina.session(), "Dalia", dalia.public)
+    membership.add_member(baraka.session(), "Esther", esther.public)
+    amina.sync()
+    before = Store(baraka.root).git.head()
+    with pytest.raises(CmtkError, match="Dalia.*accept-team"):
+        baraka.sync()
+    assert Store(baraka.root).git.head() == before and Store(baraka.root).git.status() == []
+    seen = []
+    outcome = sync.sync(baraka.session(), confirm_team=lambda members: seen.extend(m.name for m in members) or True)
+    assert seen == ["Dalia"] and outcome.team_confirmed
+    store = Store(baraka.root)
+    assert {m.name for m in store.members()} == {"Amina", "Baraka", "Chebet", "Dalia", "Esther"}
+    assert store.team_changes() == ([], [])
+    for key in (dalia, esther):  # both new members can open every key file
+        for generation in store.generations():
+            crypto.decrypt(store.key_path(generation).read_bytes(), [key.identity], "key")

@@ -72,23 +72,36 @@ def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The 
 def sync(
     ctx: typer.Context,
     name: Optional[str] = typer.Argument(None, help="The remote (default: the only one)."),
+    accept_team: bool = typer.Option(False, "--accept-team",
+                                     help="Accept team members the other copy added (check their keys with them first)."),
 ) -> None:
     """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
     from cmtk import sync as sync_module
+    from cmtk.cli.common import is_terminal
+
+    def confirm(members) -> bool:
+        for member in members:
+            typer.echo(f"  NEW team member from the other copy: {member.name}\t{member.public}")
+        if accept_team:
+            return True
+        return is_terminal() and typer.confirm("Encrypt this store's keys to them too?", default=False)
 
     session = open_session(ctx)
-    outcome = sync_module.sync(session, name, say=lambda text: typer.echo(text, err=True))
+    outcome = sync_module.sync(session, name, say=lambda text: typer.echo(text, err=True), confirm_team=confirm)
     if outcome.finished_interrupted:
         typer.echo("Finished a sync that had been interrupted.")
     typer.echo(f"Synced with {outcome.remote}: received {outcome.received} change(s), sent {outcome.sent}.")
     if outcome.merged_records:
         typer.echo(f"  {outcome.merged_records} record(s) changed on both sides were merged field by field.")
+    if outcome.new_generation:
+        typer.echo(f"  Both copies had removed team members: made store key generation {outcome.new_generation} "
+                   "for the merged team.")
     if outcome.reencrypted:
         typer.echo(f"  {outcome.reencrypted} record(s) re-encrypted to the team's newest store key.")
     if outcome.conflicts:
         typer.echo(f"  {len(outcome.conflicts)} field(s) were changed differently on both sides: the newer value was kept.")
         typer.echo("  Check them with `cmtk conflicts` and choose with `cmtk resolve`.")
-    if outcome.team_added or outcome.team_removed:
+    if (outcome.team_added or outcome.team_removed) and not outcome.team_confirmed:
         for member in outcome.team_added:
             typer.echo(f"  The team list changed: NEW member {member}.")
         for key in outcome.team_removed:

@@ -50,6 +50,12 @@ def check(session: Session) -> list[Finding]:
         add(".git/cmtk/team-change.json", "interrupted-team-change",
             f"removing {pending.get('member')} from the team was interrupted; `cmtk doctor --repair` finishes it")
         return findings  # the rest of the store is half-way between two key generations: repair first
+    from cmtk import sync
+
+    if sync.interrupted(store):
+        add(".git/cmtk/sync.json", "interrupted-sync",
+            "a sync was interrupted while updating the files; `cmtk sync` or `cmtk doctor --repair` finishes it")
+        return findings  # the working tree is half-way between two commits: repair first
 
     # 1. Nothing plaintext or unknown in the working tree.
     for rel in _working_files(store):
@@ -167,6 +173,12 @@ def repair(session: Session) -> list[str]:
     finished = membership.finish_interrupted(session)
     if finished:
         return [finished]
+    from cmtk import sync
+
+    if sync.interrupted(store):
+        with store.locked():
+            sync.finish_interrupted(store)
+        return ["finished a sync that was interrupted while updating the files"]
     with store.locked():
         for path in list(store.root.rglob(f"{TEMP_PREFIX}*")):
             if ".git" not in path.relative_to(store.root).parts:

@@ -293,6 +293,9 @@ class Store:
 
     def apply(self, changes: list[Change], message: str, author: str) -> str:
         """Write every change atomically, then one commit; on failure put everything back."""
+        if (self.root / ".git" / "cmtk" / "sync.json").exists():
+            raise CmtkError("a sync was interrupted half-way; run `cmtk sync` (or `cmtk doctor --repair`) to finish it "
+                            "before changing anything")
         temps: list[tuple[Change, Path]] = []
         replaced: list[tuple[Path, bytes | None]] = []
         try:

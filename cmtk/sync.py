@@ -273,6 +273,7 @@ def sync(session: Session, name: str | None = None, say: Say | None = None, conf
     outcome = Outcome(remote.name)
     trusted_before = set(store.trust()["team"]) or {m.public for m in store.members()}
     with store.locked():
+        remove_leftovers(store)
         outcome.finished_interrupted = finish_interrupted(store)
         _require_clean(store)
         for _attempt in range(3):
@@ -308,10 +309,21 @@ def finish_interrupted(store: Store) -> bool:
     if not re.fullmatch(r"[0-9a-f]{40}", target) or not re.fullmatch(r"[0-9a-f]{40}", start):
         (store.root / ".git" / "cmtk" / JOURNAL).unlink()
         return False
+    head = store.head_commit()
+    if head not in (start, target):
+        raise CmtkError("a sync was interrupted and the store has moved on since; ask for help before changing "
+                        "anything (the sync journal is .git/cmtk/sync.json)")
     with contextlib.suppress(FileNotFoundError):
         (store.root / ".git" / "index.lock").unlink()  # left by the killed git; cmtk holds the store lock
     _move_to(store, start, target)
     return True
+
+
+def remove_leftovers(store: Store) -> None:
+    """Private temporary folders of a sync that was killed (ciphertext and git bundles only)."""
+    base = store.root / ".git" / "cmtk"
+    for folder in base.glob("sync-*") if base.is_dir() else []:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _require_clean(store: Store) -> None:

@@ -134,13 +134,13 @@ def test_visits_added_on_both_sides_all_kept(tmp_path):
     case_id = _case(amina, "Neema")
     amina.sync()
     baraka.sync()
-    cases.add_record(amina.session(), case_id, "home-visit", {"visit": {"purpose": "first"}})
-    cases.add_record(baraka.session(), case_id, "home-visit", {"visit": {"purpose": "second"}})
+    cases.add_record(amina.session(), case_id, "monitoring", {"visit": {"purpose": "first"}})
+    cases.add_record(baraka.session(), case_id, "monitoring", {"visit": {"purpose": "second"}})
     amina.sync()
     baraka.sync()
     amina.sync()
     for laptop in (amina, baraka):
-        visits = [r for r in laptop.session().case_records(case_id) if r.form == "home-visit"]
+        visits = [r for r in laptop.session().case_records(case_id) if r.form == "monitoring"]
         assert sorted(r.body["visit"]["purpose"] for r in visits) == ["first", "second"]
 
 

@@ -25,6 +25,8 @@ def open_store(ctx: typer.Context):
 def open_session(ctx: typer.Context):
     store = open_store(ctx)
     session = store.unlock(options(ctx).get("identity"))
+    if (store.root / ".git" / "cmtk" / "sync.json").exists():
+        warn("a sync was interrupted half-way and some files may be out of date; run `cmtk sync` to finish it")
     added, removed = store.team_changes()
     if added or removed:
         warn(f"the team list changed since this laptop accepted it ({len(added)} key(s) added, {len(removed)} removed); "

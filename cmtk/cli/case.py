@@ -1,15 +1,16 @@
-"""`cmtk case ...` and `cmtk record`: intake, recording forms, reading cases."""
+"""`cmtk case ...` and `cmtk record`: intake, recording forms, reading cases, importing a shared case."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Optional
 
 import typer
 
-from cmtk.cli.common import is_terminal, open_session, open_store
+from cmtk.cli.common import is_terminal, open_session, open_store, warn
 
-app = typer.Typer(help="Cases: one per child. Open, list, find, show, edit and trace them.", no_args_is_help=True)
+app = typer.Typer(help="Cases: one per child. Open, list, find, show, edit, trace and import them.", no_args_is_help=True)
 
 FROM_HELP = "Read the form from a YAML file, or - for standard input (see `cmtk form show FORM`)."
 DATE_HELP = "Date the form was completed (default: today). YYYY-MM-DD or DD-MM-YYYY."
@@ -223,6 +224,34 @@ def case_edit(
     session = open_session(ctx)
     outcome = editing.edit_record(session, case_id, form_id, record_id=record_id, allow_disk=allow_disk)
     typer.echo(outcome)
+
+
+@app.command("import")
+def case_import(
+    ctx: typer.Context,
+    bundle: Path = typer.Argument(..., metavar="FILE", help="The .age file made by `cmtk share` with your public key."),
+) -> None:
+    """Take in a case another agency shared with you (`cmtk share ... --to YOUR-KEY`) as a new case.
+
+    Everything in the file is checked first; then the case gets a new id in
+    this store, with you as its caseworker and its step and status as the
+    sender had them. Nothing is written if anything is wrong.
+    """
+    from cmtk import dates, sharing
+
+    session = open_session(ctx)
+    done = sharing.import_bundle(session, bundle, today=dates.today())
+    typer.echo(f"Imported case {done.source_case} of {done.organisation} (shared {done.shared.isoformat()}"
+               f"{' by ' + done.shared_by if done.shared_by else ''}) as case {done.case}: {done.records} record(s), "
+               f"step {done.step}, {done.status}. You are its caseworker.")
+    if done.earlier:
+        warn(f"the same case of {done.organisation} was imported before as case {', '.join(done.earlier)}: "
+             "this is a second case for the same child; check both with `cmtk case show`")
+    if not done.has_identification:
+        warn(f"case {done.case} has no identification form, so `cmtk case find` cannot find it by name")
+    if done.status != "open":
+        typer.echo(f"It is {done.status} at the sender; to work on it here: `cmtk case reopen {done.case} --step {min(done.step, 7)}`.")
+    typer.echo(f"The file {bundle} still holds the child's data: delete it now that the case is in your store.")
 
 
 def register(root: typer.Typer) -> None:

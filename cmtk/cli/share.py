@@ -2,8 +2,84 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from cmtk.cli.common import open_session
+
+
+def share(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
+    to: str = typer.Option(..., "--to", metavar="AGE_PUBLIC_KEY",
+                           help="The receiver's public key (age1...), as `cmtk key show` prints it on their laptop."),
+    forms: Optional[str] = typer.Option(
+        None, "--forms", metavar="FORM[,FORM...]",
+        help="Only these forms, separated by commas (default: every record of the case). "
+        "The case file, which says the step, always goes with them."),
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", metavar="FILE",
+        help="Where to write it (default: share-CASE-DATE.age in this folder). Never inside the store, never over an existing file."),
+) -> None:
+    """Put a case's records in one encrypted file that only the receiving caseworker can open.
+
+    Use it to send a case to a receiving agency or a case conference partner
+    instead of a password-protected zip. Ask them for their public key first
+    (`cmtk key show` on their laptop). They take it in with `cmtk case import
+    FILE`; without cmtk, `age -d -i THEIR-IDENTITY FILE` opens it. Your store
+    is not changed.
+    """
+    from cmtk import dates, ids, sharing
+
+    case_id = ids.normalise_case_id(case)
+    sharing.recipient(to)  # a wrong key is refused before the identity is unlocked
+    session = open_session(ctx)
+    done = sharing.share_case(session, case_id, to, forms=forms, output=output, today=dates.today())
+    listed = ", ".join(done.forms) if done.forms else "no forms"
+    typer.echo(f"Wrote {done.path}: {done.records} record(s) of case {done.case} (the case file and {listed}).")
+    typer.echo(f"It is encrypted to {done.recipient} only: nobody else can open it, not even you.")
+    typer.echo("It holds the child's personal data: send it to that person only, and ask them to delete it once imported.")
+
+
+def export(
+    ctx: typer.Context,
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE",
+                                        help="Figures as at the end of this day (default: CMTK_TODAY, else today)."),
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", metavar="FILE",
+        help="Write to FILE (readable by you only) instead of the screen. Never inside the store, never over an existing file."),
+    output_format: str = typer.Option("csv", "--format", metavar="csv|json", help="csv (default) or json."),
+) -> None:
+    """Counts for the national system (CPIMS) or the sub-county children's officer, with no child identifiable.
+
+    Open cases per step and status, overdue work by kind and benchmark
+    achievement per domain. No names, case ids, birth dates or places below
+    the county; the only date is the as-of date. See docs/sharing.md.
+    """
+    from cmtk import dates, export as export_module, sharing
+    from cmtk.errors import UsageError
+
+    if output_format not in export_module.FORMATS:
+        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(export_module.FORMATS)}")
+    session = open_session(ctx)
+    store = session.store
+    day = dates.today(as_of, order=store.date_order)
+    if output is not None:
+        sharing.check_target(output, store.root, "--output")
+    found = export_module.figures(session, day)
+    text = export_module.render(found, day, store.settings, output_format)
+    if output is None:
+        typer.echo(text, nl=False)
+        typer.echo(f"Aggregate figures as of {day.isoformat()} only: no names, case ids or birth dates.", err=True)
+        return
+    path = sharing.write_new_file(output, text.encode("utf-8"), store.root, "--output")
+    typer.echo(f"Wrote {path}: aggregate figures as of {day.isoformat()} only (counts; no names, case ids or birth dates).",
+               err=True)
 
 
 def register(root: typer.Typer) -> None:
     """Attach this module's commands to the top-level app."""
+    root.command("share")(share)
+    root.command("export")(export)

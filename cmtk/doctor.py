@@ -161,7 +161,9 @@ def _validate(store: Store, record, definitions: dict) -> list[str]:
     if form is None:
         return [] if record.form == "case-file" else [f"unknown form '{record.form}'"]
     _, findings = validate.validate_body(form, record.body, today=dates.today(), order=store.date_order)
-    return [str(f) for f in findings]
+    # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
+    # kind of text people paste into a message asking for help.
+    return [f"{f.source}: {f.code.replace('-', ' ')}" for f in findings]
 
 
 def repair(session: Session) -> list[str]:

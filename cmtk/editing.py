@@ -112,8 +112,26 @@ def edit_record(session: Session, case_id: str, form_id: str, *, record_id: str 
     updated = dataclasses.replace(
         original, body=clean, updated=dates.now_utc().isoformat(), updated_by=session.author
     )
+    updated, note = _merge_with_changes_made_meanwhile(session, original, updated)
     session.save(case.id, [updated], "update")
-    return f"Saved {form_id} for {case.id}."
+    return f"Saved {form_id} for {case.id}.{note}"
+
+
+def _merge_with_changes_made_meanwhile(session: Session, original, edited):
+    """The record may have changed while the editor was open (another command, a sync): merge, never overwrite."""
+    from cmtk import merge, records
+
+    current = session.read_record(session.record_path(original))
+    if current == original:
+        return edited, ""
+    content = lambda record: yamlio.loads(records.encode(record), record.record)  # noqa: E731
+    result = merge.merge_record(content(original), content(edited), content(current))
+    merged = records.decode(yamlio.dumps(result.content).encode("utf-8"), original.record)
+    note = " It had changed while you were editing; both changes were kept."
+    if result.new_conflicts:
+        note = (f" It had changed while you were editing; {len(result.new_conflicts)} field(s) changed on both sides: "
+                f"see `cmtk conflicts {original.case}`.")
+    return merged, note
 
 
 def _again() -> bool:

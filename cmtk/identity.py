@@ -31,6 +31,13 @@ def check_permissions(path: Path) -> None:
             f"{path}: permissions {mode:04o} let other users read your identity; "
             f"run `chmod 600 {path}` (and consider making a new key if others may have copied it)"
         )
+    folder = path.absolute().parent
+    folder_mode = stat.S_IMODE(folder.stat().st_mode)
+    if folder_mode & 0o022 and not folder_mode & stat.S_ISVTX:
+        raise IdentityError(
+            f"{folder}: other users can write to the folder holding your identity and could replace it; "
+            f"run `chmod go-w {folder}` or move the identity to a private folder"
+        )
 
 
 def read_passphrase(prompt: str) -> str:

@@ -37,6 +37,7 @@ def create_store(
     created_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        root.chmod(0o700)  # an existing empty folder may let others in (security review, round 1)
         store = Store(root)
         store.git.init()
         from cmtk.sync import configure_copy

@@ -335,7 +335,13 @@ class Store:
     def unlock(self, identity: str | os.PathLike | None = None) -> "Session":
         from cmtk import identity as identity_module
 
-        pair = identity_module.load(paths.identity_path(identity, self.root))
+        path = paths.identity_path(identity, self.root)
+        if path.absolute().resolve().is_relative_to(self.root.absolute().resolve()):
+            raise IdentityError(
+                f"{path}: your identity is inside the store folder, where a sync or a backup would copy it; "
+                "move it out (for example to your config folder, see `cmtk key show`) and point --identity at it"
+            )
+        pair = identity_module.load(path)
         return Session(self, pair)
 
 

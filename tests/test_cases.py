@@ -205,6 +205,8 @@ EDITOR = textwrap.dedent(
     log.write_text(f"{folder}\\n{oct(stat.S_IMODE(folder.stat().st_mode))}\\n{' '.join(sys.argv[1:-1])}")
     text = path.read_text()
     path.write_text(text.replace(os.environ["EDIT_FROM"], os.environ["EDIT_TO"]))
+    if os.environ.get("EDIT_HOOK"):
+        exec(pathlib.Path(os.environ["EDIT_HOOK"]).read_text())
     sys.exit(int(os.environ.get("EDIT_EXIT", "0")))
     """
 )
@@ -235,6 +237,29 @@ def test_case_edit_in_memory_then_history(store, editor, monkeypatch):
     assert "Amina Otieno" in history.stdout
     only_notes = run_cmtk(["case", "history", case_id, "case-notes"])
     assert "nickname" not in only_notes.stdout
+
+
+def test_case_edit_keeps_a_change_saved_while_the_editor_was_open(store, editor, monkeypatch, tmp_path):
+    """Security review, round 1 (low): the edit used to overwrite what another command saved meanwhile."""
+    case_id = cases.open_case(store, _yaml(INTAKE), today=TODAY)
+    hook = tmp_path / "meanwhile.py"
+    hook.write_text(textwrap.dedent(f"""
+        import dataclasses
+        from cmtk.store import Store
+        s = Store({str(store.store.root)!r}).unlock()
+        r = next(r for r in s.case_records({case_id!r}) if r.form == "identification")
+        body = {{k: dict(v) for k, v in r.body.items()}}
+        body["biographical"]["religion"] = "Muslim"
+        s.save({case_id!r}, [dataclasses.replace(r, body=body)], "update")
+    """))
+    monkeypatch.setenv("EDIT_HOOK", str(hook))
+    monkeypatch.setenv("EDIT_FROM", "nickname: Kipepeo")
+    monkeypatch.setenv("EDIT_TO", "nickname: Kipepeo Mdogo")
+    result = run_cmtk(["case", "edit", case_id, "identification"])
+    assert result.returncode == 0, result.stderr
+    assert "both changes were kept" in result.stdout
+    bio = cases.read_case(store, case_id).biographical
+    assert bio["nickname"] == "Kipepeo Mdogo" and bio["religion"] == "Muslim"
 
 
 def test_case_edit_invalid_or_failed_editor_changes_nothing(store, editor, monkeypatch):

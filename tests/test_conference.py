@@ -142,3 +142,13 @@ def test_checklist_flags_late_invitations(store):
     shown = _ok(["conference", "show", conf])
     assert "[MISSING] Invitations sent by 2026-03-03: not yet or late: Late Person" in shown
     assert "[MISSING] Participants: 5 to 10: 1 participant(s)" in shown
+
+
+def test_participant_name_can_come_from_standard_input(store):
+    """Security review, round 1 (low): names typed as arguments stay in shell history."""
+    conf = _new_conference()
+    out = _ok(["conference", "add-participant", conf, "--role", "parent", "--invited", "2026-03-01"], input="Mama Wanjiru\n")
+    assert "Mama Wanjiru added" in out
+    assert "Mama Wanjiru" in _ok(["conference", "show", conf])
+    empty = invoke(["conference", "add-participant", conf], input="\n")
+    assert empty.exit_code == 2 and "NAME" in empty.output

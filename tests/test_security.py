@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from cmtk import cases, crypto, doctor, membership, records, yamlio
-from cmtk.errors import CmtkError, RecordError
+from cmtk import cases, crypto, doctor, identity, initstore, membership, records, yamlio
+from cmtk.errors import CmtkError, IdentityError, RecordError
 from cmtk.store import Store
-from helpers import add_canary_case, git, invoke, make_identity, make_store, minimal_body
+from helpers import CANARY_FIRST, add_canary_case, git, invoke, make_identity, make_store, minimal_body
 
 
 def test_record_forged_with_an_old_generation_is_refused(tmp_path):
@@ -185,3 +186,45 @@ def test_doctor_repair_finishes_an_interrupted_removal(tmp_path):
     for path in final.store.record_files():
         with pytest.raises(CmtkError):
             crypto.decrypt(path.read_bytes(), [peter.identity], "r")
+
+
+def test_identity_inside_the_store_is_refused(tmp_path):
+    """Security review, round 1 (low): a sync or backup would copy an identity kept inside the store."""
+    session, key_path = make_store(tmp_path)
+    inside = session.store.root / "my.key"
+    inside.write_bytes(key_path.read_bytes())
+    inside.chmod(0o600)
+    with pytest.raises(IdentityError, match="inside the store folder"):
+        Store(session.store.root).unlock(inside)
+
+
+def test_identity_in_a_folder_others_can_write_is_refused(tmp_path):
+    """Security review, round 1 (low): anyone who can write the folder could swap the identity."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    key = make_identity(shared / "me.key")
+    shared.chmod(0o777)
+    with pytest.raises(IdentityError, match="other users can write"):
+        identity.load(shared / "me.key")
+    shared.chmod(0o1777)  # sticky, like /tmp: others cannot replace the file
+    assert identity.load(shared / "me.key").public == key.public
+
+
+def test_init_tightens_an_existing_empty_folder(tmp_path):
+    """Security review, round 1 (low)."""
+    folder = tmp_path / "open"
+    folder.mkdir()
+    folder.chmod(0o777)
+    me = make_identity(tmp_path / "me.key")
+    initstore.create_store(folder, organisation="Test CCI", me=me, worker="Amina")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_doctor_never_quotes_stored_values(tmp_path):
+    """Security review, round 1 (low): validation messages may quote a value; doctor names field and kind only."""
+    session, _ = make_store(tmp_path)
+    case_id = cases.create_case(session, "identification", {"biographical": {"first_name": CANARY_FIRST, "sex": "Zelenyongoro"}})
+    findings = [f for f in doctor.check(Store(session.store.root).unlock(tmp_path / "amina.key")) if f.code == "invalid"]
+    assert findings and case_id in findings[0].message
+    for finding in findings:
+        assert CANARY_FIRST not in str(finding) and "Zelenyongoro" not in str(finding)

@@ -94,7 +94,9 @@ def conference_add_case(
 def conference_add_participant(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    name: str = typer.Argument(..., help="Participant's name (staff or partner, not a child)."),
+    name: Optional[str] = typer.Argument(None, help="Participant's name (staff or partner, not a child). Leave it out "
+                                         "to type it at a prompt (or on standard input): names on the command line "
+                                         "stay in the shell's history."),
     organisation: str = typer.Option("", "--organisation", help="Their organisation."),
     role: str = typer.Option("", "--role", help="Their role, e.g. caseworker, case manager, SCCO."),
     invited: Optional[str] = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
@@ -104,9 +106,26 @@ def conference_add_participant(
 
     session = open_session(ctx)
     day = session.store.optional_date(invited, "--invited")
+    if name is None:
+        name = _read_name()
     for message in conference.add_participant(session, conference_id, name, organisation, role, day):
         warn(message)
     typer.echo(f"{name} added to conference {conference_id.upper()}.")
+
+
+def _read_name() -> str:
+    import sys
+
+    from cmtk.errors import UsageError
+
+    if sys.stdin.isatty():
+        name = typer.prompt("Participant's name")
+    else:
+        name = sys.stdin.readline()
+    name = name.strip()
+    if not name:
+        raise UsageError("NAME: give the participant's name at the prompt or on standard input")
+    return name
 
 
 @app.command("invite")

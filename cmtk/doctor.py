@@ -163,7 +163,15 @@ def _validate(store: Store, record, definitions: dict) -> list[str]:
     _, findings = validate.validate_body(form, record.body, today=dates.today(), order=store.date_order)
     # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
     # kind of text people paste into a message asking for help.
-    return [f"{f.source}: {f.code.replace('-', ' ')}" for f in findings]
+    return [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+
+
+_PROBLEM_KINDS = {
+    "required": "is required but empty", "value": "holds a value the form does not accept",
+    "shape": "has the wrong shape (a list or mapping expected)", "unknown-field": "is not a field of this form",
+    "unknown-section": "is not a section of this form", "missing-section": "section is missing",
+    "note": "is a note and cannot hold a value",
+}
 
 
 def repair(session: Session) -> list[str]:

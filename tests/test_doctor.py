@@ -86,6 +86,7 @@ def test_record_that_breaks_its_form_definition_is_found(tmp_path):
     findings = [f for f in doctor.check(session) if f.code == "invalid"]
     assert any("biographical.sex" in f.message and f"cmtk case edit {case_id} identification" in f.message for f in findings)
     assert any("biographical.first_name: is required" in f.message for f in findings)
+    assert any("biographical.sex: holds a value the form does not accept" in f.message for f in findings)
 
 
 def test_broken_git_object_is_found(tmp_path):

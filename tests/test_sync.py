@@ -353,3 +353,29 @@ def test_members_added_on_both_sides_need_a_confirmation(tmp_path):
     for key in (dalia, esther):  # both new members can open every key file
         for generation in store.generations():
             crypto.decrypt(store.key_path(generation).read_bytes(), [key.identity], "key")
+
+
+def test_case_show_and_conflicts_command_point_at_unresolved_conflicts(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina.sync()
+    env = {"CMTK_STORE": str(baraka.root), "CMTK_IDENTITY": str(baraka.key)}
+    synced = invoke(["sync"], env=env)
+    assert synced.exit_code == 0 and "1 field(s) were changed differently" in synced.output
+    shown = invoke(["case", "show", case_id], env=env)
+    assert f"`cmtk conflicts {case_id}`" in shown.output
+    listed = invoke(["conflicts"], env=env)
+    assert f"{case_id} #1" in listed.output and "body.biographical.nickname" in listed.output
+    assert "kept:  Nee" in listed.output or "kept:  Mimi" in listed.output
+    bad = invoke(["resolve", case_id, "2", "--take", "other"], env=env)
+    assert bad.exit_code == 2 and "conflicts 1 to 1" in bad.output
+    wrong = invoke(["resolve", case_id, "1", "--take", "mine"], env=env)
+    assert wrong.exit_code == 2 and "--take" in wrong.output
+    done = invoke(["resolve", case_id, "1", "--take", "kept"], env=env)
+    assert done.exit_code == 0 and "Resolved" in done.output
+    assert "No conflicts" in invoke(["conflicts"], env=env).output
+    assert "cmtk conflicts" not in invoke(["case", "show", case_id], env=env).output

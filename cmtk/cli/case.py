@@ -188,6 +188,10 @@ def case_show(
         typer.echo(f"{when:<12}{rec.form:<28}{rec.record:<12}{rec.created_by}")
         if full:
             typer.echo("  " + yamlio.dumps(rec.body).rstrip().replace("\n", "\n  "))
+    unresolved = sum(len(r.extra.get("conflicts") or []) for r in found.records)
+    if unresolved:
+        typer.echo(f"\n{unresolved} field(s) were changed differently on two laptops before a sync: "
+                   f"`cmtk conflicts {found.id}` shows both values.")
     del forms
 
 

@@ -89,6 +89,7 @@ def measure(size: int) -> dict:
         subprocess.run([*CMTK, "visit", case_id, "--date", AS_OF, "--mode", "phone"], cwd=folder, env=ENV, capture_output=True, check=True)
         visits.append(time.perf_counter() - start)
     result["visit_write_commit"] = statistics.median(visits)
+    result.update(measure_sync(folder, case_id))
     if os.environ.get("BENCH_QUICK"):
         return result  # start-up, reads, reports and writes only: the cold measures take half an hour at 10,000 cases
     result["rebuild_one_core"] = timed([*CMTK, "index", "rebuild", "-j", "1"], cwd=folder, runs=1)
@@ -106,6 +107,28 @@ def measure(size: int) -> dict:
     return result
 
 
+def measure_sync(folder: Path, case_id: str) -> dict:
+    """Two laptops cloned from a shared folder: a sync with nothing to do, one that sends, one that merges."""
+    work = CACHE / "sync-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {**ENV, "CMTK_IDENTITY": str(folder / "demo-identity.txt")}
+    try:
+        subprocess.run(["git", "clone", "-q", "--bare", str(folder / "store"), str(work / "office.git")], check=True)
+        found = {"clone": timed([*CMTK, "clone", str(work / "office.git"), str(work / "a")], runs=1, env=env)}
+        subprocess.run([*CMTK, "clone", str(work / "office.git"), str(work / "b")], env=env, check=True, capture_output=True)
+        found["sync_nothing_to_do"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=3, env=env)
+        for laptop in ("a", "b"):
+            subprocess.run([*CMTK, "--store", str(work / laptop), "visit", case_id, "--date", AS_OF, "--mode", "phone"],
+                           env=env, check=True, capture_output=True)
+        found["sync_send"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
+        found["sync_merge"] = timed([*CMTK, "--store", str(work / "b"), "sync"], runs=1, env=env)
+        found["sync_receive"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
+        return found
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     # Byte-compile cmtk first: with PYTHONDONTWRITEBYTECODE set (as on this machine) every run
     # would otherwise compile its modules again, which no installed copy does.
@@ -117,7 +140,7 @@ def main() -> None:
         measured = {r["cases"]: {**earlier.get(r["cases"], {}), **r} for r in results}
         results = [measured.get(size, earlier.get(size)) for size in sorted(set(earlier) | set(measured))]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    keys = [k for k in results[-1] if k not in ("cases", "records")]
+    keys = list(dict.fromkeys(k for r in results for k in r if k not in ("cases", "records")))
     print(f"{'seconds (median)':<26}" + "".join(f"{r['cases']:>12} cases" for r in results))
     for key in keys:
         print(f"{key:<26}" + "".join(f"{r.get(key, float('nan')):>18.3f}" for r in results))

@@ -40,7 +40,7 @@ def create_store(
         root.chmod(0o700)  # an existing empty folder may let others in (security review, round 1)
         store = Store(root)
         store.git.init()
-        from cmtk.sync import configure_copy
+        from cmtk.remotes import configure_copy
 
         configure_copy(store)
 

@@ -79,6 +79,7 @@ def add_member(session: Session, name: str, public_key: str, role: str = "casewo
     with store.locked():
         _require_clean(session)
         _require_trusted_team(session)
+        session.current_key()  # refuses a store whose newest known key file is gone
         members = store.members()
         if any(m.name.casefold() == name.casefold() for m in members):
             raise CmtkError(f"the team already has a member called '{name}'; choose another name")
@@ -99,6 +100,7 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
     with store.locked():
         _require_clean(session)
         _require_trusted_team(session)
+        session.current_key()  # refuses a store whose newest known key file is gone
         members = store.members()
         leaving = [m for m in members if m.name.casefold() == name.strip().casefold()]
         if not leaving:

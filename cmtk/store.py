@@ -352,6 +352,7 @@ class Session:
         self.store = store
         self.me = me
         self._keys: dict[int, crypto.KeyPair] = {}
+        self._seen: dict[Path, records.Record] = {}  # each record as this session read it (see save)
         members = store.members()
         match = [m for m in members if m.public == me.public]
         if not match:
@@ -409,11 +410,20 @@ class Session:
         elif trust["keys"]:
             raise DecryptError(f"{source}: a second first-generation store key appeared; the store may have been tampered with")
         if self.store.is_committed(source):  # never pin a key file an interrupted command left behind
+            trust = self.store.trust()  # read again: checking generation N-1 above may have pinned it (review 2, L6)
             trust["keys"][str(generation)] = pair.public
             self.store.save_trust(trust)
 
     def current_key(self) -> crypto.KeyPair:
-        return self.key(self.store.current_generation)
+        current = self.store.current_generation
+        pinned = [int(g) for g in self.store.trust()["keys"] if str(g).isdigit()]
+        if pinned and max(pinned) > current:
+            raise DecryptError(
+                f"{KEYS_DIR}/{max(pinned)}.age: this laptop knew store key generation {max(pinned)} but its file is gone; "
+                "writing with an older key would let a removed member read it. The store may have been tampered with: "
+                "do not use it, and ask your case manager"
+            )
+        return self.key(current)
 
     def all_keys(self) -> list[crypto.KeyPair]:
         return [self.key(g) for g in reversed(self.store.generations())]
@@ -456,6 +466,7 @@ class Session:
             )
         if parts[0] == CASES_DIR and parts[1] != ids.shard(record.case):
             raise RecordError(f"{source}: case folder is in the wrong shard; see `cmtk doctor`")
+        self._seen[path] = record
         return record
 
     def case_records(self, case_id: str) -> list[records.Record]:
@@ -501,7 +512,10 @@ class Session:
             for record in new_records:
                 path = self.record_path(record)
                 if path.exists():
+                    seen = self._seen.get(path)
                     old = self.read_record(path)
+                    if seen is not None and old != seen:
+                        record = _merge_saved_meanwhile(seen, record, old)
                     current = self.store.current_generation
                     if old.key_generation == current and old == record.with_generation(current):
                         continue
@@ -516,6 +530,16 @@ class Session:
 
 
 _FAR_PAST = dates.parse_date("1900-01-01")
+
+
+def _merge_saved_meanwhile(seen: records.Record, mine: records.Record, current: records.Record) -> records.Record:
+    """The record changed on disk after this command read it (a sync, another command): merge field by field
+    instead of overwriting (security review round 2, L7); fields changed both ways go to `cmtk conflicts`."""
+    from cmtk import merge
+
+    content = lambda record: yamlio.loads(records.encode(record), record.record)  # noqa: E731
+    merged = merge.merge_record(content(seen), content(mine), content(current)).content
+    return records.decode(yamlio.dumps(merged).encode("utf-8"), mine.record)
 
 
 def _write_temp(folder: Path, data: bytes) -> Path:

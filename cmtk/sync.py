@@ -1,4 +1,4 @@
-"""Working as a team: remotes, `cmtk sync` (fetch, merge, push) and encrypted USB bundles.
+"""Working as a team: `cmtk sync` (fetch, merge, push) and encrypted USB bundles.
 
 Sync goes through plain git remotes (a bare repository on an office server or a
 shared folder) or, for a USB stick, one age-encrypted git bundle file: a bare
@@ -26,28 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from cmtk import crypto, merge, records, team, yamlio
-from cmtk.errors import CmtkError, DecryptError, GitError, UsageError
+from cmtk import crypto, ids, merge, team, yamlio
+from cmtk.errors import CmtkError, DecryptError, GitError
+from cmtk.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
+from cmtk.remotes import BRANCH, TRANSPORT, Remote, find_remote
 from cmtk.store import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store, _write_atomic
 
 JOURNAL = "sync.json"
-BRANCH = "main"
 MERGE_MESSAGE = "merge sync"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
-_BUNDLE_KEY = "cmtk-bundle"
-# Every git command of a sync: no ext:: or fd:: transports (a URL must never run a program).
-_TRANSPORT = ("-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never")
-_KEY_FILE = re.compile(r"^\.cmtk/keys/(\d+)\.age$")
 _ZERO = "0" * 40
 
 Say = Callable[[str], None]
-
-
-@dataclass
-class Remote:
-    name: str
-    url: str
-    bundle: bool
 
 
 @dataclass
@@ -64,200 +53,6 @@ class Outcome:
     new_generation: int | None = None  # made by a merge of two offline team removals
     team_confirmed: bool = False
     kept_keys: dict[int, str] = field(default_factory=dict)
-
-
-# -- remotes --------------------------------------------------------------------------------
-
-
-def check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise UsageError("NAME: use 1-40 letters, digits, '-' or '_', starting with a letter or digit (e.g. office, usb)")
-    return name
-
-
-def check_url(url: str) -> str:
-    url = url.strip()
-    if not url or url.startswith("-") or "\n" in url:
-        raise UsageError("URL: give a path (a folder or a .age bundle file) or an ssh address such as user@server:cci.git")
-    if "::" in url.split("/")[0] or url.startswith(("ext:", "fd:")):
-        raise UsageError("URL: remote helpers such as ext:: are not allowed; give a path or an ssh address")
-    return url
-
-
-def _is_local(url: str) -> bool:
-    return url.startswith(("/", "./", "../", "~", "file://")) or (":" not in url)
-
-
-def _local_path(url: str) -> Path:
-    return Path(os.path.expanduser(url[len("file://"):] if url.startswith("file://") else url)).absolute()
-
-
-def remotes(store: Store) -> list[Remote]:
-    found: dict[str, Remote] = {}
-    try:
-        out = store.git.run("config", "--local", "--get-regexp", r"^(remote|cmtk-bundle)\..*\.(url|path)$")
-    except GitError:
-        return []
-    for line in out.splitlines():
-        key, _, value = line.partition(" ")
-        kind, _, rest = key.partition(".")
-        name = rest.rsplit(".", 1)[0]
-        found[name] = Remote(name, value, kind == _BUNDLE_KEY)
-    return sorted(found.values(), key=lambda r: r.name)
-
-
-def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) -> tuple[Remote, str]:
-    """Record a remote; a local folder that does not exist yet becomes an empty bare repository."""
-    name, url = check_name(name), check_url(url)
-    if any(r.name == name for r in remotes(store)):
-        raise CmtkError(f"there is already a remote called '{name}'; see `cmtk remote list`")
-    is_bundle = url.endswith(".age") if bundle is None else bundle
-    note = ""
-    if is_bundle:
-        if not _is_local(url):
-            raise UsageError("URL: an encrypted bundle must be a file path (for example on a USB stick)")
-        path = _local_path(url)
-        if not path.parent.is_dir():
-            raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
-        if path.exists() and path.is_dir():
-            raise UsageError(f"URL: {path} is a folder; give a file name ending in .age for an encrypted bundle")
-        url = str(path)
-        store.git.run("config", "--local", f"{_BUNDLE_KEY}.{name}.path", url)
-        note = "encrypted bundle (the file is written at the first sync)"
-    else:
-        if _is_local(url):
-            path = _local_path(url)
-            if not path.exists():
-                if not path.parent.is_dir():
-                    raise CmtkError(f"{path.parent}: no such folder; is the drive or share mounted?")
-                store.git.run("init", "-q", "--bare", "-b", BRANCH, str(path))
-                note = f"created an empty shared repository at {path}"
-            elif not (path / "HEAD").is_file() and not (path / ".git").exists():
-                raise CmtkError(f"{path}: exists but is not a git repository; give a new folder or an existing shared store")
-            url = str(path)
-        store.git.run("remote", "add", name, url)
-    return Remote(name, url, is_bundle), note
-
-
-def remove_remote(store: Store, name: str) -> None:
-    remote = find_remote(store, name)
-    if remote.bundle:
-        store.git.run("config", "--local", "--remove-section", f"{_BUNDLE_KEY}.{name}")
-    else:
-        store.git.run("remote", "remove", name)
-
-
-def find_remote(store: Store, name: str | None) -> Remote:
-    known = remotes(store)
-    if not known:
-        raise CmtkError("this store has no remote yet; add one with `cmtk remote add NAME URL`")
-    if name is None:
-        if len(known) == 1:
-            return known[0]
-        names = ", ".join(r.name for r in known)
-        raise UsageError(f"NAME: this store has several remotes ({names}); say which one to sync with")
-    for remote in known:
-        if remote.name == name:
-            return remote
-    raise CmtkError(f"no remote called '{name}'; the remotes are: {', '.join(r.name for r in known)}")
-
-
-# -- the merge driver's and textconv's configuration ------------------------------------------
-
-
-def install_merge_driver(store: Store) -> None:
-    """Let a hand-run `git merge` or `git pull` merge records through cmtk (never as text).
-
-    The attribute goes into .git/info/attributes, not the tracked .gitattributes:
-    a copy made with plain `git clone` has no driver configured, and git would
-    then fall back to a text merge; .gitattributes keeps `merge=binary` for it.
-    """
-    import shlex
-    import sys
-
-    command = shlex.join([sys.executable, "-m", "cmtk", "merge-driver"]) + " %O %A %B %P"
-    store.git.set_config("merge.cmtk.name", "cmtk: field-by-field merge of encrypted records")
-    store.git.set_config("merge.cmtk.driver", command)
-    info = store.root / ".git" / "info"
-    info.mkdir(parents=True, exist_ok=True)
-    line = "*.age merge=cmtk\n"
-    attributes = info / "attributes"
-    text = attributes.read_text("utf-8") if attributes.is_file() else ""
-    if line not in text:
-        attributes.write_text(text + line, "utf-8")
-
-
-# -- keys from any commit -----------------------------------------------------------------------
-
-
-class KeyRing:
-    """Store keys by generation, read from key-file blobs of any commit and checked like Session.key.
-
-    A generation this laptop has not pinned must be authorised by the previous
-    one (team.authorisation), so a copy from a remote cannot slip in a key that
-    its writer knows.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.keys: dict[int, crypto.KeyPair] = {}
-        self.texts: dict[int, str] = {}
-        self.extra: list[crypto.KeyPair] = []  # keys that open records but are not part of the kept chain
-
-    def load(self, blobs: dict[int, bytes], source: str, allow_repin: set[int] = frozenset()) -> None:
-        for generation in sorted(blobs):
-            try:
-                text = crypto.decrypt(blobs[generation], [self.session.me.identity], f"{source} key {generation}").decode("utf-8")
-            except DecryptError:
-                raise CmtkError(
-                    f"the copy on {source} has a store key (generation {generation}) that your key cannot open: you were "
-                    "removed from the team there, or your key changed. Nothing was changed; ask your case manager"
-                ) from None
-            pair = crypto.parse_identity_text(text, f"{source} key {generation}")
-            known = self.keys.get(generation)
-            if known is not None and known.public != pair.public:
-                raise CmtkError(f"{source}: store key generation {generation} differs from the one in the common history; "
-                                "it may have been tampered with: nothing was changed, ask your case manager")
-            pinned = self.session.store.trust()["keys"].get(str(generation))
-            if pinned is not None and pinned != pair.public and generation not in allow_repin:
-                raise CmtkError(
-                    f"the copy on {source} has a different store key generation {generation} than this laptop knew; "
-                    "it may have been tampered with: nothing was changed, ask your case manager"
-                )
-            if (pinned is None or pinned != pair.public) and generation > 1:
-                previous = self.keys.get(generation - 1)
-                proof = team.key_file_authorisation(text)
-                if previous is None or not proof or proof != team.authorisation(previous, generation, pair.public):
-                    raise CmtkError(
-                        f"the copy on {source} has a store key generation {generation} not made by a holder of generation "
-                        f"{generation - 1}; it may have been tampered with: nothing was changed, ask your case manager"
-                    )
-            self.keys[generation] = pair
-            self.texts[generation] = text
-
-    def open(self, data: bytes, source: str) -> tuple[dict, int]:
-        candidates = [(g, self.keys[g]) for g in sorted(self.keys, reverse=True)] + [(0, k) for k in self.extra]
-        for generation, pair in candidates:
-            try:
-                plaintext = crypto.decrypt(data, [pair.identity], source)
-            except DecryptError:
-                continue
-            content = yamlio.loads(plaintext, source)
-            if not isinstance(content, dict) or content.get("cmtk_record") != records.FORMAT:
-                raise CmtkError(f"{source}: decrypts but is not a cmtk record; nothing was changed, see `cmtk doctor`")
-            return content, generation
-        raise CmtkError(f"{source}: no store key opens this record; nothing was changed, see `cmtk doctor`")
-
-    def seal(self, content: dict, generation: int, source: str) -> bytes:
-        content = {**content, "key_generation": generation}
-        plaintext = yamlio.dumps(content).encode("utf-8")
-        records.decode(plaintext, source)  # still a valid record
-        key = self.keys[generation]
-        padded = crypto.pad(plaintext)
-        ciphertext = crypto.encrypt(padded, [key.recipient])
-        if crypto.decrypt(ciphertext, [key.identity], source) != padded:
-            raise CmtkError(f"{source}: encryption could not be verified; nothing was changed")
-        return ciphertext
 
 
 ConfirmTeam = Callable[[list[team.Member]], bool]
@@ -336,7 +131,7 @@ def _require_clean(store: Store) -> None:
 
 
 def _git(store: Store, *args: str, env: dict | None = None) -> str:
-    return store.git.run(*_TRANSPORT, *args, env=env)
+    return store.git.run(*TRANSPORT, *args, env=env)
 
 
 def _fetch(session: Session, remote: Remote) -> str | None:
@@ -412,7 +207,8 @@ def _remote_head(store: Store, remote: Remote) -> str | None:
 def _write_bundle(session: Session, path: Path) -> None:
     """The whole branch as one git bundle, encrypted to every current team member, replaced atomically."""
     store = session.store
-    members = store.members()
+    accepted = set(store.trust()["team"])
+    members = [m for m in store.members() if not accepted or m.public in accepted]  # never to an unchecked key (H2)
     with _private_temp(store) as folder:
         bundle = folder / "outgoing.bundle"
         _git(store, "bundle", "create", "-q", str(bundle), BRANCH)
@@ -457,8 +253,8 @@ def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_t
     except GitError:
         raise CmtkError(f"{outcome.remote} holds a different store (no history in common); nothing was changed") from None
     outcome.received += _count(store, ours, theirs)
+    _check_incoming(session, base, theirs, outcome.remote)
     if base == ours:
-        _check_keys(session, theirs, outcome.remote)
         _move_to(store, ours, theirs)
         return
     outcome.sent += _count(store, theirs, ours)
@@ -472,17 +268,52 @@ def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_t
     store.save_trust(trust)
 
 
-def _check_keys(session: Session, commit: str, source: str) -> None:
-    """Before anything moves: every store key of the other copy must open with this member's key."""
+_A = ids.ALPHABET
+_RECORD_PATH = re.compile(rf"^(cases/[{_A}]{{2}}/[{_A}]{{8}}|conferences/[{_A}]{{8}})/[{_A}]{{10}}\.age$")
+_STORE_FILE = re.compile(r"^\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|keys/[1-9][0-9]{0,5}\.age"
+                         r"|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$")
+
+
+def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> None:
+    """What the other copy changed since the common commit must be what cmtk itself writes (review 2: H1, M3-M5).
+
+    cmtk never deletes a record or a key file, never changes .gitattributes, writes only plain files at
+    known paths, and never turns a real store into a training one. Every record the other copy changed
+    must open with a store key at least as new as the common commit's newest, and say so.
+    """
+    store = session.store
+    changed = _changes(store, base, theirs)
+    problems = []
+    for path, (mode, sha) in changed.items():
+        if not (_RECORD_PATH.match(path) or _STORE_FILE.match(path)):
+            problems.append(f"a file cmtk never writes ({path!r})")
+        elif sha == _ZERO:
+            problems.append(f"{path} deleted")
+        elif mode != "100644":
+            problems.append(f"{path} is not a plain file")
+    if ".cmtk/settings.yaml" in changed and not problems:
+        flags = [yamlio.loads(b or b"{}", ".cmtk/settings.yaml") for b in
+                 store.git.cat_files([f"{c}:.cmtk/settings.yaml" for c in (base, theirs)])]
+        if any(not isinstance(f, dict) for f in flags) or bool(flags[0].get("training")) != bool(flags[1].get("training")):
+            problems.append(".cmtk/settings.yaml switches between a training and a real store")
+    if problems:
+        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise CmtkError(f"the copy on {remote} has changes cmtk never makes: {'; '.join(problems[:3])}{more}. Nothing was "
+                        "changed; it may have been tampered with: ask your case manager")
+    base_keys, their_keys = key_blobs(store, base), key_blobs(store, theirs)
     ring = KeyRing(session)
-    ring.load(_key_blobs(session.store, commit), source)
-
-
-def _key_blobs(store: Store, commit: str) -> dict[int, bytes]:
-    listing = _ls_tree(store, commit, KEYS_DIR)
-    generations = {int(m.group(1)): sha for path, (_, sha) in listing.items() if (m := _KEY_FILE.match(path))}
-    blobs = store.git.cat_files(list(generations.values()))
-    return {g: b for g, b in zip(generations, blobs) if b is not None}
+    ring.load(base_keys, "the common history")
+    ring.load(their_keys, remote, allow_repin={g for g in key_blobs(store, store.git.head()) if g > max(base_keys)})
+    oldest_allowed = max(base_keys)
+    paths = [p for p in changed if _RECORD_PATH.match(p)]
+    for path, blob in zip(paths, store.git.cat_files([f"{theirs}:{p}" for p in paths])):
+        if blob is None:
+            raise CmtkError(f"the copy on {remote} lacks {path!r}; nothing was changed")
+        _, generation = ring.open(blob, path)
+        if generation < oldest_allowed:
+            raise CmtkError(f"the copy on {remote} has {path!r} written with store key generation {generation}, older than "
+                            f"the store's (generation {oldest_allowed}): it may have been forged by a removed member. "
+                            "Nothing was changed; ask your case manager")
 
 
 def _is_ancestor(store: Store, older: str, newer: str) -> bool:
@@ -498,18 +329,6 @@ def _count(store: Store, since: str, until: str) -> int:
         return int(store.git.run("rev-list", "--count", f"{since}..{until}"))
     except (GitError, ValueError):
         return 0
-
-
-def _ls_tree(store: Store, commit: str, *paths: str) -> dict[str, tuple[str, str]]:
-    out = store.git.run("ls-tree", "-r", "-z", commit, "--", *paths, strip=False)
-    entries = {}
-    for item in out.split("\0"):
-        if not item:
-            continue
-        meta, _, path = item.partition("\t")
-        mode, _kind, sha = meta.split()
-        entries[path] = (mode, sha)
-    return entries
 
 
 def _changes(store: Store, base: str, tip: str) -> dict[str, tuple[str, str]]:
@@ -537,7 +356,7 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
                    confirm_team: ConfirmTeam | None = None) -> str:
     store = session.store
     mine, other = _changes(store, base, ours), _changes(store, base, theirs)
-    base_keys, our_keys, their_keys = (_key_blobs(store, c) for c in (base, ours, theirs))
+    base_keys, our_keys, their_keys = (key_blobs(store, c) for c in (base, ours, theirs))
     newer_here = {g for g in our_keys if g > max(base_keys)}
     ours_ring = KeyRing(session)
     ours_ring.load(base_keys, "the common history")
@@ -547,7 +366,7 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
     ring.load(their_keys, outcome.remote, allow_repin=newer_here)
     clash = sorted(g for g in newer_here if g in ring.keys and ring.keys[g].public != ours_ring.keys[g].public)
     if clash:
-        ring.extra = [ours_ring.keys[g] for g in sorted(newer_here)]
+        ring.extra = [(g, ours_ring.keys[g]) for g in sorted(newer_here)]
     else:
         for generation in newer_here:
             ring.keys[generation], ring.texts[generation] = ours_ring.keys[generation], ours_ring.texts[generation]
@@ -573,10 +392,12 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
                 updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", None)
         outcome.new_generation = new_generation
 
-    team_paths = [p for p in both if p == RECIPIENTS or _KEY_FILE.match(p)]
+    team_paths = [p for p in both if p == RECIPIENTS or KEY_FILE.match(p)]
     if team_paths or clash:
-        team_updates, added = _merge_team(store, ring, base, ours, theirs)
-        unaccepted = [m for m in added if m.public not in set(store.trust()["team"])]
+        team_updates, merged_team = _merge_team(store, ring, base, ours, theirs)
+        # Every member the keys are re-encrypted to must be one this laptop accepted, whichever side listed
+        # them first (review 2, H2: a member slipped in by a fast-forward would otherwise count as ours).
+        unaccepted = [m for m in merged_team if m.public not in set(store.trust()["team"])]
         if unaccepted and not (confirm_team and confirm_team(unaccepted)):
             names = ", ".join(f"{m.name} ({m.public[:16]}...)" for m in unaccepted)
             raise CmtkError(f"{outcome.remote} added team members this laptop has not accepted: {names}; nothing was "
@@ -605,7 +426,7 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
     # Records written with an older store key than the merged store's newest (the other side removed a member
     # meanwhile, or both did): re-encrypt them, or a removed member could still read them.
     if clash:
-        listing = {p: sha for p, (_, sha) in _ls_tree(store, ours, *RECORD_DIRS).items()}
+        listing = {p: sha for p, (_, sha) in ls_tree(store, ours, *RECORD_DIRS).items()}
         stale = {p: (ours, sha) for p, sha in listing.items()}
         for path, (_, sha) in other.items():
             if _is_record(path) and path not in mine:
@@ -616,7 +437,7 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
     else:
         sources, specs = [], []
         for side, changed in ((ours, mine), (theirs, other)):
-            if max(_key_blobs(store, side)) >= merged_generation:
+            if max(key_blobs(store, side)) >= merged_generation:
                 continue
             taken = [p for p, (_, sha) in changed.items() if _is_record(p) and sha != _ZERO
                      and not isinstance(updates.get(p, ("", None))[1], bytes)]
@@ -655,7 +476,7 @@ def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str
         authorised = team.key_file_authorisation(ring.texts[generation])
         text = team.key_file_text(pair, generation, merged, authorised)
         updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", crypto.encrypt(text.encode("utf-8"), recipients))
-    return updates, added
+    return updates, merged
 
 
 def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> bytes:
@@ -743,7 +564,7 @@ def merge_driver(session: Session, base_file: Path, ours_file: Path, theirs_file
     except GitError:
         other_head = None
     if other_head:
-        ring.load(_key_blobs(store, other_head), "the branch being merged")
+        ring.load(key_blobs(store, other_head), "the branch being merged")
     base_data = base_file.read_bytes()
     base = ring.open(base_data, path)[0] if base_data else None
     result = merge.merge_record(base, ring.open(ours_file.read_bytes(), path)[0], ring.open(theirs_file.read_bytes(), path)[0])
@@ -751,66 +572,3 @@ def merge_driver(session: Session, base_file: Path, ours_file: Path, theirs_file
     return [c["field"] for c in result.new_conflicts]
 
 
-def configure_copy(store: Store) -> None:
-    """Local git settings every copy of a store needs (init and clone)."""
-    from cmtk import store as store_module
-    from cmtk.gitio import STORE_CONFIG
-
-    for key, value in STORE_CONFIG.items():
-        store.git.set_config(key, value)
-    store.git.set_config("diff.cmtk.textconv", store_module.textconv_command())
-    install_merge_driver(store)
-
-
-def clone(url: str, target: Path, identity_pair: crypto.KeyPair, bundle: bool | None = None) -> Store:
-    """A new copy of a store from a remote (a shared repository or an encrypted bundle), ready to sync with it."""
-    from cmtk.gitio import Git
-
-    url = check_url(url)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise CmtkError(f"{target}: exists and is not empty; choose a new folder for the copy")
-    is_bundle = url.endswith(".age") if bundle is None else bundle
-    if is_bundle:
-        source = _local_path(url)
-        if not source.is_file():
-            raise CmtkError(f"{source}: no such bundle file; is the USB stick plugged in?")
-    elif _is_local(url):
-        source = _local_path(url)
-        if not source.exists():
-            raise CmtkError(f"{source}: no such folder; is the drive or share mounted?")
-    created = not target.exists()
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        runner = Git(target.parent)
-        if is_bundle:
-            try:
-                data = crypto.decrypt(source.read_bytes(), [identity_pair.identity], str(source))
-            except DecryptError:
-                raise CmtkError(f"{source}: this bundle is not encrypted to your key; ask a team member to add you "
-                                "(`cmtk team add`) and sync with the stick, then try again") from None
-            staging = Path(tempfile.mkdtemp(prefix=".cmtk-clone-", dir=target.parent))
-            try:
-                (staging / "incoming.bundle").write_bytes(data)
-                runner.run(*_TRANSPORT, "clone", "-q", "--no-checkout", "-b", BRANCH, "-c", "core.autocrlf=false",
-                           str(staging / "incoming.bundle"), str(target))
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-        else:
-            runner.run(*_TRANSPORT, "clone", "-q", "--no-checkout", "-b", BRANCH, "-c", "core.autocrlf=false",
-                       url if not _is_local(url) else str(source), str(target))
-        copy = Store(target)
-        if is_bundle:
-            copy.git.run("remote", "remove", "origin")
-            copy.git.run("config", "--local", f"{_BUNDLE_KEY}.origin.path", str(source))
-        configure_copy(copy)
-        copy.git.run("checkout", "-q", BRANCH)
-        if not (target / ".cmtk" / "settings.yaml").is_file():
-            raise CmtkError(f"{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept")
-        return copy
-    except BaseException:
-        if created:
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            for child in target.iterdir():
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
-        raise

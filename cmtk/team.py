@@ -106,3 +106,12 @@ def key_file_recipients(text: str) -> list[str]:
         if line.startswith("# recipients:"):
             return line.split(":", 1)[1].split()
     raise RecordError("store key file lists no recipients")
+
+
+def fingerprint(first_store_key_public: str) -> str:
+    """A short code naming one store for ever (its first store key never changes): compared by voice or on
+    paper before trusting a copy made from a USB stick or a server (security review round 2, L8)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"cmtk store {first_store_key_public}".encode()).hexdigest()[:16].upper()
+    return "-".join(digest[i:i + 4] for i in range(0, 16, 4))

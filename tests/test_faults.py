@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cmtk import cases, doctor, identity, initstore, membership, sync
+from cmtk import cases, doctor, identity, initstore, membership, remotes, sync
 from cmtk.errors import CmtkError
 from cmtk.store import Store
 from tests.helpers import make_identity, make_store, minimal_body
@@ -91,10 +91,10 @@ def _two_laptops(tmp_path: Path):
     initstore.create_store(first, organisation="Test CCI", me=pairs[0], worker="Amina")
     membership.add_member(Store(first).unlock(keys[0]), "Baraka", pairs[1].public)
     remote = tmp_path / "office.git"
-    sync.add_remote(Store(first), "office", str(remote))
+    remotes.add_remote(Store(first), "office", str(remote))
     sync.sync(Store(first).unlock(keys[0]))
     second = tmp_path / "baraka"
-    sync.clone(str(remote), second, pairs[1])
+    remotes.clone(str(remote), second, pairs[1])
     return (first, keys[0]), (second, keys[1]), remote
 
 
@@ -123,7 +123,7 @@ def test_writes_wait_for_an_interrupted_sync_to_be_finished(tmp_path):
     sync.sync(Store(a_root).unlock(a_key))
     store = Store(b_root)
     start = store.git.head()
-    target = sync._fetch(store.unlock(b_key), sync.find_remote(store, None))
+    target = sync._fetch(store.unlock(b_key), remotes.find_remote(store, None))
     (b_root / ".git" / "cmtk" / sync.JOURNAL).write_text(f'{{"from": "{start}", "to": "{target}"}}')
     with pytest.raises(CmtkError, match="sync was interrupted"):
         cases.create_case(store.unlock(b_key), "identification", minimal_body("identification"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cmtk import cases, conflicts, crypto, identity, initstore, membership, records, sync, yamlio
+from cmtk import cases, conflicts, crypto, identity, initstore, membership, records, remotes, sync, yamlio
 from cmtk.errors import CmtkError
 from cmtk.store import Store
 from tests.helpers import CANARIES, canary_body, git, invoke, run_cmtk
@@ -44,12 +44,12 @@ def _team(tmp_path: Path, remote_kind: str = "repository") -> tuple[list[Laptop]
     url = str(tmp_path / ("office.git" if remote_kind == "repository" else "usb" / Path("cci.age")))
     if remote_kind != "repository":
         (tmp_path / "usb").mkdir()
-    sync.add_remote(session.store, "office", url)
+    remotes.add_remote(session.store, "office", url)
     sync.sync(session)
     laptops = [Laptop("Amina", keys["Amina"], first)]
     for other in names[1:]:
         root = tmp_path / f"{other.lower()}-laptop"
-        sync.clone(url, root, pairs[other])
+        remotes.clone(url, root, pairs[other])
         laptops.append(Laptop(other, keys[other], root))
     return laptops, url
 
@@ -184,7 +184,7 @@ def test_member_added_on_one_side_reaches_the_others(tmp_path):
     assert outcome.team_added == ["Dalia"]
     assert any(m.name == "Dalia" for m in Store(baraka.root).members())
     Store(baraka.root).accept_team()
-    sync.clone(url, tmp_path / "dalia-laptop", dalia)
+    remotes.clone(url, tmp_path / "dalia-laptop", dalia)
     dalia_laptop = Laptop("Dalia", dalia_key, tmp_path / "dalia-laptop")
     assert case_id in dalia_laptop.session().store.case_ids()
     assert _body(dalia_laptop, case_id)[0]["biographical"]["first_name"] == "Neema"
@@ -221,7 +221,7 @@ def test_interrupted_sync_is_finished_by_the_next(tmp_path):
     amina.sync()
     store = Store(baraka.root)
     start = store.git.head()
-    theirs = sync._fetch(baraka.session(), sync.find_remote(store, None))
+    theirs = sync._fetch(baraka.session(), remotes.find_remote(store, None))
     journal = store.root / ".git" / "cmtk" / sync.JOURNAL
     journal.write_text(f'{{"from": "{start}", "to": "{theirs}"}}')
     store.git.run("read-tree", "-m", "-u", start, theirs)  # the working tree moved, HEAD did not: killed here
@@ -379,3 +379,18 @@ def test_case_show_and_conflicts_command_point_at_unresolved_conflicts(tmp_path)
     assert done.exit_code == 0 and "Resolved" in done.output
     assert "No conflicts" in invoke(["conflicts"], env=env).output
     assert "cmtk conflicts" not in invoke(["case", "show", case_id], env=env).output
+
+
+def test_clone_shows_the_fingerprint_and_refuses_an_unexpected_store(tmp_path):
+    """Security review round 2, L8: a look-alike store on a stick is caught by its fingerprint."""
+    (amina, _, _), url = _team(tmp_path)
+    dalia_key = tmp_path / "dalia.key"
+    dalia = identity.create(dalia_key)
+    membership.add_member(amina.session(), "Dalia", dalia.public)
+    amina.sync()
+    real = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
+    assert len(real) == 19
+    wrong = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "dalia"), "--expect", "0000-0000-0000-0000"])
+    assert wrong.exit_code == 1 and real in wrong.output and not (tmp_path / "dalia").exists()
+    right = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "dalia"), "--expect", real.lower()])
+    assert right.exit_code == 0 and f"Store fingerprint: {real}" in right.output

@@ -32,10 +32,10 @@ def remote_add(
                                           help="Force an encrypted bundle file or a git repository (default: a .age name means a bundle)."),
 ) -> None:
     """Add a place to sync with. A .age file name makes an encrypted bundle: it shows nothing to whoever finds the stick."""
-    from cmtk import sync as sync_module
+    from cmtk import remotes as remotes_module
 
     store = open_store(ctx)
-    remote, note = sync_module.add_remote(store, name, url, bundle)
+    remote, note = remotes_module.add_remote(store, name, url, bundle)
     kind = "encrypted bundle" if remote.bundle else "git repository"
     typer.echo(f"Added remote {remote.name}: {kind} at {remote.url}")
     if note:
@@ -49,10 +49,10 @@ def remote_add(
 @remote_app.command("list")
 def remote_list(ctx: typer.Context) -> None:
     """List the remotes of this store."""
-    from cmtk import sync as sync_module
+    from cmtk import remotes as remotes_module
 
     store = open_store(ctx)
-    found = sync_module.remotes(store)
+    found = remotes_module.remotes(store)
     if not found:
         typer.echo("No remotes yet; add one with `cmtk remote add NAME URL`.")
     for remote in found:
@@ -62,10 +62,10 @@ def remote_list(ctx: typer.Context) -> None:
 @remote_app.command("remove")
 def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The remote to forget.")) -> None:
     """Forget a remote (nothing is deleted there)."""
-    from cmtk import sync as sync_module
+    from cmtk import remotes as remotes_module
 
     store = open_store(ctx)
-    sync_module.remove_remote(store, name)
+    remotes_module.remove_remote(store, name)
     typer.echo(f"Removed remote {name}; nothing was deleted at its location.")
 
 
@@ -113,9 +113,12 @@ def clone(
     ctx: typer.Context,
     url: str = typer.Argument(..., help="Where the team's store is: a folder, user@server:path, or a FILE.age bundle."),
     path: Path = typer.Argument(..., help="New folder for your copy."),
+    expect: Optional[str] = typer.Option(None, "--expect", metavar="FINGERPRINT",
+                                         help="The store's fingerprint from `cmtk team fingerprint` on a laptop you trust; "
+                                              "the copy is refused if it differs."),
 ) -> None:
     """Make your own copy of the team's store, ready for `cmtk sync`."""
-    from cmtk import identity, paths, sync as sync_module
+    from cmtk import identity, paths, remotes as remotes_module
     from cmtk.errors import IdentityError
     from cmtk.store import Store
 
@@ -124,15 +127,28 @@ def clone(
         raise IdentityError(f"{identity_file}: no identity yet; make one with `cmtk key new`, give your public key to "
                             "a team member, then clone")
     me = identity.load(identity_file)
-    copy = sync_module.clone(url, path.resolve(), me)
+    copy = remotes_module.clone(url, path.resolve(), me)
     typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
     members = {m.public: m.name for m in Store(copy.root).members()}
     if me.public not in members:
         warn(f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
              f"`cmtk team add YOUR-NAME {me.public}` and sync, then run `cmtk sync` here")
     else:
-        copy.accept_team()
-        typer.echo(f"You are {members[me.public]} in this team.")
+        from cmtk import team
+
+        session = copy.unlock(identity_file)
+        found = team.fingerprint(session.key(1).public)
+        if expect is not None and expect.strip().upper() != found:
+            import shutil
+
+            from cmtk.errors import CmtkError
+
+            shutil.rmtree(copy.root, ignore_errors=True)
+            raise CmtkError(f"--expect: this store's fingerprint is {found}, not {expect.strip()}; it is not the store you "
+                            "expected (or was tampered with): the copy was deleted")
+        typer.echo(f"You are {members[me.public]} in this team. Store fingerprint: {found}")
+        if expect is None:
+            typer.echo("Check it matches `cmtk team fingerprint` on your case manager's laptop before you record anything.")
 
 
 def conflicts(

@@ -18,6 +18,15 @@ def team_list(ctx: typer.Context) -> None:
         typer.echo(f"{member.name}{role}\t{member.public}")
 
 
+@app.command("fingerprint")
+def team_fingerprint(ctx: typer.Context) -> None:
+    """Show this store's fingerprint, for a new colleague to compare after `cmtk clone --expect`."""
+    from cmtk import team
+
+    session = open_session(ctx)
+    typer.echo(team.fingerprint(session.key(1).public))
+
+
 @app.command("add")
 def team_add(
     ctx: typer.Context,

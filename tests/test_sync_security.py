@@ -1,0 +1,187 @@
+"""Attacks on sync from the second security review (docs/security-review.md, round 2), each with its fix.
+
+The attacker can write to the shared folder the team syncs through (a removed member who kept access,
+or whoever runs the server): they clone it with plain git, change it and push.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cmtk import cases, crypto, identity, membership, records, remotes, sync
+from cmtk.errors import CmtkError, DecryptError
+from cmtk.store import Store
+from tests.helpers import minimal_body
+from tests.test_sync import Laptop, _team
+
+
+def _git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x", "GIT_COMMITTER_NAME": "x", "GIT_COMMITTER_EMAIL": "x@x"}
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env).stdout
+
+
+def _attacker(url: str, folder: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", url, str(folder)], check=True, capture_output=True)
+    return folder
+
+
+def _push(folder: Path, message: str = "update cases", force: bool = False) -> None:
+    _git(folder, "add", "-A")
+    _git(folder, "commit", "-q", "-m", message)
+    _git(folder, "push", "-q", *(["-f"] if force else []), "origin", "HEAD:main")
+
+
+def _with_mallory(tmp_path: Path):
+    """A team with Mallory, who is then removed (store key generation 2) and keeps write access to the folder."""
+    (amina, baraka, chebet), url = _team(tmp_path)
+    mallory = identity.create(tmp_path / "mallory.key")
+    membership.add_member(amina.session(), "Mallory", mallory.public)
+    amina.sync()
+    baraka.sync()
+    Store(baraka.root).accept_team()
+    old_key = amina.session().key(1)  # Mallory could open generation 1 while she was a member
+    membership.remove_member(amina.session(), "Mallory")
+    amina.sync()
+    baraka.sync()
+    return amina, baraka, url, old_key
+
+
+def test_h1_deleted_newest_key_file_is_refused(tmp_path):
+    amina, baraka, url, _ = _with_mallory(tmp_path)
+    evil = _attacker(url, tmp_path / "evil")
+    (evil / ".cmtk/keys/2.age").unlink()
+    _push(evil)
+    before = Store(baraka.root).git.head()
+    with pytest.raises(CmtkError, match="keys/2.age deleted"):
+        baraka.sync()
+    assert Store(baraka.root).git.head() == before
+
+
+def test_h1_a_session_refuses_to_write_when_a_pinned_key_file_is_gone(tmp_path):
+    amina, baraka, _, _ = _with_mallory(tmp_path)
+    baraka.session().current_key()  # pins generation 2 on this laptop
+    _git(baraka.root, "rm", "-q", ".cmtk/keys/2.age")
+    _git(baraka.root, "commit", "-q", "-m", "x")
+    with pytest.raises(DecryptError, match="generation 2 but its file is gone"):
+        cases.create_case(baraka.session(), "identification", minimal_body("identification"))
+
+
+def test_m3_record_forged_with_the_old_key_is_refused(tmp_path):
+    amina, baraka, url, old_key = _with_mallory(tmp_path)
+    case_id = cases.create_case(amina.session(), "identification", minimal_body("identification"))
+    amina.sync()
+    evil = _attacker(url, tmp_path / "evil")
+    forged = dataclasses.replace(cases.new_record(amina.session(), case_id, "case-notes", minimal_body("case-notes"), None),
+                                 key_generation=1)
+    folder = evil / "cases" / case_id[:2] / case_id
+    (folder / f"{forged.record}.age").write_bytes(crypto.encrypt(crypto.pad(records.encode(forged)), [old_key.recipient]))
+    _push(evil)
+    with pytest.raises(CmtkError, match="forged by a removed member"):
+        baraka.sync()
+    assert case_id not in Store(baraka.root).case_ids()
+
+
+@pytest.mark.parametrize("attack, expected", [
+    ("gitattributes", "never makes"),
+    ("symlink", "not a plain file"),
+    ("outside", "a file cmtk never writes"),
+    ("training", "training and a real store"),
+    ("delete-case", "deleted"),
+])
+def test_m4_m5_changes_cmtk_never_makes_are_refused(tmp_path, attack, expected):
+    (amina, baraka, _), url = _team(tmp_path)
+    case_id = cases.create_case(amina.session(), "identification", minimal_body("identification"))
+    amina.sync()
+    baraka.sync()
+    evil = _attacker(url, tmp_path / "evil")
+    if attack == "gitattributes":
+        (evil / ".gitattributes").write_text("*.age text eol=crlf\n")
+    elif attack == "symlink":
+        target = next((evil / "cases").rglob("*.age"))
+        target.unlink()
+        target.symlink_to("/etc/passwd")
+    elif attack == "outside":
+        (evil / "notes.txt").write_text("hello")
+    elif attack == "training":
+        settings = evil / ".cmtk/settings.yaml"
+        settings.write_text(settings.read_text().replace("training: false", "training: true"))
+    elif attack == "delete-case":
+        _git(evil, "rm", "-q", "-r", f"cases/{case_id[:2]}/{case_id}")
+    _push(evil)
+    before = Store(baraka.root).git.head()
+    with pytest.raises(CmtkError, match=expected):
+        baraka.sync()
+    assert Store(baraka.root).git.head() == before and Store(baraka.root).git.status() == []
+    assert case_id in Store(baraka.root).case_ids()
+
+
+def test_h2_a_member_slipped_in_earlier_is_asked_about_at_the_next_team_merge(tmp_path):
+    (amina, baraka, chebet), url = _team(tmp_path)
+    evil_key = identity.create(tmp_path / "evil.key")
+    attacker = _attacker(url, tmp_path / "evil")
+    recipients = attacker / ".cmtk/recipients.txt"
+    original = recipients.read_text()
+    recipients.write_text(original + f"\n# member: Evil\n{evil_key.public}\n")
+    _push(attacker)
+    baraka.sync()  # a fast-forward: Baraka is warned, not asked; nothing is encrypted to Evil
+    assert Store(baraka.root).team_changes()[0] == [evil_key.public]
+    _git(attacker, "reset", "-q", "--hard", "HEAD~1")
+    _git(attacker, "push", "-q", "-f", "origin", "HEAD:main")
+    membership.remove_member(amina.session(), "Chebet")
+    amina.sync()
+    with pytest.raises(CmtkError, match="Evil"):
+        baraka.sync()
+    store = Store(baraka.root)
+    for generation in store.generations():
+        with pytest.raises(Exception):
+            crypto.decrypt(store.key_path(generation).read_bytes(), [evil_key.identity], "key")
+
+
+def test_h2_bundles_are_encrypted_only_to_accepted_members(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path, "bundle")
+    evil_key = identity.create(tmp_path / "evil.key")
+    store = Store(baraka.root)
+    recipients = store.root / ".cmtk/recipients.txt"
+    recipients.write_text(recipients.read_text() + f"\n# member: Evil\n{evil_key.public}\n")
+    _git(store.root, "commit", "-q", "-am", "x")  # as if it had arrived unchecked
+    baraka.sync()
+    with pytest.raises(Exception):
+        crypto.decrypt(Path(url).read_bytes(), [evil_key.identity], "bundle")
+    crypto.decrypt(Path(url).read_bytes(), [identity.load(amina.key).identity], "bundle")
+
+
+def test_l6_a_member_who_joins_after_a_removal_keeps_every_pin(tmp_path):
+    amina, baraka, url, _ = _with_mallory(tmp_path)
+    dalia = identity.create(tmp_path / "dalia.key")
+    membership.add_member(amina.session(), "Dalia", dalia.public)
+    amina.sync()
+    remotes.clone(url, tmp_path / "dalia-laptop", dalia)
+    laptop = Laptop("Dalia", tmp_path / "dalia.key", tmp_path / "dalia-laptop")
+    laptop.session().current_key()
+    assert set(Store(laptop.root).trust()["keys"]) == {"1", "2"}
+    laptop.session().key(1)  # no false "second first-generation key" alarm
+
+
+def test_l7_a_change_saved_between_read_and_save_is_merged_not_overwritten(tmp_path):
+    (amina, _, _), _ = _team(tmp_path)
+    case_id = cases.create_case(amina.session(), "identification", minimal_body("identification"))
+    slow = amina.session()
+    record = next(r for r in slow.case_records(case_id) if r.form == "identification")
+    fast = amina.session()
+    other = next(r for r in fast.case_records(case_id) if r.form == "identification")
+    fast.save(case_id, [dataclasses.replace(other, body={**other.body, "biographical": {**other.body["biographical"], "religion": "Muslim"}})], "update")
+    slow.save(case_id, [dataclasses.replace(record, body={**record.body, "biographical": {**record.body["biographical"], "nickname": "Nee"}})], "update")
+    bio = next(r for r in amina.session().case_records(case_id) if r.form == "identification").body["biographical"]
+    assert bio["religion"] == "Muslim" and bio["nickname"] == "Nee"
+
+
+def test_m4_records_stay_binary_whatever_gitattributes_says(tmp_path):
+    (amina, _, _), _ = _team(tmp_path)
+    (amina.root / ".gitattributes").write_text("*.age text eol=crlf\n")
+    attributes = _git(amina.root, "check-attr", "text", "eol", "merge", "--", "cases/AB/AB12CD34/0123456789.age")
+    assert "text: unset" in attributes and "eol: unset" in attributes and "merge: cmtk" in attributes

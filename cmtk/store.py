@@ -364,6 +364,14 @@ class Session:
         if not store.trust()["team"]:
             store.accept_team()  # first use of this copy: trust the team as found (like ssh's known_hosts)
 
+    @classmethod
+    def reading_with(cls, store: Store, generation: int, store_key: crypto.KeyPair) -> "Session":
+        """A read-only session holding one store key and no identity (the index rebuild's worker processes)."""
+        session = cls.__new__(cls)
+        session.store, session.me, session.member = store, None, None
+        session._keys, session._seen = {generation: store_key}, {}
+        return session
+
     @property
     def author(self) -> str:
         return self.member.name

@@ -250,13 +250,7 @@ def _worker_init(store_root: str, secret: str) -> None:
     from cmtk.store import Store
 
     store = Store(store_root)
-    session = Session.__new__(Session)
-    session.store = store
-    session.me = None
-    session._keys = {}
-    pair = crypto.parse_identity_text(secret, "store key")
-    session._keys[store.current_generation] = pair
-    session.member = None
+    session = Session.reading_with(store, store.current_generation, crypto.parse_identity_text(secret, "store key"))
     _WORKER = session
     _POLICY = policy_module.load(store.root)
 

@@ -371,6 +371,11 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
         for generation in newer_here:
             ring.keys[generation], ring.texts[generation] = ours_ring.keys[generation], ours_ring.texts[generation]
 
+    opened_here, opened_there = _new_case_folders(store, base, mine), _new_case_folders(store, base, other)
+    if opened_here & opened_there:  # 40 random bits each: about one chance in a million for a store of 1,000 cases
+        raise CmtkError(f"case id {sorted(opened_here & opened_there)[0]} was opened on this laptop and on the other copy "
+                        "for two different children; nothing was changed: ask for help before syncing again")
+
     updates: dict[str, tuple[str, bytes | str | None]] = {}  # path -> (mode, blob bytes to write | existing sha | None)
     both = [p for p in other if p in mine and mine[p][1] != other[p][1]]
     for path, (mode, sha) in other.items():
@@ -453,6 +458,15 @@ def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome:
     commit = _commit_tree(store, ours, theirs, updates, session.author)
     outcome.kept_keys = {g: pair.public for g, pair in ring.keys.items()}
     return commit
+
+
+def _new_case_folders(store: Store, base: str, changed: dict[str, tuple[str, str]]) -> set[str]:
+    """Cases whose folder one side created since the common commit."""
+    touched = {p.split("/")[2] for p in changed if p.startswith("cases/") and p.count("/") == 3}
+    if not touched:
+        return set()
+    existing = ls_tree(store, base, *sorted({f"cases/{c[:2]}/{c}/" for c in touched}))
+    return touched - {p.split("/")[2] for p in existing}
 
 
 def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str

@@ -394,3 +394,27 @@ def test_clone_shows_the_fingerprint_and_refuses_an_unexpected_store(tmp_path):
     assert wrong.exit_code == 1 and real in wrong.output and not (tmp_path / "dalia").exists()
     right = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "dalia"), "--expect", real.lower()])
     assert right.exit_code == 0 and f"Store fingerprint: {real}" in right.output
+
+
+def test_the_same_case_id_opened_on_two_laptops_is_refused_not_blended(tmp_path, monkeypatch):
+    (amina, baraka, _), _ = _team(tmp_path)
+    from cmtk import ids
+
+    monkeypatch.setattr(ids, "new_case_id", lambda taken=None: "K7Q2MX4P")
+    _case(amina, "Neema")
+    _case(baraka, "Zawadi")
+    amina.sync()
+    before = Store(baraka.root).git.head()
+    with pytest.raises(CmtkError, match="K7Q2MX4P was opened on this laptop and on the other copy"):
+        baraka.sync()
+    assert Store(baraka.root).git.head() == before
+
+
+def test_many_cases_opened_offline_on_two_laptops_all_arrive(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    made = {_case(laptop, f"Child {n}") for n in range(15) for laptop in (amina, baraka)}
+    amina.sync()
+    baraka.sync()
+    amina.sync()
+    assert set(Store(amina.root).case_ids()) == made == set(Store(baraka.root).case_ids())
+    assert len(made) == 30

@@ -29,6 +29,9 @@ class Conflict:
     field: str
     kept: Any
     other: Any
+    kept_by: str = ""  # who saved each value, and when (empty in entries made before cmtk recorded it)
+    other_by: str = ""
+    entry: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 def in_records(subject: str, found: list[records.Record]) -> list[Conflict]:
@@ -37,7 +40,8 @@ def in_records(subject: str, found: list[records.Record]) -> list[Conflict]:
         for entry in record.extra.get(merge.CONFLICTS) or []:
             if isinstance(entry, dict):
                 listed.append(Conflict(len(listed) + 1, subject, record.record, record.form, record.date,
-                                       str(entry.get("field", "")), entry.get("kept"), entry.get("other")))
+                                       str(entry.get("field", "")), entry.get("kept"), entry.get("other"),
+                                       str(entry.get("kept_by") or ""), str(entry.get("other_by") or ""), entry))
     return listed
 
 
@@ -72,7 +76,8 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
     if not listed:
         raise CmtkError(f"{subject} has no conflicts to resolve")
     if not 1 <= number <= len(listed):
-        raise UsageError(f"NUMBER: {subject} has conflicts 1 to {len(listed)}; see `cmtk conflicts {subject}`")
+        count = "only conflict 1" if len(listed) == 1 else f"conflicts 1 to {len(listed)}"
+        raise UsageError(f"NUMBER: {subject} has {count}; see `cmtk conflicts {subject}`")
     chosen = listed[number - 1]
     found = session.conference_records(chosen.subject) if session.store.conference_dir(chosen.subject).is_dir() \
         else session.case_records(chosen.subject)
@@ -80,7 +85,9 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
     content = yamlio.loads(records.encode(record), chosen.record)
     if take == "other" and not merge.set_field(content, chosen.field, chosen.other):
         raise CmtkError(f"{chosen.field}: this field is no longer in the record; resolve it with --take kept")
-    entries = [e for e in content.get(merge.CONFLICTS) or [] if e != {"field": chosen.field, "kept": chosen.kept, "other": chosen.other}]
+    entries = list(content.get(merge.CONFLICTS) or [])
+    if chosen.entry in entries:
+        entries.remove(chosen.entry)
     if entries:
         content[merge.CONFLICTS] = entries
     else:

@@ -101,8 +101,9 @@ def parse_recipient(text: str, source: str = "public key") -> "pyrage.x25519.Rec
     try:
         return pyrage.x25519.Recipient.from_str(value)
     except pyrage.RecipientError:
-        raise IdentityError(f"{source}: '{value[:16]}' is not a complete age public key (62 characters starting age1); "
-                            "copy it again from `cmtk key show` on its owner's laptop") from None
+        problem = "is too short or too long" if len(value) != 62 else "has a mistyped character (its checksum does not match)"
+        raise IdentityError(f"{source}: '{value[:16]}...' is not a valid age public key: it {problem}; a key is 62 "
+                            "characters starting age1: copy it again from `cmtk key show` on its owner's laptop") from None
 
 
 def pad(plaintext: bytes, bucket: int = PAD_BUCKET) -> bytes:

@@ -92,7 +92,12 @@ def edit_record(session: Session, case_id: str, form_id: str, *, record_id: str 
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(HEADER.format(form=form_id) + yamlio.dumps(original.body))
         while True:
-            result = subprocess.run(editor_command(path))
+            command = editor_command(path)
+            try:
+                result = subprocess.run(command)
+            except FileNotFoundError:
+                raise CmtkError(f"the editor '{command[0]}' is not installed; set EDITOR to one you have "
+                                "(for example EDITOR=vi or EDITOR=nano), or record a corrected form with `cmtk record`") from None
             if result.returncode != 0:
                 raise CmtkError("the editor exited with an error; nothing was changed")
             text = path.read_text("utf-8")
@@ -112,26 +117,13 @@ def edit_record(session: Session, case_id: str, form_id: str, *, record_id: str 
     updated = dataclasses.replace(
         original, body=clean, updated=dates.now_utc().isoformat(), updated_by=session.author
     )
-    updated, note = _merge_with_changes_made_meanwhile(session, original, updated)
-    session.save(case.id, [updated], "update")
+    session.save(case.id, [updated], "update")  # merges with anything saved while the editor was open
+    note = ""
+    if session.merged_meanwhile:
+        both = sum(session.merged_meanwhile)
+        note = (" It had changed while you were editing; both changes were kept." if not both else
+                f" It had changed while you were editing; {both} field(s) changed both ways: see `cmtk conflicts {case.id}`.")
     return f"Saved {form_id} for {case.id}.{note}"
-
-
-def _merge_with_changes_made_meanwhile(session: Session, original, edited):
-    """The record may have changed while the editor was open (another command, a sync): merge, never overwrite."""
-    from cmtk import merge, records
-
-    current = session.read_record(session.record_path(original))
-    if current == original:
-        return edited, ""
-    content = lambda record: yamlio.loads(records.encode(record), record.record)  # noqa: E731
-    result = merge.merge_record(content(original), content(edited), content(current))
-    merged = records.decode(yamlio.dumps(result.content).encode("utf-8"), original.record)
-    note = " It had changed while you were editing; both changes were kept."
-    if result.new_conflicts:
-        note = (f" It had changed while you were editing; {len(result.new_conflicts)} field(s) changed on both sides: "
-                f"see `cmtk conflicts {original.case}`.")
-    return merged, note
 
 
 def _again() -> bool:

@@ -39,7 +39,8 @@ def merge_record(base: dict | None, ours: dict, theirs: dict) -> Merged:
     """Merge two versions of one record envelope that share `base` (None: both added it)."""
     base = base or {}
     ours_newer = _stamp(ours) >= _stamp(theirs)
-    state = _State(ours_newer=ours_newer)
+    labels = (_label(ours), _label(theirs)) if ours_newer else (_label(theirs), _label(ours))
+    state = _State(ours_newer=ours_newer, labels=labels)
     if isinstance(ours.get("body"), dict) and isinstance(theirs.get("body"), dict):
         theirs = {**theirs, "body": renumber_body(base.get("body") or {}, ours["body"], theirs["body"])}
     content: dict[str, Any] = {}
@@ -69,8 +70,9 @@ def merge_record(base: dict | None, ours: dict, theirs: dict) -> Merged:
 
 
 class _State:
-    def __init__(self, ours_newer: bool) -> None:
+    def __init__(self, ours_newer: bool, labels: tuple[str, str] = ("", "")) -> None:
         self.ours_newer = ours_newer
+        self.labels = labels  # who saved the kept value and the other one, and when
         self.conflicts: list[dict[str, Any]] = []
 
     def merge(self, base: Any, ours: Any, theirs: Any, where: str) -> Any:
@@ -97,7 +99,10 @@ class _State:
 
     def _conflict(self, ours: Any, theirs: Any, where: str) -> Any:
         kept, other = (ours, theirs) if self.ours_newer else (theirs, ours)
-        self.conflicts.append({"field": where, "kept": _plain(kept), "other": _plain(other)})
+        entry = {"field": where, "kept": _plain(kept), "other": _plain(other)}
+        if any(self.labels):
+            entry.update(kept_by=self.labels[0], other_by=self.labels[1])
+        self.conflicts.append(entry)
         return kept
 
     def _merge_list(self, base: list, ours: list, theirs: list, where: str) -> list | None:
@@ -228,6 +233,12 @@ def _plain(value: Any) -> Any:
 
 def _ordered_keys(ours: dict, theirs: dict) -> list[str]:
     return list(ours) + [k for k in theirs if k not in ours]
+
+
+def _label(envelope: dict) -> str:
+    who = envelope.get("updated_by") or envelope.get("created_by") or ""
+    when = str(envelope.get("updated") or envelope.get("created") or "")[:10]
+    return ", ".join(part for part in (str(who), when) if part)
 
 
 def _stamp(envelope: dict) -> str:

@@ -86,7 +86,7 @@ def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) ->
             raise UsageError(f"URL: {path} is a folder; give a file name ending in .age for an encrypted bundle")
         url = str(path)
         store.git.run("config", "--local", f"{BUNDLE_KEY}.{name}.path", url)
-        note = "encrypted bundle (the file is written at the first sync)"
+        note = "the file is written at the first sync"
     else:
         if is_local(url):
             path = local_path(url)
@@ -126,6 +126,18 @@ def find_remote(store: Store, name: str | None) -> Remote:
 
 
 # -- the merge driver's and textconv's configuration ------------------------------------------
+
+
+def bundle_used(store: Store, name: str) -> bool:
+    """This laptop has read or written the bundle of remote `name` before (so a missing file is a problem)."""
+    try:
+        return store.git.run("config", "--local", "--get", f"{BUNDLE_KEY}.{name}.used") == "true"
+    except GitError:
+        return False
+
+
+def mark_bundle_used(store: Store, name: str) -> None:
+    store.git.run("config", "--local", f"{BUNDLE_KEY}.{name}.used", "true")
 
 
 def install_merge_driver(store: Store) -> None:
@@ -203,6 +215,7 @@ def clone(url: str, target: Path, identity_pair: crypto.KeyPair, bundle: bool | 
         if is_bundle:
             copy.git.run("remote", "remove", "origin")
             copy.git.run("config", "--local", f"{BUNDLE_KEY}.origin.path", str(source))
+            mark_bundle_used(copy, "origin")
         configure_copy(copy)
         copy.git.run("checkout", "-q", BRANCH)
         if not (target / ".cmtk" / "settings.yaml").is_file():

@@ -353,6 +353,7 @@ class Session:
         self.me = me
         self._keys: dict[int, crypto.KeyPair] = {}
         self._seen: dict[Path, records.Record] = {}  # each record as this session read it (see save)
+        self.merged_meanwhile: list[int] = []  # after save: conflicts of each record merged with a change made meanwhile
         members = store.members()
         match = [m for m in members if m.public == me.public]
         if not match:
@@ -369,7 +370,7 @@ class Session:
         """A read-only session holding one store key and no identity (the index rebuild's worker processes)."""
         session = cls.__new__(cls)
         session.store, session.me, session.member = store, None, None
-        session._keys, session._seen = {generation: store_key}, {}
+        session._keys, session._seen, session.merged_meanwhile = {generation: store_key}, {}, []
         return session
 
     @property
@@ -515,6 +516,7 @@ class Session:
         Records whose decrypted content is unchanged are not rewritten: age
         output is not deterministic, so rewriting would make empty history.
         """
+        self.merged_meanwhile = []
         with self.store.locked():
             changes = []
             for record in new_records:
@@ -523,7 +525,8 @@ class Session:
                     seen = self._seen.get(path)
                     old = self.read_record(path)
                     if seen is not None and old != seen:
-                        record = _merge_saved_meanwhile(seen, record, old)
+                        record, conflicts = _merge_saved_meanwhile(seen, record, old)
+                        self.merged_meanwhile.append(conflicts)
                     current = self.store.current_generation
                     if old.key_generation == current and old == record.with_generation(current):
                         continue
@@ -540,14 +543,15 @@ class Session:
 _FAR_PAST = dates.parse_date("1900-01-01")
 
 
-def _merge_saved_meanwhile(seen: records.Record, mine: records.Record, current: records.Record) -> records.Record:
-    """The record changed on disk after this command read it (a sync, another command): merge field by field
-    instead of overwriting (security review round 2, L7); fields changed both ways go to `cmtk conflicts`."""
+def _merge_saved_meanwhile(seen: records.Record, mine: records.Record, current: records.Record) -> tuple[records.Record, int]:
+    """The record changed on disk after this command read it (a sync, another command, a long `case edit`):
+    merge field by field instead of overwriting (security review round 2, L7). Returns the merged record and
+    how many fields changed both ways (listed for `cmtk conflicts`)."""
     from cmtk import merge
 
     content = lambda record: yamlio.loads(records.encode(record), record.record)  # noqa: E731
-    merged = merge.merge_record(content(seen), content(mine), content(current)).content
-    return records.decode(yamlio.dumps(merged).encode("utf-8"), mine.record)
+    result = merge.merge_record(content(seen), content(mine), content(current))
+    return records.decode(yamlio.dumps(result.content).encode("utf-8"), mine.record), len(result.new_conflicts)
 
 
 def _write_temp(folder: Path, data: bytes) -> Path:

@@ -29,6 +29,7 @@ from typing import Callable
 from cmtk import crypto, ids, merge, team, yamlio
 from cmtk.errors import CmtkError, DecryptError, GitError
 from cmtk.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
+from cmtk import remotes
 from cmtk.remotes import BRANCH, TRANSPORT, Remote, find_remote
 from cmtk.store import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store, _write_atomic
 
@@ -53,6 +54,7 @@ class Outcome:
     new_generation: int | None = None  # made by a merge of two offline team removals
     team_confirmed: bool = False
     kept_keys: dict[int, str] = field(default_factory=dict)
+    open_conflicts: int = 0  # fields in the whole store (after the sync) waiting for `cmtk resolve`
 
 
 ConfirmTeam = Callable[[list[team.Member]], bool]
@@ -61,8 +63,12 @@ ConfirmTeam = Callable[[list[team.Member]], bool]
 # -- sync ---------------------------------------------------------------------------------------
 
 
-def sync(session: Session, name: str | None = None, say: Say | None = None, confirm_team: ConfirmTeam | None = None) -> Outcome:
-    """Fetch from a remote, merge, push back; in one lock, finishing an interrupted sync first."""
+def sync(session: Session, name: str | None = None, say: Say | None = None, confirm_team: ConfirmTeam | None = None,
+         new_bundle: bool = False) -> Outcome:
+    """Fetch from a remote, merge, push back; in one lock, finishing an interrupted sync first.
+
+    `new_bundle`: write a bundle file where a bundle remote this laptop already used has none (a new stick).
+    """
     store = session.store
     remote = find_remote(store, name)
     outcome = Outcome(remote.name)
@@ -72,7 +78,7 @@ def sync(session: Session, name: str | None = None, say: Say | None = None, conf
         outcome.finished_interrupted = finish_interrupted(store)
         _require_clean(store)
         for _attempt in range(3):
-            theirs = _fetch(session, remote)
+            theirs = _fetch(session, remote, new_bundle)
             _integrate(session, theirs, outcome, confirm_team)
             if _push(session, remote):
                 break
@@ -80,6 +86,10 @@ def sync(session: Session, name: str | None = None, say: Say | None = None, conf
                 say(f"{remote.name} changed while this sync ran; fetching again")
         else:
             raise CmtkError(f"{remote.name} keeps changing under this sync; try again in a minute")
+    if outcome.received or outcome.merged_records:
+        from cmtk import summary
+
+        outcome.open_conflicts = sum(row.get("conflicts") or 0 for row in summary.load(session).values())
     current = {m.public for m in store.members()}
     if current != trusted_before:
         names = {m.public: m.name for m in store.members()}
@@ -134,7 +144,7 @@ def _git(store: Store, *args: str, env: dict | None = None) -> str:
     return store.git.run(*TRANSPORT, *args, env=env)
 
 
-def _fetch(session: Session, remote: Remote) -> str | None:
+def _fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | None:
     """Bring the remote's branch into refs/remotes/NAME/main; its commit, or None for an empty remote."""
     store = session.store
     ref = f"refs/remotes/{remote.name}/{BRANCH}"
@@ -143,13 +153,16 @@ def _fetch(session: Session, remote: Remote) -> str | None:
         if not path.exists():
             if not path.parent.is_dir():
                 raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
+            if remotes.bundle_used(store, remote.name) and not new_bundle:
+                raise CmtkError(f"{path}: no bundle file, though this laptop has synced with {remote.name} before: is the "
+                                f"right USB stick plugged in? For a new, empty stick run `cmtk sync {remote.name} --new-bundle`")
             return None
         try:
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
         except DecryptError:
             raise CmtkError(
-                f"{path}: this bundle is not encrypted to your key (written before you joined the team, or not a cmtk "
-                "bundle); ask a team member to sync with it once, then try again"
+                f"{path}: this bundle does not open with your key: you may have been removed from the team, your key may "
+                "have changed, or it was written before you joined (then a team member's sync fixes it); ask your case manager"
             ) from None
         with _private_temp(store) as folder:
             bundle = folder / "incoming.bundle"
@@ -180,6 +193,7 @@ def _push(session: Session, remote: Remote) -> bool:
         return True
     if remote.bundle:
         _write_bundle(session, Path(remote.url))
+        remotes.mark_bundle_used(store, remote.name)
         return True
     remote_head = _remote_head(store, remote)
     if remote_head == head:
@@ -253,12 +267,12 @@ def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_t
     except GitError:
         raise CmtkError(f"{outcome.remote} holds a different store (no history in common); nothing was changed") from None
     outcome.received += _count(store, ours, theirs)
-    _check_incoming(session, base, theirs, outcome.remote)
+    ring = _check_incoming(session, base, theirs, outcome.remote)
     if base == ours:
         _move_to(store, ours, theirs)
         return
     outcome.sent += _count(store, theirs, ours)
-    merged = _merge_commits(session, base, ours, theirs, outcome, confirm_team)
+    merged = _merge_commits(session, base, ours, theirs, ring, outcome, confirm_team)
     _move_to(store, ours, merged)
     trust = store.trust()
     if outcome.new_generation:  # this laptop's own numbering gave way to the remote's (see _merge_commits)
@@ -274,12 +288,13 @@ _STORE_FILE = re.compile(r"^\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|
                          r"|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$")
 
 
-def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> None:
+def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> KeyRing:
     """What the other copy changed since the common commit must be what cmtk itself writes (review 2: H1, M3-M5).
 
     cmtk never deletes a record or a key file, never changes .gitattributes, writes only plain files at
     known paths, and never turns a real store into a training one. Every record the other copy changed
-    must open with a store key at least as new as the common commit's newest, and say so.
+    must open with a store key at least as new as the common commit's newest, and say so. Returns the
+    store keys of the common commit and the other copy, checked.
     """
     store = session.store
     changed = _changes(store, base, theirs)
@@ -314,6 +329,7 @@ def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> No
             raise CmtkError(f"the copy on {remote} has {path!r} written with store key generation {generation}, older than "
                             f"the store's (generation {oldest_allowed}): it may have been forged by a removed member. "
                             "Nothing was changed; ask your case manager")
+    return ring
 
 
 def _is_ancestor(store: Store, older: str, newer: str) -> bool:
@@ -352,18 +368,17 @@ def _is_record(path: str) -> bool:
     return path.split("/", 1)[0] in RECORD_DIRS and path.endswith(".age")
 
 
-def _merge_commits(session: Session, base: str, ours: str, theirs: str, outcome: Outcome,
+def _merge_commits(session: Session, base: str, ours: str, theirs: str, ring: KeyRing, outcome: Outcome,
                    confirm_team: ConfirmTeam | None = None) -> str:
+    """The merge commit of ours and theirs; `ring` holds the common commit's and the other copy's store keys."""
     store = session.store
     mine, other = _changes(store, base, ours), _changes(store, base, theirs)
-    base_keys, our_keys, their_keys = (key_blobs(store, c) for c in (base, ours, theirs))
+    base_keys, our_keys = key_blobs(store, base), key_blobs(store, ours)
     newer_here = {g for g in our_keys if g > max(base_keys)}
     ours_ring = KeyRing(session)
     ours_ring.load(base_keys, "the common history")
     ours_ring.load(our_keys, "this laptop")
-    ring = KeyRing(session)  # the chain of store keys the merged store keeps: the remote's, then ours after it
-    ring.load(base_keys, "the common history")
-    ring.load(their_keys, outcome.remote, allow_repin=newer_here)
+    # `ring` becomes the chain of store keys the merged store keeps: the remote's, then ours after it.
     clash = sorted(g for g in newer_here if g in ring.keys and ring.keys[g].public != ours_ring.keys[g].public)
     if clash:
         ring.extra = [(g, ours_ring.keys[g]) for g in sorted(newer_here)]

@@ -262,6 +262,15 @@ def test_case_edit_keeps_a_change_saved_while_the_editor_was_open(store, editor,
     assert bio["nickname"] == "Kipepeo Mdogo" and bio["religion"] == "Muslim"
 
 
+def test_case_edit_without_an_installed_editor_says_so(store, monkeypatch):
+    """New-user trial: EDITOR pointing at a program that is not installed crashed with an internal error."""
+    case_id = cases.open_case(store, _yaml(INTAKE), today=TODAY)
+    monkeypatch.setenv("EDITOR", "no-such-editor-here")
+    result = run_cmtk(["case", "edit", case_id, "identification"])
+    assert result.returncode == 1 and "'no-such-editor-here' is not installed" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_case_edit_invalid_or_failed_editor_changes_nothing(store, editor, monkeypatch):
     case_id = cases.open_case(store, _yaml(INTAKE), today=TODAY)
     head = git(store.store.root, "rev-parse", "HEAD")

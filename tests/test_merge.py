@@ -32,11 +32,12 @@ def test_changes_to_different_fields_are_both_kept():
 def test_same_field_keeps_the_later_update_and_lists_the_other():
     base = _record({"family": {"phone": "0700"}})
     ours, theirs = _pair(base)
-    ours["body"]["family"]["phone"], ours["updated"] = "0711", "2026-11-02T08:00:00+00:00"
-    theirs["body"]["family"]["phone"], theirs["updated"] = "0722", "2026-11-03T08:00:00+00:00"
+    ours["body"]["family"]["phone"], ours["updated"], ours["updated_by"] = "0711", "2026-11-02T08:00:00+00:00", "Amina"
+    theirs["body"]["family"]["phone"], theirs["updated"], theirs["updated_by"] = "0722", "2026-11-03T08:00:00+00:00", "Baraka"
     merged = merge.merge_record(base, ours, theirs)
     assert merged.content["body"]["family"]["phone"] == "0722"
-    assert merged.content["conflicts"] == [{"field": "body.family.phone", "kept": "0722", "other": "0711"}]
+    assert merged.content["conflicts"] == [{"field": "body.family.phone", "kept": "0722", "other": "0711",
+                                           "kept_by": "Baraka, 2026-11-03", "other_by": "Amina, 2026-11-02"}]
     assert merged.content["updated"] == "2026-11-03T08:00:00+00:00"
     # the other laptop merging the same pair the other way round gets the same record
     mirrored = merge.merge_record(base, theirs, ours)

@@ -372,7 +372,7 @@ def test_case_show_and_conflicts_command_point_at_unresolved_conflicts(tmp_path)
     assert f"{case_id} #1" in listed.output and "body.biographical.nickname" in listed.output
     assert "kept:  Nee" in listed.output or "kept:  Mimi" in listed.output
     bad = invoke(["resolve", case_id, "2", "--take", "other"], env=env)
-    assert bad.exit_code == 2 and "conflicts 1 to 1" in bad.output
+    assert bad.exit_code == 2 and "only conflict 1" in bad.output
     wrong = invoke(["resolve", case_id, "1", "--take", "mine"], env=env)
     assert wrong.exit_code == 2 and "--take" in wrong.output
     done = invoke(["resolve", case_id, "1", "--take", "kept"], env=env)
@@ -418,3 +418,41 @@ def test_many_cases_opened_offline_on_two_laptops_all_arrive(tmp_path):
     amina.sync()
     assert set(Store(amina.root).case_ids()) == made == set(Store(baraka.root).case_ids())
     assert len(made) == 30
+
+
+def test_a_missing_bundle_file_is_not_a_silent_new_start(tmp_path):
+    """New-user trial: a stick not plugged in (its mount folder empty) must not 'sync' to the laptop's own disk."""
+    (amina, baraka, _), url = _team(tmp_path, "bundle")
+    Path(url).unlink()
+    with pytest.raises(CmtkError, match="--new-bundle"):
+        baraka.sync()
+    assert not Path(url).exists()
+    env = {"CMTK_STORE": str(baraka.root), "CMTK_IDENTITY": str(baraka.key)}
+    result = invoke(["sync", "--new-bundle"], env=env)
+    assert result.exit_code == 0 and Path(url).exists()
+    amina.sync()
+
+
+def test_conflicts_are_announced_on_every_laptop_with_who_saved_each_value(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina.sync()
+    baraka.sync()
+    outcome = amina.sync()  # Amina did not merge, but hears about it
+    assert outcome.open_conflicts == 1
+    listed = invoke(["conflicts", case_id], env={"CMTK_STORE": str(amina.root), "CMTK_IDENTITY": str(amina.key)}).output
+    assert "(Amina, 2026-11-2" in listed and "(Baraka, 2026-11-2" in listed
+
+
+def test_fingerprint_may_be_typed_without_dashes(tmp_path):
+    (amina, _, _), url = _team(tmp_path)
+    dalia_key = tmp_path / "dalia.key"
+    membership.add_member(amina.session(), "Dalia", identity.create(dalia_key).public)
+    amina.sync()
+    real = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
+    result = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "d"), "--expect", real.replace("-", " ").lower()])
+    assert result.exit_code == 0, result.output

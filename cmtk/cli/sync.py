@@ -74,6 +74,8 @@ def sync(
     name: Optional[str] = typer.Argument(None, help="The remote (default: the only one)."),
     accept_team: bool = typer.Option(False, "--accept-team",
                                      help="Accept team members the other copy added (check their keys with them first)."),
+    new_bundle: bool = typer.Option(False, "--new-bundle",
+                                    help="Start a new bundle file on an empty USB stick for a remote used before."),
 ) -> None:
     """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
     from cmtk import sync as sync_module
@@ -87,7 +89,8 @@ def sync(
         return is_terminal() and typer.confirm("Encrypt this store's keys to them too?", default=False)
 
     session = open_session(ctx)
-    outcome = sync_module.sync(session, name, say=lambda text: typer.echo(text, err=True), confirm_team=confirm)
+    outcome = sync_module.sync(session, name, say=lambda text: typer.echo(text, err=True), confirm_team=confirm,
+                               new_bundle=new_bundle)
     if outcome.finished_interrupted:
         typer.echo("Finished a sync that had been interrupted.")
     typer.echo(f"Synced with {outcome.remote}: received {outcome.received} change(s), sent {outcome.sent}.")
@@ -100,13 +103,16 @@ def sync(
         typer.echo(f"  {outcome.reencrypted} record(s) re-encrypted to the team's newest store key.")
     if outcome.conflicts:
         typer.echo(f"  {len(outcome.conflicts)} field(s) were changed differently on both sides: the newer value was kept.")
-        typer.echo("  Check them with `cmtk conflicts` and choose with `cmtk resolve`.")
+    if outcome.open_conflicts:
+        typer.echo(f"  {outcome.open_conflicts} field(s) in the store wait for a choice between two values: "
+                   "`cmtk conflicts`, then `cmtk resolve`.")
     if (outcome.team_added or outcome.team_removed) and not outcome.team_confirmed:
         for member in outcome.team_added:
             typer.echo(f"  The team list changed: NEW member {member}.")
         for key in outcome.team_removed:
             typer.echo(f"  The team list changed: REMOVED key {key[:20]}...")
-        typer.echo("  Check the new keys with their owners, then accept with `cmtk team trust`.")
+        check = "Check the new keys with their owners, then accept" if outcome.team_added else "Accept the change"
+        typer.echo(f"  {check} with `cmtk team trust`.")
 
 
 def clone(
@@ -128,27 +134,29 @@ def clone(
                             "a team member, then clone")
     me = identity.load(identity_file)
     copy = remotes_module.clone(url, path.resolve(), me)
-    typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
     members = {m.public: m.name for m in Store(copy.root).members()}
     if me.public not in members:
+        typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
         warn(f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
              f"`cmtk team add YOUR-NAME {me.public}` and sync, then run `cmtk sync` here")
-    else:
-        from cmtk import team
+        return
+    from cmtk import team
+    from cmtk.store import Session
 
-        session = copy.unlock(identity_file)
-        found = team.fingerprint(session.key(1).public)
-        if expect is not None and expect.strip().upper() != found:
-            import shutil
+    found = team.fingerprint(Session(copy, me).key(1).public)  # the identity is unlocked once, above
+    wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
+    if expect is not None and wanted != found.replace("-", ""):
+        import shutil
 
-            from cmtk.errors import CmtkError
+        from cmtk.errors import CmtkError
 
-            shutil.rmtree(copy.root, ignore_errors=True)
-            raise CmtkError(f"--expect: this store's fingerprint is {found}, not {expect.strip()}; it is not the store you "
-                            "expected (or was tampered with): the copy was deleted")
-        typer.echo(f"You are {members[me.public]} in this team. Store fingerprint: {found}")
-        if expect is None:
-            typer.echo("Check it matches `cmtk team fingerprint` on your case manager's laptop before you record anything.")
+        shutil.rmtree(copy.root, ignore_errors=True)
+        raise CmtkError(f"--expect: this store's fingerprint is {found}, not {expect.strip()}; it is not the store you "
+                        "expected (or it was tampered with), so the copy was deleted")
+    typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
+    typer.echo(f"You are {members[me.public]} in this team. Store fingerprint: {found}")
+    if expect is None:
+        typer.echo("Check it matches `cmtk team fingerprint` on your case manager's laptop before you record anything.")
 
 
 def conflicts(
@@ -166,9 +174,13 @@ def conflicts(
     for item in found:
         when = item.date.isoformat() if item.date else "-"
         typer.echo(f"{item.subject} #{item.number}  {item.form} {when} (record {item.record})  {item.field}")
-        typer.echo(f"    kept:  {_show(item.kept)}")
-        typer.echo(f"    other: {_show(item.other)}")
+        typer.echo(f"    kept:  {_show(item.kept)}{_who(item.kept_by)}")
+        typer.echo(f"    other: {_show(item.other)}{_who(item.other_by)}")
     typer.echo("Choose with `cmtk resolve CASE NUMBER --take kept|other`.")
+
+
+def _who(by: str) -> str:
+    return f"   ({by})" if by else ""
 
 
 def _show(value) -> str:

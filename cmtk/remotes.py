@@ -52,7 +52,7 @@ def is_local(url: str) -> bool:
 
 
 def local_path(url: str) -> Path:
-    return Path(os.path.expanduser(url[len("file://"):] if url.startswith("file://") else url)).absolute()
+    return Path(os.path.normpath(Path(os.path.expanduser(url[len("file://"):] if url.startswith("file://") else url)).absolute()))
 
 
 def remotes(store: Store) -> list[Remote]:

@@ -191,11 +191,14 @@ def _push(session: Session, remote: Remote) -> bool:
     head = store.git.head()
     if head is None:
         return True
+    remote_head = _remote_head(store, remote)
     if remote.bundle:
-        _write_bundle(session, Path(remote.url))
+        if remote_head != head or not Path(remote.url).exists():  # an unchanged stick is not written again
+            _write_bundle(session, Path(remote.url))
+            with contextlib.suppress(GitError):
+                _git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
         remotes.mark_bundle_used(store, remote.name)
         return True
-    remote_head = _remote_head(store, remote)
     if remote_head == head:
         return True
     try:

@@ -11,7 +11,7 @@ import pytest
 import doccheck
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = ["docs/tutorial.md", "README.md"]
+DOCUMENTS = ["docs/tutorial.md", "README.md", "docs/sync.md"]
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)

@@ -70,6 +70,10 @@ def form_show(
             for column in field.columns:
                 typer.echo(f"{'':5}- {column.name:<30}{column.type:<12}{column.label.get(lang)}")
     typer.echo("\n* required")
+    first = next((sec for sec in form.sections if sec.fields), None)
+    if first is not None:  # what `--from FILE` expects: fields nested under their section's id
+        typer.echo(f"\nIn a file for `--from`, put each field under its [section] id, for example:\n"
+                   f"  {first.id}:\n    {first.fields[0].name}: ...")
 
 
 @app.command("translations")

@@ -194,6 +194,11 @@ def renumber_body(base: dict, ours: dict, theirs: dict) -> dict:
         if id_key == "goal_id":
             goal_renames = renames
         result[list_key] = rows
+    for key, value in result.items():  # plans keep their rows one level down (body.plan.goals)
+        if isinstance(value, dict) and key not in ("goals", "actions"):
+            result[key] = renumber_body(base.get(key) if isinstance(base, dict) and isinstance(base.get(key), dict) else {},
+                                        ours.get(key) if isinstance(ours, dict) and isinstance(ours.get(key), dict) else {},
+                                        value)
     return result
 
 

@@ -64,6 +64,17 @@ def test_goals_added_on_both_sides_with_the_same_number_are_both_kept():
     assert merged["actions"] == [{"goal_id": "3", "action_id": "3.1", "action": "start a kiosk"}]
 
 
+def test_plan_rows_one_level_down_are_renumbered_too():
+    base = _record({"plan": {"phase": "pre_placement", "goals": [{"goal_id": "1", "goal": "school"}], "actions": []}})
+    ours, theirs = _pair(base)
+    ours["body"]["plan"]["goals"].append({"goal_id": "2", "goal": "health"})
+    theirs["body"]["plan"]["goals"].append({"goal_id": "2", "goal": "income"})
+    theirs["body"]["plan"]["actions"].append({"goal_id": "2", "action_id": "2.1", "action": "kiosk"})
+    merged = merge.merge_record(base, ours, theirs).content["body"]["plan"]
+    assert [g["goal_id"] for g in merged["goals"]] == ["1", "2", "3"]
+    assert merged["actions"] == [{"goal_id": "3", "action_id": "3.1", "action": "kiosk"}]
+
+
 def test_appended_events_from_both_sides_in_date_order():
     event = lambda day, what: {"date": dt.date(2026, 11, day), "what": what}  # noqa: E731
     base = _record({"events": [event(1, "opened")]})

@@ -456,3 +456,58 @@ def test_fingerprint_may_be_typed_without_dashes(tmp_path):
     real = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
     result = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "d"), "--expect", real.replace("-", " ").lower()])
     assert result.exit_code == 0, result.output
+
+
+def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
+    """Issue 9's 'done when': three caseworkers work offline all week; after Friday's syncs every laptop has
+    every case and every record, nothing lost, and the one true conflict is listed."""
+    import datetime as dt
+
+    from cmtk import doctor, plan
+    from tests.helpers import minimal_body
+
+    monkeypatch.setenv("CMTK_TODAY", "2026-11-16")
+    laptops, _ = _team(tmp_path)
+    amina, baraka, chebet = laptops
+    shared = [cases.create_case(amina.session(), "identification", minimal_body("identification")) for _ in range(3)]
+    plan.add_goal(amina.session(), shared[0], phase="pre", domain="education", goal="Back in school", today=dt.date(2026, 11, 16))
+    amina.sync()
+    baraka.sync()
+    chebet.sync()
+
+    opened: set[str] = set(shared)
+    recorded: set[str] = set()
+    goals: set[str] = {"Back in school"}
+    for day in range(17, 21):  # Monday to Thursday, offline
+        monkeypatch.setenv("CMTK_TODAY", f"2026-11-{day}")
+        for laptop in laptops:
+            session = laptop.session()
+            opened.add(cases.create_case(session, "identification", minimal_body("identification")))
+            recorded.add(cases.add_record(session, shared[day % 3], "case-notes", minimal_body("case-notes")).record)
+            goal = f"Goal from {laptop.name} on day {day}"
+            plan.add_goal(laptop.session(), shared[0], phase="pre", domain="health", goal=goal, today=dt.date(2026, 11, day))
+            goals.add(goal)
+    _edit(amina, shared[1], "biographical", "nickname", "Nee")        # different fields of one record
+    _edit(baraka, shared[1], "biographical", "religion", "Christian")
+    _edit(amina, shared[2], "biographical", "other_names", "Wanjiku")  # the same field: a true conflict
+    _edit(chebet, shared[2], "biographical", "other_names", "Achieng")
+
+    monkeypatch.setenv("CMTK_TODAY", "2026-11-21")  # Friday: each syncs once, then the first two again
+    for laptop in (amina, baraka, chebet, amina, baraka):
+        laptop.sync()
+
+    heads = {Store(l.root).git.head() for l in laptops}
+    assert len(heads) == 1
+    for laptop in laptops:
+        session = laptop.session()
+        assert set(session.store.case_ids()) == opened
+        present = {r.record for case_id in opened for r in session.case_records(case_id)}
+        assert recorded <= present
+        the_plan = plan.plans(cases.read_case(session, shared[0]))["pre_placement"]
+        assert {g["goal"] for g in the_plan.goals} == goals
+        assert len({g["goal_id"] for g in the_plan.goals}) == len(goals)  # renumbered, never merged into one
+        bio = _body(laptop, shared[1])[0]["biographical"]
+        assert bio["nickname"] == "Nee" and bio["religion"] == "Christian"
+        listed = conflicts.of_case(session, shared[2])
+        assert [(c.field, {c.kept, c.other}) for c in listed] == [("body.biographical.other_names", {"Wanjiku", "Achieng"})]
+        assert doctor.check(session) == []

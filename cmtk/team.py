@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from cmtk import crypto
-from cmtk.errors import IdentityError, RecordError, UsageError
+from cmtk.errors import GitError, IdentityError, RecordError, UsageError
 
 _MEMBER_LINE = re.compile(r"^#\s*member:\s*(?P<name>.*?)\s*(\|\s*role:\s*(?P<role>.*?)\s*)?$")
 _NAME_OK = re.compile(r"^[^\x00-\x1f\x7f|#\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,80}$")
@@ -115,3 +115,23 @@ def fingerprint(first_store_key_public: str) -> str:
 
     digest = hashlib.sha256(f"cmtk store {first_store_key_public}".encode()).hexdigest()[:16].upper()
     return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
+
+
+def former_names(store) -> dict[str, str]:
+    """Names the team file's history gave each public key (to name a removed member; recipients.txt holds no
+    personal data beyond the team's names)."""
+    try:
+        log = store.git.run("log", "--format=", "-p", "--", ".cmtk/recipients.txt")
+    except GitError:  # no history yet: no names
+        return {}
+    names: dict[str, str] = {}
+    pending = ""
+    for line in log.splitlines():
+        text = line[1:].strip() if line[:1] in "+- " else ""
+        match = _MEMBER_LINE.match(text)
+        if match:
+            pending = match["name"]
+        elif text.startswith("age1") and pending:
+            names.setdefault(text, pending)
+            pending = ""
+    return names

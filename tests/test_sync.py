@@ -511,3 +511,14 @@ def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
         listed = conflicts.of_case(session, shared[2])
         assert [(c.field, {c.kept, c.other}) for c in listed] == [("body.biographical.other_names", {"Wanjiku", "Achieng"})]
         assert doctor.check(session) == []
+
+
+def test_a_removal_arriving_by_sync_names_the_member(tmp_path):
+    (amina, baraka, _), _ = _team(tmp_path)
+    membership.remove_member(amina.session(), "Chebet")
+    amina.sync()
+    env = {"CMTK_STORE": str(baraka.root), "CMTK_IDENTITY": str(baraka.key)}
+    synced = invoke(["sync"], env=env)
+    assert "REMOVED Chebet" in synced.output and "Accept the change with `cmtk team trust`" in synced.output
+    trust = invoke(["team", "trust", "--yes"], env=env)
+    assert "REMOVED  Chebet" in trust.output and "Accepted" in trust.output

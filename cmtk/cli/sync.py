@@ -78,7 +78,7 @@ def sync(
                                     help="Start a new bundle file on an empty USB stick for a remote used before."),
 ) -> None:
     """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
-    from cmtk import sync as sync_module
+    from cmtk import sync as sync_module, team as team_module
     from cmtk.cli.common import is_terminal
 
     def confirm(members) -> bool:
@@ -109,8 +109,9 @@ def sync(
     if (outcome.team_added or outcome.team_removed) and not outcome.team_confirmed:
         for member in outcome.team_added:
             typer.echo(f"  The team list changed: NEW member {member}.")
+        former = team_module.former_names(session.store) if outcome.team_removed else {}
         for key in outcome.team_removed:
-            typer.echo(f"  The team list changed: REMOVED key {key[:20]}...")
+            typer.echo(f"  The team list changed: REMOVED {former.get(key, 'a member')} (key {key[:20]}...)")
         check = "Check the new keys with their owners, then accept" if outcome.team_added else "Accept the change"
         typer.echo(f"  {check} with `cmtk team trust`.")
 

@@ -82,8 +82,9 @@ def team_trust(
     names = {m.public: m.name for m in store.members()}
     for key in added:
         typer.echo(f"  NEW      {names.get(key, '?')}\t{key}")
+    former = __import__("cmtk.team", fromlist=["former_names"]).former_names(store) if removed else {}
     for key in removed:
-        typer.echo(f"  REMOVED  {key}")
+        typer.echo(f"  REMOVED  {former.get(key, '?')}\t{key}")
     typer.echo("Check every NEW key with its owner (`cmtk key show` on their laptop) before accepting.")
     if not yes:
         if not is_terminal():

@@ -144,3 +144,12 @@ def test_caseload_report(store):
     data = json.loads(invoke(["report", "caseload", "--format", "json"]).output)
     assert data["workers"]["Amina Otieno"]["open"] == 1 and data["workers"]["Amina Otieno"]["by_step"] == {"7": 1}
     assert data["quarters"]["2026-Q1"]["reunified"] == 1
+
+
+def test_visit_date_defaults_to_today(store):
+    """New-user trial: `cmtk visit` needed --date while other commands default to today."""
+    case_id = placed_case(store)
+    result = invoke(["visit", case_id, "--seen"])
+    assert result.exit_code == 0, result.output
+    visits = [r for r in store.case_records(case_id) if r.form == "monitoring"]
+    assert visits[-1].date == __import__("cmtk.dates", fromlist=["today"]).today()

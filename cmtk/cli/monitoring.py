@@ -14,7 +14,7 @@ FROM_HELP = "Read the rest of the form from a YAML file, or - for standard input
 def visit(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    date: str = typer.Option(..., "--date", metavar="DATE", help="Date of the visit or call."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the visit or call (default: today)."),
     seen: Optional[bool] = typer.Option(None, "--seen/--not-seen", help="Whether you saw the child in person (default: seen unless --mode phone)."),
     mode: str = typer.Option("home", "--mode", help="home, phone, school or other."),
     source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
@@ -24,7 +24,7 @@ def visit(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    day = session.store.parse_date(date, "--date")
+    day = session.store.optional_date(date, "--date", dates.today())
     extra = None
     if source:
         from cmtk.cli.inputs import read_yaml

@@ -147,3 +147,35 @@ def test_conference_dates_that_default_to_today_still_refuse_bad_input(world, ba
     root, _, env, _ = world
     before = fingerprint(root)
     check(run(["conference", "invite", "ABCDEFGH", "Someone", "--date", bad], env), root, before)
+
+
+def _bad_bundles(tmp_path: Path, key_path: Path) -> dict[str, bytes]:
+    """BAD_FILES, plus age files that open but hold no git bundle, or that are for someone else."""
+    from cmtk import crypto, identity
+
+    mine = identity.load(key_path)
+    stranger = crypto.generate()
+    found = {kind: data for kind, data in BAD_FILES.items() if kind != "huge"}
+    found["age-with-garbage-inside"] = crypto.encrypt(b"# v2 git bundle\nnot really\n", [mine.recipient])
+    found["age-yaml-inside"] = crypto.encrypt(BAD_FILES["alias-bomb"], [mine.recipient])
+    found["age-for-someone-else"] = crypto.encrypt(b"anything", [stranger.recipient])
+    found["age-truncated"] = crypto.encrypt(b"x" * 5000, [mine.recipient])[:300]
+    return found
+
+
+def test_bad_bundle_files_for_sync_and_clone(world):
+    """Issue 10 for issue 9's inputs: a USB bundle that is empty, truncated, binary, not a bundle, for another key."""
+    root, _, env, tmp_path = world
+    key_path = Path(env["CMTK_IDENTITY"])
+    bundle = tmp_path / "stick" / "cci.age"
+    bundle.parent.mkdir(exist_ok=True)
+    assert run(["remote", "add", "stick", str(bundle)], env).returncode == 0
+    for kind, data in _bad_bundles(tmp_path, key_path).items():
+        bundle.write_bytes(data)
+        before = fingerprint(root)
+        check(run(["sync", "stick"], env), root, before)
+        target = tmp_path / f"clone-{kind}"
+        result = run(["clone", str(bundle), str(target)], env)
+        check(result, root, before)
+        assert not target.exists(), kind
+    assert run(["remote", "remove", "stick"], env).returncode == 0

@@ -371,111 +371,123 @@ def _is_record(path: str) -> bool:
     return path.split("/", 1)[0] in RECORD_DIRS and path.endswith(".age")
 
 
+Updates = dict[str, tuple[str, "bytes | str | None"]]  # path -> (mode, new blob bytes | existing sha | None: delete)
+
+
 def _merge_commits(session: Session, base: str, ours: str, theirs: str, ring: KeyRing, outcome: Outcome,
                    confirm_team: ConfirmTeam | None = None) -> str:
     """The merge commit of ours and theirs; `ring` holds the common commit's and the other copy's store keys."""
     store = session.store
     mine, other = _changes(store, base, ours), _changes(store, base, theirs)
-    base_keys, our_keys = key_blobs(store, base), key_blobs(store, ours)
+    clash, newer_here = _join_key_chains(session, ring, base, ours)
+    opened_here, opened_there = _new_case_folders(store, base, mine), _new_case_folders(store, base, other)
+    if opened_here & opened_there:  # 40 random bits each: about one chance in a million for a store of 1,000 cases
+        raise CmtkError(f"case id {sorted(opened_here & opened_there)[0]} was opened on this laptop and on the other copy "
+                        "for two different children; nothing was changed: ask for help before syncing again")
+
+    # Start from our tree: take what only the other side changed, then merge what both changed.
+    updates: Updates = {p: (mode, None if sha == _ZERO else sha) for p, (mode, sha) in other.items() if p not in mine}
+    both = [p for p in other if p in mine and mine[p][1] != other[p][1]]
+    if clash:
+        _make_fresh_generation(ring, newer_here, updates, outcome)
+    team_paths = [p for p in both if p == RECIPIENTS or KEY_FILE.match(p)]
+    if team_paths or clash:
+        updates.update(_merge_team_confirmed(store, ring, base, ours, theirs, outcome, confirm_team))
+    for path in [p for p in both if p not in team_paths and not _is_record(p)]:
+        updates[path] = ("100644", _merge_plain(store, path, base, ours, theirs))
+    generation = max(ring.keys)
+    _merge_records(store, ring, [p for p in both if _is_record(p)], base, ours, theirs, generation, updates, outcome)
+    _reencrypt_older(store, ring, base, ours, theirs, mine, other, bool(clash), generation, updates, outcome)
+    commit = _commit_tree(store, ours, theirs, updates, session.author)
+    outcome.kept_keys = {g: pair.public for g, pair in ring.keys.items()}
+    return commit
+
+
+def _join_key_chains(session: Session, ring: KeyRing, base: str, ours: str) -> tuple[list[int], set[int]]:
+    """Add our newer store keys to `ring` (the remote's chain) unless both sides made the same generation
+    differently (a clash: then ours only open records). Returns (clashing generations, our newer ones)."""
+    base_keys, our_keys = key_blobs(session.store, base), key_blobs(session.store, ours)
     newer_here = {g for g in our_keys if g > max(base_keys)}
     ours_ring = KeyRing(session)
     ours_ring.load(base_keys, "the common history")
     ours_ring.load(our_keys, "this laptop")
-    # `ring` becomes the chain of store keys the merged store keeps: the remote's, then ours after it.
     clash = sorted(g for g in newer_here if g in ring.keys and ring.keys[g].public != ours_ring.keys[g].public)
     if clash:
         ring.extra = [(g, ours_ring.keys[g]) for g in sorted(newer_here)]
     else:
         for generation in newer_here:
             ring.keys[generation], ring.texts[generation] = ours_ring.keys[generation], ours_ring.texts[generation]
+    return clash, newer_here
 
-    opened_here, opened_there = _new_case_folders(store, base, mine), _new_case_folders(store, base, other)
-    if opened_here & opened_there:  # 40 random bits each: about one chance in a million for a store of 1,000 cases
-        raise CmtkError(f"case id {sorted(opened_here & opened_there)[0]} was opened on this laptop and on the other copy "
-                        "for two different children; nothing was changed: ask for help before syncing again")
 
-    updates: dict[str, tuple[str, bytes | str | None]] = {}  # path -> (mode, blob bytes to write | existing sha | None)
-    both = [p for p in other if p in mine and mine[p][1] != other[p][1]]
-    for path, (mode, sha) in other.items():
-        if path not in mine:
-            updates[path] = (mode, None if sha == _ZERO else sha)
+def _make_fresh_generation(ring: KeyRing, newer_here: set[int], updates: Updates, outcome: Outcome) -> None:
+    """Both laptops removed someone offline and each made generation N+1. The remote's numbering is kept; a
+    fresh generation after it, made here for the merged team, takes every record, so no one removed on
+    either side can read what is written from now on."""
+    new_generation = max(ring.keys) + 1
+    new_key = crypto.generate()
+    previous = ring.keys[new_generation - 1]
+    ring.texts[new_generation] = f"# authorised: {team.authorisation(previous, new_generation, new_key.public)}\n"
+    ring.keys[new_generation] = new_key
+    for generation in newer_here:
+        if generation > new_generation:
+            updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", None)
+    outcome.new_generation = new_generation
 
-    new_generation = None
-    if clash:
-        # Both laptops removed someone offline and each made generation N+1. The remote's numbering is kept; a
-        # fresh generation after it, made here for the merged team, takes every record, so no one removed on
-        # either side can read what is written from now on.
-        new_generation = max(ring.keys) + 1
-        new_key = crypto.generate()
-        previous = ring.keys[new_generation - 1]
-        ring.texts[new_generation] = f"# authorised: {team.authorisation(previous, new_generation, new_key.public)}\n"
-        ring.keys[new_generation] = new_key
-        for generation in newer_here:
-            if generation > new_generation:
-                updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", None)
-        outcome.new_generation = new_generation
 
-    team_paths = [p for p in both if p == RECIPIENTS or KEY_FILE.match(p)]
-    if team_paths or clash:
-        team_updates, merged_team = _merge_team(store, ring, base, ours, theirs)
-        # Every member the keys are re-encrypted to must be one this laptop accepted, whichever side listed
-        # them first (review 2, H2: a member slipped in by a fast-forward would otherwise count as ours).
-        unaccepted = [m for m in merged_team if m.public not in set(store.trust()["team"])]
-        if unaccepted and not (confirm_team and confirm_team(unaccepted)):
-            names = ", ".join(f"{m.name} ({m.public[:16]}...)" for m in unaccepted)
-            raise CmtkError(f"{outcome.remote} added team members this laptop has not accepted: {names}; nothing was "
-                            "changed. Check each key with its owner, then run `cmtk sync --accept-team`")
-        outcome.team_confirmed = bool(unaccepted)
-        updates.update(team_updates)
-    plain = [p for p in both if p not in team_paths and not _is_record(p)]
-    for path in plain:
-        updates[path] = ("100644", _merge_plain(store, path, base, ours, theirs))
+def _merge_team_confirmed(store: Store, ring: KeyRing, base: str, ours: str, theirs: str, outcome: Outcome,
+                          confirm_team: ConfirmTeam | None) -> Updates:
+    team_updates, merged_team = _merge_team(store, ring, base, ours, theirs)
+    # Every member the keys are re-encrypted to must be one this laptop accepted, whichever side listed
+    # them first (review 2, H2: a member slipped in by a fast-forward would otherwise count as ours).
+    unaccepted = [m for m in merged_team if m.public not in set(store.trust()["team"])]
+    if unaccepted and not (confirm_team and confirm_team(unaccepted)):
+        names = ", ".join(f"{m.name} ({m.public[:16]}...)" for m in unaccepted)
+        raise CmtkError(f"{outcome.remote} added team members this laptop has not accepted: {names}; nothing was "
+                        "changed. Check each key with its owner, then run `cmtk sync --accept-team`")
+    outcome.team_confirmed = bool(unaccepted)
+    return team_updates
 
-    merged_generation = max(ring.keys)
-    record_paths = [p for p in both if _is_record(p)]
-    blobs = store.git.cat_files([f"{c}:{p}" for p in record_paths for c in (base, ours, theirs)])
-    for index, path in enumerate(record_paths):
+
+def _merge_records(store: Store, ring: KeyRing, paths: list[str], base: str, ours: str, theirs: str, generation: int,
+                   updates: Updates, outcome: Outcome) -> None:
+    """Records both sides changed: decrypted, merged field by field (cmtk.merge), sealed with `generation`."""
+    blobs = store.git.cat_files([f"{c}:{p}" for p in paths for c in (base, ours, theirs)])
+    for index, path in enumerate(paths):
         old, mine_data, their_data = blobs[3 * index: 3 * index + 3]
         if mine_data is None or their_data is None:  # deleted on one side, changed on the other: keep the change
             kept = mine_data if their_data is None else their_data
-            updates[path] = ("100644", ring.seal(ring.open(kept, path)[0], merged_generation, path))
+            updates[path] = ("100644", ring.seal(ring.open(kept, path)[0], generation, path))
             continue
         base_content = ring.open(old, path)[0] if old is not None else None
         result = merge.merge_record(base_content, ring.open(mine_data, path)[0], ring.open(their_data, path)[0])
-        updates[path] = ("100644", ring.seal(result.content, merged_generation, path))
+        updates[path] = ("100644", ring.seal(result.content, generation, path))
         outcome.merged_records += 1
         outcome.conflicts.extend((path, c["field"]) for c in result.new_conflicts)
 
-    # Records written with an older store key than the merged store's newest (the other side removed a member
-    # meanwhile, or both did): re-encrypt them, or a removed member could still read them.
+
+def _reencrypt_older(store: Store, ring: KeyRing, base: str, ours: str, theirs: str, mine: dict, other: dict,
+                     clash: bool, generation: int, updates: Updates, outcome: Outcome) -> None:
+    """Records written with an older store key than the merged store's newest (the other side removed a member
+    meanwhile; or, after a clash, every record): re-encrypted, or a removed member could still read them."""
     if clash:
-        listing = {p: sha for p, (_, sha) in ls_tree(store, ours, *RECORD_DIRS).items()}
-        stale = {p: (ours, sha) for p, sha in listing.items()}
-        for path, (_, sha) in other.items():
-            if _is_record(path) and path not in mine:
-                stale[path] = (theirs, sha)
-        sources = [(p, c) for p, (c, sha) in stale.items() if sha != _ZERO and not isinstance(updates.get(p, ("", None))[1], bytes)
-                   and not (p in updates and updates[p][1] is None)]
-        specs = [f"{c}:{p}" for p, c in sources]
+        stale = {p: (ours, sha) for p, (_, sha) in ls_tree(store, ours, *RECORD_DIRS).items()}
+        stale.update({p: (theirs, sha) for p, (_, sha) in other.items() if _is_record(p) and p not in mine})
+        sources = [(p, c) for p, (c, sha) in stale.items() if sha != _ZERO and p not in updates or
+                   (p in updates and isinstance(updates[p][1], str))]
     else:
-        sources, specs = [], []
+        sources = []
         for side, changed in ((ours, mine), (theirs, other)):
-            if max(key_blobs(store, side)) >= merged_generation:
-                continue
-            taken = [p for p, (_, sha) in changed.items() if _is_record(p) and sha != _ZERO
-                     and not isinstance(updates.get(p, ("", None))[1], bytes)]
-            sources += [(p, side) for p in taken]
-            specs += [f"{side}:{p}" for p in taken]
-    for (path, _), blob in zip(sources, store.git.cat_files(specs)):
+            if max(key_blobs(store, side)) < generation:
+                sources += [(p, side) for p, (_, sha) in changed.items() if _is_record(p) and sha != _ZERO
+                            and not isinstance(updates.get(p, ("", None))[1], bytes)]
+    for (path, _), blob in zip(sources, store.git.cat_files([f"{c}:{p}" for p, c in sources])):
         if blob is None:
             continue
-        content, generation = ring.open(blob, path)
-        if generation != merged_generation or clash:
-            updates[path] = ("100644", ring.seal(content, merged_generation, path))
+        content, opened_with = ring.open(blob, path)
+        if opened_with != generation or clash:
+            updates[path] = ("100644", ring.seal(content, generation, path))
             outcome.reencrypted += 1
-    commit = _commit_tree(store, ours, theirs, updates, session.author)
-    outcome.kept_keys = {g: pair.public for g, pair in ring.keys.items()}
-    return commit
 
 
 def _new_case_folders(store: Store, base: str, changed: dict[str, tuple[str, str]]) -> set[str]:
@@ -487,8 +499,7 @@ def _new_case_folders(store: Store, base: str, changed: dict[str, tuple[str, str
     return touched - {p.split("/")[2] for p in existing}
 
 
-def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str
-                ) -> tuple[dict[str, tuple[str, bytes | str | None]], list[team.Member]]:
+def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) -> tuple[Updates, list[team.Member]]:
     """The member list merged (additions and removals of both sides kept), every key file re-encrypted to it."""
     texts = store.git.cat_files([f"{c}:{RECIPIENTS}" for c in (base, ours, theirs)])
     lists = [team.parse_recipients(t.decode("utf-8")) if t else [] for t in texts]
@@ -501,9 +512,7 @@ def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str
         raise CmtkError("this laptop and the other copy each added a different key under the same member name; "
                         "nothing was changed: remove one of them on one side, then sync again")
     recipients = [crypto.parse_recipient(m.public) for m in merged]
-    updates: dict[str, tuple[str, bytes | str | None]] = {
-        RECIPIENTS: ("100644", team.format_recipients(merged).encode("utf-8")),
-    }
+    updates: Updates = {RECIPIENTS: ("100644", team.format_recipients(merged).encode("utf-8"))}
     for generation, pair in sorted(ring.keys.items()):
         authorised = team.key_file_authorisation(ring.texts[generation])
         text = team.key_file_text(pair, generation, merged, authorised)
@@ -531,7 +540,7 @@ def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> 
     return result.stdout
 
 
-def _commit_tree(store: Store, ours: str, theirs: str, updates: dict[str, tuple[str, bytes | str | None]], author: str) -> str:
+def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author: str) -> str:
     with _private_temp(store) as folder:
         new_blobs = {p: data for p, (_, data) in updates.items() if isinstance(data, bytes)}
         shas: dict[str, str] = {}

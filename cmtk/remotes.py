@@ -23,6 +23,7 @@ BUNDLE_KEY = "cmtk-bundle"
 # Every git command that talks to a remote: no ext:: or fd:: transports (a URL must never run a program).
 TRANSPORT = ("-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+ATTRIBUTES_LINE = "*.age -text -eol -filter -ident -working-tree-encoding diff=cmtk merge=cmtk\n"
 
 
 @dataclass
@@ -125,9 +126,6 @@ def find_remote(store: Store, name: str | None) -> Remote:
     raise CmtkError(f"no remote called '{name}'; the remotes are: {', '.join(r.name for r in known)}")
 
 
-# -- the merge driver's and textconv's configuration ------------------------------------------
-
-
 def bundle_used(store: Store, name: str) -> bool:
     """This laptop has read or written the bundle of remote `name` before (so a missing file is a problem)."""
     try:
@@ -138,6 +136,9 @@ def bundle_used(store: Store, name: str) -> bool:
 
 def mark_bundle_used(store: Store, name: str) -> None:
     store.git.run("config", "--local", f"{BUNDLE_KEY}.{name}.used", "true")
+
+
+# -- the merge driver's and textconv's configuration ------------------------------------------
 
 
 def install_merge_driver(store: Store) -> None:
@@ -157,11 +158,22 @@ def install_merge_driver(store: Store) -> None:
     info.mkdir(parents=True, exist_ok=True)
     # Also pinned here, above anything a synced .gitattributes could say: ciphertext is never converted
     # (security review round 2, M4: `*.age text eol=crlf` corrupted records).
-    line = "*.age -text -eol -filter -ident -working-tree-encoding diff=cmtk merge=cmtk\n"
+    line = ATTRIBUTES_LINE
     attributes = info / "attributes"
     kept = [l for l in (attributes.read_text("utf-8").splitlines(keepends=True) if attributes.is_file() else [])
             if not l.startswith("*.age ")]
     attributes.write_text("".join(kept) + line, "utf-8")
+
+
+def ensure_configured(store: Store) -> None:
+    """Stores made before sync existed lack the merge driver and the pinned attributes: add them once."""
+    attributes = store.root / ".git" / "info" / "attributes"
+    try:
+        if ATTRIBUTES_LINE in attributes.read_text("utf-8"):
+            return
+    except OSError:
+        pass
+    configure_copy(store)
 
 
 def configure_copy(store: Store) -> None:

@@ -74,6 +74,7 @@ def sync(session: Session, name: str | None = None, say: Say | None = None, conf
     outcome = Outcome(remote.name)
     trusted_before = set(store.trust()["team"]) or {m.public for m in store.members()}
     with store.locked():
+        remotes.ensure_configured(store)
         remove_leftovers(store)
         outcome.finished_interrupted = finish_interrupted(store)
         _require_clean(store)

@@ -522,3 +522,12 @@ def test_a_removal_arriving_by_sync_names_the_member(tmp_path):
     assert "REMOVED Chebet" in synced.output and "Accept the change with `cmtk team trust`" in synced.output
     trust = invoke(["team", "trust", "--yes"], env=env)
     assert "REMOVED  Chebet" in trust.output and "Accepted" in trust.output
+
+
+def test_a_store_made_before_sync_existed_gets_the_driver_at_its_first_sync(tmp_path):
+    (amina, _, _), _ = _team(tmp_path)
+    (amina.root / ".git" / "info" / "attributes").unlink()
+    git(amina.root, "config", "--unset", "merge.cmtk.driver")
+    amina.sync()
+    assert "merge=cmtk" in (amina.root / ".git" / "info" / "attributes").read_text()
+    assert "merge-driver" in git(amina.root, "config", "--get", "merge.cmtk.driver")

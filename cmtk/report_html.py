@@ -36,7 +36,8 @@ def star_svg(domains) -> str:
     return "".join(parts)
 
 
-def write_benchmarks(output: str, summary: dict, *, commit: str | None, training: bool, organisation: str) -> Path:
+def write_benchmarks(output: str, summary: dict, *, commit: str | None, training: bool, organisation: str,
+                     store_root: Path | None = None) -> Path:
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -59,23 +60,6 @@ def write_benchmarks(output: str, summary: dict, *, commit: str | None, training
         })
     html = check_self_contained(env.get_template("benchmarks.html.j2").render(
         cases=rendered_cases, commit=commit, training=training, organisation=organisation))
-    path = Path(output)
-    write_private(path, html.encode("utf-8"))
-    return path
+    from cmtk.userfiles import write_replacing
 
-
-def write_private(path: Path, data: bytes) -> None:
-    """An export the user asked for: owner-only, never through a symlink, replacing any old file."""
-    import os
-
-    from cmtk.errors import CmtkError
-
-    if path.is_symlink():
-        raise CmtkError(f"{path}: is a symbolic link; write the file somewhere else")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-    except OSError as error:
-        raise CmtkError(f"{path}: cannot write ({error.strerror})") from None
+    return write_replacing(Path(output), html.encode("utf-8"), store_root)

@@ -19,7 +19,6 @@ the same file is recognised.
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import os
 import re
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmtk import dates, ids
 from cmtk.errors import CmtkError, IdentityError, UsageError
+from cmtk.userfiles import check_new, write_new
 
 if TYPE_CHECKING:
     from cmtk.cases import Case
@@ -62,47 +62,6 @@ class BundleRefused(CmtkError):
 
 
 # -- files the user asked for: outside the store, never over another file ------------------------
-
-
-def check_target(path: Path, store_root: Path, option: str) -> Path:
-    """Refuse a path inside the store (it would sit beside the records, one `git add` from history),
-    an existing file or symbolic link, and a folder that does not exist."""
-    path = Path(os.path.expanduser(str(path)))
-    if path.exists() or path.is_symlink():
-        raise CmtkError(f"{option}: {path} already exists; cmtk never overwrites a file: choose another name")
-    folder = path.parent.resolve()
-    if not folder.is_dir():
-        raise CmtkError(f"{option}: {path.parent} is not a folder; create it first or choose another place")
-    root = Path(store_root).resolve()
-    if folder == root or folder.is_relative_to(root):
-        suggestion = Path.home() / path.name
-        raise CmtkError(f"{option}: {path} is inside the store folder {root}; write it outside the store, "
-                        f"e.g. --output {suggestion}")
-    return folder / path.name
-
-
-def write_new_file(path: Path, data: bytes, store_root: Path, option: str) -> Path:
-    """Create the file readable by its owner only (0600); never follow a link or replace a file."""
-    target = check_target(path, store_root, option)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(target, flags, 0o600)
-    except FileExistsError:
-        raise CmtkError(f"{option}: {path} already exists; cmtk never overwrites a file: choose another name") from None
-    except OSError as error:
-        raise CmtkError(f"{option}: {path}: cannot create it ({error.strerror})") from None
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as error:
-        target.unlink(missing_ok=True)
-        if error.errno == errno.ENOSPC:
-            raise CmtkError(f"{option}: the disk is full; {path} was not written") from None
-        raise CmtkError(f"{option}: {path}: cannot write it ({error.strerror})") from None
-    return target
 
 
 # -- sharing ---------------------------------------------------------------------------------------
@@ -194,9 +153,9 @@ def share_case(session: Session, case_id: str, to: str, *, forms: str | None = N
     case = cases.read_case(session, case_id)
     chosen = choose_records(case, wanted)
     path = Path(output) if output is not None else default_name(case.id, today or dates.today())
-    check_target(path, session.store.root, "--output")  # before any work: a refusal costs nothing
+    check_new(path, session.store.root, "--output")  # before any work: a refusal costs nothing
     plaintext = crypto.pad(yamlio.dumps(document(session, case, chosen, wanted)).encode("utf-8"))
-    written = write_new_file(path, crypto.encrypt(plaintext, [key]), session.store.root, "--output")
+    written = write_new(path, crypto.encrypt(plaintext, [key]), session.store.root, "--output")
     in_file = tuple(dict.fromkeys(r.form for r in chosen if r.form != CASE_FILE))
     return Shared(written, case.id, str(key), len(chosen), in_file)
 

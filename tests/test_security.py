@@ -228,3 +228,16 @@ def test_doctor_never_quotes_stored_values(tmp_path):
     assert findings and case_id in findings[0].message
     for finding in findings:
         assert CANARY_FIRST not in str(finding) and "Zelenyongoro" not in str(finding)
+
+
+def test_a_printed_filled_form_is_never_written_inside_the_store(tmp_path, monkeypatch):
+    """Plaintext a user asks for must not land where `git add` or a sync would pick it up."""
+    session, key_path = make_store(tmp_path)
+    case_id = add_canary_case(session)
+    env = {"CMTK_STORE": str(session.store.root), "CMTK_IDENTITY": str(key_path)}
+    inside = session.store.root / "form.html"
+    result = invoke(["form", "render", "identification", "--case", case_id, "-o", str(inside)], env=env)
+    assert result.exit_code == 1 and "inside the store folder" in result.output and not inside.exists()
+    outside = tmp_path / "form.html"
+    result = invoke(["form", "render", "identification", "--case", case_id, "-o", str(outside)], env=env)
+    assert result.exit_code == 0 and outside.exists() and stat.S_IMODE(outside.stat().st_mode) == 0o600

@@ -241,9 +241,9 @@ def conference_print(
     session = open_session(ctx)
     found = conference.read(session, conference_id)
     html = printing.render_page(session, found, what, case)
-    from cmtk.report_html import write_private
+    from cmtk.userfiles import write_replacing
 
-    write_private(output, html.encode("utf-8"))
+    write_replacing(output, html.encode("utf-8"), session.store.root, "-o")
     typer.echo(f"Wrote {output}.")
     if what in ("presentation", "minutes", "report"):
         warn(f"{output} is plain text about children's cases (ids only, but details of their situation): keep it locked away and destroy it after use")

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from cmtk.cli.common import open_session, warn
+from cmtk.cli.common import open_session, options, warn
 from cmtk.errors import CmtkError, UsageError
 
 FORMATS = ("html", "pdf", "md")
@@ -64,7 +64,7 @@ def form_render(
     else:
         html = render.render_html(page.pop("form"), lang=lang, **page)
         data = render.render_pdf(html) if chosen == "pdf" else html.encode("utf-8")
-    _emit(data, output)
+    _emit(ctx, data, output)
     if case is not None:
         where = str(output) if output else "the output"
         warn(
@@ -127,11 +127,17 @@ def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) ->
     }
 
 
-def _emit(data: bytes, output: Path | None) -> None:
-    """Write to the file (readable by its owner only) or to standard output."""
+def _emit(ctx: typer.Context, data: bytes, output: Path | None) -> None:
+    """Write to the file (readable by its owner only, never inside a store) or to standard output."""
     if output is None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
-    from cmtk.report_html import write_private
+    from cmtk.errors import StoreNotFound
+    from cmtk.store import Store
+    from cmtk.userfiles import write_replacing
 
-    write_private(output, data)
+    try:
+        store_root = Store.open(options(ctx).get("store")).root
+    except StoreNotFound:  # a blank form printed where there is no store
+        store_root = None
+    write_replacing(output, data, store_root, "-o")

@@ -103,7 +103,8 @@ def report_benchmarks(
         from cmtk import report_html
 
         path = report_html.write_benchmarks(output, summary, commit=commit, training=session.store.training,
-                                            organisation=str(session.store.settings.get("organisation", "")))
+                                            organisation=str(session.store.settings.get("organisation", "")),
+                                            store_root=session.store.root)
         typer.echo(f"Wrote {path}. It holds case ids and scores only, no names; keep it with the case files.", err=True)
     if output_format == "json":
         if case:

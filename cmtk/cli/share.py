@@ -58,7 +58,7 @@ def export(
     achievement per domain. No names, case ids, birth dates or places below
     the county; the only date is the as-of date. See docs/sharing.md.
     """
-    from cmtk import dates, export as export_module, sharing
+    from cmtk import dates, export as export_module, userfiles
     from cmtk.errors import UsageError
 
     if output_format not in export_module.FORMATS:
@@ -67,14 +67,14 @@ def export(
     store = session.store
     day = dates.today(as_of, order=store.date_order)
     if output is not None:
-        sharing.check_target(output, store.root, "--output")
+        userfiles.check_new(output, store.root, "--output")
     found = export_module.figures(session, day)
     text = export_module.render(found, day, store.settings, output_format)
     if output is None:
         typer.echo(text, nl=False)
         typer.echo(f"Aggregate figures as of {day.isoformat()} only: no names, case ids or birth dates.", err=True)
         return
-    path = sharing.write_new_file(output, text.encode("utf-8"), store.root, "--output")
+    path = userfiles.write_new(output, text.encode("utf-8"), store.root, "--output")
     typer.echo(f"Wrote {path}: aggregate figures as of {day.isoformat()} only (counts; no names, case ids or birth dates).",
                err=True)
 

@@ -120,7 +120,7 @@ def test_bad_dates(world, bad, command):
 @pytest.mark.parametrize("args", [
     ["case", "--from", "x", "new"], ["--as-of", "2026-01-01", "report", "overdue"], ["report", "overdue", "--format", "xml"],
     ["form", "show", "../../etc/passwd"], ["form", "render", "identification", "--lang", "fr"], ["team", "add"],
-    ["visit", "{id}"], ["refer", "{id}", "--to", "Clinic"], ["conference", "new", "--kind", "party", "--date", "2026-01-01", "--chair", "X"],
+    ["visit", "{id}", "--date"], ["refer", "{id}", "--to", "Clinic"], ["conference", "new", "--kind", "party", "--date", "2026-01-01", "--chair", "X"],
 ])
 def test_options_and_arguments_in_the_wrong_place(world, args):
     root, case_id, env, _ = world

@@ -146,9 +146,15 @@ def _git(store: Store, *args: str, env: dict | None = None) -> str:
 
 
 def _fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | None:
-    """Bring the remote's branch into refs/remotes/NAME/main; its commit, or None for an empty remote."""
+    """Bring the remote's branch into refs/remotes/NAME/main; its commit, or None for an empty remote.
+
+    A remote whose history no longer contains what this laptop last exchanged with it (rewritten, not
+    just older, as an old USB stick would be) is refused: rewinding the shared folder to before a
+    member's removal would otherwise let them slip records in (security review round 3).
+    """
     store = session.store
     ref = f"refs/remotes/{remote.name}/{BRANCH}"
+    previous = _remote_head(store, remote)  # what this laptop last exchanged with the remote
     if remote.bundle:
         path = Path(remote.url)
         if not path.exists():
@@ -182,9 +188,16 @@ def _fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | 
             raise CmtkError(f"could not fetch from {remote.name} ({remote.url}): {str(error).split(': ', 1)[-1]}; "
                             "nothing was changed") from None
     try:
-        return _git(store, "rev-parse", "--verify", "-q", ref + "^{commit}")
+        fetched = _git(store, "rev-parse", "--verify", "-q", ref + "^{commit}")
     except GitError:
         return None
+    if previous and fetched != previous and not _is_ancestor(store, previous, fetched) \
+            and not _is_ancestor(store, fetched, previous):
+        _git(store, "update-ref", ref, previous)
+        raise CmtkError(f"the history on {remote.name} was rewritten: it no longer holds what this laptop last exchanged "
+                        "with it (cmtk never does that). Nothing was changed; it may have been tampered with: ask your "
+                        "case manager")
+    return fetched
 
 
 def _push(session: Session, remote: Remote) -> bool:
@@ -323,7 +336,8 @@ def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> Ke
     ring = KeyRing(session)
     ring.load(base_keys, "the common history")
     ring.load(their_keys, remote, allow_repin={g for g in key_blobs(store, store.git.head()) if g > max(base_keys)})
-    oldest_allowed = max(base_keys)
+    # cmtk re-encrypts every record at a removal and at a merge, so each record a copy changed uses its newest key.
+    oldest_allowed = max(max(base_keys), max(their_keys))
     paths = [p for p in changed if _RECORD_PATH.match(p)]
     for path, blob in zip(paths, store.git.cat_files([f"{theirs}:{p}" for p in paths])):
         if blob is None:
@@ -333,7 +347,33 @@ def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> Ke
             raise CmtkError(f"the copy on {remote} has {path!r} written with store key generation {generation}, older than "
                             f"the store's (generation {oldest_allowed}): it may have been forged by a removed member. "
                             "Nothing was changed; ask your case manager")
+    if max(their_keys) == max(base_keys):  # after a new key, an old version could not pass the check above
+        _refuse_replayed(store, base, {p: changed[p][1] for p in paths}, remote)
     return ring
+
+
+def _refuse_replayed(store: Store, base: str, incoming: dict[str, str], remote: str) -> None:
+    """An earlier version of a record put back (security review round 3): age never produces the same
+    ciphertext twice, so a changed record whose file already existed in this history is a replay, which
+    anyone with write access could do without any key to roll a child's record back."""
+    paths = sorted(incoming)
+    known: set[str] = set()
+    for start in range(0, len(paths), 500):
+        known.update(ls_tree(store, base, *paths[start:start + 500]))
+    existing = [p for p in paths if p in known]  # new records have no history to replay
+    for start in range(0, len(existing), 300):
+        chunk = existing[start:start + 300]
+        out = store.git.run("log", "--format=", "--raw", "--no-abbrev", "--no-renames", base, "--", *chunk, strip=False)
+        seen = set()
+        for line in out.splitlines():
+            if line.startswith(":"):
+                meta, _, path = line.partition("\t")
+                fields = meta.split()
+                seen.update({(path, fields[2]), (path, fields[3])})
+        replayed = [p for p in chunk if (p, incoming[p]) in seen]
+        if replayed:
+            raise CmtkError(f"the copy on {remote} puts back an earlier version of {replayed[0]!r} (cmtk never does that): "
+                            "it may have been tampered with to undo a change. Nothing was changed; ask your case manager")
 
 
 def _is_ancestor(store: Store, older: str, newer: str) -> bool:

@@ -108,12 +108,16 @@ def key_file_recipients(text: str) -> list[str]:
     raise RecordError("store key file lists no recipients")
 
 
-def fingerprint(first_store_key_public: str) -> str:
-    """A short code naming one store for ever (its first store key never changes): compared by voice or on
-    paper before trusting a copy made from a USB stick or a server (security review round 2, L8)."""
+def fingerprint(session) -> str:
+    """A short code naming a store as it is now: its first store key (which never changes) and its newest one
+    (which changes at each removal). Compared by voice or on paper before trusting a copy made from a USB
+    stick or a server: a look-alike store, or a stale copy from before a removal, shows another code
+    (security review rounds 2 and 3)."""
     import hashlib
 
-    digest = hashlib.sha256(f"cmtk store {first_store_key_public}".encode()).hexdigest()[:16].upper()
+    current = session.store.current_generation
+    text = f"cmtk store {session.key(1).public} {current} {session.key(current).public}"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16].upper()
     return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
 
 

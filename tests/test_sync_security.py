@@ -16,7 +16,7 @@ import pytest
 from cmtk import cases, crypto, identity, membership, records, remotes, sync
 from cmtk.errors import CmtkError, DecryptError
 from cmtk.store import Store
-from tests.helpers import minimal_body
+from tests.helpers import invoke, minimal_body
 from tests.test_sync import Laptop, _team
 
 
@@ -134,6 +134,9 @@ def test_h2_a_member_slipped_in_earlier_is_asked_about_at_the_next_team_merge(tm
     _git(attacker, "push", "-q", "-f", "origin", "HEAD:main")
     membership.remove_member(amina.session(), "Chebet")
     amina.sync()
+    with pytest.raises(CmtkError, match="rewritten"):  # round 3: the rewind itself is caught first
+        baraka.sync()
+    _git(baraka.root, "update-ref", "-d", "refs/remotes/origin/main")  # as if this laptop had never seen the remote
     with pytest.raises(CmtkError, match="Evil"):
         baraka.sync()
     store = Store(baraka.root)
@@ -185,3 +188,51 @@ def test_m4_records_stay_binary_whatever_gitattributes_says(tmp_path):
     (amina.root / ".gitattributes").write_text("*.age text eol=crlf\n")
     attributes = _git(amina.root, "check-attr", "text", "eol", "merge", "--", "cases/AB/AB12CD34/0123456789.age")
     assert "text: unset" in attributes and "eol: unset" in attributes and "merge: cmtk" in attributes
+
+
+def test_r3_a_rewritten_shared_history_is_refused(tmp_path):
+    """Round 3: rewinding the shared folder to before a removal, then adding to it (a force-push)."""
+    amina, baraka, url, _ = _with_mallory(tmp_path)
+    evil = _attacker(url, tmp_path / "evil")
+    _git(evil, "reset", "-q", "--hard", "HEAD~1")  # before the removal
+    _git(evil, "commit", "-q", "--allow-empty", "-m", "update cases")
+    _git(evil, "push", "-q", "-f", "origin", "HEAD:main")
+    before = Store(baraka.root).git.head()
+    with pytest.raises(CmtkError, match="history on origin was rewritten"):
+        baraka.sync()
+    assert Store(baraka.root).git.head() == before
+    with pytest.raises(CmtkError, match="rewritten"):  # and it stays refused
+        baraka.sync()
+
+
+def test_r3_c_an_earlier_version_put_back_is_refused(tmp_path):
+    """Round 3: someone with write access and no key commits an earlier ciphertext of a record."""
+    (amina, baraka, _), url = _team(tmp_path)
+    case_id = cases.create_case(amina.session(), "identification", minimal_body("identification"))
+    amina.sync()
+    path = next(p for p in (amina.root / "cases").rglob("*.age"))
+    relative = path.relative_to(amina.root).as_posix()
+    old_version = path.read_bytes()
+    session = amina.session()
+    record = session.read_record(path)
+    session.save(case_id, [dataclasses.replace(record, body={**record.body, "extra_note": {"text": "safety"}})], "update")
+    amina.sync()
+    baraka.sync()
+    evil = _attacker(url, tmp_path / "evil")
+    (evil / relative).write_bytes(old_version)
+    _push(evil)
+    with pytest.raises(CmtkError, match="earlier version"):
+        baraka.sync()
+
+
+def test_r3_e_a_stale_copy_from_before_a_removal_shows_another_fingerprint(tmp_path):
+    """Round 3: a removed member's old copy, with a newcomer added, passed `clone --expect`."""
+    (amina, baraka, _), url = _team(tmp_path)
+    before = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
+    membership.remove_member(amina.session(), "Chebet")
+    after = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
+    assert before != after and len(after) == 19
+    stranger = identity.create(tmp_path / "new.key")
+    refused = invoke(["--identity", str(tmp_path / "new.key"), "clone", url, str(tmp_path / "n"), "--expect", after])
+    assert refused.exit_code == 1 and "not in this store's team" in refused.output and not (tmp_path / "n").exists()
+    del stranger

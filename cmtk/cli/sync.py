@@ -136,6 +136,14 @@ def clone(
     me = identity.load(identity_file)
     copy = remotes_module.clone(url, path.resolve(), me)
     members = {m.public: m.name for m in Store(copy.root).members()}
+    if me.public not in members and expect is not None:
+        import shutil
+
+        from cmtk.errors import CmtkError
+
+        shutil.rmtree(copy.root, ignore_errors=True)
+        raise CmtkError("--expect: the fingerprint cannot be checked because your key is not in this store's team; "
+                        f"ask a member to run `cmtk team add YOUR-NAME {me.public}` and sync first. The copy was deleted")
     if me.public not in members:
         typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
         warn(f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
@@ -144,7 +152,7 @@ def clone(
     from cmtk import team
     from cmtk.store import Session
 
-    found = team.fingerprint(Session(copy, me).key(1).public)  # the identity is unlocked once, above
+    found = team.fingerprint(Session(copy, me))  # the identity is unlocked once, above
     wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
     if expect is not None and wanted != found.replace("-", ""):
         import shutil

@@ -20,11 +20,12 @@ def team_list(ctx: typer.Context) -> None:
 
 @app.command("fingerprint")
 def team_fingerprint(ctx: typer.Context) -> None:
-    """Show this store's fingerprint, for a new colleague to compare after `cmtk clone --expect`."""
+    """Show this store's fingerprint, for a new colleague to give to `cmtk clone --expect` (it changes when a
+    member is removed)."""
     from cmtk import team
 
     session = open_session(ctx)
-    typer.echo(team.fingerprint(session.key(1).public))
+    typer.echo(team.fingerprint(session))
 
 
 @app.command("add")

@@ -18,6 +18,7 @@ from cmtk.store import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, Session, Store
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
 _KEY_FILE = re.compile(r"^\.cmtk/keys/\d+\.age$")
+_FORM_OVERRIDE = re.compile(r"^\.cmtk/forms/[a-z0-9][a-z0-9-]{0,63}\.yaml$")  # a store's own form definitions
 
 
 def stanza_count(data: bytes) -> int:
@@ -63,7 +64,7 @@ def check(session: Session) -> list[Finding]:
         if name.startswith(TEMP_PREFIX):
             add(rel, "leftover-temp", "temporary file left by an interrupted write; `cmtk doctor --repair` removes it")
             continue
-        if rel in ALLOWED_PLAIN or _KEY_FILE.match(rel):
+        if rel in ALLOWED_PLAIN or _KEY_FILE.match(rel) or _FORM_OVERRIDE.match(rel):
             continue
         top = rel.split("/", 1)[0]
         if top in RECORD_DIRS and rel.endswith(".age"):

@@ -58,13 +58,16 @@ class Outcome:
 
 
 ConfirmTeam = Callable[[list[team.Member]], bool]
+ConfirmSettings = Callable[[list[str], str], bool]  # (changed settings, policy or form files, their diff)
+SETTINGS_FILES = re.compile(r"^\.cmtk/(settings\.yaml|policy\.yaml|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$")
+MAX_SETTINGS_FILE = 1024 * 1024
 
 
 # -- sync ---------------------------------------------------------------------------------------
 
 
 def sync(session: Session, name: str | None = None, say: Say | None = None, confirm_team: ConfirmTeam | None = None,
-         new_bundle: bool = False) -> Outcome:
+         new_bundle: bool = False, confirm_settings: ConfirmSettings | None = None) -> Outcome:
     """Fetch from a remote, merge, push back; in one lock, finishing an interrupted sync first.
 
     `new_bundle`: write a bundle file where a bundle remote this laptop already used has none (a new stick).
@@ -80,7 +83,7 @@ def sync(session: Session, name: str | None = None, say: Say | None = None, conf
         _require_clean(store)
         for _attempt in range(3):
             theirs = _fetch(session, remote, new_bundle)
-            _integrate(session, theirs, outcome, confirm_team)
+            _integrate(session, theirs, outcome, confirm_team, confirm_settings)
             if _push(session, remote):
                 break
             if say:
@@ -266,7 +269,8 @@ def _private_temp(store: Store):
 # -- merging two histories ----------------------------------------------------------------------
 
 
-def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_team: ConfirmTeam | None = None) -> None:
+def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_team: ConfirmTeam | None = None,
+               confirm_settings: ConfirmSettings | None = None) -> None:
     store = session.store
     ours = store.git.head()
     if theirs is None:  # an empty remote: everything goes
@@ -285,6 +289,7 @@ def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_t
         raise CmtkError(f"{outcome.remote} holds a different store (no history in common); nothing was changed") from None
     outcome.received += _count(store, ours, theirs)
     ring = _check_incoming(session, base, theirs, outcome.remote)
+    _confirm_settings(store, base, theirs, outcome.remote, confirm_settings)
     if base == ours:
         _move_to(store, ours, theirs)
         return
@@ -323,6 +328,10 @@ def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> Ke
             problems.append(f"{path} deleted")
         elif mode != "100644":
             problems.append(f"{path} is not a plain file")
+        elif path.startswith("cases/") and path.split("/")[1] != path.split("/")[2][:2]:
+            problems.append(f"{path} is in the wrong folder")
+        elif SETTINGS_FILES.match(path) and int(store.git.run("cat-file", "-s", sha)) > MAX_SETTINGS_FILE:
+            problems.append(f"{path} is larger than any settings file")
     if ".cmtk/settings.yaml" in changed and not problems:
         flags = [yamlio.loads(b or b"{}", ".cmtk/settings.yaml") for b in
                  store.git.cat_files([f"{c}:.cmtk/settings.yaml" for c in (base, theirs)])]
@@ -350,6 +359,19 @@ def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> Ke
     if max(their_keys) == max(base_keys):  # after a new key, an old version could not pass the check above
         _refuse_replayed(store, base, {p: changed[p][1] for p in paths}, remote)
     return ring
+
+
+def _confirm_settings(store: Store, base: str, theirs: str, remote: str, confirm: ConfirmSettings | None) -> None:
+    """Settings, policy and form files hold no personal data but decide how dates are read, which rules apply
+    and what a form requires; nothing proves who changed them, so a change arriving by sync is shown and must
+    be accepted (security review round 3), like a changed team list."""
+    changed = [p for p in _changes(store, base, theirs) if SETTINGS_FILES.match(p)]
+    if not changed:
+        return
+    diff = store.git.run("diff", "--no-ext-diff", "--no-textconv", base, theirs, "--", *changed, strip=False)
+    if not (confirm and confirm(changed, diff)):
+        raise CmtkError(f"the copy on {remote} changed {', '.join(changed)}; nothing was changed here. Check the change "
+                        "with whoever made it, then run `cmtk sync --accept-settings`")
 
 
 def _refuse_replayed(store: Store, base: str, incoming: dict[str, str], remote: str) -> None:
@@ -648,8 +670,12 @@ def merge_driver(session: Session, base_file: Path, ours_file: Path, theirs_file
     if other_head:
         ring.load(key_blobs(store, other_head), "the branch being merged")
     base_data = base_file.read_bytes()
-    base = ring.open(base_data, path)[0] if base_data else None
-    result = merge.merge_record(base, ring.open(ours_file.read_bytes(), path)[0], ring.open(theirs_file.read_bytes(), path)[0])
+    base, base_generation = ring.open(base_data, path) if base_data else (None, 0)
+    theirs, their_generation = ring.open(theirs_file.read_bytes(), path)
+    if their_generation < base_generation:  # what a removed member who kept an old key could write
+        raise CmtkError(f"{path}: the other branch's version uses an older store key than the common one; "
+                        "it may be forged. Use `cmtk sync`, which checks every change")
+    result = merge.merge_record(base, ring.open(ours_file.read_bytes(), path)[0], theirs)
     ours_file.write_bytes(ring.seal(result.content, max(ring.keys), path))
     return [c["field"] for c in result.new_conflicts]
 

@@ -236,3 +236,37 @@ def test_r3_e_a_stale_copy_from_before_a_removal_shows_another_fingerprint(tmp_p
     refused = invoke(["--identity", str(tmp_path / "new.key"), "clone", url, str(tmp_path / "n"), "--expect", after])
     assert refused.exit_code == 1 and "not in this store's team" in refused.output and not (tmp_path / "n").exists()
     del stranger
+
+
+def test_r3_g_changed_settings_policy_or_forms_must_be_accepted(tmp_path):
+    """Round 3: anyone with write access could change how dates are read or what a form requires."""
+    (amina, baraka, _), url = _team(tmp_path)
+    evil = _attacker(url, tmp_path / "evil")
+    settings = evil / ".cmtk/settings.yaml"
+    settings.write_text(settings.read_text().replace("date_order: DMY", "date_order: MDY"))
+    _push(evil)
+    before = Store(baraka.root).git.head()
+    with pytest.raises(CmtkError, match="changed .cmtk/settings.yaml.*--accept-settings"):
+        baraka.sync()
+    assert Store(baraka.root).git.head() == before
+    shown = []
+    sync.sync(baraka.session(), confirm_settings=lambda paths, diff: shown.append((paths, diff)) or True)
+    assert shown[0][0] == [".cmtk/settings.yaml"] and "+date_order: MDY" in shown[0][1]
+    assert Store(baraka.root).date_order == "MDY"
+    env = {"CMTK_STORE": str(amina.root), "CMTK_IDENTITY": str(amina.key)}
+    result = invoke(["sync", "--accept-settings"], env=env)
+    assert result.exit_code == 0 and "+date_order: MDY" in result.output
+
+
+def test_r3_h_a_record_in_the_wrong_shard_is_refused(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path)
+    case_id = cases.create_case(amina.session(), "identification", minimal_body("identification"))
+    amina.sync()
+    evil = _attacker(url, tmp_path / "evil")
+    source = next((evil / "cases").rglob("*.age"))
+    wrong = evil / "cases" / ("ZZ" if case_id[:2] != "ZZ" else "YY") / case_id / source.name
+    wrong.parent.mkdir(parents=True)
+    wrong.write_bytes(source.read_bytes())
+    _push(evil)
+    with pytest.raises(CmtkError, match="wrong folder"):
+        baraka.sync()

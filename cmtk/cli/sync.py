@@ -76,6 +76,8 @@ def sync(
                                      help="Accept team members the other copy added (check their keys with them first)."),
     new_bundle: bool = typer.Option(False, "--new-bundle",
                                     help="Start a new bundle file on an empty USB stick for a remote used before."),
+    accept_settings: bool = typer.Option(False, "--accept-settings",
+                                         help="Accept changed settings, policy or forms from the other copy (check them first)."),
 ) -> None:
     """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
     from cmtk import sync as sync_module, team as team_module
@@ -88,9 +90,16 @@ def sync(
             return True
         return is_terminal() and typer.confirm("Encrypt this store's keys to them too?", default=False)
 
+    def confirm_settings(paths, diff) -> bool:
+        typer.echo(f"The other copy changed {', '.join(paths)}:")
+        typer.echo(diff.rstrip())
+        if accept_settings:
+            return True
+        return is_terminal() and typer.confirm("Use these settings on this laptop too?", default=False)
+
     session = open_session(ctx)
     outcome = sync_module.sync(session, name, say=lambda text: typer.echo(text, err=True), confirm_team=confirm,
-                               new_bundle=new_bundle)
+                               new_bundle=new_bundle, confirm_settings=confirm_settings)
     if outcome.finished_interrupted:
         typer.echo("Finished a sync that had been interrupted.")
     typer.echo(f"Synced with {outcome.remote}: received {outcome.received} change(s), sent {outcome.sent}.")

@@ -132,10 +132,10 @@ class _State:
         return result
 
 
-def merge_rows_renumbering(base: list, ours: list, theirs: list, key: str) -> tuple[list, list, dict[str, str]]:
+def merge_rows_renumbering(base: list, ours: list, theirs: list, key: str) -> tuple[list, dict[str, str]]:
     """Give rows that only their side added a fresh id when ours added a different row with that id.
 
-    Returns (ours, theirs with new ids, {old id: new id}).
+    Returns (theirs with new ids, {old id: new id}).
     """
     old_ids = {str(r[key]) for r in base}
     mine = {str(r[key]): r for r in ours}
@@ -150,7 +150,7 @@ def merge_rows_renumbering(base: list, ours: list, theirs: list, key: str) -> tu
             renames[ident] = new_id
             row = {**row, key: new_id}
         fixed.append(row)
-    return ours, fixed, renames
+    return fixed, renames
 
 
 def _next_id(ident: str, taken: set[str]) -> str:
@@ -190,7 +190,7 @@ def renumber_body(base: dict, ours: dict, theirs: dict) -> dict:
                     row = {**row, "goal_id": goal_renames[goal], "action_id": f"{goal_renames[goal]}.{number}"}
                 moved.append(row)
             rows = moved
-        _, rows, renames = merge_rows_renumbering(old, mine, rows, id_key)
+        rows, renames = merge_rows_renumbering(old, mine, rows, id_key)
         if id_key == "goal_id":
             goal_renames = renames
         result[list_key] = rows

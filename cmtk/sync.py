@@ -54,7 +54,13 @@ class Outcome:
     new_generation: int | None = None  # made by a merge of two offline team removals
     team_confirmed: bool = False
     kept_keys: dict[int, str] = field(default_factory=dict)
-    open_conflicts: int = 0  # fields in the whole store (after the sync) waiting for `cmtk resolve`
+    waiting: dict[str, int] = field(default_factory=dict)  # record path -> listed conflicts, for records this sync brought
+
+    @property
+    def open_conflicts(self) -> int:
+        """Fields in the records this sync brought or merged that wait for `cmtk resolve` (counted from
+        those records alone: the summary index of a fresh copy would take minutes to build)."""
+        return sum(self.waiting.values())
 
 
 ConfirmTeam = Callable[[list[team.Member]], bool]
@@ -90,10 +96,6 @@ def sync(session: Session, name: str | None = None, say: Say | None = None, conf
                 say(f"{remote.name} changed while this sync ran; fetching again")
         else:
             raise CmtkError(f"{remote.name} keeps changing under this sync; try again in a minute")
-    if outcome.received or outcome.merged_records:
-        from cmtk import summary
-
-        outcome.open_conflicts = sum(row.get("conflicts") or 0 for row in summary.load(session).values())
     current = {m.public for m in store.members()}
     if current != trusted_before:
         names = {m.public: m.name for m in store.members()}
@@ -288,7 +290,7 @@ def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_t
     except GitError:
         raise CmtkError(f"{outcome.remote} holds a different store (no history in common); nothing was changed") from None
     outcome.received += _count(store, ours, theirs)
-    ring = _check_incoming(session, base, theirs, outcome.remote)
+    ring = _check_incoming(session, base, theirs, outcome)
     _confirm_settings(store, base, theirs, outcome.remote, confirm_settings)
     if base == ours:
         _move_to(store, ours, theirs)
@@ -310,7 +312,7 @@ _STORE_FILE = re.compile(r"^\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|
                          r"|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$")
 
 
-def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> KeyRing:
+def _check_incoming(session: Session, base: str, theirs: str, outcome: Outcome) -> KeyRing:
     """What the other copy changed since the common commit must be what cmtk itself writes (review 2: H1, M3-M5).
 
     cmtk never deletes a record or a key file, never changes .gitattributes, writes only plain files at
@@ -318,7 +320,7 @@ def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> Ke
     must open with a store key at least as new as the common commit's newest, and say so. Returns the
     store keys of the common commit and the other copy, checked.
     """
-    store = session.store
+    store, remote = session.store, outcome.remote
     changed = _changes(store, base, theirs)
     problems = []
     for path, (mode, sha) in changed.items():
@@ -351,7 +353,8 @@ def _check_incoming(session: Session, base: str, theirs: str, remote: str) -> Ke
     for path, blob in zip(paths, store.git.cat_files([f"{theirs}:{p}" for p in paths])):
         if blob is None:
             raise CmtkError(f"the copy on {remote} lacks {path!r}; nothing was changed")
-        _, generation = ring.open(blob, path)
+        content, generation = ring.open(blob, path)
+        outcome.waiting[path] = len(content.get(merge.CONFLICTS) or [])
         if generation < oldest_allowed:
             raise CmtkError(f"the copy on {remote} has {path!r} written with store key generation {generation}, older than "
                             f"the store's (generation {oldest_allowed}): it may have been forged by a removed member. "
@@ -525,6 +528,7 @@ def _merge_records(store: Store, ring: KeyRing, paths: list[str], base: str, our
         base_content = ring.open(old, path)[0] if old is not None else None
         result = merge.merge_record(base_content, ring.open(mine_data, path)[0], ring.open(their_data, path)[0])
         updates[path] = ("100644", ring.seal(result.content, generation, path))
+        outcome.waiting[path] = len(result.content.get(merge.CONFLICTS) or [])
         outcome.merged_records += 1
         outcome.conflicts.extend((path, c["field"]) for c in result.new_conflicts)
 

@@ -113,8 +113,8 @@ def sync(
     if outcome.conflicts:
         typer.echo(f"  {len(outcome.conflicts)} field(s) were changed differently on both sides: the newer value was kept.")
     if outcome.open_conflicts:
-        typer.echo(f"  {outcome.open_conflicts} field(s) in the store wait for a choice between two values: "
-                   "`cmtk conflicts`, then `cmtk resolve`.")
+        typer.echo(f"  {outcome.open_conflicts} field(s) in what this sync brought wait for a choice between two "
+                   "values: `cmtk conflicts`, then `cmtk resolve`.")
     if (outcome.team_added or outcome.team_removed) and not outcome.team_confirmed:
         for member in outcome.team_added:
             typer.echo(f"  The team list changed: NEW member {member}.")

@@ -267,43 +267,16 @@ def _merge_conflict_lists(base: Any, ours: Any, theirs: Any) -> list[dict]:
 
 def field_value(content: dict, where: str) -> Any:
     """The value at a conflict's field path (`body.section.field`, `body.goals[2].goal`), or a marker when absent."""
-    node: Any = content
-    for part in _split(where):
-        if isinstance(part, tuple):
-            key, ident = part
-            rows = node if isinstance(node, list) else None
-            if rows is None:
-                return _MISSING
-            match = _find_row(rows, ident)
-            if not match:
-                return _MISSING
-            node = match[0]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return _MISSING
-    return node
+    return _walk(content, _split(where))
 
 
 def set_field(content: dict, where: str, value: Any) -> bool:
     """Put `value` at a conflict's field path; False when the path is no longer there."""
     parts = _split(where)
-    node: Any = content
-    for part in parts[:-1]:
-        if isinstance(part, tuple):
-            match = _find_row(node, part[1]) if isinstance(node, list) else []
-            if not match:
-                return False
-            node = match[0]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return False
+    node = _walk(content, parts[:-1])
     last = parts[-1]
     if isinstance(last, tuple):
-        if not isinstance(node, list):
-            return False
-        match = _find_row(node, last[1])
+        match = _find_row(node, last[1]) if isinstance(node, list) else []
         if not match:
             return False
         node[node.index(match[0])] = value
@@ -312,6 +285,20 @@ def set_field(content: dict, where: str, value: Any) -> bool:
         return False
     node[last] = value
     return True
+
+
+def _walk(node: Any, parts: list) -> Any:
+    for part in parts:
+        if isinstance(part, tuple):
+            match = _find_row(node, part[1]) if isinstance(node, list) else []
+            if not match:
+                return _MISSING
+            node = match[0]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return _MISSING
+    return node
 
 
 def _find_row(rows: list, ident: str) -> list[dict]:

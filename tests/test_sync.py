@@ -59,6 +59,14 @@ def _case(laptop: Laptop, first_name: str) -> str:
                              {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}})
 
 
+def _shared_case(first: Laptop, second: Laptop) -> str:
+    """A case opened on the first laptop that both laptops have."""
+    case_id = _case(first, "Neema")
+    first.sync()
+    second.sync()
+    return case_id
+
+
 def _edit(laptop: Laptop, case_id: str, section: str, field: str, value) -> None:
     session = laptop.session()
     record = next(r for r in session.case_records(case_id) if r.form == "identification")
@@ -87,9 +95,7 @@ def test_different_cases_on_three_laptops_all_arrive(tmp_path):
 
 def test_different_fields_of_one_record_both_kept(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _case(amina, "Neema")
-    amina.sync()
-    baraka.sync()
+    case_id = _shared_case(amina, baraka)
     _edit(amina, case_id, "biographical", "nickname", "Nee")
     _edit(baraka, case_id, "biographical", "religion", "Christian")
     amina.sync()
@@ -105,9 +111,7 @@ def test_different_fields_of_one_record_both_kept(tmp_path):
 
 def test_same_field_is_a_listed_conflict_never_markers(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _case(amina, "Neema")
-    amina.sync()
-    baraka.sync()
+    case_id = _shared_case(amina, baraka)
     _edit(amina, case_id, "biographical", "nickname", "Nee")  # updated ...28
     _edit(baraka, case_id, "biographical", "nickname", "Mimi")
     amina.sync()
@@ -131,9 +135,7 @@ def test_same_field_is_a_listed_conflict_never_markers(tmp_path):
 
 def test_visits_added_on_both_sides_all_kept(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _case(amina, "Neema")
-    amina.sync()
-    baraka.sync()
+    case_id = _shared_case(amina, baraka)
     cases.add_record(amina.session(), case_id, "monitoring", {"visit": {"purpose": "first"}})
     cases.add_record(baraka.session(), case_id, "monitoring", {"visit": {"purpose": "second"}})
     amina.sync()
@@ -275,9 +277,7 @@ def test_sync_through_real_cli(tmp_path):
 
 def test_hand_run_git_pull_merges_through_the_driver(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _case(amina, "Neema")
-    amina.sync()
-    baraka.sync()
+    case_id = _shared_case(amina, baraka)
     _edit(amina, case_id, "biographical", "nickname", "Nee")
     _edit(baraka, case_id, "biographical", "religion", "Christian")
     amina.sync()
@@ -357,9 +357,7 @@ def test_members_added_on_both_sides_need_a_confirmation(tmp_path):
 
 def test_case_show_and_conflicts_command_point_at_unresolved_conflicts(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _case(amina, "Neema")
-    amina.sync()
-    baraka.sync()
+    case_id = _shared_case(amina, baraka)
     _edit(amina, case_id, "biographical", "nickname", "Nee")
     _edit(baraka, case_id, "biographical", "nickname", "Mimi")
     amina.sync()
@@ -435,9 +433,7 @@ def test_a_missing_bundle_file_is_not_a_silent_new_start(tmp_path):
 
 def test_conflicts_are_announced_on_every_laptop_with_who_saved_each_value(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _case(amina, "Neema")
-    amina.sync()
-    baraka.sync()
+    case_id = _shared_case(amina, baraka)
     _edit(amina, case_id, "biographical", "nickname", "Nee")
     _edit(baraka, case_id, "biographical", "nickname", "Mimi")
     amina.sync()

@@ -58,7 +58,7 @@ class Git:
                     "git is busy in this store (.git/index.lock exists); if no git or cmtk command is running, "
                     "delete .git/index.lock and try again"
                 ) from None
-            raise GitError(f"git {args[0]} failed: {first[:200]}") from None
+            raise GitError(f"git {_subcommand(args)} failed: {first[:200]}") from None
 
     def init(self) -> None:
         self.run("init", "-q", "-b", "main")
@@ -136,6 +136,14 @@ class Git:
     def status(self) -> list[str]:
         out = self.run("status", "--porcelain", "--untracked-files=all", strip=False)
         return [line for line in out.splitlines() if line]
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git command's name for a message, past any `-c key=value` options in front of it."""
+    rest = list(args)
+    while len(rest) >= 2 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "command"
 
 
 def _author_env(author: str) -> dict[str, str]:

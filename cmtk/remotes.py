@@ -221,8 +221,13 @@ def clone(url: str, target: Path, identity_pair: crypto.KeyPair, bundle: bool | 
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         else:
-            runner.run(*TRANSPORT, "clone", "-q", "--no-checkout", "-b", BRANCH, "-c", "core.autocrlf=false",
-                       url if not is_local(url) else str(source), str(target))
+            try:
+                runner.run(*TRANSPORT, "clone", "-q", "--no-checkout", "-b", BRANCH, "-c", "core.autocrlf=false",
+                           url if not is_local(url) else str(source), str(target))
+            except GitError as error:
+                reason = str(error).split(": ", 1)[-1]
+                raise CmtkError(f"URL: could not copy a store from {url} ({reason}); give the team's shared folder "
+                                "(a .git folder), server address or .age bundle") from None
         copy = Store(target)
         if is_bundle:
             copy.git.run("remote", "remove", "origin")

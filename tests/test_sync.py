@@ -527,3 +527,12 @@ def test_a_store_made_before_sync_existed_gets_the_driver_at_its_first_sync(tmp_
     amina.sync()
     assert "merge=cmtk" in (amina.root / ".git" / "info" / "attributes").read_text()
     assert "merge-driver" in git(amina.root, "config", "--get", "merge.cmtk.driver")
+
+
+def test_clone_from_a_folder_that_is_no_store_says_what_to_give(tmp_path):
+    key = tmp_path / "k.key"
+    identity.create(key)
+    (tmp_path / "plain").mkdir()
+    result = invoke(["--identity", str(key), "clone", str(tmp_path / "plain"), str(tmp_path / "copy")])
+    assert result.exit_code == 1 and "could not copy a store from" in result.output and "git -c" not in result.output
+    assert not (tmp_path / "copy").exists()

@@ -518,7 +518,7 @@ class Session:
         """
         self.merged_meanwhile = []
         with self.store.locked():
-            changes = []
+            changes, written = [], {}
             for record in new_records:
                 path = self.record_path(record)
                 if path.exists():
@@ -531,10 +531,13 @@ class Session:
                     if old.key_generation == current and old == record.with_generation(current):
                         continue
                 changes.append(Change(path, self.seal(record)))
+                written[path] = record.with_generation(self.store.current_generation)
             if not changes or dry_run:
                 return None
             message = f"{verb} {case_id}" if case_id else f"{verb} cases"
-            return self.store.apply(changes, message, self.author)
+            commit = self.store.apply(changes, message, self.author)
+            self._seen.update(written)  # a second save in this command starts from what the first one wrote
+            return commit
 
     def new_case_id(self) -> str:
         return ids.new_case_id(self.store.has_case)

@@ -12,7 +12,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk import ids, merge, records, yamlio
+from cmtk import ids, merge, records
 from cmtk.errors import CmtkError, UsageError
 from cmtk.store import Session
 
@@ -82,7 +82,7 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
     found = session.conference_records(chosen.subject) if session.store.conference_dir(chosen.subject).is_dir() \
         else session.case_records(chosen.subject)
     record = next(r for r in found if r.record == chosen.record)
-    content = yamlio.loads(records.encode(record), chosen.record)
+    content = records.envelope(record)
     if take == "other" and not merge.set_field(content, chosen.field, chosen.other):
         raise CmtkError(f"{chosen.field}: this field is no longer in the record; resolve it with --take kept")
     entries = list(content.get(merge.CONFLICTS) or [])
@@ -92,7 +92,7 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
         content[merge.CONFLICTS] = entries
     else:
         content.pop(merge.CONFLICTS, None)
-    updated = records.decode(yamlio.dumps(content).encode("utf-8"), chosen.record)
+    updated = records.from_envelope(content, chosen.record)
     from cmtk import dates
 
     updated = dataclasses.replace(updated, updated=dates.now_utc().isoformat(), updated_by=session.author)

@@ -83,9 +83,8 @@ class KeyRing:
         raise CmtkError(f"{shown}: no store key opens this record; nothing was changed, see `cmtk doctor`")
 
     def seal(self, content: dict, generation: int, source: str) -> bytes:
-        content = {**content, "key_generation": generation}
-        plaintext = yamlio.dumps(content).encode("utf-8")
-        records.decode(plaintext, source)  # still a valid record
+        record = records.from_envelope({**content, "key_generation": generation}, source)  # still a valid record
+        plaintext = records.encode(record)
         key = self.keys[generation]
         padded = crypto.pad(plaintext)
         ciphertext = crypto.encrypt(padded, [key.recipient])

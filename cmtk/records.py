@@ -40,10 +40,13 @@ class Record:
         return replace(self, key_generation=generation)
 
 
-def encode(record: Record) -> bytes:
+def envelope(record: Record) -> dict[str, Any]:
+    """The record as the plain mapping it is stored as (a copy: merging and resolving may change it)."""
+    import copy
+
     if record.date is not None and not isinstance(record.date, _dt.date):
         raise RecordError(f"record {record.record}: its date must be a calendar date, not {type(record.date).__name__}")
-    envelope: dict[str, Any] = {
+    data: dict[str, Any] = {
         "cmtk_record": FORMAT,
         "case": record.case,
         "record": record.record,
@@ -54,15 +57,23 @@ def encode(record: Record) -> bytes:
         "created_by": record.created_by,
     }
     if record.updated:
-        envelope["updated"] = record.updated
-        envelope["updated_by"] = record.updated_by
-    envelope.update(record.extra)
-    envelope["body"] = record.body
-    return yamlio.dumps(envelope).encode("utf-8")
+        data["updated"] = record.updated
+        data["updated_by"] = record.updated_by
+    data.update(record.extra)
+    data["body"] = record.body
+    return copy.deepcopy(data)
+
+
+def encode(record: Record) -> bytes:
+    return yamlio.dumps(envelope(record)).encode("utf-8")
 
 
 def decode(plaintext: bytes, source: str) -> Record:
-    data = yamlio.loads(plaintext, source)
+    return from_envelope(yamlio.loads(plaintext, source), source)
+
+
+def from_envelope(data: Any, source: str) -> Record:
+    """A record from its stored mapping, checked as strictly as when it is read from a file."""
     if not isinstance(data, dict) or data.get("cmtk_record") is None:
         raise RecordError(f"{source}: decrypts, but is not a cmtk record (no cmtk_record envelope)")
     if data["cmtk_record"] != FORMAT:

@@ -43,6 +43,7 @@ CASES_DIR = "cases"
 CONFERENCES_DIR = "conferences"
 RECORD_DIRS = (CASES_DIR, CONFERENCES_DIR)
 TEMP_PREFIX = ".tmp-"
+SYNC_JOURNAL = "sync.json"  # in .git/cmtk/ while a sync moves the working tree (cmtk.sync)
 GITATTRIBUTES = (
     "# Records are age ciphertext: never convert line endings; diff them through\n"
     "# cmtk's textconv (decrypted in memory, never cached); never merge them as text.\n"
@@ -291,9 +292,12 @@ class Store:
         finally:
             os.close(fd)
 
+    def sync_interrupted(self) -> bool:
+        return (self.root / ".git" / "cmtk" / SYNC_JOURNAL).exists()
+
     def apply(self, changes: list[Change], message: str, author: str) -> str:
         """Write every change atomically, then one commit; on failure put everything back."""
-        if (self.root / ".git" / "cmtk" / "sync.json").exists():
+        if self.sync_interrupted():
             raise CmtkError("a sync was interrupted half-way; run `cmtk sync` (or `cmtk doctor --repair`) to finish it "
                             "before changing anything")
         temps: list[tuple[Change, Path]] = []
@@ -552,9 +556,8 @@ def _merge_saved_meanwhile(seen: records.Record, mine: records.Record, current: 
     how many fields changed both ways (listed for `cmtk conflicts`)."""
     from cmtk import merge
 
-    content = lambda record: yamlio.loads(records.encode(record), record.record)  # noqa: E731
-    result = merge.merge_record(content(seen), content(mine), content(current))
-    return records.decode(yamlio.dumps(result.content).encode("utf-8"), mine.record), len(result.new_conflicts)
+    result = merge.merge_record(records.envelope(seen), records.envelope(mine), records.envelope(current))
+    return records.from_envelope(result.content, mine.record), len(result.new_conflicts)
 
 
 def _write_temp(folder: Path, data: bytes) -> Path:

@@ -31,9 +31,8 @@ from cmtk.errors import CmtkError, DecryptError, GitError
 from cmtk.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
 from cmtk import remotes
 from cmtk.remotes import BRANCH, TRANSPORT, Remote, find_remote
-from cmtk.store import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store, _write_atomic
+from cmtk.store import KEYS_DIR, RECIPIENTS, RECORD_DIRS, SYNC_JOURNAL as JOURNAL, Session, Store, _write_atomic
 
-JOURNAL = "sync.json"
 MERGE_MESSAGE = "merge sync"
 _ZERO = "0" * 40
 
@@ -290,13 +289,14 @@ def _integrate(session: Session, theirs: str | None, outcome: Outcome, confirm_t
     except GitError:
         raise CmtkError(f"{outcome.remote} holds a different store (no history in common); nothing was changed") from None
     outcome.received += _count(store, ours, theirs)
-    ring = _check_incoming(session, base, theirs, outcome)
-    _confirm_settings(store, base, theirs, outcome.remote, confirm_settings)
+    incoming = _changes(store, base, theirs)
+    ring = _check_incoming(session, base, theirs, incoming, outcome)
+    _confirm_settings(store, base, theirs, incoming, outcome.remote, confirm_settings)
     if base == ours:
         _move_to(store, ours, theirs)
         return
     outcome.sent += _count(store, theirs, ours)
-    merged = _merge_commits(session, base, ours, theirs, ring, outcome, confirm_team)
+    merged = _merge_commits(session, base, ours, theirs, incoming, ring, outcome, confirm_team)
     _move_to(store, ours, merged)
     trust = store.trust()
     if outcome.new_generation:  # this laptop's own numbering gave way to the remote's (see _merge_commits)
@@ -312,7 +312,7 @@ _STORE_FILE = re.compile(r"^\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|
                          r"|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$")
 
 
-def _check_incoming(session: Session, base: str, theirs: str, outcome: Outcome) -> KeyRing:
+def _check_incoming(session: Session, base: str, theirs: str, changed: dict[str, tuple[str, str]], outcome: Outcome) -> KeyRing:
     """What the other copy changed since the common commit must be what cmtk itself writes (review 2: H1, M3-M5).
 
     cmtk never deletes a record or a key file, never changes .gitattributes, writes only plain files at
@@ -321,7 +321,6 @@ def _check_incoming(session: Session, base: str, theirs: str, outcome: Outcome) 
     store keys of the common commit and the other copy, checked.
     """
     store, remote = session.store, outcome.remote
-    changed = _changes(store, base, theirs)
     problems = []
     for path, (mode, sha) in changed.items():
         if not (_RECORD_PATH.match(path) or _STORE_FILE.match(path)):
@@ -364,11 +363,12 @@ def _check_incoming(session: Session, base: str, theirs: str, outcome: Outcome) 
     return ring
 
 
-def _confirm_settings(store: Store, base: str, theirs: str, remote: str, confirm: ConfirmSettings | None) -> None:
+def _confirm_settings(store: Store, base: str, theirs: str, incoming: dict[str, tuple[str, str]], remote: str,
+                      confirm: ConfirmSettings | None) -> None:
     """Settings, policy and form files hold no personal data but decide how dates are read, which rules apply
     and what a form requires; nothing proves who changed them, so a change arriving by sync is shown and must
     be accepted (security review round 3), like a changed team list."""
-    changed = [p for p in _changes(store, base, theirs) if SETTINGS_FILES.match(p)]
+    changed = [p for p in incoming if SETTINGS_FILES.match(p)]
     if not changed:
         return
     diff = store.git.run("diff", "--no-ext-diff", "--no-textconv", base, theirs, "--", *changed, strip=False)
@@ -440,11 +440,12 @@ def _is_record(path: str) -> bool:
 Updates = dict[str, tuple[str, "bytes | str | None"]]  # path -> (mode, new blob bytes | existing sha | None: delete)
 
 
-def _merge_commits(session: Session, base: str, ours: str, theirs: str, ring: KeyRing, outcome: Outcome,
-                   confirm_team: ConfirmTeam | None = None) -> str:
-    """The merge commit of ours and theirs; `ring` holds the common commit's and the other copy's store keys."""
+def _merge_commits(session: Session, base: str, ours: str, theirs: str, other: dict[str, tuple[str, str]], ring: KeyRing,
+                   outcome: Outcome, confirm_team: ConfirmTeam | None = None) -> str:
+    """The merge commit of ours and theirs. `other` is what theirs changed since base (checked), and `ring`
+    holds the common commit's and the other copy's store keys."""
     store = session.store
-    mine, other = _changes(store, base, ours), _changes(store, base, theirs)
+    mine = _changes(store, base, ours)
     clash, newer_here = _join_key_chains(session, ring, base, ours)
     opened_here, opened_there = _new_case_folders(store, base, mine), _new_case_folders(store, base, other)
     if opened_here & opened_there:  # 40 random bits each: about one chance in a million for a store of 1,000 cases

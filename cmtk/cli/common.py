@@ -25,7 +25,7 @@ def open_store(ctx: typer.Context):
 def open_session(ctx: typer.Context):
     store = open_store(ctx)
     session = store.unlock(options(ctx).get("identity"))
-    if (store.root / ".git" / "cmtk" / "sync.json").exists():
+    if store.sync_interrupted():
         warn("a sync was interrupted half-way and some files may be out of date; run `cmtk sync` to finish it")
     added, removed = store.team_changes()
     if added or removed:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from cmtk import crypto, store as store_module, team, yamlio
+from cmtk import crypto, paths, store as store_module, team, yamlio
 from cmtk.errors import CmtkError, UsageError
 from cmtk.store import Change, Store
 
@@ -34,10 +33,7 @@ def create_store(
     """Make a new store at `root` (a new or empty folder) with one member: the caller."""
     check_target(root, organisation, worker)
     worker = team.check_name(worker)
-    created_root = not root.exists()
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        root.chmod(0o700)  # an existing empty folder may let others in (security review, round 1)
+    with paths.new_store_folder(root):
         store = Store(root)
         store.git.init()
         from cmtk.remotes import configure_copy
@@ -68,10 +64,3 @@ def create_store(
         changes = [Change(root / name, data) for name, data in files.items()]
         store.apply(changes, "init store", worker)
         return store
-    except BaseException:
-        if created_root:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            for child in root.iterdir():
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
-        raise

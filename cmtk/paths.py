@@ -96,3 +96,27 @@ def bundled_dir(name: str) -> Path:
 
 def builtin_forms_dir() -> Path:
     return bundled_dir("forms")
+
+
+def new_store_folder(root: Path):
+    """A context for filling a new or empty folder with a store (init, clone): made owner-only, and left
+    as it was found if anything fails on the way."""
+    import contextlib
+    import shutil
+
+    @contextlib.contextmanager
+    def making():
+        created = not root.exists()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            root.chmod(0o700)  # an existing empty folder may let others in (security review, round 1)
+            yield root
+        except BaseException:
+            if created:
+                shutil.rmtree(root, ignore_errors=True)
+            else:
+                for child in root.iterdir():
+                    shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+            raise
+
+    return making()

@@ -187,43 +187,41 @@ def configure_copy(store: Store) -> None:
     install_merge_driver(store)
 
 
-def clone(url: str, target: Path, identity_pair: crypto.KeyPair, bundle: bool | None = None) -> Store:
-    """A new copy of a store from a remote (a shared repository or an encrypted bundle), ready to sync with it."""
+@dataclass
+class Copy:
+    store: Store
+    member: str | None  # the cloning user's name in the team, None when their key is not in it yet
+    fingerprint: str | None  # the store's fingerprint, when the user can open its keys
+
+
+def clone(url: str, target: Path, identity_pair: crypto.KeyPair, bundle: bool | None = None,
+          expect: str | None = None) -> Copy:
+    """A new copy of a store from a remote (a shared repository or an encrypted bundle), ready to sync with it.
+
+    `expect`: the fingerprint the user was given (`cmtk team fingerprint` on a laptop they trust); the
+    copy is refused, and nothing kept, when it differs or cannot be checked.
+    """
+    from cmtk import paths, team
     from cmtk.gitio import Git
+    from cmtk.store import Session
 
     url = check_url(url)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise CmtkError(f"{target}: exists and is not empty; choose a new folder for the copy")
     is_bundle = url.endswith(".age") if bundle is None else bundle
-    if is_bundle:
-        source = local_path(url)
-        if not source.is_file():
-            raise CmtkError(f"{source}: no such bundle file; is the USB stick plugged in?")
-    elif is_local(url):
-        source = local_path(url)
-        if not source.exists():
-            raise CmtkError(f"{source}: no such folder; is the drive or share mounted?")
-    created = not target.exists()
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
+    source = local_path(url) if is_bundle or is_local(url) else None
+    if is_bundle and not source.is_file():
+        raise CmtkError(f"{source}: no such bundle file; is the USB stick plugged in?")
+    if source is not None and not source.exists():
+        raise CmtkError(f"{source}: no such folder; is the drive or share mounted?")
+    with paths.new_store_folder(target):
         runner = Git(target.parent)
         if is_bundle:
-            try:
-                data = crypto.decrypt(source.read_bytes(), [identity_pair.identity], str(source))
-            except DecryptError:
-                raise CmtkError(f"{source}: this bundle is not encrypted to your key; ask a team member to add you "
-                                "(`cmtk team add`) and sync with the stick, then try again") from None
-            staging = Path(tempfile.mkdtemp(prefix=".cmtk-clone-", dir=target.parent))
-            try:
-                (staging / "incoming.bundle").write_bytes(data)
-                runner.run(*TRANSPORT, "clone", "-q", "--no-checkout", "-b", BRANCH, "-c", "core.autocrlf=false",
-                           str(staging / "incoming.bundle"), str(target))
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+            _clone_bundle(runner, source, target, identity_pair)
         else:
             try:
                 runner.run(*TRANSPORT, "clone", "-q", "--no-checkout", "-b", BRANCH, "-c", "core.autocrlf=false",
-                           url if not is_local(url) else str(source), str(target))
+                           url if source is None else str(source), str(target))
             except GitError as error:
                 reason = str(error).split(": ", 1)[-1]
                 raise CmtkError(f"URL: could not copy a store from {url} ({reason}); give the team's shared folder "
@@ -237,13 +235,32 @@ def clone(url: str, target: Path, identity_pair: crypto.KeyPair, bundle: bool | 
         copy.git.run("checkout", "-q", BRANCH)
         if not (target / ".cmtk" / "settings.yaml").is_file():
             raise CmtkError(f"{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept")
-        if any(m.public == identity_pair.public for m in copy.members()):
-            copy.accept_team()  # the team as cloned is the one this laptop accepts (check the fingerprint)
-        return copy
-    except BaseException:
-        if created:
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            for child in target.iterdir():
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
-        raise
+        member = next((m.name for m in copy.members() if m.public == identity_pair.public), None)
+        if member is None:
+            if expect is not None:
+                raise CmtkError("--expect: the fingerprint cannot be checked because your key is not in this store's "
+                                f"team; ask a member to run `cmtk team add YOUR-NAME {identity_pair.public}` and sync "
+                                "first. Nothing was kept")
+            return Copy(copy, None, None)
+        found = team.fingerprint(Session(copy, identity_pair))
+        wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
+        if expect is not None and wanted != found.replace("-", ""):
+            raise CmtkError(f"--expect: this store's fingerprint is {found}, not {expect.strip()}; it is not the store "
+                            "you expected (or it was tampered with). Nothing was kept")
+        copy.accept_team()  # the team as cloned is the one this laptop accepts (hence the fingerprint)
+        return Copy(copy, member, found)
+
+
+def _clone_bundle(runner, source: Path, target: Path, identity_pair: crypto.KeyPair) -> None:
+    try:
+        data = crypto.decrypt(source.read_bytes(), [identity_pair.identity], str(source))
+    except DecryptError:
+        raise CmtkError(f"{source}: this bundle is not encrypted to your key; ask a team member to add you "
+                        "(`cmtk team add`) and sync with the stick, then try again") from None
+    staging = Path(tempfile.mkdtemp(prefix=".cmtk-clone-", dir=target.parent))
+    try:
+        (staging / "incoming.bundle").write_bytes(data)
+        runner.run(*TRANSPORT, "clone", "-q", "--no-checkout", "-b", BRANCH, "-c", "core.autocrlf=false",
+                   str(staging / "incoming.bundle"), str(target))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -136,43 +136,19 @@ def clone(
     """Make your own copy of the team's store, ready for `cmtk sync`."""
     from cmtk import identity, paths, remotes as remotes_module
     from cmtk.errors import IdentityError
-    from cmtk.store import Store
 
     identity_file = paths.identity_path(options(ctx).get("identity"))
     if not identity_file.exists():
         raise IdentityError(f"{identity_file}: no identity yet; make one with `cmtk key new`, give your public key to "
                             "a team member, then clone")
     me = identity.load(identity_file)
-    copy = remotes_module.clone(url, path.resolve(), me)
-    members = {m.public: m.name for m in Store(copy.root).members()}
-    if me.public not in members and expect is not None:
-        import shutil
-
-        from cmtk.errors import CmtkError
-
-        shutil.rmtree(copy.root, ignore_errors=True)
-        raise CmtkError("--expect: the fingerprint cannot be checked because your key is not in this store's team; "
-                        f"ask a member to run `cmtk team add YOUR-NAME {me.public}` and sync first. The copy was deleted")
-    if me.public not in members:
-        typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
+    copy = remotes_module.clone(url, path.resolve(), me, expect=expect)
+    typer.echo(f"Copied the store into {copy.store.root}; it syncs with `cmtk sync` (remote: origin).")
+    if copy.member is None:
         warn(f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
              f"`cmtk team add YOUR-NAME {me.public}` and sync, then run `cmtk sync` here")
         return
-    from cmtk import team
-    from cmtk.store import Session
-
-    found = team.fingerprint(Session(copy, me))  # the identity is unlocked once, above
-    wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
-    if expect is not None and wanted != found.replace("-", ""):
-        import shutil
-
-        from cmtk.errors import CmtkError
-
-        shutil.rmtree(copy.root, ignore_errors=True)
-        raise CmtkError(f"--expect: this store's fingerprint is {found}, not {expect.strip()}; it is not the store you "
-                        "expected (or it was tampered with), so the copy was deleted")
-    typer.echo(f"Copied the store into {copy.root}; it syncs with `cmtk sync` (remote: origin).")
-    typer.echo(f"You are {members[me.public]} in this team. Store fingerprint: {found}")
+    typer.echo(f"You are {copy.member} in this team. Store fingerprint: {copy.fingerprint}")
     if expect is None:
         typer.echo("Check it matches `cmtk team fingerprint` on your case manager's laptop before you record anything.")
 

@@ -475,9 +475,10 @@ def _join_key_chains(session: Session, ring: KeyRing, base: str, ours: str) -> t
     differently (a clash: then ours only open records). Returns (clashing generations, our newer ones)."""
     base_keys, our_keys = key_blobs(session.store, base), key_blobs(session.store, ours)
     newer_here = {g for g in our_keys if g > max(base_keys)}
-    ours_ring = KeyRing(session)
-    ours_ring.load(base_keys, "the common history")
-    ours_ring.load(our_keys, "this laptop")
+    ours_ring = KeyRing(session)  # the common history's keys are in `ring` already: only our newer ones are opened
+    ours_ring.keys = {g: ring.keys[g] for g in base_keys}
+    ours_ring.texts = {g: ring.texts[g] for g in base_keys}
+    ours_ring.load({g: our_keys[g] for g in sorted(newer_here)}, "this laptop")
     clash = sorted(g for g in newer_here if g in ring.keys and ring.keys[g].public != ours_ring.keys[g].public)
     if clash:
         ring.extra = [(g, ours_ring.keys[g]) for g in sorted(newer_here)]

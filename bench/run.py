@@ -32,7 +32,7 @@ REFERENCE = """
 import sys, pathlib, pyrage
 from ruamel.yaml import YAML
 root = pathlib.Path(sys.argv[1])
-from cmtk.store import Store
+from cmtk.store.session import Store
 session = Store(root / 'store').unlock(root / 'demo-identity.txt')
 key = session.current_key().identity
 yaml = YAML(typ='safe', pure=False)
@@ -61,12 +61,16 @@ def store_for(size: int) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         CACHE.mkdir(parents=True, exist_ok=True)
         print(f"generating {size} cases (cached for next time)...", flush=True)
-        subprocess.run([*CMTK, "dev", "generate", str(folder), "--cases", str(size), "--as-of", AS_OF], env=ENV, check=True)
+        subprocess.run(
+            [*CMTK, "dev", "generate", str(folder), "--cases", str(size), "--as-of", AS_OF], env=ENV, check=True
+        )
     return folder
 
 
 def first_case(folder: Path) -> str:
-    out = subprocess.run([*CMTK, "case", "list", "--format", "json"], cwd=folder, env=ENV, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [*CMTK, "case", "list", "--format", "json"], cwd=folder, env=ENV, capture_output=True, text=True
+    ).stdout
     return json.loads(out)[0]["case"]
 
 
@@ -84,9 +88,15 @@ def measure(size: int) -> dict:
     result["benchmarks_warm"] = timed([*CMTK, "report", "benchmarks", "--format", "json"], cwd=folder)
     result["caseload_warm"] = timed([*CMTK, "report", "caseload"], cwd=folder)
     visits = []
-    for n in range(3):
+    for _n in range(3):
         start = time.perf_counter()
-        subprocess.run([*CMTK, "visit", case_id, "--date", AS_OF, "--mode", "phone"], cwd=folder, env=ENV, capture_output=True, check=True)
+        subprocess.run(
+            [*CMTK, "visit", case_id, "--date", AS_OF, "--mode", "phone"],
+            cwd=folder,
+            env=ENV,
+            capture_output=True,
+            check=True,
+        )
         visits.append(time.perf_counter() - start)
     result["visit_write_commit"] = statistics.median(visits)
     result.update(measure_sync(folder, case_id))
@@ -96,12 +106,17 @@ def measure(size: int) -> dict:
     result["rebuild_all_cores"] = timed([*CMTK, "index", "rebuild"], cwd=folder, runs=1)
     result["reference_decrypt_parse"] = timed([PY, "-c", REFERENCE, str(folder)], runs=1)
     if shutil.which("age"):
-        key = subprocess.run(["age", "-d", "-i", str(folder / "demo-identity.txt"), str(folder / "store/.cmtk/keys/1.age")],
-                             capture_output=True, check=True).stdout
+        key = subprocess.run(
+            ["age", "-d", "-i", str(folder / "demo-identity.txt"), str(folder / "store/.cmtk/keys/1.age")],
+            capture_output=True,
+            check=True,
+        ).stdout
         key_file = CACHE / "store-key.txt"
         key_file.write_bytes(key)
         os.chmod(key_file, 0o600)
-        loop = f"find {folder}/store/cases -name '*.age' | while read f; do age -d -i {key_file} \"$f\" > /dev/null; done"
+        loop = (
+            f"find {folder}/store/cases -name '*.age' | while read f; do age -d -i {key_file} \"$f\" > /dev/null; done"
+        )
         result["age_shell_loop"] = timed(["bash", "-c", loop], runs=1)
         key_file.unlink()
     return result
@@ -116,11 +131,17 @@ def measure_sync(folder: Path, case_id: str) -> dict:
     try:
         subprocess.run(["git", "clone", "-q", "--bare", str(folder / "store"), str(work / "office.git")], check=True)
         found = {"clone": timed([*CMTK, "clone", str(work / "office.git"), str(work / "a")], runs=1, env=env)}
-        subprocess.run([*CMTK, "clone", str(work / "office.git"), str(work / "b")], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*CMTK, "clone", str(work / "office.git"), str(work / "b")], env=env, check=True, capture_output=True
+        )
         found["sync_nothing_to_do"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=3, env=env)
         for laptop in ("a", "b"):
-            subprocess.run([*CMTK, "--store", str(work / laptop), "visit", case_id, "--date", AS_OF, "--mode", "phone"],
-                           env=env, check=True, capture_output=True)
+            subprocess.run(
+                [*CMTK, "--store", str(work / laptop), "visit", case_id, "--date", AS_OF, "--mode", "phone"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         found["sync_send"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
         found["sync_merge"] = timed([*CMTK, "--store", str(work / "b"), "sync"], runs=1, env=env)
         found["sync_receive"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
@@ -150,8 +171,12 @@ def main() -> None:
         print(f"\n{r['cases']} cases, {r['records']} records:")
         print(f"  --version / typer hello      {r['version'] / r['typer_hello']:.2f}x (target <= 1.3x, <= 0.15 s)")
         print(f"  overdue warm / --version     {r['overdue_warm'] / r['version']:.2f}x (target <= 2.5x, <= 0.3 s)")
-        print(f"  rebuild 1 core / reference   {r['rebuild_one_core'] / r['reference_decrypt_parse']:.2f}x (target <= 1.3x)")
-        print(f"  rebuild all cores / reference {r['rebuild_all_cores'] / r['reference_decrypt_parse']:.2f}x (target < 1)")
+        print(
+            f"  rebuild 1 core / reference   {r['rebuild_one_core'] / r['reference_decrypt_parse']:.2f}x (target <= 1.3x)"
+        )
+        print(
+            f"  rebuild all cores / reference {r['rebuild_all_cores'] / r['reference_decrypt_parse']:.2f}x (target < 1)"
+        )
         if "age_shell_loop" in r:
             slowest = max(r[k] for k in ("overdue_warm", "benchmarks_warm", "caseload_warm") if k in r)
             print(f"  age loop / slowest report    {r['age_shell_loop'] / slowest:.0f}x (target >= 50x)")

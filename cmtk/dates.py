@@ -75,7 +75,7 @@ def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.dat
 def now_utc() -> _dt.datetime:
     """A timestamp for records. Under CMTK_TODAY it keeps that day but the real time of day, so records
     made in one session still sort in the order they were made."""
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     fixed = os.environ.get("CMTK_TODAY")
     if fixed:
         day = today()

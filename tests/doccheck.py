@@ -73,12 +73,16 @@ def run(items: list[Example], workdir: Path, docs: Path, env: dict) -> list[str]
     full_env.update(env)
     full_env["PATH"] = f"{Path(sys.executable).parent}:{full_env.get('PATH', '')}"
     full_env["COLUMNS"] = "120"
-    result = subprocess.run(["bash", "-c", script], cwd=workdir, env=full_env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=workdir, env=full_env, capture_output=True, text=True, timeout=600
+    )
     chunks = result.stdout.split(MARK + "\n")[1:]
     return [chunk.rstrip("\n") for chunk in chunks[: len(items)]]
 
 
-def matches(expected: list[str], actual: str, case_ids: set[str] = frozenset(), doc_ids: set[str] = frozenset()) -> bool:
+def matches(
+    expected: list[str], actual: str, case_ids: set[str] = frozenset(), doc_ids: set[str] = frozenset()
+) -> bool:
     want = [mask(line, doc_ids) for line in expected]
     got = [mask(line, case_ids) for line in actual.splitlines()]
     while want and not want[-1]:
@@ -97,7 +101,7 @@ def _match(want: list[str], got: list[str]) -> bool:
 def update(markdown: str, items: list[Example], outputs: list[str]) -> str:
     """Rewrite each command's expected output with what it printed (for CMTK_UPDATE_DOCS=1)."""
     lines = markdown.splitlines()
-    for item, output in sorted(zip(items, outputs), key=lambda pair: -pair[0].line):
+    for item, output in sorted(zip(items, outputs, strict=False), key=lambda pair: -pair[0].line):
         start = item.line  # index after the command line
         end = start + len(item.expected)
         lines[start:end] = [_MASKS[-1][0].sub("<path>", line) for line in output.splitlines()] if output else []

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cmtk import cases, identity, initstore
+from cmtk.casework import cases
 from cmtk.cli.main import register
-from cmtk.store import Session, Store
+from cmtk.store import create, identity
+from cmtk.store.session import Session, Store
 
 # Distinctive fictional names: tests search every byte of a store for them.
 CANARY_FIRST = "Wambuikanyagi"
@@ -29,7 +30,7 @@ def make_store(tmp_path: Path, name: str = "Amina Otieno") -> tuple[Session, Pat
     key_path = tmp_path / f"{name.split()[0].lower()}.key"
     me = make_identity(key_path)
     root = tmp_path / "store"
-    initstore.create_store(root, organisation="Test CCI", me=me, worker=name)
+    create.create_store(root, organisation="Test CCI", me=me, worker=name)
     return Store(root).unlock(key_path), key_path
 
 
@@ -71,7 +72,12 @@ def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, 
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "cmtk", *args],
-        cwd=cwd, env=full_env, input=input, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -85,7 +91,8 @@ def all_bytes_of_store(root: Path) -> bytes:
     chunks.append(
         subprocess.run(
             ["git", "-C", str(root), "cat-file", "--batch-all-objects", "--batch", "--unordered"],
-            capture_output=True, check=True,
+            capture_output=True,
+            check=True,
         ).stdout
     )
     chunks.append(git(root, "log", "--all", "--format=%an%n%ae%n%B").encode())
@@ -100,11 +107,10 @@ def minimal_body(form_id: str, overrides: dict | None = None, day: str = "2026-0
     """
     import datetime as dt
 
-    from cmtk import forms
+    from cmtk.dev.demo import plain_value
+    from cmtk.forms import definitions
 
-    from cmtk.demo import plain_value
-
-    form = forms.load_form(form_id)
+    form = definitions.load_form(form_id)
     when = dt.date.fromisoformat(day)
 
     def value(field):

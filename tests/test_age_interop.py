@@ -9,9 +9,10 @@ import subprocess
 import termios
 import time
 
-from cmtk import records, yamlio
 from conftest import needs_age
 from helpers import CANARY_FIRST, add_canary_case, make_store
+
+from cmtk.store import records, yamlio
 
 pytestmark = needs_age
 
@@ -41,8 +42,14 @@ def test_record_written_by_age_cli_is_read_by_cmtk(tmp_path):
     public = session.current_key().public
     plaintext = yamlio.dumps(
         {
-            "cmtk_record": 1, "case": case_id, "record": "AGEC11WR1T", "form": "case-notes",
-            "key_generation": 1, "date": None, "created": "", "created_by": "age",
+            "cmtk_record": 1,
+            "case": case_id,
+            "record": "AGEC11WR1T",
+            "form": "case-notes",
+            "key_generation": 1,
+            "date": None,
+            "created": "",
+            "created_by": "age",
             "body": {"note": {"text": "written with the age CLI"}},
         }
     ).encode()
@@ -82,19 +89,20 @@ def _run_with_terminal(command: list[str], answer: str) -> bytes:
 
 
 def test_passphrase_protected_identity_is_accepted_by_age_cli(tmp_path, monkeypatch):
-    from cmtk import identity
-    from cmtk.store import Store
-    from cmtk import initstore
+    from cmtk.store import create, identity
+    from cmtk.store.session import Store
 
     passphrase = "mango river lantern seven"
     key_path = tmp_path / "protected.age"
     me = identity.create(key_path, passphrase)
-    initstore.create_store(tmp_path / "store", organisation="CCI", me=me, worker="Amina")
+    create.create_store(tmp_path / "store", organisation="CCI", me=me, worker="Amina")
     # age itself decrypts the wrapped identity with the passphrase...
     unwrapped = _run_with_terminal(["age", "-d", str(key_path)], passphrase)
     assert me.secret.encode() in unwrapped
     # ...and uses it directly as an identity (it asks for the passphrase).
-    store_key = _run_with_terminal(["age", "-d", "-i", str(key_path), str(tmp_path / "store/.cmtk/keys/1.age")], passphrase)
+    store_key = _run_with_terminal(
+        ["age", "-d", "-i", str(key_path), str(tmp_path / "store/.cmtk/keys/1.age")], passphrase
+    )
     assert b"AGE-SECRET-KEY-1" in store_key
     monkeypatch.setenv("CMTK_PASSPHRASE", passphrase)
     assert Store(tmp_path / "store").unlock(key_path).author == "Amina"

@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-from cmtk import cases
 from helpers import make_store, minimal_body
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cmtk.casework import cases
 
 BAD_FILES = {
     "empty": b"",
@@ -62,8 +63,9 @@ def world(tmp_path_factory):
 def run(args, env):
     import os
 
-    return subprocess.run([sys.executable, "-m", "cmtk", *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cmtk", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=120
+    )
 
 
 def check(result, root, before):
@@ -75,7 +77,9 @@ def check(result, root, before):
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_FILES))
-@pytest.mark.parametrize("command", ["case new", "record", "conference minutes", "review", "plan goal", "case transfer"])
+@pytest.mark.parametrize(
+    "command", ["case new", "record", "conference minutes", "review", "plan goal", "case transfer"]
+)
 def test_bad_files(world, kind, command):
     root, case_id, env, tmp_path = world
     path = tmp_path / f"{kind}.yaml"
@@ -94,8 +98,19 @@ def test_bad_files(world, kind, command):
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
-@pytest.mark.parametrize("command", [["case", "show"], ["step"], ["advance"], ["case", "history"], ["plan", "show"],
-                                     ["smart", "check"], ["report", "benchmarks"], ["case", "edit", "{id}", "identification"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["case", "show"],
+        ["step"],
+        ["advance"],
+        ["case", "history"],
+        ["plan", "show"],
+        ["smart", "check"],
+        ["report", "benchmarks"],
+        ["case", "edit", "{id}", "identification"],
+    ],
+)
 def test_bad_case_ids(world, bad, command):
     root, _, env, _ = world
     before = fingerprint(root)
@@ -104,8 +119,17 @@ def test_bad_case_ids(world, bad, command):
 
 
 @pytest.mark.parametrize("bad", BAD_DATES)
-@pytest.mark.parametrize("command", [["visit", "{id}", "--date"], ["advance", "{id}", "--date"], ["plan", "done", "{id}", "1.1", "--date"],
-                                     ["report", "overdue", "--as-of"], ["case", "show", "{id}", "--at"], ["case", "new", "--date"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["visit", "{id}", "--date"],
+        ["advance", "{id}", "--date"],
+        ["plan", "done", "{id}", "1.1", "--date"],
+        ["report", "overdue", "--as-of"],
+        ["case", "show", "{id}", "--at"],
+        ["case", "new", "--date"],
+    ],
+)
 def test_bad_dates(world, bad, command):
     root, case_id, env, tmp_path = world
     before = fingerprint(root)
@@ -117,11 +141,20 @@ def test_bad_dates(world, bad, command):
     check(run(args, env), root, before)
 
 
-@pytest.mark.parametrize("args", [
-    ["case", "--from", "x", "new"], ["--as-of", "2026-01-01", "report", "overdue"], ["report", "overdue", "--format", "xml"],
-    ["form", "show", "../../etc/passwd"], ["form", "render", "identification", "--lang", "fr"], ["team", "add"],
-    ["visit", "{id}", "--date"], ["refer", "{id}", "--to", "Clinic"], ["conference", "new", "--kind", "party", "--date", "2026-01-01", "--chair", "X"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["case", "--from", "x", "new"],
+        ["--as-of", "2026-01-01", "report", "overdue"],
+        ["report", "overdue", "--format", "xml"],
+        ["form", "show", "../../etc/passwd"],
+        ["form", "render", "identification", "--lang", "fr"],
+        ["team", "add"],
+        ["visit", "{id}", "--date"],
+        ["refer", "{id}", "--to", "Clinic"],
+        ["conference", "new", "--kind", "party", "--date", "2026-01-01", "--chair", "X"],
+    ],
+)
 def test_options_and_arguments_in_the_wrong_place(world, args):
     root, case_id, env, _ = world
     before = fingerprint(root)
@@ -151,7 +184,7 @@ def test_conference_dates_that_default_to_today_still_refuse_bad_input(world, ba
 
 def _bad_bundles(tmp_path: Path, key_path: Path) -> dict[str, bytes]:
     """BAD_FILES, plus age files that open but hold no git bundle, or that are for someone else."""
-    from cmtk import crypto, identity
+    from cmtk.store import crypto, identity
 
     mine = identity.load(key_path)
     stranger = crypto.generate()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import stat
 import sys
 import textwrap
 
 import pytest
+from helpers import git, invoke, run_cmtk, use_store
 
-from cmtk import cases, forms, validate
-from helpers import use_store, git, invoke, make_store, run_cmtk
+from cmtk.casework import cases
+from cmtk.forms import definitions, validate
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -58,13 +58,28 @@ def test_case_new_from_stdin(store):
     "change, expected",
     [
         (("  sex: female\n", ""), "identification: biographical.sex: is required (Sex); fill it in"),
-        (("  sex: female", "  sex: femal"), "biographical.sex: 'femal' is not one of the choices (female, male); did you mean 'female'?"),
+        (
+            ("  sex: female", "  sex: femal"),
+            "biographical.sex: 'femal' is not one of the choices (female, male); did you mean 'female'?",
+        ),
         (("03-02-2014", "31-02-2014"), "biographical.date_of_birth: '31-02-2014' is not a real calendar date"),
         (("03-02-2014", "2027-01-01"), "biographical.date_of_birth: 2027-01-01 is in the future"),
-        (("  nickname: Kipepeo", "  nickame: Kipepeo"), "biographical.nickame: no such field in section biographical; did you mean 'nickname'?"),
-        (("biographical:", "biografical:"), "identification: biografical: no such section in identification; did you mean 'biographical'?"),
-        (("  nickname: Kipepeo", "  estimated_age: ten"), "biographical.estimated_age: 'ten' is not valid; write a whole number"),
-        (("  nickname: Kipepeo", "  estimated_age: 40"), "biographical.estimated_age: 40 is above the largest allowed value, 25"),
+        (
+            ("  nickname: Kipepeo", "  nickame: Kipepeo"),
+            "biographical.nickame: no such field in section biographical; did you mean 'nickname'?",
+        ),
+        (
+            ("biographical:", "biografical:"),
+            "identification: biografical: no such section in identification; did you mean 'biographical'?",
+        ),
+        (
+            ("  nickname: Kipepeo", "  estimated_age: ten"),
+            "biographical.estimated_age: 'ten' is not valid; write a whole number",
+        ),
+        (
+            ("  nickname: Kipepeo", "  estimated_age: 40"),
+            "biographical.estimated_age: 40 is above the largest allowed value, 25",
+        ),
     ],
 )
 def test_intake_validation_errors(store, tmp_path, change, expected):
@@ -81,7 +96,9 @@ def test_intake_validation_errors(store, tmp_path, change, expected):
 
 def test_a_wrong_required_value_is_reported_once(store, tmp_path):
     """Bug: a refused date in a required field was also reported as missing."""
-    result = run_cmtk(["case", "new", "--from", _intake_file(tmp_path, INTAKE.replace("  sex: female", "  sex: femal"))])
+    result = run_cmtk(
+        ["case", "new", "--from", _intake_file(tmp_path, INTAKE.replace("  sex: female", "  sex: femal"))]
+    )
     assert result.returncode == 1
     assert result.stderr.count("biographical.sex") == 1
 
@@ -119,17 +136,24 @@ def test_dry_run_writes_nothing(store, tmp_path):
 
 
 def test_interactive_intake_through_the_real_prompts(store):
-    answers = "\n".join([
-        "Neema",        # first name
-        "",             # other names (skipped)
-        "",             # surname: required, asked again
-        "Kamau",        # surname
-        "Nee",          # nickname
-        "3",            # sex: out of range number -> not a choice
-        "1",            # sex: female
-        "31-02-2015",   # impossible date -> asked again
-        "30-05-2015",   # date of birth
-    ]) + "\n" + "\n" * 40 + "n\n" * 10
+    answers = (
+        "\n".join(
+            [
+                "Neema",  # first name
+                "",  # other names (skipped)
+                "",  # surname: required, asked again
+                "Kamau",  # surname
+                "Nee",  # nickname
+                "3",  # sex: out of range number -> not a choice
+                "1",  # sex: female
+                "31-02-2015",  # impossible date -> asked again
+                "30-05-2015",  # date of birth
+            ]
+        )
+        + "\n"
+        + "\n" * 40
+        + "n\n" * 10
+    )
     result = invoke(["case", "new", "-i"], input=answers)
     assert result.exit_code == 0, result.output
     assert "This field is required." in result.output
@@ -149,7 +173,7 @@ def test_no_terminal_and_no_from_is_a_usage_error(store):
 def test_record_form_and_non_repeatable_refusal(store, tmp_path):
     case_id = cases.open_case(store, _yaml(INTAKE), today=TODAY)
     note = tmp_path / "note.yaml"
-    form = forms.load_form("case-notes")
+    form = definitions.load_form("case-notes")
     section = form.sections[0]
     text_field = next(f for f in section.fields if f.type in ("long_text", "text"))
     date_field = next((f for f in section.fields if f.type == "date"), None)
@@ -158,8 +182,10 @@ def test_record_form_and_non_repeatable_refusal(store, tmp_path):
         body[section.id][date_field.name] = "20-11-2026"
     for f in section.fields:
         if f.required and f.name not in body[section.id]:
-            body[section.id][f.name] = {"date": "20-11-2026", "yes_no": "yes"}.get(f.type, "x") if not f.choices else f.choices[0].value
-    from cmtk import yamlio
+            body[section.id][f.name] = (
+                {"date": "20-11-2026", "yes_no": "yes"}.get(f.type, "x") if not f.choices else f.choices[0].value
+            )
+    from cmtk.store import yamlio
 
     note.write_text(yamlio.dumps(body))
     result = invoke(["record", case_id, "case-notes", "--from", str(note), "--date", "20/11/2026"])
@@ -172,7 +198,9 @@ def test_record_form_and_non_repeatable_refusal(store, tmp_path):
 
 def test_case_list_find_and_show(store):
     first = cases.open_case(store, _yaml(INTAKE), today=TODAY)
-    second = cases.open_case(store, _yaml(INTAKE.replace("Wambuikanyagi", "Baraka").replace("Kipepeo", "Bara")), today=TODAY)
+    second = cases.open_case(
+        store, _yaml(INTAKE.replace("Wambuikanyagi", "Baraka").replace("Kipepeo", "Bara")), today=TODAY
+    )
     listing = invoke(["case", "list"])
     assert first in listing.output and second in listing.output and "2 case(s)." in listing.output
     found = invoke(["case", "find", "kipep"])
@@ -191,7 +219,7 @@ def test_accents_do_not_block_find(store):
 
 
 def _yaml(text):
-    from cmtk import yamlio
+    from cmtk.store import yamlio
 
     return yamlio.loads(text, "t")
 
@@ -243,15 +271,17 @@ def test_case_edit_keeps_a_change_saved_while_the_editor_was_open(store, editor,
     """Security review, round 1 (low): the edit used to overwrite what another command saved meanwhile."""
     case_id = cases.open_case(store, _yaml(INTAKE), today=TODAY)
     hook = tmp_path / "meanwhile.py"
-    hook.write_text(textwrap.dedent(f"""
+    hook.write_text(
+        textwrap.dedent(f"""
         import dataclasses
-        from cmtk.store import Store
+        from cmtk.store.session import Store
         s = Store({str(store.store.root)!r}).unlock()
         r = next(r for r in s.case_records({case_id!r}) if r.form == "identification")
         body = {{k: dict(v) for k, v in r.body.items()}}
         body["biographical"]["religion"] = "Muslim"
         s.save({case_id!r}, [dataclasses.replace(r, body=body)], "update")
-    """))
+    """)
+    )
     monkeypatch.setenv("EDIT_HOOK", str(hook))
     monkeypatch.setenv("EDIT_FROM", "nickname: Kipepeo")
     monkeypatch.setenv("EDIT_TO", "nickname: Kipepeo Mdogo")
@@ -288,15 +318,17 @@ def test_case_edit_invalid_or_failed_editor_changes_nothing(store, editor, monke
 
 
 def test_case_edit_uses_vim_without_swap_or_backup(tmp_path, monkeypatch):
-    from cmtk import editing
+    from cmtk.forms import editing
 
     monkeypatch.setenv("EDITOR", "vim")
     command = editing.editor_command(tmp_path / "x.yaml")
-    assert "-n" in command and any("noswapfile" in part and "nobackup" in part and "noundofile" in part for part in command)
+    assert "-n" in command and any(
+        "noswapfile" in part and "nobackup" in part and "noundofile" in part for part in command
+    )
 
 
 def test_case_edit_leftovers_of_killed_runs_are_removed(tmp_path):
-    from cmtk import editing
+    from cmtk.forms import editing
 
     stale = tmp_path / f"{editing.PREFIX}999999-abc"
     stale.mkdir()
@@ -316,7 +348,7 @@ def test_show_at_a_past_date_uses_history(store, monkeypatch):
 
 
 def test_validate_table_rows_and_other(store):
-    form = forms.load_form("identification")
+    form = definitions.load_form("identification")
     with_table = [f for _, f in form.all_fields() if f.type == "table"]
     if not with_table:
         pytest.skip("identification has no table")

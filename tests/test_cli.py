@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import CANARY_FIRST, invoke, make_identity, make_store, run_cmtk
 
 
@@ -117,13 +116,13 @@ def test_doctor_cli_exit_codes(tmp_path):
 
 def test_internal_errors_never_print_their_message(tmp_path, monkeypatch):
     session, key_path = make_store(tmp_path)
-    import cmtk.cases
+    import cmtk.casework.cases
 
     def explode(*args, **kwargs):
         raise ValueError(f"child {CANARY_FIRST} broke something")
 
-    monkeypatch.setattr(cmtk.cases, "read_case", explode)
-    from cmtk.cases import create_case
+    monkeypatch.setattr(cmtk.casework.cases, "read_case", explode)
+    from cmtk.casework.cases import create_case
 
     create_case(session, "identification", {"a": {"b": 1}})
     base = ["--store", str(session.store.root), "--identity", str(key_path)]
@@ -178,10 +177,7 @@ def test_everything_cmtk_creates_is_private_to_its_owner(tmp_path):
     os.umask(0o022)  # a typical user umask: cmtk must tighten it itself
     made = run_cmtk(["demo", str(tmp_path / "demo")])
     assert made.returncode == 0, made.stderr
-    loose = [
-        str(p) for p in (tmp_path / "demo").rglob("*")
-        if p.stat().st_mode & 0o077 and not p.is_symlink()
-    ]
+    loose = [str(p) for p in (tmp_path / "demo").rglob("*") if p.stat().st_mode & 0o077 and not p.is_symlink()]
     assert loose == []
 
 

@@ -6,9 +6,11 @@ import datetime as dt
 import json
 
 import pytest
+from helpers import invoke, minimal_body, use_store
 
-from cmtk import cases, plan, workflow, yamlio
-from helpers import use_store, invoke, make_store, minimal_body
+from cmtk.casework import cases, plan, policy, workflow
+from cmtk.forms import definitions
+from cmtk.store import yamlio
 
 
 @pytest.fixture
@@ -17,8 +19,15 @@ def store(tmp_path, monkeypatch):
 
 
 def _case(session, first="Wambui", nickname="Wawa", step=3) -> str:
-    body = minimal_body("identification", {"biographical.first_name": first, "biographical.nickname": nickname,
-                                            "biographical.surname": "Kilimanjaro-Test", "biographical.date_of_birth": dt.date(2014, 1, 1)})
+    body = minimal_body(
+        "identification",
+        {
+            "biographical.first_name": first,
+            "biographical.nickname": nickname,
+            "biographical.surname": "Kilimanjaro-Test",
+            "biographical.date_of_birth": dt.date(2014, 1, 1),
+        },
+    )
     case_id = cases.open_case(session, body, date=dt.date(2026, 1, 5), today=dt.date(2026, 3, 1))
     for form in ("family-assessment", "family-assessment", "caregiver-consent"):
         cases.record_form(session, case_id, form, minimal_body(form, day="2026-02-01"), today=dt.date(2026, 3, 1))
@@ -34,7 +43,9 @@ def _ok(args, **kw):
 
 
 def _new_conference(kind="internal", date="2026-03-10"):
-    return _ok(["conference", "new", "--date", date, "--kind", kind, "--chair", "Mary Case-Manager", "--venue", "Board room"]).strip()
+    return _ok(
+        ["conference", "new", "--date", date, "--kind", kind, "--chair", "Mary Case-Manager", "--venue", "Board room"]
+    ).strip()
 
 
 def test_full_conference_through_the_cli(store, tmp_path):
@@ -42,8 +53,13 @@ def test_full_conference_through_the_cli(store, tmp_path):
     conf = _new_conference()
     _ok(["conference", "add-case", conf, first])
     _ok(["conference", "add-case", conf, second])
-    for name, role in [("Mary Case-Manager", "case manager"), ("John SCCO", "SCCO"), ("Aisha Nurse", "nurse"),
-                       ("Peter Teacher", "teacher"), ("Ruth Caseworker", "caseworker")]:
+    for name, role in [
+        ("Mary Case-Manager", "case manager"),
+        ("John SCCO", "SCCO"),
+        ("Aisha Nurse", "nurse"),
+        ("Peter Teacher", "teacher"),
+        ("Ruth Caseworker", "caseworker"),
+    ]:
         _ok(["conference", "add-participant", conf, name, "--role", role, "--invited", "2026-03-01"])
         _ok(["conference", "confirm", conf, name, "--date", "2026-03-05"])
         _ok(["conference", "agree", conf, name, "--date", "2026-03-01"])
@@ -65,40 +81,87 @@ def test_full_conference_through_the_cli(store, tmp_path):
     assert (tmp_path / "presentation.html").read_text().count(first) >= 1
 
     minutes = {
-        "discussions": {"case_discussions": [
-            {"case_id": first, "summary": "Both households are willing.", "decision": "Household A.", "outcome": "family_recommended",
-             "recommended_household": "A"},
-            {"case_id": second, "summary": "More tracing needed.", "decision": "Trace the paternal side.", "outcome": "plan_revised"}]},
-        "action_points": {"action_points": [
-            {"case_id": first, "action": "Visit household A to plan the move", "responsible": "Ruth Caseworker",
-             "deadline": "20-03-2026", "output": "Visit report", "domain": "relationship"},
-            {"case_id": second, "action": "Contact the chief of the home village", "responsible": "Ruth Caseworker",
-             "deadline": "25-03-2026", "output": "Call log", "domain": "protection"}]},
+        "discussions": {
+            "case_discussions": [
+                {
+                    "case_id": first,
+                    "summary": "Both households are willing.",
+                    "decision": "Household A.",
+                    "outcome": "family_recommended",
+                    "recommended_household": "A",
+                },
+                {
+                    "case_id": second,
+                    "summary": "More tracing needed.",
+                    "decision": "Trace the paternal side.",
+                    "outcome": "plan_revised",
+                },
+            ]
+        },
+        "action_points": {
+            "action_points": [
+                {
+                    "case_id": first,
+                    "action": "Visit household A to plan the move",
+                    "responsible": "Ruth Caseworker",
+                    "deadline": "20-03-2026",
+                    "output": "Visit report",
+                    "domain": "relationship",
+                },
+                {
+                    "case_id": second,
+                    "action": "Contact the chief of the home village",
+                    "responsible": "Ruth Caseworker",
+                    "deadline": "25-03-2026",
+                    "output": "Call log",
+                    "domain": "protection",
+                },
+            ]
+        },
     }
     path = tmp_path / "minutes.yaml"
     path.write_text(yamlio.dumps(minutes))
-    assert workflow.requirements(cases.read_case(store, first), 4, policy=__import__("cmtk.policy").policy.load(store.store.root),
-                                 today=dt.date(2026, 3, 10), form_loader=lambda f: __import__("cmtk.forms").forms.load_form(f))[-1].met is False
+    assert (
+        workflow.requirements(
+            cases.read_case(store, first),
+            4,
+            policy=policy.load(store.store.root),
+            today=dt.date(2026, 3, 10),
+            form_loader=definitions.load_form,
+        )[-1].met
+        is False
+    )
     _ok(["conference", "minutes", conf, "--from", str(path)], env={"CMTK_TODAY": "2026-03-10"})
     closed = _ok(["conference", "close", conf], env={"CMTK_TODAY": "2026-03-10"})
     assert "2 action point(s) added to case plans, 1 decision(s)" in closed
     # Action points reached each case plan; the gate that needs the conference's choice sees it.
     first_plan = plan.plans(cases.read_case(store, first))["pre_placement"]
-    assert any(a["action"] == "Visit household A to plan the move" and a["deadline"] == dt.date(2026, 3, 20) for a in first_plan.actions)
+    assert any(
+        a["action"] == "Visit household A to plan the move" and a["deadline"] == dt.date(2026, 3, 20)
+        for a in first_plan.actions
+    )
     step = json.loads(_ok(["step", first, "--format", "json"], env={"CMTK_TODAY": "2026-03-10"}))
     assert next(r for r in step["requirements"] if r["id"] == "conference-choice")["met"] is True
     # The report is due within 24 hours: overdue until recorded.
     overdue = json.loads(_ok(["report", "overdue", "--format", "json"], env={"CMTK_TODAY": "2026-03-12"}))
     assert any(i["kind"] == "conference-report" and i["case"] == conf for i in overdue["items"])
     report = tmp_path / "report.yaml"
-    report.write_text(yamlio.dumps({"report": {"report_date": "11-03-2026", "scco_present": "yes"},
-                                    "decisions": {"decisions": [{"case_id": first, "decision": "family_recommended"}]}}))
+    report.write_text(
+        yamlio.dumps(
+            {
+                "report": {"report_date": "11-03-2026", "scco_present": "yes"},
+                "decisions": {"decisions": [{"case_id": first, "decision": "family_recommended"}]},
+            }
+        )
+    )
     _ok(["conference", "report", conf, "--from", str(report)], env={"CMTK_TODAY": "2026-03-11"})
     overdue = json.loads(_ok(["report", "overdue", "--format", "json"], env={"CMTK_TODAY": "2026-03-12"}))
     assert not any(i["kind"] == "conference-report" for i in overdue["items"])
 
 
-@pytest.mark.parametrize("text", ["Wambui is doing well", "wawa said she is happy", "We met WAMBUI's aunt", "Kilimanjaro-Test family"])
+@pytest.mark.parametrize(
+    "text", ["Wambui is doing well", "wawa said she is happy", "We met WAMBUI's aunt", "Kilimanjaro-Test family"]
+)
 def test_minutes_with_a_childs_name_are_refused(store, tmp_path, text):
     case_id = _case(store)
     conf = _new_conference()
@@ -118,7 +181,15 @@ def test_names_inside_other_words_are_not_flagged(store, tmp_path):
     conf = _new_conference()
     _ok(["conference", "add-case", conf, case_id])
     path = tmp_path / "minutes.yaml"
-    path.write_text(yamlio.dumps({"discussions": {"case_discussions": [{"case_id": case_id, "summary": "Quality of care is good; totally fine."}]}}))
+    path.write_text(
+        yamlio.dumps(
+            {
+                "discussions": {
+                    "case_discussions": [{"case_id": case_id, "summary": "Quality of care is good; totally fine."}]
+                }
+            }
+        )
+    )
     assert invoke(["conference", "minutes", conf, "--from", str(path)]).exit_code == 0
 
 
@@ -147,7 +218,9 @@ def test_checklist_flags_late_invitations(store):
 def test_participant_name_can_come_from_standard_input(store):
     """Security review, round 1 (low): names typed as arguments stay in shell history."""
     conf = _new_conference()
-    out = _ok(["conference", "add-participant", conf, "--role", "parent", "--invited", "2026-03-01"], input="Mama Wanjiru\n")
+    out = _ok(
+        ["conference", "add-participant", conf, "--role", "parent", "--invited", "2026-03-01"], input="Mama Wanjiru\n"
+    )
     assert "Mama Wanjiru added" in out
     assert "Mama Wanjiru" in _ok(["conference", "show", conf])
     empty = invoke(["conference", "add-participant", conf], input="\n")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from cmtk import cases, demo, workflow
-from cmtk.store import Store
 from helpers import run_cmtk
+
+from cmtk.casework import cases, workflow
+from cmtk.dev import demo
+from cmtk.store.session import Store
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,11 @@ def test_demo_case_ready_for_closure_can_close(built, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(built, copy)
     session = Store(copy / "store").unlock(copy / "demo-identity.txt")
-    ready = [c for c in (cases.read_case(session, i) for i in session.store.case_ids()) if c.latest("closure") and c.status == "open"]
+    ready = [
+        c
+        for c in (cases.read_case(session, i) for i in session.store.case_ids())
+        if c.latest("closure") and c.status == "open"
+    ]
     assert len(ready) == 1
     result = run_cmtk(["advance", ready[0].id], cwd=copy, env={"CMTK_TODAY": "2026-11-24"})
     assert result.returncode == 0, result.stderr

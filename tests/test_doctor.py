@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from cmtk import crypto, doctor, membership
 from helpers import add_canary_case, git, make_identity, make_store
+
+from cmtk.store import crypto, doctor
+from cmtk.team import rotation
 
 
 def _codes(session):
@@ -49,8 +51,8 @@ def test_record_on_old_generation_is_found(tmp_path):
     old_path = next(session.store.case_dir(case_id).glob("*.age"))
     old_bytes = old_path.read_bytes()
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter", peter.public)
-    membership.remove_member(session, "Peter")
+    rotation.add_member(session, "Peter", peter.public)
+    rotation.remove_member(session, "Peter")
     old_path.write_bytes(old_bytes)
     git(session.store.root, "-c", "user.name=x", "-c", "user.email=x@y", "commit", "-qam", "update " + case_id)
     assert _codes(session) == ["old-key"]
@@ -80,11 +82,13 @@ def test_uncommitted_record_is_found_and_repaired(tmp_path):
 
 def test_record_that_breaks_its_form_definition_is_found(tmp_path):
     session, _ = make_store(tmp_path)
-    from cmtk import cases
+    from cmtk.casework import cases
 
     case_id = cases.create_case(session, "identification", {"biographical": {"sex": "unknown"}})
     findings = [f for f in doctor.check(session) if f.code == "invalid"]
-    assert any("biographical.sex" in f.message and f"cmtk case edit {case_id} identification" in f.message for f in findings)
+    assert any(
+        "biographical.sex" in f.message and f"cmtk case edit {case_id} identification" in f.message for f in findings
+    )
     assert any("biographical.first_name: is required" in f.message for f in findings)
     assert any("biographical.sex: holds a value the form does not accept" in f.message for f in findings)
 

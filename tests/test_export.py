@@ -9,11 +9,12 @@ import json
 import re
 
 import pytest
-
-from cmtk import demo, export
-from cmtk.store import Store
 from helpers import invoke, run_cmtk
 from test_bad_input import fingerprint
+
+from cmtk.dev import demo
+from cmtk.output import export
+from cmtk.store.session import Store
 
 TODAY = "2026-11-24"
 ORG = "Tumaini Training Children's Home (TRAINING)"
@@ -54,20 +55,33 @@ def test_figures_match_the_training_stores_known_cases(built):
     figures = _figures(result.stdout)
     expected = {
         ("cases", "total"): "12",
-        ("cases_by_status", "open"): "10", ("cases_by_status", "closed"): "1", ("cases_by_status", "transferred"): "1",
-        ("open_cases_by_step", "step-1"): "1", ("open_cases_by_step", "step-2"): "1", ("open_cases_by_step", "step-3"): "1",
-        ("open_cases_by_step", "step-4"): "1", ("open_cases_by_step", "step-5"): "1", ("open_cases_by_step", "step-6"): "0",
-        ("open_cases_by_step", "step-7"): "5", ("open_cases_by_step", "step-8"): "0",
-        ("overdue_items", "case-plan"): "1", ("overdue_items", "monitoring-visit"): "1",
-        ("overdue_items", "comprehensive-assessment"): "1", ("overdue_items", "initial-assessment"): "0",
-        ("overdue_items", "conference-report"): "0", ("overdue_items", "total"): "3",
+        ("cases_by_status", "open"): "10",
+        ("cases_by_status", "closed"): "1",
+        ("cases_by_status", "transferred"): "1",
+        ("open_cases_by_step", "step-1"): "1",
+        ("open_cases_by_step", "step-2"): "1",
+        ("open_cases_by_step", "step-3"): "1",
+        ("open_cases_by_step", "step-4"): "1",
+        ("open_cases_by_step", "step-5"): "1",
+        ("open_cases_by_step", "step-6"): "0",
+        ("open_cases_by_step", "step-7"): "5",
+        ("open_cases_by_step", "step-8"): "0",
+        ("overdue_items", "case-plan"): "1",
+        ("overdue_items", "monitoring-visit"): "1",
+        ("overdue_items", "comprehensive-assessment"): "1",
+        ("overdue_items", "initial-assessment"): "0",
+        ("overdue_items", "conference-report"): "0",
+        ("overdue_items", "total"): "3",
         ("cases_with_overdue_items", "total"): "3",
         ("cases_reviewed", "total"): "5",
-        ("benchmark_cases_scored", "education"): "5", ("benchmark_cases_achieved", "education"): "4",
+        ("benchmark_cases_scored", "education"): "5",
+        ("benchmark_cases_achieved", "education"): "4",
         ("benchmark_achieved_percent", "education"): "80",
-        ("benchmark_cases_scored", "economic"): "5", ("benchmark_cases_achieved", "economic"): "4",
+        ("benchmark_cases_scored", "economic"): "5",
+        ("benchmark_cases_achieved", "economic"): "4",
         ("benchmark_achieved_percent", "economic"): "80",
-        ("benchmark_cases_achieved", "protection"): "5", ("benchmark_achieved_percent", "relationship"): "100",
+        ("benchmark_cases_achieved", "protection"): "5",
+        ("benchmark_achieved_percent", "relationship"): "100",
         ("cases_ready_for_closure", "total"): "4",
     }
     assert {k: figures.get(k) for k in expected} == expected
@@ -86,12 +100,12 @@ def test_overdue_figures_come_from_the_same_logic_as_the_overdue_report(built):
         opened = {c: row for c, row in _index_rows(made).items() if row["opened"] <= day}
         counted = [i for i in report["items"] if i["case"] in opened]
         assert figures[("overdue_items", "total")] == str(len(counted))
-        for kind, count in kinds.items():
+        for kind, _count in kinds.items():
             assert figures[("overdue_items", kind)] == str(sum(1 for i in counted if i["kind"] == kind))
 
 
 def _index_rows(made) -> dict:
-    from cmtk import summary
+    from cmtk.index import summary
 
     return summary.load(Store(made.store).unlock(made.identity))
 
@@ -156,9 +170,15 @@ def test_output_file_is_private_never_overwritten_and_never_in_the_store(built, 
     assert fingerprint(made.store) == before
 
 
-@pytest.mark.parametrize("args, code", [
-    (["--format", "xlsx"], 2), (["--as-of", "31-02-2026"], 1), (["--as-of", ""], 1), (["--as-of", "soon"], 1),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--format", "xlsx"], 2),
+        (["--as-of", "31-02-2026"], 1),
+        (["--as-of", ""], 1),
+        (["--as-of", "soon"], 1),
+    ],
+)
 def test_bad_options_are_one_error(built, args, code):
     made, env = built
     result = invoke(["export", *args], env=env)
@@ -174,18 +194,30 @@ def test_json_holds_the_same_figures(built):
     assert {(f["measure"], f["category"]): str(f["value"]) for f in data["figures"]} == csv_figures
 
 
-@pytest.mark.parametrize("now, events, as_of, expected", [
-    (("open", 3), [], "2026-01-01", ("open", 3)),
-    (("open", 4), [["2026-02-01", 3, 4, "advance"]], "2026-01-31", ("open", 3)),
-    (("open", 4), [["2026-02-01", 3, 4, "advance"]], "2026-02-01", ("open", 4)),
-    (("closed", 8), [["2026-02-01", 7, 8, "advance"]], "2026-01-31", ("open", 7)),
-    (("open", 7), [["2026-02-01", 7, 8, "advance"], ["2026-03-01", 8, 7, "re-opened (closed before)"]], "2026-02-15", ("closed", 8)),
-    (("transferred", 3), [["2026-02-01", 3, 3, "transferred"]], "2026-01-31", ("open", 3)),
-    (("open", 3), [["2026-02-01", 3, 3, "transferred"], ["2026-03-01", 3, 3, "re-opened (transferred before)"]], "2026-02-15",
-     ("transferred", 3)),
-    (("open", 5), [["2026-02-01", 5, 5, "imported"]], "2026-01-31", None),
-    (("open", 6), [["2026-02-01", 5, 5, "imported"], ["2026-03-01", 5, 6, "advance"]], "2026-02-01", ("open", 5)),
-])
+@pytest.mark.parametrize(
+    "now, events, as_of, expected",
+    [
+        (("open", 3), [], "2026-01-01", ("open", 3)),
+        (("open", 4), [["2026-02-01", 3, 4, "advance"]], "2026-01-31", ("open", 3)),
+        (("open", 4), [["2026-02-01", 3, 4, "advance"]], "2026-02-01", ("open", 4)),
+        (("closed", 8), [["2026-02-01", 7, 8, "advance"]], "2026-01-31", ("open", 7)),
+        (
+            ("open", 7),
+            [["2026-02-01", 7, 8, "advance"], ["2026-03-01", 8, 7, "re-opened (closed before)"]],
+            "2026-02-15",
+            ("closed", 8),
+        ),
+        (("transferred", 3), [["2026-02-01", 3, 3, "transferred"]], "2026-01-31", ("open", 3)),
+        (
+            ("open", 3),
+            [["2026-02-01", 3, 3, "transferred"], ["2026-03-01", 3, 3, "re-opened (transferred before)"]],
+            "2026-02-15",
+            ("transferred", 3),
+        ),
+        (("open", 5), [["2026-02-01", 5, 5, "imported"]], "2026-01-31", None),
+        (("open", 6), [["2026-02-01", 5, 5, "imported"], ["2026-03-01", 5, 6, "advance"]], "2026-02-01", ("open", 5)),
+    ],
+)
 def test_state_on_undoes_the_moves_after_the_day(now, events, as_of, expected):
     assert export.state_on(*now, "2025-01-01", events, dt.date.fromisoformat(as_of)) == expected
     assert export.state_on(*now, "2026-06-01", events, dt.date(2026, 5, 31)) is None, "not yet opened"

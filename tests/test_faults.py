@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from cmtk import cases, doctor, identity, initstore, membership, remotes, sync
+from cmtk.casework import cases
 from cmtk.errors import CmtkError
-from cmtk.store import Store
+from cmtk.store import create, doctor, identity
+from cmtk.store.session import Store
+from cmtk.team import remotes, rotation, sync
 from tests.helpers import make_identity, make_store, minimal_body
 
 ROUNDS = int(os.environ.get("CMTK_FAULT_ROUNDS", "8"))
@@ -26,8 +28,13 @@ REPAIRABLE = {"interrupted-sync", "interrupted-team-change", "leftover-temp", "u
 
 
 def _killed(args: list[str], env: dict, delay: float) -> int:
-    process = subprocess.Popen([sys.executable, "-m", "cmtk", *args], env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cmtk", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     return process.wait()
@@ -54,7 +61,9 @@ def test_kill_during_case_writes(tmp_path):
     session, key = make_store(tmp_path)
     root = session.store.root
     form = tmp_path / "intake.yaml"
-    form.write_text("biographical:\n  first_name: Neema\n  surname: Testing\n  sex: female\n  date_of_birth: 2015-01-01\n")
+    form.write_text(
+        "biographical:\n  first_name: Neema\n  surname: Testing\n  sex: female\n  date_of_birth: 2015-01-01\n"
+    )
     env = {"CMTK_STORE": str(root), "CMTK_IDENTITY": str(key), "CMTK_TODAY": "2026-11-20"}
     chance = random.Random(10)
     committed: set[str] = set()
@@ -69,13 +78,13 @@ def test_kill_during_case_writes(tmp_path):
 def test_kill_during_team_reencryption(tmp_path):
     session, key = make_store(tmp_path)
     root = session.store.root
-    for number in range(6):
+    for _number in range(6):
         cases.create_case(session, "identification", minimal_body("identification"))
     env = {"CMTK_STORE": str(root), "CMTK_IDENTITY": str(key)}
     chance = random.Random(20)
     for round_number in range(ROUNDS):
         name = f"Helper {round_number}"
-        membership.add_member(Store(root).unlock(key), name, make_identity(tmp_path / f"h{round_number}.key").public)
+        rotation.add_member(Store(root).unlock(key), name, make_identity(tmp_path / f"h{round_number}.key").public)
         _killed(["team", "remove", name, "--yes"], env, chance.uniform(0.3, 1.5))
         _settle(root, key)
         assert len(_readable_cases(root, key)) == 6
@@ -88,8 +97,8 @@ def _two_laptops(tmp_path: Path):
     keys = [tmp_path / "amina.key", tmp_path / "baraka.key"]
     pairs = [identity.create(k) for k in keys]
     first = tmp_path / "amina"
-    initstore.create_store(first, organisation="Test CCI", me=pairs[0], worker="Amina")
-    membership.add_member(Store(first).unlock(keys[0]), "Baraka", pairs[1].public)
+    create.create_store(first, organisation="Test CCI", me=pairs[0], worker="Amina")
+    rotation.add_member(Store(first).unlock(keys[0]), "Baraka", pairs[1].public)
     remote = tmp_path / "office.git"
     remotes.add_remote(Store(first), "office", str(remote))
     sync.sync(Store(first).unlock(keys[0]))
@@ -103,7 +112,7 @@ def test_kill_during_sync_then_the_next_sync_completes(tmp_path):
     env = {"CMTK_STORE": str(b_root), "CMTK_IDENTITY": str(b_key)}
     chance = random.Random(30)
     made: set[str] = set()
-    for round_number in range(ROUNDS):
+    for _round_number in range(ROUNDS):
         made.add(cases.create_case(Store(a_root).unlock(a_key), "identification", minimal_body("identification")))
         sync.sync(Store(a_root).unlock(a_key))
         made.add(cases.create_case(Store(b_root).unlock(b_key), "identification", minimal_body("identification")))
@@ -137,7 +146,7 @@ def test_disk_full_during_a_write_changes_nothing(tmp_path, monkeypatch):
     case_id = cases.create_case(session, "identification", minimal_body("identification"))
     before = {p: p.read_bytes() for p in session.store.root.rglob("*") if p.is_file() and ".git" not in p.parts}
     head = session.store.git.head()
-    import cmtk.store as store_module
+    import cmtk.store.session as store_module
 
     real_fdopen = os.fdopen
 
@@ -169,7 +178,10 @@ def test_disk_full_on_a_real_small_filesystem(tmp_path):
         pytest.skip("mounting a small tmpfs needs root")
     mount = tmp_path / "small"
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount tmpfs here")
     try:
         session, key = make_store(mount)
@@ -185,7 +197,9 @@ def test_disk_full_on_a_real_small_filesystem(tmp_path):
         head = session.store.git.head()
         with pytest.raises(CmtkError):
             for _ in range(50):
-                cases.add_record(Store(session.store.root).unlock(key), case_id, "case-notes", minimal_body("case-notes"))
+                cases.add_record(
+                    Store(session.store.root).unlock(key), case_id, "case-notes", minimal_body("case-notes")
+                )
         filler.unlink()
         fresh = Store(session.store.root).unlock(key)
         assert fresh.case_records(case_id)

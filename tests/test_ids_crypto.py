@@ -4,8 +4,9 @@ import stat
 import pyrage
 import pytest
 
-from cmtk import crypto, identity, ids, team
 from cmtk.errors import IdentityError, UsageError
+from cmtk.store import crypto, identity, ids
+from cmtk.team import roster
 
 
 def test_case_ids_are_opaque_random_and_normalised():
@@ -102,13 +103,13 @@ def test_ssh_keys_are_not_accepted_as_members():
 
 def test_recipients_file_round_trip():
     members = [
-        team.Member("Amina Otieno", "case manager", str(pyrage.x25519.Identity.generate().to_public())),
-        team.Member("Peter", "", str(pyrage.x25519.Identity.generate().to_public())),
+        roster.Member("Amina Otieno", "case manager", str(pyrage.x25519.Identity.generate().to_public())),
+        roster.Member("Peter", "", str(pyrage.x25519.Identity.generate().to_public())),
     ]
-    assert team.parse_recipients(team.format_recipients(members)) == members
+    assert roster.parse_recipients(roster.format_recipients(members)) == members
 
 
 def test_recipients_file_refuses_duplicates():
     key = str(pyrage.x25519.Identity.generate().to_public())
     with pytest.raises(IdentityError, match="twice"):
-        team.parse_recipients(f"{key}\n{key}\n")
+        roster.parse_recipients(f"{key}\n{key}\n")

@@ -1,18 +1,27 @@
-"""Field-by-field merge of one record's content (cmtk.merge): rules, with fixed values."""
+"""Field-by-field merge of one record's content (cmtk.team.merge): rules, with fixed values."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cmtk import merge
+from cmtk.team import merge
 
 
 def _record(body: dict, updated: str = "2026-11-01T09:00:00+00:00") -> dict:
-    return {"cmtk_record": 1, "case": "AB12CD34", "record": "R1", "form": "case-plan", "key_generation": 1,
-            "created": "2026-10-01T09:00:00+00:00", "updated": updated, "body": body}
+    return {
+        "cmtk_record": 1,
+        "case": "AB12CD34",
+        "record": "R1",
+        "form": "case-plan",
+        "key_generation": 1,
+        "created": "2026-10-01T09:00:00+00:00",
+        "updated": updated,
+        "body": body,
+    }
 
 
 def _pair(base: dict):
@@ -33,11 +42,22 @@ def test_same_field_keeps_the_later_update_and_lists_the_other():
     base = _record({"family": {"phone": "0700"}})
     ours, theirs = _pair(base)
     ours["body"]["family"]["phone"], ours["updated"], ours["updated_by"] = "0711", "2026-11-02T08:00:00+00:00", "Amina"
-    theirs["body"]["family"]["phone"], theirs["updated"], theirs["updated_by"] = "0722", "2026-11-03T08:00:00+00:00", "Baraka"
+    theirs["body"]["family"]["phone"], theirs["updated"], theirs["updated_by"] = (
+        "0722",
+        "2026-11-03T08:00:00+00:00",
+        "Baraka",
+    )
     merged = merge.merge_record(base, ours, theirs)
     assert merged.content["body"]["family"]["phone"] == "0722"
-    assert merged.content["conflicts"] == [{"field": "body.family.phone", "kept": "0722", "other": "0711",
-                                           "kept_by": "Baraka, 2026-11-03", "other_by": "Amina, 2026-11-02"}]
+    assert merged.content["conflicts"] == [
+        {
+            "field": "body.family.phone",
+            "kept": "0722",
+            "other": "0711",
+            "kept_by": "Baraka, 2026-11-03",
+            "other_by": "Amina, 2026-11-02",
+        }
+    ]
     assert merged.content["updated"] == "2026-11-03T08:00:00+00:00"
     # the other laptop merging the same pair the other way round gets the same record
     mirrored = merge.merge_record(base, theirs, ours)
@@ -50,7 +70,9 @@ def test_rows_with_ids_merge_row_by_row():
     ours["body"]["actions"][0]["status"] = "done"
     theirs["body"]["actions"][0]["action"] = "visit the family"
     merged = merge.merge_record(base, ours, theirs)
-    assert merged.content["body"]["actions"] == [{"goal_id": "1", "action_id": "1.1", "action": "visit the family", "status": "done"}]
+    assert merged.content["body"]["actions"] == [
+        {"goal_id": "1", "action_id": "1.1", "action": "visit the family", "status": "done"}
+    ]
 
 
 def test_goals_added_on_both_sides_with_the_same_number_are_both_kept():
@@ -104,13 +126,18 @@ def test_field_paths_with_dotted_row_ids():
     assert not merge.set_field(content, "body.actions[9.9].status", "done")
 
 
-values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
-                      lambda inner: st.dictionaries(st.sampled_from("abcd"), inner, max_size=3), max_leaves=8)
+values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+    lambda inner: st.dictionaries(st.sampled_from("abcd"), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
-       ours=st.dictionaries(st.sampled_from("abcd"), values, max_size=4))
+@given(
+    base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+    ours=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+)
 def test_a_side_unchanged_since_base_gives_the_other_side(base, ours):
     merged = merge.merge_record(_record(base), _record(ours), _record(base))
     assert merged.content["body"] == ours and merged.new_conflicts == []
@@ -119,9 +146,11 @@ def test_a_side_unchanged_since_base_gives_the_other_side(base, ours):
 
 
 @settings(max_examples=200, deadline=None)
-@given(base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
-       ours=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
-       theirs=st.dictionaries(st.sampled_from("abcd"), values, max_size=4))
+@given(
+    base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+    ours=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+    theirs=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
+)
 def test_both_laptops_get_the_same_merge(base, ours, theirs):
     one = merge.merge_record(_record(base), _record(ours, "2026-11-02"), _record(theirs, "2026-11-03")).content
     two = merge.merge_record(_record(base), _record(theirs, "2026-11-03"), _record(ours, "2026-11-02")).content

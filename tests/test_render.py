@@ -17,23 +17,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import CANARY_FIRST, CANARY_SURNAME, add_canary_case, invoke, make_store, run_cmtk
 from markupsafe import escape
 
-from cmtk import cases, forms, render
+from cmtk.casework import cases
 from cmtk.errors import CmtkError
-from helpers import CANARY_FIRST, CANARY_SURNAME, add_canary_case, invoke, make_store, run_cmtk
+from cmtk.forms import definitions
+from cmtk.output import render
 
 GOLDEN = Path(__file__).parent / "golden"
 REPO = Path(__file__).parent.parent
-ALL_FORMS = forms.load_all()
+ALL_FORMS = definitions.load_all()
 FORM_IDS = [f.id for f in ALL_FORMS]
 # Pages a blank English form may take on A4; the case reviews hold 65 indicators.
 PAGE_BUDGET = {"case-review": 10, "case-review-young-person": 10}
 DEFAULT_BUDGET = 8
 
 
-def widgets_form() -> forms.FormDef:
-    return forms.load_file(GOLDEN / "widgets.yaml")
+def widgets_form() -> definitions.FormDef:
+    return definitions.load_file(GOLDEN / "widgets.yaml")
 
 
 WIDGET_VALUES = {
@@ -49,8 +51,14 @@ WIDGET_VALUES = {
         "sex": "female",
         "languages": ["kiswahili", "Dholuo"],
         "siblings": [
-            {"sibling_name": "Baraka", "sibling_born": _dt.date(2010, 5, 6), "sibling_age": 15,
-             "sibling_sex": "male", "sibling_school": "secondary", "sibling_in_care": False},
+            {
+                "sibling_name": "Baraka",
+                "sibling_born": _dt.date(2010, 5, 6),
+                "sibling_age": 15,
+                "sibling_sex": "male",
+                "sibling_school": "secondary",
+                "sibling_in_care": False,
+            },
         ],
     },
     "education": {"e1": "yes", "e2": "no", "e3": "na"},
@@ -61,7 +69,7 @@ WIDGET_VALUES = {
 WIDGET_TICKS = 11
 
 
-def labels(form: forms.FormDef, lang: str) -> list[str]:
+def labels(form: definitions.FormDef, lang: str) -> list[str]:
     """Every field, column and choice label of a form, in one language."""
     found = []
     for _section, field in form.all_fields():
@@ -98,11 +106,16 @@ def test_every_shipped_form_renders_with_every_label(lang):
     ],
 )
 def test_golden_html(name, form_id, lang, filled):
-    form = widgets_form() if form_id == "widgets" else forms.load_form(form_id)
+    form = widgets_form() if form_id == "widgets" else definitions.load_form(form_id)
     options = {}
     if filled:
-        options = dict(values=WIDGET_VALUES, case_id="K7Q2MX4P", organisation="Tumaini CCI",
-                       training=True, record_date=_dt.date(2025, 1, 10))
+        options = dict(
+            values=WIDGET_VALUES,
+            case_id="K7Q2MX4P",
+            organisation="Tumaini CCI",
+            training=True,
+            record_date=_dt.date(2025, 1, 10),
+        )
     html = normalised(render.render_html(form, lang=lang, **options))
     path = GOLDEN / name
     if os.environ.get("CMTK_UPDATE_GOLDEN") == "1":
@@ -114,15 +127,16 @@ def test_golden_html(name, form_id, lang, filled):
 def test_labels_and_values_are_escaped(tmp_path):
     source = tmp_path / "hostile.yaml"
     source.write_text(
-        "id: hostile\ncode: \"X</style><script>\"\ntitle: \"Title </style><script>alert(1)</script>\"\n"
-        "sections:\n  - id: one\n    title: \"<i>Section</i>\"\n    fields:\n"
-        "      - {name: who, type: text, label: \"<b>Name</b>\"}\n"
-        "      - {name: sure, type: select_many, label: \"Pick\", other: true, choices: [{value: a, label: \"A & B\"}]}\n",
+        'id: hostile\ncode: "X</style><script>"\ntitle: "Title </style><script>alert(1)</script>"\n'
+        'sections:\n  - id: one\n    title: "<i>Section</i>"\n    fields:\n'
+        '      - {name: who, type: text, label: "<b>Name</b>"}\n'
+        '      - {name: sure, type: select_many, label: "Pick", other: true, choices: [{value: a, label: "A & B"}]}\n',
         "utf-8",
     )
-    form = forms.load_file(source)
-    html = render.render_html(form, values={"one": {"who": "<script>alert('x')</script>", "sure": ["<img>"]}},
-                              case_id="K7Q2MX4P")
+    form = definitions.load_file(source)
+    html = render.render_html(
+        form, values={"one": {"who": "<script>alert('x')</script>", "sure": ["<img>"]}}, case_id="K7Q2MX4P"
+    )
     assert "<b>Name</b>" not in html and "&lt;b&gt;Name&lt;/b&gt;" in html
     assert "<script" not in html and "&lt;script&gt;alert(&#39;x&#39;)" in html
     assert "<img>" not in html and "&lt;img&gt;" in html
@@ -134,7 +148,7 @@ def test_labels_and_values_are_escaped(tmp_path):
 
 @pytest.mark.parametrize("form_id", ["identification", "case-review", "conference-attendance"])
 def test_html_is_self_contained_a4(form_id):
-    html = render.render_html(forms.load_form(form_id))
+    html = render.render_html(definitions.load_form(form_id))
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert not re.search(r"(src|href)\s*=", html)
     assert not re.search(r"url\(", html)
@@ -145,8 +159,17 @@ def test_html_is_self_contained_a4(form_id):
 
 def test_filled_form_shows_every_value():
     html = render.render_html(widgets_form(), values=WIDGET_VALUES, case_id="K7Q2MX4P")
-    for text in ("Achieng Otieno", "Kibera, Nairobi", "She asked to go home.", "31.5", "Dholuo", "Baraka",
-                 "06/05/2010", "Secondary school", "Amina Otieno"):
+    for text in (
+        "Achieng Otieno",
+        "Kibera, Nairobi",
+        "She asked to go home.",
+        "31.5",
+        "Dholuo",
+        "Baraka",
+        "06/05/2010",
+        "Secondary school",
+        "Amina Otieno",
+    ):
         assert text in html, text
     assert html.count("✓") == WIDGET_TICKS
     digits = re.findall(r'<span class="box filled">(\d)</span>', html)
@@ -174,7 +197,7 @@ def test_consecutive_indicators_make_one_grid_with_a_domain_score():
 
 
 def test_case_review_prints_each_domain_as_a_grid():
-    form = forms.load_form("case-review")
+    form = definitions.load_form("case-review")
     html = render.render_html(form)
     domains = [s for s in form.sections if s.domain]
     assert html.count('class="score"') == len(domains)
@@ -183,7 +206,7 @@ def test_case_review_prints_each_domain_as_a_grid():
 
 
 def test_kiswahili_words_come_from_the_catalogue():
-    html = render.render_html(forms.load_form("child-assent"), lang="sw")
+    html = render.render_html(definitions.load_form("child-assent"), lang="sw")
     assert "Ridhaa ya mtoto" in html
     for word in ("Sahihi", "Jina", "Tarehe", "Alama ya kidole gumba", "Siri", "Ndiyo", "Hapana"):
         assert word in html, word
@@ -198,7 +221,7 @@ def test_catalogue_has_every_template_word():
     method_map = [("**.j2", "jinja2")]
     options = {"**.j2": {"extensions": "jinja2.ext.i18n"}}
     used = {m[2] for m in extract_from_dir(str(render.templates_dir()), method_map, options)}
-    source = (REPO / "cmtk" / "render.py").read_text("utf-8")
+    source = (REPO / "cmtk" / "output" / "render.py").read_text("utf-8")
     used |= set(re.findall(r"""(?:gettext|word)\(['"]([^'"]+)['"]""", source))
     with (render.templates_dir() / "locale" / "sw.po").open("rb") as handle:
         catalogue = {m.id for m in read_po(handle) if m.id}
@@ -288,7 +311,7 @@ def squeezed(text: str) -> str:
 def test_pdf_is_a4_within_budget_and_has_every_label(form_id):
     from pypdf import PdfReader
 
-    form = forms.load_form(form_id)
+    form = definitions.load_form(form_id)
     reader = PdfReader(io.BytesIO(render.render_pdf(render.render_html(form))))
     for page in reader.pages:
         width, height = float(page.mediabox.width), float(page.mediabox.height)
@@ -301,9 +324,17 @@ def test_pdf_is_a4_within_budget_and_has_every_label(form_id):
 
 
 @needs_weasyprint
-@pytest.mark.parametrize("tag", ['<img src="http://192.0.2.1/logo.png">', "<img src='//192.0.2.1/x'>",
-                                 '<link rel="attachment" href="data:,x">', '<a href="file:///etc/passwd">x</a>',
-                                 "<style>@import 'x.css';</style>", "<div style=\"background:url('https://x/y')\"></div>"])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<img src="http://192.0.2.1/logo.png">',
+        "<img src='//192.0.2.1/x'>",
+        '<link rel="attachment" href="data:,x">',
+        '<a href="file:///etc/passwd">x</a>',
+        "<style>@import 'x.css';</style>",
+        "<div style=\"background:url('https://x/y')\"></div>",
+    ],
+)
 def test_pdf_and_html_never_reach_outside_the_page(tag):
     """A tampered template could send recorded values away or attach local files (security review H1)."""
     html = render.render_html(widgets_form()).replace("<body>", f"<body>{tag}")
@@ -320,7 +351,8 @@ def test_store_templates_are_sandboxed(tmp_path):
     original = (render.templates_dir() / "form.html.j2").read_text()
     marker = tmp_path / "pwned"
     (override / "form.html.j2").write_text(
-        "{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}" + original)
+        "{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}" + original
+    )
     with pytest.raises(CmtkError, match="tried something templates may not do"):
         render.render_html(widgets_form(), templates=override)
     assert not marker.exists()

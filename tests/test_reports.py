@@ -6,9 +6,10 @@ import datetime as dt
 import json
 
 import pytest
+from helpers import invoke, minimal_body, use_store
 
-from cmtk import cases, forms, workflow
-from helpers import use_store, invoke, make_store, minimal_body
+from cmtk.casework import cases, workflow
+from cmtk.forms import definitions
 
 
 @pytest.fixture
@@ -17,10 +18,20 @@ def store(tmp_path, monkeypatch):
 
 
 def placed_case(session, placement_day=dt.date(2026, 3, 1)) -> str:
-    case_id = cases.open_case(session, minimal_body("identification", {"biographical.date_of_birth": dt.date(2014, 1, 1)}),
-                              date=dt.date(2026, 1, 5), today=dt.date(2026, 6, 1))
-    cases.record_form(session, case_id, "placement", minimal_body("placement", {"placement.placement_date": placement_day}),
-                      date=placement_day, today=dt.date(2026, 6, 1))
+    case_id = cases.open_case(
+        session,
+        minimal_body("identification", {"biographical.date_of_birth": dt.date(2014, 1, 1)}),
+        date=dt.date(2026, 1, 5),
+        today=dt.date(2026, 6, 1),
+    )
+    cases.record_form(
+        session,
+        case_id,
+        "placement",
+        minimal_body("placement", {"placement.placement_date": placement_day}),
+        date=placement_day,
+        today=dt.date(2026, 6, 1),
+    )
     case = cases.read_case(session, case_id)
     session.save(case_id, [workflow.moved(case, 7, day=placement_day, by="test", what="advance")], "update")
     return case_id
@@ -43,7 +54,12 @@ def test_overdue_json_contract_and_commit(store):
     first = data["items"][0]
     assert {"case", "worker", "kind", "due", "days_overdue"} <= set(first)
     assert (first["case"], first["worker"], first["kind"], first["due"], first["days_overdue"]) == (
-        case_id, "Amina Otieno", "monitoring-visit", "2026-03-15", 78)
+        case_id,
+        "Amina Otieno",
+        "monitoring-visit",
+        "2026-03-15",
+        78,
+    )
     days = [i["days_overdue"] for i in data["items"]]
     assert days == sorted(days, reverse=True) and all(d > 0 for d in days)
 
@@ -58,7 +74,9 @@ def test_seen_visit_resets_clock_and_phone_does_not(store):
     assert seen.exit_code == 0 and "counts as a visit" in seen.output
     items = json.loads(invoke(["report", "overdue", "--format", "json"]).output)["items"]
     assert [i for i in items if i["kind"] == "monitoring-visit"] == []
-    upcoming = json.loads(invoke(["report", "overdue", "--format", "json", "--upcoming", "--as-of", "2026-06-15"]).output)["upcoming"]
+    upcoming = json.loads(
+        invoke(["report", "overdue", "--format", "json", "--upcoming", "--as-of", "2026-06-15"]).output
+    )["upcoming"]
     assert any(i["kind"] == "monitoring-visit" and i["due"] == "2026-06-25" for i in upcoming)
     contradiction = invoke(["visit", case_id, "--date", "26-05-2026", "--mode", "phone", "--seen"])
     assert contradiction.exit_code == 1 and "phone call" in contradiction.output
@@ -78,14 +96,18 @@ def test_overdue_table_groups_by_worker(store):
 
 
 def _review_body(form_id="case-review", no=()):
-    form = forms.load_form(form_id)
-    body = {s.id: {f.name: ("no" if f.indicator in no else "yes") for f in s.fields if f.indicator} for s in form.sections if s.domain}
+    form = definitions.load_form(form_id)
+    body = {
+        s.id: {f.name: ("no" if f.indicator in no else "yes") for f in s.fields if f.indicator}
+        for s in form.sections
+        if s.domain
+    }
     return body
 
 
 def test_review_shows_totals_verdict_and_zeros_without_action(store, tmp_path):
     case_id = placed_case(store)
-    from cmtk import yamlio
+    from cmtk.store import yamlio
 
     path = tmp_path / "review.yaml"
     path.write_text(yamlio.dumps(_review_body(no=("B1.3", "B12.2", "B12.3"))))
@@ -103,7 +125,21 @@ def test_review_shows_totals_verdict_and_zeros_without_action(store, tmp_path):
     # a plan goal with an action on B1.3 removes it from the list
     goal = tmp_path / "goal.yaml"
     goal.write_text("goal: attends every day\n")
-    invoke(["plan", "goal", case_id, "--phase", "post", "--domain", "education", "--indicators", "B1.3", "--from", str(goal)])
+    invoke(
+        [
+            "plan",
+            "goal",
+            case_id,
+            "--phase",
+            "post",
+            "--domain",
+            "education",
+            "--indicators",
+            "B1.3",
+            "--from",
+            str(goal),
+        ]
+    )
     action = tmp_path / "action.yaml"
     action.write_text("action: talk to the head teacher\nresponsible: caseworker\noutput: attendance record\n")
     invoke(["plan", "action", case_id, "1", "--by", "30-06-2026", "--from", str(action)])
@@ -113,7 +149,7 @@ def test_review_shows_totals_verdict_and_zeros_without_action(store, tmp_path):
 
 def test_benchmarks_html_has_a_star_per_case_and_no_names(store, tmp_path):
     case_id = placed_case(store)
-    from cmtk import yamlio
+    from cmtk.store import yamlio
 
     path = tmp_path / "review.yaml"
     path.write_text(yamlio.dumps(_review_body()))
@@ -128,7 +164,19 @@ def test_benchmarks_html_has_a_star_per_case_and_no_names(store, tmp_path):
 
 def test_referral_feeds_overdue_until_done(store):
     case_id = placed_case(store)
-    made = invoke(["refer", case_id, "--to", "Nakuru Level 5 Hospital", "--reason", "health", "--date", "01-04-2026", "--accompanied"])
+    made = invoke(
+        [
+            "refer",
+            case_id,
+            "--to",
+            "Nakuru Level 5 Hospital",
+            "--reason",
+            "health",
+            "--date",
+            "01-04-2026",
+            "--accompanied",
+        ]
+    )
     assert made.exit_code == 0, made.output
     kinds = [i["kind"] for i in json.loads(invoke(["report", "overdue", "--format", "json"]).output)["items"]]
     assert "referral-follow-up" in kinds

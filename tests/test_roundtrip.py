@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-from cmtk import cases, crypto, records, yamlio
 from helpers import make_store
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cmtk.casework import cases
+from cmtk.store import crypto, records, yamlio
 
 # Text as people type it: any unicode except surrogates and the few control
 # characters YAML cannot carry; line breaks and tabs included.
 _text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x85\u2028\u2029\ufeff")
-    .filter(lambda c: c in "\n\t" or (ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F)),
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x85\u2028\u2029\ufeff").filter(
+        lambda c: c in "\n\t" or (ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F)
+    ),
     max_size=60,
 )
 _scalar = st.one_of(
@@ -52,8 +55,10 @@ def test_record_round_trip_through_encryption(tmp_path_factory, body, date):
 
 def test_record_round_trip_through_the_store(tmp_path):
     session, _ = make_store(tmp_path)
-    body = {"biographical": {"first_name": "Ñjeri", "note": "line one\nline two\n\n  indented", "d": dt.date(2024, 2, 29)},
-            "table": {"rows": [{"a": 1, "b": [1, 2, {"c": None}]}, {"a": "no"}]}}
+    body = {
+        "biographical": {"first_name": "Ñjeri", "note": "line one\nline two\n\n  indented", "d": dt.date(2024, 2, 29)},
+        "table": {"rows": [{"a": 1, "b": [1, 2, {"c": None}]}, {"a": "no"}]},
+    }
     case_id = cases.create_case(session, "identification", body, dt.date(2026, 1, 31))
     (record,) = session.case_records(case_id)
     assert record.body == body and record.date == dt.date(2026, 1, 31)

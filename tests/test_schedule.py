@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from cmtk import policy as policy_module, schedule
-from cmtk.cases import CASE_FILE, Case
-from cmtk.records import Record
+from cmtk.casework import policy as policy_module
+from cmtk.casework import schedule
+from cmtk.casework.cases import CASE_FILE, Case
+from cmtk.store.records import Record
 
 D = dt.date
 POLICY = policy_module.load(None)
@@ -28,7 +29,12 @@ def placed(day: dt.date) -> Record:
 
 
 def visit(day: dt.date, seen: str = "yes", n: int = 2) -> Record:
-    return rec("monitoring", {"visit": {"visit_date": day, "mode": "home" if seen == "yes" else "phone", "child_seen": seen}}, day, n)
+    return rec(
+        "monitoring",
+        {"visit": {"visit_date": day, "mode": "home" if seen == "yes" else "phone", "child_seen": seen}},
+        day,
+        n,
+    )
 
 
 def due(items, kind):
@@ -58,13 +64,13 @@ def test_assessment_and_plan_deadlines(records, expected):
 @pytest.mark.parametrize(
     "placement, visits, expected",
     [
-        (D(2026, 3, 1), [], D(2026, 3, 15)),                              # 2 weeks after placement
-        (D(2026, 3, 1), [D(2026, 3, 14)], D(2026, 3, 28)),                # fortnightly in the first 2 months
-        (D(2026, 3, 1), [D(2026, 4, 30)], D(2026, 5, 14)),                # still inside the first 2 months (ends 1 May)
-        (D(2026, 3, 1), [D(2026, 5, 1)], D(2026, 6, 1)),                  # from 1 May: monthly
-        (D(2026, 1, 31), [D(2026, 3, 31)], D(2026, 4, 30)),               # month end: 31 Mar + 1 month = 30 Apr
+        (D(2026, 3, 1), [], D(2026, 3, 15)),  # 2 weeks after placement
+        (D(2026, 3, 1), [D(2026, 3, 14)], D(2026, 3, 28)),  # fortnightly in the first 2 months
+        (D(2026, 3, 1), [D(2026, 4, 30)], D(2026, 5, 14)),  # still inside the first 2 months (ends 1 May)
+        (D(2026, 3, 1), [D(2026, 5, 1)], D(2026, 6, 1)),  # from 1 May: monthly
+        (D(2026, 1, 31), [D(2026, 3, 31)], D(2026, 4, 30)),  # month end: 31 Mar + 1 month = 30 Apr
         (D(2027, 12, 31), [D(2028, 2, 28), D(2028, 1, 31)], D(2028, 3, 13)),  # leap year: the first 2 months end 29 Feb
-        (D(2027, 12, 31), [D(2028, 2, 29)], D(2028, 3, 29)),               # a visit on 29 Feb is in the monthly phase
+        (D(2027, 12, 31), [D(2028, 2, 29)], D(2028, 3, 29)),  # a visit on 29 Feb is in the monthly phase
         (D(2028, 1, 15), [D(2028, 3, 15), D(2028, 3, 20)], D(2028, 4, 20)),  # monthly after 15 Mar
     ],
 )
@@ -94,19 +100,39 @@ def test_post_closure_visit_and_closed_cases():
 
 
 def test_plan_actions_and_referrals():
-    plan = rec("case-plan", {"plan": {"phase": "pre_placement", "actions": [
-        {"action_id": "1.1", "deadline": D(2026, 2, 10), "status": "open", "responsible": "Father"},
-        {"action_id": "1.2", "deadline": D(2026, 2, 1), "status": "done"}]}}, D(2026, 1, 25), 3)
-    referral = rec("referral", {"referral": {"referral_date": D(2026, 2, 1), "receiving_organisation": "Clinic"}}, D(2026, 2, 1), 4)
+    plan = rec(
+        "case-plan",
+        {
+            "plan": {
+                "phase": "pre_placement",
+                "actions": [
+                    {"action_id": "1.1", "deadline": D(2026, 2, 10), "status": "open", "responsible": "Father"},
+                    {"action_id": "1.2", "deadline": D(2026, 2, 1), "status": "done"},
+                ],
+            }
+        },
+        D(2026, 1, 25),
+        3,
+    )
+    referral = rec(
+        "referral", {"referral": {"referral_date": D(2026, 2, 1), "receiving_organisation": "Clinic"}}, D(2026, 2, 1), 4
+    )
     items = schedule.due_items(case(assessed(D(2026, 1, 20)), plan, referral), POLICY)
     assert due(items, "plan-action") == D(2026, 2, 10)
     assert due(items, "referral-follow-up") == D(2026, 3, 3)
-    closed_referral = rec("referral", {"referral": {"referral_date": D(2026, 2, 1)}, "follow_up": {"feedback_date": D(2026, 2, 20)}}, D(2026, 2, 1), 4)
+    closed_referral = rec(
+        "referral",
+        {"referral": {"referral_date": D(2026, 2, 1)}, "follow_up": {"feedback_date": D(2026, 2, 20)}},
+        D(2026, 2, 1),
+        4,
+    )
     assert due(schedule.due_items(case(closed_referral), POLICY), "referral-follow-up") == []
 
 
 def test_policy_overrides_change_the_results():
-    custom = policy_module.merge(POLICY, {"monitoring": {"visits": [{"every": {"weeks": 1}}]}, "case_review": {"every": {"months": 3}}})
+    custom = policy_module.merge(
+        POLICY, {"monitoring": {"visits": [{"every": {"weeks": 1}}]}, "case_review": {"every": {"months": 3}}}
+    )
     items = schedule.due_items(case(placed(D(2026, 3, 1))), custom)
     assert due(items, "monitoring-visit") == D(2026, 3, 8)
     assert due(items, "case-review") == D(2026, 6, 1)

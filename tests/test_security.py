@@ -9,11 +9,13 @@ import sys
 import textwrap
 
 import pytest
-
-from cmtk import cases, crypto, doctor, identity, initstore, membership, records, yamlio
-from cmtk.errors import CmtkError, IdentityError, RecordError
-from cmtk.store import Store
 from helpers import CANARY_FIRST, add_canary_case, git, invoke, make_identity, make_store, minimal_body
+
+from cmtk.casework import cases
+from cmtk.errors import CmtkError, IdentityError, RecordError
+from cmtk.store import create, crypto, doctor, identity, records, yamlio
+from cmtk.store.session import Store
+from cmtk.team import rotation
 
 
 def test_record_forged_with_an_old_generation_is_refused(tmp_path):
@@ -21,9 +23,9 @@ def test_record_forged_with_an_old_generation_is_refused(tmp_path):
     session, key_path = make_store(tmp_path)
     case_id = add_canary_case(session)
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter", peter.public)
+    rotation.add_member(session, "Peter", peter.public)
     old_key = session.key(1)
-    membership.remove_member(session, "Peter")
+    rotation.remove_member(session, "Peter")
     forged = cases.new_record(session, case_id, "case-notes", {"note": {"text": "forged"}}, None).with_generation(2)
     path = session.store.case_dir(case_id) / f"{forged.record}.age"
     path.write_bytes(crypto.encrypt(crypto.pad(records.encode(forged)), [old_key.recipient]))
@@ -53,7 +55,7 @@ def test_hooks_and_fsmonitor_in_a_store_never_run(tmp_path):
 
 
 def test_passphrase_is_not_passed_on_to_child_processes(tmp_path, monkeypatch):
-    from cmtk import identity
+    from cmtk.store import identity
 
     path = tmp_path / "id.age"
     identity.create(path, "river mango lantern seven")
@@ -62,7 +64,10 @@ def test_passphrase_is_not_passed_on_to_child_processes(tmp_path, monkeypatch):
     assert "CMTK_PASSPHRASE" not in os.environ
 
 
-@pytest.mark.parametrize("text", ["a: &x [1, 2]\nb: *x\n", "[" * 70 + "]" * 70, "a:\n" + "".join(" " * (2 * n) + f"k{n}:\n" for n in range(1, 90))])
+@pytest.mark.parametrize(
+    "text",
+    ["a: &x [1, 2]\nb: *x\n", "[" * 70 + "]" * 70, "a:\n" + "".join(" " * (2 * n) + f"k{n}:\n" for n in range(1, 90))],
+)
 def test_yaml_aliases_and_deep_nesting_are_refused(text):
     """M5, M6: deep nesting crashed the C parser; aliases expand when printed."""
     with pytest.raises(RecordError):
@@ -73,8 +78,23 @@ def test_deeply_nested_input_file_is_one_clear_error(tmp_path, monkeypatch):
     session, key_path = make_store(tmp_path)
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("biographical: " + "[" * 60000 + "]" * 60000 + "\n")
-    result = subprocess.run([sys.executable, "-m", "cmtk", "--store", str(session.store.root), "--identity", str(key_path),
-                             "case", "new", "--from", str(bomb)], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cmtk",
+            "--store",
+            str(session.store.root),
+            "--identity",
+            str(key_path),
+            "case",
+            "new",
+            "--from",
+            str(bomb),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "nested more than 64 levels" in result.stderr
 
 
@@ -86,7 +106,9 @@ def test_one_damaged_case_does_not_stop_reports(tmp_path, monkeypatch):
     path = next(session.store.case_dir(bad).glob("*.age"))
     path.write_bytes(path.read_bytes()[:-30] + b"\x00" * 30)
     git(session.store.root, "-c", "user.name=x", "-c", "user.email=x@y", "commit", "-qam", f"update {bad}")
-    result = invoke(["--store", str(session.store.root), "--identity", str(key_path), "case", "list", "--format", "json"])
+    result = invoke(
+        ["--store", str(session.store.root), "--identity", str(key_path), "case", "list", "--format", "json"]
+    )
     assert result.exit_code == 0
     assert good in result.stdout and f"Warning: case {bad} left out" in result.output
 
@@ -104,7 +126,7 @@ def test_control_and_direction_characters_are_refused_in_text(tmp_path):
 
 def test_demo_identity_is_used_only_for_a_training_store(tmp_path, monkeypatch):
     """L3: a demo-identity.txt beside a real store called `store` must not replace the user's identity."""
-    from cmtk import paths
+    from cmtk.store import paths
 
     session, _ = make_store(tmp_path)  # a real store at tmp_path/store, training: false
     (tmp_path / "demo-identity.txt").write_text("x")
@@ -113,7 +135,7 @@ def test_demo_identity_is_used_only_for_a_training_store(tmp_path, monkeypatch):
 
 def test_edit_leftovers_are_removed_at_any_command(tmp_path, monkeypatch):
     """L7: plaintext from a killed `case edit` must not wait for the next edit."""
-    from cmtk import editing
+    from cmtk.forms import editing
 
     monkeypatch.setattr(editing, "memory_folder", lambda: tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
@@ -131,12 +153,12 @@ def test_killed_rotation_never_leaves_records_without_their_key(tmp_path):
     for _ in range(4):
         add_canary_case(session)
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter", peter.public)
+    rotation.add_member(session, "Peter", peter.public)
     for crash_at in (1, 2, 3, 5, 7):
         script = textwrap.dedent(f"""
             import os
-            from cmtk import membership
-            from cmtk.store import Store
+            from cmtk.team import rotation
+            from cmtk.store.session import Store
             session = Store({str(session.store.root)!r}).unlock({str(key_path)!r})
             real, calls = os.replace, [0]
             def crash(src, dst):
@@ -145,7 +167,7 @@ def test_killed_rotation_never_leaves_records_without_their_key(tmp_path):
                     os._exit(9)
                 return real(src, dst)
             os.replace = crash
-            membership.remove_member(session, "Peter")
+            rotation.remove_member(session, "Peter")
         """)
         subprocess.run([sys.executable, "-c", script], capture_output=True)
         fresh = Store(session.store.root).unlock(key_path)
@@ -161,11 +183,11 @@ def test_doctor_repair_finishes_an_interrupted_removal(tmp_path):
     for _ in range(3):
         add_canary_case(session)
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter", peter.public)
+    rotation.add_member(session, "Peter", peter.public)
     script = textwrap.dedent(f"""
         import os
-        from cmtk import membership
-        from cmtk.store import Store
+        from cmtk.team import rotation
+        from cmtk.store.session import Store
         session = Store({str(session.store.root)!r}).unlock({str(key_path)!r})
         real, calls = os.replace, [0]
         def crash(src, dst):
@@ -174,7 +196,7 @@ def test_doctor_repair_finishes_an_interrupted_removal(tmp_path):
                 os._exit(9)
             return real(src, dst)
         os.replace = crash
-        membership.remove_member(session, "Peter")
+        rotation.remove_member(session, "Peter")
     """)
     assert subprocess.run([sys.executable, "-c", script], capture_output=True).returncode == 9
     fresh = Store(session.store.root).unlock(key_path)
@@ -216,15 +238,19 @@ def test_init_tightens_an_existing_empty_folder(tmp_path):
     folder.mkdir()
     folder.chmod(0o777)
     me = make_identity(tmp_path / "me.key")
-    initstore.create_store(folder, organisation="Test CCI", me=me, worker="Amina")
+    create.create_store(folder, organisation="Test CCI", me=me, worker="Amina")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_doctor_never_quotes_stored_values(tmp_path):
     """Security review, round 1 (low): validation messages may quote a value; doctor names field and kind only."""
     session, _ = make_store(tmp_path)
-    case_id = cases.create_case(session, "identification", {"biographical": {"first_name": CANARY_FIRST, "sex": "Zelenyongoro"}})
-    findings = [f for f in doctor.check(Store(session.store.root).unlock(tmp_path / "amina.key")) if f.code == "invalid"]
+    case_id = cases.create_case(
+        session, "identification", {"biographical": {"first_name": CANARY_FIRST, "sex": "Zelenyongoro"}}
+    )
+    findings = [
+        f for f in doctor.check(Store(session.store.root).unlock(tmp_path / "amina.key")) if f.code == "invalid"
+    ]
     assert findings and case_id in findings[0].message
     for finding in findings:
         assert CANARY_FIRST not in str(finding) and "Zelenyongoro" not in str(finding)

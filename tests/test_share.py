@@ -10,11 +10,15 @@ from pathlib import Path
 
 import pyrage
 import pytest
-
-from cmtk import cases, crypto, demo, sharing, summary, yamlio
-from cmtk.store import Store
-from helpers import CANARY_FIRST, CANARY_NICK, CANARY_SURNAME, canary_body, invoke, make_store, minimal_body, run_cmtk
+from helpers import CANARY_FIRST, CANARY_NICK, CANARY_SURNAME, canary_body, invoke, minimal_body, run_cmtk
 from test_bad_input import fingerprint
+
+from cmtk.casework import cases
+from cmtk.dev import demo
+from cmtk.index import summary
+from cmtk.output import sharing
+from cmtk.store import crypto, yamlio
+from cmtk.store.session import Store
 
 TODAY = "2026-11-24"
 
@@ -23,14 +27,14 @@ class Side:
     """One organisation: its store, its caseworker's identity and the environment that makes cmtk use them."""
 
     def __init__(self, folder: Path, name: str, org: str) -> None:
-        from cmtk import identity, initstore
+        from cmtk.store import create, identity
 
         folder.mkdir(parents=True)
         self.key_path = folder / "identity.txt"
         me = identity.create(self.key_path)
         self.public = me.public
         self.root = folder / "store"
-        initstore.create_store(self.root, organisation=org, me=me, worker=name)
+        create.create_store(self.root, organisation=org, me=me, worker=name)
         self.env = {"CMTK_STORE": str(self.root), "CMTK_IDENTITY": str(self.key_path), "CMTK_TODAY": TODAY}
 
     @property
@@ -49,10 +53,22 @@ def world(tmp_path):
     body = canary_body()
     body.pop("notes")
     case_id = cases.open_case(session, body, date=dt.date(2026, 10, 1), today=dt.date(2026, 11, 24))
-    cases.record_form(session, case_id, "case-notes", {"note": {"date": "2026-10-02", "text": "Visited the aunt in Molo"}},
-                      date=dt.date(2026, 10, 2), today=dt.date(2026, 11, 24))
-    cases.record_form(session, case_id, "child-assent", minimal_body("child-assent", day="2026-10-03"),
-                      date=dt.date(2026, 10, 3), today=dt.date(2026, 11, 24))
+    cases.record_form(
+        session,
+        case_id,
+        "case-notes",
+        {"note": {"date": "2026-10-02", "text": "Visited the aunt in Molo"}},
+        date=dt.date(2026, 10, 2),
+        today=dt.date(2026, 11, 24),
+    )
+    cases.record_form(
+        session,
+        case_id,
+        "child-assent",
+        minimal_body("child-assent", day="2026-10-03"),
+        date=dt.date(2026, 10, 3),
+        today=dt.date(2026, 11, 24),
+    )
     out = tmp_path / "out"
     out.mkdir()
     return sender, receiver, case_id, out
@@ -101,7 +117,12 @@ def test_share_round_trip_into_another_organisations_store(world):
     assert not {r.record for r in copy.records} & {r.record for r in source.records}
     for form in ("identification", "case-notes", "child-assent"):
         theirs, ours = source.latest(form), copy.latest(form)
-        assert (ours.body, ours.date, ours.created, ours.created_by) == (theirs.body, theirs.date, theirs.created, theirs.created_by)
+        assert (ours.body, ours.date, ours.created, ours.created_by) == (
+            theirs.body,
+            theirs.date,
+            theirs.created,
+            theirs.created_by,
+        )
         assert ours.case == new_id and ours.key_generation == session.store.current_generation
     info = copy.case_file
     assert info["worker"] == "Rita Wekesa" and info["status"] == "open" and info["step"] == 1
@@ -109,19 +130,31 @@ def test_share_round_trip_into_another_organisations_store(world):
     assert info["imported_from"]["case"] == case_id
     assert info["imported_from"]["organisation"] == "Tumaini Children's Home"
     assert info["imported_from"]["shared"] == dt.date(2026, 11, 24)
-    assert copy.events[-1] == {"date": dt.date(2026, 11, 24), "from": 1, "to": 1, "by": "Rita Wekesa", "what": "imported"}
+    assert copy.events[-1] == {
+        "date": dt.date(2026, 11, 24),
+        "from": 1,
+        "to": 1,
+        "by": "Rita Wekesa",
+        "what": "imported",
+    }
     assert copy.name == f"{CANARY_FIRST} {CANARY_SURNAME}"
     # one commit, `create NEWID`, by the receiver
-    log = subprocess.run(["git", "-C", str(receiver.root), "log", "-1", "--format=%an|%s"], capture_output=True, text=True).stdout
+    log = subprocess.run(
+        ["git", "-C", str(receiver.root), "log", "-1", "--format=%an|%s"], capture_output=True, text=True
+    ).stdout
     assert log.strip() == f"Rita Wekesa|create {new_id}"
 
     listed = json.loads(receiver.run("case", "list", "--format", "json").output)
-    assert [(c["case"], c["name"], c["worker"], c["step"]) for c in listed] == [(new_id, f"{CANARY_FIRST} {CANARY_SURNAME}", "Rita Wekesa", 1)]
+    assert [(c["case"], c["name"], c["worker"], c["step"]) for c in listed] == [
+        (new_id, f"{CANARY_FIRST} {CANARY_SURNAME}", "Rita Wekesa", 1)
+    ]
     found = receiver.run("case", "find", CANARY_NICK)
     assert found.exit_code == 0 and new_id in found.output
     overdue = json.loads(receiver.run("report", "overdue", "--format", "json").output)
-    assert {(i["case"], i["kind"], i["worker"]) for i in overdue["items"]} == {(new_id, "initial-assessment", "Rita Wekesa"),
-                                                                                 (new_id, "comprehensive-assessment", "Rita Wekesa")}
+    assert {(i["case"], i["kind"], i["worker"]) for i in overdue["items"]} == {
+        (new_id, "initial-assessment", "Rita Wekesa"),
+        (new_id, "comprehensive-assessment", "Rita Wekesa"),
+    }
     caseload = json.loads(receiver.run("report", "caseload", "--format", "json").output)
     assert caseload["workers"]["Rita Wekesa"]["open"] == 1
     assert receiver.run("doctor").exit_code == 0
@@ -139,7 +172,11 @@ def test_forms_option_shares_only_those_forms_and_the_case_file(world):
     assert all("key_generation" not in r for r in document["records"])
     assert receiver.run("case", "import", str(path)).exit_code == 0
     [new_id] = receiver.session.store.case_ids()
-    assert sorted(r.form for r in cases.read_case(receiver.session, new_id).records) == ["case-file", "case-notes", "identification"]
+    assert sorted(r.form for r in cases.read_case(receiver.session, new_id).records) == [
+        "case-file",
+        "case-notes",
+        "identification",
+    ]
 
 
 def test_only_the_case_file_when_it_is_the_only_form_asked_for(world):
@@ -159,7 +196,9 @@ def test_the_age_tool_alone_opens_a_share_with_the_receivers_identity(world):
     header = data.split(b"\n---", 1)[0]
     assert header.count(b"\n-> X25519 ") == 1, "encrypted to one key only"
     assert CANARY_FIRST.encode() not in data
-    plaintext = subprocess.run(["age", "-d", "-i", str(receiver.key_path), str(path)], capture_output=True, check=True).stdout
+    plaintext = subprocess.run(
+        ["age", "-d", "-i", str(receiver.key_path), str(path)], capture_output=True, check=True
+    ).stdout
     assert len(plaintext) % crypto.PAD_BUCKET == 0, "padded like records"
     document = yamlio.loads(plaintext, "age")
     assert document["cmtk_share"] == 1
@@ -168,13 +207,16 @@ def test_the_age_tool_alone_opens_a_share_with_the_receivers_identity(world):
     assert refused.returncode != 0, "the sender's own identity cannot open it"
 
 
-@pytest.mark.parametrize("bad", [
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
-    "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
-    "age1qqqqqqqq",
-    "age1lyd5dj4dvtu0fakkajczyhse94yvav5w2c8dlh6j8m9wc3axuapsn8avvX",
-    "",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "age1qqqqqqqq",
+        "age1lyd5dj4dvtu0fakkajczyhse94yvav5w2c8dlh6j8m9wc3axuapsn8avvX",
+        "",
+    ],
+)
 def test_anything_but_an_x25519_public_key_is_refused(world, bad):
     sender, receiver, case_id, out = world
     result = sender.run("share", case_id, "--to", bad, "-o", str(out / "x.age"))
@@ -188,10 +230,14 @@ def test_anything_but_an_x25519_public_key_is_refused(world, bad):
 
 def test_unknown_forms_are_refused_naming_the_cases_forms(world):
     sender, receiver, case_id, out = world
-    result = sender.run("share", case_id, "--to", receiver.public, "--forms", "identification,placement", "-o", str(out / "x.age"))
+    result = sender.run(
+        "share", case_id, "--to", receiver.public, "--forms", "identification,placement", "-o", str(out / "x.age")
+    )
     assert result.exit_code == 1
-    assert result.output.strip() == (f"Error: --forms: case {case_id} has no 'placement' record; "
-                                     "its forms are: case-notes, child-assent, identification")
+    assert result.output.strip() == (
+        f"Error: --forms: case {case_id} has no 'placement' record; "
+        "its forms are: case-notes, child-assent, identification"
+    )
     assert not (out / "x.age").exists()
     empty = sender.run("share", case_id, "--to", receiver.public, "--forms", " , ", "-o", str(out / "x.age"))
     assert empty.exit_code == 2 and "--forms" in empty.output
@@ -237,7 +283,11 @@ def test_unknown_case_and_conflicted_case_are_refused(world):
 
     session = sender.session
     record = cases.read_case(session, case_id).latest("case-notes")
-    session.save(case_id, [dataclasses.replace(record, extra={"conflicts": [{"field": "note.text", "kept": "a", "other": "b"}]})], "update")
+    session.save(
+        case_id,
+        [dataclasses.replace(record, extra={"conflicts": [{"field": "note.text", "kept": "a", "other": "b"}]})],
+        "update",
+    )
     conflicted = sender.run("share", case_id, "--to", receiver.public, "-o", str(out / "x.age"))
     assert conflicted.exit_code == 1 and "`cmtk conflicts`" in conflicted.output
     assert not (out / "x.age").exists()
@@ -254,7 +304,10 @@ def test_importing_the_same_file_twice_is_refused_naming_the_case(world):
     before = fingerprint(receiver.root)
     again = receiver.run("case", "import", str(path))
     assert again.exit_code == 1
-    assert again.output.strip() == f"Error: {path} was already imported as case {new_id}; nothing was imported again (see `cmtk case show {new_id}`)"
+    assert (
+        again.output.strip()
+        == f"Error: {path} was already imported as case {new_id}; nothing was imported again (see `cmtk case show {new_id}`)"
+    )
     assert fingerprint(receiver.root) == before
 
 
@@ -317,8 +370,10 @@ def _mutate(kind: str, document: dict) -> dict | list | bytes:
     if kind == "training-case":
         document["training"] = True
     if kind == "alias-bomb":
-        return (b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-                b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\ncmtk_share: 1\n")
+        return (
+            b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\ncmtk_share: 1\n"
+        )
     if kind == "deeply-nested":
         return b"cmtk_share: " + b"[" * 5000 + b"]" * 5000 + b"\n"
     if kind == "custom-tag":
@@ -330,21 +385,55 @@ def _mutate(kind: str, document: dict) -> dict | list | bytes:
     return document
 
 
-BAD_DOCUMENTS = ["wrong-type", "no-header", "newer-format", "unknown-top-key", "no-records", "record-not-a-mapping",
-                 "record-of-another-case", "unknown-form", "conference-form", "invalid-body", "body-not-a-mapping",
-                 "no-case-file", "two-case-files", "bad-step", "bad-status", "bad-date", "twice-a-form-that-is-once",
-                 "training-case", "alias-bomb", "deeply-nested", "custom-tag", "not-utf8", "not-yaml"]
+BAD_DOCUMENTS = [
+    "wrong-type",
+    "no-header",
+    "newer-format",
+    "unknown-top-key",
+    "no-records",
+    "record-not-a-mapping",
+    "record-of-another-case",
+    "unknown-form",
+    "conference-form",
+    "invalid-body",
+    "body-not-a-mapping",
+    "no-case-file",
+    "two-case-files",
+    "bad-step",
+    "bad-status",
+    "bad-date",
+    "twice-a-form-that-is-once",
+    "training-case",
+    "alias-bomb",
+    "deeply-nested",
+    "custom-tag",
+    "not-utf8",
+    "not-yaml",
+]
 EXPECTED = {
-    "wrong-type": "not a case shared with `cmtk share`", "no-header": "no cmtk_share header",
-    "newer-format": "upgrade cmtk", "unknown-top-key": "not made by `cmtk share`", "no-records": "not a list of records",
-    "record-not-a-mapping": "is not a record", "record-of-another-case": "belongs to another case",
-    "unknown-form": "'secret-form' form, which this store does not have", "conference-form": "belongs to a case conference",
-    "invalid-body": "does not pass this store's checks", "body-not-a-mapping": "body is not a mapping",
-    "no-case-file": "0 case file records", "two-case-files": "2 case file records", "bad-step": "not a step from 1 to 8",
-    "bad-status": "status is not one of", "bad-date": "date is not a date",
-    "twice-a-form-that-is-once": "more than one 'identification' record", "training-case": "TRAINING store",
-    "alias-bomb": "anchors and aliases", "deeply-nested": "nested more than", "custom-tag": "YAML",
-    "not-utf8": "not UTF-8", "not-yaml": "YAML error at line",
+    "wrong-type": "not a case shared with `cmtk share`",
+    "no-header": "no cmtk_share header",
+    "newer-format": "upgrade cmtk",
+    "unknown-top-key": "not made by `cmtk share`",
+    "no-records": "not a list of records",
+    "record-not-a-mapping": "is not a record",
+    "record-of-another-case": "belongs to another case",
+    "unknown-form": "'secret-form' form, which this store does not have",
+    "conference-form": "belongs to a case conference",
+    "invalid-body": "does not pass this store's checks",
+    "body-not-a-mapping": "body is not a mapping",
+    "no-case-file": "0 case file records",
+    "two-case-files": "2 case file records",
+    "bad-step": "not a step from 1 to 8",
+    "bad-status": "status is not one of",
+    "bad-date": "date is not a date",
+    "twice-a-form-that-is-once": "more than one 'identification' record",
+    "training-case": "TRAINING store",
+    "alias-bomb": "anchors and aliases",
+    "deeply-nested": "nested more than",
+    "custom-tag": "YAML",
+    "not-utf8": "not UTF-8",
+    "not-yaml": "YAML error at line",
 }
 
 
@@ -371,19 +460,32 @@ def test_a_bad_document_is_refused_with_one_error_and_the_store_unchanged(world,
     assert not os.path.exists("/tmp/cmtk-pwned")
 
 
-@pytest.mark.parametrize("kind", ["someone-elses-key", "truncated", "binary", "empty", "plaintext", "armoured-garbage", "missing", "huge"])
+@pytest.mark.parametrize(
+    "kind", ["someone-elses-key", "truncated", "binary", "empty", "plaintext", "armoured-garbage", "missing", "huge"]
+)
 def test_a_bad_file_is_refused_with_one_error_and_the_store_unchanged(world, kind):
     sender, receiver, case_id, out = world
     good = _share(world, name="good.age").read_bytes()
     before = fingerprint(receiver.root)
     path = out / f"{kind}.age"
     contents = {
-        "someone-elses-key": lambda: _seal(_open(_share(world, name="for-sender.age", ), receiver.key_path), sender.public),
+        "someone-elses-key": lambda: _seal(
+            _open(
+                _share(
+                    world,
+                    name="for-sender.age",
+                ),
+                receiver.key_path,
+            ),
+            sender.public,
+        ),
         "truncated": lambda: good[: len(good) // 2],
         "binary": lambda: bytes(range(256)) * 16,
         "empty": lambda: b"",
         "plaintext": lambda: yamlio.dumps(_open(out / "good.age", receiver.key_path)).encode(),
-        "armoured-garbage": lambda: b"-----BEGIN AGE ENCRYPTED FILE-----\nnot really\n-----END AGE ENCRYPTED FILE-----\n",
+        "armoured-garbage": lambda: (
+            b"-----BEGIN AGE ENCRYPTED FILE-----\nnot really\n-----END AGE ENCRYPTED FILE-----\n"
+        ),
         "huge": lambda: b"age-encryption.org/v1\n" + b"x" * (sharing.MAX_BUNDLE_BYTES + 1),
     }
     if kind != "missing":
@@ -392,9 +494,16 @@ def test_a_bad_file_is_refused_with_one_error_and_the_store_unchanged(world, kin
     assert result.exit_code == 1, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {path}"), lines
-    expected = {"someone-elses-key": "cannot be opened with your key", "truncated": "cannot be opened with your key",
-                "binary": "not an age file", "empty": "is empty", "plaintext": "not an age file",
-                "armoured-garbage": "cannot be opened with your key", "missing": "no such file", "huge": "larger than 16 MB"}
+    expected = {
+        "someone-elses-key": "cannot be opened with your key",
+        "truncated": "cannot be opened with your key",
+        "binary": "not an age file",
+        "empty": "is empty",
+        "plaintext": "not an age file",
+        "armoured-garbage": "cannot be opened with your key",
+        "missing": "no such file",
+        "huge": "larger than 16 MB",
+    }
     assert expected[kind] in lines[0]
     assert fingerprint(receiver.root) == before
 
@@ -432,14 +541,24 @@ def test_every_demo_case_survives_a_round_trip_with_its_step_schedule_and_scores
     theirs, ours = summary.load(sender), summary.load(receiver)
     for old, new in mapping.items():
         a, b = theirs[old], ours[new]
-        assert (b["status"], b["step"], b["opened"], b["name"], b["bench"]) == (a["status"], a["step"], a["opened"], a["name"], a["bench"])
+        assert (b["status"], b["step"], b["opened"], b["name"], b["bench"]) == (
+            a["status"],
+            a["step"],
+            a["opened"],
+            a["name"],
+            a["bench"],
+        )
         assert b["worker"] == "Trainer"
         assert [d[:2] for d in b["due"]] == [d[:2] for d in a["due"]]
         assert b["events"][:-1] == a["events"] and b["events"][-1] == [TODAY, a["step"], a["step"], "imported"]
-    benchmarks = invoke(["report", "benchmarks", mapping["XV51SGSH"], "--format", "json"],
-                        env={"CMTK_STORE": str(target.store), "CMTK_IDENTITY": str(target.identity)})
+    benchmarks = invoke(
+        ["report", "benchmarks", mapping["XV51SGSH"], "--format", "json"],
+        env={"CMTK_STORE": str(target.store), "CMTK_IDENTITY": str(target.identity)},
+    )
     assert benchmarks.exit_code == 0 and json.loads(benchmarks.stdout)["closure_ready"] is True
-    assert invoke(["doctor"], env={"CMTK_STORE": str(target.store), "CMTK_IDENTITY": str(target.identity)}).exit_code == 0
+    assert (
+        invoke(["doctor"], env={"CMTK_STORE": str(target.store), "CMTK_IDENTITY": str(target.identity)}).exit_code == 0
+    )
 
 
 def test_an_imported_case_counts_in_the_export_from_the_day_it_was_imported(world):

@@ -1,4 +1,4 @@
-"""SMART checks: case-plan goals and actions, and one free-text goal (cmtk.smart)."""
+"""SMART checks: case-plan goals and actions, and one free-text goal (cmtk.smart.checker)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from cmtk import smart
-from cmtk.smart import SmartFinding, check_plan, check_text
+from cmtk.smart import checker
+from cmtk.smart.checker import SmartFinding, check_plan, check_text
 
 TODAY = dt.date(2026, 1, 5)  # a Monday
 HANDBOOK = (
@@ -78,7 +78,13 @@ def test_good_goal_and_action_pass():
         # A
         ({}, {"deadline": dt.date(2026, 1, 2)}, "A", "action", "has already passed"),
         # R
-        ({"domain": "", "indicators": ""}, {}, "R", "goal", "not linked to a wellbeing domain or a benchmark indicator"),
+        (
+            {"domain": "", "indicators": ""},
+            {},
+            "R",
+            "goal",
+            "not linked to a wellbeing domain or a benchmark indicator",
+        ),
         ({"domain": None, "indicators": None}, {}, "R", "goal", "its words suggest"),
         ({"domain": "sports"}, {}, "R", "goal", "is not one of the six wellbeing domains"),
         ({"indicators": "B1-3"}, {}, "R", "goal", "'B1-3' is not a benchmark indicator; write indicators like B1.3"),
@@ -251,12 +257,14 @@ def test_json_contract():
     assert list(data) == ["case", "goal", "action", "letter", "message"]
     assert data["case"] == "K7Q2MX"
     assert (data["goal"], data["action"], data["letter"]) == ("1", "1.1", "M")
-    assert data["letter"] in smart.LETTERS
+    assert data["letter"] in checker.LETTERS
     assert json.loads(json.dumps(data)) == data
 
 
 def test_readable_line():
-    found = SmartFinding("1", "1.2", "M", 'no output says how we will know it is done; add one (e.g. "account book with first deposit")')
+    found = SmartFinding(
+        "1", "1.2", "M", 'no output says how we will know it is done; add one (e.g. "account book with first deposit")'
+    )
     assert str(found) == (
         'goal 1 / action 1.2: M: no output says how we will know it is done; add one (e.g. "account book with first deposit")'
     )
@@ -378,20 +386,20 @@ def test_empty_text_fails_everything_but_a():
 
 
 def test_domains_in():
-    assert smart.domains_in(HANDBOOK) == ("education", "economic")
-    assert smart.domains_in("take the child to the clinic") == ("health",)
-    assert smart.domains_in("the weather is fine") == ()
+    assert checker.domains_in(HANDBOOK) == ("education", "economic")
+    assert checker.domains_in("take the child to the clinic") == ("health",)
+    assert checker.domains_in("the weather is fine") == ()
 
 
 def test_word_lists_are_module_data():
-    assert isinstance(smart.ROLES, tuple) and "caregiver" in smart.ROLES
-    assert isinstance(smart.DOMAIN_KEYWORDS, dict) and set(smart.DOMAIN_KEYWORDS) == set(smart.DOMAINS)
-    assert "soon" in smart.VAGUE_TIMES
+    assert isinstance(checker.ROLES, tuple) and "caregiver" in checker.ROLES
+    assert isinstance(checker.DOMAIN_KEYWORDS, dict) and set(checker.DOMAIN_KEYWORDS) == set(checker.DOMAINS)
+    assert "soon" in checker.VAGUE_TIMES
 
 
 def test_library_imports_nothing_heavy():
     code = (
-        "import sys, cmtk.smart\n"
+        "import sys, cmtk.smart.checker\n"
         "heavy = {'typer', 'rich', 'ruamel', 'git', 'jinja2', 'pyrage', 'pydantic', 'weasyprint'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )

@@ -6,9 +6,10 @@ import datetime as dt
 import json
 
 import pytest
+from helpers import invoke, minimal_body, use_store
 
-from cmtk import cases, yamlio
-from helpers import use_store, invoke, make_store, minimal_body
+from cmtk.casework import cases
+from cmtk.store import yamlio
 
 
 @pytest.fixture
@@ -17,8 +18,16 @@ def store(tmp_path, monkeypatch):
 
 
 def test_smart_text_handbook_example_passes_and_vague_goal_fails():
-    good = invoke(["smart", "text", "The child's father, John Otieno, will open a savings account at the bank to save "
-                   "for the child's school fees for semester 2 by 10-02-2021.", "--as-of", "2021-01-05"])
+    good = invoke(
+        [
+            "smart",
+            "text",
+            "The child's father, John Otieno, will open a savings account at the bank to save "
+            "for the child's school fees for semester 2 by 10-02-2021.",
+            "--as-of",
+            "2021-01-05",
+        ]
+    )
     assert good.exit_code == 0, good.output
     vague = invoke(["smart", "text", "improve the child's education"])
     assert vague.exit_code == 1
@@ -62,7 +71,9 @@ def test_plan_refuses_vague_dates_and_unknown_domains(store, tmp_path):
 def test_transfer_and_reopen_keep_history(store, tmp_path):
     case_id = cases.open_case(store, minimal_body("identification"), today=dt.date(2026, 2, 10))
     transfer = tmp_path / "t.yaml"
-    transfer.write_text(yamlio.dumps(minimal_body("transfer", {"transfer.receiving_organisation": "Upendo Home"}, day="2026-02-09")))
+    transfer.write_text(
+        yamlio.dumps(minimal_body("transfer", {"transfer.receiving_organisation": "Upendo Home"}, day="2026-02-09"))
+    )
     moved = invoke(["case", "transfer", case_id, "--from", str(transfer)])
     assert moved.exit_code == 0, moved.output
     assert "transferred to Upendo Home" in moved.output
@@ -72,5 +83,8 @@ def test_transfer_and_reopen_keep_history(store, tmp_path):
     reopened = invoke(["case", "reopen", case_id, "--step", "1"])
     assert reopened.exit_code == 0
     case = cases.read_case(store, case_id)
-    assert case.status == "open" and [e["what"] for e in case.events][-2:] == ["transferred", "re-opened (transferred before)"]
+    assert case.status == "open" and [e["what"] for e in case.events][-2:] == [
+        "transferred",
+        "re-opened (transferred before)",
+    ]
     assert any(r.form == "transfer" for r in case.records)

@@ -7,13 +7,8 @@ import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
-
-from cmtk import cases, crypto, records
-from cmtk.errors import CmtkError, RecordError
-from cmtk.store import Store
 from helpers import (
     CANARIES,
     add_canary_case,
@@ -22,6 +17,11 @@ from helpers import (
     git,
     make_store,
 )
+
+from cmtk.casework import cases
+from cmtk.errors import CmtkError, RecordError
+from cmtk.store import crypto, records
+from cmtk.store.session import Store
 
 FORM_IDS = ("identification", "case-notes", "monitoring", "closure", "referral", "disability")
 
@@ -48,8 +48,11 @@ def test_invariant_1_names_and_messages_reveal_no_form_or_content(tmp_path):
         for form in FORM_IDS:
             assert form not in text
     for path in names.split():
-        assert re.fullmatch(r"\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|keys/\d+\.age)|\.gitattributes"
-                            r"|cases/[0-9A-Z]{2}/[0-9A-Z]{8}/[0-9A-Z]{10}\.age", path), path
+        assert re.fullmatch(
+            r"\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|keys/\d+\.age)|\.gitattributes"
+            r"|cases/[0-9A-Z]{2}/[0-9A-Z]{8}/[0-9A-Z]{10}\.age",
+            path,
+        ), path
     for message in messages.split("\n"):
         if message:
             assert re.fullmatch(r"(init store|create [0-9A-Z]{8}|update [0-9A-Z]{8})", message), message
@@ -63,8 +66,8 @@ def test_invariant_4_crash_between_write_and_rename_leaves_readable_store(tmp_pa
     script = textwrap.dedent(
         f"""
         import os
-        from cmtk import cases
-        from cmtk.store import Store
+        from cmtk.casework import cases
+        from cmtk.store.session import Store
         session = Store({str(session.store.root)!r}).unlock({str(key_path)!r})
         real_replace = os.replace
         def crash(*args, **kwargs):
@@ -79,7 +82,7 @@ def test_invariant_4_crash_between_write_and_rename_leaves_readable_store(tmp_pa
     assert len(leftovers) == 1
     fresh = Store(session.store.root).unlock(key_path)
     assert [r.body for r in fresh.case_records(case_id)] == before
-    from cmtk import doctor
+    from cmtk.store import doctor
 
     findings = doctor.check(fresh)
     assert [f.code for f in findings] == ["leftover-temp"]
@@ -147,6 +150,7 @@ def test_records_are_padded_so_length_hides_content(tmp_path):
     session, _ = make_store(tmp_path)
     short = cases.create_case(session, "case-notes", {"n": {"t": "ok"}})
     long = cases.create_case(session, "case-notes", {"n": {"t": "x" * 600}})
+
     def payload_size(case_id):
         # the header varies (age adds a random "grease" stanza); the payload is what tracks content
         data = session.record_path(session.case_records(case_id)[0]).read_bytes()
@@ -158,7 +162,7 @@ def test_records_are_padded_so_length_hides_content(tmp_path):
 
 def test_invariant_8_second_writer_waits_then_fails_clearly(tmp_path, monkeypatch):
     session, _ = make_store(tmp_path)
-    import cmtk.store as store_module
+    import cmtk.store.session as store_module
     from cmtk.errors import LockError
 
     monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 0.3)
@@ -173,8 +177,8 @@ def test_invariant_8_two_processes_writing_at_once_both_land(tmp_path):
     session, key_path = make_store(tmp_path)
     script = textwrap.dedent(
         f"""
-        from cmtk import cases
-        from cmtk.store import Store
+        from cmtk.casework import cases
+        from cmtk.store.session import Store
         session = Store({str(session.store.root)!r}).unlock({str(key_path)!r})
         for _ in range(5):
             cases.create_case(session, "case-notes", {{"n": {{"t": "x"}}}})
@@ -199,7 +203,7 @@ def test_invariant_9_damaged_file_is_named_and_others_still_read(tmp_path):
     with pytest.raises(Exception) as caught:
         session.case_records(bad)
     assert session.store.relative(bad_path) in str(caught.value)
-    from cmtk import doctor
+    from cmtk.store import doctor
 
     findings = doctor.check(session)
     assert any(f.source == session.store.relative(bad_path) and f.code == "record" for f in findings)
@@ -261,7 +265,10 @@ def test_store_key_files_are_never_shown_by_textconv(tmp_path):
     env = dict(os.environ, CMTK_IDENTITY=str(key_path))
     out = subprocess.run(
         ["git", "-C", str(session.store.root), "log", "-p", "--", ".cmtk/keys"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     assert "secret is not shown" in out
     assert "AGE-SECRET-KEY" not in out

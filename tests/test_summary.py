@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cmtk import cases, crypto, doctor, summary
 from helpers import CANARIES, add_canary_case, invoke, make_store, minimal_body
+
+from cmtk.casework import cases
+from cmtk.index import summary
+from cmtk.store import crypto, doctor
 
 
 def test_index_is_ciphertext_outside_the_tracked_tree(tmp_path):
@@ -17,7 +20,12 @@ def test_index_is_ciphertext_outside_the_tracked_tree(tmp_path):
         assert crypto.is_encrypted(data)
         assert all(name.encode() not in data for name in CANARIES)
     assert CANARIES[0] in next(iter(rows.values()))["names"]
-    assert ".git/cmtk" not in __import__("subprocess").run(["git", "-C", str(session.store.root), "ls-files"], capture_output=True, text=True).stdout
+    assert (
+        ".git/cmtk"
+        not in __import__("subprocess")
+        .run(["git", "-C", str(session.store.root), "ls-files"], capture_output=True, text=True)
+        .stdout
+    )
 
 
 def test_changed_case_is_reread_alone_and_removed_case_dropped(tmp_path, monkeypatch):
@@ -48,7 +56,12 @@ def test_garbage_index_is_rebuilt_and_wrong_entry_found_by_doctor(tmp_path):
     summary._write(session, index)
     findings = [f for f in doctor.check(session) if f.code == "index"]
     assert findings and case_id in findings[0].message
-    assert invoke(["--store", str(session.store.root), "--identity", str(tmp_path / "amina.key"), "index", "rebuild"]).exit_code == 0
+    assert (
+        invoke(
+            ["--store", str(session.store.root), "--identity", str(tmp_path / "amina.key"), "index", "rebuild"]
+        ).exit_code
+        == 0
+    )
     assert [f for f in doctor.check(session) if f.code == "index"] == []
 
 
@@ -75,14 +88,14 @@ def test_parallel_rebuild_matches_serial(tmp_path):
 
 def test_benchmark_totals_come_from_the_index(tmp_path, monkeypatch):
     """Issue 8: reports read summaries, not every record; a review shows up once its case changed."""
-    from cmtk import reports
+    from cmtk.index import reports
 
     session, _ = make_store(tmp_path)
     case_id = cases.open_case(session, minimal_body("identification"), today=dt.date(2026, 1, 5))
     assert reports.caseload_benchmarks(session)["cases_reviewed"] == 0
-    from cmtk import forms
+    from cmtk.forms import definitions
 
-    form = forms.load_form("case-review")
+    form = definitions.load_form("case-review")
     body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
     body["review"] = {"review_date": dt.date(2026, 1, 5)}
     cases.record_form(session, case_id, "case-review", body, today=dt.date(2026, 1, 5))

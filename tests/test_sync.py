@@ -1,7 +1,7 @@
 """Sync between laptops (issue 9): three clones of one store and a bare remote in temporary folders.
 
 Each "laptop" is a store folder plus its own identity; sync goes through
-cmtk.sync as the CLI does, and a few paths run through the real CLI.
+cmtk.team.sync as the CLI does, and a few paths run through the real CLI.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from cmtk import cases, conflicts, crypto, identity, initstore, membership, records, remotes, sync, yamlio
+from cmtk.casework import cases
 from cmtk.errors import CmtkError
-from cmtk.store import Store
+from cmtk.store import create, crypto, identity, records
+from cmtk.store.session import Store
+from cmtk.team import conflicts, remotes, rotation, sync
 from tests.helpers import CANARIES, canary_body, git, invoke, run_cmtk
 
 
@@ -37,10 +39,10 @@ def _team(tmp_path: Path, remote_kind: str = "repository") -> tuple[list[Laptop]
     keys = {n: tmp_path / f"{n.lower()}.key" for n in names}
     pairs = {n: identity.create(keys[n]) for n in names}
     first = tmp_path / "amina-laptop"
-    initstore.create_store(first, organisation="Test CCI", me=pairs["Amina"], worker="Amina")
+    create.create_store(first, organisation="Test CCI", me=pairs["Amina"], worker="Amina")
     session = Store(first).unlock(keys["Amina"])
     for other in names[1:]:
-        membership.add_member(session, other, pairs[other].public)
+        rotation.add_member(session, other, pairs[other].public)
     url = str(tmp_path / ("office.git" if remote_kind == "repository" else "usb" / Path("cci.age")))
     if remote_kind != "repository":
         (tmp_path / "usb").mkdir()
@@ -55,8 +57,11 @@ def _team(tmp_path: Path, remote_kind: str = "repository") -> tuple[list[Laptop]
 
 
 def _case(laptop: Laptop, first_name: str) -> str:
-    return cases.create_case(laptop.session(), "identification",
-                             {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}})
+    return cases.create_case(
+        laptop.session(),
+        "identification",
+        {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}},
+    )
 
 
 def _shared_case(first: Laptop, second: Laptop) -> str:
@@ -72,8 +77,15 @@ def _edit(laptop: Laptop, case_id: str, section: str, field: str, value) -> None
     record = next(r for r in session.case_records(case_id) if r.form == "identification")
     body = {k: dict(v) if isinstance(v, dict) else v for k, v in record.body.items()}
     body.setdefault(section, {})[field] = value
-    session.save(case_id, [dataclasses.replace(record, body=body, updated=f"2026-11-2{len(field) % 10}T10:00:00+00:00",
-                                               updated_by=laptop.name)], "update")
+    session.save(
+        case_id,
+        [
+            dataclasses.replace(
+                record, body=body, updated=f"2026-11-2{len(field) % 10}T10:00:00+00:00", updated_by=laptop.name
+            )
+        ],
+        "update",
+    )
 
 
 def _body(laptop: Laptop, case_id: str) -> tuple[dict, records.Record]:
@@ -158,8 +170,9 @@ def test_merged_files_decrypt_with_age_cli_and_no_plaintext_in_any_git(tmp_path)
     chebet.sync()
     # every record file of Baraka's merged copy opens with the age CLI and the store key
     store = Store(baraka.root)
-    key_text = crypto.decrypt(store.key_path(store.current_generation).read_bytes(),
-                              [identity.load(baraka.key).identity], "key").decode()
+    key_text = crypto.decrypt(
+        store.key_path(store.current_generation).read_bytes(), [identity.load(baraka.key).identity], "key"
+    ).decode()
     key_file = tmp_path / "store.key"
     key_file.write_text(key_text)
     key_file.chmod(0o600)
@@ -180,7 +193,7 @@ def test_member_added_on_one_side_reaches_the_others(tmp_path):
     dalia_key = tmp_path / "dalia.key"
     dalia = identity.create(dalia_key)
     case_id = _case(baraka, "Neema")  # Baraka works offline meanwhile
-    membership.add_member(amina.session(), "Dalia", dalia.public)
+    rotation.add_member(amina.session(), "Dalia", dalia.public)
     amina.sync()
     outcome = baraka.sync()
     assert outcome.team_added == ["Dalia"]
@@ -195,7 +208,7 @@ def test_member_added_on_one_side_reaches_the_others(tmp_path):
 def test_removed_member_keys_and_offline_records_reencrypted(tmp_path):
     (amina, baraka, chebet), _ = _team(tmp_path)
     case_id = _case(baraka, "Neema")  # at store key generation 1, offline
-    membership.remove_member(amina.session(), "Chebet")
+    rotation.remove_member(amina.session(), "Chebet")
     amina.sync()
     outcome = baraka.sync()
     assert outcome.reencrypted >= 1
@@ -282,8 +295,13 @@ def test_hand_run_git_pull_merges_through_the_driver(tmp_path):
     _edit(baraka, case_id, "biographical", "religion", "Christian")
     amina.sync()
     env = {**os.environ, "CMTK_IDENTITY": str(baraka.key)}
-    result = subprocess.run(["git", "-c", "user.name=x", "-c", "user.email=x@x", "pull", "-q", "--no-rebase", "origin", "main"],
-                            cwd=baraka.root, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "-c", "user.name=x", "-c", "user.email=x@x", "pull", "-q", "--no-rebase", "origin", "main"],
+        cwd=baraka.root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     body, _ = _body(baraka, case_id)
     assert body["biographical"]["nickname"] == "Nee" and body["biographical"]["religion"] == "Christian"
@@ -302,16 +320,16 @@ def test_two_offline_removals_merge_into_a_fresh_key_for_the_merged_team(tmp_pat
     dalia_key, esther_key = tmp_path / "dalia.key", tmp_path / "esther.key"
     dalia, esther = identity.create(dalia_key), identity.create(esther_key)
     session = amina.session()
-    membership.add_member(session, "Dalia", dalia.public)
-    membership.add_member(amina.session(), "Esther", esther.public)
+    rotation.add_member(session, "Dalia", dalia.public)
+    rotation.add_member(amina.session(), "Esther", esther.public)
     amina.sync()
     baraka.sync()
     Store(baraka.root).accept_team()
     chebet.sync()
     Store(chebet.root).accept_team()
     mine = _case(baraka, "Neema")
-    membership.remove_member(amina.session(), "Dalia")   # generation 2 on Amina's laptop
-    membership.remove_member(baraka.session(), "Esther")  # another generation 2 on Baraka's
+    rotation.remove_member(amina.session(), "Dalia")  # generation 2 on Amina's laptop
+    rotation.remove_member(baraka.session(), "Esther")  # another generation 2 on Baraka's
     theirs = _case(amina, "Zawadi")
     amina.sync()
     outcome = baraka.sync()
@@ -337,8 +355,8 @@ def test_two_offline_removals_merge_into_a_fresh_key_for_the_merged_team(tmp_pat
 def test_members_added_on_both_sides_need_a_confirmation(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
     dalia, esther = identity.create(tmp_path / "dalia.key"), identity.create(tmp_path / "esther.key")
-    membership.add_member(amina.session(), "Dalia", dalia.public)
-    membership.add_member(baraka.session(), "Esther", esther.public)
+    rotation.add_member(amina.session(), "Dalia", dalia.public)
+    rotation.add_member(baraka.session(), "Esther", esther.public)
     amina.sync()
     before = Store(baraka.root).git.head()
     with pytest.raises(CmtkError, match="Dalia.*accept-team"):
@@ -384,11 +402,13 @@ def test_clone_shows_the_fingerprint_and_refuses_an_unexpected_store(tmp_path):
     (amina, _, _), url = _team(tmp_path)
     dalia_key = tmp_path / "dalia.key"
     dalia = identity.create(dalia_key)
-    membership.add_member(amina.session(), "Dalia", dalia.public)
+    rotation.add_member(amina.session(), "Dalia", dalia.public)
     amina.sync()
     real = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
     assert len(real) == 19
-    wrong = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "dalia"), "--expect", "0000-0000-0000-0000"])
+    wrong = invoke(
+        ["--identity", str(dalia_key), "clone", url, str(tmp_path / "dalia"), "--expect", "0000-0000-0000-0000"]
+    )
     assert wrong.exit_code == 1 and real in wrong.output and not (tmp_path / "dalia").exists()
     right = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "dalia"), "--expect", real.lower()])
     assert right.exit_code == 0 and f"Store fingerprint: {real}" in right.output
@@ -396,7 +416,7 @@ def test_clone_shows_the_fingerprint_and_refuses_an_unexpected_store(tmp_path):
 
 def test_the_same_case_id_opened_on_two_laptops_is_refused_not_blended(tmp_path, monkeypatch):
     (amina, baraka, _), _ = _team(tmp_path)
-    from cmtk import ids
+    from cmtk.store import ids
 
     monkeypatch.setattr(ids, "new_case_id", lambda taken=None: "K7Q2MX4P")
     _case(amina, "Neema")
@@ -447,10 +467,12 @@ def test_conflicts_are_announced_on_every_laptop_with_who_saved_each_value(tmp_p
 def test_fingerprint_may_be_typed_without_dashes(tmp_path):
     (amina, _, _), url = _team(tmp_path)
     dalia_key = tmp_path / "dalia.key"
-    membership.add_member(amina.session(), "Dalia", identity.create(dalia_key).public)
+    rotation.add_member(amina.session(), "Dalia", identity.create(dalia_key).public)
     amina.sync()
     real = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
-    result = invoke(["--identity", str(dalia_key), "clone", url, str(tmp_path / "d"), "--expect", real.replace("-", " ").lower()])
+    result = invoke(
+        ["--identity", str(dalia_key), "clone", url, str(tmp_path / "d"), "--expect", real.replace("-", " ").lower()]
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -459,14 +481,17 @@ def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
     every case and every record, nothing lost, and the one true conflict is listed."""
     import datetime as dt
 
-    from cmtk import doctor, plan
+    from cmtk.casework import plan
+    from cmtk.store import doctor
     from tests.helpers import minimal_body
 
     monkeypatch.setenv("CMTK_TODAY", "2026-11-16")
     laptops, _ = _team(tmp_path)
     amina, baraka, chebet = laptops
     shared = [cases.create_case(amina.session(), "identification", minimal_body("identification")) for _ in range(3)]
-    plan.add_goal(amina.session(), shared[0], phase="pre", domain="education", goal="Back in school", today=dt.date(2026, 11, 16))
+    plan.add_goal(
+        amina.session(), shared[0], phase="pre", domain="education", goal="Back in school", today=dt.date(2026, 11, 16)
+    )
     amina.sync()
     baraka.sync()
     chebet.sync()
@@ -481,9 +506,11 @@ def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
             opened.add(cases.create_case(session, "identification", minimal_body("identification")))
             recorded.add(cases.add_record(session, shared[day % 3], "case-notes", minimal_body("case-notes")).record)
             goal = f"Goal from {laptop.name} on day {day}"
-            plan.add_goal(laptop.session(), shared[0], phase="pre", domain="health", goal=goal, today=dt.date(2026, 11, day))
+            plan.add_goal(
+                laptop.session(), shared[0], phase="pre", domain="health", goal=goal, today=dt.date(2026, 11, day)
+            )
             goals.add(goal)
-    _edit(amina, shared[1], "biographical", "nickname", "Nee")        # different fields of one record
+    _edit(amina, shared[1], "biographical", "nickname", "Nee")  # different fields of one record
     _edit(baraka, shared[1], "biographical", "religion", "Christian")
     _edit(amina, shared[2], "biographical", "other_names", "Wanjiku")  # the same field: a true conflict
     _edit(chebet, shared[2], "biographical", "other_names", "Achieng")
@@ -505,13 +532,15 @@ def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
         bio = _body(laptop, shared[1])[0]["biographical"]
         assert bio["nickname"] == "Nee" and bio["religion"] == "Christian"
         listed = conflicts.of_case(session, shared[2])
-        assert [(c.field, {c.kept, c.other}) for c in listed] == [("body.biographical.other_names", {"Wanjiku", "Achieng"})]
+        assert [(c.field, {c.kept, c.other}) for c in listed] == [
+            ("body.biographical.other_names", {"Wanjiku", "Achieng"})
+        ]
         assert doctor.check(session) == []
 
 
 def test_a_removal_arriving_by_sync_names_the_member(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
-    membership.remove_member(amina.session(), "Chebet")
+    rotation.remove_member(amina.session(), "Chebet")
     amina.sync()
     env = {"CMTK_STORE": str(baraka.root), "CMTK_IDENTITY": str(baraka.key)}
     synced = invoke(["sync"], env=env)

@@ -13,15 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from cmtk import cases, crypto, identity, membership, records, remotes, sync
+from cmtk.casework import cases
 from cmtk.errors import CmtkError, DecryptError
-from cmtk.store import Store
+from cmtk.store import crypto, identity, records
+from cmtk.store.session import Store
+from cmtk.team import remotes, rotation, sync
 from tests.helpers import invoke, minimal_body
 from tests.test_sync import Laptop, _team
 
 
 def _git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x", "GIT_COMMITTER_NAME": "x", "GIT_COMMITTER_EMAIL": "x@x"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "x",
+        "GIT_AUTHOR_EMAIL": "x@x",
+        "GIT_COMMITTER_NAME": "x",
+        "GIT_COMMITTER_EMAIL": "x@x",
+    }
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env).stdout
 
 
@@ -40,12 +48,12 @@ def _with_mallory(tmp_path: Path):
     """A team with Mallory, who is then removed (store key generation 2) and keeps write access to the folder."""
     (amina, baraka, chebet), url = _team(tmp_path)
     mallory = identity.create(tmp_path / "mallory.key")
-    membership.add_member(amina.session(), "Mallory", mallory.public)
+    rotation.add_member(amina.session(), "Mallory", mallory.public)
     amina.sync()
     baraka.sync()
     Store(baraka.root).accept_team()
     old_key = amina.session().key(1)  # Mallory could open generation 1 while she was a member
-    membership.remove_member(amina.session(), "Mallory")
+    rotation.remove_member(amina.session(), "Mallory")
     amina.sync()
     baraka.sync()
     return amina, baraka, url, old_key
@@ -76,23 +84,29 @@ def test_m3_record_forged_with_the_old_key_is_refused(tmp_path):
     case_id = cases.create_case(amina.session(), "identification", minimal_body("identification"))
     amina.sync()
     evil = _attacker(url, tmp_path / "evil")
-    forged = dataclasses.replace(cases.new_record(amina.session(), case_id, "case-notes", minimal_body("case-notes"), None),
-                                 key_generation=1)
+    forged = dataclasses.replace(
+        cases.new_record(amina.session(), case_id, "case-notes", minimal_body("case-notes"), None), key_generation=1
+    )
     folder = evil / "cases" / case_id[:2] / case_id
-    (folder / f"{forged.record}.age").write_bytes(crypto.encrypt(crypto.pad(records.encode(forged)), [old_key.recipient]))
+    (folder / f"{forged.record}.age").write_bytes(
+        crypto.encrypt(crypto.pad(records.encode(forged)), [old_key.recipient])
+    )
     _push(evil)
     with pytest.raises(CmtkError, match="forged by a removed member"):
         baraka.sync()
     assert case_id not in Store(baraka.root).case_ids()
 
 
-@pytest.mark.parametrize("attack, expected", [
-    ("gitattributes", "never makes"),
-    ("symlink", "not a plain file"),
-    ("outside", "a file cmtk never writes"),
-    ("training", "training and a real store"),
-    ("delete-case", "deleted"),
-])
+@pytest.mark.parametrize(
+    "attack, expected",
+    [
+        ("gitattributes", "never makes"),
+        ("symlink", "not a plain file"),
+        ("outside", "a file cmtk never writes"),
+        ("training", "training and a real store"),
+        ("delete-case", "deleted"),
+    ],
+)
 def test_m4_m5_changes_cmtk_never_makes_are_refused(tmp_path, attack, expected):
     (amina, baraka, _), url = _team(tmp_path)
     case_id = cases.create_case(amina.session(), "identification", minimal_body("identification"))
@@ -132,7 +146,7 @@ def test_h2_a_member_slipped_in_earlier_is_asked_about_at_the_next_team_merge(tm
     assert Store(baraka.root).team_changes()[0] == [evil_key.public]
     _git(attacker, "reset", "-q", "--hard", "HEAD~1")
     _git(attacker, "push", "-q", "-f", "origin", "HEAD:main")
-    membership.remove_member(amina.session(), "Chebet")
+    rotation.remove_member(amina.session(), "Chebet")
     amina.sync()
     with pytest.raises(CmtkError, match="rewritten"):  # round 3: the rewind itself is caught first
         baraka.sync()
@@ -161,7 +175,7 @@ def test_h2_bundles_are_encrypted_only_to_accepted_members(tmp_path):
 def test_l6_a_member_who_joins_after_a_removal_keeps_every_pin(tmp_path):
     amina, baraka, url, _ = _with_mallory(tmp_path)
     dalia = identity.create(tmp_path / "dalia.key")
-    membership.add_member(amina.session(), "Dalia", dalia.public)
+    rotation.add_member(amina.session(), "Dalia", dalia.public)
     amina.sync()
     remotes.clone(url, tmp_path / "dalia-laptop", dalia)
     laptop = Laptop("Dalia", tmp_path / "dalia.key", tmp_path / "dalia-laptop")
@@ -177,8 +191,24 @@ def test_l7_a_change_saved_between_read_and_save_is_merged_not_overwritten(tmp_p
     record = next(r for r in slow.case_records(case_id) if r.form == "identification")
     fast = amina.session()
     other = next(r for r in fast.case_records(case_id) if r.form == "identification")
-    fast.save(case_id, [dataclasses.replace(other, body={**other.body, "biographical": {**other.body["biographical"], "religion": "Muslim"}})], "update")
-    slow.save(case_id, [dataclasses.replace(record, body={**record.body, "biographical": {**record.body["biographical"], "nickname": "Nee"}})], "update")
+    fast.save(
+        case_id,
+        [
+            dataclasses.replace(
+                other, body={**other.body, "biographical": {**other.body["biographical"], "religion": "Muslim"}}
+            )
+        ],
+        "update",
+    )
+    slow.save(
+        case_id,
+        [
+            dataclasses.replace(
+                record, body={**record.body, "biographical": {**record.body["biographical"], "nickname": "Nee"}}
+            )
+        ],
+        "update",
+    )
     bio = next(r for r in amina.session().case_records(case_id) if r.form == "identification").body["biographical"]
     assert bio["religion"] == "Muslim" and bio["nickname"] == "Nee"
 
@@ -215,7 +245,9 @@ def test_r3_c_an_earlier_version_put_back_is_refused(tmp_path):
     old_version = path.read_bytes()
     session = amina.session()
     record = session.read_record(path)
-    session.save(case_id, [dataclasses.replace(record, body={**record.body, "extra_note": {"text": "safety"}})], "update")
+    session.save(
+        case_id, [dataclasses.replace(record, body={**record.body, "extra_note": {"text": "safety"}})], "update"
+    )
     amina.sync()
     baraka.sync()
     evil = _attacker(url, tmp_path / "evil")
@@ -229,7 +261,7 @@ def test_r3_e_a_stale_copy_from_before_a_removal_shows_another_fingerprint(tmp_p
     """Round 3: a removed member's old copy, with a newcomer added, passed `clone --expect`."""
     (amina, baraka, _), url = _team(tmp_path)
     before = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
-    membership.remove_member(amina.session(), "Chebet")
+    rotation.remove_member(amina.session(), "Chebet")
     after = invoke(["--store", str(amina.root), "--identity", str(amina.key), "team", "fingerprint"]).output.strip()
     assert before != after and len(after) == 19
     stranger = identity.create(tmp_path / "new.key")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from cmtk import crypto, membership, records
-from cmtk.errors import CmtkError, DecryptError, IdentityError, UsageError
-from cmtk.store import Store
 from helpers import add_canary_case, git, make_identity, make_store
+
+from cmtk.errors import CmtkError, DecryptError, IdentityError
+from cmtk.store import crypto, records
+from cmtk.store.session import Store
+from cmtk.team import rotation
 
 
 def _changed_files(root, commit="HEAD"):
@@ -18,7 +19,7 @@ def test_add_member_reencrypts_only_key_files(tmp_path):
     session, _ = make_store(tmp_path)
     add_canary_case(session)
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter Kariuki", peter.public, "caseworker")
+    rotation.add_member(session, "Peter Kariuki", peter.public, "caseworker")
     root = session.store.root
     assert _changed_files(root) == [".cmtk/keys/1.age", ".cmtk/recipients.txt"]
     assert git(root, "log", "-1", "--format=%s").strip() == "team add"
@@ -31,20 +32,20 @@ def test_add_member_reencrypts_only_key_files(tmp_path):
 def test_add_member_refuses_duplicates_and_bad_keys(tmp_path):
     session, _ = make_store(tmp_path)
     with pytest.raises(CmtkError, match="already has a member"):
-        membership.add_member(session, "amina otieno", make_identity(tmp_path / "x.key").public)
+        rotation.add_member(session, "amina otieno", make_identity(tmp_path / "x.key").public)
     with pytest.raises(CmtkError, match="already belongs"):
-        membership.add_member(session, "Someone", session.me.public)
+        rotation.add_member(session, "Someone", session.me.public)
     with pytest.raises(IdentityError):
-        membership.add_member(session, "Someone", "age1notakey")
+        rotation.add_member(session, "Someone", "age1notakey")
 
 
 def test_remove_member_rotates_key_and_locks_them_out(tmp_path):
     session, _ = make_store(tmp_path)
     cases_made = [add_canary_case(session) for _ in range(3)]
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter Kariuki", peter.public)
+    rotation.add_member(session, "Peter Kariuki", peter.public)
     seen = []
-    membership.remove_member(session, "peter kariuki", progress=lambda done, total: seen.append((done, total)))
+    rotation.remove_member(session, "peter kariuki", progress=lambda done, total: seen.append((done, total)))
     store = Store(session.store.root)
     assert store.generations() == [1, 2]
     assert seen[-1] == (3, 3)
@@ -68,7 +69,7 @@ def test_remove_member_rotates_key_and_locks_them_out(tmp_path):
     for case_id in cases_made:
         for record in fresh.case_records(case_id):
             assert record.key_generation == 2
-    from cmtk import doctor
+    from cmtk.store import doctor
 
     assert doctor.check(fresh) == []
 
@@ -78,7 +79,7 @@ def test_remove_member_failure_half_way_leaves_store_as_it_was(tmp_path, monkeyp
     for _ in range(4):
         add_canary_case(session)
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter", peter.public)
+    rotation.add_member(session, "Peter", peter.public)
     root = session.store.root
     snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
     head = git(root, "rev-parse", "HEAD")
@@ -92,9 +93,9 @@ def test_remove_member_failure_half_way_leaves_store_as_it_was(tmp_path, monkeyp
             raise OSError("disk trouble")
         return real_encrypt(plaintext, recipients)
 
-    monkeypatch.setattr(membership.crypto, "encrypt", failing_encrypt)
+    monkeypatch.setattr(rotation.crypto, "encrypt", failing_encrypt)
     with pytest.raises(OSError):
-        membership.remove_member(session, "Peter")
+        rotation.remove_member(session, "Peter")
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert after == snapshot
     assert git(root, "rev-parse", "HEAD") == head
@@ -105,10 +106,10 @@ def test_remove_member_failure_during_rename_restores_files(tmp_path, monkeypatc
     for _ in range(3):
         add_canary_case(session)
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter", peter.public)
+    rotation.add_member(session, "Peter", peter.public)
     root = session.store.root
     snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
-    import cmtk.store as store_module
+    import cmtk.store.session as store_module
 
     real_replace = store_module.os.replace
     calls = {"n": 0}
@@ -121,7 +122,7 @@ def test_remove_member_failure_during_rename_restores_files(tmp_path, monkeypatc
 
     monkeypatch.setattr(store_module.os, "replace", failing_replace)
     with pytest.raises(OSError):
-        membership.remove_member(session, "Peter")
+        rotation.remove_member(session, "Peter")
     monkeypatch.setattr(store_module.os, "replace", real_replace)
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert after == snapshot
@@ -131,9 +132,9 @@ def test_remove_member_failure_during_rename_restores_files(tmp_path, monkeypatc
 def test_cannot_remove_yourself_or_unknown(tmp_path):
     session, _ = make_store(tmp_path)
     with pytest.raises(CmtkError, match="cannot remove yourself"):
-        membership.remove_member(session, "Amina Otieno")
+        rotation.remove_member(session, "Amina Otieno")
     with pytest.raises(CmtkError, match="no team member called"):
-        membership.remove_member(session, "Nobody")
+        rotation.remove_member(session, "Nobody")
 
 
 def test_history_stays_readable_to_remaining_team_after_rotation(tmp_path):
@@ -141,27 +142,33 @@ def test_history_stays_readable_to_remaining_team_after_rotation(tmp_path):
     case_id = add_canary_case(session)
     first_blob_commit = git(session.store.root, "rev-parse", "HEAD").strip()
     peter = make_identity(tmp_path / "peter.key")
-    membership.add_member(session, "Peter", peter.public)
-    membership.remove_member(session, "Peter")
+    rotation.add_member(session, "Peter", peter.public)
+    rotation.remove_member(session, "Peter")
     fresh = Store(session.store.root).unlock(key_path)
     path = next(fresh.store.case_dir(case_id).glob("*.age"))
-    old_bytes = __import__("subprocess").run(
-        ["git", "-C", str(fresh.store.root), "show", f"{first_blob_commit}:{fresh.store.relative(path)}"],
-        capture_output=True, check=True,
-    ).stdout
+    old_bytes = (
+        __import__("subprocess")
+        .run(
+            ["git", "-C", str(fresh.store.root), "show", f"{first_blob_commit}:{fresh.store.relative(path)}"],
+            capture_output=True,
+            check=True,
+        )
+        .stdout
+    )
     old = records.decode(crypto.decrypt(old_bytes, [k.identity for k in fresh.all_keys()], "old"), "old")
     assert old.key_generation == 1
 
 
 def _forge_generation(session, tmp_path, generation, authorised=None):
     """What a writer to the store (USB remote, former member) could do: a key file encrypted to the team."""
-    from cmtk import team as team_module
+    from cmtk.team import roster as team_module
 
     attacker = crypto.generate()
     members = session.store.members()
     text = team_module.key_file_text(attacker, generation, members, authorised)
     session.store.key_path(generation).write_bytes(
-        crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in members]))
+        crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in members])
+    )
     return attacker
 
 
@@ -187,10 +194,10 @@ def test_rotated_generation_is_authorised_and_accepted_by_others(tmp_path):
     session, _ = make_store(tmp_path)
     peter = make_identity(tmp_path / "peter.key")
     mary = make_identity(tmp_path / "mary.key")
-    membership.add_member(session, "Peter", peter.public)
-    membership.add_member(session, "Mary", mary.public)
+    rotation.add_member(session, "Peter", peter.public)
+    rotation.add_member(session, "Mary", mary.public)
     add_canary_case(session)
-    membership.remove_member(session, "Peter")
+    rotation.remove_member(session, "Peter")
     # Mary's laptop has never seen generation 2: it checks the authorisation and accepts it.
     import shutil
 
@@ -209,7 +216,7 @@ def test_team_list_changed_behind_your_back_must_be_trusted_first(tmp_path):
     path.write_text(path.read_text() + f"\n# member: Someone | role: caseworker\n{attacker.public}\n")
     git(session.store.root, "-c", "user.name=x", "-c", "user.email=x@y", "commit", "-qam", "team add")
     with pytest.raises(CmtkError, match="changed since this laptop last accepted it"):
-        membership.add_member(session, "Peter", make_identity(tmp_path / "peter.key").public)
+        rotation.add_member(session, "Peter", make_identity(tmp_path / "peter.key").public)
     assert not crypto.decrypt(session.store.key_path(1).read_bytes(), [session.me.identity], "k").startswith(b"x")
     with pytest.raises(CmtkError):
         crypto.decrypt(session.store.key_path(1).read_bytes(), [attacker.identity], "k")
@@ -221,7 +228,7 @@ def test_team_list_changed_behind_your_back_must_be_trusted_first(tmp_path):
 
 
 def test_duplicate_member_names_are_refused():
-    from cmtk import team as team_module
+    from cmtk.team import roster as team_module
 
     one, two = (str(crypto.generate().public) for _ in range(2))
     with pytest.raises(IdentityError, match="same name"):

@@ -6,10 +6,11 @@ import datetime as dt
 import json
 
 import pytest
+from helpers import git, invoke, minimal_body, use_store
 
-from cmtk import benchmarks, cases, casework, dates, forms, plan, workflow
-from cmtk.errors import CmtkError
-from helpers import use_store, git, invoke, make_store, minimal_body
+from cmtk import dates
+from cmtk.casework import cases, scoring
+from cmtk.forms import definitions
 
 
 @pytest.fixture
@@ -24,7 +25,9 @@ def clock(monkeypatch, day: str) -> dt.date:
 
 def record(session, case_id, form_id, day, **overrides):
     body = minimal_body(form_id, {k.replace("__", "."): v for k, v in overrides.items()}, day=day)
-    return cases.record_form(session, case_id, form_id, body, date=dt.date.fromisoformat(day), today=dt.date.fromisoformat(day))
+    return cases.record_form(
+        session, case_id, form_id, body, date=dt.date.fromisoformat(day), today=dt.date.fromisoformat(day)
+    )
 
 
 def step_json(case_id):
@@ -39,7 +42,9 @@ def missing(case_id):
 
 def test_step_json_contract(store, monkeypatch):
     clock(monkeypatch, "2026-01-05")
-    case_id = cases.open_case(store, minimal_body("identification", {"biographical.date_of_birth": dt.date(2015, 1, 1)}))
+    case_id = cases.open_case(
+        store, minimal_body("identification", {"biographical.date_of_birth": dt.date(2015, 1, 1)})
+    )
     data = step_json(case_id)
     assert set(data) == {"case", "step", "step_name", "next", "requirements", "can_advance"}
     assert (data["case"], data["step"], data["next"], data["can_advance"]) == (case_id, 1, 2, True)
@@ -61,7 +66,9 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     # Step 1 -> 2
     clock(monkeypatch, "2026-01-05")
     intake = tmp_path / "intake.yaml"
-    intake.write_text("biographical:\n  first_name: Amani\n  surname: Journey\n  sex: male\n  date_of_birth: 12-04-2014\n")
+    intake.write_text(
+        "biographical:\n  first_name: Amani\n  surname: Journey\n  sex: male\n  date_of_birth: 12-04-2014\n"
+    )
     case_id = invoke(["case", "new", "--from", str(intake)]).output.strip()
     assert invoke(["advance", case_id]).exit_code == 0
 
@@ -90,9 +97,16 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     assert missing(case_id) == ["case-plan", "placement-approval"]
     goal = tmp_path / "goal.yaml"
     goal.write_text("goal: Amani attends school every day\nneed: fees unpaid since term 1\n")
-    assert invoke(["plan", "goal", case_id, "--domain", "education", "--indicators", "B1.3", "--from", str(goal)]).exit_code == 0
+    assert (
+        invoke(
+            ["plan", "goal", case_id, "--domain", "education", "--indicators", "B1.3", "--from", str(goal)]
+        ).exit_code
+        == 0
+    )
     action = tmp_path / "action.yaml"
-    action.write_text("action: Open a savings account at the bank for school fees\nresponsible: Father, John Journey\noutput: Savings account book\n")
+    action.write_text(
+        "action: Open a savings account at the bank for school fees\nresponsible: Father, John Journey\noutput: Savings account book\n"
+    )
     assert invoke(["plan", "action", case_id, "1", "--by", "10-03-2026", "--from", str(action)]).exit_code == 0
     assert missing(case_id) == ["placement-approval"]
     record(store, case_id, "placement-approval", "2026-02-10", approval__decision="not_approved")
@@ -123,11 +137,23 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     clock(monkeypatch, "2027-03-01")
     left = missing(case_id)
     assert left[0] == "monitoring-period" and "review-passes" in left
-    review = {s.id: {f.name: "yes" for f in s.fields if f.type == "yes_no_na" and f.indicator} for s in forms.load_form("case-review").sections if s.domain}
+    review = {
+        s.id: {f.name: "yes" for f in s.fields if f.type == "yes_no_na" and f.indicator}
+        for s in definitions.load_form("case-review").sections
+        if s.domain
+    }
     review["review"] = {"review_date": dt.date(2027, 3, 1)}
-    cases.record_form(store, case_id, "case-review", {**minimal_body("case-review", day="2027-03-01"), **review}, today=dt.date(2027, 3, 1))
+    cases.record_form(
+        store,
+        case_id,
+        "case-review",
+        {**minimal_body("case-review", day="2027-03-01"), **review},
+        today=dt.date(2027, 3, 1),
+    )
     clock(monkeypatch, "2027-03-20")
-    record(store, case_id, "conference-decision", "2027-03-20", decision__kind="closure_approval", decision__approved="yes")
+    record(
+        store, case_id, "conference-decision", "2027-03-20", decision__kind="closure_approval", decision__approved="yes"
+    )
     record(store, case_id, "closure", "2027-03-20", closure__closure_date=dt.date(2027, 3, 20))
     early = [r for r in step_json(case_id)["requirements"] if not r["met"]]
     assert [r["id"] for r in early] == ["review-passes"] and "must wait until 2027-04-01" in early[0]["detail"]
@@ -136,7 +162,16 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     closure = cases_now.latest("closure")
     import dataclasses
 
-    store.save(case_id, [dataclasses.replace(closure, body={**closure.body, "closure": {**closure.body["closure"], "closure_date": dt.date(2027, 4, 2)}})], "update")
+    store.save(
+        case_id,
+        [
+            dataclasses.replace(
+                closure,
+                body={**closure.body, "closure": {**closure.body["closure"], "closure_date": dt.date(2027, 4, 2)}},
+            )
+        ],
+        "update",
+    )
     done = invoke(["advance", case_id])
     assert done.exit_code == 0, done.output
     assert "The case is closed" in done.output
@@ -151,42 +186,53 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
 
 
 def test_review_below_pass_mark_and_hard_stop_block_closure():
-    form = forms.load_form("case-review")
+    form = definitions.load_form("case-review")
     body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
-    scored = benchmarks.score(form, body, age=12, sex="male")
+    scored = scoring.score(form, body, age=12, sex="male")
     assert scored.closure_ready() and all(d.score == d.max for d in scored.domains)
     body["education"]["b1_1"] = "no"
-    scored = benchmarks.score(form, body, age=12, sex="male")
+    scored = scoring.score(form, body, age=12, sex="male")
     assert not scored.closure_ready("cpims") and "travel to school safely" in scored.verdict()
     assert scored.closure_ready("cpims", hard_stop=False) is False  # education 10/11 fails its pass mark
 
 
 @pytest.mark.parametrize(
     "domain, answers_no, achieved",
-    [("psychosocial", 2, True), ("psychosocial", 3, False), ("health", 1, True), ("health", 2, False),
-     ("economic", 1, True), ("economic", 2, False), ("relationship", 1, False), ("protection", 0, True)],
+    [
+        ("psychosocial", 2, True),
+        ("psychosocial", 3, False),
+        ("health", 1, True),
+        ("health", 2, False),
+        ("economic", 1, True),
+        ("economic", 2, False),
+        ("relationship", 1, False),
+        ("protection", 0, True),
+    ],
 )
 def test_domain_pass_marks_at_above_and_below(domain, answers_no, achieved):
-    form = forms.load_form("case-review")
+    form = definitions.load_form("case-review")
     body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
     section = form.section(domain)
     for field in [f for f in section.fields if f.indicator and not f.applies][:answers_no]:
         body[domain][field.name] = "no"
-    result = benchmarks.score(form, body, age=12, sex="female").domain(domain)
+    result = scoring.score(form, body, age=12, sex="female").domain(domain)
     assert result.achieved is achieved
     assert result.score == result.max - answers_no
 
 
 def test_na_scores_one_and_non_applicable_indicators_score_one():
-    form = forms.load_form("case-review")
+    form = definitions.load_form("case-review")
     body = {s.id: {f.name: "na" for f in s.fields if f.indicator} for s in form.sections if s.domain}
-    assert all(d.achieved for d in benchmarks.score(form, body).domains)
+    assert all(d.achieved for d in scoring.score(form, body).domains)
     girls_only = next(f for s in form.sections for f in s.fields if f.applies.get("sex") == "female")
     body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
     section = next(s for s in form.sections if girls_only in s.fields)
     body[section.id][girls_only.name] = "no"
-    assert benchmarks.score(form, body, sex="male").domain(section.domain).score == benchmarks.score(form, body, sex="male").domain(section.domain).max
-    assert girls_only.indicator in benchmarks.score(form, body, sex="female").zeros
+    assert (
+        scoring.score(form, body, sex="male").domain(section.domain).score
+        == scoring.score(form, body, sex="male").domain(section.domain).max
+    )
+    assert girls_only.indicator in scoring.score(form, body, sex="female").zeros
 
 
 def test_add_duration_month_ends_and_leap_years():

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from cmtk.cli.common import is_terminal, open_session, open_store, warn
+from cmtk.cli.common import is_terminal, open_session, warn
 
-app = typer.Typer(help="Cases: one per child. Open, list, find, show, edit, trace and import them.", no_args_is_help=True)
+app = typer.Typer(
+    help="Cases: one per child. Open, list, find, show, edit, trace and import them.", no_args_is_help=True
+)
 
 FROM_HELP = "Read the form from a YAML file, or - for standard input (see `cmtk form show FORM`)."
 DATE_HELP = "Date the form was completed (default: today). YYYY-MM-DD or DD-MM-YYYY."
 
 
 def _prompt_body(session, form, sections, interactive: bool):
-    from cmtk import dates, prompting
+    from cmtk import dates
     from cmtk.errors import UsageError
+    from cmtk.forms import prompts
 
     if not (interactive or is_terminal()):
         raise UsageError("no --from FILE given and no terminal to ask the questions on; use --from FILE or --from -")
-    return prompting.ask_form(
+    return prompts.ask_form(
         form,
         ask=lambda text: typer.prompt(text, default="", show_default=False),
         say=typer.echo,
@@ -36,18 +38,26 @@ def _prompt_body(session, form, sections, interactive: bool):
 @app.command("new")
 def case_new(
     ctx: typer.Context,
-    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
-    worker: Optional[str] = typer.Option(None, "--worker", metavar="NAME", help="Caseworker responsible (default: you)."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date the child was identified (default: today)."),
-    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check the form and say what would be written, without writing."),
+    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
+    worker: str | None = typer.Option(None, "--worker", metavar="NAME", help="Caseworker responsible (default: you)."),
+    date: str | None = typer.Option(
+        None, "--date", metavar="DATE", help="Date the child was identified (default: today)."
+    ),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check the form and say what would be written, without writing."
+    ),
 ) -> None:
     """Open a case from the identification form (prompts when no --from), and print its id."""
-    from cmtk import cases, dates, forms
+    from cmtk import dates
+    from cmtk.casework import cases
+    from cmtk.forms import definitions
 
     session = open_session(ctx)
     when = session.store.optional_date(date, "--date")
-    form = forms.load_form(cases.INTAKE_FORM, session.store.root)
+    form = definitions.load_form(cases.INTAKE_FORM, session.store.root)
     if source:
         from cmtk.cli.inputs import read_yaml
 
@@ -65,18 +75,23 @@ def record(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
     form_id: str = typer.Argument(..., metavar="FORM", help="Form id (see `cmtk form list`)."),
-    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help=DATE_HELP),
-    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."),
+    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help=DATE_HELP),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the form without writing it."),
 ) -> None:
     """Record a completed form for a case (prompts when no --from)."""
-    from cmtk import cases, dates, forms, ids
+    from cmtk import dates
+    from cmtk.casework import cases
+    from cmtk.forms import definitions
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     when = session.store.optional_date(date, "--date")
-    form = forms.load_form(form_id, session.store.root)
+    form = definitions.load_form(form_id, session.store.root)
     if source:
         from cmtk.cli.inputs import read_yaml
 
@@ -94,20 +109,20 @@ def record(
 @app.command("list")
 def case_list(
     ctx: typer.Context,
-    worker: Optional[str] = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
+    worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
     status: str = typer.Option("open", "--status", help="open, closed, transferred or all."),
-    step: Optional[int] = typer.Option(None, "--step", metavar="N", help="Only cases at this step (1-8)."),
+    step: int | None = typer.Option(None, "--step", metavar="N", help="Only cases at this step (1-8)."),
     output_format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """List cases with the child's name, caseworker, date opened and status."""
-    from cmtk import cases
+    from cmtk.casework import cases
     from cmtk.errors import UsageError
 
     if status not in ("open", "closed", "transferred", "all"):
         raise UsageError(f"--status: '{status}' is not one of open, closed, transferred, all")
     if output_format not in ("table", "json"):
         raise UsageError(f"--format: '{output_format}' is not one of table, json")
-    from cmtk import summary
+    from cmtk.index import summary
 
     session = open_session(ctx)
     rows = []
@@ -120,14 +135,28 @@ def case_list(
             continue
         rows.append(cases.Listed(case_id, row))
     if output_format == "json":
-        typer.echo(json.dumps([
-            {"case": c.id, "name": c.name, "worker": c.worker, "opened": c.opened.isoformat() if c.opened else None,
-             "status": c.status, "step": c.step}
-            for c in rows
-        ], ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "case": c.id,
+                        "name": c.name,
+                        "worker": c.worker,
+                        "opened": c.opened.isoformat() if c.opened else None,
+                        "status": c.status,
+                        "step": c.step,
+                    }
+                    for c in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     if not rows:
-        typer.echo("No cases match. Open one with `cmtk case new`." if not session.store.case_ids() else "No cases match.")
+        typer.echo(
+            "No cases match. Open one with `cmtk case new`." if not session.store.case_ids() else "No cases match."
+        )
         return
     typer.echo(f"{'CASE':<10}{'NAME':<32}{'WORKER':<18}{'OPENED':<12}{'STEP':<6}STATUS")
     for case in rows:
@@ -139,10 +168,12 @@ def case_list(
 @app.command("find")
 def case_find(
     ctx: typer.Context,
-    text: Optional[str] = typer.Argument(None, help="Part of the child's name or nickname (asked if left out, to keep it out of shell history)."),
+    text: str | None = typer.Argument(
+        None, help="Part of the child's name or nickname (asked if left out, to keep it out of shell history)."
+    ),
 ) -> None:
     """Find cases by the child's name or nickname (decrypts in memory to search)."""
-    from cmtk import cases
+    from cmtk.casework import cases
 
     session = open_session(ctx)
     if text is None:
@@ -161,11 +192,14 @@ def case_find(
 def case_show(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
-    at: Optional[str] = typer.Option(None, "--at", metavar="DATE", help="Show the case as it stood at the end of this day (from history)."),
+    at: str | None = typer.Option(
+        None, "--at", metavar="DATE", help="Show the case as it stood at the end of this day (from history)."
+    ),
     full: bool = typer.Option(False, "--full", help="Print every recorded field, not just the summary."),
 ) -> None:
     """Show a case: the child, the caseworker, and every form recorded (decrypted in memory only)."""
-    from cmtk import cases, forms, history, ids, yamlio
+    from cmtk.casework import cases, history
+    from cmtk.store import ids, yamlio
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -177,7 +211,9 @@ def case_show(
         found = cases.read_case(session, case_id)
     bio = found.biographical
     typer.echo(f"Case {found.id}: {found.name or '(no identification form)'}")
-    details = [f"{k.replace('_', ' ')}: {bio[k]}" for k in ("nickname", "sex", "date_of_birth", "estimated_age") if bio.get(k)]
+    details = [
+        f"{k.replace('_', ' ')}: {bio[k]}" for k in ("nickname", "sex", "date_of_birth", "estimated_age") if bio.get(k)
+    ]
     if details:
         typer.echo("  " + "; ".join(details))
     opened = found.opened.isoformat() if found.opened else "-"
@@ -190,19 +226,21 @@ def case_show(
             typer.echo("  " + yamlio.dumps(rec.body).rstrip().replace("\n", "\n  "))
     unresolved = sum(len(r.extra.get("conflicts") or []) for r in found.records)
     if unresolved:
-        typer.echo(f"\n{unresolved} field(s) were changed differently on two laptops before a sync: "
-                   f"`cmtk conflicts {found.id}` shows both values.")
-    del forms
+        typer.echo(
+            f"\n{unresolved} field(s) were changed differently on two laptops before a sync: "
+            f"`cmtk conflicts {found.id}` shows both values."
+        )
 
 
 @app.command("history")
 def case_history(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    form_id: Optional[str] = typer.Argument(None, metavar="FORM", help="Only this form."),
+    form_id: str | None = typer.Argument(None, metavar="FORM", help="Only this form."),
 ) -> None:
     """Who changed which field, from what to what, and when (from git, decrypted in memory)."""
-    from cmtk import history, ids
+    from cmtk.casework import history
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -218,11 +256,16 @@ def case_edit(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
     form_id: str = typer.Argument(..., metavar="FORM", help="Form to edit (its most recent record)."),
-    record_id: Optional[str] = typer.Option(None, "--record", help="Edit this record instead of the most recent one."),
-    allow_disk: bool = typer.Option(False, "--allow-disk-temp", help="Allow a temporary file on disk when there is no memory-backed folder (not recommended)."),
+    record_id: str | None = typer.Option(None, "--record", help="Edit this record instead of the most recent one."),
+    allow_disk: bool = typer.Option(
+        False,
+        "--allow-disk-temp",
+        help="Allow a temporary file on disk when there is no memory-backed folder (not recommended).",
+    ),
 ) -> None:
     """Edit a record in $EDITOR (in a private memory-backed folder, removed afterwards), check it, save it."""
-    from cmtk import editing, ids
+    from cmtk.forms import editing
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -241,20 +284,27 @@ def case_import(
     this store, with you as its caseworker and its step and status as the
     sender had them. Nothing is written if anything is wrong.
     """
-    from cmtk import dates, sharing
+    from cmtk import dates
+    from cmtk.output import sharing
 
     session = open_session(ctx)
     done = sharing.import_bundle(session, bundle, today=dates.today())
-    typer.echo(f"Imported case {done.source_case} of {done.organisation} (shared {done.shared.isoformat()}"
-               f"{' by ' + done.shared_by if done.shared_by else ''}) as case {done.case}: {done.records} record(s), "
-               f"step {done.step}, {done.status}. You are its caseworker.")
+    typer.echo(
+        f"Imported case {done.source_case} of {done.organisation} (shared {done.shared.isoformat()}"
+        f"{' by ' + done.shared_by if done.shared_by else ''}) as case {done.case}: {done.records} record(s), "
+        f"step {done.step}, {done.status}. You are its caseworker."
+    )
     if done.earlier:
-        warn(f"the same case of {done.organisation} was imported before as case {', '.join(done.earlier)}: "
-             "this is a second case for the same child; check both with `cmtk case show`")
+        warn(
+            f"the same case of {done.organisation} was imported before as case {', '.join(done.earlier)}: "
+            "this is a second case for the same child; check both with `cmtk case show`"
+        )
     if not done.has_identification:
         warn(f"case {done.case} has no identification form, so `cmtk case find` cannot find it by name")
     if done.status != "open":
-        typer.echo(f"It is {done.status} at the sender; to work on it here: `cmtk case reopen {done.case} --step {min(done.step, 7)}`.")
+        typer.echo(
+            f"It is {done.status} at the sender; to work on it here: `cmtk case reopen {done.case} --step {min(done.step, 7)}`."
+        )
     typer.echo(f"The file {bundle} still holds the child's data: delete it now that the case is in your store.")
 
 

@@ -15,7 +15,7 @@ def options(ctx: typer.Context) -> dict:
 
 
 def open_store(ctx: typer.Context):
-    from cmtk.store import Store
+    from cmtk.store.session import Store
 
     store = Store.open(options(ctx).get("store"))
     say_training(store)
@@ -29,8 +29,10 @@ def open_session(ctx: typer.Context):
         warn("a sync was interrupted half-way and some files may be out of date; run `cmtk sync` to finish it")
     added, removed = store.team_changes()
     if added or removed:
-        warn(f"the team list changed since this laptop accepted it ({len(added)} key(s) added, {len(removed)} removed); "
-             "check it with `cmtk team trust`")
+        warn(
+            f"the team list changed since this laptop accepted it ({len(added)} key(s) added, {len(removed)} removed); "
+            "check it with `cmtk team trust`"
+        )
     return session
 
 

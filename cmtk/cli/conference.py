@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from cmtk.cli.common import open_session, warn
 
-app = typer.Typer(help="Case conferences: prepare (cases, participants, invitations), hold (agreements, minutes) and report.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Case conferences: prepare (cases, participants, invitations), hold (agreements, minutes) and report.",
+    no_args_is_help=True,
+)
 ID_HELP = "Conference id (from `cmtk conference new` or `list`)."
 PRINTABLE = ("agenda", "presentation", "attendance", "confidentiality", "checklist", "minutes", "report")
 
 
-def _day(session, text: Optional[str], field: str):
+def _day(session, text: str | None, field: str):
     """A date option that defaults to today; given empty or badly, it is an error."""
     from cmtk import dates
 
@@ -26,21 +27,25 @@ def _day(session, text: Optional[str], field: str):
 def conference_new(
     ctx: typer.Context,
     date: str = typer.Option(..., "--date", metavar="DATE", help="Date of the conference."),
-    kind: str = typer.Option(..., "--kind", help="internal (staff only), external (with partners) or aac (sub-county)."),
+    kind: str = typer.Option(
+        ..., "--kind", help="internal (staff only), external (with partners) or aac (sub-county)."
+    ),
     chair: str = typer.Option(..., "--chair", metavar="NAME", help="Who chairs it."),
     venue: str = typer.Option("", "--venue", help="Where it is held (a private room)."),
 ) -> None:
     """Plan a conference; prints its id."""
-    from cmtk import conference
+    from cmtk.casework import conference
 
     session = open_session(ctx)
-    typer.echo(conference.create(session, day=session.store.parse_date(date, "--date"), kind=kind, chair=chair, venue=venue))
+    typer.echo(
+        conference.create(session, day=session.store.parse_date(date, "--date"), kind=kind, chair=chair, venue=venue)
+    )
 
 
 @app.command("list")
 def conference_list(ctx: typer.Context) -> None:
     """List conferences with date, kind, chair, number of cases and status."""
-    from cmtk import conference
+    from cmtk.casework import conference
 
     session = open_session(ctx)
     if not session.store.conference_ids():
@@ -48,26 +53,37 @@ def conference_list(ctx: typer.Context) -> None:
     for conference_id in session.store.conference_ids():
         found = conference.read(session, conference_id)
         info = found.info
-        typer.echo(f"{found.id}  {info['date']}  {info['kind']:<9} {info.get('chair', ''):<20} {len(found.cases)} case(s)  {info.get('status')}")
+        typer.echo(
+            f"{found.id}  {info['date']}  {info['kind']:<9} {info.get('chair', ''):<20} {len(found.cases)} case(s)  {info.get('status')}"
+        )
 
 
 @app.command("show")
 def conference_show(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge the checklist as if today were this date."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", metavar="DATE", help="Judge the checklist as if today were this date."
+    ),
 ) -> None:
     """Show the conference, its cases and participants, and the checklist (Form 3) as met or missing."""
-    from cmtk import conference, dates
+    from cmtk import dates
+    from cmtk.casework import conference
 
     session = open_session(ctx)
     found = conference.read(session, conference_id)
     info = found.info
-    typer.echo(f"Conference {found.id}: {info['kind']} on {info['date']} at {info.get('venue') or '(venue not set)'}, chair {info.get('chair')}; {info.get('status')}")
-    typer.echo("Cases: " + (", ".join(f"{c['case']} (presenter {c.get('presenter')})" for c in found.cases) or "none yet"))
+    typer.echo(
+        f"Conference {found.id}: {info['kind']} on {info['date']} at {info.get('venue') or '(venue not set)'}, chair {info.get('chair')}; {info.get('status')}"
+    )
+    typer.echo(
+        "Cases: " + (", ".join(f"{c['case']} (presenter {c.get('presenter')})" for c in found.cases) or "none yet")
+    )
     for person in found.participants:
-        typer.echo(f"  participant {person['name']} ({person.get('role') or '-'}, {person.get('organisation') or '-'}): "
-                   f"invited {person.get('invited', '-')}, confirmed {person.get('confirmed', '-')}")
+        typer.echo(
+            f"  participant {person['name']} ({person.get('role') or '-'}, {person.get('organisation') or '-'}): "
+            f"invited {person.get('invited', '-')}, confirmed {person.get('confirmed', '-')}"
+        )
     typer.echo("Checklist:")
     for item in conference.checklist(session, found, dates.today(as_of, order=session.store.date_order)):
         typer.echo(f"  [{'met    ' if item.met else 'MISSING'}] {item.label}: {item.detail}")
@@ -81,7 +97,8 @@ def conference_add_case(
     presenter: str = typer.Option("", "--presenter", help="Who presents it (default: its caseworker)."),
 ) -> None:
     """Put a case on the conference (the policy limits how many)."""
-    from cmtk import conference, ids
+    from cmtk.casework import conference
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -94,15 +111,18 @@ def conference_add_case(
 def conference_add_participant(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    name: Optional[str] = typer.Argument(None, help="Participant's name (staff or partner, not a child). Leave it out "
-                                         "to type it at a prompt (or on standard input): names on the command line "
-                                         "stay in the shell's history."),
+    name: str | None = typer.Argument(
+        None,
+        help="Participant's name (staff or partner, not a child). Leave it out "
+        "to type it at a prompt (or on standard input): names on the command line "
+        "stay in the shell's history.",
+    ),
     organisation: str = typer.Option("", "--organisation", help="Their organisation."),
     role: str = typer.Option("", "--role", help="Their role, e.g. caseworker, case manager, SCCO."),
-    invited: Optional[str] = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
+    invited: str | None = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
 ) -> None:
     """Add a participant (5 to 10 is the rule: cmtk warns outside it)."""
-    from cmtk import conference
+    from cmtk.casework import conference
 
     session = open_session(ctx)
     day = session.store.optional_date(invited, "--invited")
@@ -133,10 +153,12 @@ def conference_invite(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
     name: str = typer.Argument(..., help="Participant's name."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date the invitation was sent (default: today)."),
+    date: str | None = typer.Option(
+        None, "--date", metavar="DATE", help="Date the invitation was sent (default: today)."
+    ),
 ) -> None:
     """Record that a participant was invited (at least 7 days before)."""
-    from cmtk import conference
+    from cmtk.casework import conference
 
     session = open_session(ctx)
     conference.invite(session, conference_id, name, _day(session, date, "--date"))
@@ -148,10 +170,10 @@ def conference_confirm(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
     name: str = typer.Argument(..., help="Participant's name."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date they confirmed (default: today)."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date they confirmed (default: today)."),
 ) -> None:
     """Record that a participant confirmed (at least 3 days before)."""
-    from cmtk import conference
+    from cmtk.casework import conference
 
     session = open_session(ctx)
     conference.confirm(session, conference_id, name, _day(session, date, "--date"))
@@ -164,13 +186,15 @@ def conference_agree(
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
     name: str = typer.Argument(..., help="Participant's name."),
     verbal: bool = typer.Option(False, "--verbal", help="Verbal consent noted in the file instead of a signed form."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the agreement (default: today)."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the agreement (default: today)."),
 ) -> None:
     """Record a participant's confidentiality agreement (Form 5): once per person, valid for every conference."""
-    from cmtk import conference, dates, forms
+    from cmtk import dates
+    from cmtk.casework import conference
+    from cmtk.forms import definitions
 
     session = open_session(ctx)
-    form = forms.load_form("confidentiality-agreement", session.store.root)
+    form = definitions.load_form("confidentiality-agreement", session.store.root)
     choices = [c.value for c in form.section("participant").field("agreement_form").choices]
     how = next((c for c in choices if ("verbal" in c) == verbal), choices[0])
     conference.record_agreement(session, conference_id, name, how, _day(session, date, "--date"), dates.today())
@@ -181,16 +205,23 @@ def conference_agree(
 def conference_minutes(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    source: str = typer.Option(..., "--from", metavar="FILE", help="The minutes as YAML (see `cmtk form show conference-minutes`), or -."),
-    allow_names: bool = typer.Option(False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."),
+    source: str = typer.Option(
+        ..., "--from", metavar="FILE", help="The minutes as YAML (see `cmtk form show conference-minutes`), or -."
+    ),
+    allow_names: bool = typer.Option(
+        False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."
+    ),
 ) -> None:
     """Record the minutes (Form 7): case ids only, decisions and action points with who, what, by when."""
-    from cmtk import conference, dates
+    from cmtk import dates
+    from cmtk.casework import conference
     from cmtk.cli.inputs import read_yaml
 
     body = read_yaml(source)
     session = open_session(ctx)
-    for message in conference.record_minutes(session, conference_id, body, today=dates.today(), allow_names=allow_names):
+    for message in conference.record_minutes(
+        session, conference_id, body, today=dates.today(), allow_names=allow_names
+    ):
         warn(message)
     typer.echo(f"Minutes of conference {conference_id.upper()} recorded.")
 
@@ -199,11 +230,16 @@ def conference_minutes(
 def conference_report(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    source: str = typer.Option(..., "--from", metavar="FILE", help="The report as YAML (see `cmtk form show conference-report`), or -."),
-    allow_names: bool = typer.Option(False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."),
+    source: str = typer.Option(
+        ..., "--from", metavar="FILE", help="The report as YAML (see `cmtk form show conference-report`), or -."
+    ),
+    allow_names: bool = typer.Option(
+        False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."
+    ),
 ) -> None:
     """Record the conference report (Form 8), due within 24 hours of the conference."""
-    from cmtk import conference, dates
+    from cmtk import dates
+    from cmtk.casework import conference
     from cmtk.cli.inputs import read_yaml
 
     body = read_yaml(source)
@@ -216,34 +252,45 @@ def conference_report(
 @app.command("close")
 def conference_close(ctx: typer.Context, conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP)) -> None:
     """Close the conference: action points into each case plan, decisions recorded with each case (one commit)."""
-    from cmtk import conference, dates
+    from cmtk import dates
+    from cmtk.casework import conference
 
     session = open_session(ctx)
     counts = conference.close(session, conference_id, today=dates.today())
-    typer.echo(f"Conference {conference_id.upper()} closed: {counts['actions']} action point(s) added to case plans, "
-               f"{counts['decisions']} decision(s) recorded with their cases.")
+    typer.echo(
+        f"Conference {conference_id.upper()} closed: {counts['actions']} action point(s) added to case plans, "
+        f"{counts['decisions']} decision(s) recorded with their cases."
+    )
 
 
 @app.command("print")
 def conference_print(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    what: str = typer.Argument(..., metavar="WHAT", help="agenda, presentation, attendance, confidentiality, checklist, minutes or report."),
-    case: Optional[str] = typer.Option(None, "--case", help="For a presentation: the case (default: one page per case)."),
-    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="HTML file to write (print it from a browser)."),
+    what: str = typer.Argument(
+        ..., metavar="WHAT", help="agenda, presentation, attendance, confidentiality, checklist, minutes or report."
+    ),
+    case: str | None = typer.Option(None, "--case", help="For a presentation: the case (default: one page per case)."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", metavar="FILE", help="HTML file to write (print it from a browser)."
+    ),
 ) -> None:
     """Print a conference form prefilled from the conference (case ids only, never names)."""
-    from cmtk import conference, conference_print as printing, forms
+    from cmtk.casework import conference
     from cmtk.errors import UsageError
+    from cmtk.forms import definitions
+    from cmtk.output import conference_forms as printing
 
     if what not in PRINTABLE:
-        raise UsageError(f"WHAT: '{what}' is not one of {', '.join(PRINTABLE)}{forms.suggest(what, PRINTABLE)}")
+        raise UsageError(f"WHAT: '{what}' is not one of {', '.join(PRINTABLE)}{definitions.suggest(what, PRINTABLE)}")
     session = open_session(ctx)
     found = conference.read(session, conference_id)
     html = printing.render_page(session, found, what, case)
-    from cmtk.userfiles import write_replacing
+    from cmtk.output.userfiles import write_replacing
 
     write_replacing(output, html.encode("utf-8"), session.store.root, "-o")
     typer.echo(f"Wrote {output}.")
     if what in ("presentation", "minutes", "report"):
-        warn(f"{output} is plain text about children's cases (ids only, but details of their situation): keep it locked away and destroy it after use")
+        warn(
+            f"{output} is plain text about children's cases (ids only, but details of their situation): keep it locked away and destroy it after use"
+        )

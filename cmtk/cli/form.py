@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -15,7 +14,7 @@ app = typer.Typer(help="Forms: list and show definitions; render printable forms
 def _store_root(ctx: typer.Context):
     """Forms of the current store (its `.cmtk/forms/` may add or replace some), if there is one."""
     from cmtk.errors import StoreNotFound
-    from cmtk.paths import find_store
+    from cmtk.store.paths import find_store
 
     try:
         return find_store(options(ctx).get("store"))
@@ -26,11 +25,11 @@ def _store_root(ctx: typer.Context):
 @app.command("list")
 def form_list(ctx: typer.Context) -> None:
     """List every form with its code, the step it belongs to and its title."""
-    from cmtk import forms
+    from cmtk.forms import definitions
 
     root = _store_root(ctx)
     typer.echo(f"{'FORM':<28}{'CODE':<7}{'STEP':<6}TITLE")
-    for form in sorted(forms.load_all(root), key=lambda f: (f.step or 99, f.id)):
+    for form in sorted(definitions.load_all(root), key=lambda f: (f.step or 99, f.id)):
         step = str(form.step) if form.step else "any"
         typer.echo(f"{form.id:<28}{form.code:<7}{step:<6}{form.title.en}")
 
@@ -43,14 +42,14 @@ def form_show(
     lang: str = typer.Option("en", "--lang", help="Language of labels: en or sw."),
 ) -> None:
     """Show a form's sections and fields (types, required, choices)."""
-    from cmtk import forms
     from cmtk.errors import UsageError
+    from cmtk.forms import definitions
 
     if output_format not in ("text", "json"):
         raise UsageError(f"--format: '{output_format}' is not one of text, json")
-    if lang not in forms.LANGUAGES:
-        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(forms.LANGUAGES)}")
-    form = forms.load_form(form_id, _store_root(ctx))
+    if lang not in definitions.LANGUAGES:
+        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(definitions.LANGUAGES)}")
+    form = definitions.load_form(form_id, _store_root(ctx))
     if output_format == "json":
         typer.echo(json.dumps(form.to_json(), ensure_ascii=False, indent=2))
         return
@@ -72,8 +71,10 @@ def form_show(
     typer.echo("\n* required")
     first = next((sec for sec in form.sections if sec.fields), None)
     if first is not None:  # what `--from FILE` expects: fields nested under their section's id
-        typer.echo(f"\nIn a file for `--from`, put each field under its [section] id, for example:\n"
-                   f"  {first.id}:\n    {first.fields[0].name}: ...")
+        typer.echo(
+            f"\nIn a file for `--from`, put each field under its [section] id, for example:\n"
+            f"  {first.id}:\n    {first.fields[0].name}: ..."
+        )
 
 
 @app.command("translations")
@@ -82,10 +83,10 @@ def form_translations(
     lang: str = typer.Option("sw", "--lang", help="Language to check."),
 ) -> None:
     """List every label that has no translation yet (it prints in English meanwhile)."""
-    from cmtk import forms
+    from cmtk.forms import definitions
 
     missing = 0
-    for form in forms.load_all(_store_root(ctx)):
+    for form in definitions.load_all(_store_root(ctx)):
         gaps = [where for where, text in form.texts() if not (text.sw if lang == "sw" else text.en)]
         for where in gaps:
             typer.echo(f"{form.source}: {where}")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -24,20 +22,31 @@ def register(app: typer.Typer) -> None:
 def form_render(
     ctx: typer.Context,
     form_id: str = typer.Argument(..., metavar="FORM", help="Form id, e.g. identification (see `cmtk form list`)."),
-    case: Optional[str] = typer.Option(
-        None, "--case", metavar="CASE",
+    case: str | None = typer.Option(
+        None,
+        "--case",
+        metavar="CASE",
         help="Fill the form in from this case's most recent record of it (needs your identity).",
     ),
-    output_format: Optional[str] = typer.Option(
-        None, "--format", metavar="html|pdf|md",
+    output_format: str | None = typer.Option(
+        None,
+        "--format",
+        metavar="html|pdf|md",
         help="html (one self-contained page to print from a browser), pdf (needs cmtk[pdf]) or md. "
         "Default: from the -o file's extension, else html.",
     ),
-    output: Optional[Path] = typer.Option(
-        None, "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output (required for pdf).",
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="Write to FILE instead of standard output (required for pdf).",
     ),
     lang: str = typer.Option(
-        "en", "--lang", metavar="en|sw", help="Language of the labels: en or sw (English where a text has no Kiswahili).",
+        "en",
+        "--lang",
+        metavar="en|sw",
+        help="Language of the labels: en or sw (English where a text has no Kiswahili).",
     ),
 ) -> None:
     """Print a form on A4: blank to fill in by hand, or filled in from a case with --case.
@@ -45,11 +54,12 @@ def form_render(
     A filled form holds personal data in plain text: it is written to a file
     (or a pipe), never to the screen, and cmtk reminds you to keep it safe.
     """
-    from cmtk import forms, render
+    from cmtk.forms import definitions
+    from cmtk.output import render
 
     chosen = _format(output_format, output)
-    if lang not in forms.LANGUAGES:
-        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(forms.LANGUAGES)}")
+    if lang not in definitions.LANGUAGES:
+        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(definitions.LANGUAGES)}")
     if chosen == "pdf" and output is None:
         raise UsageError("PDF is a binary file: add -o FILE.pdf")
     if output is None and chosen == "html" and sys.stdout.isatty():
@@ -86,14 +96,15 @@ def _format(given: str | None, output: Path | None) -> str:
 
 def _blank(ctx: typer.Context, form_id: str) -> dict:
     """A blank form: the organisation's name and TRAINING mark come from the store, if there is one."""
-    from cmtk import forms, render
     from cmtk.cli.form import _store_root
-    from cmtk.store import Store
+    from cmtk.forms import definitions
+    from cmtk.output import render
+    from cmtk.store.session import Store
 
     root = _store_root(ctx)
     settings = Store(root).settings if root is not None else {}
     return {
-        "form": forms.load_form(form_id, root),
+        "form": definitions.load_form(form_id, root),
         "organisation": str(settings.get("organisation") or ""),
         "training": bool(settings.get("training", False)),
         "templates": render.override_dir(root),
@@ -102,14 +113,16 @@ def _blank(ctx: typer.Context, form_id: str) -> dict:
 
 def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) -> dict:
     """The case's most recent record of the form, ready to print."""
-    from cmtk import forms, ids, render
+    from cmtk.forms import definitions
+    from cmtk.output import render
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     if output is None and sys.stdout.isatty():
         raise UsageError("a filled form holds personal data: write it to a file with -o FILE, not to the screen")
     session = open_session(ctx)
     store = session.store
-    form = forms.load_form(form_id, store.root)
+    form = definitions.load_form(form_id, store.root)
     if form.subject != "case":
         raise UsageError(f"'{form.id}' is a conference form: it cannot be filled from a case; print it blank")
     records = [r for r in session.case_records(case_id) if r.form == form.id]
@@ -133,8 +146,8 @@ def _emit(ctx: typer.Context, data: bytes, output: Path | None) -> None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
     from cmtk.errors import StoreNotFound
-    from cmtk.store import Store
-    from cmtk.userfiles import write_replacing
+    from cmtk.output.userfiles import write_replacing
+    from cmtk.store.session import Store
 
     try:
         store_root = Store.open(options(ctx).get("store")).root

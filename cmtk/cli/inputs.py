@@ -11,7 +11,7 @@ MAX_INPUT_BYTES = 2 * 1024 * 1024
 
 
 def read_yaml(source: str):
-    from cmtk import yamlio
+    from cmtk.store import yamlio
 
     if source == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)

@@ -12,11 +12,13 @@ app = typer.Typer(help="Your own key (age identity): make one or show its public
 @app.command("new")
 def key_new(
     ctx: typer.Context,
-    passphrase: bool = typer.Option(False, "--passphrase", help="Protect the identity with a passphrase (age's own format)."),
+    passphrase: bool = typer.Option(
+        False, "--passphrase", help="Protect the identity with a passphrase (age's own format)."
+    ),
 ) -> None:
     """Make a new identity in your config folder (or at --identity) and print its public key."""
-    from cmtk import paths
-    from cmtk.cli.store_cmds import _new_identity
+    from cmtk.cli.store import _new_identity
+    from cmtk.store import paths
 
     path = paths.identity_path(options(ctx).get("identity"))
     pair = _new_identity(path, passphrase)
@@ -26,11 +28,11 @@ def key_new(
 @app.command("show")
 def key_show(ctx: typer.Context) -> None:
     """Show where your identity is, its public key and whether it has a passphrase."""
-    from cmtk import identity, paths
+    from cmtk.store import identity, paths
 
     store_root = None
     try:
-        from cmtk.paths import find_store
+        from cmtk.store.paths import find_store
 
         store_root = find_store(options(ctx).get("store"))
     except Exception:  # noqa: BLE001 - outside a store is fine here

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Optional
 
 import typer
 from typer.core import TyperGroup
@@ -85,10 +84,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    store: Optional[str] = typer.Option(
+    store: str | None = typer.Option(
         None, "--store", metavar="PATH", help="The store folder (default: CMTK_STORE, else the nearest one upwards)."
     ),
-    identity: Optional[str] = typer.Option(
+    identity: str | None = typer.Option(
         None, "--identity", metavar="FILE", help="Your age identity (default: CMTK_IDENTITY, else your config folder)."
     ),
     debug: bool = typer.Option(False, "--debug", help="On an internal error, show where it happened."),
@@ -99,7 +98,7 @@ def main_options(
     """Case management for reintegrating children from residential care into families."""
     os.umask(0o077)
     _no_core_dumps()
-    from cmtk.leftovers import remove_leftovers_everywhere
+    from cmtk.store.leftovers import remove_leftovers_everywhere
 
     remove_leftovers_everywhere()
     ctx.obj = {"store": store, "identity": identity, "debug": debug}
@@ -123,11 +122,17 @@ def _group(name: str):
         return lambda: how(importlib.import_module(f"cmtk.cli.{module_name}"))
 
     groups = {
-        "store_cmds": attach("store_cmds", lambda m: m.register(app)),
+        "store": attach("store", lambda m: m.register(app)),
         "key": attach("key", lambda m: app.add_typer(m.app, name="key")),
         "team": attach("team", lambda m: app.add_typer(m.app, name="team")),
-        "case": attach("case", lambda m: (app.add_typer(m.app, name="case"), m.register(app),
-                                          importlib.import_module("cmtk.cli.steps").register_case(m.app))),
+        "case": attach(
+            "case",
+            lambda m: (
+                app.add_typer(m.app, name="case"),
+                m.register(app),
+                importlib.import_module("cmtk.cli.steps").register_case(m.app),
+            ),
+        ),
         "steps": attach("steps", lambda m: m.register(app)),
         "plan": attach("plan", lambda m: app.add_typer(m.app, name="plan")),
         "monitoring": attach("monitoring", lambda m: m.register(app)),
@@ -135,7 +140,7 @@ def _group(name: str):
         "smart": attach("smart", lambda m: app.add_typer(m.app, name="smart")),
         "conference": attach("conference", lambda m: app.add_typer(m.app, name="conference")),
         "index": attach("index", lambda m: app.add_typer(m.app, name="index")),
-        "dev": attach("reference", lambda m: app.add_typer(m.app, name="dev", hidden=True)),
+        "dev": attach("dev", lambda m: app.add_typer(m.app, name="dev", hidden=True)),
         "form": attach("form", lambda m: (m.register_render(app), app.add_typer(m.app, name="form"))),
         "sync": attach("sync", lambda m: m.register(app)),
         "share": attach("share", lambda m: m.register(app)),
@@ -145,16 +150,53 @@ def _group(name: str):
 
 # Which module each top-level command lives in: a command line imports only the one it uses.
 COMMAND_GROUPS = {
-    "init": "store_cmds", "demo": "store_cmds", "doctor": "store_cmds", "textconv": "store_cmds",
-    "key": "key", "team": "team", "case": "case", "record": "case",
-    "steps": "steps", "step": "steps", "advance": "steps", "plan": "plan",
-    "visit": "monitoring", "review": "monitoring", "refer": "monitoring",
-    "report": "report", "smart": "smart", "conference": "conference", "index": "index", "dev": "dev", "form": "form",
-    "remote": "sync", "sync": "sync", "clone": "sync", "conflicts": "sync", "resolve": "sync", "merge-driver": "sync",
-    "share": "share", "export": "share",
+    "init": "store",
+    "demo": "store",
+    "doctor": "store",
+    "textconv": "store",
+    "key": "key",
+    "team": "team",
+    "case": "case",
+    "record": "case",
+    "steps": "steps",
+    "step": "steps",
+    "advance": "steps",
+    "plan": "plan",
+    "visit": "monitoring",
+    "review": "monitoring",
+    "refer": "monitoring",
+    "report": "report",
+    "smart": "smart",
+    "conference": "conference",
+    "index": "index",
+    "dev": "dev",
+    "form": "form",
+    "remote": "sync",
+    "sync": "sync",
+    "clone": "sync",
+    "conflicts": "sync",
+    "resolve": "sync",
+    "merge-driver": "sync",
+    "share": "share",
+    "export": "share",
 }
-_GROUP_ORDER = ("store_cmds", "case", "steps", "monitoring", "key", "team", "plan", "report", "smart", "conference",
-                "form", "sync", "share", "index", "dev")
+_GROUP_ORDER = (
+    "store",
+    "case",
+    "steps",
+    "monitoring",
+    "key",
+    "team",
+    "plan",
+    "report",
+    "smart",
+    "conference",
+    "form",
+    "sync",
+    "share",
+    "index",
+    "dev",
+)
 _registered: set[str] = set()
 _VALUE_OPTIONS = {"--store", "--identity"}
 

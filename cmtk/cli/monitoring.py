@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from cmtk.cli.common import is_terminal, open_session
@@ -14,13 +12,18 @@ FROM_HELP = "Read the rest of the form from a YAML file, or - for standard input
 def visit(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the visit or call (default: today)."),
-    seen: Optional[bool] = typer.Option(None, "--seen/--not-seen", help="Whether you saw the child in person (default: seen unless --mode phone)."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the visit or call (default: today)."),
+    seen: bool | None = typer.Option(
+        None, "--seen/--not-seen", help="Whether you saw the child in person (default: seen unless --mode phone)."
+    ),
     mode: str = typer.Option("home", "--mode", help="home, phone, school or other."),
-    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
+    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
 ) -> None:
     """Record a monitoring visit. Only a visit where the child was seen resets the visit clock."""
-    from cmtk import dates, forms, ids, monitoring
+    from cmtk import dates
+    from cmtk.casework import monitoring
+    from cmtk.forms import definitions
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -33,31 +36,46 @@ def visit(
     elif is_terminal():
         from cmtk.cli.case import _prompt_body
 
-        form = forms.load_form("monitoring", session.store.root)
+        form = definitions.load_form("monitoring", session.store.root)
         trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
         extra = _prompt_body(session, trimmed, (), False)
     body = monitoring.visit_body(extra, day=day, seen=seen, mode=mode)
     record = monitoring.record_visit(session, case_id, body, today=dates.today())
-    counted = "counts as a visit" if body["visit"]["child_seen"] == "yes" else "is recorded but does not count as a visit (child not seen)"
-    typer.echo(f"Recorded the {mode} contact of {day.isoformat()} for {case_id}; it {counted} (record {record.record}).")
+    counted = (
+        "counts as a visit"
+        if body["visit"]["child_seen"] == "yes"
+        else "is recorded but does not count as a visit (child not seen)"
+    )
+    typer.echo(
+        f"Recorded the {mode} contact of {day.isoformat()} for {case_id}; it {counted} (record {record.record})."
+    )
 
 
 def review(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help="The review as YAML (see `cmtk form show case-review`), or -."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the review (default: today)."),
-    young_person: Optional[bool] = typer.Option(None, "--young-person/--child", help="Form 8A (young person) or 7A (child and caregiver); default from the placement's care type."),
+    source: str | None = typer.Option(
+        None, "--from", metavar="FILE", help="The review as YAML (see `cmtk form show case-review`), or -."
+    ),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the review (default: today)."),
+    young_person: bool | None = typer.Option(
+        None,
+        "--young-person/--child",
+        help="Form 8A (young person) or 7A (child and caregiver); default from the placement's care type.",
+    ),
 ) -> None:
     """Record a case review indicator by indicator; show domain totals, the closure verdict and zeros without a plan action."""
-    from cmtk import cases, dates, forms, ids, monitoring
+    from cmtk import dates
+    from cmtk.casework import cases, monitoring
+    from cmtk.forms import definitions
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     today = dates.today()
     day = session.store.optional_date(date, "--date")
     form_id = monitoring.review_form_for(cases.read_case(session, case_id), young_person)
-    form = forms.load_form(form_id, session.store.root)
+    form = definitions.load_form(form_id, session.store.root)
     if source:
         from cmtk.cli.inputs import read_yaml
 
@@ -79,42 +97,73 @@ def review(
         if is_terminal():
             _offer_actions(session, case_id, form, result.zero_without_action, today)
         else:
-            typer.echo(f"Add a goal and action for each: cmtk plan goal {case_id} --phase post --domain DOMAIN --indicators "
-                       f"{result.zero_without_action[0]} and cmtk plan action {case_id} GOAL --by DATE")
+            typer.echo(
+                f"Add a goal and action for each: cmtk plan goal {case_id} --phase post --domain DOMAIN --indicators "
+                f"{result.zero_without_action[0]} and cmtk plan action {case_id} GOAL --by DATE"
+            )
 
 
 def _offer_actions(session, case_id: str, form, indicators, today) -> None:
     """For each indicator scored 0, offer to add a post-placement goal and one action on the spot."""
-    from cmtk import plan
+    from cmtk.casework import plan
 
     domain_of = {f.indicator: s.domain for s in form.sections if s.domain for f in s.fields if f.indicator}
     for indicator in indicators:
         if not typer.confirm(f"Add a plan goal and action for {indicator} now?", default=True):
             continue
         goal = typer.prompt("  Goal (what should be true)").strip()
-        goal_id = plan.add_goal(session, case_id, phase="post", domain=domain_of.get(indicator, "psychosocial"),
-                                goal=goal, indicators=indicator, today=today)
+        goal_id = plan.add_goal(
+            session,
+            case_id,
+            phase="post",
+            domain=domain_of.get(indicator, "psychosocial"),
+            goal=goal,
+            indicators=indicator,
+            today=today,
+        )
         action = typer.prompt("  Action (what will be done)").strip()
         responsible = typer.prompt("  Who does it").strip()
         deadline = session.store.parse_date(typer.prompt("  By when (DD-MM-YYYY)"), "deadline")
         output = typer.prompt("  Output that shows it is done").strip()
-        plan.add_action(session, case_id, goal_id, action=action, responsible=responsible, deadline=deadline,
-                        output=output, today=today)
+        plan.add_action(
+            session,
+            case_id,
+            goal_id,
+            action=action,
+            responsible=responsible,
+            deadline=deadline,
+            output=output,
+            today=today,
+        )
         typer.echo(f"  Added goal {goal_id} with action {goal_id}.1.")
 
 
 def refer(
     ctx: typer.Context,
-    words: List[str] = typer.Argument(..., metavar="CASE | done CASE REF", help="A case id to refer; or `done CASE REF` to close a referral's follow-up."),
-    to: Optional[str] = typer.Option(None, "--to", metavar="ORG", help="Receiving organisation or service."),
-    reason: Optional[str] = typer.Option(None, "--reason", help="Reason (see `cmtk form show referral`), e.g. health, education."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the referral, or of the follow-up with `done`."),
-    accompanied: Optional[bool] = typer.Option(None, "--accompanied/--not-accompanied", help="Whether you went with the child or family."),
-    benefit: Optional[bool] = typer.Option(None, "--benefit/--no-benefit", help="With `done`: whether the family confirmed the service helped."),
+    words: list[str] = typer.Argument(
+        ...,
+        metavar="CASE | done CASE REF",
+        help="A case id to refer; or `done CASE REF` to close a referral's follow-up.",
+    ),
+    to: str | None = typer.Option(None, "--to", metavar="ORG", help="Receiving organisation or service."),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Reason (see `cmtk form show referral`), e.g. health, education."
+    ),
+    date: str | None = typer.Option(
+        None, "--date", metavar="DATE", help="Date of the referral, or of the follow-up with `done`."
+    ),
+    accompanied: bool | None = typer.Option(
+        None, "--accompanied/--not-accompanied", help="Whether you went with the child or family."
+    ),
+    benefit: bool | None = typer.Option(
+        None, "--benefit/--no-benefit", help="With `done`: whether the family confirmed the service helped."
+    ),
 ) -> None:
     """Refer a child or family to a service (`cmtk refer CASE --to ORG --reason R`), or close its follow-up (`cmtk refer done CASE REF`)."""
-    from cmtk import cases, dates, ids, monitoring
+    from cmtk import dates
+    from cmtk.casework import cases, monitoring
     from cmtk.errors import UsageError
+    from cmtk.store import ids
 
     session = None
     today = dates.today()
@@ -139,8 +188,10 @@ def refer(
         body["referral"]["accompanied"] = "yes" if accompanied else "no"
     record = cases.record_form(session, case_id, "referral", body, date=day, today=today)
     count = sum(1 for r in cases.read_case(session, case_id).records if r.form == "referral")
-    typer.echo(f"Referred case {case_id} to {to} (referral {count}, record {record.record}); close it with "
-               f"`cmtk refer done {case_id} {count} --benefit` once the family confirms.")
+    typer.echo(
+        f"Referred case {case_id} to {to} (referral {count}, record {record.record}); close it with "
+        f"`cmtk refer done {case_id} {count} --benefit` once the family confirms."
+    )
 
 
 def register(app: typer.Typer) -> None:

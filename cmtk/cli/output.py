@@ -40,8 +40,8 @@ def emit_rows(headers: list[str], rows: list[list], output_format: str) -> None:
             typer.echo("| " + " | ".join(str(c).replace("|", "/") for c in row) + " |")
         return
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
-    lines = ["  ".join(str(h).upper().ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(str(h).upper().ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in rows]
     typer.echo("\n".join(lines))  # one write: thousands of rows print in milliseconds
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cmtk.cli.common import is_terminal, open_session
 
-app = typer.Typer(help="Case plans: goals per wellbeing domain, and actions with who, what, by when and output.", no_args_is_help=True)
+app = typer.Typer(
+    help="Case plans: goals per wellbeing domain, and actions with who, what, by when and output.", no_args_is_help=True
+)
 FROM_HELP = "Read the texts from a YAML file, or - for standard input, instead of prompts."
 
 
-def _texts(source: Optional[str], questions: dict[str, str], required: tuple[str, ...]) -> dict[str, str]:
+def _texts(source: str | None, questions: dict[str, str], required: tuple[str, ...]) -> dict[str, str]:
     """Free text from --from (a YAML mapping) or from prompts; never from the command line."""
     from cmtk.errors import CmtkError, UsageError
 
@@ -24,9 +24,11 @@ def _texts(source: Optional[str], questions: dict[str, str], required: tuple[str
             raise CmtkError(f"--from: expects a mapping with {', '.join(questions)}")
         unknown = [k for k in data if k not in questions]
         if unknown:
-            from cmtk.forms import suggest
+            from cmtk.forms.definitions import suggest
 
-            raise CmtkError(f"--from: unknown key '{unknown[0]}'{suggest(unknown[0], questions)}; keys: {', '.join(questions)}")
+            raise CmtkError(
+                f"--from: unknown key '{unknown[0]}'{suggest(unknown[0], questions)}; keys: {', '.join(questions)}"
+            )
         answers = {k: str(v).strip() for k, v in data.items() if v is not None}
     else:
         if not is_terminal():
@@ -41,7 +43,8 @@ def _texts(source: Optional[str], questions: dict[str, str], required: tuple[str
 @app.command("show")
 def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.")) -> None:
     """Show the pre- and post-placement plans: goals, and each action with who, deadline, output and status."""
-    from cmtk import cases, ids, plan
+    from cmtk.casework import cases, plan
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -52,37 +55,61 @@ def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.
             typer.echo(f"{title} plan: none yet")
             continue
         placement = current.body.get("planned_placement_date")
-        typer.echo(f"{title} plan of {current.body.get('plan_date')}" + (f"; planned placement {placement}" if placement else ""))
+        typer.echo(
+            f"{title} plan of {current.body.get('plan_date')}"
+            + (f"; planned placement {placement}" if placement else "")
+        )
         for goal in current.goals:
             typer.echo(f"  Goal {goal.get('goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
             for action in current.actions:
                 if str(action.get("goal_id")) == str(goal.get("goal_id")):
-                    typer.echo(f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
-                               f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}")
+                    typer.echo(
+                        f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
+                        f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
+                    )
 
 
 @app.command("goal")
 def plan_goal(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    domain: str = typer.Option(..., "--domain", help="Wellbeing domain: education, protection, psychosocial, health, relationship, economic."),
+    domain: str = typer.Option(
+        ..., "--domain", help="Wellbeing domain: education, protection, psychosocial, health, relationship, economic."
+    ),
     phase: str = typer.Option("pre", "--phase", help="pre (before placement) or post (after)."),
     indicators: str = typer.Option("", "--indicators", help="Benchmark indicators the goal works on, e.g. B1.1,B1.3."),
-    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP + " Keys: goal, need."),
+    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP + " Keys: goal, need."),
 ) -> None:
     """Add a goal to the case plan; prints its number."""
-    from cmtk import dates, forms, ids, plan
+    from cmtk import dates
+    from cmtk.casework import plan
     from cmtk.errors import UsageError
+    from cmtk.forms import definitions
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
-    if domain not in forms.DOMAINS:
-        raise UsageError(f"--domain: '{domain}' is not one of {', '.join(forms.DOMAINS)}{forms.suggest(domain, forms.DOMAINS)}")
+    if domain not in definitions.DOMAINS:
+        raise UsageError(
+            f"--domain: '{domain}' is not one of {', '.join(definitions.DOMAINS)}{definitions.suggest(domain, definitions.DOMAINS)}"
+        )
     plan.phase_of(phase)
     session = open_session(ctx)
-    texts = _texts(source, {"goal": "Goal (what should be true for the child)", "need": "Need or gap it answers"}, ("goal",))
-    goal_id = plan.add_goal(session, case_id, phase=phase, domain=domain, goal=texts["goal"], need=texts.get("need", ""),
-                            indicators=indicators, today=dates.today())
-    typer.echo(f"Added goal {goal_id} to case {case_id}. Add its actions with `cmtk plan action {case_id} {goal_id} --by DATE`.")
+    texts = _texts(
+        source, {"goal": "Goal (what should be true for the child)", "need": "Need or gap it answers"}, ("goal",)
+    )
+    goal_id = plan.add_goal(
+        session,
+        case_id,
+        phase=phase,
+        domain=domain,
+        goal=texts["goal"],
+        need=texts.get("need", ""),
+        indicators=indicators,
+        today=dates.today(),
+    )
+    typer.echo(
+        f"Added goal {goal_id} to case {case_id}. Add its actions with `cmtk plan action {case_id} {goal_id} --by DATE`."
+    )
 
 
 @app.command("action")
@@ -91,21 +118,37 @@ def plan_action(
     case: str = typer.Argument(..., help="Case id."),
     goal: str = typer.Argument(..., help="Goal number (see `cmtk plan show`)."),
     by: str = typer.Option(..., "--by", metavar="DATE", help="Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD)."),
-    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP + " Keys: action, responsible, output."),
+    source: str | None = typer.Option(
+        None, "--from", metavar="FILE", help=FROM_HELP + " Keys: action, responsible, output."
+    ),
 ) -> None:
     """Add an action to a goal: who does what, by when, and the output that shows it is done."""
-    from cmtk import dates, ids, plan
+    from cmtk import dates
+    from cmtk.casework import plan
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     deadline = session.store.parse_date(by, "--by")
     texts = _texts(
         source,
-        {"action": "What will be done", "responsible": "Who does it (name or role)", "output": "Output that shows it is done"},
+        {
+            "action": "What will be done",
+            "responsible": "Who does it (name or role)",
+            "output": "Output that shows it is done",
+        },
         ("action", "responsible", "output"),
     )
-    action_id = plan.add_action(session, case_id, goal, action=texts["action"], responsible=texts["responsible"],
-                                deadline=deadline, output=texts["output"], today=dates.today())
+    action_id = plan.add_action(
+        session,
+        case_id,
+        goal,
+        action=texts["action"],
+        responsible=texts["responsible"],
+        deadline=deadline,
+        output=texts["output"],
+        today=dates.today(),
+    )
     typer.echo(f"Added action {action_id} to goal {goal} of case {case_id}.")
 
 
@@ -114,10 +157,12 @@ def plan_done(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
     action: str = typer.Argument(..., help="Action number, e.g. 1.2."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
 ) -> None:
     """Mark an action done."""
-    from cmtk import dates, ids, plan
+    from cmtk import dates
+    from cmtk.casework import plan
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -134,7 +179,9 @@ def plan_placement_date(
     date: str = typer.Argument(..., metavar="DATE", help="Planned date of reunification or placement."),
 ) -> None:
     """Set the planned date of reunification or placement in the pre-placement plan."""
-    from cmtk import dates, ids, plan
+    from cmtk import dates
+    from cmtk.casework import plan
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)

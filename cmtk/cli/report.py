@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cmtk.cli.common import open_session
 from cmtk.cli.output import check_format, emit_json, emit_rows, short
 
-app = typer.Typer(help="Reports: overdue work, benchmark scores, caseload. Each names the store commit it was built from.", no_args_is_help=True)
+app = typer.Typer(
+    help="Reports: overdue work, benchmark scores, caseload. Each names the store commit it was built from.",
+    no_args_is_help=True,
+)
 FORMAT_HELP = "table, json, csv or md."
 AS_OF_HELP = "Report as if today were this date (default: CMTK_TODAY, else today)."
 
@@ -17,13 +18,14 @@ AS_OF_HELP = "Report as if today were this date (default: CMTK_TODAY, else today
 @app.command("overdue")
 def report_overdue(
     ctx: typer.Context,
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
-    worker: Optional[str] = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+    worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Also list what falls due in the next two weeks."),
     output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """Every overdue visit, review, assessment, action and follow-up, most overdue first, by caseworker."""
-    from cmtk import dates, reports
+    from cmtk import dates
+    from cmtk.index import reports
 
     check_format(output_format)
     session = open_session(ctx)
@@ -34,9 +36,14 @@ def report_overdue(
         return
     items = report.data["items"]
     if output_format in ("csv", "md"):
-        emit_rows(["worker", "case", "kind", "due", "days_overdue", "detail"],
-                  [[i.worker, i.case, i.kind, i.due.isoformat(), i.days_overdue(today), i.detail] for i in sorted(items, key=lambda i: (i.worker, i.due))],
-                  output_format)
+        emit_rows(
+            ["worker", "case", "kind", "due", "days_overdue", "detail"],
+            [
+                [i.worker, i.case, i.kind, i.due.isoformat(), i.days_overdue(today), i.detail]
+                for i in sorted(items, key=lambda i: (i.worker, i.due))
+            ],
+            output_format,
+        )
         return
     typer.echo(f"Overdue as of {today.isoformat()} (store commit {short(report.commit)}): {len(items)} item(s)")
     _grouped(items, today, overdue=True)
@@ -53,8 +60,7 @@ def _grouped(items, today, overdue: bool) -> None:
     # caseworkers with the most overdue item first
     for worker_name, group in sorted(by_worker.items(), key=lambda kv: kv[1][0].due):
         typer.echo(f"\n{worker_name} ({len(group)})")
-        rows = [[i.case, i.kind, i.due.isoformat(),
-                 _days(i.days_overdue(today), overdue), i.detail] for i in group]
+        rows = [[i.case, i.kind, i.due.isoformat(), _days(i.days_overdue(today), overdue), i.detail] for i in group]
         emit_rows(["  case", "what", "due", "when", "detail"], [["  " + r[0], *r[1:]] for r in rows], "table")
 
 
@@ -77,15 +83,18 @@ def _bar(score: int, pass_mark: int, maximum: int, colour: bool) -> str:
 @app.command("benchmarks")
 def report_benchmarks(
     ctx: typer.Context,
-    case: Optional[str] = typer.Argument(None, help="One case (default: the whole caseload)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", metavar="FILE.html", help="Also write a printable page with a star chart per case."),
+    case: str | None = typer.Argument(None, help="One case (default: the whole caseload)."),
+    output: str | None = typer.Option(
+        None, "-o", "--output", metavar="FILE.html", help="Also write a printable page with a star chart per case."
+    ),
     output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """Benchmark scores per domain: one case's trend across reviews, or achievement across the caseload."""
     import sys
 
-    from cmtk import ids, reports
     from cmtk.errors import CmtkError
+    from cmtk.index import reports
+    from cmtk.store import ids
 
     check_format(output_format)
     session = open_session(ctx)
@@ -100,23 +109,46 @@ def report_benchmarks(
     else:
         summary = reports.caseload_benchmarks(session)
     if output:
-        from cmtk import report_html
+        from cmtk.output import report_pages
 
-        path = report_html.write_benchmarks(output, summary, commit=commit, training=session.store.training,
-                                            organisation=str(session.store.settings.get("organisation", "")),
-                                            store_root=session.store.root)
+        path = report_pages.write_benchmarks(
+            output,
+            summary,
+            commit=commit,
+            training=session.store.training,
+            organisation=str(session.store.settings.get("organisation", "")),
+            store_root=session.store.root,
+        )
         typer.echo(f"Wrote {path}. It holds case ids and scores only, no names; keep it with the case files.", err=True)
     if output_format == "json":
         if case:
             emit_json({**reports.case_benchmarks_json(summary["cases"][0]), "commit": commit})
         else:
-            emit_json({"commit": commit, "cases_reviewed": summary["cases_reviewed"], "achieved": summary["achieved"],
-                       "most_zero": [{"indicator": i, "cases": n} for i, n in summary["most_zero"]],
-                       "cases": [reports.case_benchmarks_json(c) for c in summary["cases"]]})
+            emit_json(
+                {
+                    "commit": commit,
+                    "cases_reviewed": summary["cases_reviewed"],
+                    "achieved": summary["achieved"],
+                    "most_zero": [{"indicator": i, "cases": n} for i, n in summary["most_zero"]],
+                    "cases": [reports.case_benchmarks_json(c) for c in summary["cases"]],
+                }
+            )
         return
     if output_format in ("csv", "md"):
-        rows = [[c.case, (d.isoformat() if hasattr(d, "isoformat") else d), x.domain, x.score, x.pass_mark, x.max, x.achieved]
-                for c in summary["cases"] for d, s in c.reviews for x in s.domains]
+        rows = [
+            [
+                c.case,
+                (d.isoformat() if hasattr(d, "isoformat") else d),
+                x.domain,
+                x.score,
+                x.pass_mark,
+                x.max,
+                x.achieved,
+            ]
+            for c in summary["cases"]
+            for d, s in c.reviews
+            for x in s.domains
+        ]
         emit_rows(["case", "review_date", "domain", "score", "pass_mark", "max", "achieved"], rows, output_format)
         return
     from rich.console import Console
@@ -132,7 +164,9 @@ def report_benchmarks(
         latest = result.reviews[-1][1]
         for domain in latest.domains:
             mark = "achieved" if domain.achieved else f"needs {domain.pass_mark}"
-            say(f"  {domain.domain:<13} {_bar(domain.score, domain.pass_mark, domain.max, colour)} {domain.score:>2}/{domain.max:<2} {mark}")
+            say(
+                f"  {domain.domain:<13} {_bar(domain.score, domain.pass_mark, domain.max, colour)} {domain.score:>2}/{domain.max:<2} {mark}"
+            )
         say(f"  closure: {result.verdict}")
         if result.zero_without_action:
             say(f"  scored 0 with no plan action: {', '.join(result.zero_without_action)}")
@@ -144,15 +178,15 @@ def report_benchmarks(
             say("  most often scored 0: " + ", ".join(f"{i} ({n})" for i, n in summary["most_zero"]))
 
 
-
 @app.command("caseload")
 def report_caseload(
     ctx: typer.Context,
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
     output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """Open cases per caseworker and step against the recommended limit; moves per quarter; time in each step."""
-    from cmtk import dates, reports
+    from cmtk import dates
+    from cmtk.index import reports
 
     check_format(output_format)
     session = open_session(ctx)
@@ -162,17 +196,28 @@ def report_caseload(
     if output_format == "json":
         emit_json(data)
         return
-    rows = [[w, v["open"], " ".join(f"{s}:{n}" for s, n in v["by_step"].items()), "OVER" if v["over_limit"] else ""]
-            for w, v in data["workers"].items()]
+    rows = [
+        [w, v["open"], " ".join(f"{s}:{n}" for s, n in v["by_step"].items()), "OVER" if v["over_limit"] else ""]
+        for w, v in data["workers"].items()
+    ]
     if output_format in ("csv", "md"):
         emit_rows(["worker", "open", "by_step", "over_limit"], rows, output_format)
         return
-    typer.echo(f"Caseload as of {today.isoformat()} (store commit {short(data['commit'])}); recommended at most {data['limit']} per caseworker")
+    typer.echo(
+        f"Caseload as of {today.isoformat()} (store commit {short(data['commit'])}); recommended at most {data['limit']} per caseworker"
+    )
     emit_rows(["worker", "open", "by step (step:cases)", ""], rows, "table")
     if data["quarters"]:
         typer.echo("\nPer quarter")
-        emit_rows(["quarter", "reunified", "closed", "re-opened"],
-                  [[q, c.get("reunified", 0), c.get("closed", 0), c.get("reopened", 0)] for q, c in data["quarters"].items()], "table")
+        emit_rows(
+            ["quarter", "reunified", "closed", "re-opened"],
+            [[q, c.get("reunified", 0), c.get("closed", 0), c.get("reopened", 0)] for q, c in data["quarters"].items()],
+            "table",
+        )
     if data["days_in_step"]:
         typer.echo("\nDays spent in each step (median)")
-        emit_rows(["step", "cases", "median days"], [[s, v["cases"], v["median"]] for s, v in data["days_in_step"].items()], "table")
+        emit_rows(
+            ["step", "cases", "median days"],
+            [[s, v["cases"], v["median"]] for s, v in data["days_in_step"].items()],
+            "table",
+        )

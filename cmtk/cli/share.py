@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,15 +12,26 @@ from cmtk.cli.common import open_session
 def share(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
-    to: str = typer.Option(..., "--to", metavar="AGE_PUBLIC_KEY",
-                           help="The receiver's public key (age1...), as `cmtk key show` prints it on their laptop."),
-    forms: Optional[str] = typer.Option(
-        None, "--forms", metavar="FORM[,FORM...]",
+    to: str = typer.Option(
+        ...,
+        "--to",
+        metavar="AGE_PUBLIC_KEY",
+        help="The receiver's public key (age1...), as `cmtk key show` prints it on their laptop.",
+    ),
+    forms: str | None = typer.Option(
+        None,
+        "--forms",
+        metavar="FORM[,FORM...]",
         help="Only these forms, separated by commas (default: every record of the case). "
-        "The case file, which says the step, always goes with them."),
-    output: Optional[Path] = typer.Option(
-        None, "-o", "--output", metavar="FILE",
-        help="Where to write it (default: share-CASE-DATE.age in this folder). Never inside the store, never over an existing file."),
+        "The case file, which says the step, always goes with them.",
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="Where to write it (default: share-CASE-DATE.age in this folder). Never inside the store, never over an existing file.",
+    ),
 ) -> None:
     """Put a case's records in one encrypted file that only the receiving caseworker can open.
 
@@ -31,7 +41,9 @@ def share(
     FILE`; without cmtk, `age -d -i THEIR-IDENTITY FILE` opens it. Your store
     is not changed.
     """
-    from cmtk import dates, ids, sharing
+    from cmtk import dates
+    from cmtk.output import sharing
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     sharing.recipient(to)  # a wrong key is refused before the identity is unlocked
@@ -40,16 +52,23 @@ def share(
     listed = ", ".join(done.forms) if done.forms else "no forms"
     typer.echo(f"Wrote {done.path}: {done.records} record(s) of case {done.case} (the case file and {listed}).")
     typer.echo(f"It is encrypted to {done.recipient} only: nobody else can open it, not even you.")
-    typer.echo("It holds the child's personal data: send it to that person only, and ask them to delete it once imported.")
+    typer.echo(
+        "It holds the child's personal data: send it to that person only, and ask them to delete it once imported."
+    )
 
 
 def export(
     ctx: typer.Context,
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE",
-                                        help="Figures as at the end of this day (default: CMTK_TODAY, else today)."),
-    output: Optional[Path] = typer.Option(
-        None, "-o", "--output", metavar="FILE",
-        help="Write to FILE (readable by you only) instead of the screen. Never inside the store, never over an existing file."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", metavar="DATE", help="Figures as at the end of this day (default: CMTK_TODAY, else today)."
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="Write to FILE (readable by you only) instead of the screen. Never inside the store, never over an existing file.",
+    ),
     output_format: str = typer.Option("csv", "--format", metavar="csv|json", help="csv (default) or json."),
 ) -> None:
     """Counts for the national system (CPIMS) or the sub-county children's officer, with no child identifiable.
@@ -58,8 +77,10 @@ def export(
     achievement per domain. No names, case ids, birth dates or places below
     the county; the only date is the as-of date. See docs/sharing.md.
     """
-    from cmtk import dates, export as export_module, userfiles
+    from cmtk import dates
     from cmtk.errors import UsageError
+    from cmtk.output import export as export_module
+    from cmtk.output import userfiles
 
     if output_format not in export_module.FORMATS:
         raise UsageError(f"--format: '{output_format}' is not one of {', '.join(export_module.FORMATS)}")
@@ -75,8 +96,10 @@ def export(
         typer.echo(f"Aggregate figures as of {day.isoformat()} only: no names, case ids or birth dates.", err=True)
         return
     path = userfiles.write_new(output, text.encode("utf-8"), store.root, "--output")
-    typer.echo(f"Wrote {path}: aggregate figures as of {day.isoformat()} only (counts; no names, case ids or birth dates).",
-               err=True)
+    typer.echo(
+        f"Wrote {path}: aggregate figures as of {day.isoformat()} only (counts; no names, case ids or birth dates).",
+        err=True,
+    )
 
 
 def register(root: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Optional
 
 import typer
 
@@ -15,7 +14,8 @@ app = typer.Typer(help="SMART checks: Specific, Measurable, Attainable, Relevant
 
 def _planned_closure(case, policy) -> _dt.date | None:
     """Closure can come no sooner than the minimum monitoring after the (planned) placement."""
-    from cmtk import dates, plan, schedule
+    from cmtk import dates
+    from cmtk.casework import plan, schedule
 
     start = schedule.placement_date(case) or plan.plans(case)["pre_placement"].body.get("planned_placement_date")
     if not isinstance(start, _dt.date):
@@ -26,14 +26,19 @@ def _planned_closure(case, policy) -> _dt.date | None:
 @app.command("check")
 def smart_check(
     ctx: typer.Context,
-    case: Optional[str] = typer.Argument(None, help="Case id (or use --all)."),
+    case: str | None = typer.Argument(None, help="Case id (or use --all)."),
     all_cases: bool = typer.Option(False, "--all", help="Check every open case."),
     output_format: str = typer.Option("table", "--format", help="table or json."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge deadlines as if today were this date."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", metavar="DATE", help="Judge deadlines as if today were this date."
+    ),
 ) -> None:
     """A finding per goal or action that is not SMART, naming the letter and what to add; exit 1 if any."""
-    from cmtk import cases, dates, ids, plan, policy, smart
+    from cmtk import dates
+    from cmtk.casework import cases, plan, policy
     from cmtk.errors import UsageError
+    from cmtk.smart import checker
+    from cmtk.store import ids
 
     if bool(case) == all_cases:
         raise UsageError("give one case id, or --all")
@@ -52,8 +57,9 @@ def smart_check(
         for current in plan.plans(found).values():
             if current.record is None:
                 continue
-            for finding in smart.check_plan(current.goals, current.actions, today=today, planned_closure=closure,
-                                            order=session.store.date_order):
+            for finding in checker.check_plan(
+                current.goals, current.actions, today=today, planned_closure=closure, order=session.store.date_order
+            ):
                 findings.append((case_id, finding))
     if output_format == "json":
         emit_json([f.to_json(case_id) for case_id, f in findings])
@@ -68,13 +74,18 @@ def smart_check(
 
 @app.command("text")
 def smart_text(
-    sentence: str = typer.Argument(..., help="One goal sentence, for training, e.g. \"The father opens a savings account ... by 10-02-2021\"."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help="Judge the date as if today were this date."),
+    sentence: str = typer.Argument(
+        ..., help='One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", metavar="DATE", help="Judge the date as if today were this date."
+    ),
 ) -> None:
     """Check one free-text goal sentence against SMART (for trainers); exit 1 if it misses a letter."""
-    from cmtk import dates, smart
+    from cmtk import dates
+    from cmtk.smart import checker
 
-    findings = smart.check_text(sentence, today=dates.today(as_of) if as_of is not None else None)
+    findings = checker.check_text(sentence, today=dates.today(as_of) if as_of is not None else None)
     for finding in findings:
         typer.echo(str(finding))
     if findings:

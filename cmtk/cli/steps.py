@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -14,10 +13,10 @@ AS_OF_HELP = "Judge as if today were this date (default: CMTK_TODAY, else today)
 
 def steps(
     ctx: typer.Context,
-    number: Optional[int] = typer.Argument(None, metavar="[N]", help="One step only (1-8)."),
+    number: int | None = typer.Argument(None, metavar="[N]", help="One step only (1-8)."),
 ) -> None:
     """The eight steps and their SOPs in plain words, with what each needs before the next one."""
-    from cmtk import policy, workflow
+    from cmtk.casework import policy, workflow
     from cmtk.cli.form import _store_root
 
     current = policy.load(_store_root(ctx))
@@ -41,17 +40,19 @@ def step(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
     output_format: str = typer.Option("table", "--format", help="table or json."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
 ) -> None:
     """The case's current step and, for the next one, each requirement as met or missing."""
-    from cmtk import casework, dates, ids
+    from cmtk import dates
+    from cmtk.casework import transitions
     from cmtk.errors import UsageError
+    from cmtk.store import ids
 
     if output_format not in ("table", "json"):
         raise UsageError(f"--format: '{output_format}' is not one of table, json")
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    state = casework.status(session, case_id, dates.today(as_of, order=session.store.date_order))
+    state = transitions.status(session, case_id, dates.today(as_of, order=session.store.date_order))
     if output_format == "json":
         typer.echo(json.dumps(state.to_json(), ensure_ascii=False, indent=2))
         return
@@ -66,7 +67,9 @@ def step(
         if not req.met and req.todo:
             typer.echo(f"            -> {req.todo}")
     if state.sent_back_to:
-        typer.echo(f"The approval was refused: `cmtk advance {state.case}` sends the case back to step {state.sent_back_to}.")
+        typer.echo(
+            f"The approval was refused: `cmtk advance {state.case}` sends the case back to step {state.sent_back_to}."
+        )
     elif state.can_advance:
         typer.echo(f"Everything is in place: `cmtk advance {state.case}` moves it on.")
 
@@ -74,18 +77,20 @@ def step(
 def advance(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the move (default: today)."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the move (default: today)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen without changing anything."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
 ) -> None:
     """Move the case to the next step when every requirement is met; otherwise list what is missing."""
-    from cmtk import casework, dates, ids
+    from cmtk import dates
+    from cmtk.casework import transitions
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
     day = session.store.optional_date(date, "--date")
-    outcome = casework.advance(session, case_id, today=today, day=day, dry_run=dry_run)
+    outcome = transitions.advance(session, case_id, today=today, day=day, dry_run=dry_run)
     typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
 
 
@@ -93,26 +98,36 @@ def reopen(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
     to_step: int = typer.Option(7, "--step", help="Step to re-open at (default 7, monitoring)."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of re-opening (default: today)."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of re-opening (default: today)."),
 ) -> None:
     """Re-open a closed or transferred case; its history is kept."""
-    from cmtk import casework, dates, ids
+    from cmtk import dates
+    from cmtk.casework import transitions
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date")
-    typer.echo(casework.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
+    typer.echo(transitions.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
 
 
 def transfer(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    source: Optional[str] = typer.Option(None, "--from", metavar="FILE", help="The transfer form as YAML (see `cmtk form show transfer`), or - for standard input."),
-    date: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="Date of the transfer (default: today)."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="FILE",
+        help="The transfer form as YAML (see `cmtk form show transfer`), or - for standard input.",
+    ),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the transfer (default: today)."),
 ) -> None:
     """Transfer a case to another agency (records the transfer form); its history is kept."""
-    from cmtk import casework, dates, forms, ids
+    from cmtk import dates
+    from cmtk.casework import transitions
     from cmtk.cli.case import _prompt_body
+    from cmtk.forms import definitions
+    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -122,9 +137,9 @@ def transfer(
 
         body = read_yaml(source)
     else:
-        form = forms.load_form("transfer", session.store.root)
+        form = definitions.load_form("transfer", session.store.root)
         body = _prompt_body(session, form, tuple(s.id for s in form.sections), False)
-    typer.echo(casework.transfer(session, case_id, body, today=dates.today(), day=day).message)
+    typer.echo(transitions.transfer(session, case_id, body, today=dates.today(), day=day).message)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from cmtk.cli.common import open_session, open_store, options, warn
 
-remote_app = typer.Typer(help="Where this store syncs to: an office server, a shared folder or a USB stick.",
-                         no_args_is_help=True)
+remote_app = typer.Typer(
+    help="Where this store syncs to: an office server, a shared folder or a USB stick.", no_args_is_help=True
+)
 
 
 def register(root: typer.Typer) -> None:
@@ -27,12 +27,17 @@ def register(root: typer.Typer) -> None:
 def remote_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="A short name for it, e.g. office or usb."),
-    url: str = typer.Argument(..., help="A folder (shared drive), user@server:path (ssh), or a FILE.age on a USB stick."),
-    bundle: Optional[bool] = typer.Option(None, "--bundle/--repository",
-                                          help="Force an encrypted bundle file or a git repository (default: a .age name means a bundle)."),
+    url: str = typer.Argument(
+        ..., help="A folder (shared drive), user@server:path (ssh), or a FILE.age on a USB stick."
+    ),
+    bundle: bool | None = typer.Option(
+        None,
+        "--bundle/--repository",
+        help="Force an encrypted bundle file or a git repository (default: a .age name means a bundle).",
+    ),
 ) -> None:
     """Add a place to sync with. A .age file name makes an encrypted bundle: it shows nothing to whoever finds the stick."""
-    from cmtk import remotes as remotes_module
+    from cmtk.team import remotes as remotes_module
 
     store = open_store(ctx)
     remote, note = remotes_module.add_remote(store, name, url, bundle)
@@ -41,15 +46,17 @@ def remote_add(
     if note:
         typer.echo(f"  ({note})")
     if not remote.bundle:
-        typer.echo("  A shared repository shows file names, sizes, dates and team names (never case content); "
-                   "on a USB stick prefer a .age bundle.")
+        typer.echo(
+            "  A shared repository shows file names, sizes, dates and team names (never case content); "
+            "on a USB stick prefer a .age bundle."
+        )
     typer.echo(f"Next: `cmtk sync {remote.name}`.")
 
 
 @remote_app.command("list")
 def remote_list(ctx: typer.Context) -> None:
     """List the remotes of this store."""
-    from cmtk import remotes as remotes_module
+    from cmtk.team import remotes as remotes_module
 
     store = open_store(ctx)
     found = remotes_module.remotes(store)
@@ -62,7 +69,7 @@ def remote_list(ctx: typer.Context) -> None:
 @remote_app.command("remove")
 def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The remote to forget.")) -> None:
     """Forget a remote (nothing is deleted there)."""
-    from cmtk import remotes as remotes_module
+    from cmtk.team import remotes as remotes_module
 
     store = open_store(ctx)
     remotes_module.remove_remote(store, name)
@@ -71,17 +78,23 @@ def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The 
 
 def sync(
     ctx: typer.Context,
-    name: Optional[str] = typer.Argument(None, help="The remote (default: the only one)."),
-    accept_team: bool = typer.Option(False, "--accept-team",
-                                     help="Accept team members the other copy added (check their keys with them first)."),
-    new_bundle: bool = typer.Option(False, "--new-bundle",
-                                    help="Start a new bundle file on an empty USB stick for a remote used before."),
-    accept_settings: bool = typer.Option(False, "--accept-settings",
-                                         help="Accept changed settings, policy or forms from the other copy (check them first)."),
+    name: str | None = typer.Argument(None, help="The remote (default: the only one)."),
+    accept_team: bool = typer.Option(
+        False, "--accept-team", help="Accept team members the other copy added (check their keys with them first)."
+    ),
+    new_bundle: bool = typer.Option(
+        False, "--new-bundle", help="Start a new bundle file on an empty USB stick for a remote used before."
+    ),
+    accept_settings: bool = typer.Option(
+        False,
+        "--accept-settings",
+        help="Accept changed settings, policy or forms from the other copy (check them first).",
+    ),
 ) -> None:
     """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
-    from cmtk import sync as sync_module, team as team_module
     from cmtk.cli.common import is_terminal
+    from cmtk.team import roster as team_module
+    from cmtk.team import sync as sync_module
 
     def confirm(members) -> bool:
         for member in members:
@@ -98,23 +111,35 @@ def sync(
         return is_terminal() and typer.confirm("Use these settings on this laptop too?", default=False)
 
     session = open_session(ctx)
-    outcome = sync_module.sync(session, name, say=lambda text: typer.echo(text, err=True), confirm_team=confirm,
-                               new_bundle=new_bundle, confirm_settings=confirm_settings)
+    outcome = sync_module.sync(
+        session,
+        name,
+        say=lambda text: typer.echo(text, err=True),
+        confirm_team=confirm,
+        new_bundle=new_bundle,
+        confirm_settings=confirm_settings,
+    )
     if outcome.finished_interrupted:
         typer.echo("Finished a sync that had been interrupted.")
     typer.echo(f"Synced with {outcome.remote}: received {outcome.received} change(s), sent {outcome.sent}.")
     if outcome.merged_records:
         typer.echo(f"  {outcome.merged_records} record(s) changed on both sides were merged field by field.")
     if outcome.new_generation:
-        typer.echo(f"  Both copies had removed team members: made store key generation {outcome.new_generation} "
-                   "for the merged team.")
+        typer.echo(
+            f"  Both copies had removed team members: made store key generation {outcome.new_generation} "
+            "for the merged team."
+        )
     if outcome.reencrypted:
         typer.echo(f"  {outcome.reencrypted} record(s) re-encrypted to the team's newest store key.")
     if outcome.conflicts:
-        typer.echo(f"  {len(outcome.conflicts)} field(s) were changed differently on both sides: the newer value was kept.")
+        typer.echo(
+            f"  {len(outcome.conflicts)} field(s) were changed differently on both sides: the newer value was kept."
+        )
     if outcome.open_conflicts:
-        typer.echo(f"  {outcome.open_conflicts} field(s) in what this sync brought wait for a choice between two "
-                   "values: `cmtk conflicts`, then `cmtk resolve`.")
+        typer.echo(
+            f"  {outcome.open_conflicts} field(s) in what this sync brought wait for a choice between two "
+            "values: `cmtk conflicts`, then `cmtk resolve`."
+        )
     if (outcome.team_added or outcome.team_removed) and not outcome.team_confirmed:
         for member in outcome.team_added:
             typer.echo(f"  The team list changed: NEW member {member}.")
@@ -129,24 +154,33 @@ def clone(
     ctx: typer.Context,
     url: str = typer.Argument(..., help="Where the team's store is: a folder, user@server:path, or a FILE.age bundle."),
     path: Path = typer.Argument(..., help="New folder for your copy."),
-    expect: Optional[str] = typer.Option(None, "--expect", metavar="FINGERPRINT",
-                                         help="The store's fingerprint from `cmtk team fingerprint` on a laptop you trust; "
-                                              "the copy is refused if it differs."),
+    expect: str | None = typer.Option(
+        None,
+        "--expect",
+        metavar="FINGERPRINT",
+        help="The store's fingerprint from `cmtk team fingerprint` on a laptop you trust; "
+        "the copy is refused if it differs.",
+    ),
 ) -> None:
     """Make your own copy of the team's store, ready for `cmtk sync`."""
-    from cmtk import identity, paths, remotes as remotes_module
     from cmtk.errors import IdentityError
+    from cmtk.store import identity, paths
+    from cmtk.team import remotes as remotes_module
 
     identity_file = paths.identity_path(options(ctx).get("identity"))
     if not identity_file.exists():
-        raise IdentityError(f"{identity_file}: no identity yet; make one with `cmtk key new`, give your public key to "
-                            "a team member, then clone")
+        raise IdentityError(
+            f"{identity_file}: no identity yet; make one with `cmtk key new`, give your public key to "
+            "a team member, then clone"
+        )
     me = identity.load(identity_file)
     copy = remotes_module.clone(url, path.resolve(), me, expect=expect)
     typer.echo(f"Copied the store into {copy.store.root}; it syncs with `cmtk sync` (remote: origin).")
     if copy.member is None:
-        warn(f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
-             f"`cmtk team add YOUR-NAME {me.public}` and sync, then run `cmtk sync` here")
+        warn(
+            f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
+            f"`cmtk team add YOUR-NAME {me.public}` and sync, then run `cmtk sync` here"
+        )
         return
     typer.echo(f"You are {copy.member} in this team. Store fingerprint: {copy.fingerprint}")
     if expect is None:
@@ -155,10 +189,10 @@ def clone(
 
 def conflicts(
     ctx: typer.Context,
-    case_id: Optional[str] = typer.Argument(None, metavar="[CASE]", help="One case or conference (default: all)."),
+    case_id: str | None = typer.Argument(None, metavar="[CASE]", help="One case or conference (default: all)."),
 ) -> None:
     """List fields that two people changed differently before a sync: the value kept and the other one."""
-    from cmtk import conflicts as conflicts_module
+    from cmtk.team import conflicts as conflicts_module
 
     session = open_session(ctx)
     found = conflicts_module.of_case(session, case_id) if case_id else conflicts_module.everywhere(session)
@@ -191,7 +225,7 @@ def resolve(
     take: str = typer.Option(..., "--take", metavar="kept|other", help="Keep the merged value, or use the other one."),
 ) -> None:
     """Settle one conflict: keep the value the sync kept, or take the other one (one commit)."""
-    from cmtk import conflicts as conflicts_module
+    from cmtk.team import conflicts as conflicts_module
 
     session = open_session(ctx)
     chosen = conflicts_module.resolve(session, case_id, number, take)
@@ -200,16 +234,18 @@ def resolve(
 
 
 def merge_driver(
-    base: Path = typer.Argument(...), ours: Path = typer.Argument(...), theirs: Path = typer.Argument(...),
+    base: Path = typer.Argument(...),
+    ours: Path = typer.Argument(...),
+    theirs: Path = typer.Argument(...),
     path: str = typer.Argument("record"),
 ) -> None:
     """Git's merge driver for .age records (set up by init and clone; `cmtk sync` does not need it)."""
-    from cmtk.store import Store
+    from cmtk.store.session import Store
 
     store = Store.open(".")
     try:
         session = store.unlock()
-        from cmtk import sync as sync_module
+        from cmtk.team import sync as sync_module
 
         fields = sync_module.merge_driver(session, base, ours, theirs, path)
     except Exception as error:  # noqa: BLE001 - git treats a non-zero exit as a conflict and keeps our ciphertext

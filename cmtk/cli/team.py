@@ -22,24 +22,26 @@ def team_list(ctx: typer.Context) -> None:
 def team_fingerprint(ctx: typer.Context) -> None:
     """Show this store's fingerprint, for a new colleague to give to `cmtk clone --expect` (it changes when a
     member is removed)."""
-    from cmtk import team
+    from cmtk.team import roster
 
     session = open_session(ctx)
-    typer.echo(team.fingerprint(session))
+    typer.echo(roster.fingerprint(session))
 
 
 @app.command("add")
 def team_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The new member's name."),
-    public_key: str = typer.Argument(..., metavar="AGE_PUBLIC_KEY", help="Their public key (age1...), from `cmtk key show`."),
+    public_key: str = typer.Argument(
+        ..., metavar="AGE_PUBLIC_KEY", help="Their public key (age1...), from `cmtk key show`."
+    ),
     role: str = typer.Option("caseworker", "--role", help="Their role, e.g. caseworker, case manager, recovery key."),
 ) -> None:
     """Give a new member access: re-encrypts only the store key files, in one commit."""
-    from cmtk import membership
+    from cmtk.team import rotation
 
     session = open_session(ctx)
-    membership.add_member(session, name, public_key, role)
+    rotation.add_member(session, name, public_key, role)
     typer.echo(f"Added {name.strip()}; they can open the store once they have a copy of it.")
 
 
@@ -50,7 +52,7 @@ def team_remove(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Remove a member: a new store key, and every current record re-encrypted to it, in one commit."""
-    from cmtk import membership
+    from cmtk.team import rotation
 
     session = open_session(ctx)
     if not yes:
@@ -63,7 +65,9 @@ def team_remove(
 
     with Progress(transient=True) as bar:
         task = bar.add_task("Re-encrypting records", total=None)
-        membership.remove_member(session, name, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        rotation.remove_member(
+            session, name, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
     typer.echo(f"Removed {name}. New records and changes are closed to them from now on.")
     typer.echo("They could read everything written before, and old copies of the store still open with their key.")
 
@@ -83,7 +87,7 @@ def team_trust(
     names = {m.public: m.name for m in store.members()}
     for key in added:
         typer.echo(f"  NEW      {names.get(key, '?')}\t{key}")
-    former = __import__("cmtk.team", fromlist=["former_names"]).former_names(store) if removed else {}
+    former = __import__("cmtk.team.roster", fromlist=["former_names"]).former_names(store) if removed else {}
     for key in removed:
         typer.echo(f"  REMOVED  {former.get(key, '?')}\t{key}")
     typer.echo("Check every NEW key with its owner (`cmtk key show` on their laptop) before accepting.")

@@ -1,0 +1,1 @@
+"""The procedure: cases, steps and gates, monitoring schedule, plans, review scoring, conferences."""

@@ -1,0 +1,240 @@
+"""Cases and their records: intake, recording a form, reading a case back.
+
+Every case has one internal `case-file` record (who the caseworker is, when
+the case was opened, its status) beside the form records. It is encrypted
+like every other record.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from cmtk import dates
+from cmtk.errors import CmtkError, ValidationError
+from cmtk.findings import Finding
+from cmtk.forms import definitions, validate
+from cmtk.store import ids
+from cmtk.store.records import Record
+from cmtk.store.session import Session
+
+CASE_FILE = "case-file"
+INTAKE_FORM = "identification"
+NAME_FIELDS = ("first_name", "other_names", "surname", "nickname")
+
+
+class InvalidRecord(ValidationError):
+    """A record failed validation; `findings` lists every problem (one line each)."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        self.lines = [str(f) for f in findings]
+        super().__init__("; ".join(str(f) for f in findings[:3]) + (" ..." if len(findings) > 3 else ""))
+
+
+def new_record(session: Session, case_id: str, form: str, body: dict[str, Any], date: _dt.date | None) -> Record:
+    return Record(
+        case=case_id,
+        record=ids.new_record_id(),
+        form=form,
+        body=body,
+        date=date,
+        created=dates.now_utc().isoformat(),
+        created_by=session.author,
+    )
+
+
+def create_case(session: Session, form: str, body: dict[str, Any], date: _dt.date | None = None) -> str:
+    """Open a case with one record, without validation (tests, imports); one commit."""
+    case_id = session.new_case_id()
+    session.save(case_id, [new_record(session, case_id, form, body, date or dates.today())], "create")
+    return case_id
+
+
+def add_record(session: Session, case_id: str, form: str, body: dict[str, Any], date: _dt.date | None = None) -> Record:
+    """Add one record to an existing case, without validation; one commit."""
+    case_id = ids.normalise_case_id(case_id)
+    session.case_records(case_id)  # refuses an unknown case
+    record = new_record(session, case_id, form, body, date or dates.today())
+    session.save(case_id, [record], "update")
+    return record
+
+
+def _record_date(session: Session, date: _dt.date | None, today: _dt.date) -> _dt.date:
+    when = date or today
+    if when > today:
+        raise ValidationError(f"--date: {when.isoformat()} is in the future; a form records what already happened")
+    return when
+
+
+def check_body(
+    session: Session, form: definitions.FormDef, body: Any, today: _dt.date, require: tuple[str, ...] = ()
+) -> dict:
+    clean, findings = validate.validate_body(
+        form, body, today=today, order=session.store.date_order, require_sections=require
+    )
+    if findings:
+        raise InvalidRecord(findings)
+    return clean
+
+
+def intake_sections(form: definitions.FormDef) -> tuple[str, ...]:
+    """Sections the identification form needs on the day a case is opened (step 1)."""
+    return tuple(s.id for s in form.sections if s.required_at_step == 1)
+
+
+def open_case(
+    session: Session,
+    body: Any,
+    *,
+    worker: str | None = None,
+    date: _dt.date | None = None,
+    today: _dt.date | None = None,
+    dry_run: bool = False,
+) -> str:
+    """Intake: validate the identification form, then write it and the case file in one commit."""
+    today = today or dates.today()
+    form = definitions.load_form(INTAKE_FORM, session.store.root)
+    clean = check_body(session, form, body, today, intake_sections(form))
+    opened = _record_date(session, date, today)
+    worker_name = _team_member(session, worker) if worker else session.author
+    case_id = session.new_case_id()
+    case_file = new_record(
+        session, case_id, CASE_FILE, {"case": {"worker": worker_name, "status": "open", "opened": opened}}, opened
+    )
+    identification = new_record(session, case_id, INTAKE_FORM, clean, opened)
+    session.save(case_id, [case_file, identification], "create", dry_run=dry_run)
+    return case_id
+
+
+def _team_member(session: Session, name: str) -> str:
+    members = session.store.members()
+    for member in members:
+        if member.name.casefold() == name.strip().casefold():
+            return member.name
+    known = ", ".join(m.name for m in members)
+    raise CmtkError(f"--worker: '{name}' is not in the team ({known}); add them with `cmtk team add` first")
+
+
+def record_form(
+    session: Session,
+    case_id: str,
+    form_id: str,
+    body: Any,
+    *,
+    date: _dt.date | None = None,
+    today: _dt.date | None = None,
+    dry_run: bool = False,
+) -> Record:
+    """Validate and add a completed form to a case; one commit."""
+    today = today or dates.today()
+    form = definitions.load_form(form_id, session.store.root)
+    if form.subject != "case":
+        raise CmtkError(f"{form_id} is recorded on a case conference, not on a case")
+    existing = session.case_records(case_id)
+    if not form.repeatable and any(r.form == form_id for r in existing):
+        raise CmtkError(
+            f"case {case_id} already has a {form_id} record; change it with `cmtk case edit {case_id} {form_id}`"
+        )
+    clean = check_body(session, form, body, today)
+    record = new_record(session, case_id, form_id, clean, _record_date(session, date, today))
+    session.save(case_id, [record], "update", dry_run=dry_run)
+    return record
+
+
+# -- reading a case ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case as read from its records."""
+
+    id: str
+    records: tuple[Record, ...]
+
+    @property
+    def case_file(self) -> dict[str, Any]:
+        found = [r for r in self.records if r.form == CASE_FILE]
+        return found[-1].body.get("case", {}) if found else {}
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Moves between steps (advance, sent back, re-opened, transferred), oldest first."""
+        found = [r for r in self.records if r.form == CASE_FILE]
+        return list(found[-1].body.get("events") or []) if found else []
+
+    @property
+    def worker(self) -> str:
+        return str(self.case_file.get("worker") or (self.records[0].created_by if self.records else ""))
+
+    @property
+    def status(self) -> str:
+        return str(self.case_file.get("status") or "open")
+
+    @property
+    def opened(self) -> _dt.date | None:
+        opened = self.case_file.get("opened")
+        if isinstance(opened, _dt.date):
+            return opened
+        dated = [r.date for r in self.records if r.date]
+        return min(dated) if dated else None
+
+    def latest(self, form_id: str) -> Record | None:
+        found = [r for r in self.records if r.form == form_id]
+        return found[-1] if found else None
+
+    def forms(self) -> list[Record]:
+        return [r for r in self.records if r.form != CASE_FILE]
+
+    @property
+    def biographical(self) -> dict[str, Any]:
+        record = self.latest(INTAKE_FORM)
+        return dict(record.body.get("biographical", {})) if record else {}
+
+    @property
+    def name(self) -> str:
+        bio = self.biographical
+        parts = [str(bio.get(k)) for k in ("first_name", "other_names", "surname") if bio.get(k)]
+        return " ".join(parts)
+
+
+def read_case(session: Session, case_id: str) -> Case:
+    case_id = ids.normalise_case_id(case_id)
+    return Case(case_id, tuple(session.case_records(case_id)))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A case as the summary index holds it (for lists and search, without decrypting its records)."""
+
+    id: str
+    row: dict[str, Any]
+
+    name = property(lambda self: self.row["name"])
+    worker = property(lambda self: self.row["worker"])
+    status = property(lambda self: self.row["status"])
+    step = property(lambda self: self.row["step"])
+    opened = property(lambda self: _dt.date.fromisoformat(self.row["opened"]) if self.row["opened"] else None)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for forgiving name search."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def find(session: Session, text: str) -> list[Case]:
+    """Cases whose child's name or nickname contains `text`: searched in the encrypted summary index,
+    then each match read from its records."""
+    from cmtk.index import summary
+
+    needle = fold(text.strip())
+    if not needle:
+        raise ValidationError("give part of a name or nickname to search for")
+    return [
+        read_case(session, case_id)
+        for case_id, row in sorted(summary.load(session).items())
+        if needle in fold(row["names"])
+    ]

@@ -1,0 +1,477 @@
+"""Case conferences (SOP 14): prepare, hold and report, with case ids only in minutes and reports.
+
+A conference is a folder `conferences/<ID>/` of encrypted records: its file
+(date, kind, chair, venue, cases, participants with invitation and
+confirmation dates), confidentiality agreements, minutes and report. Closing
+it writes its action points into each case plan and records, with each case,
+the decisions a step needs (which family; whether the case may close), all in
+one commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cmtk import dates
+from cmtk.casework import cases, plan, workflow
+from cmtk.casework import policy as policy_module
+from cmtk.errors import CmtkError, ValidationError
+from cmtk.forms import definitions
+from cmtk.store import ids
+from cmtk.store.records import Record
+from cmtk.store.session import Session
+
+KINDS = ("internal", "external", "aac")
+FILE_FORM = "conference-file"
+SUBJECT = {"subject": "conference"}
+OUTCOME_DECISIONS = {
+    "family_recommended": {"kind": "family_choice"},
+    "closure_approved": {"kind": "closure_approval", "approved": "yes"},
+    "closure_not_approved": {"kind": "closure_approval", "approved": "no"},
+}
+
+
+@dataclass(frozen=True)
+class Conference:
+    id: str
+    records: tuple[Record, ...]
+
+    @property
+    def file_record(self) -> Record:
+        found = [r for r in self.records if r.form == FILE_FORM]
+        if not found:
+            raise CmtkError(f"conference {self.id} has no conference file; run `cmtk doctor`")
+        return found[-1]
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self.file_record.body.get("conference") or {})
+
+    @property
+    def date(self) -> _dt.date:
+        return self.info["date"]
+
+    @property
+    def cases(self) -> list[dict]:
+        return list(self.file_record.body.get("cases") or [])
+
+    @property
+    def participants(self) -> list[dict]:
+        return list(self.file_record.body.get("participants") or [])
+
+    def latest(self, form_id: str) -> Record | None:
+        found = [r for r in self.records if r.form == form_id]
+        return found[-1] if found else None
+
+
+def read(session: Session, conference_id: str) -> Conference:
+    conference_id = ids.normalise_case_id(conference_id)
+    return Conference(conference_id, tuple(session.conference_records(conference_id)))
+
+
+def _record(session: Session, conference_id: str, form_id: str, body: dict, day: _dt.date) -> Record:
+    return dataclasses.replace(cases.new_record(session, conference_id, form_id, body, day), extra=dict(SUBJECT))
+
+
+def _update(session: Session, conference: Conference, body: dict) -> Record:
+    return dataclasses.replace(
+        conference.file_record, body=body, updated=dates.now_utc().isoformat(), updated_by=session.author
+    )
+
+
+def create(session: Session, *, day: _dt.date, kind: str, chair: str, venue: str = "") -> str:
+    if kind not in KINDS:
+        raise CmtkError(f"--kind: '{kind}' is not one of {', '.join(KINDS)}{definitions.suggest(kind, KINDS)}")
+    taken = set(session.store.conference_ids()) | set(session.store.case_ids())
+    conference_id = ids.new_case_id(taken.__contains__)
+    body = {
+        "conference": {"date": day, "kind": kind, "chair": chair, "venue": venue, "status": "open"},
+        "cases": [],
+        "participants": [],
+    }
+    session.save(conference_id, [_record(session, conference_id, FILE_FORM, body, day)], "create")
+    return conference_id
+
+
+def add_case(session: Session, conference_id: str, case_id: str, presenter: str = "") -> list[str]:
+    """Add a case; returns warnings. Over the policy's limit: refused or warned, as the policy says."""
+    conference = read(session, conference_id)
+    case = cases.read_case(session, case_id)
+    if any(c["case"] == case.id for c in conference.cases):
+        raise CmtkError(f"case {case.id} is already on conference {conference.id}")
+    limits = policy_module.load(session.store.root)["conferences"][conference.info["kind"]]
+    warnings = []
+    if len(conference.cases) + 1 > int(limits["max_cases"]):
+        message = f"a {conference.info['kind']} conference takes at most {limits['max_cases']} cases"
+        if limits.get("over_max", "refuse") == "refuse":
+            raise CmtkError(message + "; hold another conference for the rest (policy conferences.over_max)")
+        warnings.append(message + "; consider a second conference")
+    body = dict(conference.file_record.body)
+    body["cases"] = [*conference.cases, {"case": case.id, "presenter": presenter or case.worker}]
+    session.save(conference.id, [_update(session, conference, body)], "update")
+    return warnings
+
+
+def _person(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def add_participant(
+    session: Session,
+    conference_id: str,
+    name: str,
+    organisation: str = "",
+    role: str = "",
+    invited: _dt.date | None = None,
+) -> list[str]:
+    conference = read(session, conference_id)
+    if any(_person(p["name"]) == _person(name) for p in conference.participants):
+        raise CmtkError(f"{name} is already a participant of conference {conference.id}")
+    entry = {"name": name.strip(), "organisation": organisation, "role": role}
+    if invited:
+        entry["invited"] = invited
+    body = dict(conference.file_record.body)
+    body["participants"] = [*conference.participants, entry]
+    session.save(conference.id, [_update(session, conference, body)], "update")
+    limits = policy_module.load(session.store.root)["conferences"]["participants"]
+    count = len(body["participants"])
+    return (
+        [f"{count} participants so far; the procedure asks for {limits['min']} to {limits['max']}"]
+        if count > limits["max"]
+        else []
+    )
+
+
+def _set_participant(session: Session, conference: Conference, name: str, **values: Any) -> None:
+    participants = conference.participants
+    for index, person in enumerate(participants):
+        if _person(person["name"]) == _person(name):
+            participants[index] = {**person, **values}
+            body = dict(conference.file_record.body)
+            body["participants"] = participants
+            session.save(conference.id, [_update(session, conference, body)], "update")
+            return
+    names = ", ".join(p["name"] for p in participants) or "none yet"
+    raise CmtkError(f"no participant called '{name}' in conference {conference.id}; participants: {names}")
+
+
+def invite(session: Session, conference_id: str, name: str, day: _dt.date) -> None:
+    _set_participant(session, read(session, conference_id), name, invited=day)
+
+
+def confirm(session: Session, conference_id: str, name: str, day: _dt.date) -> None:
+    _set_participant(session, read(session, conference_id), name, confirmed=day)
+
+
+def agreements(session: Session) -> dict[str, Record]:
+    """Confidentiality agreements by person, across every conference: each member signs once."""
+    found: dict[str, Record] = {}
+    for conference_id in session.store.conference_ids():
+        for record in session.conference_records(conference_id):
+            if record.form == "confidentiality-agreement":
+                found[_person(str((record.body.get("participant") or {}).get("participant_name", "")))] = record
+    return found
+
+
+def record_agreement(
+    session: Session, conference_id: str, name: str, how: str, day: _dt.date, today: _dt.date
+) -> Record:
+    conference = read(session, conference_id)
+    if not any(_person(p["name"]) == _person(name) for p in conference.participants):
+        raise CmtkError(f"add {name} as a participant first: cmtk conference add-participant {conference.id} ...")
+    if _person(name) in agreements(session):
+        raise CmtkError(f"{name} already gave the confidentiality agreement; it holds for every conference")
+    form = definitions.load_form("confidentiality-agreement", session.store.root)
+    person = next(p for p in conference.participants if _person(p["name"]) == _person(name))
+    body = {
+        "participant": {
+            "participant_name": person["name"],
+            "organisation": person.get("organisation") or None,
+            "participant_role": person.get("role") or None,
+            "agreement_form": how,
+            "date": day,
+        }
+    }
+    clean = cases.check_body(session, form, body, today)
+    record = _record(session, conference.id, "confidentiality-agreement", clean, day)
+    session.save(conference.id, [record], "update")
+    return record
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    label: str
+    met: bool
+    detail: str
+
+
+def checklist(session: Session, conference: Conference, today: _dt.date) -> list[CheckItem]:
+    """Form 3, with dates: what is done and what is still missing."""
+    policy = policy_module.load(session.store.root)["conferences"]
+    day = conference.date
+    invite_by = dates.add_duration(day, policy["invitations_before"], sign=-1)
+    confirm_by = dates.add_duration(day, policy["confirmations_before"], sign=-1)
+    people = conference.participants
+    late_invites = [p["name"] for p in people if not isinstance(p.get("invited"), _dt.date) or p["invited"] > invite_by]
+    late_confirms = [
+        p["name"] for p in people if not isinstance(p.get("confirmed"), _dt.date) or p["confirmed"] > confirm_by
+    ]
+    signed = agreements(session)
+    unsigned = [p["name"] for p in people if _person(p["name"]) not in signed]
+    low, high = policy["participants"]["min"], policy["participants"]["max"]
+    report = conference.latest("conference-report")
+    report_due = dates.add_duration(day, policy["report_within"])
+    items = [
+        CheckItem("Cases nominated", bool(conference.cases), f"{len(conference.cases)} case(s)"),
+        CheckItem(
+            "Venue booked", bool(conference.info.get("venue")), conference.info.get("venue") or "no venue recorded"
+        ),
+        CheckItem(f"Participants: {low} to {high}", low <= len(people) <= high, f"{len(people)} participant(s)"),
+        CheckItem(
+            f"Invitations sent by {invite_by.isoformat()}",
+            bool(people) and not late_invites,
+            "all on time"
+            if people and not late_invites
+            else "not yet or late: " + (", ".join(late_invites) or "no participants"),
+        ),
+        CheckItem(
+            f"Confirmations by {confirm_by.isoformat()}",
+            bool(people) and not late_confirms,
+            "all confirmed"
+            if people and not late_confirms
+            else "missing: " + (", ".join(late_confirms) or "no participants"),
+        ),
+        CheckItem(
+            "Confidentiality agreements",
+            bool(people) and not unsigned,
+            "every participant"
+            if people and not unsigned
+            else "missing: " + (", ".join(unsigned) or "no participants"),
+        ),
+        CheckItem(
+            f"Report within 24 hours (by {report_due.isoformat()})",
+            report is not None,
+            f"recorded {report.date}" if report else ("overdue" if today > report_due else "not yet"),
+        ),
+        CheckItem(
+            "Action points followed up (conference closed)",
+            conference.info.get("status") == "closed",
+            conference.info.get("status", "open"),
+        ),
+    ]
+    return items
+
+
+# -- minutes and names -------------------------------------------------------------------------
+
+
+def _names(session: Session, conference: Conference) -> dict[str, list[str]]:
+    """The recorded names and nicknames of the children on the conference, by case id."""
+    found = {}
+    for entry in conference.cases:
+        bio = cases.read_case(session, entry["case"]).biographical
+        words = []
+        for key in cases.NAME_FIELDS:
+            words += [w for w in re.split(r"[\s,]+", str(bio.get(key) or "")) if len(w) >= 3]
+        found[entry["case"]] = words
+    return found
+
+
+def find_names(session: Session, conference: Conference, body: Any) -> list[str]:
+    """Where a child's name appears in minutes or a report: `section.field` paths, never the name itself."""
+    from cmtk.casework.history import flatten
+
+    names = _names(session, conference)
+    hits = []
+    for path, value in flatten(body).items():
+        if not isinstance(value, str):
+            continue
+        folded = cases.fold(value)
+        for case_id, words in names.items():
+            if any(re.search(rf"(?<!\w){re.escape(cases.fold(w))}(?!\w)", folded) for w in words):
+                hits.append(f"{path} (case {case_id})")
+    return hits
+
+
+def _check_names(session, conference, body, what: str, allow_names: bool) -> list[str]:
+    hits = find_names(session, conference, body)
+    if hits and not allow_names:
+        raise ValidationError(
+            f"{what}: a child's recorded name or nickname appears in {'; '.join(hits)}; "
+            "write the case id instead (or pass --allow-names to record it anyway)"
+        )
+    return [f"a child's name appears in {hit}" for hit in hits]
+
+
+def record_minutes(
+    session: Session, conference_id: str, body: Any, *, today: _dt.date, allow_names: bool = False
+) -> list[str]:
+    conference = read(session, conference_id)
+    form = definitions.load_form("conference-minutes", session.store.root)
+    meeting = dict((body or {}).get("meeting") or {}) if isinstance(body, dict) else {}
+    meeting.setdefault("conference_date", conference.date)
+    body = {**body, "meeting": meeting} if isinstance(body, dict) else body
+    clean = cases.check_body(session, form, body, today)
+    on_conference = {c["case"] for c in conference.cases}
+    for row in [
+        *(clean.get("discussions") or {}).get("case_discussions", []),
+        *(clean.get("action_points") or {}).get("action_points", []),
+    ]:
+        case_id = str(row.get("case_id", "")).upper()
+        if case_id and case_id not in on_conference:
+            raise CmtkError(f"minutes: case {case_id} is not on conference {conference.id}; add it or correct the id")
+    warnings = _check_names(session, conference, clean, "minutes", allow_names)
+    existing = conference.latest("conference-minutes")
+    record = (
+        dataclasses.replace(existing, body=clean, updated=dates.now_utc().isoformat(), updated_by=session.author)
+        if existing
+        else _record(session, conference.id, "conference-minutes", clean, conference.date)
+    )
+    session.save(conference.id, [record], "update")
+    return warnings
+
+
+def record_report(
+    session: Session, conference_id: str, body: Any, *, today: _dt.date, allow_names: bool = False
+) -> list[str]:
+    conference = read(session, conference_id)
+    form = definitions.load_form("conference-report", session.store.root)
+    report = dict((body or {}).get("report") or {}) if isinstance(body, dict) else {}
+    report.setdefault("conference_date", conference.date)
+    report.setdefault("report_date", today)
+    body = {**body, "report": report} if isinstance(body, dict) else body
+    clean = cases.check_body(session, form, body, today)
+    warnings = _check_names(session, conference, clean, "report", allow_names)
+    day = clean["report"]["report_date"]
+    session.save(conference.id, [_record(session, conference.id, "conference-report", clean, day)], "update")
+    return warnings
+
+
+def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str, int]:
+    """Action points into each case plan, decisions recorded with each case, conference closed: one commit."""
+    conference = read(session, conference_id)
+    if conference.info.get("status") == "closed":
+        raise CmtkError(f"conference {conference.id} is already closed")
+    minutes = conference.latest("conference-minutes")
+    if minutes is None:
+        raise CmtkError(f"record the minutes first: cmtk conference minutes {conference.id} --from FILE")
+    plan_form = definitions.load_form(plan.PLAN_FORM, session.store.root)
+    decision_form = definitions.load_form("conference-decision", session.store.root)
+    points = (minutes.body.get("action_points") or {}).get("action_points") or []
+    discussions = (minutes.body.get("discussions") or {}).get("case_discussions") or []
+    new_records: list[Record] = []
+    counts = {"actions": 0, "decisions": 0}
+    for entry in conference.cases:
+        case = cases.read_case(session, entry["case"])
+        mine = [p for p in points if str(p.get("case_id", "")).upper() == case.id]
+        if mine:
+            phase = "post_placement" if workflow.step_of(case) >= 6 else "pre_placement"
+            current = plan.plans(case)[phase]
+            goals, actions = current.goals, current.actions
+            for domain in dict.fromkeys(p.get("domain") or "psychosocial" for p in mine):
+                goal_id = str(
+                    1 + max((int(g["goal_id"]) for g in goals if str(g.get("goal_id", "")).isdigit()), default=0)
+                )
+                goals.append(
+                    {
+                        "goal_id": goal_id,
+                        "domain": domain,
+                        "goal": f"Action points of the case conference {conference.id} of {conference.date.isoformat()}",
+                    }
+                )
+                for number, point in enumerate(
+                    (p for p in mine if (p.get("domain") or "psychosocial") == domain), start=1
+                ):
+                    actions.append(
+                        {
+                            "action_id": f"{goal_id}.{number}",
+                            "goal_id": goal_id,
+                            "action": point.get("action", ""),
+                            "responsible": point.get("responsible", ""),
+                            "deadline": point.get("deadline"),
+                            "output": point.get("output", ""),
+                            "status": "open",
+                        }
+                    )
+                    counts["actions"] += 1
+            values = {"goals": goals, "actions": [{k: v for k, v in a.items() if v not in (None, "")} for a in actions]}
+            if current.record is None:
+                body = {"plan": {"phase": phase, "plan_date": today, **values}}
+                new_records.append(
+                    cases.new_record(
+                        session, case.id, plan.PLAN_FORM, cases.check_body(session, plan_form, body, today), today
+                    )
+                )
+            else:
+                body = {**current.record.body, "plan": {**current.body, **values}}
+                new_records.append(
+                    dataclasses.replace(
+                        current.record,
+                        body=cases.check_body(session, plan_form, body, today),
+                        updated=dates.now_utc().isoformat(),
+                        updated_by=session.author,
+                    )
+                )
+        for row in discussions:
+            decision = OUTCOME_DECISIONS.get(row.get("outcome"))
+            if str(row.get("case_id", "")).upper() != case.id or decision is None:
+                continue
+            people = {_person(p["name"]): p for p in conference.participants}
+            roles = " ".join(str(p.get("role", "")).casefold() for p in people.values())
+            body = {
+                "decision": {
+                    "conference_date": conference.date,
+                    "conference_id": conference.id,
+                    **decision,
+                    **(
+                        {"recommended_household": row["recommended_household"]}
+                        if row.get("recommended_household")
+                        else {}
+                    ),
+                    "case_manager_present": "yes" if "case manager" in roles else "no",
+                    "scco_present": "yes" if "scco" in roles or "children's officer" in roles else "no",
+                }
+            }
+            new_records.append(
+                cases.new_record(
+                    session,
+                    case.id,
+                    "conference-decision",
+                    cases.check_body(session, decision_form, body, today),
+                    conference.date,
+                )
+            )
+            counts["decisions"] += 1
+    body = dict(conference.file_record.body)
+    body["conference"] = {**conference.info, "status": "closed", "closed": today}
+    new_records.append(_update(session, conference, body))
+    session.save(conference.id, new_records, "close")
+    return counts
+
+
+def overdue_reports(session: Session, as_of: _dt.date) -> list:
+    """Conference reports not recorded within the policy's time (default 24 hours)."""
+    from cmtk.casework.schedule import DueItem
+
+    conference_ids = session.store.conference_ids()
+    if not conference_ids:
+        return []
+    within = policy_module.load(session.store.root)["conferences"]["report_within"]
+    items = []
+    for conference_id in conference_ids:
+        conference = read(session, conference_id)
+        if conference.latest("conference-report") is None and conference.date <= as_of:
+            items.append(
+                DueItem(
+                    conference.id,
+                    str(conference.info.get("chair", "")),
+                    "conference-report",
+                    dates.add_duration(conference.date, within),
+                    f"report of the {conference.info.get('kind')} conference of {conference.date.isoformat()}",
+                )
+            )
+    return items

@@ -1,0 +1,98 @@
+"""Monitoring visits, case reviews and referrals: recording them and what follows from them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from typing import Any
+
+from cmtk import dates
+from cmtk.casework import cases
+from cmtk.casework import policy as policy_module
+from cmtk.errors import CmtkError
+from cmtk.forms import definitions
+from cmtk.index import reports
+from cmtk.store.records import Record
+from cmtk.store.session import Session
+
+MODES = ("home", "phone", "school", "other")
+YOUNG_PERSON_CARE = ("supported_independent_living", "child_headed_household")
+
+
+def visit_body(extra: Any, *, day: _dt.date, seen: bool | None, mode: str) -> dict:
+    """The monitoring form from the flags plus any sections read from a file; a phone call never counts as seen."""
+    if extra is not None and not isinstance(extra, dict):
+        raise CmtkError("--from: expects a mapping of section ids to their fields (see `cmtk form show monitoring`)")
+    if mode not in MODES:
+        raise CmtkError(f"--mode: '{mode}' is not one of {', '.join(MODES)}{definitions.suggest(mode, MODES)}")
+    if mode == "phone" and seen:
+        raise CmtkError(
+            "--seen with --mode phone: a phone call is recorded, but only seeing the child in person counts as a visit"
+        )
+    body = dict(extra or {})
+    visit = dict(body.get("visit") or {})
+    visit.update(
+        {
+            "visit_date": day,
+            "mode": mode,
+            "child_seen": "yes" if (seen if seen is not None else mode != "phone") else "no",
+        }
+    )
+    body["visit"] = visit
+    return body
+
+
+def record_visit(session: Session, case_id: str, body: dict, *, today: _dt.date) -> Record:
+    day = body["visit"]["visit_date"]
+    return cases.record_form(session, case_id, "monitoring", body, date=day, today=today)
+
+
+def review_form_for(case: cases.Case, young_person: bool | None) -> str:
+    if young_person is None:
+        placement = case.latest("placement")
+        care = (placement.body.get("placement") or {}).get("care_type") if placement else None
+        young_person = care in YOUNG_PERSON_CARE
+    return "case-review-young-person" if young_person else "case-review"
+
+
+def record_review(session: Session, case_id: str, form_id: str, body: dict, *, day: _dt.date | None, today: _dt.date):
+    """Save a case review and score it; returns the record and its benchmark result."""
+    if not isinstance(body, dict):
+        raise CmtkError(
+            f"--from: expects a mapping of section ids to their indicators (see `cmtk form show {form_id}`)"
+        )
+    review = dict(body)
+    section = dict(review.get("review") or {})
+    section.setdefault("review_date", day or today)
+    review["review"] = section
+    record = cases.record_form(session, case_id, form_id, review, date=day or today, today=today)
+    case = cases.read_case(session, case_id)
+    result = reports.case_benchmarks(session, case, policy_module.load(session.store.root))
+    return record, result
+
+
+def referral_done(
+    session: Session, case_id: str, reference: str, *, day: _dt.date, benefit: bool | None, today: _dt.date
+) -> Record:
+    """Close a referral's follow-up: date checked and whether the family confirmed the benefit."""
+    case = cases.read_case(session, case_id)
+    referrals = [r for r in case.records if r.form == "referral"]
+    match = [r for r in referrals if r.record == reference.upper()] or (
+        [referrals[int(reference) - 1]] if reference.isdigit() and 0 < int(reference) <= len(referrals) else []
+    )
+    if not match:
+        listed = ", ".join(f"{n} ({r.record})" for n, r in enumerate(referrals, start=1)) or "none"
+        raise CmtkError(f"case {case.id} has no referral '{reference}'; referrals: {listed}")
+    if day > today:
+        raise CmtkError(f"--date: {day.isoformat()} is in the future")
+    original = match[0]
+    body = dict(original.body)
+    follow = dict(body.get("follow_up") or {})
+    follow["feedback_date"] = day
+    if benefit is not None:
+        follow["benefit_confirmed"] = "yes" if benefit else "no"
+    body["follow_up"] = follow
+    clean = cases.check_body(session, definitions.load_form("referral", session.store.root), body, today)
+    updated = dataclasses.replace(original, body=clean, updated=dates.now_utc().isoformat(), updated_by=session.author)
+    session.save(case.id, [updated], "update")
+    return updated

@@ -1,0 +1,68 @@
+"""The store's policy (`.cmtk/policy.yaml`) and workflow, over cmtk's defaults.
+
+Defaults live in cmtk/defaults/; a store overrides any key by writing it in
+its policy file (mappings are merged key by key, lists and values replaced).
+The workflow (steps and gates) can be overridden under `workflow:`.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from cmtk.errors import CmtkError
+from cmtk.store import paths, yamlio
+
+_DEFAULTS = paths.defaults_dir()
+_cache: dict[str, Any] = {}
+
+
+def _default(name: str) -> dict:
+    if name not in _cache:
+        path = _DEFAULTS / f"{name}.yaml"
+        _cache[name] = yamlio.loads(path.read_text("utf-8"), f"cmtk/defaults/{name}.yaml")
+    return copy.deepcopy(_cache[name])
+
+
+def merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def load(store_root: Path | None) -> dict:
+    """The policy in force: defaults, then the store's `.cmtk/policy.yaml`."""
+    policy = _default("policy")
+    if store_root is not None:
+        path = store_root / ".cmtk" / "policy.yaml"
+        if path.is_file():
+            data = yamlio.loads(path.read_text("utf-8"), ".cmtk/policy.yaml")
+            if data is not None and not isinstance(data, dict):
+                raise CmtkError(
+                    ".cmtk/policy.yaml: must be a mapping of settings; see the comments in the default file"
+                )
+            policy = merge(policy, data or {})
+    return policy
+
+
+def workflow(policy: dict) -> dict:
+    flow = _default("workflow")
+    override = policy.get("workflow") or {}
+    if "steps" in override:
+        flow["steps"] = override["steps"]
+    for step, gates in (override.get("gates") or {}).items():
+        flow["gates"][int(step)] = gates
+    return flow
+
+
+def get(policy: dict, dotted: str) -> Any:
+    value: Any = policy
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise CmtkError(f".cmtk/policy.yaml: '{dotted}' is missing; add it (see cmtk's default policy)")
+        value = value[part]
+    return value

@@ -1,0 +1,67 @@
+"""The command reference (docs/commands.md), generated from each command's own --help."""
+
+from __future__ import annotations
+
+import typer
+
+HEADER = (
+    "# Command reference\n\n"
+    "Generated from `--help` by `cmtk dev reference > docs/commands.md`; a test fails when it is out of date.\n"
+)
+
+
+def markdown() -> str:
+    from typer.main import get_command
+
+    from cmtk.cli.main import register
+
+    root = get_command(register())
+    parts = [HEADER]
+
+    def walk(command, path: list[str], parent_ctx) -> None:
+        ctx = typer.Context(command, info_name=path[-1], parent=parent_ctx, terminal_width=100, max_content_width=100)
+        parts.append(f"\n## {' '.join(path)}\n\n```text\n{command.get_help(ctx).rstrip()}\n```\n")
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            if not sub.hidden:
+                walk(sub, [*path, name], ctx)
+
+    walk(root, ["cmtk"], None)
+    return "".join(parts)
+
+
+app = typer.Typer(help="Developer tools.", hidden=True, no_args_is_help=True)
+
+
+@app.command("reference")
+def reference() -> None:
+    """Print the command reference in Markdown."""
+    typer.echo(markdown(), nl=False)
+
+
+@app.command("generate")
+def generate(
+    path: str = typer.Argument(..., help="New folder for the generated store and its identity."),
+    cases: int = typer.Option(100, "--cases", help="How many cases (100 to 10,000 is typical)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed, for the same store every time."),
+    as_of: str = typer.Option(
+        None, "--as-of", metavar="DATE", help="Date the cases are built around (default: today)."
+    ),
+) -> None:
+    """Make a store of many realistic fictional cases (tests and benchmarks), in batches."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from cmtk import dates
+    from cmtk.dev import generate as generator
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Generating cases", total=cases)
+        root = generator.generate(
+            Path(path).resolve(),
+            cases,
+            today=dates.today(as_of),
+            seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    typer.echo(f"Generated {cases} case(s) in {root}.")

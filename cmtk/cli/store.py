@@ -1,0 +1,128 @@
+"""Store commands: init, demo, doctor, and git's hidden textconv."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+
+from cmtk.cli.common import open_session, options, warn
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("demo")(demo)
+    app.command("doctor")(doctor)
+    app.command("textconv", hidden=True)(textconv)
+
+
+def init(
+    ctx: typer.Context,
+    path: Path = typer.Argument(Path("."), help="Folder for the new store (new or empty)."),
+    org: str = typer.Option(..., "--org", metavar="NAME", help="Name of the organisation (CCI) that keeps the store."),
+    name: str | None = typer.Option(None, "--name", metavar="WORKER", help="Your name as the team will see it."),
+    role: str = typer.Option("case manager", "--role", help="Your role in the team."),
+    county: str | None = typer.Option(None, "--county", help="County of the organisation."),
+    passphrase: bool = typer.Option(
+        False, "--passphrase", help="If cmtk makes you a new identity, protect it with a passphrase."
+    ),
+) -> None:
+    """Create a new store: git repository, settings, policy, team and store key."""
+    from cmtk.store import create, identity, paths
+
+    worker = name or getpass.getuser()
+    create.check_target(path.resolve(), org, worker)
+    identity_file = paths.identity_path(options(ctx).get("identity"))
+    if identity_file.exists():
+        me = identity.load(identity_file)
+    else:
+        me = _new_identity(identity_file, passphrase)
+    create.create_store(path.resolve(), organisation=org, me=me, worker=worker, role=role, county=county)
+    typer.echo(f"Created a cmtk store in {path.resolve()}")
+    typer.echo(f"Team: {worker} ({role}), key {me.public}")
+    typer.echo("Next: add colleagues with `cmtk team add NAME THEIR-PUBLIC-KEY`; open a case with `cmtk case new`.")
+
+
+def _new_identity(path: Path, protect: bool):
+    from cmtk.store import identity
+
+    secret = None
+    if protect:
+        secret = identity.read_passphrase("New passphrase: ")
+        if not secret:
+            from cmtk.errors import UsageError
+
+            raise UsageError("the passphrase is empty; type one, or leave out --passphrase")
+        import os
+
+        if identity.PASSPHRASE_ENV not in os.environ and identity.read_passphrase("Repeat it: ") != secret:
+            from cmtk.errors import UsageError
+
+            raise UsageError("the two passphrases differ; nothing was created")
+        hint = identity.passphrase_hint(secret)
+        if hint:
+            warn(hint)
+    pair = identity.create(path, secret)
+    typer.echo(f"Created your identity {path} (readable by you only).")
+    typer.echo("Keep a backup of it somewhere safe and offline: without it you cannot open the store.")
+    return pair
+
+
+def demo(
+    path: Path = typer.Argument(Path("cmtk-demo"), help="Folder to create the training store in."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", metavar="DATE", help="Build the cases around this date instead of today."
+    ),
+) -> None:
+    """Make a TRAINING store of fictional children and families, with its own throwaway key."""
+    from cmtk import dates
+    from cmtk.dev import demo as demo_module
+
+    built = demo_module.build(path.resolve(), today=dates.today(as_of))
+    typer.echo(f"TRAINING store created in {built.store} with {built.cases} fictional cases.")
+    typer.echo(f"Its throwaway identity is {built.identity}; commands run inside {path} find both by themselves.")
+
+
+def doctor(
+    ctx: typer.Context,
+    repair: bool = typer.Option(False, "--repair", help="Finish what an interrupted command left behind."),
+) -> None:
+    """Check that every file decrypts, nothing is plaintext, keys match the team, and git is sound."""
+    from cmtk.store import doctor as doctor_module
+
+    session = open_session(ctx)
+    if repair:
+        for line in doctor_module.repair(session):
+            typer.echo(f"Repaired: {line}")
+    findings = doctor_module.check(session)
+    for finding in findings:
+        typer.echo(str(finding))
+    if findings:
+        typer.echo(f"{len(findings)} problem(s) found.", err=True)
+        raise typer.Exit(1)
+    typer.echo("No problems found.")
+
+
+def textconv(ctx: typer.Context, file: Path = typer.Argument(..., help="File git asks to show.")) -> None:
+    """Show an encrypted file as text for `git diff` and `git log -p` (decrypted in memory only)."""
+    from cmtk.errors import CmtkError
+    from cmtk.store import crypto
+    from cmtk.store.session import Store
+
+    session = Store.open(options(ctx).get("store")).unlock(options(ctx).get("identity"))
+    data = file.read_bytes()
+    if not data:
+        return
+    try:
+        crypto.decrypt(data, [session.me.identity], "key file")
+    except CmtkError:
+        pass
+    else:  # only store key files are encrypted to members directly: never show their secret
+        typer.echo("(store key file: the secret is not shown)")
+        return
+    plaintext = session.decrypt_file(file).decode("utf-8", errors="replace")
+    lines = plaintext.rstrip("\n").split("\n")
+    while lines and lines[-1].startswith("#") and not lines[-1][1:].strip():
+        lines.pop()
+    typer.echo("\n".join(lines))

@@ -1,0 +1,1 @@
+"""Fictional stores for training, tests and the benchmark."""

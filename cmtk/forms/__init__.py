@@ -1,0 +1,1 @@
+"""Form definitions, validation of records against them, prompts and editing."""

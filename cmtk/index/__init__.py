@@ -1,0 +1,1 @@
+"""The encrypted summary index and the caseload reports read from it."""

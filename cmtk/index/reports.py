@@ -1,0 +1,260 @@
+"""Reports over the caseload: overdue items, benchmark scores, caseload per worker.
+
+Reports read cases through one pipeline (decrypt, parse, derive) and never
+touch files themselves. Each names the store commit it was built from, so a
+printed report can be reproduced later with `cmtk case show --at`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cmtk.casework import policy as policy_module
+from cmtk.casework import schedule
+
+if TYPE_CHECKING:
+    from cmtk.casework import scoring
+    from cmtk.casework.cases import Case
+    from cmtk.store.session import Session
+
+
+@dataclass
+class Report:
+    as_of: _dt.date
+    commit: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def overdue(
+    session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None
+) -> Report:
+    """Overdue (and optionally upcoming) items across the caseload, from the summary index."""
+    from cmtk.index import summary
+
+    index = summary.load_index(session)
+    items: list[schedule.DueItem] = []
+    wanted = worker.casefold() if worker else None
+    fromiso = _dt.date.fromisoformat
+    # ISO dates compare as text: only items due before the horizon become objects.
+    horizon = (as_of + _dt.timedelta(days=upcoming_days or 0)).isoformat()
+    for case_id, case_worker, due in zip(index.ids, index.column("worker"), index.column("due"), strict=False):
+        if wanted and case_worker.casefold() != wanted:
+            continue
+        items += [
+            schedule.DueItem(case_id, case_worker, kind, fromiso(day), detail)
+            for kind, day, detail in due
+            if day <= horizon
+        ]
+    if session.store.conference_ids():  # only then load the conference machinery
+        from cmtk.casework import conference
+
+        items += [
+            i
+            for i in conference.overdue_reports(session, as_of)
+            if not worker or i.worker.casefold() == worker.casefold()
+        ]
+    report = Report(as_of, session.store.head_commit(), {"items": schedule.overdue(items, as_of)})
+    if upcoming_days is not None:
+        report.data["upcoming"] = schedule.upcoming(items, as_of, upcoming_days)
+    return report
+
+
+def overdue_json(report: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "as_of": report.as_of.isoformat(),
+        "commit": report.commit,
+        "items": [i.to_json(report.as_of) for i in report.data["items"]],
+    }
+    if "upcoming" in report.data:
+        out["upcoming"] = [
+            {**i.to_json(report.as_of), "days_overdue": i.days_overdue(report.as_of)} for i in report.data["upcoming"]
+        ]
+    return out
+
+
+@dataclass(frozen=True)
+class CaseBenchmarks:
+    case: str
+    reviews: tuple[tuple[_dt.date, scoring.ReviewScore], ...]  # oldest first
+    zero_without_action: tuple[str, ...]
+    closure_ready: bool
+    verdict: str
+
+
+def _planned_indicators(case: Case) -> set[str]:
+    """Indicators that a plan goal works on and that have at least one action."""
+    covered: set[str] = set()
+    for record in case.records:
+        if record.form != "case-plan":
+            continue
+        plan = record.body.get("plan") or {}
+        with_actions = {str(a.get("goal_id")) for a in plan.get("actions") or []}
+        for goal in plan.get("goals") or []:
+            if str(goal.get("goal_id")) in with_actions:
+                covered |= {
+                    part.strip().upper()
+                    for part in str(goal.get("indicators") or "").replace(";", ",").split(",")
+                    if part.strip()
+                }
+    return covered
+
+
+def case_benchmarks(session: Session, case: Case, policy: dict) -> CaseBenchmarks | None:
+    from cmtk.casework import scoring
+    from cmtk.forms import definitions
+
+    reviews = [r for r in case.records if r.form in scoring.REVIEW_FORMS]
+    if not reviews:
+        return None
+    bio = case.biographical
+    scored = []
+    for review in reviews:
+        day = review.body.get("review", {}).get("review_date") or review.date
+        age = scoring.age_on(bio.get("date_of_birth"), day) if isinstance(day, _dt.date) else None
+        scored.append(
+            (
+                day,
+                scoring.score(
+                    definitions.load_form(review.form, session.store.root), review.body, age=age, sex=bio.get("sex")
+                ),
+            )
+        )
+    latest = scored[-1][1]
+    closure = policy.get("closure", {})
+    rule, hard_stop = closure.get("rule", "all-domains"), closure.get("school_travel_hard_stop", True)
+    planned = _planned_indicators(case)
+    missing = tuple(i for i in latest.zeros if i.upper() not in planned)
+    return CaseBenchmarks(
+        case.id, tuple(scored), missing, latest.closure_ready(rule, hard_stop), latest.verdict(rule, hard_stop)
+    )
+
+
+def case_benchmarks_json(result: CaseBenchmarks) -> dict[str, Any]:
+    day, latest = result.reviews[-1]
+    return {
+        "case": result.case,
+        "review_date": day.isoformat() if isinstance(day, _dt.date) else None,
+        "domains": [d.to_json() for d in latest.domains],
+        "closure_ready": result.closure_ready,
+        "zero_without_action": list(result.zero_without_action),
+        "trend": [
+            {
+                "review_date": d.isoformat() if isinstance(d, _dt.date) else None,
+                "domains": {x.domain: x.score for x in s.domains},
+            }
+            for d, s in result.reviews
+        ],
+    }
+
+
+def bench_to_json(result: CaseBenchmarks | None) -> dict | None:
+    """What the summary index keeps of a case's reviews (JSON-able)."""
+    if result is None:
+        return None
+    return {
+        "reviews": [
+            [
+                d.isoformat() if isinstance(d, _dt.date) else None,
+                s.form,
+                [[x.domain, x.score, x.pass_mark, x.max] for x in s.domains],
+                list(s.zeros),
+                s.school_travel_safe,
+            ]
+            for d, s in result.reviews
+        ],
+        "zero_without_action": list(result.zero_without_action),
+        "closure_ready": result.closure_ready,
+        "verdict": result.verdict,
+    }
+
+
+def bench_from_json(case_id: str, data: dict) -> CaseBenchmarks:
+    from cmtk.casework import scoring
+
+    reviews = tuple(
+        (
+            _dt.date.fromisoformat(day) if day else None,
+            scoring.ReviewScore(form, tuple(scoring.DomainScore(*d) for d in domains), tuple(zeros), (), safe),
+        )
+        for day, form, domains, zeros, safe in data["reviews"]
+    )
+    return CaseBenchmarks(case_id, reviews, tuple(data["zero_without_action"]), data["closure_ready"], data["verdict"])
+
+
+def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> dict[str, Any]:
+    """Benchmark scores per case and across the caseload, from the summary index."""
+    from cmtk.forms import definitions
+    from cmtk.index import summary
+
+    index = summary.load_index(session)
+    achieved: Counter[str] = Counter()
+    zeros: Counter[str] = Counter()
+    reviewed = 0
+    per_case = []
+    wanted = set(case_ids) if case_ids is not None else None
+    for case_id, data in zip(index.ids, index.column("bench"), strict=False):
+        if data is None or (wanted is not None and case_id not in wanted):
+            continue
+        result = bench_from_json(case_id, data)
+        reviewed += 1
+        per_case.append(result)
+        latest = result.reviews[-1][1]
+        achieved.update(d.domain for d in latest.domains if d.achieved)
+        zeros.update(latest.zeros)
+    return {
+        "cases_reviewed": reviewed,
+        "achieved": {d: achieved.get(d, 0) for d in definitions.DOMAINS},
+        "most_zero": zeros.most_common(10),
+        "cases": per_case,
+    }
+
+
+def caseload(session: Session, as_of: _dt.date) -> dict[str, Any]:
+    """Open cases per worker and step, moves per quarter, days spent in each step (from the summary index)."""
+    from cmtk.index import summary
+
+    policy = policy_module.load(session.store.root)
+    limit = int(policy.get("caseload", {}).get("per_caseworker", 20))
+    by_worker: dict[str, Counter] = defaultdict(Counter)
+    quarters: dict[str, Counter] = defaultdict(Counter)
+    step_days: dict[int, list[int]] = defaultdict(list)
+    for row in summary.load(session).values():
+        if row["status"] == "open":
+            by_worker[row["worker"]][row["step"]] += 1
+        previous_day = _dt.date.fromisoformat(row["opened"]) if row["opened"] else None
+        previous_step = 1
+        for when, from_step, to_step, what in row["events"]:
+            if not when:
+                continue
+            day = _dt.date.fromisoformat(when)
+            quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+            if to_step == 7 and what == "advance":
+                quarters[quarter]["reunified"] += 1
+            if to_step == 8 and what == "advance":
+                quarters[quarter]["closed"] += 1
+            if what.startswith("re-opened"):
+                quarters[quarter]["reopened"] += 1
+            if previous_day and from_step == previous_step:
+                step_days[previous_step].append((day - previous_day).days)
+            previous_day, previous_step = day, to_step
+        if row["status"] == "open" and previous_day:
+            step_days[previous_step].append((as_of - previous_day).days)
+    return {
+        "as_of": as_of.isoformat(),
+        "limit": limit,
+        "workers": {
+            w: {
+                "open": sum(c.values()),
+                "by_step": {str(s): n for s, n in sorted(c.items())},
+                "over_limit": sum(c.values()) > limit,
+            }
+            for w, c in sorted(by_worker.items())
+        },
+        "quarters": {q: dict(c) for q, c in sorted(quarters.items())},
+        "days_in_step": {
+            str(s): {"cases": len(v), "median": sorted(v)[len(v) // 2]} for s, v in sorted(step_days.items()) if v
+        },
+    }

@@ -1,0 +1,1 @@
+"""Everything cmtk writes for people: printed forms, report pages, shares, exports."""

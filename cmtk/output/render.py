@@ -1,0 +1,688 @@
+"""Printable forms: one self-contained A4 HTML file, a Markdown version, and PDF.
+
+The HTML comes from Jinja2 templates in `templates/` (a base layout and one
+macro per field type); the print CSS is inlined so the file prints on A4 from
+any browser with no other file beside it. Words that belong to the templates
+(Page, Signature, Tick one...) go through gettext with the catalogue in
+`templates/locale/<lang>.po`; the labels of a form come from its definition.
+
+jinja2, babel and weasyprint are imported inside functions: `cmtk --version`
+and every command that does not print must not pay for them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import io
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cmtk.errors import CmtkError, UsageError
+from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section
+
+# -- where the templates live --------------------------------------------------------------
+
+
+def templates_dir() -> Path:
+    from cmtk.store.paths import bundled_dir
+
+    return bundled_dir("templates")
+
+
+def override_dir(store_root: Path | None) -> Path | None:
+    """A store's `.cmtk/templates/`: files there replace the bundled ones of the same name."""
+    if store_root is None:
+        return None
+    folder = store_root / ".cmtk" / "templates"
+    return folder if folder.is_dir() else None
+
+
+def _search_path(override: Path | None) -> list[Path]:
+    return [override, templates_dir()] if override else [templates_dir()]
+
+
+# -- template words in other languages -----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def translations(lang: str, override: Path | None = None):
+    """gettext translations for the template words, compiled in memory from `locale/<lang>.po`.
+
+    English is the source language: no catalogue. A missing or partial
+    catalogue leaves the untranslated words in English.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import NullTranslations, Translations
+
+    if lang == "en":
+        return NullTranslations()
+    for folder in _search_path(override):
+        po_file = folder / "locale" / f"{lang}.po"
+        if po_file.is_file():
+            with po_file.open("rb") as handle:
+                catalog = read_po(handle, locale=lang)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog)
+            compiled.seek(0)
+            return Translations(compiled)
+    return NullTranslations()
+
+
+# -- values as they are printed ------------------------------------------------------------
+# A record holds what `cmtk record` or an import stored; these read it leniently
+# so a form always prints, and whatever cannot be read is printed as text.
+
+
+def date_digits(value: Any) -> str:
+    """'DDMMYYYY' for a date or an ISO date text; '' when blank or not a date."""
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return ""
+    return value.strftime("%d%m%Y") if isinstance(value, _dt.date) else ""
+
+
+_ANSWERS = {
+    "yes": "yes",
+    "y": "yes",
+    "true": "yes",
+    "ndiyo": "yes",
+    "no": "no",
+    "n": "no",
+    "false": "no",
+    "hapana": "no",
+    "na": "na",
+    "n/a": "na",
+    "n_a": "na",
+    "not_applicable": "na",
+}
+
+
+def answer(value: Any) -> str:
+    """'yes', 'no' or 'na' for a yes/no(/N-A) value; '' when blank."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return _ANSWERS.get(value.strip().lower(), "")
+    return ""
+
+
+def picked(value: Any) -> list[str]:
+    """The chosen values of a choice field, whether one value or a list."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def other_text(field: Field, value: Any) -> str:
+    """Answers that are not among the field's choices: what was written on the 'Other' line."""
+    known = {c.value for c in field.choices}
+    return ", ".join(v for v in picked(value) if v not in known)
+
+
+def plain(value: Any) -> str:
+    """Any value as the text printed on a line."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (_dt.date, _dt.datetime)) or (isinstance(value, str) and date_digits(value)):
+        digits = date_digits(value)
+        return f"{digits[:2]}/{digits[2:4]}/{digits[4:]}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value)
+    return str(value)
+
+
+def digit_count(field: Field) -> int:
+    """How many digit boxes an integer needs: `digits`, else enough for `max`, else 3."""
+    if field.digits:
+        return field.digits
+    if field.max is not None:
+        return max(1, len(str(int(abs(field.max)))))
+    return 3
+
+
+def digit_boxes(field: Field, value: Any) -> list[str]:
+    """One character per box, the number right-aligned; more boxes if the number is longer."""
+    text = plain(value)
+    count = max(digit_count(field), len(text))
+    return [""] * (count - len(text)) + list(text)
+
+
+def signature_parts(value: Any) -> tuple[str, Any]:
+    """(name, date) of a signature value: a mapping with name and date, or just a name."""
+    if isinstance(value, dict):
+        return plain(value.get("name")), value.get("date")
+    return plain(value), None
+
+
+def table_rows(field: Field, value: Any) -> list[dict]:
+    """The rows to print: the recorded ones, or `rows` empty ones on a blank form."""
+    rows = [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+    return rows or [{} for _ in range(field.rows)]
+
+
+def inline_choices(column: Field) -> bool:
+    """A table column whose few short options fit in a cell (F / M); others get a numbered key."""
+    return len(column.choices) <= 3 and all(len(c.label.en) <= 4 for c in column.choices)
+
+
+def choice_keys(field: Field) -> list[tuple[tuple[Field, ...], tuple]]:
+    """Numbered keys under a table: columns sharing the same options share one key."""
+    keys: dict[tuple, list[Field]] = {}
+    for column in field.columns:
+        if column.choices and not inline_choices(column):
+            keys.setdefault(column.choices, []).append(column)
+    return [(tuple(columns), choices) for choices, columns in keys.items()]
+
+
+_COLUMN_WEIGHTS = {
+    "text": 3.0,
+    "long_text": 4.0,
+    "date": 2.4,
+    "number": 1.5,
+    "yes_no": 2.6,
+    "yes_no_na": 3.4,
+    "signature": 2.6,
+}
+
+
+def column_widths(field: Field) -> list[float]:
+    """Each column's share of the table width (percent), by what is written in it.
+
+    A text column headed by a very short label ("No.") holds a short number.
+    """
+
+    def weight(column: Field) -> float:
+        if column.type == "integer":
+            return 0.6 + 0.45 * digit_count(column)
+        if column.choices:
+            return 0.6 * len(column.choices) + 1.2 if inline_choices(column) else 1.6
+        if column.type == "text" and len(column.label.en) <= 3:
+            return 1.0
+        return _COLUMN_WEIGHTS.get(column.type, 2.0)
+
+    weights = [weight(c) for c in field.columns]
+    return [round(100 * w / sum(weights), 1) for w in weights]
+
+
+def row_height(field: Field) -> float:
+    """Height (mm) of an empty table row: room for the column that needs the most lines."""
+    lines = max((c.lines for c in field.columns if c.type in ("text", "long_text")), default=1)
+    tall = any(c.type == "signature" for c in field.columns)
+    return max(7.0 * lines, 10.0 if tall else 7.0)
+
+
+def choice_columns(field: Field, lang: str) -> int:
+    """How many columns the options of a choice field are laid out in, by their longest label."""
+    longest = max((len(c.label.get(lang)) for c in field.choices), default=0)
+    for columns, fits in ((4, 16), (3, 24), (2, 45)):
+        if longest <= fits:
+            return columns
+    return 1
+
+
+# -- what a section prints -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One thing printed in a section: a field with its value, or a grid of indicators."""
+
+    kind: str
+    field: Field | None = None
+    value: Any = None
+    rows: tuple[tuple[Field, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Score:
+    """A domain's total line: the score (None on a blank form), its maximum and pass mark."""
+
+    total: int | None
+    maximum: int
+    pass_mark: int | None
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    section: Section
+    blocks: tuple[Block, ...]
+    score: Score | None
+
+
+def _is_indicator(field: Field) -> bool:
+    return field.type == "yes_no_na" and bool(field.indicator)
+
+
+def blocks(section: Section, values: dict) -> tuple[Block, ...]:
+    """Fields in order; consecutive indicator questions become one Yes / No / N-A grid."""
+    found: list[Block] = []
+    for fld in section.fields:
+        value = values.get(fld.name)
+        if _is_indicator(fld) and found and found[-1].kind == "indicator_grid":
+            found[-1] = Block("indicator_grid", rows=(*found[-1].rows, (fld, value)))
+        elif _is_indicator(fld):
+            found.append(Block("indicator_grid", rows=((fld, value),)))
+        else:
+            found.append(Block(fld.type, fld, value))
+    return tuple(found)
+
+
+def score(section: Section, values: dict, filled: bool) -> Score | None:
+    """Yes and N/A score 1, No scores 0 (benchmarks.md); only for domain sections."""
+    indicators = [f for f in section.fields if _is_indicator(f)]
+    if not section.domain or not indicators:
+        return None
+    answers = [answer(values.get(f.name)) for f in indicators]
+    total = sum(1 for a in answers if a in ("yes", "na")) if filled and any(answers) else None
+    return Score(total, len(indicators), section.pass_mark)
+
+
+def parts(form: FormDef, values: dict | None) -> list[Part]:
+    body = values or {}
+    found = []
+    for number, section in enumerate(form.sections, start=1):
+        section_values = body.get(section.id)
+        section_values = section_values if isinstance(section_values, dict) else {}
+        found.append(
+            Part(number, section, blocks(section, section_values), score(section, section_values, bool(values)))
+        )
+    return found
+
+
+# -- HTML ----------------------------------------------------------------------------------
+
+
+def css_string(text: Any):
+    """A CSS string literal, every character that is not a letter, digit or space escaped.
+
+    Safe inside `<style>` whatever the text holds (quotes, `</style>`).
+    """
+    from markupsafe import Markup
+
+    escaped = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(text))
+    return Markup(f'"{escaped}"')
+
+
+def css_counters(text: Any):
+    """'Page {page} of {pages}' as CSS content: strings around counter(page) and counter(pages)."""
+    from markupsafe import Markup
+
+    pieces = re.split(r"\{(page|pages)\}", str(text))
+    tokens = [f"counter({p})" if i % 2 else str(css_string(p)) for i, p in enumerate(pieces) if p or i % 2]
+    return Markup(" ".join(tokens))
+
+
+def _applies(gettext):
+    def describe(field: Field) -> str:
+        """Who an indicator is asked about, from its `applies` (age and sex)."""
+        rule = field.applies
+        who = {"female": gettext("girls"), "male": gettext("boys")}.get(rule.get("sex"), gettext("children"))
+        low, high = rule.get("min_age"), rule.get("max_age")
+        if low is not None and high is not None:
+            age = gettext("aged %(low)s to %(high)s") % {"low": low, "high": high}
+        elif low is not None:
+            age = gettext("aged %(low)s and over") % {"low": low}
+        elif high is not None:
+            age = gettext("aged %(high)s or under") % {"high": high}
+        else:
+            age = ""
+        return f"{who} {age}" if age else (who if rule.get("sex") else "")
+
+    return describe
+
+
+@functools.lru_cache(maxsize=8)
+def environment(lang: str, override: Path | None = None):
+    """The Jinja2 environment for one language (its gettext words and label filter)."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    loaders = [jinja2.FileSystemLoader(str(folder)) for folder in _search_path(override)]
+    # Sandboxed: a store's own templates (.cmtk/templates/) may come from anywhere a store was copied from.
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,  # select_autoescape() would miss `.html.j2` (print.md, traps)
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    found = translations(lang, override)
+    env.install_gettext_translations(found, newstyle=True)
+    env.filters.update(
+        t=lambda text: "" if text is None else text.get(lang),
+        css=css_string,
+        css_counters=css_counters,
+        dmy=date_digits,
+        answer=answer,
+        picked=picked,
+        other_text=other_text,
+        plain=plain,
+        digit_boxes=digit_boxes,
+        signature_parts=signature_parts,
+        table_rows=table_rows,
+        inline_choices=inline_choices,
+        choice_keys=choice_keys,
+        row_height=row_height,
+        column_widths=column_widths,
+        choice_columns=lambda field: choice_columns(field, lang),
+        applies=_applies(found.gettext),
+    )
+    env.globals["lang"] = lang
+    return env
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(LANGUAGES)}")
+
+
+def render_html(
+    form: FormDef,
+    *,
+    lang: str = "en",
+    values: dict | None = None,
+    case_id: str | None = None,
+    organisation: str = "",
+    training: bool = False,
+    record_date: _dt.date | None = None,
+    templates: Path | None = None,
+) -> str:
+    """The form as one self-contained A4 HTML page; filled in when `values` (a record body) is given.
+
+    `templates` is a folder whose files replace the bundled templates of the same name.
+    """
+    _check_lang(lang)
+    context = dict(
+        form=form,
+        parts=parts(form, values),
+        filled=values is not None,
+        case_id=case_id or "",
+        organisation=organisation or "",
+        training=training,
+        record_date=record_date,
+        css=_find(templates, "print.css").read_text("utf-8"),
+    )
+    return check_self_contained(_render(environment(lang, templates), "form.html.j2", context))
+
+
+def _render(env, name: str, context: dict) -> str:
+    """Render a template; a broken or missing template (most likely a store's own) is one error line."""
+    import jinja2
+
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        raise CmtkError(f"{error.filename}:{error.lineno}: template error: {error.message}") from None
+    except jinja2.exceptions.SecurityError:
+        raise CmtkError(
+            f"a template tried something templates may not do; remove the store's .cmtk/templates/ "
+            f"copy of {name} (or the file it includes) and print again"
+        ) from None
+    except jinja2.TemplateNotFound as error:
+        raise CmtkError(
+            f"template {error.name} is missing; reinstall cmtk or fix the store's .cmtk/templates/"
+        ) from None
+
+
+def _find(override: Path | None, name: str) -> Path:
+    for folder in _search_path(override):
+        if (folder / name).is_file():
+            return folder / name
+    raise CmtkError(f"template file {name} is missing from {templates_dir()}; reinstall cmtk")
+
+
+# -- Markdown ------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+BLANK = "________________"
+
+
+def _md(text: Any) -> str:
+    """Markdown-escape a label or value so it prints as written (no markup, no HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+class _Markdown:
+    """Writes the same form as plain, readable Markdown: blanks as ____, choices as [ ].
+
+    Fixed words go through `word()` with the templates' own msgids, so one
+    catalogue serves both (tests/test_render.py checks sw.po has them all).
+    """
+
+    def __init__(self, lang: str, gettext) -> None:
+        self.lang = lang
+        self._ = gettext
+        self.out: list[str] = []
+
+    def t(self, text) -> str:
+        return "" if text is None else _md(text.get(self.lang))
+
+    def word(self, message: str, **values) -> str:
+        """A template word, translated (`message` is a msgid the templates use too) and escaped."""
+        return _md(self._(message) % values if values else self._(message))
+
+    def line(self, text: str = "") -> None:
+        self.out.append(text)
+
+    def form(
+        self,
+        form: FormDef,
+        the_parts: list[Part],
+        case_id: str,
+        organisation: str,
+        training: bool,
+        record_date: _dt.date | None,
+    ) -> str:
+        if training:
+            self.line(f"**{self.word('TRAINING')}: {self.word('fictional data for practice only')}**\n")
+        self.line(f"_{self.word('Confidential')}_\n")
+        code = self.word("Form %(code)s", code=form.code)
+        self.line(f"# {code}: {self.t(form.title)}\n")
+        self.line(self.word("version %(number)s", number=form.version) + "  ")
+        self.line(f"{self.word('Organisation')}: {_md(organisation) if organisation else BLANK}  ")
+        self.line(f"{self.word('Case id')}: {_md(case_id) if case_id else BLANK}\n")
+        if form.purpose:
+            self.line(f"{self.t(form.purpose)}\n")
+        if record_date:
+            self.line(f"{self.word('Date of this record')}: {plain(record_date)}\n")
+        for part in the_parts:
+            self.section(part)
+        return "\n".join(self.out).rstrip() + "\n"
+
+    def section(self, part: Part) -> None:
+        self.line(f"## {part.number}. {self.t(part.section.title)}\n")
+        if part.section.instructions:
+            self.line(f"_{self.t(part.section.instructions)}_\n")
+        for block in part.blocks:
+            getattr(self, f"w_{block.kind}")(block)
+            if block.field and block.field.help:
+                self.line(f"_{self.t(block.field.help)}_")
+            self.line()
+        if part.score:
+            self.line(self.score_line(part.score) + "\n")
+
+    def score_line(self, found: Score) -> str:
+        total = str(found.total) if found.total is not None else "____"
+        text = f"{self.word('Domain score')}: {total} / {found.maximum}"
+        if found.pass_mark is not None:
+            text += ", " + self.word("pass mark %(mark)s", mark=found.pass_mark)
+        return f"**{text}**"
+
+    def label(self, field: Field, hint: str = "") -> str:
+        return f"**{self.t(field.label)}**" + (f" ({hint})" if hint else "")
+
+    def blank(self, value: Any, empty: str = BLANK) -> str:
+        return _md(plain(value)) if plain(value) else empty
+
+    def w_text(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.blank(block.value)}")
+
+    def w_long_text(self, block: Block) -> None:
+        self.line(self.label(block.field) + ":\n")
+        text = plain(block.value)
+        if text:
+            self.line("  \n".join(f"> {_md(row)}" for row in text.splitlines()))
+        else:
+            self.line("\n\n".join([BLANK * 4] * max(block.field.lines, 2)))
+
+    def w_date(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.blank(block.value, '__/__/____')}")
+
+    def w_integer(self, block: Block) -> None:
+        unit = f" {_md(block.field.unit)}" if block.field.unit else ""
+        self.line(f"{self.label(block.field)}: {self.blank(block.value)}{unit}")
+
+    w_number = w_integer
+
+    def answers(self, value: Any, with_na: bool) -> str:
+        said = answer(value)
+        names = {"yes": self.word("Yes"), "no": self.word("No"), "na": self.word("N/A")}
+        shown = ("yes", "no", "na") if with_na else ("yes", "no")
+        return "  ".join(f"[{'x' if said == key else ' '}] {names[key]}" for key in shown)
+
+    def w_yes_no(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.answers(block.value, False)}")
+
+    def w_yes_no_na(self, block: Block) -> None:
+        self.line(f"{self.label(block.field)}: {self.answers(block.value, True)}")
+
+    def choices(self, block: Block, hint: str) -> None:
+        field, chosen = block.field, picked(block.value)
+        self.line(self.label(field, hint) + "\n")
+        for choice in field.choices:
+            self.line(f"- [{'x' if choice.value in chosen else ' '}] {self.t(choice.label)}")
+        if field.other:
+            written = other_text(field, block.value)
+            mark = "x" if written else " "
+            self.line(f"- [{mark}] {self.word('Other (specify)')}: {_md(written) if written else BLANK}")
+
+    def w_select_one(self, block: Block) -> None:
+        self.choices(block, self.word("tick one"))
+
+    def w_select_many(self, block: Block) -> None:
+        self.choices(block, self.word("tick all that apply"))
+
+    def cell(self, column: Field, value: Any) -> str:
+        if column.choices:
+            return ", ".join(self.t(column.choice(v).label) if column.choice(v) else _md(v) for v in picked(value))
+        if column.type in ("yes_no", "yes_no_na") and answer(value):
+            return {"yes": self.word("Yes"), "no": self.word("No"), "na": self.word("N/A")}[answer(value)]
+        return _md(plain(value))
+
+    def w_table(self, block: Block) -> None:
+        columns = block.field.columns
+        self.line(self.label(block.field) + "\n")
+        self.line("| " + " | ".join(self.t(c.label) for c in columns) + " |")
+        self.line("|" + "---|" * len(columns))
+        for row in table_rows(block.field, block.value):
+            self.line("| " + " | ".join(self.cell(c, row.get(c.name)) for c in columns) + " |")
+        for column in columns:
+            if column.choices:
+                options = ", ".join(self.t(c.label) for c in column.choices)
+                self.line(f"\n{self.t(column.label)}: {options}")
+
+    def w_signature(self, block: Block) -> None:
+        name, date = signature_parts(block.value)
+        self.line(self.label(block.field) + "\n")
+        self.line(f"{self.word('Name')}: {_md(name) if name else BLANK}  ")
+        self.line(f"{self.word('Signature')}: {BLANK}  ")
+        self.line(f"{self.word('Date')}: {self.blank(date, '__/__/____')}")
+        if block.field.thumbprint:
+            self.line(f"\n{self.word('Thumbprint')}: [ ]")
+
+    def w_note(self, block: Block) -> None:
+        self.line(self.t(block.field.label))
+
+    def w_indicator_grid(self, block: Block) -> None:
+        head = [self.word(w) for w in ("No.", "Indicator", "Yes", "No", "N/A")]
+        self.line("| " + " | ".join(head) + " |")
+        self.line("|---|---|---|---|---|")
+        for field, value in block.rows:
+            said = answer(value)
+            marks = " | ".join(f"[{'x' if said == key else ' '}]" for key in ("yes", "no", "na"))
+            self.line(f"| {_md(field.indicator)} | {self.t(field.label)} | {marks} |")
+
+
+def render_markdown(
+    form: FormDef,
+    *,
+    lang: str = "en",
+    values: dict | None = None,
+    case_id: str | None = None,
+    organisation: str = "",
+    training: bool = False,
+    record_date: _dt.date | None = None,
+    templates: Path | None = None,
+) -> str:
+    """The same form as plain Markdown, for reading on screen or pasting into a document."""
+    _check_lang(lang)
+    writer = _Markdown(lang, translations(lang, templates).gettext)
+    return writer.form(form, parts(form, values), case_id or "", organisation or "", training, record_date)
+
+
+# -- PDF -----------------------------------------------------------------------------------
+
+
+def _install_hint() -> str:
+    if sys.platform.startswith("win"):
+        system = "on Windows it also needs Pango from MSYS2 (see docs/printing.md)"
+    elif sys.platform == "darwin":
+        system = "on macOS also run `brew install pango`"
+    else:
+        system = "on Debian or Ubuntu also run `apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0`"
+    return (
+        f"PDF output needs WeasyPrint: run `pip install 'cmtk[pdf]'`; {system}. "
+        "Meanwhile print the HTML output (the default) from a browser"
+    )
+
+
+def render_pdf(html: str) -> bytes:
+    """A4 PDF of a rendered form through WeasyPrint, which may only read file: and data: URLs.
+
+    The HTML is self-contained, so any other URL is a mistake: refusing it
+    fails at once instead of waiting for a network that may not be there.
+    """
+    try:
+        import weasyprint
+        from weasyprint.urls import URLFetcher
+    except (ImportError, OSError):  # OSError: WeasyPrint is there but Pango is not
+        raise CmtkError(_install_hint()) from None
+    check_self_contained(html)
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).write_pdf()
+
+
+_EXTERNAL = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?!data:|#)[a-z]*:?//)"""
+    r"""|(?:\b(?:src|href)\s*=\s*["']?\s*(?:file|https?|ftp):)"""
+    r"""|(?:rel\s*=\s*["']?attachment)|(?:@import)|(?:url\(\s*["']?(?!data:|#))""",
+    re.IGNORECASE,
+)
+
+
+def check_self_contained(html: str) -> str:
+    """Refuse a page that reaches outside itself (a hostile template could send values away or attach files)."""
+    found = _EXTERNAL.search(html)
+    if found:
+        raise CmtkError(
+            f"the rendered page refers to something outside itself ({found.group(0)[:40]!r}); "
+            "a template in .cmtk/templates/ may have been tampered with: remove it and print again"
+        )
+    return html

@@ -1,0 +1,523 @@
+"""One case for another agency (`cmtk share`) and taking one in (`cmtk case import`).
+
+A share is one age file encrypted to the receiver's own X25519 public key,
+never to the store key: only that person can open it, with cmtk or with the
+`age` tool alone. Inside is a self-describing YAML document (format version,
+a random share id, when and by whom it was made, the sending organisation,
+the source case id) and the chosen records as plain envelopes, padded like
+records so the file's size says little about how much it holds.
+
+Importing checks everything before writing anything: the document's shape,
+each record's envelope, that this store has each form, and every body
+against this store's form definitions, as `cmtk record` does. The case gets
+a new id and new record ids, in one commit. Its case file keeps the step and
+status, names the importing user as caseworker, gains an `imported` event and
+says where it came from (`imported_from`), which is how a second import of
+the same file is recognised.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cmtk import dates
+from cmtk.errors import CmtkError, IdentityError, UsageError
+from cmtk.output.userfiles import check_new, write_new
+from cmtk.store import ids
+
+if TYPE_CHECKING:
+    from cmtk.casework.cases import Case
+    from cmtk.store.records import Record
+    from cmtk.store.session import Session
+
+FORMAT = 1
+MAX_BUNDLE_BYTES = 16 * 1024 * 1024
+MAX_RECORDS = 5000
+CASE_FILE = "case-file"  # cmtk.casework.cases.CASE_FILE (not imported: this module stays light for `cmtk export`)
+IMPORTED = "imported"  # the `what` of the case-file event an import adds; reports and export read it
+LAST_STEP = 8  # cmtk.casework.workflow.LAST_STEP
+STATUSES = ("open", "closed", "transferred")
+
+_DOCUMENT_KEYS = ("cmtk_share", "share", "created", "organisation", "shared_by", "training", "case", "forms", "records")
+_RECORD_REQUIRED = ("cmtk_record", "case", "record", "form", "date", "created", "created_by", "body")
+_RECORD_OPTIONAL = ("updated", "updated_by")
+_CASE_KEYS = ("worker", "status", "opened", "step", "imported_from")
+_CASE_FILE_KEYS = ("case", "events")
+_EVENT_KEYS = ("date", "from", "to", "by", "what")
+_FORM_ID = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+_SHARE_ID = re.compile(rf"^[{ids.ALPHABET}]{{{ids.RECORD_ID_LENGTH}}}$")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class BundleRefused(CmtkError):
+    """An import refused; `lines` is what the CLI prints (the first line says nothing was imported)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__(lines[0])
+
+
+# -- files the user asked for: outside the store, never over another file ------------------------
+
+
+# -- sharing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shared:
+    path: Path
+    case: str
+    recipient: str
+    records: int
+    forms: tuple[str, ...]  # the forms in the file, the case file left out
+
+
+def recipient(text: str):
+    """The receiver's X25519 public key; anything else (an ssh key, a secret key, a typo) is refused."""
+    from cmtk.store import crypto
+
+    value = str(text).strip()
+    if value.upper().startswith(crypto.SECRET_PREFIX):
+        raise IdentityError(
+            "--to: that is a secret key (AGE-SECRET-KEY-1...), which must never leave its owner; "
+            "ask the receiver for the public key that `cmtk key show` prints (age1...)"
+        )
+    return crypto.parse_recipient(value, "--to")
+
+
+def parse_forms(text: str | None) -> list[str] | None:
+    """`--forms a,b` as a list of form ids; None when the option was not given."""
+    if text is None:
+        return None
+    wanted = [part.strip().lower() for part in str(text).split(",") if part.strip()]
+    if not wanted:
+        raise UsageError(
+            "--forms: give one or more form ids separated by commas, e.g. --forms identification,case-plan"
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def choose_records(case: Case, wanted: list[str] | None) -> list[Record]:
+    """The case file and the records of the chosen forms (all when `wanted` is None)."""
+    recorded = sorted({r.form for r in case.forms()})
+    if wanted is not None:
+        unknown = [w for w in wanted if w != CASE_FILE and w not in recorded]
+        if unknown:
+            raise CmtkError(
+                f"--forms: case {case.id} has no {', '.join(repr(u) for u in unknown)} record; "
+                f"its forms are: {', '.join(recorded) or 'none'}"
+            )
+    case_files = [r for r in case.records if r.form == CASE_FILE]
+    if len(case_files) != 1:
+        raise CmtkError(f"case {case.id} has {len(case_files)} case file records instead of one; run `cmtk doctor`")
+    with_conflicts = [r for r in case.records if r.extra.get("conflicts")]
+    if with_conflicts:
+        raise CmtkError(
+            f"case {case.id} has fields a sync could not merge; settle them with `cmtk conflicts` before sharing it"
+        )
+    return [r for r in case.records if r.form == CASE_FILE or wanted is None or r.form in wanted]
+
+
+def envelope(record: Record) -> dict[str, Any]:
+    """A record as the receiver reads it: no store key generation (it means nothing outside this store)."""
+    out: dict[str, Any] = {
+        "cmtk_record": 1,
+        "case": record.case,
+        "record": record.record,
+        "form": record.form,
+        "date": record.date,
+        "created": record.created,
+        "created_by": record.created_by,
+    }
+    if record.updated:
+        out["updated"], out["updated_by"] = record.updated, record.updated_by
+    out["body"] = record.body
+    return out
+
+
+def document(session: Session, case: Case, chosen: list[Record], wanted: list[str] | None) -> dict[str, Any]:
+    return {
+        "cmtk_share": FORMAT,
+        "share": ids.new_record_id(),
+        "created": dates.now_utc().replace(microsecond=0).isoformat(),
+        "organisation": str(session.store.settings.get("organisation") or ""),
+        "shared_by": session.author,
+        "training": session.store.training,  # fictional cases never go into a real store, nor real ones into a training store
+        "case": case.id,
+        "forms": "all" if wanted is None else [w for w in wanted if w != CASE_FILE],
+        "records": [envelope(r) for r in chosen],
+    }
+
+
+def default_name(case_id: str, today: _dt.date) -> Path:
+    return Path.cwd() / f"share-{case_id}-{today.isoformat()}.age"
+
+
+def share_case(
+    session: Session,
+    case_id: str,
+    to: str,
+    *,
+    forms: str | None = None,
+    output: str | os.PathLike | None = None,
+    today: _dt.date | None = None,
+) -> Shared:
+    """Write the chosen records of one case to a new file that only the holder of `to` can open."""
+    from cmtk.casework import cases
+    from cmtk.store import crypto, yamlio
+
+    key = recipient(to)
+    wanted = parse_forms(forms)
+    case = cases.read_case(session, case_id)
+    chosen = choose_records(case, wanted)
+    path = Path(output) if output is not None else default_name(case.id, today or dates.today())
+    check_new(path, session.store.root, "--output")  # before any work: a refusal costs nothing
+    plaintext = crypto.pad(yamlio.dumps(document(session, case, chosen, wanted)).encode("utf-8"))
+    written = write_new(path, crypto.encrypt(plaintext, [key]), session.store.root, "--output")
+    in_file = tuple(dict.fromkeys(r.form for r in chosen if r.form != CASE_FILE))
+    return Shared(written, case.id, str(key), len(chosen), in_file)
+
+
+# -- importing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    case: str
+    source_case: str
+    organisation: str
+    shared: _dt.date
+    shared_by: str
+    records: int
+    step: int
+    status: str
+    earlier: tuple[str, ...]  # cases imported before from the same source case (a different share of it)
+    has_identification: bool
+
+
+def _refuse(message: str) -> BundleRefused:
+    return BundleRefused([message])
+
+
+def decrypt_bundle(session: Session, path: Path) -> bytes:
+    """The bundle's plaintext, opened with the user's own identity (never the store key)."""
+    from cmtk.store import crypto
+
+    name = str(path)
+    if not path.is_file():
+        raise _refuse(f"{name}: no such file")
+    if path.stat().st_size > MAX_BUNDLE_BYTES:
+        raise _refuse(
+            f"{name}: larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MB; a shared case is never that big, check the file"
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise _refuse(f"{name}: is empty; ask the sender to share the case again")
+    if not crypto.is_encrypted(data):
+        raise _refuse(f"{name}: not an age file, so not a case shared with `cmtk share`; nothing was imported")
+    try:
+        return crypto.decrypt(data, [session.me.identity], name)
+    except CmtkError:
+        raise _refuse(
+            f"{name}: cannot be opened with your key {session.me.public[:16]}...: it was shared with someone "
+            "else's key, or it is damaged; ask the sender to share it again with --to and the key that "
+            "`cmtk key show` prints"
+        ) from None
+
+
+def _text(value: Any, where: str, *, empty: bool = True, limit: int = 200) -> str:
+    if not isinstance(value, str) or (not empty and not value.strip()) or len(value) > limit or _CONTROL.search(value):
+        raise _refuse(f"{where} is not a line of text")
+    return value
+
+
+def _date(value: Any, where: str, *, optional: bool = True) -> _dt.date | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, _dt.datetime) or not isinstance(value, _dt.date):
+        raise _refuse(f"{where} is not a date")
+    return value
+
+
+def _step(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LAST_STEP:
+        raise _refuse(f"{where} is not a step from 1 to {LAST_STEP}")
+    return value
+
+
+def _keys(data: dict, required: tuple[str, ...], allowed: tuple[str, ...], where: str) -> None:
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise _refuse(f"{where} lacks '{missing[0]}'")
+    unknown = [k for k in data if k not in allowed]
+    if unknown:  # their names are not shown: they come from an unknown file
+        raise _refuse(
+            f"{where} has {len(unknown)} entr{'y' if len(unknown) == 1 else 'ies'} cmtk does not know; "
+            "it was not made by `cmtk share`, or by a newer cmtk"
+        )
+
+
+@dataclass(frozen=True)
+class Bundle:
+    share: str
+    created: _dt.datetime
+    organisation: str
+    shared_by: str
+    training: bool
+    case: str
+    records: list[dict[str, Any]]
+
+
+def read_document(data: Any, name: str) -> Bundle:
+    """The document's shape and every record's envelope, checked strictly (bodies are checked later)."""
+    if not isinstance(data, dict) or "cmtk_share" not in data:
+        raise _refuse(f"{name}: opens, but is not a case shared with `cmtk share` (no cmtk_share header)")
+    version = data["cmtk_share"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise _refuse(f"{name}: its share format is not a number; it was not made by `cmtk share`")
+    if version != FORMAT:
+        hint = "; upgrade cmtk to import it" if version > FORMAT else ""
+        raise _refuse(f"{name}: share format {version} is not one this cmtk reads{hint}")
+    _keys(data, _DOCUMENT_KEYS, _DOCUMENT_KEYS, name)
+    share = data["share"]
+    if not isinstance(share, str) or not _SHARE_ID.match(share):
+        raise _refuse(f"{name}: its share id is damaged")
+    try:
+        created = _dt.datetime.fromisoformat(_text(data["created"], f"{name}: created", empty=False, limit=40))
+    except ValueError:
+        raise _refuse(f"{name}: created is not a date and time") from None
+    organisation = _text(data["organisation"], f"{name}: organisation", empty=False)
+    shared_by = _text(data["shared_by"], f"{name}: shared_by")
+    if not isinstance(data["training"], bool):
+        raise _refuse(f"{name}: training is not true or false")
+    case_id = data["case"]
+    if not isinstance(case_id, str) or not ids.is_case_id(case_id):
+        raise _refuse(f"{name}: case is not a case id")
+    forms_given = data["forms"]
+    if forms_given != "all" and not (isinstance(forms_given, list) and all(isinstance(f, str) for f in forms_given)):
+        raise _refuse(f"{name}: forms is neither 'all' nor a list of form ids")
+    found = data["records"]
+    if not isinstance(found, list) or not found:
+        raise _refuse(f"{name}: records is not a list of records")
+    if len(found) > MAX_RECORDS:
+        raise _refuse(f"{name}: holds more than {MAX_RECORDS} records; no case is that big")
+    checked = [_envelope(item, f"{name}: record {n} of {len(found)}", case_id) for n, item in enumerate(found, start=1)]
+    case_files = [r for r in checked if r["form"] == CASE_FILE]
+    if len(case_files) != 1:
+        raise _refuse(
+            f"{name}: holds {len(case_files)} case file records instead of one; ask the sender to share the case again"
+        )
+    return Bundle(share, created, organisation, shared_by, data["training"], case_id, checked)
+
+
+def _envelope(item: Any, where: str, case_id: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise _refuse(f"{where} is not a record")
+    _keys(item, _RECORD_REQUIRED, _RECORD_REQUIRED + _RECORD_OPTIONAL, where)
+    if item["cmtk_record"] != 1 or isinstance(item["cmtk_record"], bool):
+        raise _refuse(f"{where} is in a record format this cmtk does not read")
+    if item["case"] != case_id:
+        raise _refuse(f"{where} belongs to another case than the one the file shares")
+    if not isinstance(item["record"], str) or not isinstance(item["form"], str) or not _FORM_ID.match(item["form"]):
+        raise _refuse(f"{where}: its record id or form id is damaged")
+    _date(item["date"], f"{where}: date")
+    _text(item["created"], f"{where}: created", limit=40)
+    _text(item["created_by"], f"{where}: created_by")
+    for key in _RECORD_OPTIONAL:
+        if item.get(key) is not None:
+            _text(item[key], f"{where}: {key}", limit=200)
+    if not isinstance(item["body"], dict):
+        raise _refuse(f"{where}: its body is not a mapping of sections")
+    return item
+
+
+def _case_file(item: dict[str, Any], where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The case file's own shape: `case` (step, status, ...) and `events` (moves between steps)."""
+    body = item["body"]
+    _keys(body, ("case",), _CASE_FILE_KEYS, f"{where} (the case file)")
+    info = body["case"]
+    if not isinstance(info, dict):
+        raise _refuse(f"{where} (the case file): case is not a mapping")
+    _keys(info, ("status",), _CASE_KEYS, f"{where} (the case file)")
+    if info["status"] not in STATUSES:
+        raise _refuse(f"{where} (the case file): status is not one of {', '.join(STATUSES)}")
+    _step(info.get("step", 1), f"{where} (the case file): step")
+    _date(info.get("opened"), f"{where} (the case file): opened")
+    events = body.get("events") or []
+    if not isinstance(events, list):
+        raise _refuse(f"{where} (the case file): events is not a list")
+    for n, event in enumerate(events, start=1):
+        at = f"{where} (the case file): event {n}"
+        if not isinstance(event, dict):
+            raise _refuse(f"{at} is not a mapping")
+        _keys(event, ("from", "to", "what"), _EVENT_KEYS, at)
+        _date(event.get("date"), f"{at}: date")
+        _step(event["from"], f"{at}: from")
+        _step(event["to"], f"{at}: to")
+        _text(event.get("by", ""), f"{at}: by")
+        _text(event["what"], f"{at}: what")
+    return dict(info), [dict(e) for e in events]
+
+
+def _check_bodies(session: Session, bundle: Bundle, name: str, today: _dt.date) -> list[dict[str, Any]]:
+    """Every form record against this store's definitions, as `cmtk record` checks them; cleaned bodies."""
+    from cmtk.casework import cases
+    from cmtk.forms import definitions
+
+    known = set(definitions.form_ids(session.store.root))
+    loaded: dict[str, Any] = {}
+    total = len(bundle.records)
+    cleaned: list[dict[str, Any]] = []
+    for n, item in enumerate(bundle.records, start=1):
+        form_id = item["form"]
+        if form_id == CASE_FILE:
+            cleaned.append(item)
+            continue
+        where = f"{name}: record {n} of {total}"
+        if form_id not in known:
+            raise _refuse(
+                f"{where} is a '{form_id}' form, which this store does not have; add its definition to "
+                ".cmtk/forms, or ask the sender to leave it out with --forms"
+            )
+        if form_id not in loaded:
+            loaded[form_id] = definitions.load_form(form_id, session.store.root)
+        form = loaded[form_id]
+        if form.subject != "case":
+            raise _refuse(f"{where} is a '{form_id}' form, which belongs to a case conference, not to a case")
+        try:
+            clean = cases.check_body(session, form, item["body"], today)
+        except cases.InvalidRecord as error:
+            day = item["date"].isoformat() if item["date"] else "no date"
+            raise BundleRefused(
+                [
+                    f"{where} ({form_id} of {day}) does not pass this store's checks; nothing was imported",
+                    *[f"  {line}" for line in error.lines],
+                ]
+            ) from None
+        cleaned.append({**item, "body": clean})
+    repeated = [
+        f for f, form in loaded.items() if not form.repeatable and sum(r["form"] == f for r in bundle.records) > 1
+    ]
+    if repeated:
+        raise _refuse(f"{name}: holds more than one '{repeated[0]}' record, a form a case has only once")
+    return cleaned
+
+
+def earlier_imports(session: Session) -> list[tuple[str, dict[str, Any]]]:
+    """(case id, imported_from) of every case imported into this store; only those cases are decrypted."""
+    from cmtk.casework import cases
+    from cmtk.index import summary
+
+    index = summary.load_index(session)
+    found = []
+    for case_id, events in zip(index.ids, index.column("events"), strict=False):
+        if any(len(e) > 3 and e[3] == IMPORTED for e in events or []):
+            origin = cases.read_case(session, case_id).case_file.get("imported_from")
+            if isinstance(origin, dict):
+                found.append((case_id, origin))
+    return found
+
+
+def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date | None = None) -> Imported:
+    """Check a shared case completely, then add it to this store as a new case in one commit."""
+    import dataclasses
+
+    from cmtk.casework import cases
+    from cmtk.errors import RecordError
+    from cmtk.store import yamlio
+    from cmtk.store.records import Record
+
+    today = today or dates.today()
+    path = Path(path)
+    name = str(path)
+    plaintext = decrypt_bundle(session, path)
+    try:
+        data = yamlio.loads(plaintext, name)
+    except RecordError as error:
+        reason = error.message.removeprefix(f"{name}: ")
+        raise _refuse(
+            f"{name}: opens, but cannot be read: {reason}; it was not made by `cmtk share`, or it is damaged"
+        ) from None
+    bundle = read_document(data, name)
+    if bundle.training and not session.store.training:
+        raise _refuse(
+            f"{name} holds a fictional case from a TRAINING store; it cannot go into a real store "
+            "(import it into a training store made with `cmtk demo`)"
+        )
+    if session.store.training and not bundle.training:
+        raise _refuse(
+            f"{name} holds a real child's case, and this is a TRAINING store with a throwaway key; "
+            "import it into your organisation's real store"
+        )
+    case_file_item = next(r for r in bundle.records if r["form"] == CASE_FILE)
+    info, events = _case_file(
+        case_file_item, f"{name}: record {bundle.records.index(case_file_item) + 1} of {len(bundle.records)}"
+    )
+
+    earlier = []
+    for case_id, origin in earlier_imports(session):
+        if origin.get("share") == bundle.share:
+            raise _refuse(
+                f"{name} was already imported as case {case_id}; nothing was imported again "
+                f"(see `cmtk case show {case_id}`)"
+            )
+        if origin.get("case") == bundle.case and origin.get("organisation") == bundle.organisation:
+            earlier.append(case_id)
+    cleaned = _check_bodies(session, bundle, name, today)
+
+    new_id = session.new_case_id()
+    now = dates.now_utc().isoformat()
+    step = _step(info.get("step", 1), "step")
+    info.update(
+        worker=session.author,
+        step=step,
+        imported_from={
+            "case": bundle.case,
+            "organisation": bundle.organisation,
+            "shared": bundle.created.date(),
+            "shared_by": bundle.shared_by,
+            "share": bundle.share,
+        },
+    )
+    events.append({"date": today, "from": step, "to": step, "by": session.author, "what": IMPORTED})
+    used: set[str] = set()
+    new_records: list[Record] = []
+    for item in cleaned:
+        record_id = ids.new_record_id()
+        while record_id in used:
+            record_id = ids.new_record_id()
+        used.add(record_id)
+        record = Record(
+            case=new_id,
+            record=record_id,
+            form=item["form"],
+            body=item["body"],
+            date=item["date"],
+            created=item["created"],
+            created_by=item["created_by"],
+            updated=item.get("updated"),
+            updated_by=item.get("updated_by"),
+        )
+        if item["form"] == CASE_FILE:
+            record = dataclasses.replace(
+                record, body={"case": info, "events": events}, updated=now, updated_by=session.author
+            )
+        new_records.append(record)
+    session.save(new_id, new_records, "create")
+    return Imported(
+        new_id,
+        bundle.case,
+        bundle.organisation,
+        bundle.created.date(),
+        bundle.shared_by,
+        len(new_records),
+        step,
+        str(info["status"]),
+        tuple(earlier),
+        any(r.form == cases.INTAKE_FORM for r in new_records),
+    )

@@ -1,0 +1,1 @@
+"""SMART checks for case-plan goals and actions."""

@@ -1,0 +1,1 @@
+"""The encrypted store: files, keys, records, git plumbing, and checks of its soundness."""

@@ -1,0 +1,245 @@
+"""`cmtk doctor`: prove the store is sound, as a list of findings.
+
+Checks: every record decrypts, parses, sits at its own path and uses the
+current store key generation; every store key file opens and is encrypted to
+exactly the current team; nothing in the working tree is plaintext where
+ciphertext belongs; git settings never cache decrypted text; git fsck is clean.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cmtk.errors import CmtkError
+from cmtk.findings import Finding
+from cmtk.store import crypto
+from cmtk.store.session import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, Session, Store
+from cmtk.team import roster
+
+ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
+_KEY_FILE = re.compile(r"^\.cmtk/keys/\d+\.age$")
+_FORM_OVERRIDE = re.compile(r"^\.cmtk/forms/[a-z0-9][a-z0-9-]{0,63}\.yaml$")  # a store's own form definitions
+
+
+def stanza_count(data: bytes) -> int:
+    """How many X25519 recipient stanzas an age header has (grease stanzas are not counted)."""
+    end = data.find(b"\n--- ")
+    header = data[: end if end >= 0 else 4096]
+    return header.count(b"\n-> X25519 ")
+
+
+def _working_files(store: Store) -> list[str]:
+    found = []
+    for path in store.root.rglob("*"):
+        rel = store.relative(path)
+        if rel == ".git" or rel.startswith(".git/") or path.is_dir():
+            continue
+        found.append(rel)
+    return sorted(found)
+
+
+def check(session: Session) -> list[Finding]:
+    store = session.store
+    findings: list[Finding] = []
+    add = lambda source, code, message: findings.append(Finding(source, code, message))  # noqa: E731
+
+    # 0. A team change that was interrupted.
+    from cmtk.team import rotation
+
+    pending = rotation.interrupted(store)
+    if pending:
+        add(
+            ".git/cmtk/team-change.json",
+            "interrupted-team-change",
+            f"removing {pending.get('member')} from the team was interrupted; `cmtk doctor --repair` finishes it",
+        )
+        return findings  # the rest of the store is half-way between two key generations: repair first
+    from cmtk.team import sync
+
+    if sync.interrupted(store):
+        add(
+            ".git/cmtk/sync.json",
+            "interrupted-sync",
+            "a sync was interrupted while updating the files; `cmtk sync` or `cmtk doctor --repair` finishes it",
+        )
+        return findings  # the working tree is half-way between two commits: repair first
+
+    # 1. Nothing plaintext or unknown in the working tree.
+    for rel in _working_files(store):
+        name = rel.rsplit("/", 1)[-1]
+        if name.startswith(TEMP_PREFIX):
+            add(rel, "leftover-temp", "temporary file left by an interrupted write; `cmtk doctor --repair` removes it")
+            continue
+        if rel in ALLOWED_PLAIN or _KEY_FILE.match(rel) or _FORM_OVERRIDE.match(rel):
+            continue
+        top = rel.split("/", 1)[0]
+        if top in RECORD_DIRS and rel.endswith(".age"):
+            continue
+        add(rel, "unexpected-file", "not a cmtk file and may be plaintext: move it out of the store and delete it")
+
+    # 2. Team file and store keys.
+    try:
+        members = store.members()
+    except CmtkError as error:
+        add(".cmtk/recipients.txt", "team", error.message)
+        members = []
+    team_keys = sorted(m.public for m in members)
+    generations = store.generations()
+    if not generations:
+        add(KEYS_DIR, "no-key", "no store key file; the store cannot be read")
+    for generation in generations:
+        path = store.key_path(generation)
+        rel = store.relative(path)
+        data = path.read_bytes()
+        try:
+            session.key(generation)
+            text = crypto.decrypt(data, [session.me.identity], rel).decode("utf-8")
+            listed = sorted(roster.key_file_recipients(text))
+        except CmtkError as error:
+            add(rel, "key-unreadable", error.message)
+            continue
+        if listed != team_keys or stanza_count(data) != len(team_keys):
+            add(rel, "key-team", "not encrypted to exactly the current team; re-run the last `cmtk team` change")
+
+    # 3. Every record.
+    current = generations[-1] if generations else None
+    loaded_forms: dict[str, object] = {}
+    for path in store.record_files():
+        rel = store.relative(path)
+        if not crypto.is_encrypted(path.read_bytes()[:64]):
+            add(rel, "plaintext", "not age ciphertext: this file may expose data; restore it from git or delete it")
+            continue
+        try:
+            record = session.read_record(path)
+        except CmtkError as error:
+            add(rel, "record", error.message.removeprefix(f"{rel}: "))
+            continue
+        if record.key_generation != current:
+            add(rel, "old-key", f"encrypted to store key generation {record.key_generation}, not the current {current}")
+        for problem in _validate(store, record, loaded_forms):
+            add(
+                rel,
+                "invalid",
+                f"{record.case}: {problem}; correct it with `cmtk case edit {record.case} {record.form}`",
+            )
+
+    # 4. The summary index agrees with the records (it is never trusted over them).
+    from cmtk.index import summary
+
+    for case_id in summary.verify(session):
+        add(
+            ".git/cmtk/summary.age",
+            "index",
+            f"the summary of case {case_id} differs from its records; run `cmtk index rebuild`",
+        )
+
+    # 5. Git: settings that would leak plaintext, uncommitted work, object database.
+    git = store.git
+    config = git.run("config", "--local", "--list")
+    for line in config.splitlines():
+        key = line.split("=", 1)[0]
+        if key.endswith(".cachetextconv") and line.split("=", 1)[1].strip().lower() in ("true", "yes", "on", "1"):
+            add(
+                ".git/config",
+                "cachetextconv",
+                f"{key} stores decrypted text inside .git; run `git config --unset {key}`",
+            )
+        if key == "rerere.enabled" and line.split("=", 1)[1].strip().lower() in ("true", "yes", "on", "1"):
+            add(
+                ".git/config",
+                "rerere",
+                "rerere keeps conflict text in .git/rr-cache; run `git config rerere.enabled false`",
+            )
+    if git.run("for-each-ref", "refs/notes/textconv"):
+        add(
+            ".git/refs/notes/textconv",
+            "textconv-cache",
+            "cached decrypted diffs exist; delete them with `git update-ref -d`",
+        )
+    rr_cache = store.root / ".git" / "rr-cache"
+    if rr_cache.is_dir() and any(rr_cache.iterdir()):
+        add(".git/rr-cache", "rerere-cache", "recorded merge conflicts may hold plaintext; delete the folder")
+    try:
+        status = git.status()
+    except CmtkError as error:
+        status = []
+        add(".git", "fsck", f"git cannot read the working tree state: {error.message}")
+    for line in status:
+        rel = line[3:]
+        if not Path(rel).name.startswith(TEMP_PREFIX):
+            add(
+                rel,
+                "uncommitted",
+                "changed but not committed (an interrupted command?); `cmtk doctor --repair` commits it",
+            )
+    try:
+        git.run("fsck", "--no-progress", "--no-dangling")
+    except CmtkError as error:
+        add(".git", "fsck", f"git fsck reports damage: {error.message}")
+    return findings
+
+
+def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
+    """Problems of a record against its form definition (internal records have none)."""
+    from cmtk import dates
+    from cmtk.forms import definitions, validate
+
+    if record.form not in loaded_forms:
+        try:
+            loaded_forms[record.form] = definitions.load_form(record.form, store.root)
+        except CmtkError:
+            loaded_forms[record.form] = None
+    form = loaded_forms[record.form]
+    if form is None:
+        return [] if record.form == "case-file" else [f"unknown form '{record.form}'"]
+    _, findings = validate.validate_body(form, record.body, today=dates.today(), order=store.date_order)
+    # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
+    # kind of text people paste into a message asking for help.
+    return [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+
+
+_PROBLEM_KINDS = {
+    "required": "is required but empty",
+    "value": "holds a value the form does not accept",
+    "shape": "has the wrong shape (a list or mapping expected)",
+    "unknown-field": "is not a field of this form",
+    "unknown-section": "is not a section of this form",
+    "missing-section": "section is missing",
+    "note": "is a note and cannot hold a value",
+}
+
+
+def repair(session: Session) -> list[str]:
+    """Finish what an interrupted command left: delete temporary files, commit complete records."""
+    store = session.store
+    done: list[str] = []
+    from cmtk.team import rotation
+
+    finished = rotation.finish_interrupted(session)
+    if finished:
+        return [finished]
+    from cmtk.team import sync
+
+    if sync.interrupted(store):
+        with store.locked():
+            sync.finish_interrupted(store)
+        return ["finished a sync that was interrupted while updating the files"]
+    with store.locked():
+        for path in list(store.root.rglob(f"{TEMP_PREFIX}*")):
+            if ".git" not in path.relative_to(store.root).parts:
+                path.unlink()
+                done.append(f"removed {store.relative(path)}")
+        pending = []
+        for line in store.git.status():
+            rel = line[3:]
+            path = store.root / rel
+            top = rel.split("/", 1)[0]
+            if top in RECORD_DIRS and rel.endswith(".age"):
+                if path.exists():
+                    session.read_record(path)  # refuses anything that does not decrypt and validate
+                pending.append(rel)
+        if pending:
+            store.git.commit(pending, "repair store", session.author)
+            done.append(f"committed {len(pending)} record file(s) left uncommitted")
+    return done

@@ -1,0 +1,120 @@
+"""The caseworker's own age identity: create, load, show.
+
+It lives outside the store (config folder, `--identity` or CMTK_IDENTITY), is
+readable by its owner only, and may be protected by a passphrase in age's own
+format so that the `age` CLI can use it as well.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import stat
+import sys
+from pathlib import Path
+
+from cmtk.errors import IdentityError
+from cmtk.store import crypto
+
+PASSPHRASE_ENV = "CMTK_PASSPHRASE"
+_remembered: list[str] = []
+MIN_PASSPHRASE = 12
+
+
+def check_permissions(path: Path) -> None:
+    """Refuse an identity others can read or change, as ssh does with private keys."""
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise IdentityError(
+            f"{path}: permissions {mode:04o} let other users read your identity; "
+            f"run `chmod 600 {path}` (and consider making a new key if others may have copied it)"
+        )
+    folder = path.absolute().parent
+    folder_mode = stat.S_IMODE(folder.stat().st_mode)
+    if folder_mode & 0o022 and not folder_mode & stat.S_ISVTX:
+        raise IdentityError(
+            f"{folder}: other users can write to the folder holding your identity and could replace it; "
+            f"run `chmod go-w {folder}` or move the identity to a private folder"
+        )
+
+
+def read_passphrase(prompt: str) -> str:
+    """From CMTK_PASSPHRASE (scripts, tests) or a prompt on the terminal; never an argument."""
+    value = os.environ.pop(PASSPHRASE_ENV, None)  # not passed on to git or any other child process
+    if value is not None:
+        _remembered.append(value)
+        return value
+    if _remembered:
+        return _remembered[-1]
+    if not sys.stdin.isatty():
+        raise IdentityError(
+            f"a passphrase is needed and there is no terminal to ask it on; set {PASSPHRASE_ENV} or run interactively"
+        )
+    return getpass.getpass(prompt)
+
+
+def load(path: Path) -> crypto.KeyPair:
+    """Load and, when it is passphrase-protected, unlock an identity in memory."""
+    if not path.exists():
+        raise IdentityError(
+            f"{path}: no identity file; create one with `cmtk key new`, or point --identity / CMTK_IDENTITY at yours"
+        )
+    if not path.is_file():
+        raise IdentityError(f"{path}: is not a file; point --identity at your age identity file")
+    check_permissions(path)
+    data = path.read_bytes()
+    if len(data) > 64 * 1024:
+        raise IdentityError(f"{path}: too large to be an age identity file")
+    if crypto.is_passphrase_file(data):
+        passphrase = read_passphrase(f"Passphrase for {path}: ")
+        text = crypto.unwrap_with_passphrase(data, passphrase, str(path))
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise IdentityError(f"{path}: not an age identity file (binary data)") from None
+    return crypto.parse_identity_text(text, str(path))
+
+
+def passphrase_hint(passphrase: str) -> str | None:
+    """A plain-language warning for a weak passphrase, or None."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        return (
+            f"this passphrase is short ({len(passphrase)} characters); "
+            f"{MIN_PASSPHRASE} or more, for example four unrelated words, is much harder to guess"
+        )
+    if len(set(passphrase)) < 5:
+        return "this passphrase repeats few characters; mix several unrelated words"
+    return None
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create a file readable by its owner only (0600), refusing to overwrite."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise IdentityError(
+            f"{path}: an identity already exists; keep it, or move it away first if you really want a new one"
+        ) from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(path, 0o600)
+
+
+def create(path: Path, passphrase: str | None = None) -> crypto.KeyPair:
+    """Make a new X25519 identity at `path` (age-keygen layout, or passphrase-wrapped)."""
+    pair = crypto.generate()
+    text = crypto.identity_text(pair)
+    data = crypto.wrap_with_passphrase(text, passphrase) if passphrase else text.encode("utf-8")
+    write_private(path, data)
+    return pair
+
+
+def is_protected(path: Path) -> bool:
+    return crypto.is_passphrase_file(path.read_bytes())

@@ -1,0 +1,115 @@
+"""The plaintext envelope of every record file.
+
+A record decrypted with the `age` CLI alone is self-describing: format
+version, case id, record id, form id, store key generation, dates, author,
+then the body (section -> field -> value). After decrypting, cmtk checks the
+ids against the path, so a record copied into another case is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cmtk.errors import RecordError
+from cmtk.store import yamlio
+
+FORMAT = 1
+_ENVELOPE_KEYS = (
+    "cmtk_record",
+    "case",
+    "record",
+    "form",
+    "key_generation",
+    "date",
+    "created",
+    "created_by",
+    "updated",
+    "updated_by",
+    "body",
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    case: str
+    record: str
+    form: str
+    body: dict[str, Any]
+    date: _dt.date | None = None
+    created: str = ""
+    created_by: str = ""
+    updated: str | None = None
+    updated_by: str | None = None
+    key_generation: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_generation(self, generation: int) -> Record:
+        return replace(self, key_generation=generation)
+
+
+def envelope(record: Record) -> dict[str, Any]:
+    """The record as the plain mapping it is stored as (a copy: merging and resolving may change it)."""
+    import copy
+
+    if record.date is not None and not isinstance(record.date, _dt.date):
+        raise RecordError(f"record {record.record}: its date must be a calendar date, not {type(record.date).__name__}")
+    data: dict[str, Any] = {
+        "cmtk_record": FORMAT,
+        "case": record.case,
+        "record": record.record,
+        "form": record.form,
+        "key_generation": record.key_generation,
+        "date": record.date,
+        "created": record.created,
+        "created_by": record.created_by,
+    }
+    if record.updated:
+        data["updated"] = record.updated
+        data["updated_by"] = record.updated_by
+    data.update(record.extra)
+    data["body"] = record.body
+    return copy.deepcopy(data)
+
+
+def encode(record: Record) -> bytes:
+    return yamlio.dumps(envelope(record)).encode("utf-8")
+
+
+def decode(plaintext: bytes, source: str) -> Record:
+    return from_envelope(yamlio.loads(plaintext, source), source)
+
+
+def from_envelope(data: Any, source: str) -> Record:
+    """A record from its stored mapping, checked as strictly as when it is read from a file."""
+    if not isinstance(data, dict) or data.get("cmtk_record") is None:
+        raise RecordError(f"{source}: decrypts, but is not a cmtk record (no cmtk_record envelope)")
+    if data["cmtk_record"] != FORMAT:
+        raise RecordError(
+            f"{source}: record format {data['cmtk_record']!r} is not supported by this cmtk; upgrade cmtk"
+        )
+    for key in ("case", "record", "form", "key_generation", "body"):
+        if key not in data:
+            raise RecordError(f"{source}: the record envelope lacks '{key}'")
+    if not isinstance(data["body"], dict):
+        raise RecordError(f"{source}: the record body is not a mapping of sections")
+    if not isinstance(data["key_generation"], int):
+        raise RecordError(f"{source}: key_generation is not a number")
+    date = data.get("date")
+    if date is not None and not isinstance(date, _dt.date):
+        raise RecordError(f"{source}: the record date is not a date")
+    extra = {k: v for k, v in data.items() if k not in _ENVELOPE_KEYS}
+    return Record(
+        case=str(data["case"]),
+        record=str(data["record"]),
+        form=str(data["form"]),
+        body=data["body"],
+        date=date,
+        created=str(data.get("created") or ""),
+        created_by=str(data.get("created_by") or ""),
+        updated=data.get("updated"),
+        updated_by=data.get("updated_by"),
+        key_generation=data["key_generation"],
+        extra=extra,
+    )

@@ -1,0 +1,604 @@
+"""The encrypted case store: the one module that reads and writes its files and commits.
+
+Layout (store.md): `.cmtk/` settings, policy, team and store keys; one folder
+per case under `cases/<shard>/<CASE-ID>/`, one `<record-id>.age` file per
+record. Records are encrypted to the store key; the store key of each
+generation is encrypted to every member. Every change is written to temporary
+files in the same folder, verified, renamed into place and committed once;
+if anything fails before the commit, the files are put back as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from cmtk import dates
+from cmtk.errors import (
+    CmtkError,
+    DecryptError,
+    IdentityError,
+    LockError,
+    RecordError,
+    StoreNotFound,
+)
+from cmtk.store import crypto, ids, paths, records, yamlio
+from cmtk.team import roster
+
+SETTINGS = ".cmtk/settings.yaml"
+POLICY = ".cmtk/policy.yaml"
+RECIPIENTS = ".cmtk/recipients.txt"
+KEYS_DIR = ".cmtk/keys"
+CASES_DIR = "cases"
+CONFERENCES_DIR = "conferences"
+RECORD_DIRS = (CASES_DIR, CONFERENCES_DIR)
+TEMP_PREFIX = ".tmp-"
+SYNC_JOURNAL = "sync.json"  # in .git/cmtk/ while a sync moves the working tree (cmtk.team.sync)
+GITATTRIBUTES = (
+    "# Records are age ciphertext: never convert line endings; diff them through\n"
+    "# cmtk's textconv (decrypted in memory, never cached); never merge them as text.\n"
+    "*.age -text diff=cmtk merge=binary\n"
+)
+LOCK_WAIT_SECONDS = float(os.environ.get("CMTK_LOCK_TIMEOUT", "30"))
+
+Progress = Callable[[int, int], None]
+
+
+def textconv_command() -> str:
+    """What git runs to show a decrypted diff: this Python running cmtk's hidden textconv."""
+    return shlex.join([sys.executable, "-m", "cmtk", "textconv"])
+
+
+@dataclass
+class Change:
+    """One file of a change: new ciphertext, or None to delete it."""
+
+    path: Path
+    data: bytes | None
+
+
+class Store:
+    """A store on disk, before anyone unlocks it."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    @classmethod
+    def open(cls, explicit: str | os.PathLike | None = None) -> Store:
+        root = paths.find_store(explicit)
+        if not (root / SETTINGS).is_file():
+            raise StoreNotFound(f"{root}: .cmtk/settings.yaml is missing; this store is damaged, see `cmtk doctor`")
+        return cls(root)
+
+    # -- plain (unencrypted) store files ----------------------------------------------------
+
+    @cached_property
+    def settings(self) -> dict:
+        """settings.yaml, through a JSON copy in .git/cmtk/ while the file is unchanged (it holds no
+        personal data), so that commands that need nothing else from YAML skip loading the YAML library."""
+        import json
+
+        path = self.root / SETTINGS
+        stat = path.stat()
+        stamp = [stat.st_mtime_ns, stat.st_size]
+        cache = self.root / ".git" / "cmtk" / "settings.json"
+        try:
+            cached = json.loads(cache.read_text("utf-8"))
+            if cached.get("stamp") == stamp:
+                return cached["settings"]
+        except (OSError, ValueError, AttributeError):
+            pass
+        data = yamlio.loads(path.read_text("utf-8"), SETTINGS)
+        if not isinstance(data, dict):
+            raise RecordError(f"{SETTINGS}: not a mapping of settings")
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _write_atomic(cache, json.dumps({"stamp": stamp, "settings": data}, default=str).encode("utf-8"))
+        except OSError:
+            pass
+        return data
+
+    @property
+    def date_order(self) -> str:
+        order = str(self.settings.get("date_order", "DMY")).upper()
+        return order if order in dates.DATE_ORDERS else "DMY"
+
+    @property
+    def training(self) -> bool:
+        return bool(self.settings.get("training", False))
+
+    def parse_date(self, text: object, field: str = "date"):
+        return dates.parse_date(text, field=field, order=self.date_order)
+
+    def optional_date(self, text: str | None, field: str, default=None):
+        """A date option: `default` when it was not given at all, an error when it was given badly (even empty)."""
+        return default if text is None else self.parse_date(text, field)
+
+    def members(self) -> list[roster.Member]:
+        path = self.root / RECIPIENTS
+        if not path.is_file():
+            raise IdentityError(f"{RECIPIENTS}: missing; this store has no team, see `cmtk doctor`")
+        return roster.parse_recipients(path.read_text("utf-8"), RECIPIENTS)
+
+    def generations(self) -> list[int]:
+        found = []
+        for path in (self.root / KEYS_DIR).glob("*.age"):
+            if path.stem.isdigit():
+                found.append(int(path.stem))
+        return sorted(found)
+
+    @property
+    def current_generation(self) -> int:
+        found = self.generations()
+        if not found:
+            raise IdentityError(f"{KEYS_DIR}: no store key; this store is damaged, see `cmtk doctor`")
+        return found[-1]
+
+    def key_path(self, generation: int) -> Path:
+        return self.root / KEYS_DIR / f"{generation}.age"
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def case_dir(self, case_id: str) -> Path:
+        return self.root / CASES_DIR / ids.shard(case_id) / case_id
+
+    def case_ids(self) -> list[str]:
+        base = self.root / CASES_DIR
+        if not base.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for shard in base.iterdir()
+            if shard.is_dir()
+            for entry in shard.iterdir()
+            if entry.is_dir() and ids.is_case_id(entry.name)
+        )
+
+    def conference_dir(self, conference_id: str) -> Path:
+        return self.root / CONFERENCES_DIR / conference_id
+
+    def conference_ids(self) -> list[str]:
+        base = self.root / CONFERENCES_DIR
+        return sorted(e.name for e in base.iterdir() if e.is_dir() and ids.is_case_id(e.name)) if base.is_dir() else []
+
+    def has_case(self, case_id: str) -> bool:
+        return self.case_dir(case_id).is_dir()
+
+    def record_files(self) -> Iterator[Path]:
+        """Every record file of the store (cases and conferences), temporary files excluded."""
+        for top in RECORD_DIRS:
+            base = self.root / top
+            if base.is_dir():
+                for path in sorted(base.rglob("*.age")):
+                    if not path.name.startswith(TEMP_PREFIX):
+                        yield path
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    # -- what this laptop has accepted (kept in .git/cmtk/, never synced) ------------------------
+
+    def trust(self) -> dict:
+        import json
+
+        path = self.root / ".git" / "cmtk" / "trust.json"
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return {"keys": dict(data.get("keys") or {}), "team": list(data.get("team") or [])}
+        except (OSError, ValueError, AttributeError):
+            return {"keys": {}, "team": []}
+
+    def save_trust(self, trust: dict) -> None:
+        import json
+
+        path = self.root / ".git" / "cmtk" / "trust.json"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _write_atomic(path, json.dumps(trust, indent=1, sort_keys=True).encode("utf-8"))
+
+    def is_committed(self, relative: str) -> bool:
+        """The file is in HEAD and unchanged (one git call; used only when a new key generation appears)."""
+        import subprocess
+
+        from cmtk.store.gitio import SAFE_OPTIONS
+
+        result = subprocess.run(
+            ["git", *SAFE_OPTIONS, "-C", str(self.root), "status", "--porcelain", "--", relative],
+            capture_output=True,
+            text=True,
+        )
+        tracked = subprocess.run(
+            ["git", *SAFE_OPTIONS, "-C", str(self.root), "ls-files", "--error-unmatch", "--", relative],
+            capture_output=True,
+            text=True,
+        )
+        return result.returncode == 0 and not result.stdout.strip() and tracked.returncode == 0
+
+    def team_changes(self) -> tuple[list[str], list[str]]:
+        """Keys added to and removed from recipients.txt since this laptop last accepted the team."""
+        trusted = set(self.trust()["team"])
+        current = {m.public for m in self.members()}
+        if not trusted:
+            return [], []
+        return sorted(current - trusted), sorted(trusted - current)
+
+    def accept_team(self) -> None:
+        trust = self.trust()
+        trust["team"] = sorted(m.public for m in self.members())
+        self.save_trust(trust)
+
+    # -- git and locking ----------------------------------------------------------------------
+
+    def head_commit(self) -> str | None:
+        """The commit HEAD points at, read from .git directly (no git process, no GitPython).
+
+        Only a `refs/...` name and a 40-hex value are accepted: a hostile HEAD must not make
+        cmtk read or print some other file.
+        """
+        git_dir = self.root / ".git"
+        try:
+            head = (git_dir / "HEAD").read_text().strip()
+        except OSError:
+            return None
+        value: str | None = head
+        if head.startswith("ref: "):
+            ref = head[5:]
+            if not re.fullmatch(r"refs/[A-Za-z0-9._/-]+", ref) or ".." in ref:
+                return None
+            loose = git_dir / ref
+            value = loose.read_text().strip() if loose.is_file() else None
+            if value is None and (git_dir / "packed-refs").is_file():
+                for line in (git_dir / "packed-refs").read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        value = line.split()[0]
+        return value if value and re.fullmatch(r"[0-9a-f]{40}", value) else None
+
+    @cached_property
+    def git(self):
+        from cmtk.store.gitio import Git
+
+        return Git(self.root)
+
+    @contextlib.contextmanager
+    def locked(self, wait: float | None = None) -> Iterator[None]:
+        """One writer at a time; a second one waits (saying so) and then gives up clearly."""
+        lock_dir = self.root / ".git" / "cmtk"
+        lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(lock_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                limit = LOCK_WAIT_SECONDS if wait is None else wait
+                print("Waiting for another cmtk command to finish with this store...", file=sys.stderr)
+                deadline = time.monotonic() + limit
+                while True:
+                    time.sleep(0.05)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise LockError(
+                                f"another cmtk command has been changing this store for over {limit:.0f} s; "
+                                "wait for it to finish and try again"
+                            ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    def sync_interrupted(self) -> bool:
+        return (self.root / ".git" / "cmtk" / SYNC_JOURNAL).exists()
+
+    def apply(self, changes: list[Change], message: str, author: str) -> str:
+        """Write every change atomically, then one commit; on failure put everything back."""
+        if self.sync_interrupted():
+            raise CmtkError(
+                "a sync was interrupted half-way; run `cmtk sync` (or `cmtk doctor --repair`) to finish it "
+                "before changing anything"
+            )
+        temps: list[tuple[Change, Path]] = []
+        replaced: list[tuple[Path, bytes | None]] = []
+        try:
+            for change in changes:
+                if change.data is not None:
+                    change.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    temps.append((change, _write_temp(change.path.parent, change.data)))
+            for change in changes:
+                previous = change.path.read_bytes() if change.path.exists() else None
+                replaced.append((change.path, previous))
+                temp = next((t for c, t in temps if c is change), None)
+                if temp is not None:
+                    os.replace(temp, change.path)
+                elif change.path.exists():
+                    change.path.unlink()
+            for folder in {change.path.parent for change in changes}:
+                _fsync_dir(folder)
+            return self.git.commit([self.relative(c.path) for c in changes], message, author)
+        except BaseException:
+            for _, temp in temps:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+            for path, previous in reversed(replaced):
+                if previous is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                else:
+                    _write_atomic(path, previous)
+            with contextlib.suppress(Exception):
+                self.git.run("reset", "-q", "--", *[self.relative(p) for p, _ in replaced])
+            raise
+
+    def unlock_again(self, session: Session) -> Session:
+        """A new session with the same identity (after the files changed under the old one)."""
+        return Session(Store(self.root), session.me)
+
+    def unlock(self, identity: str | os.PathLike | None = None) -> Session:
+        from cmtk.store import identity as identity_module
+
+        path = paths.identity_path(identity, self.root)
+        if path.absolute().resolve().is_relative_to(self.root.absolute().resolve()):
+            raise IdentityError(
+                f"{path}: your identity is inside the store folder, where a sync or a backup would copy it; "
+                "move it out (for example to your config folder, see `cmtk key show`) and point --identity at it"
+            )
+        pair = identity_module.load(path)
+        return Session(self, pair)
+
+
+class Session:
+    """A store opened with a member's identity: it can read and write records."""
+
+    def __init__(self, store: Store, me: crypto.KeyPair) -> None:
+        self.store = store
+        self.me = me
+        self._keys: dict[int, crypto.KeyPair] = {}
+        self._seen: dict[Path, records.Record] = {}  # each record as this session read it (see save)
+        self.merged_meanwhile: list[
+            int
+        ] = []  # after save: conflicts of each record merged with a change made meanwhile
+        members = store.members()
+        match = [m for m in members if m.public == me.public]
+        if not match:
+            raise IdentityError(
+                f"your key {me.public[:16]}... is not in this store's team; ask a member to run "
+                f"`cmtk team add YOUR-NAME {me.public}` and then sync"
+            )
+        self.member = match[0]
+        if not store.trust()["team"]:
+            store.accept_team()  # first use of this copy: trust the team as found (like ssh's known_hosts)
+
+    @classmethod
+    def reading_with(cls, store: Store, generation: int, store_key: crypto.KeyPair) -> Session:
+        """A read-only session holding one store key and no identity (the index rebuild's worker processes)."""
+        session = cls.__new__(cls)
+        session.store, session.me, session.member = store, None, None
+        session._keys, session._seen, session.merged_meanwhile = {generation: store_key}, {}, []
+        return session
+
+    @property
+    def author(self) -> str:
+        return self.member.name
+
+    # -- store keys ---------------------------------------------------------------------------
+
+    def key(self, generation: int) -> crypto.KeyPair:
+        if generation not in self._keys:
+            path = self.store.key_path(generation)
+            source = self.store.relative(path)
+            if not path.is_file():
+                raise DecryptError(f"{source}: store key generation {generation} is missing; see `cmtk doctor`")
+            try:
+                text = crypto.decrypt(path.read_bytes(), [self.me.identity], source).decode("utf-8")
+            except DecryptError:
+                raise DecryptError(
+                    f"{source}: your key cannot open this store key; if you were removed from the team "
+                    "or the key file is damaged, ask a team member and run `cmtk doctor`"
+                ) from None
+            pair = crypto.parse_identity_text(text, source)
+            self._check_generation(generation, pair, text, source)
+            self._keys[generation] = pair
+        return self._keys[generation]
+
+    def _check_generation(self, generation: int, pair: crypto.KeyPair, text: str, source: str) -> None:
+        """A store key is accepted only if this laptop already knows it, or the previous generation authorised it."""
+        trust = self.store.trust()
+        pinned = trust["keys"].get(str(generation))
+        if pinned == pair.public:
+            return
+        if pinned is not None:
+            raise DecryptError(
+                f"{source}: store key generation {generation} is not the one this laptop knew; the store may have "
+                "been tampered with: do not use it, and ask your case manager"
+            )
+        if generation > 1:
+            proof = roster.key_file_authorisation(text)
+            expected = roster.authorisation(self.key(generation - 1), generation, pair.public)
+            if not proof or not __import__("hmac").compare_digest(proof, expected):
+                raise DecryptError(
+                    f"{source}: store key generation {generation} was not made by a holder of generation "
+                    f"{generation - 1}; the store may have been tampered with: do not use it, and ask your case manager"
+                )
+        elif trust["keys"]:
+            raise DecryptError(
+                f"{source}: a second first-generation store key appeared; the store may have been tampered with"
+            )
+        if self.store.is_committed(source):  # never pin a key file an interrupted command left behind
+            trust = self.store.trust()  # read again: checking generation N-1 above may have pinned it (review 2, L6)
+            trust["keys"][str(generation)] = pair.public
+            self.store.save_trust(trust)
+
+    def current_key(self) -> crypto.KeyPair:
+        current = self.store.current_generation
+        pinned = [int(g) for g in self.store.trust()["keys"] if str(g).isdigit()]
+        if pinned and max(pinned) > current:
+            raise DecryptError(
+                f"{KEYS_DIR}/{max(pinned)}.age: this laptop knew store key generation {max(pinned)} but its file is gone; "
+                "writing with an older key would let a removed member read it. The store may have been tampered with: "
+                "do not use it, and ask your case manager"
+            )
+        return self.key(current)
+
+    def all_keys(self) -> list[crypto.KeyPair]:
+        return [self.key(g) for g in reversed(self.store.generations())]
+
+    # -- records ------------------------------------------------------------------------------
+
+    def decrypt_file(self, path: Path) -> bytes:
+        return self.open_file(path)[0]
+
+    def open_file(self, path: Path) -> tuple[bytes, int]:
+        """Plaintext and the store key generation that opened it (current first, then older ones)."""
+        source = self.store.relative(path) if path.is_relative_to(self.store.root) else str(path)
+        data = path.read_bytes()
+        current = self.store.current_generation
+        try:
+            return crypto.decrypt(data, [self.key(current).identity], source), current
+        except DecryptError:
+            for generation in reversed(self.store.generations()[:-1]):
+                try:
+                    return crypto.decrypt(data, [self.key(generation).identity], source), generation
+                except DecryptError:
+                    continue
+            raise
+
+    def read_record(self, path: Path) -> records.Record:
+        source = self.store.relative(path)
+        plaintext, opened_with = self.open_file(path)
+        record = records.decode(plaintext, source)
+        if record.key_generation != opened_with:
+            raise RecordError(
+                f"{source}: says it was written with store key generation {record.key_generation} but opens with "
+                f"generation {opened_with}; it may have been forged by a former member: see `cmtk doctor`"
+            )
+        parts = Path(source).parts
+        expected_case = parts[-2] if len(parts) >= 3 else None
+        if record.record != path.stem or record.case != expected_case:
+            raise RecordError(
+                f"{source}: the record inside belongs to {record.case}/{record.record}, not to this path; "
+                "it was copied or moved by hand, see `cmtk doctor`"
+            )
+        if parts[0] == CASES_DIR and parts[1] != ids.shard(record.case):
+            raise RecordError(f"{source}: case folder is in the wrong shard; see `cmtk doctor`")
+        self._seen[path] = record
+        return record
+
+    def case_records(self, case_id: str) -> list[records.Record]:
+        folder = self.store.case_dir(case_id)
+        if not folder.is_dir():
+            raise CmtkError(f"no case {case_id} in this store; see `cmtk case list`")
+        found = [
+            self.read_record(path) for path in sorted(folder.glob("*.age")) if not path.name.startswith(TEMP_PREFIX)
+        ]
+        return sorted(found, key=lambda r: (r.date or _FAR_PAST, r.created, r.record))
+
+    def record_path(self, record: records.Record) -> Path:
+        if record.extra.get("subject") == "conference":
+            return self.store.conference_dir(record.case) / f"{record.record}.age"
+        return self.store.case_dir(record.case) / f"{record.record}.age"
+
+    def conference_records(self, conference_id: str) -> list[records.Record]:
+        folder = self.store.conference_dir(conference_id)
+        if not folder.is_dir():
+            raise CmtkError(f"no conference {conference_id} in this store; see `cmtk conference list`")
+        found = [self.read_record(p) for p in sorted(folder.glob("*.age")) if not p.name.startswith(TEMP_PREFIX)]
+        return sorted(found, key=lambda r: (r.date or _FAR_PAST, r.created, r.record))
+
+    def seal(self, record: records.Record) -> bytes:
+        """Envelope, pad, encrypt to the current store key, and check it decrypts back."""
+        key = self.current_key()
+        plaintext = crypto.pad(records.encode(record.with_generation(self.store.current_generation)))
+        ciphertext = crypto.encrypt(plaintext, [key.recipient])
+        if crypto.decrypt(ciphertext, [key.identity], record.record) != plaintext:
+            raise CmtkError(f"record {record.record}: encryption could not be verified; nothing was written")
+        return ciphertext
+
+    def save(
+        self, case_id: str | None, new_records: list[records.Record], verb: str, dry_run: bool = False
+    ) -> str | None:
+        """Write records in one commit (`VERB CASE-ID`, or `VERB cases` for a bulk change).
+
+        Records whose decrypted content is unchanged are not rewritten: age
+        output is not deterministic, so rewriting would make empty history.
+        """
+        self.merged_meanwhile = []
+        with self.store.locked():
+            changes, written = [], {}
+            for record in new_records:
+                path = self.record_path(record)
+                if path.exists():
+                    seen = self._seen.get(path)
+                    old = self.read_record(path)
+                    if seen is not None and old != seen:
+                        record, conflicts = _merge_saved_meanwhile(seen, record, old)
+                        self.merged_meanwhile.append(conflicts)
+                    current = self.store.current_generation
+                    if old.key_generation == current and old == record.with_generation(current):
+                        continue
+                changes.append(Change(path, self.seal(record)))
+                written[path] = record.with_generation(self.store.current_generation)
+            if not changes or dry_run:
+                return None
+            message = f"{verb} {case_id}" if case_id else f"{verb} cases"
+            commit = self.store.apply(changes, message, self.author)
+            self._seen.update(written)  # a second save in this command starts from what the first one wrote
+            return commit
+
+    def new_case_id(self) -> str:
+        return ids.new_case_id(self.store.has_case)
+
+
+_FAR_PAST = dates.parse_date("1900-01-01")
+
+
+def _merge_saved_meanwhile(
+    seen: records.Record, mine: records.Record, current: records.Record
+) -> tuple[records.Record, int]:
+    """The record changed on disk after this command read it (a sync, another command, a long `case edit`):
+    merge field by field instead of overwriting (security review round 2, L7). Returns the merged record and
+    how many fields changed both ways (listed for `cmtk conflicts`)."""
+    from cmtk.team import merge
+
+    result = merge.merge_record(records.envelope(seen), records.envelope(mine), records.envelope(current))
+    return records.from_envelope(result.content, mine.record), len(result.new_conflicts)
+
+
+def _write_temp(folder: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        if error.errno == errno.ENOSPC:
+            raise CmtkError("the disk is full; free some space and try again (nothing was changed)") from None
+        raise
+    return Path(name)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temp = _write_temp(path.parent, data)
+    os.replace(temp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,112 @@
+"""One YAML dialect (YAML 1.2, ruamel's safe mode with its C parser) for reading and writing.
+
+Errors report line and column only: ruamel's own messages quote the offending
+lines, and for a decrypted record those lines are plaintext about a child.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from cmtk.errors import RecordError
+
+_loader = None
+_dumper = None
+
+
+def _yaml(kind: str):
+    global _loader, _dumper
+    from ruamel.yaml import YAML
+
+    if kind == "load":
+        if _loader is None:
+            _loader = YAML(typ="safe", pure=False)
+            _loader.allow_duplicate_keys = False
+        return _loader
+    if _dumper is None:
+        _dumper = YAML(typ="safe", pure=False)
+        _dumper.default_flow_style = False
+        _dumper.allow_unicode = True
+        _dumper.width = 4096
+        _dumper.sort_base_mapping_type_on_output = False
+        # No anchors/aliases: a record must read the same to any YAML reader.
+        _dumper.representer.ignore_aliases = lambda *args: True
+    return _dumper
+
+
+def uses_c_parser() -> bool:
+    """True when ruamel.yaml.clib is in use (without it parsing is ~5x slower)."""
+    parser = _yaml("load").Parser
+    return parser.__name__ == "CParser" and parser.__module__.endswith("_ruamel_yaml")
+
+
+def loads(text: str | bytes, source: str, *, allow_aliases: bool = False) -> Any:
+    """Parse YAML; on error name `source` with line and column, never the content."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RecordError(f"{source}: not UTF-8 text") from None
+    _check_depth(text, source)
+    try:
+        data = _yaml("load").load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise RecordError(f"{source}: YAML error at {where}") from None
+    except YAMLError:
+        raise RecordError(f"{source}: not valid YAML") from None
+    except (ValueError, TypeError, RecursionError):
+        raise RecordError(f"{source}: YAML value cannot be read (a bad date, tag or nesting)") from None
+    if not allow_aliases:
+        _reject_shared(data, source)
+    return data
+
+
+MAX_DEPTH = 64
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than any form needs before the C parser sees it (deep input crashes it)."""
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_brackets(text, source)
+    if len(text) > 4 * MAX_DEPTH:
+        indents = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()]
+        if indents and max(indents) > 2 * MAX_DEPTH + 40:
+            raise RecordError(f"{source}: nested more than {MAX_DEPTH} levels deep; no form is shaped like that")
+
+
+def _check_brackets(text: str, source: str) -> None:
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise RecordError(f"{source}: nested more than {MAX_DEPTH} levels deep; no form is shaped like that")
+
+
+def _reject_shared(data: Any, source: str) -> None:
+    """Records never use YAML anchors and aliases; refuse them (an alias bomb expands when printed)."""
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:
+                raise RecordError(
+                    f"{source}: uses YAML anchors and aliases (& and *), which cmtk does not accept; write values out"
+                )
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+
+
+def dumps(data: Any) -> str:
+    stream = io.StringIO()
+    _yaml("dump").dump(data, stream)
+    return stream.getvalue()

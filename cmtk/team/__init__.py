@@ -1,0 +1,1 @@
+"""Working as a team: the member list, key generations, remotes, sync and field-level merge."""

@@ -1,0 +1,116 @@
+"""Fields a sync could not merge: listing them (`cmtk conflicts`) and choosing a value (`cmtk resolve`).
+
+A merged record keeps the value of the side updated last and lists the
+other value in its envelope under `conflicts` (cmtk.team.merge). Resolving sets
+the chosen value and drops the entry, in one commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
+
+from cmtk.errors import CmtkError, UsageError
+from cmtk.store import ids, records
+from cmtk.store.session import Session
+from cmtk.team import merge
+
+CHOICES = ("kept", "other")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    number: int
+    subject: str  # a case id or a conference id
+    record: str
+    form: str
+    date: _dt.date | None
+    field: str
+    kept: Any
+    other: Any
+    kept_by: str = ""  # who saved each value, and when (empty in entries made before cmtk recorded it)
+    other_by: str = ""
+    entry: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+
+def in_records(subject: str, found: list[records.Record]) -> list[Conflict]:
+    listed: list[Conflict] = []
+    for record in found:
+        for entry in record.extra.get(merge.CONFLICTS) or []:
+            if isinstance(entry, dict):
+                listed.append(
+                    Conflict(
+                        len(listed) + 1,
+                        subject,
+                        record.record,
+                        record.form,
+                        record.date,
+                        str(entry.get("field", "")),
+                        entry.get("kept"),
+                        entry.get("other"),
+                        str(entry.get("kept_by") or ""),
+                        str(entry.get("other_by") or ""),
+                        entry,
+                    )
+                )
+    return listed
+
+
+def of_case(session: Session, subject: str) -> list[Conflict]:
+    subject = ids.normalise_case_id(subject)
+    if session.store.has_case(subject):
+        return in_records(subject, session.case_records(subject))
+    if session.store.conference_dir(subject).is_dir():
+        return in_records(subject, session.conference_records(subject))
+    raise CmtkError(f"no case or conference {subject} in this store; see `cmtk case list`")
+
+
+def everywhere(session: Session) -> list[Conflict]:
+    """Every listed conflict: cases found through the summary index, conferences read directly (they are few)."""
+    from cmtk.index import summary
+
+    rows = summary.load(session)
+    listed: list[Conflict] = []
+    for case_id in sorted(rows):
+        if rows[case_id].get("conflicts"):
+            listed.extend(in_records(case_id, session.case_records(case_id)))
+    for conference_id in session.store.conference_ids():
+        listed.extend(in_records(conference_id, session.conference_records(conference_id)))
+    return listed
+
+
+def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
+    """Keep the merged value (`kept`) or put the other one in (`other`); the entry goes either way."""
+    if take not in CHOICES:
+        raise UsageError(f"--take: choose kept or other, not '{take}'")
+    listed = of_case(session, subject)
+    if not listed:
+        raise CmtkError(f"{subject} has no conflicts to resolve")
+    if not 1 <= number <= len(listed):
+        count = "only conflict 1" if len(listed) == 1 else f"conflicts 1 to {len(listed)}"
+        raise UsageError(f"NUMBER: {subject} has {count}; see `cmtk conflicts {subject}`")
+    chosen = listed[number - 1]
+    found = (
+        session.conference_records(chosen.subject)
+        if session.store.conference_dir(chosen.subject).is_dir()
+        else session.case_records(chosen.subject)
+    )
+    record = next(r for r in found if r.record == chosen.record)
+    content = records.envelope(record)
+    if take == "other" and not merge.set_field(content, chosen.field, chosen.other):
+        raise CmtkError(f"{chosen.field}: this field is no longer in the record; resolve it with --take kept")
+    entries = list(content.get(merge.CONFLICTS) or [])
+    if chosen.entry in entries:
+        entries.remove(chosen.entry)
+    if entries:
+        content[merge.CONFLICTS] = entries
+    else:
+        content.pop(merge.CONFLICTS, None)
+    updated = records.from_envelope(content, chosen.record)
+    from cmtk import dates
+
+    updated = dataclasses.replace(updated, updated=dates.now_utc().isoformat(), updated_by=session.author)
+    session.save(chosen.subject, [updated], "resolve")
+    return chosen

@@ -1,0 +1,309 @@
+"""Where a store syncs to (remotes), and making a new copy of a store (`cmtk clone`).
+
+A remote is an ordinary git remote (a bare repository in a shared folder or
+on a server) or, for a USB stick, one age-encrypted git bundle file, kept in
+the store's local git config as `cmtk-bundle.NAME.path`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmtk.errors import CmtkError, DecryptError, GitError, UsageError
+from cmtk.store import crypto
+from cmtk.store.session import Store
+
+BRANCH = "main"
+BUNDLE_KEY = "cmtk-bundle"
+# Every git command that talks to a remote: no ext:: or fd:: transports (a URL must never run a program).
+TRANSPORT = ("-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+ATTRIBUTES_LINE = "*.age -text -eol -filter -ident -working-tree-encoding diff=cmtk merge=cmtk\n"
+
+
+@dataclass
+class Remote:
+    name: str
+    url: str
+    bundle: bool
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise UsageError(
+            "NAME: use 1-40 letters, digits, '-' or '_', starting with a letter or digit (e.g. office, usb)"
+        )
+    return name
+
+
+def check_url(url: str) -> str:
+    url = url.strip()
+    if not url or url.startswith("-") or "\n" in url:
+        raise UsageError(
+            "URL: give a path (a folder or a .age bundle file) or an ssh address such as user@server:cci.git"
+        )
+    if "::" in url.split("/")[0] or url.startswith(("ext:", "fd:")):
+        raise UsageError("URL: remote helpers such as ext:: are not allowed; give a path or an ssh address")
+    return url
+
+
+def is_local(url: str) -> bool:
+    return url.startswith(("/", "./", "../", "~", "file://")) or (":" not in url)
+
+
+def local_path(url: str) -> Path:
+    return Path(
+        os.path.normpath(
+            Path(os.path.expanduser(url[len("file://") :] if url.startswith("file://") else url)).absolute()
+        )
+    )
+
+
+def remotes(store: Store) -> list[Remote]:
+    found: dict[str, Remote] = {}
+    try:
+        out = store.git.run("config", "--local", "--get-regexp", r"^(remote|cmtk-bundle)\..*\.(url|path)$")
+    except GitError:
+        return []
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        kind, _, rest = key.partition(".")
+        name = rest.rsplit(".", 1)[0]
+        found[name] = Remote(name, value, kind == BUNDLE_KEY)
+    return sorted(found.values(), key=lambda r: r.name)
+
+
+def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) -> tuple[Remote, str]:
+    """Record a remote; a local folder that does not exist yet becomes an empty bare repository."""
+    name, url = check_name(name), check_url(url)
+    if any(r.name == name for r in remotes(store)):
+        raise CmtkError(f"there is already a remote called '{name}'; see `cmtk remote list`")
+    is_bundle = url.endswith(".age") if bundle is None else bundle
+    note = ""
+    if is_bundle:
+        if not is_local(url):
+            raise UsageError("URL: an encrypted bundle must be a file path (for example on a USB stick)")
+        path = local_path(url)
+        if not path.parent.is_dir():
+            raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
+        if path.exists() and path.is_dir():
+            raise UsageError(f"URL: {path} is a folder; give a file name ending in .age for an encrypted bundle")
+        url = str(path)
+        store.git.run("config", "--local", f"{BUNDLE_KEY}.{name}.path", url)
+        note = "the file is written at the first sync"
+    else:
+        if is_local(url):
+            path = local_path(url)
+            if not path.exists():
+                if not path.parent.is_dir():
+                    raise CmtkError(f"{path.parent}: no such folder; is the drive or share mounted?")
+                store.git.run("init", "-q", "--bare", "-b", BRANCH, str(path))
+                note = f"created an empty shared repository at {path}"
+            elif not (path / "HEAD").is_file() and not (path / ".git").exists():
+                raise CmtkError(
+                    f"{path}: exists but is not a git repository; give a new folder or an existing shared store"
+                )
+            url = str(path)
+        store.git.run("remote", "add", name, url)
+    return Remote(name, url, is_bundle), note
+
+
+def remove_remote(store: Store, name: str) -> None:
+    remote = find_remote(store, name)
+    if remote.bundle:
+        store.git.run("config", "--local", "--remove-section", f"{BUNDLE_KEY}.{name}")
+    else:
+        store.git.run("remote", "remove", name)
+
+
+def find_remote(store: Store, name: str | None) -> Remote:
+    known = remotes(store)
+    if not known:
+        raise CmtkError("this store has no remote yet; add one with `cmtk remote add NAME URL`")
+    if name is None:
+        if len(known) == 1:
+            return known[0]
+        names = ", ".join(r.name for r in known)
+        raise UsageError(f"NAME: this store has several remotes ({names}); say which one to sync with")
+    for remote in known:
+        if remote.name == name:
+            return remote
+    raise CmtkError(f"no remote called '{name}'; the remotes are: {', '.join(r.name for r in known)}")
+
+
+def bundle_used(store: Store, name: str) -> bool:
+    """This laptop has read or written the bundle of remote `name` before (so a missing file is a problem)."""
+    try:
+        return store.git.run("config", "--local", "--get", f"{BUNDLE_KEY}.{name}.used") == "true"
+    except GitError:
+        return False
+
+
+def mark_bundle_used(store: Store, name: str) -> None:
+    store.git.run("config", "--local", f"{BUNDLE_KEY}.{name}.used", "true")
+
+
+# -- the merge driver's and textconv's configuration ------------------------------------------
+
+
+def install_merge_driver(store: Store) -> None:
+    """Let a hand-run `git merge` or `git pull` merge records through cmtk (never as text).
+
+    The attribute goes into .git/info/attributes, not the tracked .gitattributes:
+    a copy made with plain `git clone` has no driver configured, and git would
+    then fall back to a text merge; .gitattributes keeps `merge=binary` for it.
+    """
+    import shlex
+    import sys
+
+    command = shlex.join([sys.executable, "-m", "cmtk", "merge-driver"]) + " %O %A %B %P"
+    store.git.set_config("merge.cmtk.name", "cmtk: field-by-field merge of encrypted records")
+    store.git.set_config("merge.cmtk.driver", command)
+    info = store.root / ".git" / "info"
+    info.mkdir(parents=True, exist_ok=True)
+    # Also pinned here, above anything a synced .gitattributes could say: ciphertext is never converted
+    # (security review round 2, M4: `*.age text eol=crlf` corrupted records).
+    line = ATTRIBUTES_LINE
+    attributes = info / "attributes"
+    kept = [
+        l
+        for l in (attributes.read_text("utf-8").splitlines(keepends=True) if attributes.is_file() else [])
+        if not l.startswith("*.age ")
+    ]
+    attributes.write_text("".join(kept) + line, "utf-8")
+
+
+def ensure_configured(store: Store) -> None:
+    """Stores made before sync existed lack the merge driver and the pinned attributes: add them once."""
+    attributes = store.root / ".git" / "info" / "attributes"
+    try:
+        if ATTRIBUTES_LINE in attributes.read_text("utf-8"):
+            return
+    except OSError:
+        pass
+    configure_copy(store)
+
+
+def configure_copy(store: Store) -> None:
+    """Local git settings every copy of a store needs (init and clone)."""
+    from cmtk.store import session as store_module
+    from cmtk.store.gitio import STORE_CONFIG
+
+    for key, value in STORE_CONFIG.items():
+        store.git.set_config(key, value)
+    store.git.set_config("diff.cmtk.textconv", store_module.textconv_command())
+    install_merge_driver(store)
+
+
+@dataclass
+class Copy:
+    store: Store
+    member: str | None  # the cloning user's name in the team, None when their key is not in it yet
+    fingerprint: str | None  # the store's fingerprint, when the user can open its keys
+
+
+def clone(
+    url: str, target: Path, identity_pair: crypto.KeyPair, bundle: bool | None = None, expect: str | None = None
+) -> Copy:
+    """A new copy of a store from a remote (a shared repository or an encrypted bundle), ready to sync with it.
+
+    `expect`: the fingerprint the user was given (`cmtk team fingerprint` on a laptop they trust); the
+    copy is refused, and nothing kept, when it differs or cannot be checked.
+    """
+    from cmtk.store import paths
+    from cmtk.store.gitio import Git
+    from cmtk.store.session import Session
+    from cmtk.team import roster
+
+    url = check_url(url)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise CmtkError(f"{target}: exists and is not empty; choose a new folder for the copy")
+    is_bundle = url.endswith(".age") if bundle is None else bundle
+    source = local_path(url) if is_bundle or is_local(url) else None
+    if is_bundle and not source.is_file():
+        raise CmtkError(f"{source}: no such bundle file; is the USB stick plugged in?")
+    if source is not None and not source.exists():
+        raise CmtkError(f"{source}: no such folder; is the drive or share mounted?")
+    with paths.new_store_folder(target):
+        runner = Git(target.parent)
+        if is_bundle:
+            _clone_bundle(runner, source, target, identity_pair)
+        else:
+            try:
+                runner.run(
+                    *TRANSPORT,
+                    "clone",
+                    "-q",
+                    "--no-checkout",
+                    "-b",
+                    BRANCH,
+                    "-c",
+                    "core.autocrlf=false",
+                    url if source is None else str(source),
+                    str(target),
+                )
+            except GitError as error:
+                reason = str(error).split(": ", 1)[-1]
+                raise CmtkError(
+                    f"URL: could not copy a store from {url} ({reason}); give the team's shared folder "
+                    "(a .git folder), server address or .age bundle"
+                ) from None
+        copy = Store(target)
+        if is_bundle:
+            copy.git.run("remote", "remove", "origin")
+            copy.git.run("config", "--local", f"{BUNDLE_KEY}.origin.path", str(source))
+            mark_bundle_used(copy, "origin")
+        configure_copy(copy)
+        copy.git.run("checkout", "-q", BRANCH)
+        if not (target / ".cmtk" / "settings.yaml").is_file():
+            raise CmtkError(f"{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept")
+        member = next((m.name for m in copy.members() if m.public == identity_pair.public), None)
+        if member is None:
+            if expect is not None:
+                raise CmtkError(
+                    "--expect: the fingerprint cannot be checked because your key is not in this store's "
+                    f"team; ask a member to run `cmtk team add YOUR-NAME {identity_pair.public}` and sync "
+                    "first. Nothing was kept"
+                )
+            return Copy(copy, None, None)
+        found = roster.fingerprint(Session(copy, identity_pair))
+        wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
+        if expect is not None and wanted != found.replace("-", ""):
+            raise CmtkError(
+                f"--expect: this store's fingerprint is {found}, not {expect.strip()}; it is not the store "
+                "you expected (or it was tampered with). Nothing was kept"
+            )
+        copy.accept_team()  # the team as cloned is the one this laptop accepts (hence the fingerprint)
+        return Copy(copy, member, found)
+
+
+def _clone_bundle(runner, source: Path, target: Path, identity_pair: crypto.KeyPair) -> None:
+    try:
+        data = crypto.decrypt(source.read_bytes(), [identity_pair.identity], str(source))
+    except DecryptError:
+        raise CmtkError(
+            f"{source}: this bundle is not encrypted to your key; ask a team member to add you "
+            "(`cmtk team add`) and sync with the stick, then try again"
+        ) from None
+    staging = Path(tempfile.mkdtemp(prefix=".cmtk-clone-", dir=target.parent))
+    try:
+        (staging / "incoming.bundle").write_bytes(data)
+        runner.run(
+            *TRANSPORT,
+            "clone",
+            "-q",
+            "--no-checkout",
+            "-b",
+            BRANCH,
+            "-c",
+            "core.autocrlf=false",
+            str(staging / "incoming.bundle"),
+            str(target),
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

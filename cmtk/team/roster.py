@@ -1,0 +1,141 @@
+"""The team file (`.cmtk/recipients.txt`) and the store key files (`.cmtk/keys/<gen>.age`).
+
+recipients.txt is an ordinary age recipients file (`age -R` reads it): one
+`age1...` key per member, with a comment line before it naming the member and
+role. A store key file holds, encrypted to every member, an age identity in
+`age-keygen` layout whose comments also list the recipients it was encrypted
+to, so `doctor` can prove each key file matches the current team.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cmtk.errors import GitError, IdentityError, RecordError, UsageError
+from cmtk.store import crypto
+
+_MEMBER_LINE = re.compile(r"^#\s*member:\s*(?P<name>.*?)\s*(\|\s*role:\s*(?P<role>.*?)\s*)?$")
+_NAME_OK = re.compile(r"^[^\x00-\x1f\x7f|#\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,80}$")
+HEADER = (
+    "# The people who can open this store: one age public key per member.\n"
+    "# Change it with `cmtk team add` / `cmtk team remove`, not by hand.\n"
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    role: str
+    public: str
+
+
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if not _NAME_OK.match(cleaned):
+        raise UsageError("member name: use 1-80 characters without '|', '#' or line breaks")
+    return cleaned
+
+
+def parse_recipients(text: str, source: str = ".cmtk/recipients.txt") -> list[Member]:
+    members: list[Member] = []
+    pending_name, pending_role = "", ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            match = _MEMBER_LINE.match(line)
+            if match:
+                pending_name, pending_role = match["name"], match["role"] or ""
+            continue
+        crypto.parse_recipient(line, f"{source} line {number}")
+        name = pending_name or f"member {len(members) + 1}"
+        members.append(Member(name=name, role=pending_role, public=line))
+        pending_name, pending_role = "", ""
+    keys = [m.public for m in members]
+    if len(set(keys)) != len(keys):
+        raise IdentityError(f"{source}: the same public key is listed twice; remove the duplicate")
+    names = [m.name.casefold() for m in members]
+    if len(set(names)) != len(names):
+        raise IdentityError(f"{source}: two members have the same name; every member needs a different name")
+    return members
+
+
+def format_recipients(members: list[Member]) -> str:
+    parts = [HEADER]
+    for member in members:
+        role = f" | role: {member.role}" if member.role else ""
+        parts.append(f"# member: {member.name}{role}\n{member.public}\n")
+    return "\n".join(parts)
+
+
+def key_file_text(pair: crypto.KeyPair, generation: int, members: list[Member], authorised: str | None = None) -> str:
+    comments = [
+        f"cmtk store key, generation {generation}",
+        f"recipients: {' '.join(m.public for m in members)}",
+    ]
+    if authorised:
+        comments.append(f"authorised: {authorised}")
+    return crypto.identity_text(pair, comments)
+
+
+def authorisation(previous: crypto.KeyPair, generation: int, public: str) -> str:
+    """Proof that generation N was made by someone holding generation N-1's secret.
+
+    Members' public keys are readable in recipients.txt, so anyone who can write
+    to a store could add a key file encrypted to the team: without this, the
+    team would start encrypting to a key the writer knows (security review H2).
+    """
+    import hashlib
+    import hmac
+
+    message = f"cmtk store key {generation} {public}".encode()
+    return hmac.new(previous.secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def key_file_authorisation(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("# authorised:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def key_file_recipients(text: str) -> list[str]:
+    for line in text.splitlines():
+        if line.startswith("# recipients:"):
+            return line.split(":", 1)[1].split()
+    raise RecordError("store key file lists no recipients")
+
+
+def fingerprint(session) -> str:
+    """A short code naming a store as it is now: its first store key (which never changes) and its newest one
+    (which changes at each removal). Compared by voice or on paper before trusting a copy made from a USB
+    stick or a server: a look-alike store, or a stale copy from before a removal, shows another code
+    (security review rounds 2 and 3)."""
+    import hashlib
+
+    current = session.store.current_generation
+    text = f"cmtk store {session.key(1).public} {current} {session.key(current).public}"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16].upper()
+    return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+def former_names(store) -> dict[str, str]:
+    """Names the team file's history gave each public key (to name a removed member; recipients.txt holds no
+    personal data beyond the team's names)."""
+    try:
+        log = store.git.run("log", "--format=", "-p", "--", ".cmtk/recipients.txt")
+    except GitError:  # no history yet: no names
+        return {}
+    names: dict[str, str] = {}
+    pending = ""
+    for line in log.splitlines():
+        text = line[1:].strip() if line[:1] in "+- " else ""
+        match = _MEMBER_LINE.match(text)
+        if match:
+            pending = match["name"]
+        elif text.startswith("age1") and pending:
+            names.setdefault(text, pending)
+            pending = ""
+    return names

@@ -1,0 +1,159 @@
+"""Team changes: who can open the store.
+
+Adding a member re-encrypts only the store key files. Removing one makes a new
+store key generation, re-encrypts every current record to it, and re-encrypts
+every older key file to the remaining team: all in one commit. The removed
+member could read everything written before; history still holds files their
+key opens (docs/roster.md says so and how to start a fresh history).
+"""
+
+from __future__ import annotations
+
+import json
+
+from cmtk.errors import CmtkError
+from cmtk.store import crypto, records
+from cmtk.store.session import Change, Progress, Session
+from cmtk.team import roster
+
+_ENCRYPTION_CHECK = "encryption could not be verified"
+JOURNAL = "team-change.json"  # present only while a removal is being written: an interruption can be finished
+
+
+def interrupted(store) -> dict | None:
+    path = store.root / ".git" / "cmtk" / JOURNAL
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def finish_interrupted(session: Session) -> str | None:
+    """Put the store back as its last commit has it, then run the interrupted removal again, to the end."""
+    pending = interrupted(session.store)
+    if not pending:
+        return None
+    store = session.store
+    store.git.run("checkout", "-q", "HEAD", "--", ".")
+    store.git.run("clean", "-q", "-f", "-d", "--", "cases", "conferences", ".cmtk")
+    (store.root / ".git" / "cmtk" / JOURNAL).unlink()
+    fresh = store.unlock_again(session)
+    remove_member(fresh, pending["member"])
+    return f"finished removing {pending['member']} from the team (new store key, every record re-encrypted)"
+
+
+def _authorised(session: Session, generation: int) -> str | None:
+    if generation == 1:
+        return None
+    return roster.authorisation(session.key(generation - 1), generation, session.key(generation).public)
+
+
+def _key_file(
+    session: Session, generation: int, pair: crypto.KeyPair, members: list[roster.Member], authorised: str | None = None
+) -> Change:
+    text = roster.key_file_text(pair, generation, members, authorised).encode("utf-8")
+    data = crypto.encrypt(text, [crypto.parse_recipient(m.public) for m in members])
+    return Change(session.store.key_path(generation), data)
+
+
+def _require_trusted_team(session: Session) -> None:
+    """Never re-encrypt keys to a team list someone else changed without the user checking it (review H3)."""
+    added, removed = session.store.team_changes()
+    if added or removed:
+        raise CmtkError(
+            f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it "
+            f"({len(added)} key(s) added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
+        )
+
+
+def _require_clean(session: Session) -> None:
+    if session.store.git.status():
+        raise CmtkError(
+            "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) "
+            "before changing the team"
+        )
+
+
+def add_member(session: Session, name: str, public_key: str, role: str = "caseworker") -> str:
+    store = session.store
+    name = roster.check_name(name)
+    crypto.parse_recipient(public_key, "AGE_PUBLIC_KEY")
+    with store.locked():
+        _require_clean(session)
+        _require_trusted_team(session)
+        session.current_key()  # refuses a store whose newest known key file is gone
+        members = store.members()
+        if any(m.name.casefold() == name.casefold() for m in members):
+            raise CmtkError(f"the team already has a member called '{name}'; choose another name")
+        if any(m.public == public_key for m in members):
+            holder = next(m.name for m in members if m.public == public_key)
+            raise CmtkError(f"that public key already belongs to '{holder}'")
+        new_team = [*members, roster.Member(name=name, role=role.strip(), public=public_key.strip())]
+        changes = [Change(store.root / ".cmtk/recipients.txt", roster.format_recipients(new_team).encode("utf-8"))]
+        for generation in store.generations():
+            changes.append(
+                _key_file(session, generation, session.key(generation), new_team, _authorised(session, generation))
+            )
+        commit = store.apply(changes, "team add", session.author)
+        store.accept_team()
+        return commit
+
+
+def remove_member(session: Session, name: str, progress: Progress | None = None) -> str:
+    store = session.store
+    with store.locked():
+        _require_clean(session)
+        _require_trusted_team(session)
+        session.current_key()  # refuses a store whose newest known key file is gone
+        members = store.members()
+        leaving = [m for m in members if m.name.casefold() == name.strip().casefold()]
+        if not leaving:
+            known = ", ".join(m.name for m in members)
+            raise CmtkError(f"no team member called '{name}'; the team is: {known}")
+        if leaving[0].public == session.me.public:
+            raise CmtkError("you cannot remove yourself; ask another team member to remove you")
+        remaining = [m for m in members if m is not leaving[0]]
+
+        old_generations = store.generations()
+        for generation in old_generations:
+            session.key(generation)  # unlock every generation before anything changes
+        new_generation = old_generations[-1] + 1
+        new_key = crypto.generate()
+
+        # Key files first: a crash part-way never leaves records encrypted to a key that was not written (review M4).
+        changes: list[Change] = [
+            _key_file(session, g, session.key(g), remaining, _authorised(session, g)) for g in old_generations
+        ]
+        changes.append(
+            _key_file(
+                session,
+                new_generation,
+                new_key,
+                remaining,
+                roster.authorisation(session.key(old_generations[-1]), new_generation, new_key.public),
+            )
+        )
+        changes.append(Change(store.root / ".cmtk/recipients.txt", roster.format_recipients(remaining).encode("utf-8")))
+        files = list(store.record_files())
+        total = len(files)
+        for done, path in enumerate(files, start=1):
+            record = session.read_record(path)
+            plaintext = crypto.pad(records.encode(record.with_generation(new_generation)))
+            ciphertext = crypto.encrypt(plaintext, [new_key.recipient])
+            if crypto.decrypt(ciphertext, [new_key.identity], store.relative(path)) != plaintext:
+                raise CmtkError(f"{store.relative(path)}: {_ENCRYPTION_CHECK}; nothing was changed")
+            changes.append(Change(path, ciphertext))
+            if progress:
+                progress(done, total)
+        journal = store.root / ".git" / "cmtk" / JOURNAL
+        from cmtk.store.session import _write_atomic
+
+        _write_atomic(journal, json.dumps({"operation": "remove", "member": leaving[0].name}).encode("utf-8"))
+        commit = store.apply(changes, "rotate keys", session.author)
+        journal.unlink()
+        trust = store.trust()
+        trust["keys"][str(new_generation)] = new_key.public
+        store.save_trust(trust)
+        store.accept_team()
+        session._keys[new_generation] = new_key
+        return commit

@@ -223,18 +223,3 @@ def fold(text: str) -> str:
     """Lower case without accents, for forgiving name search."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def find(session: Session, text: str) -> list[Case]:
-    """Cases whose child's name or nickname contains `text`: searched in the encrypted summary index,
-    then each match read from its records."""
-    from cmtk.index import summary
-
-    needle = fold(text.strip())
-    if not needle:
-        raise ValidationError("give part of a name or nickname to search for")
-    return [
-        read_case(session, case_id)
-        for case_id, row in sorted(summary.load(session).items())
-        if needle in fold(row["names"])
-    ]

@@ -19,6 +19,8 @@ from typing import Any
 from cmtk import dates
 from cmtk.casework import cases, plan, workflow
 from cmtk.casework import policy as policy_module
+from cmtk.casework.history import flatten
+from cmtk.casework.schedule import DueItem
 from cmtk.errors import CmtkError, ValidationError
 from cmtk.forms import definitions
 from cmtk.store import ids
@@ -283,7 +285,6 @@ def _names(session: Session, conference: Conference) -> dict[str, list[str]]:
 
 def find_names(session: Session, conference: Conference, body: Any) -> list[str]:
     """Where a child's name appears in minutes or a report: `section.field` paths, never the name itself."""
-    from cmtk.casework.history import flatten
 
     names = _names(session, conference)
     hits = []
@@ -455,7 +456,6 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
 
 def overdue_reports(session: Session, as_of: _dt.date) -> list:
     """Conference reports not recorded within the policy's time (default 24 hours)."""
-    from cmtk.casework.schedule import DueItem
 
     conference_ids = session.store.conference_ids()
     if not conference_ids:

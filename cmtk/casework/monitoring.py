@@ -7,11 +7,10 @@ import datetime as _dt
 from typing import Any
 
 from cmtk import dates
-from cmtk.casework import cases
+from cmtk.casework import cases, scoring
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
-from cmtk.index import reports
 from cmtk.store.records import Record
 from cmtk.store.session import Session
 
@@ -67,7 +66,7 @@ def record_review(session: Session, case_id: str, form_id: str, body: dict, *, d
     review["review"] = section
     record = cases.record_form(session, case_id, form_id, review, date=day or today, today=today)
     case = cases.read_case(session, case_id)
-    result = reports.case_benchmarks(session, case, policy_module.load(session.store.root))
+    result = scoring.case_benchmarks(session, case, policy_module.load(session.store.root))
     return record, result
 
 

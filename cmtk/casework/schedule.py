@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cmtk.casework import policy as policy_module
+from cmtk.casework.scoring import REVIEW_FORMS
 from cmtk.dates import add_duration
 
 if TYPE_CHECKING:  # the overdue report reads summaries and needs none of these at run time
@@ -139,7 +140,6 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
         due = next_visit_due(placed, last, policy)
         since = f"last seen {last.isoformat()}" if last else f"placed {placed.isoformat()}, not seen since"
         add("monitoring-visit", due, since)
-        from cmtk.casework.scoring import REVIEW_FORMS
 
         reviews = [r for r in case.records if r.form in REVIEW_FORMS]
         last_review = _date(reviews[-1], "review.review_date") if reviews else None

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmtk.forms import definitions
+
+if TYPE_CHECKING:
+    from cmtk.casework.cases import Case
+    from cmtk.store.session import Session
 
 REVIEW_FORMS = ("case-review", "case-review-young-person")
 CLOSURE_RULES = ("all-domains", "cpims")
@@ -127,3 +131,107 @@ def age_on(date_of_birth: Any, day: _dt.date) -> int | None:
     if (day.month, day.day) < (date_of_birth.month, date_of_birth.day):
         years -= 1
     return years
+
+
+@dataclass(frozen=True)
+class CaseBenchmarks:
+    case: str
+    reviews: tuple[tuple[_dt.date, ReviewScore], ...]  # oldest first
+    zero_without_action: tuple[str, ...]
+    closure_ready: bool
+    verdict: str
+
+
+def _planned_indicators(case: Case) -> set[str]:
+    """Indicators that a plan goal works on and that have at least one action."""
+    covered: set[str] = set()
+    for record in case.records:
+        if record.form != "case-plan":
+            continue
+        plan = record.body.get("plan") or {}
+        with_actions = {str(a.get("goal_id")) for a in plan.get("actions") or []}
+        for goal in plan.get("goals") or []:
+            if str(goal.get("goal_id")) in with_actions:
+                covered |= {
+                    part.strip().upper()
+                    for part in str(goal.get("indicators") or "").replace(";", ",").split(",")
+                    if part.strip()
+                }
+    return covered
+
+
+def case_benchmarks(session: Session, case: Case, policy: dict) -> CaseBenchmarks | None:
+
+    reviews = [r for r in case.records if r.form in REVIEW_FORMS]
+    if not reviews:
+        return None
+    bio = case.biographical
+    scored = []
+    for review in reviews:
+        day = review.body.get("review", {}).get("review_date") or review.date
+        age = age_on(bio.get("date_of_birth"), day) if isinstance(day, _dt.date) else None
+        scored.append(
+            (
+                day,
+                score(definitions.load_form(review.form, session.store.root), review.body, age=age, sex=bio.get("sex")),
+            )
+        )
+    latest = scored[-1][1]
+    closure = policy.get("closure", {})
+    rule, hard_stop = closure.get("rule", "all-domains"), closure.get("school_travel_hard_stop", True)
+    planned = _planned_indicators(case)
+    missing = tuple(i for i in latest.zeros if i.upper() not in planned)
+    return CaseBenchmarks(
+        case.id, tuple(scored), missing, latest.closure_ready(rule, hard_stop), latest.verdict(rule, hard_stop)
+    )
+
+
+def case_benchmarks_json(result: CaseBenchmarks) -> dict[str, Any]:
+    day, latest = result.reviews[-1]
+    return {
+        "case": result.case,
+        "review_date": day.isoformat() if isinstance(day, _dt.date) else None,
+        "domains": [d.to_json() for d in latest.domains],
+        "closure_ready": result.closure_ready,
+        "zero_without_action": list(result.zero_without_action),
+        "trend": [
+            {
+                "review_date": d.isoformat() if isinstance(d, _dt.date) else None,
+                "domains": {x.domain: x.score for x in s.domains},
+            }
+            for d, s in result.reviews
+        ],
+    }
+
+
+def bench_to_json(result: CaseBenchmarks | None) -> dict | None:
+    """What the summary index keeps of a case's reviews (JSON-able)."""
+    if result is None:
+        return None
+    return {
+        "reviews": [
+            [
+                d.isoformat() if isinstance(d, _dt.date) else None,
+                s.form,
+                [[x.domain, x.score, x.pass_mark, x.max] for x in s.domains],
+                list(s.zeros),
+                s.school_travel_safe,
+            ]
+            for d, s in result.reviews
+        ],
+        "zero_without_action": list(result.zero_without_action),
+        "closure_ready": result.closure_ready,
+        "verdict": result.verdict,
+    }
+
+
+def bench_from_json(case_id: str, data: dict) -> CaseBenchmarks:
+
+    reviews = tuple(
+        (
+            _dt.date.fromisoformat(day) if day else None,
+            ReviewScore(form, tuple(DomainScore(*d) for d in domains), tuple(zeros), (), safe),
+        )
+        for day, form, domains, zeros, safe in data["reviews"]
+    )
+    return CaseBenchmarks(case_id, reviews, tuple(data["zero_without_action"]), data["closure_ready"], data["verdict"])

@@ -20,6 +20,7 @@ from cmtk.casework import scoring
 from cmtk.casework.cases import CASE_FILE, Case
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
+from cmtk.smart import checker
 from cmtk.store.records import Record
 
 LAST_STEP = 8
@@ -136,7 +137,6 @@ def plan_smart(ctx: Context, rule: dict) -> tuple[bool, str]:
     goals, actions = plan.get("goals") or [], plan.get("actions") or []
     if not goals:
         return False, "the plan has no goals"
-    from cmtk.smart import checker
 
     problems = [f for f in checker.check_plan(goals, actions, today=ctx.today) if f.letter in ("S", "M", "R", "T")]
     if problems:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
+from cmtk import dates
+from cmtk.casework import cases, history
 from cmtk.cli.common import is_terminal, open_session, warn
+from cmtk.cli.inputs import read_yaml
+from cmtk.errors import UsageError
+from cmtk.forms import definitions, editing, prompts
+from cmtk.index import summary
+from cmtk.output import sharing
+from cmtk.store import ids, yamlio
 
 app = typer.Typer(
     help="Cases: one per child. Open, list, find, show, edit, trace and import them.", no_args_is_help=True
@@ -18,9 +26,6 @@ DATE_HELP = "Date the form was completed (default: today). YYYY-MM-DD or DD-MM-Y
 
 
 def _prompt_body(session, form, sections, interactive: bool):
-    from cmtk import dates
-    from cmtk.errors import UsageError
-    from cmtk.forms import prompts
 
     if not (interactive or is_terminal()):
         raise UsageError("no --from FILE given and no terminal to ask the questions on; use --from FILE or --from -")
@@ -51,16 +56,11 @@ def case_new(
     ),
 ) -> None:
     """Open a case from the identification form (prompts when no --from), and print its id."""
-    from cmtk import dates
-    from cmtk.casework import cases
-    from cmtk.forms import definitions
 
     session = open_session(ctx)
     when = session.store.optional_date(date, "--date")
     form = definitions.load_form(cases.INTAKE_FORM, session.store.root)
     if source:
-        from cmtk.cli.inputs import read_yaml
-
         body = read_yaml(source)
     else:
         body = _prompt_body(session, form, cases.intake_sections(form), interactive)
@@ -83,18 +83,12 @@ def record(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the form without writing it."),
 ) -> None:
     """Record a completed form for a case (prompts when no --from)."""
-    from cmtk import dates
-    from cmtk.casework import cases
-    from cmtk.forms import definitions
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     when = session.store.optional_date(date, "--date")
     form = definitions.load_form(form_id, session.store.root)
     if source:
-        from cmtk.cli.inputs import read_yaml
-
         body = read_yaml(source)
     else:
         session.case_records(case_id)  # an unknown case fails before any question is asked
@@ -115,14 +109,11 @@ def case_list(
     output_format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """List cases with the child's name, caseworker, date opened and status."""
-    from cmtk.casework import cases
-    from cmtk.errors import UsageError
 
     if status not in ("open", "closed", "transferred", "all"):
         raise UsageError(f"--status: '{status}' is not one of open, closed, transferred, all")
     if output_format not in ("table", "json"):
         raise UsageError(f"--format: '{output_format}' is not one of table, json")
-    from cmtk.index import summary
 
     session = open_session(ctx)
     rows = []
@@ -173,12 +164,11 @@ def case_find(
     ),
 ) -> None:
     """Find cases by the child's name or nickname (decrypts in memory to search)."""
-    from cmtk.casework import cases
 
     session = open_session(ctx)
     if text is None:
         text = typer.prompt("Name or nickname to find", hide_input=False)
-    found = cases.find(session, text)
+    found = summary.find_cases(session, text)
     for case in found:
         nickname = case.biographical.get("nickname")
         also = f" ({nickname})" if nickname else ""
@@ -198,8 +188,6 @@ def case_show(
     full: bool = typer.Option(False, "--full", help="Print every recorded field, not just the summary."),
 ) -> None:
     """Show a case: the child, the caseworker, and every form recorded (decrypted in memory only)."""
-    from cmtk.casework import cases, history
-    from cmtk.store import ids, yamlio
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -239,8 +227,6 @@ def case_history(
     form_id: str | None = typer.Argument(None, metavar="FORM", help="Only this form."),
 ) -> None:
     """Who changed which field, from what to what, and when (from git, decrypted in memory)."""
-    from cmtk.casework import history
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -264,8 +250,6 @@ def case_edit(
     ),
 ) -> None:
     """Edit a record in $EDITOR (in a private memory-backed folder, removed afterwards), check it, save it."""
-    from cmtk.forms import editing
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -284,8 +268,6 @@ def case_import(
     this store, with you as its caseworker and its step and status as the
     sender had them. Nothing is written if anything is wrong.
     """
-    from cmtk import dates
-    from cmtk.output import sharing
 
     session = open_session(ctx)
     done = sharing.import_bundle(session, bundle, today=dates.today())

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
+
+from cmtk.errors import StoreNotFound
+from cmtk.store.paths import find_store
+from cmtk.store.session import Store
 
 _training_said = False
 
@@ -15,7 +20,6 @@ def options(ctx: typer.Context) -> dict:
 
 
 def open_store(ctx: typer.Context):
-    from cmtk.store.session import Store
 
     store = Store.open(options(ctx).get("store"))
     say_training(store)
@@ -49,3 +53,11 @@ def warn(message: str) -> None:
 
 def is_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def store_root(ctx: typer.Context) -> Path | None:
+    """The current store's folder, if there is one: its `.cmtk/forms/` and policy may override cmtk's own."""
+    try:
+        return find_store(options(ctx).get("store"))
+    except StoreNotFound:
+        return None

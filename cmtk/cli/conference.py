@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
+from cmtk import dates
+from cmtk.casework import conference
 from cmtk.cli.common import open_session, warn
+from cmtk.cli.inputs import read_yaml
+from cmtk.errors import UsageError
+from cmtk.forms import definitions
+from cmtk.output import conference_forms as printing
+from cmtk.output.userfiles import write_replacing
+from cmtk.store import ids
 
 app = typer.Typer(
     help="Case conferences: prepare (cases, participants, invitations), hold (agreements, minutes) and report.",
@@ -18,7 +26,6 @@ PRINTABLE = ("agenda", "presentation", "attendance", "confidentiality", "checkli
 
 def _day(session, text: str | None, field: str):
     """A date option that defaults to today; given empty or badly, it is an error."""
-    from cmtk import dates
 
     return session.store.optional_date(text, field, dates.today(order=session.store.date_order))
 
@@ -34,7 +41,6 @@ def conference_new(
     venue: str = typer.Option("", "--venue", help="Where it is held (a private room)."),
 ) -> None:
     """Plan a conference; prints its id."""
-    from cmtk.casework import conference
 
     session = open_session(ctx)
     typer.echo(
@@ -45,7 +51,6 @@ def conference_new(
 @app.command("list")
 def conference_list(ctx: typer.Context) -> None:
     """List conferences with date, kind, chair, number of cases and status."""
-    from cmtk.casework import conference
 
     session = open_session(ctx)
     if not session.store.conference_ids():
@@ -67,8 +72,6 @@ def conference_show(
     ),
 ) -> None:
     """Show the conference, its cases and participants, and the checklist (Form 3) as met or missing."""
-    from cmtk import dates
-    from cmtk.casework import conference
 
     session = open_session(ctx)
     found = conference.read(session, conference_id)
@@ -97,8 +100,6 @@ def conference_add_case(
     presenter: str = typer.Option("", "--presenter", help="Who presents it (default: its caseworker)."),
 ) -> None:
     """Put a case on the conference (the policy limits how many)."""
-    from cmtk.casework import conference
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -122,7 +123,6 @@ def conference_add_participant(
     invited: str | None = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
 ) -> None:
     """Add a participant (5 to 10 is the rule: cmtk warns outside it)."""
-    from cmtk.casework import conference
 
     session = open_session(ctx)
     day = session.store.optional_date(invited, "--invited")
@@ -135,8 +135,6 @@ def conference_add_participant(
 
 def _read_name() -> str:
     import sys
-
-    from cmtk.errors import UsageError
 
     if sys.stdin.isatty():
         name = typer.prompt("Participant's name")
@@ -158,7 +156,6 @@ def conference_invite(
     ),
 ) -> None:
     """Record that a participant was invited (at least 7 days before)."""
-    from cmtk.casework import conference
 
     session = open_session(ctx)
     conference.invite(session, conference_id, name, _day(session, date, "--date"))
@@ -173,7 +170,6 @@ def conference_confirm(
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date they confirmed (default: today)."),
 ) -> None:
     """Record that a participant confirmed (at least 3 days before)."""
-    from cmtk.casework import conference
 
     session = open_session(ctx)
     conference.confirm(session, conference_id, name, _day(session, date, "--date"))
@@ -189,9 +185,6 @@ def conference_agree(
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the agreement (default: today)."),
 ) -> None:
     """Record a participant's confidentiality agreement (Form 5): once per person, valid for every conference."""
-    from cmtk import dates
-    from cmtk.casework import conference
-    from cmtk.forms import definitions
 
     session = open_session(ctx)
     form = definitions.load_form("confidentiality-agreement", session.store.root)
@@ -213,9 +206,6 @@ def conference_minutes(
     ),
 ) -> None:
     """Record the minutes (Form 7): case ids only, decisions and action points with who, what, by when."""
-    from cmtk import dates
-    from cmtk.casework import conference
-    from cmtk.cli.inputs import read_yaml
 
     body = read_yaml(source)
     session = open_session(ctx)
@@ -238,9 +228,6 @@ def conference_report(
     ),
 ) -> None:
     """Record the conference report (Form 8), due within 24 hours of the conference."""
-    from cmtk import dates
-    from cmtk.casework import conference
-    from cmtk.cli.inputs import read_yaml
 
     body = read_yaml(source)
     session = open_session(ctx)
@@ -252,8 +239,6 @@ def conference_report(
 @app.command("close")
 def conference_close(ctx: typer.Context, conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP)) -> None:
     """Close the conference: action points into each case plan, decisions recorded with each case (one commit)."""
-    from cmtk import dates
-    from cmtk.casework import conference
 
     session = open_session(ctx)
     counts = conference.close(session, conference_id, today=dates.today())
@@ -276,17 +261,12 @@ def conference_print(
     ),
 ) -> None:
     """Print a conference form prefilled from the conference (case ids only, never names)."""
-    from cmtk.casework import conference
-    from cmtk.errors import UsageError
-    from cmtk.forms import definitions
-    from cmtk.output import conference_forms as printing
 
     if what not in PRINTABLE:
         raise UsageError(f"WHAT: '{what}' is not one of {', '.join(PRINTABLE)}{definitions.suggest(what, PRINTABLE)}")
     session = open_session(ctx)
     found = conference.read(session, conference_id)
     html = printing.render_page(session, found, what, case)
-    from cmtk.output.userfiles import write_replacing
 
     write_replacing(output, html.encode("utf-8"), session.store.root, "-o")
     typer.echo(f"Wrote {output}.")

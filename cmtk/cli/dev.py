@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from cmtk import dates
+from cmtk.cli.main import register
+from cmtk.dev import generate as generator
+
 HEADER = (
     "# Command reference\n\n"
     "Generated from `--help` by `cmtk dev reference > docs/commands.md`; a test fails when it is out of date.\n"
@@ -12,8 +16,6 @@ HEADER = (
 
 def markdown() -> str:
     from typer.main import get_command
-
-    from cmtk.cli.main import register
 
     root = get_command(register())
     parts = [HEADER]
@@ -51,9 +53,6 @@ def generate(
     from pathlib import Path
 
     from rich.progress import Progress
-
-    from cmtk import dates
-    from cmtk.dev import generate as generator
 
     with Progress(transient=True) as bar:
         task = bar.add_task("Generating cases", total=cases)

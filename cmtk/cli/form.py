@@ -6,28 +6,19 @@ import json
 
 import typer
 
-from cmtk.cli.common import options
+from cmtk.cli import form_render
+from cmtk.cli.common import store_root
+from cmtk.errors import UsageError
+from cmtk.forms import definitions
 
 app = typer.Typer(help="Forms: list and show definitions; render printable forms.", no_args_is_help=True)
-
-
-def _store_root(ctx: typer.Context):
-    """Forms of the current store (its `.cmtk/forms/` may add or replace some), if there is one."""
-    from cmtk.errors import StoreNotFound
-    from cmtk.store.paths import find_store
-
-    try:
-        return find_store(options(ctx).get("store"))
-    except StoreNotFound:
-        return None
 
 
 @app.command("list")
 def form_list(ctx: typer.Context) -> None:
     """List every form with its code, the step it belongs to and its title."""
-    from cmtk.forms import definitions
 
-    root = _store_root(ctx)
+    root = store_root(ctx)
     typer.echo(f"{'FORM':<28}{'CODE':<7}{'STEP':<6}TITLE")
     for form in sorted(definitions.load_all(root), key=lambda f: (f.step or 99, f.id)):
         step = str(form.step) if form.step else "any"
@@ -42,14 +33,12 @@ def form_show(
     lang: str = typer.Option("en", "--lang", help="Language of labels: en or sw."),
 ) -> None:
     """Show a form's sections and fields (types, required, choices)."""
-    from cmtk.errors import UsageError
-    from cmtk.forms import definitions
 
     if output_format not in ("text", "json"):
         raise UsageError(f"--format: '{output_format}' is not one of text, json")
     if lang not in definitions.LANGUAGES:
         raise UsageError(f"--lang: '{lang}' is not one of {', '.join(definitions.LANGUAGES)}")
-    form = definitions.load_form(form_id, _store_root(ctx))
+    form = definitions.load_form(form_id, store_root(ctx))
     if output_format == "json":
         typer.echo(json.dumps(form.to_json(), ensure_ascii=False, indent=2))
         return
@@ -83,10 +72,9 @@ def form_translations(
     lang: str = typer.Option("sw", "--lang", help="Language to check."),
 ) -> None:
     """List every label that has no translation yet (it prints in English meanwhile)."""
-    from cmtk.forms import definitions
 
     missing = 0
-    for form in definitions.load_all(_store_root(ctx)):
+    for form in definitions.load_all(store_root(ctx)):
         gaps = [where for where, text in form.texts() if not (text.sw if lang == "sw" else text.en)]
         for where in gaps:
             typer.echo(f"{form.source}: {where}")
@@ -95,9 +83,5 @@ def form_translations(
 
 
 def register_render(parent: typer.Typer) -> None:
-    """Printing lives in its own module (cmtk/cli/form_render.py) when present."""
-    try:
-        from cmtk.cli import form_render
-    except ImportError:
-        return
+    """`cmtk form render` lives in its own module, cmtk/cli/form_render.py."""
     form_render.register(app)

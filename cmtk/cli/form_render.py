@@ -7,8 +7,13 @@ from pathlib import Path
 
 import typer
 
-from cmtk.cli.common import open_session, options, warn
-from cmtk.errors import CmtkError, UsageError
+from cmtk.cli.common import open_session, options, store_root, warn
+from cmtk.errors import CmtkError, StoreNotFound, UsageError
+from cmtk.forms import definitions
+from cmtk.output import render
+from cmtk.output.userfiles import write_replacing
+from cmtk.store import ids
+from cmtk.store.session import Store
 
 FORMATS = ("html", "pdf", "md")
 _SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md"}
@@ -54,8 +59,6 @@ def form_render(
     A filled form holds personal data in plain text: it is written to a file
     (or a pipe), never to the screen, and cmtk reminds you to keep it safe.
     """
-    from cmtk.forms import definitions
-    from cmtk.output import render
 
     chosen = _format(output_format, output)
     if lang not in definitions.LANGUAGES:
@@ -96,12 +99,8 @@ def _format(given: str | None, output: Path | None) -> str:
 
 def _blank(ctx: typer.Context, form_id: str) -> dict:
     """A blank form: the organisation's name and TRAINING mark come from the store, if there is one."""
-    from cmtk.cli.form import _store_root
-    from cmtk.forms import definitions
-    from cmtk.output import render
-    from cmtk.store.session import Store
 
-    root = _store_root(ctx)
+    root = store_root(ctx)
     settings = Store(root).settings if root is not None else {}
     return {
         "form": definitions.load_form(form_id, root),
@@ -113,9 +112,6 @@ def _blank(ctx: typer.Context, form_id: str) -> dict:
 
 def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) -> dict:
     """The case's most recent record of the form, ready to print."""
-    from cmtk.forms import definitions
-    from cmtk.output import render
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     if output is None and sys.stdout.isatty():
@@ -145,9 +141,6 @@ def _emit(ctx: typer.Context, data: bytes, output: Path | None) -> None:
     if output is None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
-    from cmtk.errors import StoreNotFound
-    from cmtk.output.userfiles import write_replacing
-    from cmtk.store.session import Store
 
     try:
         store_root = Store.open(options(ctx).get("store")).root

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import open_session
+from cmtk.index import summary
 
 app = typer.Typer(
     help="The encrypted summary index reports read (kept up to date by itself; rebuild it if in doubt).",
@@ -19,8 +20,6 @@ def index_rebuild(
 ) -> None:
     """Read every case again and rewrite the summary index, on all cores, with a progress bar."""
     from rich.progress import Progress
-
-    from cmtk.index import summary
 
     session = open_session(ctx)
     with Progress(transient=True) as bar:

@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 from cmtk.errors import CmtkError
+from cmtk.store import yamlio
 
 MAX_INPUT_BYTES = 2 * 1024 * 1024
 
 
 def read_yaml(source: str):
-    from cmtk.store import yamlio
 
     if source == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)

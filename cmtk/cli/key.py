@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import options
+from cmtk.cli.store import _new_identity
+from cmtk.store import identity, paths
+from cmtk.store.paths import find_store
 
 app = typer.Typer(help="Your own key (age identity): make one or show its public half.", no_args_is_help=True)
 
@@ -17,8 +20,6 @@ def key_new(
     ),
 ) -> None:
     """Make a new identity in your config folder (or at --identity) and print its public key."""
-    from cmtk.cli.store import _new_identity
-    from cmtk.store import paths
 
     path = paths.identity_path(options(ctx).get("identity"))
     pair = _new_identity(path, passphrase)
@@ -28,12 +29,9 @@ def key_new(
 @app.command("show")
 def key_show(ctx: typer.Context) -> None:
     """Show where your identity is, its public key and whether it has a passphrase."""
-    from cmtk.store import identity, paths
 
     store_root = None
     try:
-        from cmtk.store.paths import find_store
-
         store_root = find_store(options(ctx).get("store"))
     except Exception:  # noqa: BLE001 - outside a store is fine here
         store_root = None

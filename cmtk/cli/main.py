@@ -9,6 +9,9 @@ import traceback
 import typer
 from typer.core import TyperGroup
 
+from cmtk.errors import GitError
+from cmtk.store.leftovers import remove_leftovers_everywhere
+
 try:  # typer 0.28 vendors click
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - older typer on plain click
@@ -41,7 +44,6 @@ class CmtkGroup(TyperGroup):
         except Exception as error:  # noqa: BLE001 - the one place that catches everything
             if os.environ.get("CMTK_DEBUG_RAISE") == "1":
                 raise
-            from cmtk.errors import GitError
 
             if type(error).__name__ == "GitCommandError":
                 error = GitError("a git command failed")
@@ -98,7 +100,6 @@ def main_options(
     """Case management for reintegrating children from residential care into families."""
     os.umask(0o077)
     _no_core_dumps()
-    from cmtk.store.leftovers import remove_leftovers_everywhere
 
     remove_leftovers_everywhere()
     ctx.obj = {"store": store, "identity": identity, "debug": debug}

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from cmtk import dates
+from cmtk.casework import cases, monitoring, plan
+from cmtk.cli.case import _prompt_body
 from cmtk.cli.common import is_terminal, open_session
+from cmtk.cli.inputs import read_yaml
+from cmtk.errors import UsageError
+from cmtk.forms import definitions
+from cmtk.store import ids
 
 FROM_HELP = "Read the rest of the form from a YAML file, or - for standard input."
 
@@ -20,22 +27,14 @@ def visit(
     source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
 ) -> None:
     """Record a monitoring visit. Only a visit where the child was seen resets the visit clock."""
-    from cmtk import dates
-    from cmtk.casework import monitoring
-    from cmtk.forms import definitions
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date", dates.today())
     extra = None
     if source:
-        from cmtk.cli.inputs import read_yaml
-
         extra = read_yaml(source)
     elif is_terminal():
-        from cmtk.cli.case import _prompt_body
-
         form = definitions.load_form("monitoring", session.store.root)
         trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
         extra = _prompt_body(session, trimmed, (), False)
@@ -65,10 +64,6 @@ def review(
     ),
 ) -> None:
     """Record a case review indicator by indicator; show domain totals, the closure verdict and zeros without a plan action."""
-    from cmtk import dates
-    from cmtk.casework import cases, monitoring
-    from cmtk.forms import definitions
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -77,12 +72,8 @@ def review(
     form_id = monitoring.review_form_for(cases.read_case(session, case_id), young_person)
     form = definitions.load_form(form_id, session.store.root)
     if source:
-        from cmtk.cli.inputs import read_yaml
-
         body = read_yaml(source)
     else:
-        from cmtk.cli.case import _prompt_body
-
         typer.echo(f"Case review ({form.code}): answer each indicator yes, no or na (not applicable).")
         body = _prompt_body(session, form, tuple(s.id for s in form.sections if s.domain), False)
     record, result = monitoring.record_review(session, case_id, form_id, body, day=day, today=today)
@@ -105,7 +96,6 @@ def review(
 
 def _offer_actions(session, case_id: str, form, indicators, today) -> None:
     """For each indicator scored 0, offer to add a post-placement goal and one action on the spot."""
-    from cmtk.casework import plan
 
     domain_of = {f.indicator: s.domain for s in form.sections if s.domain for f in s.fields if f.indicator}
     for indicator in indicators:
@@ -160,10 +150,6 @@ def refer(
     ),
 ) -> None:
     """Refer a child or family to a service (`cmtk refer CASE --to ORG --reason R`), or close its follow-up (`cmtk refer done CASE REF`)."""
-    from cmtk import dates
-    from cmtk.casework import cases, monitoring
-    from cmtk.errors import UsageError
-    from cmtk.store import ids
 
     session = None
     today = dates.today()

@@ -9,11 +9,12 @@ import sys
 
 import typer
 
+from cmtk.errors import UsageError
+
 FORMATS = ("table", "json", "csv", "md")
 
 
 def check_format(value: str) -> str:
-    from cmtk.errors import UsageError
 
     if value not in FORMATS:
         raise UsageError(f"--format: '{value}' is not one of {', '.join(FORMATS)}")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from cmtk import dates
+from cmtk.casework import cases, plan
 from cmtk.cli.common import is_terminal, open_session
+from cmtk.cli.inputs import read_yaml
+from cmtk.errors import CmtkError, UsageError
+from cmtk.forms import definitions
+from cmtk.forms.definitions import suggest
+from cmtk.store import ids
 
 app = typer.Typer(
     help="Case plans: goals per wellbeing domain, and actions with who, what, by when and output.", no_args_is_help=True
@@ -14,18 +21,13 @@ FROM_HELP = "Read the texts from a YAML file, or - for standard input, instead o
 
 def _texts(source: str | None, questions: dict[str, str], required: tuple[str, ...]) -> dict[str, str]:
     """Free text from --from (a YAML mapping) or from prompts; never from the command line."""
-    from cmtk.errors import CmtkError, UsageError
 
     if source:
-        from cmtk.cli.inputs import read_yaml
-
         data = read_yaml(source)
         if not isinstance(data, dict):
             raise CmtkError(f"--from: expects a mapping with {', '.join(questions)}")
         unknown = [k for k in data if k not in questions]
         if unknown:
-            from cmtk.forms.definitions import suggest
-
             raise CmtkError(
                 f"--from: unknown key '{unknown[0]}'{suggest(unknown[0], questions)}; keys: {', '.join(questions)}"
             )
@@ -43,8 +45,6 @@ def _texts(source: str | None, questions: dict[str, str], required: tuple[str, .
 @app.command("show")
 def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.")) -> None:
     """Show the pre- and post-placement plans: goals, and each action with who, deadline, output and status."""
-    from cmtk.casework import cases, plan
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -81,11 +81,6 @@ def plan_goal(
     source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP + " Keys: goal, need."),
 ) -> None:
     """Add a goal to the case plan; prints its number."""
-    from cmtk import dates
-    from cmtk.casework import plan
-    from cmtk.errors import UsageError
-    from cmtk.forms import definitions
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     if domain not in definitions.DOMAINS:
@@ -123,9 +118,6 @@ def plan_action(
     ),
 ) -> None:
     """Add an action to a goal: who does what, by when, and the output that shows it is done."""
-    from cmtk import dates
-    from cmtk.casework import plan
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -160,9 +152,6 @@ def plan_done(
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
 ) -> None:
     """Mark an action done."""
-    from cmtk import dates
-    from cmtk.casework import plan
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -179,9 +168,6 @@ def plan_placement_date(
     date: str = typer.Argument(..., metavar="DATE", help="Planned date of reunification or placement."),
 ) -> None:
     """Set the planned date of reunification or placement in the pre-placement plan."""
-    from cmtk import dates
-    from cmtk.casework import plan
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)

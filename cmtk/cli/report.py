@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from cmtk import dates
+from cmtk.casework import scoring
 from cmtk.cli.common import open_session
 from cmtk.cli.output import check_format, emit_json, emit_rows, short
+from cmtk.errors import CmtkError
+from cmtk.index import reports
+from cmtk.output import report_pages
+from cmtk.store import ids
 
 app = typer.Typer(
     help="Reports: overdue work, benchmark scores, caseload. Each names the store commit it was built from.",
@@ -24,8 +30,6 @@ def report_overdue(
     output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """Every overdue visit, review, assessment, action and follow-up, most overdue first, by caseworker."""
-    from cmtk import dates
-    from cmtk.index import reports
 
     check_format(output_format)
     session = open_session(ctx)
@@ -92,10 +96,6 @@ def report_benchmarks(
     """Benchmark scores per domain: one case's trend across reviews, or achievement across the caseload."""
     import sys
 
-    from cmtk.errors import CmtkError
-    from cmtk.index import reports
-    from cmtk.store import ids
-
     check_format(output_format)
     session = open_session(ctx)
     commit = session.store.head_commit()
@@ -109,8 +109,6 @@ def report_benchmarks(
     else:
         summary = reports.caseload_benchmarks(session)
     if output:
-        from cmtk.output import report_pages
-
         path = report_pages.write_benchmarks(
             output,
             summary,
@@ -122,7 +120,7 @@ def report_benchmarks(
         typer.echo(f"Wrote {path}. It holds case ids and scores only, no names; keep it with the case files.", err=True)
     if output_format == "json":
         if case:
-            emit_json({**reports.case_benchmarks_json(summary["cases"][0]), "commit": commit})
+            emit_json({**scoring.case_benchmarks_json(summary["cases"][0]), "commit": commit})
         else:
             emit_json(
                 {
@@ -130,7 +128,7 @@ def report_benchmarks(
                     "cases_reviewed": summary["cases_reviewed"],
                     "achieved": summary["achieved"],
                     "most_zero": [{"indicator": i, "cases": n} for i, n in summary["most_zero"]],
-                    "cases": [reports.case_benchmarks_json(c) for c in summary["cases"]],
+                    "cases": [scoring.case_benchmarks_json(c) for c in summary["cases"]],
                 }
             )
         return
@@ -185,8 +183,6 @@ def report_caseload(
     output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
 ) -> None:
     """Open cases per caseworker and step against the recommended limit; moves per quarter; time in each step."""
-    from cmtk import dates
-    from cmtk.index import reports
 
     check_format(output_format)
     session = open_session(ctx)

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import typer
 
+from cmtk import dates
 from cmtk.cli.common import open_session
+from cmtk.errors import UsageError
+from cmtk.output import export as export_module
+from cmtk.output import sharing, userfiles
+from cmtk.store import ids
 
 
 def share(
@@ -41,9 +46,6 @@ def share(
     FILE`; without cmtk, `age -d -i THEIR-IDENTITY FILE` opens it. Your store
     is not changed.
     """
-    from cmtk import dates
-    from cmtk.output import sharing
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     sharing.recipient(to)  # a wrong key is refused before the identity is unlocked
@@ -77,10 +79,6 @@ def export(
     achievement per domain. No names, case ids, birth dates or places below
     the county; the only date is the as-of date. See docs/sharing.md.
     """
-    from cmtk import dates
-    from cmtk.errors import UsageError
-    from cmtk.output import export as export_module
-    from cmtk.output import userfiles
 
     if output_format not in export_module.FORMATS:
         raise UsageError(f"--format: '{output_format}' is not one of {', '.join(export_module.FORMATS)}")

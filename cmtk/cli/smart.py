@@ -6,16 +6,19 @@ import datetime as _dt
 
 import typer
 
+from cmtk import dates
+from cmtk.casework import cases, plan, policy, schedule
 from cmtk.cli.common import open_session
 from cmtk.cli.output import emit_json
+from cmtk.errors import UsageError
+from cmtk.smart import checker
+from cmtk.store import ids
 
 app = typer.Typer(help="SMART checks: Specific, Measurable, Attainable, Relevant, Time-bound.", no_args_is_help=True)
 
 
 def _planned_closure(case, policy) -> _dt.date | None:
     """Closure can come no sooner than the minimum monitoring after the (planned) placement."""
-    from cmtk import dates
-    from cmtk.casework import plan, schedule
 
     start = schedule.placement_date(case) or plan.plans(case)["pre_placement"].body.get("planned_placement_date")
     if not isinstance(start, _dt.date):
@@ -34,11 +37,6 @@ def smart_check(
     ),
 ) -> None:
     """A finding per goal or action that is not SMART, naming the letter and what to add; exit 1 if any."""
-    from cmtk import dates
-    from cmtk.casework import cases, plan, policy
-    from cmtk.errors import UsageError
-    from cmtk.smart import checker
-    from cmtk.store import ids
 
     if bool(case) == all_cases:
         raise UsageError("give one case id, or --all")
@@ -82,8 +80,6 @@ def smart_text(
     ),
 ) -> None:
     """Check one free-text goal sentence against SMART (for trainers); exit 1 if it misses a letter."""
-    from cmtk import dates
-    from cmtk.smart import checker
 
     findings = checker.check_text(sentence, today=dates.today(as_of) if as_of is not None else None)
     for finding in findings:

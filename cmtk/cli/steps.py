@@ -6,7 +6,14 @@ import json
 
 import typer
 
-from cmtk.cli.common import open_session
+from cmtk import dates
+from cmtk.casework import policy, transitions, workflow
+from cmtk.cli.case import _prompt_body
+from cmtk.cli.common import open_session, store_root
+from cmtk.cli.inputs import read_yaml
+from cmtk.errors import UsageError
+from cmtk.forms import definitions
+from cmtk.store import ids
 
 AS_OF_HELP = "Judge as if today were this date (default: CMTK_TODAY, else today)."
 
@@ -16,10 +23,8 @@ def steps(
     number: int | None = typer.Argument(None, metavar="[N]", help="One step only (1-8)."),
 ) -> None:
     """The eight steps and their SOPs in plain words, with what each needs before the next one."""
-    from cmtk.casework import policy, workflow
-    from cmtk.cli.form import _store_root
 
-    current = policy.load(_store_root(ctx))
+    current = policy.load(store_root(ctx))
     flow = policy.workflow(current)
     chosen = [workflow.step_info(flow, number)] if number else flow["steps"]
     for step in chosen:
@@ -43,10 +48,6 @@ def step(
     as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
 ) -> None:
     """The case's current step and, for the next one, each requirement as met or missing."""
-    from cmtk import dates
-    from cmtk.casework import transitions
-    from cmtk.errors import UsageError
-    from cmtk.store import ids
 
     if output_format not in ("table", "json"):
         raise UsageError(f"--format: '{output_format}' is not one of table, json")
@@ -82,9 +83,6 @@ def advance(
     as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
 ) -> None:
     """Move the case to the next step when every requirement is met; otherwise list what is missing."""
-    from cmtk import dates
-    from cmtk.casework import transitions
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -101,9 +99,6 @@ def reopen(
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of re-opening (default: today)."),
 ) -> None:
     """Re-open a closed or transferred case; its history is kept."""
-    from cmtk import dates
-    from cmtk.casework import transitions
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -123,18 +118,11 @@ def transfer(
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the transfer (default: today)."),
 ) -> None:
     """Transfer a case to another agency (records the transfer form); its history is kept."""
-    from cmtk import dates
-    from cmtk.casework import transitions
-    from cmtk.cli.case import _prompt_body
-    from cmtk.forms import definitions
-    from cmtk.store import ids
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date")
     if source:
-        from cmtk.cli.inputs import read_yaml
-
         body = read_yaml(source)
     else:
         form = definitions.load_form("transfer", session.store.root)

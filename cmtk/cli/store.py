@@ -7,7 +7,13 @@ from pathlib import Path
 
 import typer
 
+from cmtk import dates
 from cmtk.cli.common import open_session, options, warn
+from cmtk.dev import demo as demo_module
+from cmtk.errors import CmtkError, UsageError
+from cmtk.store import create, crypto, identity, paths
+from cmtk.store import doctor as doctor_module
+from cmtk.store.session import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +35,6 @@ def init(
     ),
 ) -> None:
     """Create a new store: git repository, settings, policy, team and store key."""
-    from cmtk.store import create, identity, paths
 
     worker = name or getpass.getuser()
     create.check_target(path.resolve(), org, worker)
@@ -45,20 +50,15 @@ def init(
 
 
 def _new_identity(path: Path, protect: bool):
-    from cmtk.store import identity
 
     secret = None
     if protect:
         secret = identity.read_passphrase("New passphrase: ")
         if not secret:
-            from cmtk.errors import UsageError
-
             raise UsageError("the passphrase is empty; type one, or leave out --passphrase")
         import os
 
         if identity.PASSPHRASE_ENV not in os.environ and identity.read_passphrase("Repeat it: ") != secret:
-            from cmtk.errors import UsageError
-
             raise UsageError("the two passphrases differ; nothing was created")
         hint = identity.passphrase_hint(secret)
         if hint:
@@ -76,8 +76,6 @@ def demo(
     ),
 ) -> None:
     """Make a TRAINING store of fictional children and families, with its own throwaway key."""
-    from cmtk import dates
-    from cmtk.dev import demo as demo_module
 
     built = demo_module.build(path.resolve(), today=dates.today(as_of))
     typer.echo(f"TRAINING store created in {built.store} with {built.cases} fictional cases.")
@@ -89,7 +87,6 @@ def doctor(
     repair: bool = typer.Option(False, "--repair", help="Finish what an interrupted command left behind."),
 ) -> None:
     """Check that every file decrypts, nothing is plaintext, keys match the team, and git is sound."""
-    from cmtk.store import doctor as doctor_module
 
     session = open_session(ctx)
     if repair:
@@ -106,9 +103,6 @@ def doctor(
 
 def textconv(ctx: typer.Context, file: Path = typer.Argument(..., help="File git asks to show.")) -> None:
     """Show an encrypted file as text for `git diff` and `git log -p` (decrypted in memory only)."""
-    from cmtk.errors import CmtkError
-    from cmtk.store import crypto
-    from cmtk.store.session import Store
 
     session = Store.open(options(ctx).get("store")).unlock(options(ctx).get("identity"))
     data = file.read_bytes()

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from cmtk.cli.common import open_session, open_store, options, warn
+from cmtk.cli.common import is_terminal, open_session, open_store, options, warn
+from cmtk.errors import CmtkError, IdentityError
+from cmtk.store import identity, paths
+from cmtk.store.session import Store
+from cmtk.team import conflicts as conflicts_module
+from cmtk.team import remotes as remotes_module
+from cmtk.team import roster as team_module
+from cmtk.team import sync as sync_module
 
 remote_app = typer.Typer(
     help="Where this store syncs to: an office server, a shared folder or a USB stick.", no_args_is_help=True
@@ -37,7 +44,6 @@ def remote_add(
     ),
 ) -> None:
     """Add a place to sync with. A .age file name makes an encrypted bundle: it shows nothing to whoever finds the stick."""
-    from cmtk.team import remotes as remotes_module
 
     store = open_store(ctx)
     remote, note = remotes_module.add_remote(store, name, url, bundle)
@@ -56,7 +62,6 @@ def remote_add(
 @remote_app.command("list")
 def remote_list(ctx: typer.Context) -> None:
     """List the remotes of this store."""
-    from cmtk.team import remotes as remotes_module
 
     store = open_store(ctx)
     found = remotes_module.remotes(store)
@@ -69,7 +74,6 @@ def remote_list(ctx: typer.Context) -> None:
 @remote_app.command("remove")
 def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The remote to forget.")) -> None:
     """Forget a remote (nothing is deleted there)."""
-    from cmtk.team import remotes as remotes_module
 
     store = open_store(ctx)
     remotes_module.remove_remote(store, name)
@@ -92,9 +96,6 @@ def sync(
     ),
 ) -> None:
     """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
-    from cmtk.cli.common import is_terminal
-    from cmtk.team import roster as team_module
-    from cmtk.team import sync as sync_module
 
     def confirm(members) -> bool:
         for member in members:
@@ -163,9 +164,6 @@ def clone(
     ),
 ) -> None:
     """Make your own copy of the team's store, ready for `cmtk sync`."""
-    from cmtk.errors import IdentityError
-    from cmtk.store import identity, paths
-    from cmtk.team import remotes as remotes_module
 
     identity_file = paths.identity_path(options(ctx).get("identity"))
     if not identity_file.exists():
@@ -192,7 +190,6 @@ def conflicts(
     case_id: str | None = typer.Argument(None, metavar="[CASE]", help="One case or conference (default: all)."),
 ) -> None:
     """List fields that two people changed differently before a sync: the value kept and the other one."""
-    from cmtk.team import conflicts as conflicts_module
 
     session = open_session(ctx)
     found = conflicts_module.of_case(session, case_id) if case_id else conflicts_module.everywhere(session)
@@ -225,7 +222,6 @@ def resolve(
     take: str = typer.Option(..., "--take", metavar="kept|other", help="Keep the merged value, or use the other one."),
 ) -> None:
     """Settle one conflict: keep the value the sync kept, or take the other one (one commit)."""
-    from cmtk.team import conflicts as conflicts_module
 
     session = open_session(ctx)
     chosen = conflicts_module.resolve(session, case_id, number, take)
@@ -240,17 +236,13 @@ def merge_driver(
     path: str = typer.Argument("record"),
 ) -> None:
     """Git's merge driver for .age records (set up by init and clone; `cmtk sync` does not need it)."""
-    from cmtk.store.session import Store
 
     store = Store.open(".")
     try:
         session = store.unlock()
-        from cmtk.team import sync as sync_module
 
         fields = sync_module.merge_driver(session, base, ours, theirs, path)
     except Exception as error:  # noqa: BLE001 - git treats a non-zero exit as a conflict and keeps our ciphertext
-        from cmtk.errors import CmtkError
-
         reason = error.message if isinstance(error, CmtkError) else type(error).__name__
         print(f"cmtk merge-driver: {path}: {reason}; kept this laptop's version", file=sys.stderr)
         raise typer.Exit(1)

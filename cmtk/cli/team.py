@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import is_terminal, open_session, open_store
+from cmtk.errors import UsageError
+from cmtk.team import roster, rotation
 
 app = typer.Typer(help="The team: the people whose keys open this store.", no_args_is_help=True)
 
@@ -22,7 +24,6 @@ def team_list(ctx: typer.Context) -> None:
 def team_fingerprint(ctx: typer.Context) -> None:
     """Show this store's fingerprint, for a new colleague to give to `cmtk clone --expect` (it changes when a
     member is removed)."""
-    from cmtk.team import roster
 
     session = open_session(ctx)
     typer.echo(roster.fingerprint(session))
@@ -38,7 +39,6 @@ def team_add(
     role: str = typer.Option("caseworker", "--role", help="Their role, e.g. caseworker, case manager, recovery key."),
 ) -> None:
     """Give a new member access: re-encrypts only the store key files, in one commit."""
-    from cmtk.team import rotation
 
     session = open_session(ctx)
     rotation.add_member(session, name, public_key, role)
@@ -52,13 +52,10 @@ def team_remove(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Remove a member: a new store key, and every current record re-encrypted to it, in one commit."""
-    from cmtk.team import rotation
 
     session = open_session(ctx)
     if not yes:
         if not is_terminal():
-            from cmtk.errors import UsageError
-
             raise UsageError("removing a member re-encrypts the whole store; add --yes to confirm")
         typer.confirm(f"Remove {name} and re-encrypt every record to a new store key?", abort=True)
     from rich.progress import Progress
@@ -93,8 +90,6 @@ def team_trust(
     typer.echo("Check every NEW key with its owner (`cmtk key show` on their laptop) before accepting.")
     if not yes:
         if not is_terminal():
-            from cmtk.errors import UsageError
-
             raise UsageError("add --yes to accept this team list (after checking it)")
         typer.confirm("Accept this team list?", abort=True)
     store.accept_team()

@@ -17,6 +17,7 @@ from typing import Any
 
 from cmtk.errors import CmtkError
 from cmtk.store import yamlio
+from cmtk.store.paths import builtin_forms_dir
 
 LANGUAGES = ("en", "sw")
 DOMAINS = ("education", "protection", "psychosocial", "health", "relationship", "economic")
@@ -201,7 +202,6 @@ class FormDef:
 
 
 def builtin_dir() -> Path:
-    from cmtk.store.paths import builtin_forms_dir
 
     return builtin_forms_dir()
 

@@ -12,12 +12,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cmtk.casework import conference, schedule, scoring
 from cmtk.casework import policy as policy_module
-from cmtk.casework import schedule
+from cmtk.forms import definitions
+from cmtk.index import summary
 
 if TYPE_CHECKING:
     from cmtk.casework import scoring
-    from cmtk.casework.cases import Case
     from cmtk.store.session import Session
 
 
@@ -32,7 +33,6 @@ def overdue(
     session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None
 ) -> Report:
     """Overdue (and optionally upcoming) items across the caseload, from the summary index."""
-    from cmtk.index import summary
 
     index = summary.load_index(session)
     items: list[schedule.DueItem] = []
@@ -49,8 +49,6 @@ def overdue(
             if day <= horizon
         ]
     if session.store.conference_ids():  # only then load the conference machinery
-        from cmtk.casework import conference
-
         items += [
             i
             for i in conference.overdue_reports(session, as_of)
@@ -75,119 +73,8 @@ def overdue_json(report: Report) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class CaseBenchmarks:
-    case: str
-    reviews: tuple[tuple[_dt.date, scoring.ReviewScore], ...]  # oldest first
-    zero_without_action: tuple[str, ...]
-    closure_ready: bool
-    verdict: str
-
-
-def _planned_indicators(case: Case) -> set[str]:
-    """Indicators that a plan goal works on and that have at least one action."""
-    covered: set[str] = set()
-    for record in case.records:
-        if record.form != "case-plan":
-            continue
-        plan = record.body.get("plan") or {}
-        with_actions = {str(a.get("goal_id")) for a in plan.get("actions") or []}
-        for goal in plan.get("goals") or []:
-            if str(goal.get("goal_id")) in with_actions:
-                covered |= {
-                    part.strip().upper()
-                    for part in str(goal.get("indicators") or "").replace(";", ",").split(",")
-                    if part.strip()
-                }
-    return covered
-
-
-def case_benchmarks(session: Session, case: Case, policy: dict) -> CaseBenchmarks | None:
-    from cmtk.casework import scoring
-    from cmtk.forms import definitions
-
-    reviews = [r for r in case.records if r.form in scoring.REVIEW_FORMS]
-    if not reviews:
-        return None
-    bio = case.biographical
-    scored = []
-    for review in reviews:
-        day = review.body.get("review", {}).get("review_date") or review.date
-        age = scoring.age_on(bio.get("date_of_birth"), day) if isinstance(day, _dt.date) else None
-        scored.append(
-            (
-                day,
-                scoring.score(
-                    definitions.load_form(review.form, session.store.root), review.body, age=age, sex=bio.get("sex")
-                ),
-            )
-        )
-    latest = scored[-1][1]
-    closure = policy.get("closure", {})
-    rule, hard_stop = closure.get("rule", "all-domains"), closure.get("school_travel_hard_stop", True)
-    planned = _planned_indicators(case)
-    missing = tuple(i for i in latest.zeros if i.upper() not in planned)
-    return CaseBenchmarks(
-        case.id, tuple(scored), missing, latest.closure_ready(rule, hard_stop), latest.verdict(rule, hard_stop)
-    )
-
-
-def case_benchmarks_json(result: CaseBenchmarks) -> dict[str, Any]:
-    day, latest = result.reviews[-1]
-    return {
-        "case": result.case,
-        "review_date": day.isoformat() if isinstance(day, _dt.date) else None,
-        "domains": [d.to_json() for d in latest.domains],
-        "closure_ready": result.closure_ready,
-        "zero_without_action": list(result.zero_without_action),
-        "trend": [
-            {
-                "review_date": d.isoformat() if isinstance(d, _dt.date) else None,
-                "domains": {x.domain: x.score for x in s.domains},
-            }
-            for d, s in result.reviews
-        ],
-    }
-
-
-def bench_to_json(result: CaseBenchmarks | None) -> dict | None:
-    """What the summary index keeps of a case's reviews (JSON-able)."""
-    if result is None:
-        return None
-    return {
-        "reviews": [
-            [
-                d.isoformat() if isinstance(d, _dt.date) else None,
-                s.form,
-                [[x.domain, x.score, x.pass_mark, x.max] for x in s.domains],
-                list(s.zeros),
-                s.school_travel_safe,
-            ]
-            for d, s in result.reviews
-        ],
-        "zero_without_action": list(result.zero_without_action),
-        "closure_ready": result.closure_ready,
-        "verdict": result.verdict,
-    }
-
-
-def bench_from_json(case_id: str, data: dict) -> CaseBenchmarks:
-    from cmtk.casework import scoring
-
-    reviews = tuple(
-        (
-            _dt.date.fromisoformat(day) if day else None,
-            scoring.ReviewScore(form, tuple(scoring.DomainScore(*d) for d in domains), tuple(zeros), (), safe),
-        )
-        for day, form, domains, zeros, safe in data["reviews"]
-    )
-    return CaseBenchmarks(case_id, reviews, tuple(data["zero_without_action"]), data["closure_ready"], data["verdict"])
-
-
 def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> dict[str, Any]:
     """Benchmark scores per case and across the caseload, from the summary index."""
-    from cmtk.forms import definitions
-    from cmtk.index import summary
 
     index = summary.load_index(session)
     achieved: Counter[str] = Counter()
@@ -198,7 +85,7 @@ def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> 
     for case_id, data in zip(index.ids, index.column("bench"), strict=False):
         if data is None or (wanted is not None and case_id not in wanted):
             continue
-        result = bench_from_json(case_id, data)
+        result = scoring.bench_from_json(case_id, data)
         reviewed += 1
         per_case.append(result)
         latest = result.reviews[-1][1]
@@ -214,7 +101,6 @@ def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> 
 
 def caseload(session: Session, as_of: _dt.date) -> dict[str, Any]:
     """Open cases per worker and step, moves per quarter, days spent in each step (from the summary index)."""
-    from cmtk.index import summary
 
     policy = policy_module.load(session.store.root)
     limit = int(policy.get("caseload", {}).get("per_caseworker", 20))

@@ -25,9 +25,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from cmtk.errors import CmtkError, DecryptError
+from cmtk import __version__
+from cmtk.casework import cases, schedule, scoring, workflow
+from cmtk.casework import cases as cases_module
+from cmtk.casework import policy as policy_module
+from cmtk.errors import CmtkError, DecryptError, ValidationError
 from cmtk.store import crypto, paths
-from cmtk.store.session import CASES_DIR, Session
+from cmtk.store.paths import builtin_forms_dir
+from cmtk.store.session import CASES_DIR, Session, Store, _write_atomic
 
 FORMAT = 6
 INDEX_FILE = "summary.age"
@@ -76,10 +81,8 @@ def case_trees(session: Session) -> dict[str, str]:
 
 def policy_hash(session: Session) -> str:
     """Summaries depend on the policy, the workflow and cmtk's own version: any change makes them stale."""
-    from cmtk import __version__
 
     digest = hashlib.sha256(__version__.encode())
-    from cmtk.store.paths import builtin_forms_dir
 
     # The review forms hold the pass marks that benchmark totals depend on. Size and time of change
     # stand for the content: this runs before every report and must not read files.
@@ -100,8 +103,6 @@ def policy_hash(session: Session) -> str:
 
 def summarise(case, policy: dict) -> dict[str, Any]:
     """The fields reports need from one case (JSON-able)."""
-    from cmtk.casework import cases as cases_module
-    from cmtk.casework import schedule, workflow
 
     bio = case.biographical
     names = " ".join(str(bio.get(k) or "") for k in cases_module.NAME_FIELDS)
@@ -129,12 +130,10 @@ def summarise(case, policy: dict) -> dict[str, Any]:
 
 
 def summarise_case(session: Session, case_id: str, policy: dict) -> dict[str, Any]:
-    from cmtk.casework import cases
-    from cmtk.index import reports
 
     case = cases.read_case(session, case_id)
     row = summarise(case, policy)
-    row["bench"] = reports.bench_to_json(reports.case_benchmarks(session, case, policy))
+    row["bench"] = scoring.bench_to_json(scoring.case_benchmarks(session, case, policy))
     return row
 
 
@@ -241,7 +240,6 @@ def _read(session: Session) -> Index | None:
 
 
 def _write(session: Session, index: Index) -> None:
-    from cmtk.store.session import _write_atomic
 
     path = index_path(session)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -258,7 +256,6 @@ def load(session: Session, *, progress: Callable[[int, int], None] | None = None
 
 def load_index(session: Session, *, progress: Callable[[int, int], None] | None = None) -> Index:
     """The index, refreshed where the records changed and rewritten if needed."""
-    from cmtk.casework import policy as policy_module
 
     current_policy = policy_hash(session)
     generation = session.store.current_generation
@@ -300,8 +297,6 @@ def load_index(session: Session, *, progress: Callable[[int, int], None] | None 
 
 def _worker_init(store_root: str, secret: str) -> None:
     global _WORKER, _POLICY
-    from cmtk.casework import policy as policy_module
-    from cmtk.store.session import Store
 
     store = Store(store_root)
     session = Session.reading_with(store, store.current_generation, crypto.parse_identity_text(secret, "store key"))
@@ -350,7 +345,6 @@ def rebuild(
 
 def verify(session: Session) -> list[str]:
     """Cases whose stored summary differs from their records (for `cmtk doctor`)."""
-    from cmtk.casework import policy as policy_module
 
     index = _read(session)
     if index is None:
@@ -365,3 +359,17 @@ def verify(session: Session) -> list[str]:
         if any(fresh[k] != row.get(k) for k in fresh):
             wrong.append(case_id)
     return wrong
+
+
+def find_cases(session: Session, text: str) -> list[cases.Case]:
+    """Cases whose child's name or nickname contains `text`: searched in the encrypted summary index,
+    then each match read from its records."""
+
+    needle = cases.fold(text.strip())
+    if not needle:
+        raise ValidationError("give part of a name or nickname to search for")
+    return [
+        cases.read_case(session, case_id)
+        for case_id, row in sorted(load(session).items())
+        if needle in cases.fold(row["names"])
+    ]

@@ -26,6 +26,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cmtk.casework import policy as policy_module
+from cmtk.casework import schedule, scoring
+from cmtk.forms import definitions
+from cmtk.index import reports, summary
 from cmtk.output.sharing import IMPORTED, LAST_STEP, STATUSES
 
 if TYPE_CHECKING:
@@ -68,10 +72,6 @@ def state_on(status: str, step: int, opened: str | None, events: list, as_of: _d
 
 def figures(session: Session, as_of: _dt.date) -> list[Figure]:
     """Every figure of the return, in a fixed order."""
-    from cmtk.casework import policy as policy_module
-    from cmtk.casework import schedule
-    from cmtk.forms import definitions
-    from cmtk.index import reports, summary
 
     index = summary.load_index(session)
     states: dict[str, tuple[str, int]] = {}
@@ -115,7 +115,7 @@ def figures(session: Session, as_of: _dt.date) -> list[Figure]:
         if data is None or case_id not in states:
             continue
         held = [
-            (day, score) for day, score in reports.bench_from_json(case_id, data).reviews if day is None or day <= as_of
+            (day, score) for day, score in scoring.bench_from_json(case_id, data).reviews if day is None or day <= as_of
         ]
         if not held:
             continue

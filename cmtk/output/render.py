@@ -23,12 +23,12 @@ from typing import Any
 
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section
+from cmtk.store.paths import bundled_dir
 
 # -- where the templates live --------------------------------------------------------------
 
 
 def templates_dir() -> Path:
-    from cmtk.store.paths import bundled_dir
 
     return bundled_dir("templates")
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from cmtk.output.render import check_self_contained
+from cmtk.output.userfiles import write_replacing
+from cmtk.store.paths import bundled_dir
+
 COLOURS = ((1.0, "#2e7d32"), (0.75, "#f9a825"), (0.5, "#ef6c00"), (0.0, "#c62828"))  # green, yellow, orange, red
 
 
@@ -48,9 +52,6 @@ def write_benchmarks(
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from cmtk.output.render import check_self_contained
-    from cmtk.store.paths import bundled_dir
-
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(bundled_dir("templates"))), autoescape=True, undefined=StrictUndefined
     )
@@ -82,6 +83,5 @@ def write_benchmarks(
             cases=rendered_cases, commit=commit, training=training, organisation=organisation
         )
     )
-    from cmtk.output.userfiles import write_replacing
 
     return write_replacing(Path(output), html.encode("utf-8"), store_root)

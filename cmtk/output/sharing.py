@@ -26,9 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmtk import dates
-from cmtk.errors import CmtkError, IdentityError, UsageError
+from cmtk.casework import cases
+from cmtk.errors import CmtkError, IdentityError, RecordError, UsageError
+from cmtk.forms import definitions
+from cmtk.index import summary
 from cmtk.output.userfiles import check_new, write_new
-from cmtk.store import ids
+from cmtk.store import crypto, ids, yamlio
+from cmtk.store.records import Record
 
 if TYPE_CHECKING:
     from cmtk.casework.cases import Case
@@ -79,7 +83,6 @@ class Shared:
 
 def recipient(text: str):
     """The receiver's X25519 public key; anything else (an ssh key, a secret key, a typo) is refused."""
-    from cmtk.store import crypto
 
     value = str(text).strip()
     if value.upper().startswith(crypto.SECRET_PREFIX):
@@ -168,8 +171,6 @@ def share_case(
     today: _dt.date | None = None,
 ) -> Shared:
     """Write the chosen records of one case to a new file that only the holder of `to` can open."""
-    from cmtk.casework import cases
-    from cmtk.store import crypto, yamlio
 
     key = recipient(to)
     wanted = parse_forms(forms)
@@ -206,7 +207,6 @@ def _refuse(message: str) -> BundleRefused:
 
 def decrypt_bundle(session: Session, path: Path) -> bytes:
     """The bundle's plaintext, opened with the user's own identity (never the store key)."""
-    from cmtk.store import crypto
 
     name = str(path)
     if not path.is_file():
@@ -366,8 +366,6 @@ def _case_file(item: dict[str, Any], where: str) -> tuple[dict[str, Any], list[d
 
 def _check_bodies(session: Session, bundle: Bundle, name: str, today: _dt.date) -> list[dict[str, Any]]:
     """Every form record against this store's definitions, as `cmtk record` checks them; cleaned bodies."""
-    from cmtk.casework import cases
-    from cmtk.forms import definitions
 
     known = set(definitions.form_ids(session.store.root))
     loaded: dict[str, Any] = {}
@@ -410,8 +408,6 @@ def _check_bodies(session: Session, bundle: Bundle, name: str, today: _dt.date) 
 
 def earlier_imports(session: Session) -> list[tuple[str, dict[str, Any]]]:
     """(case id, imported_from) of every case imported into this store; only those cases are decrypted."""
-    from cmtk.casework import cases
-    from cmtk.index import summary
 
     index = summary.load_index(session)
     found = []
@@ -426,11 +422,6 @@ def earlier_imports(session: Session) -> list[tuple[str, dict[str, Any]]]:
 def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date | None = None) -> Imported:
     """Check a shared case completely, then add it to this store as a new case in one commit."""
     import dataclasses
-
-    from cmtk.casework import cases
-    from cmtk.errors import RecordError
-    from cmtk.store import yamlio
-    from cmtk.store.records import Record
 
     today = today or dates.today()
     path = Path(path)

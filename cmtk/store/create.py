@@ -9,6 +9,7 @@ from cmtk.store import crypto, paths, yamlio
 from cmtk.store import session as store_module
 from cmtk.store.session import Change, Store
 from cmtk.team import roster
+from cmtk.team.remotes import configure_copy
 
 
 def check_target(root: Path, organisation: str, worker: str) -> None:
@@ -38,7 +39,6 @@ def create_store(
     with paths.new_store_folder(root):
         store = Store(root)
         store.git.init()
-        from cmtk.team.remotes import configure_copy
 
         configure_copy(store)
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from cmtk import dates
 from cmtk.errors import CmtkError
 from cmtk.findings import Finding
+from cmtk.forms import definitions, validate
+from cmtk.index import summary
 from cmtk.store import crypto
 from cmtk.store.session import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, Session, Store
-from cmtk.team import roster
+from cmtk.team import roster, rotation, sync
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
 _KEY_FILE = re.compile(r"^\.cmtk/keys/\d+\.age$")
@@ -45,7 +48,6 @@ def check(session: Session) -> list[Finding]:
     add = lambda source, code, message: findings.append(Finding(source, code, message))  # noqa: E731
 
     # 0. A team change that was interrupted.
-    from cmtk.team import rotation
 
     pending = rotation.interrupted(store)
     if pending:
@@ -55,7 +57,6 @@ def check(session: Session) -> list[Finding]:
             f"removing {pending.get('member')} from the team was interrupted; `cmtk doctor --repair` finishes it",
         )
         return findings  # the rest of the store is half-way between two key generations: repair first
-    from cmtk.team import sync
 
     if sync.interrupted(store):
         add(
@@ -125,7 +126,6 @@ def check(session: Session) -> list[Finding]:
             )
 
     # 4. The summary index agrees with the records (it is never trusted over them).
-    from cmtk.index import summary
 
     for case_id in summary.verify(session):
         add(
@@ -182,8 +182,6 @@ def check(session: Session) -> list[Finding]:
 
 def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
     """Problems of a record against its form definition (internal records have none)."""
-    from cmtk import dates
-    from cmtk.forms import definitions, validate
 
     if record.form not in loaded_forms:
         try:
@@ -214,12 +212,10 @@ def repair(session: Session) -> list[str]:
     """Finish what an interrupted command left: delete temporary files, commit complete records."""
     store = session.store
     done: list[str] = []
-    from cmtk.team import rotation
 
     finished = rotation.finish_interrupted(session)
     if finished:
         return [finished]
-    from cmtk.team import sync
 
     if sync.interrupted(store):
         with store.locked():

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from cmtk.errors import StoreNotFound
+from cmtk.store import yamlio
 
 STORE_MARKER = ".cmtk"
 DEMO_IDENTITY = "demo-identity.txt"
@@ -67,10 +68,10 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
 
 def _is_training(store: Path) -> bool:
     """Only a TRAINING store may use the throwaway identity beside it (never a real store named `store`)."""
-    from cmtk.store.session import Store
 
     try:
-        return bool(Store(store).settings.get("training", False))
+        settings = yamlio.loads((store / ".cmtk" / "settings.yaml").read_bytes(), "settings.yaml")
+        return isinstance(settings, dict) and bool(settings.get("training", False))
     except Exception:  # noqa: BLE001 - a store whose settings cannot be read is not a training store
         return False
 

@@ -34,7 +34,9 @@ from cmtk.errors import (
     StoreNotFound,
 )
 from cmtk.store import crypto, ids, paths, records, yamlio
-from cmtk.team import roster
+from cmtk.store import identity as identity_module
+from cmtk.store.gitio import SAFE_OPTIONS, Git
+from cmtk.team import merge, roster
 
 SETTINGS = ".cmtk/settings.yaml"
 POLICY = ".cmtk/policy.yaml"
@@ -210,8 +212,6 @@ class Store:
         """The file is in HEAD and unchanged (one git call; used only when a new key generation appears)."""
         import subprocess
 
-        from cmtk.store.gitio import SAFE_OPTIONS
-
         result = subprocess.run(
             ["git", *SAFE_OPTIONS, "-C", str(self.root), "status", "--porcelain", "--", relative],
             capture_output=True,
@@ -265,7 +265,6 @@ class Store:
 
     @cached_property
     def git(self):
-        from cmtk.store.gitio import Git
 
         return Git(self.root)
 
@@ -344,7 +343,6 @@ class Store:
         return Session(Store(self.root), session.me)
 
     def unlock(self, identity: str | os.PathLike | None = None) -> Session:
-        from cmtk.store import identity as identity_module
 
         path = paths.identity_path(identity, self.root)
         if path.absolute().resolve().is_relative_to(self.root.absolute().resolve()):
@@ -567,7 +565,6 @@ def _merge_saved_meanwhile(
     """The record changed on disk after this command read it (a sync, another command, a long `case edit`):
     merge field by field instead of overwriting (security review round 2, L7). Returns the merged record and
     how many fields changed both ways (listed for `cmtk conflicts`)."""
-    from cmtk.team import merge
 
     result = merge.merge_record(records.envelope(seen), records.envelope(mine), records.envelope(current))
     return records.from_envelope(result.content, mine.record), len(result.new_conflicts)

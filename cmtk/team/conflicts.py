@@ -12,7 +12,9 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
+from cmtk import dates
 from cmtk.errors import CmtkError, UsageError
+from cmtk.index import summary
 from cmtk.store import ids, records
 from cmtk.store.session import Session
 from cmtk.team import merge
@@ -69,7 +71,6 @@ def of_case(session: Session, subject: str) -> list[Conflict]:
 
 def everywhere(session: Session) -> list[Conflict]:
     """Every listed conflict: cases found through the summary index, conferences read directly (they are few)."""
-    from cmtk.index import summary
 
     rows = summary.load(session)
     listed: list[Conflict] = []
@@ -109,7 +110,6 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
     else:
         content.pop(merge.CONFLICTS, None)
     updated = records.from_envelope(content, chosen.record)
-    from cmtk import dates
 
     updated = dataclasses.replace(updated, updated=dates.now_utc().isoformat(), updated_by=session.author)
     session.save(chosen.subject, [updated], "resolve")

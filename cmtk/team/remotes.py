@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmtk.errors import CmtkError, DecryptError, GitError, UsageError
-from cmtk.store import crypto
-from cmtk.store.session import Store
+from cmtk.store import crypto, paths
+from cmtk.store import session as store_module
+from cmtk.store.gitio import STORE_CONFIG, Git
+from cmtk.store.session import Session, Store
+from cmtk.team import roster
 
 BRANCH = "main"
 BUNDLE_KEY = "cmtk-bundle"
@@ -191,8 +194,6 @@ def ensure_configured(store: Store) -> None:
 
 def configure_copy(store: Store) -> None:
     """Local git settings every copy of a store needs (init and clone)."""
-    from cmtk.store import session as store_module
-    from cmtk.store.gitio import STORE_CONFIG
 
     for key, value in STORE_CONFIG.items():
         store.git.set_config(key, value)
@@ -215,10 +216,6 @@ def clone(
     `expect`: the fingerprint the user was given (`cmtk team fingerprint` on a laptop they trust); the
     copy is refused, and nothing kept, when it differs or cannot be checked.
     """
-    from cmtk.store import paths
-    from cmtk.store.gitio import Git
-    from cmtk.store.session import Session
-    from cmtk.team import roster
 
     url = check_url(url)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

@@ -13,7 +13,7 @@ import json
 
 from cmtk.errors import CmtkError
 from cmtk.store import crypto, records
-from cmtk.store.session import Change, Progress, Session
+from cmtk.store.session import Change, Progress, Session, _write_atomic
 from cmtk.team import roster
 
 _ENCRYPTION_CHECK = "encryption could not be verified"
@@ -146,7 +146,6 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
             if progress:
                 progress(done, total)
         journal = store.root / ".git" / "cmtk" / JOURNAL
-        from cmtk.store.session import _write_atomic
 
         _write_atomic(journal, json.dumps({"operation": "remove", "member": leaving[0].name}).encode("utf-8"))
         commit = store.apply(changes, "rotate keys", session.author)

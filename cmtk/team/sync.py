@@ -28,9 +28,10 @@ from pathlib import Path
 
 from cmtk.errors import CmtkError, DecryptError, GitError
 from cmtk.store import crypto, ids, yamlio
+from cmtk.store.gitio import SAFE_OPTIONS, _author_env
 from cmtk.store.session import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store, _write_atomic
 from cmtk.store.session import SYNC_JOURNAL as JOURNAL
-from cmtk.team import merge, remotes, roster
+from cmtk.team import merge, remotes, roster, rotation
 from cmtk.team.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
 from cmtk.team.remotes import BRANCH, TRANSPORT, Remote, find_remote
 
@@ -148,7 +149,6 @@ def remove_leftovers(store: Store) -> None:
 
 
 def _require_clean(store: Store) -> None:
-    from cmtk.team import rotation
 
     if rotation.interrupted(store):
         raise CmtkError("a team change was interrupted; run `cmtk doctor --repair` before syncing")
@@ -690,8 +690,6 @@ def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> 
     """Settings, policy and form files hold no personal data: git's own line merge, or a clear refusal."""
     import subprocess
 
-    from cmtk.store.gitio import SAFE_OPTIONS
-
     blobs = store.git.cat_files([f"{c}:{path}" for c in (ours, base, theirs)])
     with _private_temp(store) as folder:
         files = []
@@ -729,8 +727,6 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
         if lines:
             import subprocess
 
-            from cmtk.store.gitio import SAFE_OPTIONS
-
             result = subprocess.run(
                 [
                     "git",
@@ -750,7 +746,6 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
             if result.returncode != 0:
                 raise GitError("git update-index failed while merging; nothing was changed")
         tree = store.git.run("-c", "core.splitIndex=false", "write-tree", env=env)
-    from cmtk.store.gitio import _author_env
 
     return store.git.run("commit-tree", tree, "-p", ours, "-p", theirs, "-m", MERGE_MESSAGE, env=_author_env(author))
 

@@ -20,7 +20,7 @@ from cmtk.casework import cases
 from cmtk.errors import CmtkError
 from cmtk.store import create, doctor, identity
 from cmtk.store.session import Store
-from cmtk.team import remotes, rotation, sync
+from cmtk.team import remotes, rotation, sync, transport
 from tests.helpers import make_identity, make_store, minimal_body
 
 ROUNDS = int(os.environ.get("CMTK_FAULT_ROUNDS", "8"))
@@ -132,7 +132,7 @@ def test_writes_wait_for_an_interrupted_sync_to_be_finished(tmp_path):
     sync.sync(Store(a_root).unlock(a_key))
     store = Store(b_root)
     start = store.git.head()
-    target = sync._fetch(store.unlock(b_key), remotes.find_remote(store, None))
+    target = transport.fetch(store.unlock(b_key), remotes.find_remote(store, None))
     (b_root / ".git" / "cmtk" / sync.JOURNAL).write_text(f'{{"from": "{start}", "to": "{target}"}}')
     with pytest.raises(CmtkError, match="sync was interrupted"):
         cases.create_case(store.unlock(b_key), "identification", minimal_body("identification"))

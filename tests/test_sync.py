@@ -17,7 +17,7 @@ from cmtk.casework import cases
 from cmtk.errors import CmtkError
 from cmtk.store import create, crypto, identity, records
 from cmtk.store.session import Store
-from cmtk.team import conflicts, remotes, rotation, sync
+from cmtk.team import conflicts, remotes, rotation, sync, transport
 from tests.helpers import CANARIES, canary_body, git, invoke, run_cmtk
 
 
@@ -236,7 +236,7 @@ def test_interrupted_sync_is_finished_by_the_next(tmp_path):
     amina.sync()
     store = Store(baraka.root)
     start = store.git.head()
-    theirs = sync._fetch(baraka.session(), remotes.find_remote(store, None))
+    theirs = transport.fetch(baraka.session(), remotes.find_remote(store, None))
     journal = store.root / ".git" / "cmtk" / sync.JOURNAL
     journal.write_text(f'{{"from": "{start}", "to": "{theirs}"}}')
     store.git.run("read-tree", "-m", "-u", start, theirs)  # the working tree moved, HEAD did not: killed here

@@ -12,6 +12,7 @@ from cmtk.errors import CmtkError, IdentityError
 from cmtk.store import identity, paths
 from cmtk.store.session import Store
 from cmtk.team import conflicts as conflicts_module
+from cmtk.team import merge_driver as merge_driver_module
 from cmtk.team import remotes as remotes_module
 from cmtk.team import roster as team_module
 from cmtk.team import sync as sync_module
@@ -241,7 +242,7 @@ def merge_driver(
     try:
         session = store.unlock()
 
-        fields = sync_module.merge_driver(session, base, ours, theirs, path)
+        fields = merge_driver_module.merge_driver(session, base, ours, theirs, path)
     except Exception as error:  # noqa: BLE001 - git treats a non-zero exit as a conflict and keeps our ciphertext
         reason = error.message if isinstance(error, CmtkError) else type(error).__name__
         print(f"cmtk merge-driver: {path}: {reason}; kept this laptop's version", file=sys.stderr)

@@ -31,8 +31,9 @@ from cmtk.casework import cases as cases_module
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError, DecryptError, ValidationError
 from cmtk.store import crypto, paths
+from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
-from cmtk.store.session import CASES_DIR, Session, Store, _write_atomic
+from cmtk.store.session import CASES_DIR, Session, Store
 
 FORMAT = 6
 INDEX_FILE = "summary.age"
@@ -245,8 +246,8 @@ def _write(session: Session, index: Index) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     main, large = index.encode()
     recipient = [session.current_key().recipient]
-    _write_atomic(path.with_name(LARGE_FILE), crypto.encrypt(large, recipient))
-    _write_atomic(path, crypto.encrypt(main, recipient))
+    write_atomic(path.with_name(LARGE_FILE), crypto.encrypt(large, recipient))
+    write_atomic(path, crypto.encrypt(main, recipient))
 
 
 def load(session: Session, *, progress: Callable[[int, int], None] | None = None) -> dict[str, dict[str, Any]]:

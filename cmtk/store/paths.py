@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from cmtk.errors import StoreNotFound
-from cmtk.store import yamlio
+from cmtk.store import files
 
 STORE_MARKER = ".cmtk"
 DEMO_IDENTITY = "demo-identity.txt"
@@ -70,8 +70,7 @@ def _is_training(store: Path) -> bool:
     """Only a TRAINING store may use the throwaway identity beside it (never a real store named `store`)."""
 
     try:
-        settings = yamlio.loads((store / ".cmtk" / "settings.yaml").read_bytes(), "settings.yaml")
-        return isinstance(settings, dict) and bool(settings.get("training", False))
+        return bool(files.read_settings(store).get("training", False))
     except Exception:  # noqa: BLE001 - a store whose settings cannot be read is not a training store
         return False
 

@@ -11,13 +11,11 @@ if anything fails before the commit, the files are put back as they were.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import re
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,19 +31,19 @@ from cmtk.errors import (
     RecordError,
     StoreNotFound,
 )
-from cmtk.store import crypto, ids, paths, records, yamlio
+from cmtk.store import crypto, files, ids, paths, records
 from cmtk.store import identity as identity_module
 from cmtk.store.gitio import SAFE_OPTIONS, Git
 from cmtk.team import merge, roster
 
-SETTINGS = ".cmtk/settings.yaml"
+SETTINGS = files.SETTINGS
 POLICY = ".cmtk/policy.yaml"
 RECIPIENTS = ".cmtk/recipients.txt"
 KEYS_DIR = ".cmtk/keys"
 CASES_DIR = "cases"
 CONFERENCES_DIR = "conferences"
 RECORD_DIRS = (CASES_DIR, CONFERENCES_DIR)
-TEMP_PREFIX = ".tmp-"
+TEMP_PREFIX = files.TEMP_PREFIX
 SYNC_JOURNAL = "sync.json"  # in .git/cmtk/ while a sync moves the working tree (cmtk.team.sync)
 GITATTRIBUTES = (
     "# Records are age ciphertext: never convert line endings; diff them through\n"
@@ -89,27 +87,7 @@ class Store:
     def settings(self) -> dict:
         """settings.yaml, through a JSON copy in .git/cmtk/ while the file is unchanged (it holds no
         personal data), so that commands that need nothing else from YAML skip loading the YAML library."""
-        import json
-
-        path = self.root / SETTINGS
-        stat = path.stat()
-        stamp = [stat.st_mtime_ns, stat.st_size]
-        cache = self.root / ".git" / "cmtk" / "settings.json"
-        try:
-            cached = json.loads(cache.read_text("utf-8"))
-            if cached.get("stamp") == stamp:
-                return cached["settings"]
-        except (OSError, ValueError, AttributeError):
-            pass
-        data = yamlio.loads(path.read_text("utf-8"), SETTINGS)
-        if not isinstance(data, dict):
-            raise RecordError(f"{SETTINGS}: not a mapping of settings")
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _write_atomic(cache, json.dumps({"stamp": stamp, "settings": data}, default=str).encode("utf-8"))
-        except OSError:
-            pass
-        return data
+        return files.read_settings(self.root)
 
     @property
     def date_order(self) -> str:
@@ -206,7 +184,7 @@ class Store:
 
         path = self.root / ".git" / "cmtk" / "trust.json"
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_atomic(path, json.dumps(trust, indent=1, sort_keys=True).encode("utf-8"))
+        files.write_atomic(path, json.dumps(trust, indent=1, sort_keys=True).encode("utf-8"))
 
     def is_committed(self, relative: str) -> bool:
         """The file is in HEAD and unchanged (one git call; used only when a new key generation appears)."""
@@ -312,7 +290,7 @@ class Store:
             for change in changes:
                 if change.data is not None:
                     change.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                    temps.append((change, _write_temp(change.path.parent, change.data)))
+                    temps.append((change, files.write_temp(change.path.parent, change.data)))
             for change in changes:
                 previous = change.path.read_bytes() if change.path.exists() else None
                 replaced.append((change.path, previous))
@@ -322,7 +300,7 @@ class Store:
                 elif change.path.exists():
                     change.path.unlink()
             for folder in {change.path.parent for change in changes}:
-                _fsync_dir(folder)
+                files.fsync_dir(folder)
             return self.git.commit([self.relative(c.path) for c in changes], message, author)
         except BaseException:
             for _, temp in temps:
@@ -333,7 +311,7 @@ class Store:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
                 else:
-                    _write_atomic(path, previous)
+                    files.write_atomic(path, previous)
             with contextlib.suppress(Exception):
                 self.git.run("reset", "-q", "--", *[self.relative(p) for p, _ in replaced])
             raise
@@ -568,34 +546,3 @@ def _merge_saved_meanwhile(
 
     result = merge.merge_record(records.envelope(seen), records.envelope(mine), records.envelope(current))
     return records.from_envelope(result.content, mine.record), len(result.new_conflicts)
-
-
-def _write_temp(folder: Path, data: bytes) -> Path:
-    fd, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as error:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        if error.errno == errno.ENOSPC:
-            raise CmtkError("the disk is full; free some space and try again (nothing was changed)") from None
-        raise
-    return Path(name)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temp = _write_temp(path.parent, data)
-    os.replace(temp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -13,7 +13,8 @@ import json
 
 from cmtk.errors import CmtkError
 from cmtk.store import crypto, records
-from cmtk.store.session import Change, Progress, Session, _write_atomic
+from cmtk.store.files import write_atomic
+from cmtk.store.session import Change, Progress, Session
 from cmtk.team import roster
 
 _ENCRYPTION_CHECK = "encryption could not be verified"
@@ -147,7 +148,7 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
                 progress(done, total)
         journal = store.root / ".git" / "cmtk" / JOURNAL
 
-        _write_atomic(journal, json.dumps({"operation": "remove", "member": leaving[0].name}).encode("utf-8"))
+        write_atomic(journal, json.dumps({"operation": "remove", "member": leaving[0].name}).encode("utf-8"))
         commit = store.apply(changes, "rotate keys", session.author)
         journal.unlink()
         trust = store.trust()

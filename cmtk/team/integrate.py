@@ -1,0 +1,337 @@
+"""Merging two histories in memory: key chains, the team, records field by field, and the commit.
+
+Only records changed on both sides are decrypted and merged (cmtk.team.merge). The merged tree is
+written to a private index and committed with plumbing; the working tree moves to it last, under a
+journal, so a sync killed half-way is finished by the next one (store.md, invariant 10).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from cmtk.errors import CmtkError, GitError
+from cmtk.store import crypto
+from cmtk.store.files import write_atomic
+from cmtk.store.gitio import SAFE_OPTIONS, _author_env
+from cmtk.store.session import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store
+from cmtk.store.session import SYNC_JOURNAL as JOURNAL
+from cmtk.team import merge, roster
+from cmtk.team.incoming import changed_paths, check_incoming, count_commits, is_record, require_settings_accepted
+from cmtk.team.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
+from cmtk.team.outcome import ConfirmSettings, ConfirmTeam, Outcome
+from cmtk.team.transport import ZERO, is_ancestor, private_temp, run_git
+
+MERGE_MESSAGE = "merge sync"
+
+
+def integrate(
+    session: Session,
+    theirs: str | None,
+    outcome: Outcome,
+    confirm_team: ConfirmTeam | None = None,
+    confirm_settings: ConfirmSettings | None = None,
+) -> None:
+    store = session.store
+    ours = store.git.head()
+    if theirs is None:  # an empty remote: everything goes
+        outcome.sent += int(store.git.run("rev-list", "--count", "HEAD")) if ours else 0
+        return
+    if theirs == ours:
+        return
+    if ours is None:
+        raise CmtkError("this store has no commit yet; see `cmtk doctor`")
+    if is_ancestor(store, theirs, ours):
+        outcome.sent += count_commits(store, theirs, ours)
+        return
+    try:
+        base = run_git(store, "merge-base", ours, theirs)
+    except GitError:
+        raise CmtkError(
+            f"{outcome.remote} holds a different store (no history in common); nothing was changed"
+        ) from None
+    outcome.received += count_commits(store, ours, theirs)
+    incoming = changed_paths(store, base, theirs)
+    ring = check_incoming(session, base, theirs, incoming, outcome)
+    require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm_settings)
+    if base == ours:
+        move_to(store, ours, theirs)
+        return
+    outcome.sent += count_commits(store, theirs, ours)
+    merged = _merge_commits(session, base, ours, theirs, incoming, ring, outcome, confirm_team)
+    move_to(store, ours, merged)
+    trust = store.trust()
+    if outcome.new_generation:  # this laptop's own numbering gave way to the remote's (see _merge_commits)
+        trust["keys"] = {str(g): public for g, public in outcome.kept_keys.items()}
+    if outcome.team_confirmed:
+        trust["team"] = sorted(m.public for m in store.members())
+    store.save_trust(trust)
+
+
+Updates = dict[str, tuple[str, "bytes | str | None"]]  # path -> (mode, new blob bytes | existing sha | None: delete)
+
+
+def _merge_commits(
+    session: Session,
+    base: str,
+    ours: str,
+    theirs: str,
+    other: dict[str, tuple[str, str]],
+    ring: KeyRing,
+    outcome: Outcome,
+    confirm_team: ConfirmTeam | None = None,
+) -> str:
+    """The merge commit of ours and theirs. `other` is what theirs changed since base (checked), and `ring`
+    holds the common commit's and the other copy's store keys."""
+    store = session.store
+    mine = changed_paths(store, base, ours)
+    clash, newer_here = _join_key_chains(session, ring, base, ours)
+    opened_here, opened_there = _new_case_folders(store, base, mine), _new_case_folders(store, base, other)
+    if opened_here & opened_there:  # 40 random bits each: about one chance in a million for a store of 1,000 cases
+        raise CmtkError(
+            f"case id {sorted(opened_here & opened_there)[0]} was opened on this laptop and on the other copy "
+            "for two different children; nothing was changed: ask for help before syncing again"
+        )
+
+    # Start from our tree: take what only the other side changed, then merge what both changed.
+    updates: Updates = {p: (mode, None if sha == ZERO else sha) for p, (mode, sha) in other.items() if p not in mine}
+    both = [p for p in other if p in mine and mine[p][1] != other[p][1]]
+    if clash:
+        _make_fresh_generation(ring, newer_here, updates, outcome)
+    team_paths = [p for p in both if p == RECIPIENTS or KEY_FILE.match(p)]
+    if team_paths or clash:
+        updates.update(_merge_team_confirmed(store, ring, base, ours, theirs, outcome, confirm_team))
+    for path in [p for p in both if p not in team_paths and not is_record(p)]:
+        updates[path] = ("100644", _merge_plain(store, path, base, ours, theirs))
+    generation = max(ring.keys)
+    _merge_records(store, ring, [p for p in both if is_record(p)], base, ours, theirs, generation, updates, outcome)
+    _reencrypt_older(store, ring, base, ours, theirs, mine, other, bool(clash), generation, updates, outcome)
+    commit = _commit_tree(store, ours, theirs, updates, session.author)
+    outcome.kept_keys = {g: pair.public for g, pair in ring.keys.items()}
+    return commit
+
+
+def _join_key_chains(session: Session, ring: KeyRing, base: str, ours: str) -> tuple[list[int], set[int]]:
+    """Add our newer store keys to `ring` (the remote's chain) unless both sides made the same generation
+    differently (a clash: then ours only open records). Returns (clashing generations, our newer ones)."""
+    base_keys, our_keys = key_blobs(session.store, base), key_blobs(session.store, ours)
+    newer_here = {g for g in our_keys if g > max(base_keys)}
+    ours_ring = KeyRing(session)  # the common history's keys are in `ring` already: only our newer ones are opened
+    ours_ring.keys = {g: ring.keys[g] for g in base_keys}
+    ours_ring.texts = {g: ring.texts[g] for g in base_keys}
+    ours_ring.load({g: our_keys[g] for g in sorted(newer_here)}, "this laptop")
+    clash = sorted(g for g in newer_here if g in ring.keys and ring.keys[g].public != ours_ring.keys[g].public)
+    if clash:
+        ring.extra = [(g, ours_ring.keys[g]) for g in sorted(newer_here)]
+    else:
+        for generation in newer_here:
+            ring.keys[generation], ring.texts[generation] = ours_ring.keys[generation], ours_ring.texts[generation]
+    return clash, newer_here
+
+
+def _make_fresh_generation(ring: KeyRing, newer_here: set[int], updates: Updates, outcome: Outcome) -> None:
+    """Both laptops removed someone offline and each made generation N+1. The remote's numbering is kept; a
+    fresh generation after it, made here for the merged team, takes every record, so no one removed on
+    either side can read what is written from now on."""
+    new_generation = max(ring.keys) + 1
+    new_key = crypto.generate()
+    previous = ring.keys[new_generation - 1]
+    ring.texts[new_generation] = f"# authorised: {roster.authorisation(previous, new_generation, new_key.public)}\n"
+    ring.keys[new_generation] = new_key
+    for generation in newer_here:
+        if generation > new_generation:
+            updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", None)
+    outcome.new_generation = new_generation
+
+
+def _merge_team_confirmed(
+    store: Store, ring: KeyRing, base: str, ours: str, theirs: str, outcome: Outcome, confirm_team: ConfirmTeam | None
+) -> Updates:
+    team_updates, merged_team = _merge_team(store, ring, base, ours, theirs)
+    # Every member the keys are re-encrypted to must be one this laptop accepted, whichever side listed
+    # them first (review 2, H2: a member slipped in by a fast-forward would otherwise count as ours).
+    unaccepted = [m for m in merged_team if m.public not in set(store.trust()["team"])]
+    if unaccepted and not (confirm_team and confirm_team(unaccepted)):
+        names = ", ".join(f"{m.name} ({m.public[:16]}...)" for m in unaccepted)
+        raise CmtkError(
+            f"{outcome.remote} added team members this laptop has not accepted: {names}; nothing was "
+            "changed. Check each key with its owner, then run `cmtk sync --accept-team`"
+        )
+    outcome.team_confirmed = bool(unaccepted)
+    return team_updates
+
+
+def _merge_records(
+    store: Store,
+    ring: KeyRing,
+    paths: list[str],
+    base: str,
+    ours: str,
+    theirs: str,
+    generation: int,
+    updates: Updates,
+    outcome: Outcome,
+) -> None:
+    """Records both sides changed: decrypted, merged field by field (cmtk.team.merge), sealed with `generation`."""
+    blobs = store.git.cat_files([f"{c}:{p}" for p in paths for c in (base, ours, theirs)])
+    for index, path in enumerate(paths):
+        old, mine_data, their_data = blobs[3 * index : 3 * index + 3]
+        if mine_data is None or their_data is None:  # deleted on one side, changed on the other: keep the change
+            kept = mine_data if their_data is None else their_data
+            updates[path] = ("100644", ring.seal(ring.open(kept, path)[0], generation, path))
+            continue
+        base_content = ring.open(old, path)[0] if old is not None else None
+        result = merge.merge_record(base_content, ring.open(mine_data, path)[0], ring.open(their_data, path)[0])
+        updates[path] = ("100644", ring.seal(result.content, generation, path))
+        outcome.waiting[path] = len(result.content.get(merge.CONFLICTS) or [])
+        outcome.merged_records += 1
+        outcome.conflicts.extend((path, c["field"]) for c in result.new_conflicts)
+
+
+def _reencrypt_older(
+    store: Store,
+    ring: KeyRing,
+    base: str,
+    ours: str,
+    theirs: str,
+    mine: dict,
+    other: dict,
+    clash: bool,
+    generation: int,
+    updates: Updates,
+    outcome: Outcome,
+) -> None:
+    """Records written with an older store key than the merged store's newest (the other side removed a member
+    meanwhile; or, after a clash, every record): re-encrypted, or a removed member could still read them."""
+    if clash:
+        stale = {p: (ours, sha) for p, (_, sha) in ls_tree(store, ours, *RECORD_DIRS).items()}
+        stale.update({p: (theirs, sha) for p, (_, sha) in other.items() if is_record(p) and p not in mine})
+        sources = [
+            (p, c)
+            for p, (c, sha) in stale.items()
+            if sha != ZERO and p not in updates or (p in updates and isinstance(updates[p][1], str))
+        ]
+    else:
+        sources = []
+        for side, changed in ((ours, mine), (theirs, other)):
+            if max(key_blobs(store, side)) < generation:
+                sources += [
+                    (p, side)
+                    for p, (_, sha) in changed.items()
+                    if is_record(p) and sha != ZERO and not isinstance(updates.get(p, ("", None))[1], bytes)
+                ]
+    for (path, _), blob in zip(sources, store.git.cat_files([f"{c}:{p}" for p, c in sources]), strict=False):
+        if blob is None:
+            continue
+        content, opened_with = ring.open(blob, path)
+        if opened_with != generation or clash:
+            updates[path] = ("100644", ring.seal(content, generation, path))
+            outcome.reencrypted += 1
+
+
+def _new_case_folders(store: Store, base: str, changed: dict[str, tuple[str, str]]) -> set[str]:
+    """Cases whose folder one side created since the common commit."""
+    touched = {p.split("/")[2] for p in changed if p.startswith("cases/") and p.count("/") == 3}
+    if not touched:
+        return set()
+    existing = ls_tree(store, base, *sorted({f"cases/{c[:2]}/{c}/" for c in touched}))
+    return touched - {p.split("/")[2] for p in existing}
+
+
+def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) -> tuple[Updates, list[roster.Member]]:
+    """The member list merged (additions and removals of both sides kept), every key file re-encrypted to it."""
+    texts = store.git.cat_files([f"{c}:{RECIPIENTS}" for c in (base, ours, theirs)])
+    lists = [roster.parse_recipients(t.decode("utf-8")) if t else [] for t in texts]
+    old, mine, other = ({m.public: m for m in members} for members in lists)
+    merged = [m for k, m in mine.items() if k in other or k not in old]
+    added = [m for k, m in other.items() if k not in mine and k not in old]
+    merged += added
+    names = [m.name.casefold() for m in merged]
+    if len(set(names)) != len(names):
+        raise CmtkError(
+            "this laptop and the other copy each added a different key under the same member name; "
+            "nothing was changed: remove one of them on one side, then sync again"
+        )
+    recipients = [crypto.parse_recipient(m.public) for m in merged]
+    updates: Updates = {RECIPIENTS: ("100644", roster.format_recipients(merged).encode("utf-8"))}
+    for generation, pair in sorted(ring.keys.items()):
+        authorised = roster.key_file_authorisation(ring.texts[generation])
+        text = roster.key_file_text(pair, generation, merged, authorised)
+        updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", crypto.encrypt(text.encode("utf-8"), recipients))
+    return updates, merged
+
+
+def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> bytes:
+    """Settings, policy and form files hold no personal data: git's own line merge, or a clear refusal."""
+    import subprocess
+
+    blobs = store.git.cat_files([f"{c}:{path}" for c in (ours, base, theirs)])
+    with private_temp(store) as folder:
+        files = []
+        for label, blob in zip(("ours", "base", "theirs"), blobs, strict=False):
+            file = folder / label
+            file.write_bytes(blob or b"")
+            files.append(str(file))
+        result = subprocess.run(["git", *SAFE_OPTIONS, "merge-file", "-p", *files], capture_output=True)
+    if result.returncode != 0:
+        raise CmtkError(
+            f"{path}: this laptop and the other copy changed the same lines; nothing was changed. "
+            "Make the two versions agree on one laptop, then sync again"
+        )
+    return result.stdout
+
+
+def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author: str) -> str:
+    with private_temp(store) as folder:
+        new_blobs = {p: data for p, (_, data) in updates.items() if isinstance(data, bytes)}
+        shas: dict[str, str] = {}
+        if new_blobs:
+            files = []
+            for number, (path, data) in enumerate(new_blobs.items()):
+                file = folder / f"blob-{number}"
+                file.write_bytes(data)
+                files.append(str(file))
+            out = store.git.run("hash-object", "-w", "--no-filters", *files)
+            shas = dict(zip(new_blobs, out.split(), strict=False))
+        lines = []
+        for path, (mode, data) in sorted(updates.items()):
+            sha = shas.get(path) if isinstance(data, bytes) else data
+            lines.append(f"0 {ZERO}\t{path}" if sha is None else f"{mode} {sha}\t{path}")
+        env = {"GIT_INDEX_FILE": str(folder / "index")}
+        store.git.run("-c", "core.splitIndex=false", "read-tree", ours, env=env)
+        if lines:
+            import subprocess
+
+            result = subprocess.run(
+                [
+                    "git",
+                    *SAFE_OPTIONS,
+                    "-c",
+                    "core.splitIndex=false",
+                    "-C",
+                    str(store.root),
+                    "update-index",
+                    "--index-info",
+                ],
+                input="\n".join(lines) + "\n",
+                text=True,
+                capture_output=True,
+                env={**os.environ, **env},
+            )
+            if result.returncode != 0:
+                raise GitError("git update-index failed while merging; nothing was changed")
+        tree = store.git.run("-c", "core.splitIndex=false", "write-tree", env=env)
+
+    return store.git.run("commit-tree", tree, "-p", ours, "-p", theirs, "-m", MERGE_MESSAGE, env=_author_env(author))
+
+
+def move_to(store: Store, start: str, target: str) -> None:
+    """Working tree, index, then HEAD to `target`, under a journal that lets the next sync finish the move."""
+    journal = store.root / ".git" / "cmtk" / JOURNAL
+    write_atomic(journal, json.dumps({"from": start, "to": target}).encode("utf-8"))
+    store.git.run("read-tree", "--reset", "-u", target)
+    head = store.git.head()
+    if head != target:
+        store.git.run("update-ref", "-m", "sync", "HEAD", target, *([head] if head else []))
+    journal.unlink()
+    store.git.maintain()

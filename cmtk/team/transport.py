@@ -1,0 +1,165 @@
+"""Moving commits between this copy and a remote: fetch, push, and encrypted USB bundles.
+
+Every git command here runs with cmtk's safe options: nothing stored on a share, stick or server
+is executed or obeyed (hooks, config, attributes, filters).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
+from cmtk.errors import CmtkError, DecryptError, GitError
+from cmtk.store import crypto
+from cmtk.store.files import write_atomic
+from cmtk.store.session import Session, Store
+from cmtk.team import remotes
+from cmtk.team.remotes import BRANCH, TRANSPORT, Remote
+
+ZERO = "0" * 40
+
+
+def run_git(store: Store, *args: str, env: dict | None = None) -> str:
+    return store.git.run(*TRANSPORT, *args, env=env)
+
+
+def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | None:
+    """Bring the remote's branch into refs/remotes/NAME/main; its commit, or None for an empty remote.
+
+    A remote whose history no longer contains what this laptop last exchanged with it (rewritten, not
+    just older, as an old USB stick would be) is refused: rewinding the shared folder to before a
+    member's removal would otherwise let them slip records in (security review round 3).
+    """
+    store = session.store
+    ref = f"refs/remotes/{remote.name}/{BRANCH}"
+    previous = _remote_head(store, remote)  # what this laptop last exchanged with the remote
+    if remote.bundle:
+        path = Path(remote.url)
+        if not path.exists():
+            if not path.parent.is_dir():
+                raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
+            if remotes.bundle_used(store, remote.name) and not new_bundle:
+                raise CmtkError(
+                    f"{path}: no bundle file, though this laptop has synced with {remote.name} before: is the "
+                    f"right USB stick plugged in? For a new, empty stick run `cmtk sync {remote.name} --new-bundle`"
+                )
+            return None
+        try:
+            data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
+        except DecryptError:
+            raise CmtkError(
+                f"{path}: this bundle does not open with your key: you may have been removed from the team, your key may "
+                "have changed, or it was written before you joined (then a team member's sync fixes it); ask your case manager"
+            ) from None
+        with private_temp(store) as folder:
+            bundle = folder / "incoming.bundle"
+            bundle.write_bytes(data)
+            try:
+                run_git(store, "bundle", "verify", "-q", str(bundle))
+            except GitError:
+                raise CmtkError(
+                    f"{path}: the bundle is damaged or holds a different store; nothing was changed"
+                ) from None
+            run_git(store, "fetch", "-q", "--no-tags", str(bundle), f"+refs/heads/{BRANCH}:{ref}")
+    else:
+        try:
+            run_git(store, "fetch", "-q", "--no-tags", remote.name, f"+refs/heads/{BRANCH}:{ref}")
+        except GitError as error:
+            if "couldn't find remote ref" in str(error):
+                return None
+            raise CmtkError(
+                f"could not fetch from {remote.name} ({remote.url}): {str(error).split(': ', 1)[-1]}; "
+                "nothing was changed"
+            ) from None
+    try:
+        fetched = run_git(store, "rev-parse", "--verify", "-q", ref + "^{commit}")
+    except GitError:
+        return None
+    if (
+        previous
+        and fetched != previous
+        and not is_ancestor(store, previous, fetched)
+        and not is_ancestor(store, fetched, previous)
+    ):
+        run_git(store, "update-ref", ref, previous)
+        raise CmtkError(
+            f"the history on {remote.name} was rewritten: it no longer holds what this laptop last exchanged "
+            "with it (cmtk never does that). Nothing was changed; it may have been tampered with: ask your "
+            "case manager"
+        )
+    return fetched
+
+
+def push(session: Session, remote: Remote) -> bool:
+    store = session.store
+    head = store.git.head()
+    if head is None:
+        return True
+    remote_head = _remote_head(store, remote)
+    if remote.bundle:
+        if remote_head != head or not Path(remote.url).exists():  # an unchanged stick is not written again
+            _write_bundle(session, Path(remote.url))
+            with contextlib.suppress(GitError):
+                run_git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
+        remotes.mark_bundle_used(store, remote.name)
+        return True
+    if remote_head == head:
+        return True
+    try:
+        run_git(store, "push", "-q", "--no-verify", remote.name, f"HEAD:refs/heads/{BRANCH}")
+    except GitError as error:
+        message = str(error)
+        if any(word in message for word in ("rejected", "fetch first", "non-fast-forward")):
+            return False
+        raise CmtkError(
+            f"could not send to {remote.name} ({remote.url}): {message.split(': ', 1)[-1]}; "
+            "your changes are safe here, sync again later"
+        ) from None
+    with contextlib.suppress(GitError):
+        run_git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
+    return True
+
+
+def _remote_head(store: Store, remote: Remote) -> str | None:
+    try:
+        return run_git(store, "rev-parse", "--verify", "-q", f"refs/remotes/{remote.name}/{BRANCH}^{{commit}}")
+    except GitError:
+        return None
+
+
+def _write_bundle(session: Session, path: Path) -> None:
+    """The whole branch as one git bundle, encrypted to every current team member, replaced atomically."""
+    store = session.store
+    accepted = set(store.trust()["team"])
+    members = [m for m in store.members() if not accepted or m.public in accepted]  # never to an unchecked key (H2)
+    with private_temp(store) as folder:
+        bundle = folder / "outgoing.bundle"
+        run_git(store, "bundle", "create", "-q", str(bundle), BRANCH)
+        data = crypto.encrypt(bundle.read_bytes(), [crypto.parse_recipient(m.public) for m in members])
+    if not path.parent.is_dir():
+        raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in? Your changes are safe here")
+    try:
+        write_atomic(path, data)
+    except OSError as error:
+        raise CmtkError(f"{path}: could not write the bundle ({error.strerror}); your changes are safe here") from None
+
+
+@contextlib.contextmanager
+def private_temp(store: Store):
+    base = store.root / ".git" / "cmtk"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = Path(tempfile.mkdtemp(prefix="sync-", dir=base))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def is_ancestor(store: Store, older: str, newer: str) -> bool:
+    try:
+        store.git.run("merge-base", "--is-ancestor", older, newer)
+        return True
+    except GitError:
+        return False

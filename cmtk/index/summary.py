@@ -17,11 +17,13 @@ all cores; `cmtk doctor` checks it matches the records.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import hashlib
 import json
 import os
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -362,15 +364,39 @@ def verify(session: Session) -> list[str]:
     return wrong
 
 
-def find_cases(session: Session, text: str) -> list[cases.Case]:
-    """Cases whose child's name or nickname contains `text`: searched in the encrypted summary index,
-    then each match read from its records."""
+@dataclass(frozen=True)
+class NameSearch:
+    """Cases whose names hold every part of the query; when none do, cases whose names come close."""
 
-    needle = cases.fold(text.strip())
-    if not needle:
+    matches: list[cases.Case]
+    near: list[cases.Case]
+
+
+def search_names(session: Session, text: str) -> NameSearch:
+    """Find children by name or nickname: every part of `text`, in any order, must be in one of the child's
+    names ("Kito Ouma" finds "Ouma Kito Baraka"). When nothing matches, names one or two letters away
+    ("Kitto" for "Kito") are offered instead. Searched in the encrypted summary index; matches are then read
+    from their records."""
+    parts = cases.fold(text).split()
+    if not parts:
         raise ValidationError("give part of a name or nickname to search for")
-    return [
-        cases.read_case(session, case_id)
-        for case_id, row in sorted(load(session).items())
-        if needle in cases.fold(row["names"])
-    ]
+    rows = load(session)
+    tokens = {case_id: cases.fold(row["names"]).split() for case_id, row in rows.items()}
+
+    def holds(case_tokens: list[str], part: str) -> bool:
+        return any(part in token for token in case_tokens)
+
+    matches = sorted(case_id for case_id, words in tokens.items() if all(holds(words, p) for p in parts))
+    if matches:
+        return NameSearch([cases.read_case(session, c) for c in matches], [])
+    vocabulary = sorted({token for words in tokens.values() for token in words})
+    close = {part: set(difflib.get_close_matches(part, vocabulary, n=8, cutoff=0.75)) for part in parts}
+    near = sorted(
+        case_id for case_id, words in tokens.items() if all(holds(words, p) or close[p] & set(words) for p in parts)
+    )
+    return NameSearch([], [cases.read_case(session, c) for c in near[:10]])
+
+
+def find_cases(session: Session, text: str) -> list[cases.Case]:
+    """Cases whose child's names hold every part of `text` (see `search_names`)."""
+    return search_names(session, text).matches

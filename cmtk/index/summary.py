@@ -37,7 +37,7 @@ from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
 from cmtk.store.session import CASES_DIR, Session, Store
 
-FORMAT = 6
+FORMAT = 7
 INDEX_FILE = "summary.age"
 LARGE_FILE = "summary-reviews.age"  # columns only some reports need, in a file of their own
 LARGE_COLUMNS = ("bench",)
@@ -109,7 +109,7 @@ def summarise(case, policy: dict) -> dict[str, Any]:
 
     bio = case.biographical
     names = " ".join(str(bio.get(k) or "") for k in cases_module.NAME_FIELDS)
-    due = [[i.kind, i.due.isoformat(), i.detail] for i in schedule.due_items(case, policy)]
+    due = [[i.kind, i.due.isoformat(), i.detail, i.ref] for i in schedule.due_items(case, policy)]
     events = [
         [
             e["date"].isoformat() if isinstance(e.get("date"), _dt.date) else None,

@@ -41,7 +41,10 @@ FORMAT = 7
 INDEX_FILE = "summary.age"
 LARGE_FILE = "summary-reviews.age"  # columns only some reports need, in a file of their own
 LARGE_COLUMNS = ("bench",)
-COLUMNS = ("tree", "worker", "status", "step", "opened", "name", "names", "due", "events", "conflicts", "bench")
+COLUMNS = (
+    "tree", "worker", "status", "step", "opened", "name", "names", "born", "namekey", "due", "events", "conflicts",
+    "bench",
+)  # fmt: skip
 
 
 def index_path(session: Session) -> Path:
@@ -126,6 +129,8 @@ def summarise(case, policy: dict) -> dict[str, Any]:
         "opened": case.opened.isoformat() if case.opened else None,
         "name": case.name,
         "names": names,
+        "born": bio["date_of_birth"].isoformat() if isinstance(bio.get("date_of_birth"), _dt.date) else None,
+        "namekey": cases_module.name_key(bio),
         "due": due,
         "events": events,
         "conflicts": sum(len(r.extra.get("conflicts") or []) for r in case.records),  # left by a sync: `cmtk conflicts`

@@ -8,8 +8,8 @@ import pytest
 from helpers import git, invoke, use_store
 from openpyxl import Workbook
 
-from cmtk.casework import cases, sheet_import
-from cmtk.index import summary
+from cmtk.casework import cases
+from cmtk.index import sheet_import, summary
 
 TODAY = dt.date(2026, 11, 24)
 HEADINGS = ["First name", "Surname", "Sex", "Date of birth", "Notes"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 
 from cmtk import dates
-from cmtk.casework import sheet_import
 from cmtk.cli.common import open_session, store_root
 from cmtk.forms import definitions
+from cmtk.index import sheet_import
 from cmtk.output import userfiles
 
 

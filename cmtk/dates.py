@@ -87,7 +87,10 @@ DURATION_UNITS = ("hours", "days", "weeks", "months", "years")
 
 
 def add_duration(day: _dt.date, duration: dict, sign: int = 1) -> _dt.date:
-    """A date plus a policy duration like {months: 2} or {days: 14}; month ends are clamped (31 Jan + 1 month = 28/29 Feb)."""
+    """A date plus a policy duration like {months: 2} or {days: 14}.
+
+    Month ends are clamped: 31 Jan + 1 month = 28/29 Feb.
+    """
     unknown = set(duration) - set(DURATION_UNITS)
     if unknown or not duration:
         raise ValidationError(f"duration {duration!r}: use one of {', '.join(DURATION_UNITS)}, e.g. {{months: 6}}")

@@ -29,7 +29,11 @@ BAD_FILES = {
     "wrong-type": b"- just\n- a list\n",
     "wrong-field-type": b"biographical:\n  first_name: [1, 2]\n  surname: X\n  sex: female\n",
     "unicode-rtl": "biographical:\n  first_name: \u202eailA\n  surname: عربي\n  sex: female\n".encode(),
-    "alias-bomb": b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+    "alias-bomb": (
+        b"a: &a [x, x, x, x, x, x, x, x, x]\n"
+        b"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    ),
     "custom-tag": b"biographical: !!python/object/apply:os.system ['touch /tmp/cmtk-pwned']\n",
     "impossible-date": b"biographical:\n  first_name: A\n  surname: B\n  sex: female\n  date_of_birth: 31-02-2026\n",
     "month-13": b"biographical:\n  first_name: A\n  surname: B\n  sex: female\n  date_of_birth: 2026-13-01\n",

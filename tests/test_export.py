@@ -1,4 +1,7 @@
-"""`cmtk export`: aggregate figures for CPIMS or a sub-county officer, checked against the TRAINING store's known cases."""
+"""`cmtk export`: aggregate figures for CPIMS or a sub-county officer.
+
+Checked against the TRAINING store's known cases.
+"""
 
 from __future__ import annotations
 

@@ -285,7 +285,8 @@ def case_import(
         warn(f"case {done.case} has no identification form, so `cmtk case find` cannot find it by name")
     if done.status != "open":
         typer.echo(
-            f"It is {done.status} at the sender; to work on it here: `cmtk case reopen {done.case} --step {min(done.step, 7)}`."
+            f"It is {done.status} at the sender; "
+            f"to work on it here: `cmtk case reopen {done.case} --step {min(done.step, 7)}`."
         )
     typer.echo(f"The file {bundle} still holds the child's data: delete it now that the case is in your store.")
 

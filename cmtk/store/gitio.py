@@ -122,7 +122,8 @@ class Git:
         )
         if result.returncode != 0:
             raise GitError("git cat-file failed; run `cmtk doctor`")
-        out, pos, blobs = result.stdout, 0, []
+        out, pos = result.stdout, 0
+        blobs: list[bytes | None] = []
         for _ in specs:
             end = out.index(b"\n", pos)
             header = out[pos:end].split()

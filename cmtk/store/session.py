@@ -358,7 +358,7 @@ class Session:
     def reading_with(cls, store: Store, generation: int, store_key: crypto.KeyPair) -> Session:
         """A read-only session holding one store key and no identity (the index rebuild's worker processes)."""
         session = cls.__new__(cls)
-        session.store, session.me, session.member = store, None, None
+        session.store = store  # no `me` or `member`: it can decrypt records, nothing that needs an identity
         session._keys, session._seen, session.merged_meanwhile = {generation: store_key}, {}, []
         return session
 
@@ -419,9 +419,9 @@ class Session:
         pinned = [int(g) for g in self.store.trust()["keys"] if str(g).isdigit()]
         if pinned and max(pinned) > current:
             raise DecryptError(
-                f"{KEYS_DIR}/{max(pinned)}.age: this laptop knew store key generation {max(pinned)} but its file is gone; "
-                "writing with an older key would let a removed member read it. The store may have been tampered with: "
-                "do not use it, and ask your case manager"
+                f"{KEYS_DIR}/{max(pinned)}.age: this laptop knew store key generation {max(pinned)} but its file "
+                "is gone; writing with an older key would let a removed member read it. The store may have been "
+                "tampered with: do not use it, and ask your case manager"
             )
         return self.key(current)
 

@@ -287,9 +287,9 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
         shas: dict[str, str] = {}
         if new_blobs:
             files = []
-            for number, (path, data) in enumerate(new_blobs.items()):
+            for number, blob in enumerate(new_blobs.values()):
                 file = folder / f"blob-{number}"
-                file.write_bytes(data)
+                file.write_bytes(blob)
                 files.append(str(file))
             out = store.git.run("hash-object", "-w", "--no-filters", *files)
             shas = dict(zip(new_blobs, out.split(), strict=False))

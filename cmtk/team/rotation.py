@@ -62,8 +62,8 @@ def _require_trusted_team(session: Session) -> None:
     added, removed = session.store.team_changes()
     if added or removed:
         raise CmtkError(
-            f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it "
-            f"({len(added)} key(s) added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
+            f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it ({len(added)} key(s) "
+            f"added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
         )
 
 

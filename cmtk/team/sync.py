@@ -110,5 +110,6 @@ def _require_clean(store: Store) -> None:
         raise CmtkError("a team change was interrupted; run `cmtk doctor --repair` before syncing")
     if store.git.status():
         raise CmtkError(
-            "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) before syncing"
+            "the store has changes that are not committed; "
+            "run `cmtk doctor` (and `cmtk doctor --repair`) before syncing"
         )

@@ -59,10 +59,19 @@ def format_local(value: _dt.date, order: str = "DMY") -> str:
     return value.strftime("%d-%m-%Y")
 
 
+def parse_option_date(text: object, *, option: str, order: str = "DMY") -> _dt.date:
+    """A date given on the command line (`--date`, `--as-of`...): a malformed one is a usage error, exit 2.
+    The same mistake inside a record file is invalid input, exit 1 (parse_date)."""
+    try:
+        return parse_date(text, field=option, order=order)
+    except ValidationError as error:
+        raise UsageError(error.message) from None
+
+
 def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.date:
     """`--as-of` wins, then `CMTK_TODAY`, then the system clock."""
     if as_of is not None:
-        return parse_date(as_of, field="--as-of", order=order)
+        return parse_option_date(as_of, option="--as-of", order=order)
     fixed = os.environ.get("CMTK_TODAY")
     if fixed:
         try:

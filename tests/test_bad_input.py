@@ -142,7 +142,19 @@ def test_bad_dates(world, bad, command):
         intake = tmp_path / "intake.yaml"
         intake.write_text("biographical:\n  first_name: A\n  surname: B\n  sex: female\n  estimated_age: 9\n")
         args += ["--from", str(intake)]
-    check(run(args, env), root, before)
+    result = run(args, env)
+    check(result, root, before)
+    assert result.returncode == 2, result.stderr  # a malformed date on the command line is a usage error
+
+
+def test_a_bad_date_inside_a_form_file_is_invalid_input_not_a_usage_error(world):
+    root, case_id, env, tmp_path = world
+    before = fingerprint(root)
+    note = tmp_path / "note.yaml"
+    note.write_text("note:\n  date: 31-02-2026\n  text: A visit\n")
+    result = run(["record", case_id, "case-notes", "--from", str(note)], env)
+    check(result, root, before)
+    assert result.returncode == 1 and "not a real calendar date" in result.stderr
 
 
 @pytest.mark.parametrize(

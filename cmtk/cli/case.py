@@ -192,7 +192,7 @@ def case_show(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     if at is not None:
-        day = session.store.parse_date(at, "--at")
+        day = session.store.option_date(at, "--at")
         found = history.case_at(session, case_id, day)
         typer.echo(f"As it stood at the end of {day.isoformat()} (from the store's history):")
     else:

@@ -44,7 +44,7 @@ def conference_new(
 
     session = open_session(ctx)
     typer.echo(
-        conference.create(session, day=session.store.parse_date(date, "--date"), kind=kind, chair=chair, venue=venue)
+        conference.create(session, day=session.store.option_date(date, "--date"), kind=kind, chair=chair, venue=venue)
     )
 
 

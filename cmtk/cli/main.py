@@ -14,6 +14,7 @@ from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from cmtk import __version__
+from cmtk.cli.global_options import VALUE_OPTIONS, MissingValue, hoist_global_options
 from cmtk.errors import CmtkError, GitError
 from cmtk.store.leftovers import remove_leftovers_everywhere
 
@@ -23,7 +24,15 @@ class CmtkGroup(TyperGroup):
 
     Anything unexpected prints its type and where it happened, never its
     message or local variables: those may hold decrypted case data.
+    Global options are accepted after the subcommand too (cmtk.cli.global_options).
     """
+
+    def parse_args(self, ctx, args):
+        try:
+            args = hoist_global_options(self, args)
+        except MissingValue as missing:
+            ctx.fail(f"Option '{missing.option}' requires an argument.")  # as click says it before the command
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
@@ -66,7 +75,7 @@ app = typer.Typer(
     name="cmtk",
     help="Case management for reintegrating children from residential care into families.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -180,7 +189,6 @@ _GROUP_ORDER = (
     "dev",
 )
 _registered: set[str] = set()
-_VALUE_OPTIONS = {"--store", "--identity"}
 
 
 def register(groups=_GROUP_ORDER) -> typer.Typer:
@@ -196,7 +204,7 @@ def _command_name(argv: list[str]) -> str | None:
     for token in argv:
         if skip:
             skip = False
-        elif token in _VALUE_OPTIONS:
+        elif token in VALUE_OPTIONS:
             skip = True
         elif token.startswith("-"):
             if token in ("-h", "--help"):

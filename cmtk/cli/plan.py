@@ -124,7 +124,7 @@ def plan_action(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    deadline = session.store.parse_date(by, "--by")
+    deadline = session.store.option_date(by, "--by")
     texts = _texts(
         source,
         {
@@ -174,6 +174,6 @@ def plan_placement_date(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    day = session.store.parse_date(date, "DATE")
+    day = session.store.option_date(date, "DATE")
     plan.set_placement_date(session, case_id, day, dates.today())
     typer.echo(f"Planned placement date of case {case_id}: {day.isoformat()}.")

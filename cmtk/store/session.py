@@ -304,8 +304,7 @@ class Store:
                     faults.point("write.temp-written")
             if len(changes) > 1:
                 planned = [
-                    [self.relative(c.path), next((self.relative(t) for d, t in temps if d is c), None)]
-                    for c in changes
+                    [self.relative(c.path), next((self.relative(t) for d, t in temps if d is c), None)] for c in changes
                 ]
                 journal.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 entry = {"message": message, "author": author, "changes": planned}

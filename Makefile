@@ -1,4 +1,4 @@
-# Two commands a newcomer needs: `make demo` and `make test`.
+# Two commands a newcomer needs: `make demo` and `make test`. While changing code: `make test-fast` and `make lint`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.cmtk-installed
 DEMO   ?= demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env test demo system bench clean
+.PHONY: env test test-fast lint demo system bench clean
 
 env: $(STAMP)
 
@@ -31,8 +31,20 @@ system:
 	  else echo "Not Debian: install age (and Pango for PDF) yourself; the tests that need them are skipped"; fi; \
 	fi
 
+# Every test, over two cores (pytest-xdist).
 test: env system
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+# The one-minute loop: everything except the tests marked slow (a process per case, faults, big stores).
+test-fast: env
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+# ruff (lint and format) and mypy; mypy keeps an incremental cache in .mypy_cache.
+LINTED := cmtk tests bench
+lint: env
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 
 demo: env
 	@rm -rf "$(DEMO)"
@@ -55,4 +67,4 @@ bench: env system
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) build dist *.egg-info
+	rm -rf $(VENV) $(DEMO) build dist *.egg-info .mypy_cache .ruff_cache

@@ -174,7 +174,8 @@ def main() -> None:
         print(f"  --version / typer hello      {r['version'] / r['typer_hello']:.2f}x (target <= 1.3x, <= 0.15 s)")
         print(f"  overdue warm / --version     {r['overdue_warm'] / r['version']:.2f}x (target <= 2.5x, <= 0.3 s)")
         print(
-            f"  rebuild 1 core / reference   {r['rebuild_one_core'] / r['reference_decrypt_parse']:.2f}x (target <= 1.3x)"
+            f"  rebuild 1 core / reference   "
+            f"{r['rebuild_one_core'] / r['reference_decrypt_parse']:.2f}x (target <= 1.3x)"
         )
         print(
             f"  rebuild all cores / reference {r['rebuild_all_cores'] / r['reference_decrypt_parse']:.2f}x (target < 1)"

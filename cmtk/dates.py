@@ -59,10 +59,19 @@ def format_local(value: _dt.date, order: str = "DMY") -> str:
     return value.strftime("%d-%m-%Y")
 
 
+def parse_option_date(text: object, *, option: str, order: str = "DMY") -> _dt.date:
+    """A date given on the command line (`--date`, `--as-of`...): a malformed one is a usage error, exit 2.
+    The same mistake inside a record file is invalid input, exit 1 (parse_date)."""
+    try:
+        return parse_date(text, field=option, order=order)
+    except ValidationError as error:
+        raise UsageError(error.message) from None
+
+
 def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.date:
     """`--as-of` wins, then `CMTK_TODAY`, then the system clock."""
     if as_of is not None:
-        return parse_date(as_of, field="--as-of", order=order)
+        return parse_option_date(as_of, option="--as-of", order=order)
     fixed = os.environ.get("CMTK_TODAY")
     if fixed:
         try:
@@ -87,7 +96,10 @@ DURATION_UNITS = ("hours", "days", "weeks", "months", "years")
 
 
 def add_duration(day: _dt.date, duration: dict, sign: int = 1) -> _dt.date:
-    """A date plus a policy duration like {months: 2} or {days: 14}; month ends are clamped (31 Jan + 1 month = 28/29 Feb)."""
+    """A date plus a policy duration like {months: 2} or {days: 14}.
+
+    Month ends are clamped: 31 Jan + 1 month = 28/29 Feb.
+    """
     unknown = set(duration) - set(DURATION_UNITS)
     if unknown or not duration:
         raise ValidationError(f"duration {duration!r}: use one of {', '.join(DURATION_UNITS)}, e.g. {{months: 6}}")

@@ -29,7 +29,11 @@ BAD_FILES = {
     "wrong-type": b"- just\n- a list\n",
     "wrong-field-type": b"biographical:\n  first_name: [1, 2]\n  surname: X\n  sex: female\n",
     "unicode-rtl": "biographical:\n  first_name: \u202eailA\n  surname: عربي\n  sex: female\n".encode(),
-    "alias-bomb": b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+    "alias-bomb": (
+        b"a: &a [x, x, x, x, x, x, x, x, x]\n"
+        b"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    ),
     "custom-tag": b"biographical: !!python/object/apply:os.system ['touch /tmp/cmtk-pwned']\n",
     "impossible-date": b"biographical:\n  first_name: A\n  surname: B\n  sex: female\n  date_of_birth: 31-02-2026\n",
     "month-13": b"biographical:\n  first_name: A\n  surname: B\n  sex: female\n  date_of_birth: 2026-13-01\n",
@@ -138,7 +142,19 @@ def test_bad_dates(world, bad, command):
         intake = tmp_path / "intake.yaml"
         intake.write_text("biographical:\n  first_name: A\n  surname: B\n  sex: female\n  estimated_age: 9\n")
         args += ["--from", str(intake)]
-    check(run(args, env), root, before)
+    result = run(args, env)
+    check(result, root, before)
+    assert result.returncode == 2, result.stderr  # a malformed date on the command line is a usage error
+
+
+def test_a_bad_date_inside_a_form_file_is_invalid_input_not_a_usage_error(world):
+    root, case_id, env, tmp_path = world
+    before = fingerprint(root)
+    note = tmp_path / "note.yaml"
+    note.write_text("note:\n  date: 31-02-2026\n  text: A visit\n")
+    result = run(["record", case_id, "case-notes", "--from", str(note)], env)
+    check(result, root, before)
+    assert result.returncode == 1 and "not a real calendar date" in result.stderr
 
 
 @pytest.mark.parametrize(

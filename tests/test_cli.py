@@ -196,3 +196,17 @@ def test_warm_overdue_report_is_lean(tmp_path):
 
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path / "demo")
     assert out.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_shell_completion_offers_commands_and_their_subcommands():
+    def complete(words: str) -> list[str]:
+        env = {"_CMTK_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        result = run_cmtk([], env=env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    assert "case" in complete("cmtk ca") and "conference" in complete("cmtk co")
+    assert complete("cmtk case li") == ["list"]
+    script = run_cmtk([], env={"_CMTK_COMPLETE": "source_bash"})
+    assert script.returncode == 0 and "_cmtk_completion" in script.stdout
+    assert "--install-completion" in invoke(["--help"]).output

@@ -174,6 +174,14 @@ def test_form_show_json_contract():
     assert {"name", "type", "required", "label", "choices"} <= set(sex)
 
 
+def test_form_list_ids_is_one_id_a_line_for_scripts():
+    listing = invoke(["form", "list", "--ids"])
+    assert listing.exit_code == 0
+    assert sorted(listing.output.splitlines()) == sorted(f.id for f in definitions.load_all(None))
+    table = invoke(["form", "list"]).output.splitlines()
+    assert listing.output.splitlines() == [line.split()[0] for line in table[1:]]  # the table's order
+
+
 def test_form_list_and_translations():
     listing = invoke(["form", "list"])
     assert listing.exit_code == 0 and "identification" in listing.output

@@ -255,7 +255,8 @@ def test_version_does_not_import_the_printing_libraries():
     script = (
         "import sys\nfrom cmtk.cli.main import main\n"
         "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
-        "import json; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'jinja2', 'babel', 'weasyprint'})))\n"
+        "import json; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'jinja2', 'babel', 'weasyprint'})))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == []

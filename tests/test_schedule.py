@@ -13,13 +13,14 @@ from cmtk.store.records import Record
 
 D = dt.date
 POLICY = policy_module.load(None)
+OPENED = D(2026, 1, 5)
 
 
 def rec(form: str, body: dict, day: dt.date, n: int = 0) -> Record:
     return Record(case="K7Q2MX4P", record=f"R{n:09d}", form=form, body=body, date=day, created=f"{day}T{n:02d}")
 
 
-def case(*records: Record, status: str = "open", opened: dt.date = D(2026, 1, 5)) -> Case:
+def case(*records: Record, status: str = "open", opened: dt.date = OPENED) -> Case:
     file = rec(CASE_FILE, {"case": {"worker": "Amina", "status": status, "opened": opened}}, opened)
     return Case("K7Q2MX4P", (file, *records))
 

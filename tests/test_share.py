@@ -305,8 +305,8 @@ def test_importing_the_same_file_twice_is_refused_naming_the_case(world):
     again = receiver.run("case", "import", str(path))
     assert again.exit_code == 1
     assert (
-        again.output.strip()
-        == f"Error: {path} was already imported as case {new_id}; nothing was imported again (see `cmtk case show {new_id}`)"
+        again.output.strip() == f"Error: {path} was already imported as case {new_id}; "
+        f"nothing was imported again (see `cmtk case show {new_id}`)"
     )
     assert fingerprint(receiver.root) == before
 

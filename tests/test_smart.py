@@ -266,7 +266,8 @@ def test_readable_line():
         "1", "1.2", "M", 'no output says how we will know it is done; add one (e.g. "account book with first deposit")'
     )
     assert str(found) == (
-        'goal 1 / action 1.2: M: no output says how we will know it is done; add one (e.g. "account book with first deposit")'
+        "goal 1 / action 1.2: M: no output says how we will know it is done; "
+        'add one (e.g. "account book with first deposit")'
     )
     assert str(SmartFinding("G2", None, "R", "x")) == "goal G2: R: x"
     assert str(SmartFinding(None, None, "T", "x")) == "T: x"

@@ -62,7 +62,7 @@ def test_plan_refuses_vague_dates_and_unknown_domains(store, tmp_path):
     action = tmp_path / "a.yaml"
     action.write_text("action: x\nresponsible: y\noutput: z\n")
     soon = invoke(["plan", "action", case_id, "1", "--by", "soon", "--from", str(action)])
-    assert soon.exit_code == 1 and "--by: 'soon' is not a date" in soon.output
+    assert soon.exit_code == 2 and "--by: 'soon' is not a date" in soon.output
     assert invoke(["plan", "action", case_id, "9", "--by", "01-03-2026", "--from", str(action)]).exit_code == 1
     done = invoke(["plan", "done", case_id, "1.9"])
     assert done.exit_code == 1 and "no action 1.9" in done.output

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cmtk.casework import cases
-from cmtk.errors import CmtkError
+from cmtk.errors import CmtkError, DecryptError
 from cmtk.store import create, crypto, identity, records
 from cmtk.store.session import Store
 from cmtk.team import conflicts, remotes, rotation, sync, transport
@@ -101,7 +101,7 @@ def test_different_cases_on_three_laptops_all_arrive(tmp_path):
     for laptop in (amina, baraka, chebet):
         assert set(laptop.session().store.case_ids()) == set(made.values())
         assert Store(laptop.root).git.status() == []
-    heads = {Store(l.root).git.head() for l in (amina, baraka, chebet)}
+    heads = {Store(laptop.root).git.head() for laptop in (amina, baraka, chebet)}
     assert len(heads) == 1
 
 
@@ -348,7 +348,7 @@ def test_two_offline_removals_merge_into_a_fresh_key_for_the_merged_team(tmp_pat
         assert _body(laptop, mine)[0]["biographical"]["first_name"] == "Neema"
     # neither removed member can open the merged store's newest key
     for key in (dalia, esther):
-        with pytest.raises(Exception):
+        with pytest.raises(DecryptError):
             crypto.decrypt(store.key_path(3).read_bytes(), [key.identity], "key 3")
 
 
@@ -519,7 +519,7 @@ def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
     for laptop in (amina, baraka, chebet, amina, baraka):
         laptop.sync()
 
-    heads = {Store(l.root).git.head() for l in laptops}
+    heads = {Store(laptop.root).git.head() for laptop in laptops}
     assert len(heads) == 1
     for laptop in laptops:
         session = laptop.session()

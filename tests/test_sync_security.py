@@ -155,7 +155,7 @@ def test_h2_a_member_slipped_in_earlier_is_asked_about_at_the_next_team_merge(tm
         baraka.sync()
     store = Store(baraka.root)
     for generation in store.generations():
-        with pytest.raises(Exception):
+        with pytest.raises(DecryptError):
             crypto.decrypt(store.key_path(generation).read_bytes(), [evil_key.identity], "key")
 
 
@@ -167,7 +167,7 @@ def test_h2_bundles_are_encrypted_only_to_accepted_members(tmp_path):
     recipients.write_text(recipients.read_text() + f"\n# member: Evil\n{evil_key.public}\n")
     _git(store.root, "commit", "-q", "-am", "x")  # as if it had arrived unchecked
     baraka.sync()
-    with pytest.raises(Exception):
+    with pytest.raises(DecryptError):
         crypto.decrypt(Path(url).read_bytes(), [evil_key.identity], "bundle")
     crypto.decrypt(Path(url).read_bytes(), [identity.load(amina.key).identity], "bundle")
 

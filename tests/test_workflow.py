@@ -9,8 +9,11 @@ import pytest
 from helpers import git, invoke, minimal_body, use_store
 
 from cmtk import dates
-from cmtk.casework import cases, scoring
+from cmtk.casework import cases, scoring, workflow
+from cmtk.casework import policy as policy_module
+from cmtk.casework.cases import Case
 from cmtk.forms import definitions
+from cmtk.store.records import Record
 
 
 @pytest.fixture
@@ -105,7 +108,8 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     )
     action = tmp_path / "action.yaml"
     action.write_text(
-        "action: Open a savings account at the bank for school fees\nresponsible: Father, John Journey\noutput: Savings account book\n"
+        "action: Open a savings account at the bank for school fees\nresponsible: Father, John Journey\noutput: "
+        "Savings account book\n"
     )
     assert invoke(["plan", "action", case_id, "1", "--by", "10-03-2026", "--from", str(action)]).exit_code == 0
     assert missing(case_id) == ["placement-approval"]
@@ -260,3 +264,16 @@ def test_steps_command_explains_every_step():
         assert f"Step {number}:" in result.output
     one = invoke(["steps", "4"])
     assert "Step 4:" in one.output and "Step 5:" not in one.output and "Before step 5:" in one.output
+
+
+def test_a_review_without_any_date_fails_its_gate_instead_of_crashing():
+    form = definitions.load_form("case-review")
+    body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
+    review = Record(case="K7Q2MX4P", record="R000000001", form="case-review", body=body, date=None)
+    ctx = workflow.Context(
+        Case("K7Q2MX4P", (review,)), policy_module.load(None), dt.date(2026, 6, 1), definitions.load_form
+    )
+    assert workflow.review_passes(ctx, {"policy": "case_review.closure_not_before"}) == (
+        False,
+        "the latest case review has no review date",
+    )

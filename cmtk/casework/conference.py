@@ -133,7 +133,7 @@ def add_participant(
     conference = read(session, conference_id)
     if any(_person(p["name"]) == _person(name) for p in conference.participants):
         raise CmtkError(f"{name} is already a participant of conference {conference.id}")
-    entry = {"name": name.strip(), "organisation": organisation, "role": role}
+    entry: dict[str, Any] = {"name": name.strip(), "organisation": organisation, "role": role}
     if invited:
         entry["invited"] = invited
     body = dict(conference.file_record.body)
@@ -177,6 +177,20 @@ def agreements(session: Session) -> dict[str, Record]:
             if record.form == "confidentiality-agreement":
                 found[_person(str((record.body.get("participant") or {}).get("participant_name", "")))] = record
     return found
+
+
+def agreement_kind(session: Session, verbal: bool) -> str:
+    """The agreement_form choice of Form 5 for a signed (or a verbal) agreement."""
+    form = definitions.load_form("confidentiality-agreement", session.store.root)
+    section = form.section("participant")
+    field = section.field("agreement_form") if section else None
+    choices = [c.value for c in field.choices] if field else []
+    if not choices:
+        raise CmtkError(
+            f"{form.source}: the confidentiality agreement form needs a participant section with an "
+            "agreement_form field that has choices"
+        )
+    return next((c for c in choices if ("verbal" in c) == verbal), choices[0])
 
 
 def record_agreement(
@@ -381,7 +395,9 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
                     {
                         "goal_id": goal_id,
                         "domain": domain,
-                        "goal": f"Action points of the case conference {conference.id} of {conference.date.isoformat()}",
+                        "goal": (
+                            f"Action points of the case conference {conference.id} of {conference.date.isoformat()}"
+                        ),
                     }
                 )
                 for number, point in enumerate(

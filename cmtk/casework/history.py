@@ -99,7 +99,7 @@ def field_changes(session: Session, case_id: str, form_id: str | None = None) ->
     blobs = git.cat_files([f"{c}:{p}" for c, _, _, p in touched])
     last: dict[str, records.Record] = {}
     changes: list[Change] = []
-    for (commit, author, when, path), blob in zip(touched, blobs, strict=False):
+    for (_commit, author, when, path), blob in zip(touched, blobs, strict=False):
         stamp = when[:16].replace("T", " ")
         before = last.get(path)
         if blob is None:

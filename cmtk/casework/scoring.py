@@ -65,7 +65,8 @@ class ReviewScore:
             return False
         if rule == "cpims":
             passed = [d for d in self.domains if d.achieved]
-            return len(passed) >= 3 and all(self.domain(n) is None or self.domain(n).achieved for n in CPIMS_REQUIRED)
+            required = [found for name in CPIMS_REQUIRED if (found := self.domain(name)) is not None]
+            return len(passed) >= 3 and all(d.achieved for d in required)
         return all(d.achieved for d in self.domains)
 
     def verdict(self, rule: str = "all-domains", hard_stop: bool = True) -> str:
@@ -136,7 +137,7 @@ def age_on(date_of_birth: Any, day: _dt.date) -> int | None:
 @dataclass(frozen=True)
 class CaseBenchmarks:
     case: str
-    reviews: tuple[tuple[_dt.date, ReviewScore], ...]  # oldest first
+    reviews: tuple[tuple[_dt.date | None, ReviewScore], ...]  # oldest first; None: a review without a date
     zero_without_action: tuple[str, ...]
     closure_ready: bool
     verdict: str
@@ -166,7 +167,7 @@ def case_benchmarks(session: Session, case: Case, policy: dict) -> CaseBenchmark
     if not reviews:
         return None
     bio = case.biographical
-    scored = []
+    scored: list[tuple[_dt.date | None, ReviewScore]] = []
     for review in reviews:
         day = review.body.get("review", {}).get("review_date") or review.date
         age = age_on(bio.get("date_of_birth"), day) if isinstance(day, _dt.date) else None

@@ -201,6 +201,8 @@ def review_passes(ctx: Context, rule: dict) -> tuple[bool, str]:
     review = reviews[-1]
     bio = ctx.case.biographical
     review_date = _value(review, "review.review_date") or review.date
+    if not isinstance(review_date, _dt.date):  # a record from another copy may lack both dates
+        return False, "the latest case review has no review date"
     scored = scoring.score(
         ctx.form(review.form),
         review.body,
@@ -219,11 +221,13 @@ def review_passes(ctx: Context, rule: dict) -> tuple[bool, str]:
     if closure_day < earliest:
         return (
             False,
-            f"review of {_show(review_date)} passes, but closure must wait until {earliest.isoformat()} ({dates.describe_duration(gap)} after it)",
+            f"review of {_show(review_date)} passes, but closure must wait until {earliest.isoformat()} "
+            f"({dates.describe_duration(gap)} after it)",
         )
     return (
         True,
-        f"review of {_show(review_date)} passes; closure on {closure_day.isoformat()} is at least {dates.describe_duration(gap)} later",
+        f"review of {_show(review_date)} passes; closure on {closure_day.isoformat()} is at least "
+        f"{dates.describe_duration(gap)} later",
     )
 
 
@@ -278,7 +282,8 @@ def requirements(case: Case, to_step: int, *, policy: dict, today: _dt.date, for
         check = RULES.get(gate.get("rule"))
         if check is None:
             raise CmtkError(
-                f"workflow gate '{gate.get('id')}': unknown rule '{gate.get('rule')}'{definitions.suggest(gate.get('rule'), RULES)}"
+                f"workflow gate '{gate.get('id')}': unknown rule "
+                f"'{gate.get('rule')}'{definitions.suggest(gate.get('rule'), RULES)}"
             )
         met, detail = check(ctx, gate)
         refused = not met and gate.get("rule") == "approval" and detail.startswith("REFUSED")

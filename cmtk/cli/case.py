@@ -195,7 +195,7 @@ def case_show(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     if at is not None:
-        day = session.store.parse_date(at, "--at")
+        day = session.store.option_date(at, "--at")
         found = history.case_at(session, case_id, day)
         typer.echo(f"As it stood at the end of {day.isoformat()} (from the store's history):")
     else:
@@ -288,7 +288,8 @@ def case_import(
         warn(f"case {done.case} has no identification form, so `cmtk case find` cannot find it by name")
     if done.status != "open":
         typer.echo(
-            f"It is {done.status} at the sender; to work on it here: `cmtk case reopen {done.case} --step {min(done.step, 7)}`."
+            f"It is {done.status} at the sender; "
+            f"to work on it here: `cmtk case reopen {done.case} --step {min(done.step, 7)}`."
         )
     typer.echo(f"The file {bundle} still holds the child's data: delete it now that the case is in your store.")
 

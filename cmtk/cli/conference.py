@@ -44,7 +44,7 @@ def conference_new(
 
     session = open_session(ctx)
     typer.echo(
-        conference.create(session, day=session.store.parse_date(date, "--date"), kind=kind, chair=chair, venue=venue)
+        conference.create(session, day=session.store.option_date(date, "--date"), kind=kind, chair=chair, venue=venue)
     )
 
 
@@ -59,7 +59,8 @@ def conference_list(ctx: typer.Context) -> None:
         found = conference.read(session, conference_id)
         info = found.info
         typer.echo(
-            f"{found.id}  {info['date']}  {info['kind']:<9} {info.get('chair', ''):<20} {len(found.cases)} case(s)  {info.get('status')}"
+            f"{found.id}  {info['date']}  {info['kind']:<9} {info.get('chair', ''):<20} "
+            f"{len(found.cases)} case(s)  {info.get('status')}"
         )
 
 
@@ -77,7 +78,8 @@ def conference_show(
     found = conference.read(session, conference_id)
     info = found.info
     typer.echo(
-        f"Conference {found.id}: {info['kind']} on {info['date']} at {info.get('venue') or '(venue not set)'}, chair {info.get('chair')}; {info.get('status')}"
+        f"Conference {found.id}: {info['kind']} on {info['date']} at {info.get('venue') or '(venue not set)'}, "
+        f"chair {info.get('chair')}; {info.get('status')}"
     )
     typer.echo(
         "Cases: " + (", ".join(f"{c['case']} (presenter {c.get('presenter')})" for c in found.cases) or "none yet")
@@ -187,9 +189,7 @@ def conference_agree(
     """Record a participant's confidentiality agreement (Form 5): once per person, valid for every conference."""
 
     session = open_session(ctx)
-    form = definitions.load_form("confidentiality-agreement", session.store.root)
-    choices = [c.value for c in form.section("participant").field("agreement_form").choices]
-    how = next((c for c in choices if ("verbal" in c) == verbal), choices[0])
+    how = conference.agreement_kind(session, verbal)
     conference.record_agreement(session, conference_id, name, how, _day(session, date, "--date"), dates.today())
     typer.echo(f"Confidentiality agreement of {name} recorded ({how}).")
 
@@ -272,5 +272,6 @@ def conference_print(
     typer.echo(f"Wrote {output}.")
     if what in ("presentation", "minutes", "report"):
         warn(
-            f"{output} is plain text about children's cases (ids only, but details of their situation): keep it locked away and destroy it after use"
+            f"{output} is plain text about children's cases (ids only, but details of their situation): "
+            "keep it locked away and destroy it after use"
         )

@@ -15,12 +15,18 @@ app = typer.Typer(help="Forms: list and show definitions; render printable forms
 
 
 @app.command("list")
-def form_list(ctx: typer.Context) -> None:
+def form_list(
+    ctx: typer.Context,
+    ids_only: bool = typer.Option(False, "--ids", help="Only the form ids, one a line (for scripts)."),
+) -> None:
     """List every form with its code, the step it belongs to and its title."""
 
-    root = store_root(ctx)
+    forms = sorted(definitions.load_all(store_root(ctx)), key=lambda f: (f.step or 99, f.id))
+    if ids_only:
+        typer.echo("\n".join(form.id for form in forms))
+        return
     typer.echo(f"{'FORM':<28}{'CODE':<7}{'STEP':<6}TITLE")
-    for form in sorted(definitions.load_all(root), key=lambda f: (f.step or 99, f.id)):
+    for form in forms:
         step = str(form.step) if form.step else "any"
         typer.echo(f"{form.id:<28}{form.code:<7}{step:<6}{form.title.en}")
 

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 
 import typer
+
+# typer 0.28 (pinned in pyproject) vendors click and exports no public name for its base exception.
+from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
-from cmtk.errors import GitError
-from cmtk.store.leftovers import remove_leftovers_everywhere
-
-try:  # typer 0.28 vendors click
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - older typer on plain click
-    from click.exceptions import ClickException
-
 from cmtk import __version__
-from cmtk.errors import CmtkError
+from cmtk.cli.global_options import VALUE_OPTIONS, MissingValue, hoist_global_options
+from cmtk.errors import CmtkError, GitError
+from cmtk.store.leftovers import remove_leftovers_everywhere
 
 
 class CmtkGroup(TyperGroup):
@@ -26,9 +24,17 @@ class CmtkGroup(TyperGroup):
 
     Anything unexpected prints its type and where it happened, never its
     message or local variables: those may hold decrypted case data.
+    Global options are accepted after the subcommand too (cmtk.cli.global_options).
     """
 
-    def invoke(self, ctx):  # type: ignore[override]
+    def parse_args(self, ctx, args):
+        try:
+            args = hoist_global_options(self, args)
+        except MissingValue as missing:
+            ctx.fail(f"Option '{missing.option}' requires an argument.")  # as click says it before the command
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except CmtkError as error:
@@ -69,7 +75,7 @@ app = typer.Typer(
     name="cmtk",
     help="Case management for reintegrating children from residential care into families.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -115,45 +121,25 @@ def _no_core_dumps() -> None:
         pass
 
 
-def _group(name: str):
-    """Registering one top-level command (or group): imports only its own module."""
-    import importlib
+# Modules whose `app` is a command group of the same name, and modules that add top-level commands.
+_SUBCOMMAND_GROUPS = {"key", "team", "case", "plan", "report", "smart", "conference", "index", "dev", "form"}
+_TOP_LEVEL_COMMANDS = {"store", "case", "steps", "monitoring", "sync", "share"}
 
-    def attach(module_name: str, how):
-        return lambda: how(importlib.import_module(f"cmtk.cli.{module_name}"))
 
-    groups = {
-        "store": attach("store", lambda m: m.register(app)),
-        "key": attach("key", lambda m: app.add_typer(m.app, name="key")),
-        "team": attach("team", lambda m: app.add_typer(m.app, name="team")),
-        "case": attach(
-            "case",
-            lambda m: (
-                app.add_typer(m.app, name="case"),
-                m.register(app),
-                importlib.import_module("cmtk.cli.steps").register_case(m.app),
-                importlib.import_module("cmtk.cli.sheet").register_case(m.app),
-            ),
-        ),
-        "steps": attach("steps", lambda m: m.register(app)),
-        "plan": attach("plan", lambda m: app.add_typer(m.app, name="plan")),
-        "monitoring": attach("monitoring", lambda m: m.register(app)),
-        "report": attach(
-            "report",
-            lambda m: (
-                app.add_typer(m.app, name="report"),
-                importlib.import_module("cmtk.cli.supervision").register(m.app),
-            ),
-        ),
-        "smart": attach("smart", lambda m: app.add_typer(m.app, name="smart")),
-        "conference": attach("conference", lambda m: app.add_typer(m.app, name="conference")),
-        "index": attach("index", lambda m: app.add_typer(m.app, name="index")),
-        "dev": attach("dev", lambda m: app.add_typer(m.app, name="dev", hidden=True)),
-        "form": attach("form", lambda m: (m.register_render(app), app.add_typer(m.app, name="form"))),
-        "sync": attach("sync", lambda m: m.register(app)),
-        "share": attach("share", lambda m: m.register(app)),
-    }
-    return groups[name]
+def _attach(name: str) -> None:
+    """Registers one module's commands: a command line imports only the module it uses."""
+    module = importlib.import_module(f"cmtk.cli.{name}")
+    if name == "form":
+        module.register_render(app)  # adds `form render` (its own module) to the form group
+    if name in _SUBCOMMAND_GROUPS:
+        app.add_typer(module.app, name=name, hidden=name == "dev")
+    if name in _TOP_LEVEL_COMMANDS:
+        module.register(app)
+    if name == "case":
+        importlib.import_module("cmtk.cli.steps").register_case(module.app)
+        importlib.import_module("cmtk.cli.sheet").register_case(module.app)  # case import-sheet
+    if name == "report":
+        importlib.import_module("cmtk.cli.supervision").register(module.app)  # report supervision
 
 
 # Which module each top-level command lives in: a command line imports only the one it uses.
@@ -206,14 +192,13 @@ _GROUP_ORDER = (
     "dev",
 )
 _registered: set[str] = set()
-_VALUE_OPTIONS = {"--store", "--identity"}
 
 
 def register(groups=_GROUP_ORDER) -> typer.Typer:
     for name in groups:
         if name not in _registered:
             _registered.add(name)
-            _group(name)()
+            _attach(name)
     return app
 
 
@@ -222,7 +207,7 @@ def _command_name(argv: list[str]) -> str | None:
     for token in argv:
         if skip:
             skip = False
-        elif token in _VALUE_OPTIONS:
+        elif token in VALUE_OPTIONS:
             skip = True
         elif token.startswith("-"):
             if token in ("-h", "--help"):

@@ -63,7 +63,8 @@ def review(
         help="Form 8A (young person) or 7A (child and caregiver); default from the placement's care type.",
     ),
 ) -> None:
-    """Record a case review indicator by indicator; show domain totals, the closure verdict and zeros without a plan action."""
+    """Record a case review indicator by indicator; show domain totals, the closure verdict and zeros
+    without a plan action."""
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
@@ -149,7 +150,8 @@ def refer(
         None, "--benefit/--no-benefit", help="With `done`: whether the family confirmed the service helped."
     ),
 ) -> None:
-    """Refer a child or family to a service (`cmtk refer CASE --to ORG --reason R`), or close its follow-up (`cmtk refer done CASE REF`)."""
+    """Refer a child or family to a service (`cmtk refer CASE --to ORG --reason R`), or close its follow-up
+    (`cmtk refer done CASE REF`)."""
 
     session = None
     today = dates.today()

@@ -64,7 +64,8 @@ def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.
             for action in current.actions:
                 if str(action.get("goal_id")) == str(goal.get("goal_id")):
                     typer.echo(
-                        f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
+                        f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by "
+                        f"{action.get('deadline')}  "
                         f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
                     )
 
@@ -85,7 +86,8 @@ def plan_goal(
     case_id = ids.normalise_case_id(case)
     if domain not in definitions.DOMAINS:
         raise UsageError(
-            f"--domain: '{domain}' is not one of {', '.join(definitions.DOMAINS)}{definitions.suggest(domain, definitions.DOMAINS)}"
+            f"--domain: '{domain}' is not one of "
+            f"{', '.join(definitions.DOMAINS)}{definitions.suggest(domain, definitions.DOMAINS)}"
         )
     plan.phase_of(phase)
     session = open_session(ctx)
@@ -103,7 +105,8 @@ def plan_goal(
         today=dates.today(),
     )
     typer.echo(
-        f"Added goal {goal_id} to case {case_id}. Add its actions with `cmtk plan action {case_id} {goal_id} --by DATE`."
+        f"Added goal {goal_id} to case {case_id}. "
+        f"Add its actions with `cmtk plan action {case_id} {goal_id} --by DATE`."
     )
 
 
@@ -121,7 +124,7 @@ def plan_action(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    deadline = session.store.parse_date(by, "--by")
+    deadline = session.store.option_date(by, "--by")
     texts = _texts(
         source,
         {
@@ -171,6 +174,6 @@ def plan_placement_date(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    day = session.store.parse_date(date, "DATE")
+    day = session.store.option_date(date, "DATE")
     plan.set_placement_date(session, case_id, day, dates.today())
     typer.echo(f"Planned placement date of case {case_id}: {day.isoformat()}.")

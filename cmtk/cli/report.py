@@ -180,7 +180,8 @@ def report_benchmarks(
         for domain in latest.domains:
             mark = "achieved" if domain.achieved else f"needs {domain.pass_mark}"
             say(
-                f"  {domain.domain:<13} {_bar(domain.score, domain.pass_mark, domain.max, colour)} {domain.score:>2}/{domain.max:<2} {mark}"
+                f"  {domain.domain:<13} {_bar(domain.score, domain.pass_mark, domain.max, colour)} "
+                f"{domain.score:>2}/{domain.max:<2} {mark}"
             )
         say(f"  closure: {result.verdict}")
         if result.zero_without_action:
@@ -217,7 +218,8 @@ def report_caseload(
         emit_rows(["worker", "open", "by_step", "over_limit"], rows, output_format)
         return
     typer.echo(
-        f"Caseload as of {today.isoformat()} (store commit {short(data['commit'])}); recommended at most {data['limit']} per caseworker"
+        f"Caseload as of {today.isoformat()} (store commit {short(data['commit'])}); recommended at most "
+        f"{data['limit']} per caseworker"
     )
     emit_rows(["worker", "open", "by step (step:cases)", ""], rows, "table")
     if data["quarters"]:

@@ -35,7 +35,8 @@ def share(
         "-o",
         "--output",
         metavar="FILE",
-        help="Where to write it (default: share-CASE-DATE.age in this folder). Never inside the store, never over an existing file.",
+        help="Where to write it (default: share-CASE-DATE.age in this folder). "
+        "Never inside the store, never over an existing file.",
     ),
 ) -> None:
     """Put a case's records in one encrypted file that only the receiving caseworker can open.
@@ -69,7 +70,8 @@ def export(
         "-o",
         "--output",
         metavar="FILE",
-        help="Write to FILE (readable by you only) instead of the screen. Never inside the store, never over an existing file.",
+        help="Write to FILE (readable by you only) instead of the screen. "
+        "Never inside the store, never over an existing file.",
     ),
     output_format: str = typer.Option("csv", "--format", metavar="csv|json", help="csv (default) or json."),
 ) -> None:

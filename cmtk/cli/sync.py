@@ -44,7 +44,8 @@ def remote_add(
         help="Force an encrypted bundle file or a git repository (default: a .age name means a bundle).",
     ),
 ) -> None:
-    """Add a place to sync with. A .age file name makes an encrypted bundle: it shows nothing to whoever finds the stick."""
+    """Add a place to sync with. A .age file name makes an encrypted bundle: it shows nothing to whoever
+    finds the stick."""
 
     store = open_store(ctx)
     remote, note = remotes_module.add_remote(store, name, url, bundle)
@@ -246,6 +247,6 @@ def merge_driver(
     except Exception as error:  # noqa: BLE001 - git treats a non-zero exit as a conflict and keeps our ciphertext
         reason = error.message if isinstance(error, CmtkError) else type(error).__name__
         print(f"cmtk merge-driver: {path}: {reason}; kept this laptop's version", file=sys.stderr)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if fields:
         print(f"cmtk: {path}: {len(fields)} field(s) changed on both sides; see `cmtk conflicts`", file=sys.stderr)

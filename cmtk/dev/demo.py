@@ -91,8 +91,8 @@ class _Builder:
                 if field.required and field.answers:
                     body.setdefault(section.id, {})[field.name] = plain_value(field, day)
         for path, value in (values or {}).items():
-            section, name = path.split(".", 1)
-            body.setdefault(section, {})[name] = value
+            section_id, name = path.split(".", 1)
+            body.setdefault(section_id, {})[name] = value
         return cases.check_body(self.session, self.form(form_id), body, self.today)
 
     def add(

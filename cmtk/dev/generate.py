@@ -11,6 +11,7 @@ import datetime as _dt
 import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cmtk.dev import demo
 from cmtk.errors import CmtkError
@@ -83,7 +84,7 @@ def child(rng: random.Random, number: int, today: _dt.date) -> dict:
     stage = rng.choices([s for s, _ in STAGES], weights=[w for _, w in STAGES])[0]
     sex = rng.choice(("female", "male"))
     born = today - _dt.timedelta(days=rng.randint(4 * 365, 17 * 365))
-    entry = {
+    entry: dict[str, Any] = {
         "stage": stage,
         "worker": f"Caseworker {number % 8 + 1} (generated)",
         "biographical": {

@@ -287,9 +287,10 @@ class _Loader:
             raise self.fail(where, f"{what} lacks '{key}'; add it")
         return data[key]
 
-    def text(self, value, where: list, what: str, optional: bool = False) -> Text | None:
-        if value is None and optional:
-            return None
+    def optional_text(self, value, where: list, what: str) -> Text | None:
+        return None if value is None else self.text(value, where, what)
+
+    def text(self, value, where: list, what: str) -> Text:
         if isinstance(value, str):
             if not value.strip():
                 raise self.fail(where, f"{what} is empty")
@@ -353,7 +354,7 @@ class _Loader:
             title=self.text(self.need(data, "title", [], "the form"), ["title"], "title"),
             version=self.integer(data.get("version", 1), ["version"], "version", 1, 10_000),
             step=step,
-            purpose=self.text(data.get("purpose"), ["purpose"], "purpose", optional=True),
+            purpose=self.optional_text(data.get("purpose"), ["purpose"], "purpose"),
             subject=subject,
             repeatable=self.boolean(data.get("repeatable", False), ["repeatable"], "repeatable"),
             sections=tuple(sections),
@@ -401,7 +402,7 @@ class _Loader:
             title=self.text(self.need(data, "title", where, what), [*where, "title"], f"{what} title"),
             fields=tuple(built),
             required_at_step=required_at,
-            instructions=self.text(data.get("instructions"), [*where, "instructions"], "instructions", optional=True),
+            instructions=self.optional_text(data.get("instructions"), [*where, "instructions"], "instructions"),
             domain=domain,
             pass_mark=pass_mark,
         )
@@ -428,7 +429,7 @@ class _Loader:
             "type": kind,
             "label": self.text(self.need(data, "label", where, what), [*where, "label"], f"{what} label"),
             "required": self.boolean(data.get("required", False), [*where, "required"], "required"),
-            "help": self.text(data.get("help"), [*where, "help"], "help", optional=True),
+            "help": self.optional_text(data.get("help"), [*where, "help"], "help"),
             "lines": 4 if kind == "long_text" else 1,
         }
         for key in ("lines", "digits", "rows"):
@@ -451,7 +452,7 @@ class _Loader:
             raw_choices = data.get("choices")
             if not isinstance(raw_choices, list) or not raw_choices:
                 raise self.fail([*where], f"{what}: a {kind} field needs a list of choices")
-            choices = []
+            choices: list[Choice] = []
             for index, raw_choice in enumerate(raw_choices):
                 at = [*where, "choices", index]
                 choice = self.mapping(raw_choice, at, "a choice")
@@ -469,7 +470,7 @@ class _Loader:
             raw_columns = data.get("columns")
             if not isinstance(raw_columns, list) or not raw_columns:
                 raise self.fail([*where], f"{what}: a table needs a list of columns")
-            columns = []
+            columns: list[Field] = []
             for index, raw_column in enumerate(raw_columns):
                 column = self.field(raw_column, [*where, "columns", index], table_column=True)
                 if any(c.name == column.name for c in columns):
@@ -491,6 +492,7 @@ def _line_of(text: str, where: list) -> int | None:
     """The line (1-based) of a key path in a YAML text, found with ruamel's round-trip parser."""
     try:
         from ruamel.yaml import YAML
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
         node = YAML(typ="rt").load(text)
     except Exception:  # noqa: BLE001 - positions are a courtesy; never fail because of them
@@ -498,10 +500,10 @@ def _line_of(text: str, where: list) -> int | None:
     line = None
     for step in where:
         try:
-            if isinstance(node, dict) and step in node:
+            if isinstance(node, CommentedMap) and step in node:
                 line = node.lc.key(step)[0] + 1
                 node = node[step]
-            elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            elif isinstance(node, CommentedSeq) and isinstance(step, int) and step < len(node):
                 line = node.lc.item(step)[0] + 1
                 node = node[step]
             else:

@@ -88,7 +88,8 @@ def edit_record(
     if not candidates:
         recorded = sorted({r.form for r in case.forms()})
         raise CmtkError(
-            f"case {case_id} has no {form_id} record{definitions.suggest(form_id, recorded)}; recorded forms: {', '.join(recorded) or 'none'}"
+            f"case {case_id} has no {form_id} record{definitions.suggest(form_id, recorded)}; recorded forms: "
+            f"{', '.join(recorded) or 'none'}"
         )
     original = candidates[-1]
     form = definitions.load_form(form_id, session.store.root)
@@ -131,7 +132,8 @@ def edit_record(
         note = (
             " It had changed while you were editing; both changes were kept."
             if not both
-            else f" It had changed while you were editing; {both} field(s) changed both ways: see `cmtk conflicts {case.id}`."
+            else f" It had changed while you were editing; {both} field(s) changed both ways: "
+            f"see `cmtk conflicts {case.id}`."
         )
     return f"Saved {form_id} for {case.id}.{note}"
 

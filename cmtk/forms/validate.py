@@ -175,7 +175,8 @@ def validate_body(
             problem(
                 str(section_id),
                 "unknown-section",
-                f"no such section in {form.id}{definitions.suggest(section_id, section_ids)}; sections: {', '.join(section_ids)}",
+                f"no such section in {form.id}{definitions.suggest(section_id, section_ids)}; sections: "
+                f"{', '.join(section_ids)}",
             )
             continue
         if values is None:

@@ -304,6 +304,11 @@ def load_index(session: Session, *, progress: Callable[[int, int], None] | None 
     return index
 
 
+# Each rebuild worker process opens its own read-only session once (set by _worker_init).
+_WORKER: Session | None = None
+_POLICY: dict = {}
+
+
 def _worker_init(store_root: str, secret: str) -> None:
     global _WORKER, _POLICY
 
@@ -315,6 +320,7 @@ def _worker_init(store_root: str, secret: str) -> None:
 
 def _worker_summary(item: tuple[str, str]) -> tuple[str, dict]:
     case_id, tree = item
+    assert _WORKER is not None, "_worker_init runs first in every worker"
     row = summarise_case(_WORKER, case_id, _POLICY)
     row["tree"] = tree
     return case_id, row

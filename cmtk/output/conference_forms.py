@@ -75,23 +75,26 @@ def _presentation(session: Session, conference: Conference, case_id: str, presen
 def render_page(session: Session, conference: Conference, what: str, case_id: str | None = None) -> str:
     form = definitions.load_form(FORM_OF[what], session.store.root)
     info = conference.info
-    common = {
-        "organisation": str(session.store.settings.get("organisation") or ""),
-        "training": session.store.training,
-        "templates": render.override_dir(session.store.root),
-    }
+    organisation = str(session.store.settings.get("organisation") or "")
+    templates = render.override_dir(session.store.root)
+
+    def page(values: dict | None, page_case_id: str | None) -> str:
+        return render.render_html(
+            form,
+            values=values,
+            case_id=page_case_id,
+            organisation=organisation,
+            training=session.store.training,
+            templates=templates,
+        )
+
     if what == "presentation":
         chosen = [c for c in conference.cases if case_id is None or c["case"] == case_id.upper()]
         pages = [
-            render.render_html(
-                form,
-                values=fit(form, _presentation(session, conference, c["case"], c.get("presenter", ""))),
-                case_id=c["case"],
-                **common,
-            )
+            page(fit(form, _presentation(session, conference, c["case"], c.get("presenter", ""))), c["case"])
             for c in chosen
         ]
-        return "\n".join(pages) if pages else render.render_html(form, **common)
+        return "\n".join(pages) if pages else page(None, None)
     recorded = conference.latest(FORM_OF[what])
     if recorded is not None:
         values = recorded.body
@@ -120,4 +123,4 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
             }
             for section in form.sections
         }
-    return render.render_html(form, values=fit(form, values), case_id=conference.id, **common)
+    return page(fit(form, values), conference.id)

@@ -239,13 +239,23 @@ def choice_columns(field: Field, lang: str) -> int:
 
 
 @dataclass(frozen=True)
-class Block:
-    """One thing printed in a section: a field with its value, or a grid of indicators."""
+class FieldBlock:
+    """One field and its value, printed by the widget its type (`kind`) names."""
 
     kind: str
-    field: Field | None = None
+    field: Field
     value: Any = None
-    rows: tuple[tuple[Field, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class GridBlock:
+    """Consecutive indicator questions with their answers, printed as one Yes / No / N-A grid."""
+
+    rows: tuple[tuple[Field, Any], ...]
+    kind: str = "indicator_grid"
+
+
+Block = FieldBlock | GridBlock  # one thing printed in a section
 
 
 @dataclass(frozen=True)
@@ -274,12 +284,13 @@ def blocks(section: Section, values: dict) -> tuple[Block, ...]:
     found: list[Block] = []
     for fld in section.fields:
         value = values.get(fld.name)
-        if _is_indicator(fld) and found and found[-1].kind == "indicator_grid":
-            found[-1] = Block("indicator_grid", rows=(*found[-1].rows, (fld, value)))
+        last = found[-1] if found else None
+        if _is_indicator(fld) and isinstance(last, GridBlock):
+            found[-1] = GridBlock((*last.rows, (fld, value)))
         elif _is_indicator(fld):
-            found.append(Block("indicator_grid", rows=((fld, value),)))
+            found.append(GridBlock(((fld, value),)))
         else:
-            found.append(Block(fld.type, fld, value))
+            found.append(FieldBlock(fld.type, fld, value))
     return tuple(found)
 
 
@@ -332,7 +343,8 @@ def _applies(gettext):
     def describe(field: Field) -> str:
         """Who an indicator is asked about, from its `applies` (age and sex)."""
         rule = field.applies
-        who = {"female": gettext("girls"), "male": gettext("boys")}.get(rule.get("sex"), gettext("children"))
+        sex = str(rule.get("sex") or "")
+        who = {"female": gettext("girls"), "male": gettext("boys")}.get(sex, gettext("children"))
         low, high = rule.get("min_age"), rule.get("max_age")
         if low is not None and high is not None:
             age = gettext("aged %(low)s to %(high)s") % {"low": low, "high": high}
@@ -342,7 +354,7 @@ def _applies(gettext):
             age = gettext("aged %(high)s or under") % {"high": high}
         else:
             age = ""
-        return f"{who} {age}" if age else (who if rule.get("sex") else "")
+        return f"{who} {age}" if age else (who if sex else "")
 
     return describe
 
@@ -364,7 +376,7 @@ def environment(lang: str, override: Path | None = None):
         lstrip_blocks=True,
     )
     found = translations(lang, override)
-    env.install_gettext_translations(found, newstyle=True)
+    env.install_gettext_translations(found, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
     env.filters.update(
         t=lambda text: "" if text is None else text.get(lang),
         css=css_string,
@@ -511,9 +523,12 @@ class _Markdown:
         if part.section.instructions:
             self.line(f"_{self.t(part.section.instructions)}_\n")
         for block in part.blocks:
-            getattr(self, f"w_{block.kind}")(block)
-            if block.field and block.field.help:
-                self.line(f"_{self.t(block.field.help)}_")
+            if isinstance(block, GridBlock):
+                self.w_indicator_grid(block)
+            else:
+                getattr(self, f"w_{block.kind}")(block)
+                if block.field.help:
+                    self.line(f"_{self.t(block.field.help)}_")
             self.line()
         if part.score:
             self.line(self.score_line(part.score) + "\n")
@@ -531,10 +546,10 @@ class _Markdown:
     def blank(self, value: Any, empty: str = BLANK) -> str:
         return _md(plain(value)) if plain(value) else empty
 
-    def w_text(self, block: Block) -> None:
+    def w_text(self, block: FieldBlock) -> None:
         self.line(f"{self.label(block.field)}: {self.blank(block.value)}")
 
-    def w_long_text(self, block: Block) -> None:
+    def w_long_text(self, block: FieldBlock) -> None:
         self.line(self.label(block.field) + ":\n")
         text = plain(block.value)
         if text:
@@ -542,10 +557,10 @@ class _Markdown:
         else:
             self.line("\n\n".join([BLANK * 4] * max(block.field.lines, 2)))
 
-    def w_date(self, block: Block) -> None:
+    def w_date(self, block: FieldBlock) -> None:
         self.line(f"{self.label(block.field)}: {self.blank(block.value, '__/__/____')}")
 
-    def w_integer(self, block: Block) -> None:
+    def w_integer(self, block: FieldBlock) -> None:
         unit = f" {_md(block.field.unit)}" if block.field.unit else ""
         self.line(f"{self.label(block.field)}: {self.blank(block.value)}{unit}")
 
@@ -557,13 +572,13 @@ class _Markdown:
         shown = ("yes", "no", "na") if with_na else ("yes", "no")
         return "  ".join(f"[{'x' if said == key else ' '}] {names[key]}" for key in shown)
 
-    def w_yes_no(self, block: Block) -> None:
+    def w_yes_no(self, block: FieldBlock) -> None:
         self.line(f"{self.label(block.field)}: {self.answers(block.value, False)}")
 
-    def w_yes_no_na(self, block: Block) -> None:
+    def w_yes_no_na(self, block: FieldBlock) -> None:
         self.line(f"{self.label(block.field)}: {self.answers(block.value, True)}")
 
-    def choices(self, block: Block, hint: str) -> None:
+    def choices(self, block: FieldBlock, hint: str) -> None:
         field, chosen = block.field, picked(block.value)
         self.line(self.label(field, hint) + "\n")
         for choice in field.choices:
@@ -573,20 +588,24 @@ class _Markdown:
             mark = "x" if written else " "
             self.line(f"- [{mark}] {self.word('Other (specify)')}: {_md(written) if written else BLANK}")
 
-    def w_select_one(self, block: Block) -> None:
+    def w_select_one(self, block: FieldBlock) -> None:
         self.choices(block, self.word("tick one"))
 
-    def w_select_many(self, block: Block) -> None:
+    def w_select_many(self, block: FieldBlock) -> None:
         self.choices(block, self.word("tick all that apply"))
 
     def cell(self, column: Field, value: Any) -> str:
         if column.choices:
-            return ", ".join(self.t(column.choice(v).label) if column.choice(v) else _md(v) for v in picked(value))
+            labels = []
+            for chosen in picked(value):
+                choice = column.choice(chosen)
+                labels.append(self.t(choice.label) if choice else _md(chosen))
+            return ", ".join(labels)
         if column.type in ("yes_no", "yes_no_na") and answer(value):
             return {"yes": self.word("Yes"), "no": self.word("No"), "na": self.word("N/A")}[answer(value)]
         return _md(plain(value))
 
-    def w_table(self, block: Block) -> None:
+    def w_table(self, block: FieldBlock) -> None:
         columns = block.field.columns
         self.line(self.label(block.field) + "\n")
         self.line("| " + " | ".join(self.t(c.label) for c in columns) + " |")
@@ -598,7 +617,7 @@ class _Markdown:
                 options = ", ".join(self.t(c.label) for c in column.choices)
                 self.line(f"\n{self.t(column.label)}: {options}")
 
-    def w_signature(self, block: Block) -> None:
+    def w_signature(self, block: FieldBlock) -> None:
         name, date = signature_parts(block.value)
         self.line(self.label(block.field) + "\n")
         self.line(f"{self.word('Name')}: {_md(name) if name else BLANK}  ")
@@ -607,10 +626,10 @@ class _Markdown:
         if block.field.thumbprint:
             self.line(f"\n{self.word('Thumbprint')}: [ ]")
 
-    def w_note(self, block: Block) -> None:
+    def w_note(self, block: FieldBlock) -> None:
         self.line(self.t(block.field.label))
 
-    def w_indicator_grid(self, block: Block) -> None:
+    def w_indicator_grid(self, block: GridBlock) -> None:
         head = [self.word(w) for w in ("No.", "Indicator", "Yes", "No", "N/A")]
         self.line("| " + " | ".join(head) + " |")
         self.line("|---|---|---|---|---|")

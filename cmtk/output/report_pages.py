@@ -40,7 +40,8 @@ def star_svg(domains) -> str:
     for i, domain in enumerate(domains):
         x, y = _point(i, count, outer + 12)
         parts.append(
-            f'<text x="{x:.1f}" y="{y:.1f}" font-size="7" text-anchor="middle">{domain.domain} {domain.score}/{domain.max}</text>'
+            f'<text x="{x:.1f}" y="{y:.1f}" font-size="7" text-anchor="middle">{domain.domain} '
+            f"{domain.score}/{domain.max}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

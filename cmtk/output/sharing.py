@@ -150,7 +150,8 @@ def document(session: Session, case: Case, chosen: list[Record], wanted: list[st
         "created": dates.now_utc().replace(microsecond=0).isoformat(),
         "organisation": str(session.store.settings.get("organisation") or ""),
         "shared_by": session.author,
-        "training": session.store.training,  # fictional cases never go into a real store, nor real ones into a training store
+        # fictional cases never go into a real store, nor real ones into a training store
+        "training": session.store.training,
         "case": case.id,
         "forms": "all" if wanted is None else [w for w in wanted if w != CASE_FILE],
         "records": [envelope(r) for r in chosen],
@@ -213,7 +214,8 @@ def decrypt_bundle(session: Session, path: Path) -> bytes:
         raise _refuse(f"{name}: no such file")
     if path.stat().st_size > MAX_BUNDLE_BYTES:
         raise _refuse(
-            f"{name}: larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MB; a shared case is never that big, check the file"
+            f"{name}: larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MB; "
+            "a shared case is never that big, check the file"
         )
     data = path.read_bytes()
     if not data.strip():

@@ -1971,19 +1971,22 @@ def check_plan(
                 gid,
                 None,
                 "S",
-                "the goal has no actions, so nobody is doing anything yet; add at least one action saying who does what",
+                "the goal has no actions, so nobody is doing anything yet; "
+                "add at least one action saying who does what",
             )
             add(
                 gid,
                 None,
                 "M",
-                f'the goal has no actions, so nothing will show it is done; add at least one action with an output (e.g. "{EXAMPLE_OUTPUT}")',
+                "the goal has no actions, so nothing will show it is done; add at least one action with an output "
+                f'(e.g. "{EXAMPLE_OUTPUT}")',
             )
             add(
                 gid,
                 None,
                 "T",
-                f"the goal has no actions, so it has no deadline; add at least one action with a date like {format_local(EXAMPLE_DATE, order)}",
+                "the goal has no actions, so it has no deadline; add at least one action with a date like "
+                f"{format_local(EXAMPLE_DATE, order)}",
             )
         seen_goals.add(gid)
         for n in mine:
@@ -2041,17 +2044,17 @@ def check_text(sentence: str, *, today: _dt.date | None = None, order: str = "DM
         )
 
     readings = _dates_in(text, order)
-    good = [r for r in readings if r.kind == "ok"]
+    good = [r.value for r in readings if r.kind == "ok" and r.value is not None]
     bad = [r for r in readings if r.kind in ("impossible", "partial")]
     if today is not None:
-        past = [r for r in good if r.value < today]
+        past = [day for day in good if day < today]
         if past:
             findings.append(
                 SmartFinding(
                     None,
                     None,
                     "A",
-                    f"this date has already passed ({format_local(past[0].value, order)}); "
+                    f"this date has already passed ({format_local(past[0], order)}); "
                     f"choose a date after {format_local(today, order)} that the family agrees is realistic",
                 )
             )

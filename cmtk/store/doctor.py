@@ -17,7 +17,7 @@ from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
 from cmtk.index import summary
 from cmtk.store import crypto
-from cmtk.store.session import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, Session, Store
+from cmtk.store.session import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, WRITE_JOURNAL, Session, Store
 from cmtk.team import roster, rotation, sync
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
@@ -65,6 +65,15 @@ def check(session: Session) -> list[Finding]:
             "a sync was interrupted while updating the files; `cmtk sync` or `cmtk doctor --repair` finishes it",
         )
         return findings  # the working tree is half-way between two commits: repair first
+
+    if store.interrupted_write() is not None:
+        add(
+            f".git/cmtk/{WRITE_JOURNAL}",
+            "interrupted-write",
+            "a change was interrupted while its files were put in place; `cmtk doctor --repair` (or the next "
+            "change) finishes it",
+        )
+        return findings  # some of its files are new, some not yet: repair first
 
     # 1. Nothing plaintext or unknown in the working tree.
     for rel in _working_files(store):
@@ -208,6 +217,13 @@ _PROBLEM_KINDS = {
 }
 
 
+def _remove_empty_folders(store: Store, folder: Path) -> None:
+    """A case folder (and its shard) that only ever held the temporary files of an interrupted write."""
+    while folder != store.root and folder.parent != store.root and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
 def repair(session: Session) -> list[str]:
     """Finish what an interrupted command left: delete temporary files, commit complete records."""
     store = session.store
@@ -222,9 +238,12 @@ def repair(session: Session) -> list[str]:
             sync.finish_interrupted(store)
         return ["finished a sync that was interrupted while updating the files"]
     with store.locked():
+        if store.finish_interrupted_write():
+            done.append("finished a change that was interrupted while its files were put in place")
         for path in list(store.root.rglob(f"{TEMP_PREFIX}*")):
             if ".git" not in path.relative_to(store.root).parts:
                 path.unlink()
+                _remove_empty_folders(store, path.parent)
                 done.append(f"removed {store.relative(path)}")
         pending = []
         for line in store.git.status():

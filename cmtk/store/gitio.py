@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from cmtk.errors import GitError
+from cmtk.store import faults
 
 _SAFE_MESSAGE = re.compile(r"^[a-z]+( [a-z]+)?( [0-9A-Z]{8})?$")
 
@@ -80,10 +81,13 @@ class Git:
         identity = _author_env(author)
         if paths:
             self.run("update-index", "--add", "--remove", "--", *paths)
+            faults.point("write.staged")
         tree = self.run("write-tree")
         parent = self.head()
         commit = self.run("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message, env=identity)
+        faults.point("write.commit-made")
         self.run("update-ref", "-m", f"commit: {message}", "HEAD", commit, *([parent] if parent else []))
+        faults.point("write.committed")
         self.maintain()
         return commit
 
@@ -122,7 +126,8 @@ class Git:
         )
         if result.returncode != 0:
             raise GitError("git cat-file failed; run `cmtk doctor`")
-        out, pos, blobs = result.stdout, 0, []
+        out, pos = result.stdout, 0
+        blobs: list[bytes | None] = []
         for _ in specs:
             end = out.index(b"\n", pos)
             header = out[pos:end].split()

@@ -11,7 +11,9 @@ if anything fails before the commit, the files are put back as they were.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import fcntl
+import json
 import os
 import re
 import shlex
@@ -31,7 +33,7 @@ from cmtk.errors import (
     RecordError,
     StoreNotFound,
 )
-from cmtk.store import crypto, files, ids, paths, records
+from cmtk.store import crypto, faults, files, ids, paths, records
 from cmtk.store import identity as identity_module
 from cmtk.store.gitio import SAFE_OPTIONS, Git
 from cmtk.team import merge, roster
@@ -45,6 +47,7 @@ CONFERENCES_DIR = "conferences"
 RECORD_DIRS = (CASES_DIR, CONFERENCES_DIR)
 TEMP_PREFIX = files.TEMP_PREFIX
 SYNC_JOURNAL = "sync.json"  # in .git/cmtk/ while a sync moves the working tree (cmtk.team.sync)
+WRITE_JOURNAL = "write.json"  # in .git/cmtk/ while a change of several files is renamed into place (Store.apply)
 GITATTRIBUTES = (
     "# Records are age ciphertext: never convert line endings; diff them through\n"
     "# cmtk's textconv (decrypted in memory, never cached); never merge them as text.\n"
@@ -101,9 +104,13 @@ class Store:
     def parse_date(self, text: object, field: str = "date"):
         return dates.parse_date(text, field=field, order=self.date_order)
 
-    def optional_date(self, text: str | None, field: str, default=None):
+    def option_date(self, text: object, option: str) -> _dt.date:
+        """A date given on the command line, in this store's order; malformed: a usage error (exit 2)."""
+        return dates.parse_option_date(text, option=option, order=self.date_order)
+
+    def optional_date(self, text: str | None, option: str, default=None):
         """A date option: `default` when it was not given at all, an error when it was given badly (even empty)."""
-        return default if text is None else self.parse_date(text, field)
+        return default if text is None else self.option_date(text, option)
 
     def members(self) -> list[roster.Member]:
         path = self.root / RECIPIENTS
@@ -170,8 +177,6 @@ class Store:
     # -- what this laptop has accepted (kept in .git/cmtk/, never synced) ------------------------
 
     def trust(self) -> dict:
-        import json
-
         path = self.root / ".git" / "cmtk" / "trust.json"
         try:
             data = json.loads(path.read_text("utf-8"))
@@ -180,8 +185,6 @@ class Store:
             return {"keys": {}, "team": []}
 
     def save_trust(self, trust: dict) -> None:
-        import json
-
         path = self.root / ".git" / "cmtk" / "trust.json"
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         files.write_atomic(path, json.dumps(trust, indent=1, sort_keys=True).encode("utf-8"))
@@ -278,19 +281,35 @@ class Store:
         return (self.root / ".git" / "cmtk" / SYNC_JOURNAL).exists()
 
     def apply(self, changes: list[Change], message: str, author: str) -> str:
-        """Write every change atomically, then one commit; on failure put everything back."""
+        """Write every change atomically, then one commit; on failure put everything back.
+
+        A change of several files is written to temporary files first; a journal then lists them, so that
+        a process killed while renaming them into place is finished, all of it, by the next write or by
+        `cmtk doctor --repair` (finish_interrupted_write), never committed half-way.
+        """
         if self.sync_interrupted():
             raise CmtkError(
                 "a sync was interrupted half-way; run `cmtk sync` (or `cmtk doctor --repair`) to finish it "
                 "before changing anything"
             )
+        self.finish_interrupted_write()
         temps: list[tuple[Change, Path]] = []
         replaced: list[tuple[Path, bytes | None]] = []
+        journal = self.root / ".git" / "cmtk" / WRITE_JOURNAL
         try:
             for change in changes:
                 if change.data is not None:
                     change.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                     temps.append((change, files.write_temp(change.path.parent, change.data)))
+                    faults.point("write.temp-written")
+            if len(changes) > 1:
+                planned = [
+                    [self.relative(c.path), next((self.relative(t) for d, t in temps if d is c), None)] for c in changes
+                ]
+                journal.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                entry = {"message": message, "author": author, "changes": planned}
+                files.write_atomic(journal, json.dumps(entry).encode("utf-8"))
+                faults.point("write.journal-written")
             for change in changes:
                 previous = change.path.read_bytes() if change.path.exists() else None
                 replaced.append((change.path, previous))
@@ -299,10 +318,17 @@ class Store:
                     os.replace(temp, change.path)
                 elif change.path.exists():
                     change.path.unlink()
+                faults.point("write.replaced")
             for folder in {change.path.parent for change in changes}:
                 files.fsync_dir(folder)
-            return self.git.commit([self.relative(c.path) for c in changes], message, author)
+            faults.point("write.synced")
+            commit = self.git.commit([self.relative(c.path) for c in changes], message, author)
+            with contextlib.suppress(FileNotFoundError):
+                journal.unlink()
+            return commit
         except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                journal.unlink()
             for _, temp in temps:
                 with contextlib.suppress(FileNotFoundError):
                     temp.unlink()
@@ -315,6 +341,54 @@ class Store:
             with contextlib.suppress(Exception):
                 self.git.run("reset", "-q", "--", *[self.relative(p) for p, _ in replaced])
             raise
+
+    def interrupted_write(self) -> dict | None:
+        """The journal of a change of several files whose process was stopped half-way, if any."""
+        try:
+            entry = json.loads((self.root / ".git" / "cmtk" / WRITE_JOURNAL).read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {"changes": []}  # unreadable: finishing it changes nothing, and removes it
+        return entry if isinstance(entry, dict) else {"changes": []}
+
+    def finish_interrupted_write(self) -> bool:
+        """Rename the rest of an interrupted change into place and commit it (the caller holds the lock)."""
+        entry = self.interrupted_write()
+        if entry is None:
+            return False
+        targets = []
+        for item in entry.get("changes") or []:
+            target, temp = (item + [None, None])[:2] if isinstance(item, list) else (None, None)
+            path, temp_path = self._inside(target), self._inside(temp)
+            if path is None:
+                continue
+            targets.append(self.relative(path))
+            if temp is not None and temp_path is not None and temp_path.is_file():
+                os.replace(temp_path, path)
+            elif temp is None and path.exists():
+                path.unlink()
+        for folder in {(self.root / t).parent for t in targets}:
+            files.fsync_dir(folder)
+        changed = {line[3:] for line in self.git.status()}
+        pending = [t for t in targets if t in changed]
+        if pending:
+            author = str(entry.get("author") or "")
+            try:
+                self.git.commit(pending, str(entry.get("message")), author)
+            except ValueError:  # not a message cmtk writes: the journal was edited
+                self.git.commit(pending, "repair store", author)
+        (self.root / ".git" / "cmtk" / WRITE_JOURNAL).unlink()
+        return True
+
+    def _inside(self, relative: object) -> Path | None:
+        """A path the write journal names, if it is a file path inside the working tree (not in .git)."""
+        if not isinstance(relative, str) or not relative or relative.startswith("/") or "\\" in relative:
+            return None
+        parts = relative.split("/")
+        if ".." in parts or "." in parts or "" in parts or parts[0] == ".git":
+            return None
+        return self.root / relative
 
     def unlock_again(self, session: Session) -> Session:
         """A new session with the same identity (after the files changed under the old one)."""
@@ -358,7 +432,7 @@ class Session:
     def reading_with(cls, store: Store, generation: int, store_key: crypto.KeyPair) -> Session:
         """A read-only session holding one store key and no identity (the index rebuild's worker processes)."""
         session = cls.__new__(cls)
-        session.store, session.me, session.member = store, None, None
+        session.store = store  # no `me` or `member`: it can decrypt records, nothing that needs an identity
         session._keys, session._seen, session.merged_meanwhile = {generation: store_key}, {}, []
         return session
 
@@ -419,9 +493,9 @@ class Session:
         pinned = [int(g) for g in self.store.trust()["keys"] if str(g).isdigit()]
         if pinned and max(pinned) > current:
             raise DecryptError(
-                f"{KEYS_DIR}/{max(pinned)}.age: this laptop knew store key generation {max(pinned)} but its file is gone; "
-                "writing with an older key would let a removed member read it. The store may have been tampered with: "
-                "do not use it, and ask your case manager"
+                f"{KEYS_DIR}/{max(pinned)}.age: this laptop knew store key generation {max(pinned)} but its file "
+                "is gone; writing with an older key would let a removed member read it. The store may have been "
+                "tampered with: do not use it, and ask your case manager"
             )
         return self.key(current)
 

@@ -7,12 +7,15 @@ lines, and for a decrypted record those lines are plaintext about a child.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmtk.errors import RecordError
 
-_loader = None
-_dumper = None
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
+_loader: YAML | None = None
+_dumper: YAML | None = None
 
 
 def _yaml(kind: str):
@@ -29,7 +32,8 @@ def _yaml(kind: str):
         _dumper.default_flow_style = False
         _dumper.allow_unicode = True
         _dumper.width = 4096
-        _dumper.sort_base_mapping_type_on_output = False
+        # ruamel's YAML.__init__ sets this to None, so its inferred type is None; it takes a bool
+        _dumper.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
         # No anchors/aliases: a record must read the same to any YAML reader.
         _dumper.representer.ignore_aliases = lambda *args: True
     return _dumper

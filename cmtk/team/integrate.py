@@ -11,7 +11,7 @@ import json
 import os
 
 from cmtk.errors import CmtkError, GitError
-from cmtk.store import crypto
+from cmtk.store import crypto, faults
 from cmtk.store.files import write_atomic
 from cmtk.store.gitio import SAFE_OPTIONS, _author_env
 from cmtk.store.session import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store
@@ -59,6 +59,7 @@ def integrate(
         return
     outcome.sent += count_commits(store, theirs, ours)
     merged = _merge_commits(session, base, ours, theirs, incoming, ring, outcome, confirm_team)
+    faults.point("sync.merge-commit-made")
     move_to(store, ours, merged)
     trust = store.trust()
     if outcome.new_generation:  # this laptop's own numbering gave way to the remote's (see _merge_commits)
@@ -287,9 +288,9 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
         shas: dict[str, str] = {}
         if new_blobs:
             files = []
-            for number, (path, data) in enumerate(new_blobs.items()):
+            for number, blob in enumerate(new_blobs.values()):
                 file = folder / f"blob-{number}"
-                file.write_bytes(data)
+                file.write_bytes(blob)
                 files.append(str(file))
             out = store.git.run("hash-object", "-w", "--no-filters", *files)
             shas = dict(zip(new_blobs, out.split(), strict=False))
@@ -329,9 +330,13 @@ def move_to(store: Store, start: str, target: str) -> None:
     """Working tree, index, then HEAD to `target`, under a journal that lets the next sync finish the move."""
     journal = store.root / ".git" / "cmtk" / JOURNAL
     write_atomic(journal, json.dumps({"from": start, "to": target}).encode("utf-8"))
+    faults.point("sync.journal-written")
     store.git.run("read-tree", "--reset", "-u", target)
+    faults.point("sync.tree-moved")
     head = store.git.head()
     if head != target:
         store.git.run("update-ref", "-m", "sync", "HEAD", target, *([head] if head else []))
+        faults.point("sync.head-moved")
     journal.unlink()
+    faults.point("sync.journal-removed")
     store.git.maintain()

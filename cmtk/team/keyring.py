@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
 from cmtk.errors import CmtkError, DecryptError
 from cmtk.store import crypto, records, yamlio
@@ -26,7 +27,7 @@ class KeyRing:
         self.texts: dict[int, str] = {}
         self.extra: list[tuple[int, crypto.KeyPair]] = []  # keys that open records but leave the kept chain
 
-    def load(self, blobs: dict[int, bytes], source: str, allow_repin: set[int] = frozenset()) -> None:
+    def load(self, blobs: dict[int, bytes], source: str, allow_repin: Set[int] = frozenset()) -> None:
         for generation in sorted(blobs):
             try:
                 text = crypto.decrypt(
@@ -34,8 +35,9 @@ class KeyRing:
                 ).decode("utf-8")
             except DecryptError:
                 raise CmtkError(
-                    f"the copy on {source} has a store key (generation {generation}) that your key cannot open: you were "
-                    "removed from the team there, or your key changed. Nothing was changed; ask your case manager"
+                    f"the copy on {source} has a store key (generation {generation}) that your key cannot open: "
+                    "you were removed from the team there, or your key changed. Nothing was changed; ask your case "
+                    "manager"
                 ) from None
             pair = crypto.parse_identity_text(text, f"{source} key {generation}")
             known = self.keys.get(generation)
@@ -55,8 +57,9 @@ class KeyRing:
                 proof = roster.key_file_authorisation(text)
                 if previous is None or not proof or proof != roster.authorisation(previous, generation, pair.public):
                     raise CmtkError(
-                        f"the copy on {source} has a store key generation {generation} not made by a holder of generation "
-                        f"{generation - 1}; it may have been tampered with: nothing was changed, ask your case manager"
+                        f"the copy on {source} has a store key generation {generation} not made by a holder of "
+                        f"generation {generation - 1}; it may have been tampered with: nothing was changed, "
+                        "ask your case manager"
                     )
             self.keys[generation] = pair
             self.texts[generation] = text

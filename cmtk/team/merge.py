@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 CONFLICTS = "conflicts"
 ID_KEYS = ("action_id", "goal_id", "id")  # most specific first: an action row also names its goal
@@ -93,8 +93,8 @@ class _State:
                     merged[key] = value
             return merged
         if isinstance(ours, list) and isinstance(theirs, list):
-            old = base if isinstance(base, list) else []
-            merged_list = self._merge_list(old, ours, theirs, where)
+            old_rows = base if isinstance(base, list) else []
+            merged_list = self._merge_list(old_rows, ours, theirs, where)
             if merged_list is not None:
                 return merged_list
         return self._conflict(ours, theirs, where)
@@ -172,7 +172,7 @@ def _next_id(ident: str, taken: set[str]) -> str:
     return f"{ident}-{suffix}"
 
 
-def renumber_body(base: dict, ours: dict, theirs: dict) -> dict:
+def renumber_body(base: Any, ours: Any, theirs: Any) -> Any:
     """Their body with fresh ids for rows that collide with rows ours added (goals first, then actions)."""
     if not isinstance(theirs, dict):
         return theirs
@@ -182,8 +182,10 @@ def renumber_body(base: dict, ours: dict, theirs: dict) -> dict:
         rows = result.get(list_key)
         if not _rows_with(rows, id_key):
             continue
-        old = base.get(list_key) if isinstance(base, dict) and _rows_with(base.get(list_key), id_key) else []
-        mine = ours.get(list_key) if isinstance(ours, dict) and _rows_with(ours.get(list_key), id_key) else []
+        base_rows = base.get(list_key) if isinstance(base, dict) else None
+        our_rows = ours.get(list_key) if isinstance(ours, dict) else None
+        old = base_rows if _rows_with(base_rows, id_key) else []
+        mine = our_rows if _rows_with(our_rows, id_key) else []
         if id_key == "action_id" and goal_renames:
             old_ids = {str(r["action_id"]) for r in old}
             moved = []
@@ -208,7 +210,7 @@ def renumber_body(base: dict, ours: dict, theirs: dict) -> dict:
     return result
 
 
-def _rows_with(rows: Any, key: str) -> bool:
+def _rows_with(rows: Any, key: str) -> TypeGuard[list[dict]]:
     return isinstance(rows, list) and bool(rows) and all(isinstance(r, dict) and key in r for r in rows)
 
 

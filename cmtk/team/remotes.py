@@ -174,9 +174,9 @@ def install_merge_driver(store: Store) -> None:
     line = ATTRIBUTES_LINE
     attributes = info / "attributes"
     kept = [
-        l
-        for l in (attributes.read_text("utf-8").splitlines(keepends=True) if attributes.is_file() else [])
-        if not l.startswith("*.age ")
+        existing
+        for existing in (attributes.read_text("utf-8").splitlines(keepends=True) if attributes.is_file() else [])
+        if not existing.startswith("*.age ")
     ]
     attributes.write_text("".join(kept) + line, "utf-8")
 
@@ -222,13 +222,13 @@ def clone(
         raise CmtkError(f"{target}: exists and is not empty; choose a new folder for the copy")
     is_bundle = url.endswith(".age") if bundle is None else bundle
     source = local_path(url) if is_bundle or is_local(url) else None
-    if is_bundle and not source.is_file():
+    if is_bundle and source is not None and not source.is_file():
         raise CmtkError(f"{source}: no such bundle file; is the USB stick plugged in?")
     if source is not None and not source.exists():
         raise CmtkError(f"{source}: no such folder; is the drive or share mounted?")
     with paths.new_store_folder(target):
         runner = Git(target.parent)
-        if is_bundle:
+        if is_bundle and source is not None:
             _clone_bundle(runner, source, target, identity_pair)
         else:
             try:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 
 from cmtk.errors import CmtkError
-from cmtk.store import crypto, records
+from cmtk.store import crypto, faults, records
 from cmtk.store.files import write_atomic
-from cmtk.store.session import Change, Progress, Session
+from cmtk.store.session import KEYS_DIR, WRITE_JOURNAL, Change, Progress, Session
 from cmtk.team import roster
 
 _ENCRYPTION_CHECK = "encryption could not be verified"
@@ -30,17 +30,41 @@ def interrupted(store) -> dict | None:
 
 
 def finish_interrupted(session: Session) -> str | None:
-    """Put the store back as its last commit has it, then run the interrupted removal again, to the end."""
+    """Put the store back as its last commit has it; then, if the removal's commit was not made yet, run the
+    removal again, to the end, and if it was, only what followed it (pin the new key, accept the team)."""
     pending = interrupted(session.store)
     if not pending:
         return None
     store = session.store
-    store.git.run("checkout", "-q", "HEAD", "--", ".")
+    done = f"finished removing {pending.get('member')} from the team (new store key, every record re-encrypted)"
+    # reset, not checkout: files the killed commit had staged but HEAD lacks (the new key file) go too
+    store.git.run("reset", "-q", "--hard", "HEAD")
     store.git.run("clean", "-q", "-f", "-d", "--", "cases", "conferences", ".cmtk")
+    (store.root / ".git" / "cmtk" / WRITE_JOURNAL).unlink(missing_ok=True)  # its files were just put back
+    generation = pending.get("generation")
+    if isinstance(generation, int) and store.is_committed(f"{KEYS_DIR}/{generation}.age"):
+        fresh = store.unlock_again(session)
+        if fresh.key(generation).public != pending.get("public"):  # key() checked it was authorised
+            raise CmtkError(
+                f"{KEYS_DIR}/{generation}.age is not the key the interrupted team change made; the store may "
+                "have been tampered with: ask your case manager"
+            )
+        _trust_new_key(fresh, generation, str(pending["public"]))
+        (store.root / ".git" / "cmtk" / JOURNAL).unlink()
+        return done
     (store.root / ".git" / "cmtk" / JOURNAL).unlink()
     fresh = store.unlock_again(session)
     remove_member(fresh, pending["member"])
-    return f"finished removing {pending['member']} from the team (new store key, every record re-encrypted)"
+    return done
+
+
+def _trust_new_key(session: Session, generation: int, public: str) -> None:
+    """After a removal's commit: this laptop pins the new store key and accepts the smaller team."""
+    trust = session.store.trust()
+    trust["keys"][str(generation)] = public
+    session.store.save_trust(trust)
+    faults.point("team.key-pinned")
+    session.store.accept_team()
 
 
 def _authorised(session: Session, generation: int) -> str | None:
@@ -62,8 +86,8 @@ def _require_trusted_team(session: Session) -> None:
     added, removed = session.store.team_changes()
     if added or removed:
         raise CmtkError(
-            f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it "
-            f"({len(added)} key(s) added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
+            f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it ({len(added)} key(s) "
+            f"added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
         )
 
 
@@ -144,16 +168,18 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
             if crypto.decrypt(ciphertext, [new_key.identity], store.relative(path)) != plaintext:
                 raise CmtkError(f"{store.relative(path)}: {_ENCRYPTION_CHECK}; nothing was changed")
             changes.append(Change(path, ciphertext))
+            faults.point("team.reencrypted")  # in memory only: nothing is written before the journal
             if progress:
                 progress(done, total)
         journal = store.root / ".git" / "cmtk" / JOURNAL
 
-        write_atomic(journal, json.dumps({"operation": "remove", "member": leaving[0].name}).encode("utf-8"))
+        entry = {"operation": "remove", "member": leaving[0].name, "generation": new_generation}
+        write_atomic(journal, json.dumps({**entry, "public": new_key.public}).encode("utf-8"))
+        faults.point("team.journal-written")
         commit = store.apply(changes, "rotate keys", session.author)
+        faults.point("team.committed")
+        _trust_new_key(session, new_generation, new_key.public)
+        faults.point("team.team-accepted")
         journal.unlink()
-        trust = store.trust()
-        trust["keys"][str(new_generation)] = new_key.public
-        store.save_trust(trust)
-        store.accept_team()
         session._keys[new_generation] = new_key
         return commit

@@ -22,6 +22,7 @@ import re
 import shutil
 
 from cmtk.errors import CmtkError
+from cmtk.store import faults
 from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes, rotation
@@ -51,11 +52,15 @@ def sync(
         remotes.ensure_configured(store)
         remove_leftovers(store)
         outcome.finished_interrupted = finish_interrupted(store)
+        store.finish_interrupted_write()
         _require_clean(store)
         for _attempt in range(3):
             theirs = fetch(session, remote, new_bundle)
+            faults.point("sync.fetched")
             integrate(session, theirs, outcome, confirm_team, confirm_settings)
+            faults.point("sync.integrated")
             if push(session, remote):
+                faults.point("sync.pushed")
                 break
             if say:
                 say(f"{remote.name} changed while this sync ran; fetching again")
@@ -110,5 +115,6 @@ def _require_clean(store: Store) -> None:
         raise CmtkError("a team change was interrupted; run `cmtk doctor --repair` before syncing")
     if store.git.status():
         raise CmtkError(
-            "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) before syncing"
+            "the store has changes that are not committed; "
+            "run `cmtk doctor` (and `cmtk doctor --repair`) before syncing"
         )

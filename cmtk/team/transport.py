@@ -50,8 +50,9 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
         except DecryptError:
             raise CmtkError(
-                f"{path}: this bundle does not open with your key: you may have been removed from the team, your key may "
-                "have changed, or it was written before you joined (then a team member's sync fixes it); ask your case manager"
+                f"{path}: this bundle does not open with your key: you may have been removed from the team, your "
+                "key may have changed, or it was written before you joined (then a team member's sync fixes it); "
+                "ask your case manager"
             ) from None
         with private_temp(store) as folder:
             bundle = folder / "incoming.bundle"

@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from cmtk import __version__
 from cmtk.casework import cases, schedule, scoring, workflow
 from cmtk.casework import cases as cases_module
 from cmtk.casework import policy as policy_module
-from cmtk.errors import CmtkError, DecryptError, ValidationError
+from cmtk.errors import CmtkError, DecryptError, UsageError, ValidationError
 from cmtk.store import crypto, paths
 from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
@@ -374,3 +375,71 @@ def find_cases(session: Session, text: str) -> list[cases.Case]:
         for case_id, row in sorted(load(session).items())
         if needle in cases.fold(row["names"])
     ]
+
+
+# -- listings for `cmtk case list` and `cmtk case find` -------------------------------------------
+
+STATUSES = ("open", "closed", "transferred", "all")
+LIST_COLUMNS = ["case", "name", "worker", "opened", "step", "status"]
+
+
+@dataclass(frozen=True)
+class CaseListing:
+    """Cases that match a listing's filters, from the summary index; `store_has_cases` tells an empty store apart."""
+
+    cases: list[cases.Listed]
+    store_has_cases: bool
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {"case": c.id, "name": c.name, "worker": c.worker, "opened": c.opened, "status": c.status, "step": c.step}
+            for c in self.cases
+        ]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return LIST_COLUMNS, [[c.id, c.name, c.worker, c.opened, c.step, c.status] for c in self.cases]
+
+
+def check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise UsageError(f"--status: '{status}' is not one of {', '.join(STATUSES)}")
+
+
+def list_cases(
+    session: Session, *, status: str = "open", worker: str | None = None, step: int | None = None
+) -> CaseListing:
+    """Cases with this status ("all": any), caseworker (any case of letters) and step, by case id."""
+
+    check_status(status)
+    wanted = worker.casefold() if worker else None
+    found = [
+        cases.Listed(case_id, row)
+        for case_id, row in sorted(load(session).items())
+        if (status == "all" or row["status"] == status)
+        and (wanted is None or row["worker"].casefold() == wanted)
+        and (step is None or row["step"] == step)
+    ]
+    return CaseListing(found, bool(found) or bool(session.store.case_ids()))
+
+
+FIND_COLUMNS = ["case", "name", "nickname", "worker", "status", "step"]
+
+
+@dataclass(frozen=True)
+class CaseMatches:
+    """Cases whose child's name or nickname holds the text searched for."""
+
+    cases: list[cases.Case]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [dict(zip(FIND_COLUMNS, row, strict=True)) for row in self.to_rows()[1]]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return FIND_COLUMNS, [
+            [c.id, c.name, c.biographical.get("nickname") or None, c.worker, c.status, workflow.step_of(c)]
+            for c in self.cases
+        ]
+
+
+def search(session: Session, text: str) -> CaseMatches:
+    return CaseMatches(find_cases(session, text))

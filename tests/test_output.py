@@ -64,8 +64,8 @@ def test_every_listing_offers_the_four_formats_and_documents_its_json(name):
     command = _commands()[name]
     option = _format_option(command)
     assert option is not None, f"`cmtk {name}` has no --format"
-    assert list(option.type.choices) == [f.value for f in Format]
-    assert option.default in (Format.table, "table")
+    assert list(option.type.choices)[:4] == [f.value for f in Format]  # report overdue adds ics
+    assert option.default == "table"
     assert output.shape_of(command.callback) is not None, f"`cmtk {name}` declares no JSON keys (@json_keys)"
     section = _reference().split(f"\n## cmtk {name}\n", 1)[1].split("\n## ", 1)[0]
     assert "keys of `--format json`" in section

@@ -100,6 +100,9 @@ def record(
     typer.echo(f"Recorded {form_id} for {case_id} (record {saved.record}).")
 
 
+FOUND = {"case": "id", "name": "text", "nickname": "text|null", "worker": "text", "status": "text", "step": "int"}
+
+
 @app.command("list")
 @json_keys([{"case": "id", "name": "text", "worker": "text", "opened": "date|null", "status": "text", "step": "int"}])
 def case_list(
@@ -128,18 +131,7 @@ def _list_table(listing: summary.CaseListing) -> list[str]:
 
 
 @app.command("find")
-@json_keys(
-    [
-        {
-            "case": "id",
-            "name": "text",
-            "nickname": "text|null",
-            "worker": "text",
-            "status": "text",
-            "step": "int",
-        }
-    ]
-)
+@json_keys({"matches": [FOUND], "near": [FOUND]})
 def case_find(
     ctx: typer.Context,
     text: str | None = typer.Argument(
@@ -152,15 +144,15 @@ def case_find(
     session = open_session(ctx)
     if text is None:
         text = typer.prompt("Name or nickname to find", hide_input=False)
-    found = summary.search(session, text)
+    found = summary.search_names(session, text)
     emit(found, output_format, _find_table)
-    if not found.cases:
+    if not found.matches:
         raise typer.Exit(1)
 
 
-def _find_table(found: summary.CaseMatches) -> list[str]:
-    lines = []
-    for case in found.cases:
+def _find_table(found: summary.NameSearch) -> list[str]:
+    lines = ["No case matches exactly. Close to it:"] if found.near else []
+    for case in found.matches or found.near:
         nickname = case.biographical.get("nickname")
         also = f" ({nickname})" if nickname else ""
         lines.append(f"{case.id}  {case.name}{also}  {case.worker}  {case.status}")

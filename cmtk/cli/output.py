@@ -33,6 +33,16 @@ class Format(enum.StrEnum):
     md = "md"
 
 
+class CalendarFormat(enum.StrEnum):
+    """`report overdue` also writes a calendar (ics) for a phone: the shared formats and that one."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+    ics = "ics"
+
+
 FORMAT_HELP = "table for people; json, csv or md (Markdown) for other programs."
 OutputFormat = Annotated[Format, typer.Option("--format", help=FORMAT_HELP, case_sensitive=False)]
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session
-from cmtk.cli.output import Format, OneOf, OutputFormat, columns, emit, json_keys, short
+from cmtk.cli.output import FORMAT_HELP, CalendarFormat, Format, OneOf, OutputFormat, columns, emit, json_keys, short
+from cmtk.errors import UsageError
 from cmtk.index import reports
-from cmtk.output import report_pages
+from cmtk.output import calendar, report_pages, userfiles
 
 app = typer.Typer(
     help="Reports: overdue work, benchmark scores, caseload. Each names the store commit it was built from.",
@@ -36,14 +38,29 @@ def report_overdue(
     as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
     worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Also list what falls due in the next two weeks."),
-    output_format: OutputFormat = Format.table,
+    output_format: CalendarFormat = typer.Option(
+        CalendarFormat.table,
+        "--format",
+        help=FORMAT_HELP + " ics: a calendar file for a phone (needs -o).",
+        case_sensitive=False,
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", metavar="FILE", help="With --format ics: the calendar file to write."
+    ),
 ) -> None:
     """Every overdue visit, review, assessment, action and follow-up, most overdue first, by caseworker."""
 
+    if output_format == CalendarFormat.ics and output is None:
+        raise UsageError("--format ics writes a calendar file: add -o FILE.ics")
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
     report = reports.overdue(session, today, worker=worker, upcoming_days=14 if upcoming else None)
-    emit(report, output_format, _overdue_table)
+    if output is not None:
+        ics = calendar.calendar(report.all_due, as_of=today, namespace=session.key(1).public)
+        written = userfiles.write_replacing(output, ics, session.store.root)
+        typer.echo(f"Wrote {len(report.all_due)} event(s) to {written}: case ids and kinds of work only, no names.")
+        return
+    emit(report, Format(output_format.value), _overdue_table)
 
 
 def _overdue_table(report: reports.OverdueReport) -> list[str]:

@@ -36,6 +36,10 @@ class OverdueReport:
     items: list[schedule.DueItem]
     upcoming: list[schedule.DueItem] | None = None
 
+    @property
+    def all_due(self) -> list[schedule.DueItem]:
+        return self.items + (self.upcoming or [])
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "as_of": self.as_of.isoformat(),
@@ -68,8 +72,8 @@ def overdue(
         if wanted and case_worker.casefold() != wanted:
             continue
         items += [
-            schedule.DueItem(case_id, case_worker, kind, fromiso(day), detail)
-            for kind, day, detail in due
+            schedule.DueItem(case_id, case_worker, kind, fromiso(day), detail, ref)
+            for kind, day, detail, ref in due
             if day <= horizon
         ]
     if session.store.conference_ids():  # only then load the conference machinery

@@ -18,6 +18,16 @@ def test_sound_store_has_no_findings(tmp_path):
     assert doctor.check(session) == []
 
 
+def test_a_conference_file_is_not_an_unknown_form(tmp_path):
+    import datetime as dt
+
+    from cmtk.casework import conference
+
+    session, _ = make_store(tmp_path)
+    conference.create(session, day=dt.date(2026, 12, 1), kind="internal", chair="Amina")
+    assert doctor.check(session) == []
+
+
 def test_plaintext_file_anywhere_is_found(tmp_path):
     session, _ = make_store(tmp_path)
     case_id = add_canary_case(session)

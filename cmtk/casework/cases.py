@@ -222,6 +222,48 @@ class Case:
         return " ".join(parts)
 
 
+SHOWN_DETAILS = ("nickname", "sex", "date_of_birth", "estimated_age")
+
+
+@dataclass(frozen=True)
+class CaseOverview:
+    """What `cmtk case show` prints: the child, the caseworker, every form recorded (bodies with `full`)."""
+
+    case: Case
+    at: _dt.date | None = None  # the day the case is shown as it stood, from history
+    full: bool = False
+
+    @property
+    def unresolved(self) -> int:
+        return sum(len(r.extra.get("conflicts") or []) for r in self.case.records)
+
+    def to_json(self) -> dict[str, Any]:
+        bio = self.case.biographical
+        return {
+            "case": self.case.id,
+            "name": self.case.name,
+            **{key: bio.get(key) for key in SHOWN_DETAILS},
+            "worker": self.case.worker,
+            "opened": self.case.opened,
+            "status": self.case.status,
+            "as_of": self.at,
+            "forms": [
+                {
+                    "date": rec.date,
+                    "form": rec.form,
+                    "record": rec.record,
+                    "by": rec.created_by,
+                    **({"body": rec.body} if self.full else {}),
+                }
+                for rec in self.case.forms()
+            ],
+            "conflicts": self.unresolved,
+        }
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return ["date", "form", "record", "by"], [[r.date, r.form, r.record, r.created_by] for r in self.case.forms()]
+
+
 def read_case(session: Session, case_id: str) -> Case:
     case_id = ids.normalise_case_id(case_id)
     return Case(case_id, tuple(session.case_records(case_id)))

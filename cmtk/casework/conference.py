@@ -75,6 +75,29 @@ def read(session: Session, conference_id: str) -> Conference:
     return Conference(conference_id, tuple(session.conference_records(conference_id)))
 
 
+LIST_COLUMNS = ["conference", "date", "kind", "chair", "cases", "status"]
+
+
+@dataclass(frozen=True)
+class ConferenceList:
+    """Every conference of the store, as `cmtk conference list` shows them."""
+
+    conferences: list[Conference]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [dict(zip(LIST_COLUMNS, row, strict=True)) for row in self.to_rows()[1]]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return LIST_COLUMNS, [
+            [c.id, c.info["date"], c.info["kind"], c.info.get("chair", ""), len(c.cases), c.info.get("status")]
+            for c in self.conferences
+        ]
+
+
+def listing(session: Session) -> ConferenceList:
+    return ConferenceList([read(session, conference_id) for conference_id in session.store.conference_ids()])
+
+
 def _record(session: Session, conference_id: str, form_id: str, body: dict, day: _dt.date) -> Record:
     return dataclasses.replace(cases.new_record(session, conference_id, form_id, body, day), extra=dict(SUBJECT))
 

@@ -10,7 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk.casework.cases import CASE_FILE, Case
+from cmtk.casework.cases import CASE_FILE, Case, CaseOverview, read_case
 from cmtk.errors import CmtkError
 from cmtk.store import crypto, ids, records
 from cmtk.store.session import CASES_DIR, Session
@@ -25,6 +25,11 @@ def _case_path(case_id: str) -> str:
 def _decode(session: Session, data: bytes, source: str) -> records.Record:
     plaintext = crypto.decrypt(data, [k.identity for k in session.all_keys()], source)
     return records.decode(plaintext, source)
+
+
+def overview(session: Session, case_id: str, *, at: _dt.date | None = None, full: bool = False) -> CaseOverview:
+    """The case as it is now, or (`at`) as it stood at the end of that day."""
+    return CaseOverview(case_at(session, case_id, at) if at else read_case(session, case_id), at, full)
 
 
 def case_at(session: Session, case_id: str, day: _dt.date) -> Case:

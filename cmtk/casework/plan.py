@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmtk import dates
-from cmtk.casework import cases
+from cmtk.casework import cases, schedule
+from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
+from cmtk.smart import checker
 from cmtk.store.records import Record
 from cmtk.store.session import Session
 
@@ -62,6 +64,109 @@ def plans(case: cases.Case) -> dict[str, Plan]:
             if phase in found:
                 found[phase] = Plan(case.id, phase, record)
     return found
+
+
+GOAL_KEYS = ("goal_id", "domain", "goal", "need_or_gap", "indicators")
+ACTION_KEYS = ("action_id", "goal_id", "action", "responsible", "deadline", "output", "status", "completed_date")
+PLAN_COLUMNS = ["phase", "goal_id", "domain", "goal", *ACTION_KEYS[:1], *ACTION_KEYS[2:]]
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A case's pre- and post-placement plans, as `cmtk plan show` prints them."""
+
+    case: str
+    plans: dict[str, Plan]
+
+    def actions_of(self, plan: Plan, goal: dict) -> list[dict]:
+        return [a for a in plan.actions if str(a.get("goal_id")) == str(goal.get("goal_id"))]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "plans": [
+                {
+                    "phase": phase,
+                    "plan_date": plan.body.get("plan_date"),
+                    "planned_placement_date": plan.body.get("planned_placement_date"),
+                    "goals": [{k: goal.get(k) for k in GOAL_KEYS} for goal in plan.goals],
+                    "actions": [
+                        {k: action.get(k, "open" if k == "status" else None) for k in ACTION_KEYS}
+                        for action in plan.actions
+                    ],
+                }
+                for phase, plan in self.plans.items()
+                if plan.record is not None
+            ],
+        }
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        rows = []
+        for phase, plan in self.plans.items():
+            for goal in plan.goals:
+                head = [phase, goal.get("goal_id"), goal.get("domain"), goal.get("goal")]
+                actions = self.actions_of(plan, goal)
+                for action in actions or [{}]:
+                    row = [
+                        action.get(k, "open" if k == "status" and action else None)
+                        for k in ACTION_KEYS
+                        if k != "goal_id"
+                    ]
+                    rows.append(head + row)
+        return PLAN_COLUMNS, rows
+
+
+def show(session: Session, case_id: str) -> PlanView:
+    case = cases.read_case(session, case_id)
+    return PlanView(case.id, plans(case))
+
+
+# -- SMART ---------------------------------------------------------------------------------------
+
+
+def planned_closure(case: cases.Case, policy: dict) -> _dt.date | None:
+    """Closure comes no sooner than the minimum monitoring after the (planned) placement."""
+
+    start = schedule.placement_date(case) or plans(case)["pre_placement"].body.get("planned_placement_date")
+    if not isinstance(start, _dt.date):
+        return None
+    return dates.add_duration(start, policy["monitoring"]["minimum_before_closure"])
+
+
+SMART_COLUMNS = ["case", "goal", "action", "letter", "message"]
+
+
+@dataclass(frozen=True)
+class SmartCheck:
+    """Every way the plans of the checked cases miss a SMART letter, in case and plan order."""
+
+    findings: list[tuple[str, checker.SmartFinding]]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [finding.to_json(case_id) for case_id, finding in self.findings]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return SMART_COLUMNS, [[c, f.goal, f.action, f.letter, f.message] for c, f in self.findings]
+
+
+def check_smart(session: Session, case_id: str | None, today: _dt.date) -> SmartCheck:
+    """One case's plans against SMART, or (no case) the plans of every open case."""
+
+    current_policy = policy_module.load(session.store.root)
+    found = []
+    for each in [case_id] if case_id else session.store.case_ids():
+        case = cases.read_case(session, each)
+        if not case_id and case.status != "open":
+            continue
+        closure = planned_closure(case, current_policy)
+        for current in plans(case).values():
+            if current.record is None:
+                continue
+            for finding in checker.check_plan(
+                current.goals, current.actions, today=today, planned_closure=closure, order=session.store.date_order
+            ):
+                found.append((case.id, finding))
+    return SmartCheck(found)
 
 
 def _save(session: Session, case: cases.Case, plan: Plan, new_plan: dict, today: _dt.date) -> Record:

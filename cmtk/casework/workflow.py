@@ -274,6 +274,53 @@ def step_info(flow: dict, number: int) -> dict:
     raise CmtkError(f"step {number} is not in the workflow; steps are 1 to {LAST_STEP}")
 
 
+@dataclass(frozen=True)
+class StepGuide:
+    """The steps in plain words (all eight, or one), each with the gates before the next step."""
+
+    steps: list[dict[str, Any]]
+    gates: dict[int, list[dict[str, Any]]]
+
+    def gates_after(self, step: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(self.gates.get(step["number"] + 1, []))
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "number": step["number"],
+                "name": step["name"],
+                "sops": list(step.get("sops", [])),
+                "purpose": step.get("purpose", ""),
+                "record": step.get("record", ""),
+                "achieve": step.get("achieve", ""),
+                "before_next": [{"id": g["id"], "label": g.get("label", g["id"])} for g in self.gates_after(step)],
+            }
+            for step in self.steps
+        ]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        headers = ["number", "name", "sops", "purpose", "record", "achieve", "before_next"]
+        rows = [
+            [
+                s["number"],
+                s["name"],
+                ", ".join(str(n) for n in s["sops"]),
+                s["purpose"],
+                s["record"],
+                s["achieve"],
+                "; ".join(g["label"] for g in s["before_next"]),
+            ]
+            for s in self.to_json()
+        ]
+        return headers, rows
+
+
+def guide(policy: dict, number: int | None = None) -> StepGuide:
+    """Every step of the workflow, or step `number` only."""
+    flow = policy_module.workflow(policy)
+    return StepGuide([step_info(flow, number)] if number else list(flow["steps"]), dict(flow["gates"]))
+
+
 def requirements(case: Case, to_step: int, *, policy: dict, today: _dt.date, form_loader) -> list[Requirement]:
     flow = policy_module.workflow(policy)
     ctx = Context(case=case, policy=policy, today=today, form=form_loader)
@@ -321,6 +368,13 @@ class Status:
             "requirements": [r.to_json() for r in self.requirements],
             "can_advance": self.can_advance,
         }
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        headers = ["case", "step", "next", "requirement", "met", "label", "detail", "todo"]
+        return headers, [
+            [self.case, self.step, self.next, r.id, r.met, r.label, r.detail, "" if r.met else r.todo]
+            for r in self.requirements
+        ]
 
 
 def status(case: Case, *, policy: dict, today: _dt.date, form_loader) -> Status:

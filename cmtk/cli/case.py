@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -11,6 +10,7 @@ from cmtk import dates
 from cmtk.casework import cases, history
 from cmtk.cli.common import is_terminal, open_session, warn
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions, editing, prompts
 from cmtk.index import summary
@@ -100,88 +100,82 @@ def record(
     typer.echo(f"Recorded {form_id} for {case_id} (record {saved.record}).")
 
 
+FOUND = {"case": "id", "name": "text", "nickname": "text|null", "worker": "text", "status": "text", "step": "int"}
+
+
 @app.command("list")
+@json_keys([{"case": "id", "name": "text", "worker": "text", "opened": "date|null", "status": "text", "step": "int"}])
 def case_list(
     ctx: typer.Context,
     worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
     status: str = typer.Option("open", "--status", help="open, closed, transferred or all."),
     step: int | None = typer.Option(None, "--step", metavar="N", help="Only cases at this step (1-8)."),
-    output_format: str = typer.Option("table", "--format", help="table or json."),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """List cases with the child's name, caseworker, date opened and status."""
 
-    if status not in ("open", "closed", "transferred", "all"):
-        raise UsageError(f"--status: '{status}' is not one of open, closed, transferred, all")
-    if output_format not in ("table", "json"):
-        raise UsageError(f"--format: '{output_format}' is not one of table, json")
-
+    summary.check_status(status)
     session = open_session(ctx)
-    rows = []
-    for case_id, row in sorted(summary.load(session).items()):
-        if status != "all" and row["status"] != status:
-            continue
-        if worker and row["worker"].casefold() != worker.casefold():
-            continue
-        if step is not None and row["step"] != step:
-            continue
-        rows.append(cases.Listed(case_id, row))
-    if output_format == "json":
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "case": c.id,
-                        "name": c.name,
-                        "worker": c.worker,
-                        "opened": c.opened.isoformat() if c.opened else None,
-                        "status": c.status,
-                        "step": c.step,
-                    }
-                    for c in rows
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return
-    if not rows:
-        typer.echo(
-            "No cases match. Open one with `cmtk case new`." if not session.store.case_ids() else "No cases match."
-        )
-        return
-    typer.echo(f"{'CASE':<10}{'NAME':<32}{'WORKER':<18}{'OPENED':<12}{'STEP':<6}STATUS")
-    for case in rows:
+    emit(summary.list_cases(session, status=status, worker=worker, step=step), output_format, _list_table)
+
+
+def _list_table(listing: summary.CaseListing) -> list[str]:
+    if not listing.cases:
+        return ["No cases match." + ("" if listing.store_has_cases else " Open one with `cmtk case new`.")]
+    lines = [f"{'CASE':<10}{'NAME':<32}{'WORKER':<18}{'OPENED':<12}{'STEP':<6}STATUS"]
+    for case in listing.cases:
         opened = case.opened.isoformat() if case.opened else "-"
-        typer.echo(f"{case.id:<10}{case.name[:30]:<32}{case.worker[:16]:<18}{opened:<12}{case.step:<6}{case.status}")
-    typer.echo(f"{len(rows)} case(s).")
+        lines.append(f"{case.id:<10}{case.name[:30]:<32}{case.worker[:16]:<18}{opened:<12}{case.step:<6}{case.status}")
+    lines.append(f"{len(listing.cases)} case(s).")
+    return lines
 
 
 @app.command("find")
+@json_keys({"matches": [FOUND], "near": [FOUND]})
 def case_find(
     ctx: typer.Context,
     text: str | None = typer.Argument(
         None, help="Part of the child's name or nickname (asked if left out, to keep it out of shell history)."
     ),
+    output_format: OutputFormat = Format.table,
 ) -> None:
-    """Find cases by the child's name or nickname (decrypts in memory to search)."""
+    """Find cases by the child's name or nickname (decrypts in memory to search); exit 1 if none matches."""
 
     session = open_session(ctx)
     if text is None:
         text = typer.prompt("Name or nickname to find", hide_input=False)
     found = summary.search_names(session, text)
-    if found.near:
-        typer.echo("No case matches exactly. Close to it:")
-    for case in found.matches or found.near:
-        nickname = case.biographical.get("nickname")
-        also = f" ({nickname})" if nickname else ""
-        typer.echo(f"{case.id}  {case.name}{also}  {case.worker}  {case.status}")
+    emit(found, output_format, _find_table)
     if not found.matches:
-        if not found.near:
-            typer.echo("No case matches.")
         raise typer.Exit(1)
 
 
+def _find_table(found: summary.NameSearch) -> list[str]:
+    lines = ["No case matches exactly. Close to it:"] if found.near else []
+    for case in found.matches or found.near:
+        nickname = case.biographical.get("nickname")
+        also = f" ({nickname})" if nickname else ""
+        lines.append(f"{case.id}  {case.name}{also}  {case.worker}  {case.status}")
+    return lines or ["No case matches."]
+
+
 @app.command("show")
+@json_keys(
+    {
+        "case": "id",
+        "name": "text",
+        "nickname": "text|null",
+        "sex": "text|null",
+        "date_of_birth": "date|null",
+        "estimated_age": "int|number|text|null",
+        "worker": "text",
+        "opened": "date|null",
+        "status": "text",
+        "as_of": "date|null",
+        "forms": [{"date": "date|null", "form": "text", "record": "id", "by": "text", "body?": {"<section>": "any"}}],
+        "conflicts": "int",
+    }
+)
 def case_show(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
@@ -189,38 +183,40 @@ def case_show(
         None, "--at", metavar="DATE", help="Show the case as it stood at the end of this day (from history)."
     ),
     full: bool = typer.Option(False, "--full", help="Print every recorded field, not just the summary."),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """Show a case: the child, the caseworker, and every form recorded (decrypted in memory only)."""
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    if at is not None:
-        day = session.store.option_date(at, "--at")
-        found = history.case_at(session, case_id, day)
-        typer.echo(f"As it stood at the end of {day.isoformat()} (from the store's history):")
-    else:
-        found = cases.read_case(session, case_id)
+    day = session.store.option_date(at, "--at") if at is not None else None
+    emit(history.overview(session, case_id, at=day, full=full), output_format, _show_table)
+
+
+def _show_table(shown: cases.CaseOverview) -> list[str]:
+    found = shown.case
+    lines = []
+    if shown.at is not None:
+        lines.append(f"As it stood at the end of {shown.at.isoformat()} (from the store's history):")
     bio = found.biographical
-    typer.echo(f"Case {found.id}: {found.name or '(no identification form)'}")
-    details = [
-        f"{k.replace('_', ' ')}: {bio[k]}" for k in ("nickname", "sex", "date_of_birth", "estimated_age") if bio.get(k)
-    ]
+    lines.append(f"Case {found.id}: {found.name or '(no identification form)'}")
+    details = [f"{k.replace('_', ' ')}: {bio[k]}" for k in cases.SHOWN_DETAILS if bio.get(k)]
     if details:
-        typer.echo("  " + "; ".join(details))
+        lines.append("  " + "; ".join(details))
     opened = found.opened.isoformat() if found.opened else "-"
-    typer.echo(f"  caseworker: {found.worker}; opened {opened}; status {found.status}")
-    typer.echo(f"\n{'DATE':<12}{'FORM':<28}{'RECORD':<12}BY")
+    lines.append(f"  caseworker: {found.worker}; opened {opened}; status {found.status}")
+    lines.append(f"\n{'DATE':<12}{'FORM':<28}{'RECORD':<12}BY")
     for rec in found.forms():
         when = rec.date.isoformat() if rec.date else "-"
-        typer.echo(f"{when:<12}{rec.form:<28}{rec.record:<12}{rec.created_by}")
-        if full:
-            typer.echo("  " + yamlio.dumps(rec.body).rstrip().replace("\n", "\n  "))
-    unresolved = sum(len(r.extra.get("conflicts") or []) for r in found.records)
-    if unresolved:
-        typer.echo(
-            f"\n{unresolved} field(s) were changed differently on two laptops before a sync: "
+        lines.append(f"{when:<12}{rec.form:<28}{rec.record:<12}{rec.created_by}")
+        if shown.full:
+            lines.append("  " + yamlio.dumps(rec.body).rstrip().replace("\n", "\n  "))
+    if shown.unresolved:
+        lines.append(
+            f"\n{shown.unresolved} field(s) were changed differently on two laptops before a sync: "
             f"`cmtk conflicts {found.id}` shows both values."
         )
+    return lines
 
 
 @app.command("history")

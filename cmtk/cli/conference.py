@@ -10,6 +10,7 @@ from cmtk import dates
 from cmtk.casework import conference
 from cmtk.cli.common import open_session, warn
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
 from cmtk.output import conference_forms as printing
@@ -49,19 +50,22 @@ def conference_new(
 
 
 @app.command("list")
-def conference_list(ctx: typer.Context) -> None:
+@json_keys(
+    [{"conference": "id", "date": "date", "kind": "text", "chair": "text", "cases": "int", "status": "text|null"}]
+)
+def conference_list(ctx: typer.Context, output_format: OutputFormat = Format.table) -> None:
     """List conferences with date, kind, chair, number of cases and status."""
 
-    session = open_session(ctx)
-    if not session.store.conference_ids():
-        typer.echo("No conferences yet. Plan one with `cmtk conference new --date D --kind internal --chair NAME`.")
-    for conference_id in session.store.conference_ids():
-        found = conference.read(session, conference_id)
-        info = found.info
-        typer.echo(
-            f"{found.id}  {info['date']}  {info['kind']:<9} {info.get('chair', ''):<20} "
-            f"{len(found.cases)} case(s)  {info.get('status')}"
-        )
+    emit(conference.listing(open_session(ctx)), output_format, _list_table)
+
+
+def _list_table(found: conference.ConferenceList) -> list[str]:
+    if not found.conferences:
+        return ["No conferences yet. Plan one with `cmtk conference new --date D --kind internal --chair NAME`."]
+    return [
+        f"{c}  {day}  {kind:<9} {chair:<20} {count} case(s)  {status}"
+        for c, day, kind, chair, count, status in found.to_rows()[1]
+    ]
 
 
 @app.command("show")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import typer
 
 from cmtk import dates
+from cmtk.cli import output
 from cmtk.cli.main import register
 from cmtk.dev import generate as generator
 
 HEADER = (
     "# Command reference\n\n"
-    "Generated from `--help` by `cmtk dev reference > docs/commands.md`; a test fails when it is out of date.\n"
+    "Generated from `--help` by `cmtk dev reference > docs/commands.md`; a test fails when it is out of date.\n\n"
+    "Every listing and report takes `--format table|json|csv|md`: `table` for people (the default), `json` for\n"
+    "other programs (its keys are shown under each command, and tests hold the output to them: a key is only\n"
+    "ever added), `csv` and `md` (Markdown) as flat rows. In the key lists, `text`, `int`, `bool`, `date`\n"
+    "(YYYY-MM-DD) and `id` (an opaque case or record id) name the kind of value, `|null` marks a value that\n"
+    "may be empty, a key ending in `?` may be absent, and `<name>` stands for any key (a caseworker, a step).\n"
 )
 
 
@@ -23,6 +29,9 @@ def markdown() -> str:
     def walk(command, path: list[str], parent_ctx) -> None:
         ctx = typer.Context(command, info_name=path[-1], parent=parent_ctx, terminal_width=100, max_content_width=100)
         parts.append(f"\n## {' '.join(path)}\n\n```text\n{command.get_help(ctx).rstrip()}\n```\n")
+        shape = output.shape_of(command.callback)
+        if shape is not None:
+            parts.append(f"\nThe keys of `--format json`:\n\n```text\n{output.describe(shape)}\n```\n")
         for name, sub in sorted(getattr(command, "commands", {}).items()):
             if not sub.hidden:
                 walk(sub, [*path, name], ctx)

@@ -8,6 +8,7 @@ import typer
 
 from cmtk.cli import form_render
 from cmtk.cli.common import store_root
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
 
@@ -15,20 +16,27 @@ app = typer.Typer(help="Forms: list and show definitions; render printable forms
 
 
 @app.command("list")
+@json_keys([{"form": "text", "code": "text", "step": "int|null", "title": "text"}])
 def form_list(
     ctx: typer.Context,
+    output_format: OutputFormat = Format.table,
     ids_only: bool = typer.Option(False, "--ids", help="Only the form ids, one a line (for scripts)."),
 ) -> None:
     """List every form with its code, the step it belongs to and its title."""
 
-    forms = sorted(definitions.load_all(store_root(ctx)), key=lambda f: (f.step or 99, f.id))
+    found = definitions.catalogue(store_root(ctx))
     if ids_only:
-        typer.echo("\n".join(form.id for form in forms))
+        typer.echo("\n".join(form.id for form in found.forms))
         return
-    typer.echo(f"{'FORM':<28}{'CODE':<7}{'STEP':<6}TITLE")
-    for form in forms:
+    emit(found, output_format, _list_table)
+
+
+def _list_table(found: definitions.FormList) -> list[str]:
+    lines = [f"{'FORM':<28}{'CODE':<7}{'STEP':<6}TITLE"]
+    for form in found.forms:
         step = str(form.step) if form.step else "any"
-        typer.echo(f"{form.id:<28}{form.code:<7}{step:<6}{form.title.en}")
+        lines.append(f"{form.id:<28}{form.code:<7}{step:<6}{form.title.en}")
+    return lines
 
 
 @app.command("show")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from cmtk import dates
-from cmtk.casework import cases, plan
+from cmtk.casework import plan
 from cmtk.cli.common import is_terminal, open_session
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms import definitions
 from cmtk.forms.definitions import suggest
@@ -43,31 +44,69 @@ def _texts(source: str | None, questions: dict[str, str], required: tuple[str, .
 
 
 @app.command("show")
-def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.")) -> None:
+@json_keys(
+    {
+        "case": "id",
+        "plans": [
+            {
+                "phase": "text",
+                "plan_date": "date|null",
+                "planned_placement_date": "date|null",
+                "goals": [
+                    {
+                        "goal_id": "text",
+                        "domain": "text|null",
+                        "goal": "text",
+                        "need_or_gap": "text|null",
+                        "indicators": "text|null",
+                    }
+                ],
+                "actions": [
+                    {
+                        "action_id": "text",
+                        "goal_id": "text",
+                        "action": "text",
+                        "responsible": "text|null",
+                        "deadline": "date|text|null",
+                        "output": "text|null",
+                        "status": "text",
+                        "completed_date": "date|null",
+                    }
+                ],
+            }
+        ],
+    }
+)
+def plan_show(
+    ctx: typer.Context, case: str = typer.Argument(..., help="Case id."), output_format: OutputFormat = Format.table
+) -> None:
     """Show the pre- and post-placement plans: goals, and each action with who, deadline, output and status."""
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    found = plan.plans(cases.read_case(session, case_id))
-    for phase, current in found.items():
+    emit(plan.show(session, case_id), output_format, _show_table)
+
+
+def _show_table(view: plan.PlanView) -> list[str]:
+    lines = []
+    for phase, current in view.plans.items():
         title = phase.replace("_", "-")
         if current.record is None:
-            typer.echo(f"{title} plan: none yet")
+            lines.append(f"{title} plan: none yet")
             continue
         placement = current.body.get("planned_placement_date")
-        typer.echo(
+        lines.append(
             f"{title} plan of {current.body.get('plan_date')}"
             + (f"; planned placement {placement}" if placement else "")
         )
         for goal in current.goals:
-            typer.echo(f"  Goal {goal.get('goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
-            for action in current.actions:
-                if str(action.get("goal_id")) == str(goal.get("goal_id")):
-                    typer.echo(
-                        f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by "
-                        f"{action.get('deadline')}  "
-                        f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
-                    )
+            lines.append(f"  Goal {goal.get('goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
+            for action in view.actions_of(current, goal):
+                lines.append(
+                    f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
+                    f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
+                )
+    return lines
 
 
 @app.command("goal")

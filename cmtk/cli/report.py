@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
 from cmtk import dates
-from cmtk.casework import scoring
 from cmtk.cli.common import open_session
-from cmtk.cli.output import check_format, emit_json, emit_rows, short
-from cmtk.errors import CmtkError, UsageError
+from cmtk.cli.output import FORMAT_HELP, CalendarFormat, Format, OneOf, OutputFormat, columns, emit, json_keys, short
+from cmtk.errors import UsageError
 from cmtk.index import reports
 from cmtk.output import calendar, report_pages, userfiles
-from cmtk.store import ids
 
 app = typer.Typer(
     help="Reports: overdue work, benchmark scores, caseload. Each names the store commit it was built from.",
     no_args_is_help=True,
 )
-FORMAT_HELP = "table, json, csv or md."
 AS_OF_HELP = "Report as if today were this date (default: CMTK_TODAY, else today)."
+
+DUE_ITEM = {"case": "id", "worker": "text", "kind": "text", "due": "date", "days_overdue": "int", "detail": "text"}
+CASE_BENCHMARKS = {
+    "case": "id",
+    "review_date": "date|null",
+    "domains": [{"domain": "text", "score": "int", "pass_mark": "int", "max": "int", "achieved": "bool"}],
+    "closure_ready": "bool",
+    "zero_without_action": ["text"],
+    "trend": [{"review_date": "date|null", "domains": {"<domain>": "int"}}],
+}
 
 
 @app.command("overdue")
+@json_keys({"as_of": "date", "commit": "text|null", "items": [DUE_ITEM], "upcoming?": [DUE_ITEM]})
 def report_overdue(
     ctx: typer.Context,
     as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
     worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Also list what falls due in the next two weeks."),
-    output_format: str = typer.Option(
-        "table", "--format", help="table, json, csv, md, or ics (a calendar file for a phone: needs -o)."
+    output_format: CalendarFormat = typer.Option(
+        CalendarFormat.table,
+        "--format",
+        help=FORMAT_HELP + " ics: a calendar file for a phone (needs -o).",
+        case_sensitive=False,
     ),
     output: Path | None = typer.Option(
         None, "-o", "--output", metavar="FILE", help="With --format ics: the calendar file to write."
@@ -38,51 +50,41 @@ def report_overdue(
 ) -> None:
     """Every overdue visit, review, assessment, action and follow-up, most overdue first, by caseworker."""
 
-    if output_format != "ics":
-        check_format(output_format)
-    elif output is None:
+    if output_format == CalendarFormat.ics and output is None:
         raise UsageError("--format ics writes a calendar file: add -o FILE.ics")
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
     report = reports.overdue(session, today, worker=worker, upcoming_days=14 if upcoming else None)
     if output is not None:
-        due = report.data["items"] + report.data.get("upcoming", [])
-        written = userfiles.write_replacing(
-            output, calendar.calendar(due, as_of=today, namespace=session.key(1).public), session.store.root
-        )
-        typer.echo(f"Wrote {len(due)} event(s) to {written}: case ids and kinds of work only, no names.")
+        ics = calendar.calendar(report.all_due, as_of=today, namespace=session.key(1).public)
+        written = userfiles.write_replacing(output, ics, session.store.root)
+        typer.echo(f"Wrote {len(report.all_due)} event(s) to {written}: case ids and kinds of work only, no names.")
         return
-    if output_format == "json":
-        emit_json(reports.overdue_json(report))
-        return
-    items = report.data["items"]
-    if output_format in ("csv", "md"):
-        emit_rows(
-            ["worker", "case", "kind", "due", "days_overdue", "detail"],
-            [
-                [i.worker, i.case, i.kind, i.due.isoformat(), i.days_overdue(today), i.detail]
-                for i in sorted(items, key=lambda i: (i.worker, i.due))
-            ],
-            output_format,
-        )
-        return
-    typer.echo(f"Overdue as of {today.isoformat()} (store commit {short(report.commit)}): {len(items)} item(s)")
-    _grouped(items, today, overdue=True)
-    if upcoming:
-        soon = report.data["upcoming"]
-        typer.echo(f"\nDue in the next two weeks: {len(soon)} item(s)")
-        _grouped(soon, today, overdue=False)
+    emit(report, Format(output_format.value), _overdue_table)
 
 
-def _grouped(items, today, overdue: bool) -> None:
+def _overdue_table(report: reports.OverdueReport) -> list[str]:
+    lines = [
+        f"Overdue as of {report.as_of.isoformat()} (store commit {short(report.commit)}): {len(report.items)} item(s)"
+    ]
+    lines += _grouped(report.items, report.as_of, overdue=True)
+    if report.upcoming is not None:
+        lines.append(f"\nDue in the next two weeks: {len(report.upcoming)} item(s)")
+        lines += _grouped(report.upcoming, report.as_of, overdue=False)
+    return lines
+
+
+def _grouped(items, today, overdue: bool) -> list[str]:
     by_worker: dict[str, list] = {}
     for item in items:
         by_worker.setdefault(item.worker, []).append(item)
+    lines = []
     # caseworkers with the most overdue item first
     for worker_name, group in sorted(by_worker.items(), key=lambda kv: kv[1][0].due):
-        typer.echo(f"\n{worker_name} ({len(group)})")
+        lines.append(f"\n{worker_name} ({len(group)})")
         rows = [[i.case, i.kind, i.due.isoformat(), _days(i.days_overdue(today), overdue), i.detail] for i in group]
-        emit_rows(["  case", "what", "due", "when", "detail"], [["  " + r[0], *r[1:]] for r in rows], "table")
+        lines += columns(["  case", "what", "due", "when", "detail"], [["  " + r[0], *r[1:]] for r in rows])
+    return lines
 
 
 def _days(count: int, overdue: bool) -> str:
@@ -102,137 +104,109 @@ def _bar(score: int, pass_mark: int, maximum: int, colour: bool) -> str:
 
 
 @app.command("benchmarks")
+@json_keys(
+    OneOf(
+        {
+            "with a CASE": {**CASE_BENCHMARKS, "commit": "text|null"},
+            "for the caseload": {
+                "commit": "text|null",
+                "cases_reviewed": "int",
+                "achieved": {"<domain>": "int"},
+                "most_zero": [{"indicator": "text", "cases": "int"}],
+                "cases": [CASE_BENCHMARKS],
+            },
+        }
+    )
+)
 def report_benchmarks(
     ctx: typer.Context,
     case: str | None = typer.Argument(None, help="One case (default: the whole caseload)."),
     output: str | None = typer.Option(
         None, "-o", "--output", metavar="FILE.html", help="Also write a printable page with a star chart per case."
     ),
-    output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """Benchmark scores per domain: one case's trend across reviews, or achievement across the caseload."""
-    import sys
 
-    check_format(output_format)
     session = open_session(ctx)
-    commit = session.store.head_commit()
-    if case is not None:
-        case_id = ids.normalise_case_id(case)
-        if not session.store.has_case(case_id):
-            raise CmtkError(f"no case {case_id} in this store; see `cmtk case list`")
-        summary = reports.caseload_benchmarks(session, [case_id])
-        if not summary["cases"]:
-            raise CmtkError(f"case {case_id} has no case review yet; record one with `cmtk review {case_id}`")
-    else:
-        summary = reports.caseload_benchmarks(session)
+    report = reports.benchmarks(session, case)
     if output:
         path = report_pages.write_benchmarks(
             output,
-            summary,
-            commit=commit,
+            report.summary,
+            commit=report.commit,
             training=session.store.training,
             organisation=str(session.store.settings.get("organisation", "")),
             store_root=session.store.root,
         )
         typer.echo(f"Wrote {path}. It holds case ids and scores only, no names; keep it with the case files.", err=True)
-    if output_format == "json":
-        if case:
-            emit_json({**scoring.case_benchmarks_json(summary["cases"][0]), "commit": commit})
-        else:
-            emit_json(
-                {
-                    "commit": commit,
-                    "cases_reviewed": summary["cases_reviewed"],
-                    "achieved": summary["achieved"],
-                    "most_zero": [{"indicator": i, "cases": n} for i, n in summary["most_zero"]],
-                    "cases": [scoring.case_benchmarks_json(c) for c in summary["cases"]],
-                }
-            )
-        return
-    if output_format in ("csv", "md"):
-        rows = [
-            [
-                c.case,
-                (d.isoformat() if hasattr(d, "isoformat") else d),
-                x.domain,
-                x.score,
-                x.pass_mark,
-                x.max,
-                x.achieved,
-            ]
-            for c in summary["cases"]
-            for d, s in c.reviews
-            for x in s.domains
-        ]
-        emit_rows(["case", "review_date", "domain", "score", "pass_mark", "max", "achieved"], rows, output_format)
-        return
-    from rich.console import Console
-
-    console = Console(highlight=False)
     colour = sys.stdout.isatty()
-    say = console.print if colour else typer.echo
-    say(f"Benchmarks (store commit {short(commit)})")
-    for result in summary["cases"]:
-        say(f"\nCase {result.case}")
+    emit(report, output_format, lambda r: _benchmarks_table(r, colour), markup=colour)
+
+
+def _benchmarks_table(report: reports.BenchmarkReport, colour: bool) -> list[str]:
+    lines = [f"Benchmarks (store commit {short(report.commit)})"]
+    for result in report.cases:
+        lines.append(f"\nCase {result.case}")
         for day, scored in result.reviews:
-            say(f"  review {day}: " + ", ".join(f"{d.domain} {d.score}/{d.max}" for d in scored.domains))
+            lines.append(f"  review {day}: " + ", ".join(f"{d.domain} {d.score}/{d.max}" for d in scored.domains))
         latest = result.reviews[-1][1]
         for domain in latest.domains:
             mark = "achieved" if domain.achieved else f"needs {domain.pass_mark}"
-            say(
-                f"  {domain.domain:<13} {_bar(domain.score, domain.pass_mark, domain.max, colour)} "
-                f"{domain.score:>2}/{domain.max:<2} {mark}"
-            )
-        say(f"  closure: {result.verdict}")
+            bar = _bar(domain.score, domain.pass_mark, domain.max, colour)
+            lines.append(f"  {domain.domain:<13} {bar} {domain.score:>2}/{domain.max:<2} {mark}")
+        lines.append(f"  closure: {result.verdict}")
         if result.zero_without_action:
-            say(f"  scored 0 with no plan action: {', '.join(result.zero_without_action)}")
-    if not case:
-        say(f"\nAcross the caseload: {summary['cases_reviewed']} case(s) reviewed")
+            lines.append(f"  scored 0 with no plan action: {', '.join(result.zero_without_action)}")
+    if report.case is None:
+        summary = report.summary
+        lines.append(f"\nAcross the caseload: {summary['cases_reviewed']} case(s) reviewed")
         for domain, count in summary["achieved"].items():
-            say(f"  {domain:<13} achieved in {count} case(s)")
+            lines.append(f"  {domain:<13} achieved in {count} case(s)")
         if summary["most_zero"]:
-            say("  most often scored 0: " + ", ".join(f"{i} ({n})" for i, n in summary["most_zero"]))
+            lines.append("  most often scored 0: " + ", ".join(f"{i} ({n})" for i, n in summary["most_zero"]))
+    return lines
 
 
 @app.command("caseload")
+@json_keys(
+    {
+        "as_of": "date",
+        "limit": "int",
+        "workers": {"<worker>": {"open": "int", "by_step": {"<step>": "int"}, "over_limit": "bool"}},
+        "quarters": {"<quarter>": {"reunified?": "int", "closed?": "int", "reopened?": "int"}},
+        "days_in_step": {"<step>": {"cases": "int", "median": "int"}},
+        "commit": "text|null",
+    }
+)
 def report_caseload(
     ctx: typer.Context,
     as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
-    output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """Open cases per caseworker and step against the recommended limit; moves per quarter; time in each step."""
 
-    check_format(output_format)
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
-    data = reports.caseload(session, today)
-    data["commit"] = session.store.head_commit()
-    if output_format == "json":
-        emit_json(data)
-        return
-    rows = [
-        [w, v["open"], " ".join(f"{s}:{n}" for s, n in v["by_step"].items()), "OVER" if v["over_limit"] else ""]
-        for w, v in data["workers"].items()
+    emit(reports.caseload_report(session, today), output_format, _caseload_table)
+
+
+def _caseload_table(report: reports.CaseloadReport) -> list[str]:
+    data = report.data
+    lines = [
+        f"Caseload as of {data['as_of']} (store commit {short(data['commit'])}); "
+        f"recommended at most {data['limit']} per caseworker"
     ]
-    if output_format in ("csv", "md"):
-        emit_rows(["worker", "open", "by_step", "over_limit"], rows, output_format)
-        return
-    typer.echo(
-        f"Caseload as of {today.isoformat()} (store commit {short(data['commit'])}); recommended at most "
-        f"{data['limit']} per caseworker"
-    )
-    emit_rows(["worker", "open", "by step (step:cases)", ""], rows, "table")
+    lines += columns(["worker", "open", "by step (step:cases)", ""], report.worker_rows())
     if data["quarters"]:
-        typer.echo("\nPer quarter")
-        emit_rows(
+        lines.append("\nPer quarter")
+        lines += columns(
             ["quarter", "reunified", "closed", "re-opened"],
             [[q, c.get("reunified", 0), c.get("closed", 0), c.get("reopened", 0)] for q, c in data["quarters"].items()],
-            "table",
         )
     if data["days_in_step"]:
-        typer.echo("\nDays spent in each step (median)")
-        emit_rows(
-            ["step", "cases", "median days"],
-            [[s, v["cases"], v["median"]] for s, v in data["days_in_step"].items()],
-            "table",
+        lines.append("\nDays spent in each step (median)")
+        lines += columns(
+            ["step", "cases", "median days"], [[s, v["cases"], v["median"]] for s, v in data["days_in_step"].items()]
         )
+    return lines

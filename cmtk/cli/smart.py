@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-
 import typer
 
 from cmtk import dates
-from cmtk.casework import cases, plan, policy, schedule
+from cmtk.casework import plan
 from cmtk.cli.common import open_session
-from cmtk.cli.output import emit_json
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.smart import checker
 from cmtk.store import ids
@@ -17,21 +15,13 @@ from cmtk.store import ids
 app = typer.Typer(help="SMART checks: Specific, Measurable, Attainable, Relevant, Time-bound.", no_args_is_help=True)
 
 
-def _planned_closure(case, policy) -> _dt.date | None:
-    """Closure can come no sooner than the minimum monitoring after the (planned) placement."""
-
-    start = schedule.placement_date(case) or plan.plans(case)["pre_placement"].body.get("planned_placement_date")
-    if not isinstance(start, _dt.date):
-        return None
-    return dates.add_duration(start, policy["monitoring"]["minimum_before_closure"])
-
-
 @app.command("check")
+@json_keys([{"case": "id", "goal": "text|null", "action": "text|null", "letter": "text", "message": "text"}])
 def smart_check(
     ctx: typer.Context,
     case: str | None = typer.Argument(None, help="Case id (or use --all)."),
     all_cases: bool = typer.Option(False, "--all", help="Check every open case."),
-    output_format: str = typer.Option("table", "--format", help="table or json."),
+    output_format: OutputFormat = Format.table,
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="Judge deadlines as if today were this date."
     ),
@@ -40,37 +30,20 @@ def smart_check(
 
     if bool(case) == all_cases:
         raise UsageError("give one case id, or --all")
-    if output_format not in ("table", "json"):
-        raise UsageError(f"--format: '{output_format}' is not one of table, json")
-    selected = [ids.normalise_case_id(case)] if case else None
+    case_id = ids.normalise_case_id(case) if case else None
     session = open_session(ctx)
-    today = dates.today(as_of, order=session.store.date_order)
-    current_policy = policy.load(session.store.root)
-    findings = []
-    for case_id in selected or session.store.case_ids():
-        found = cases.read_case(session, case_id)
-        if not selected and found.status != "open":
-            continue
-        closure = _planned_closure(found, current_policy)
-        for current in plan.plans(found).values():
-            if current.record is None:
-                continue
-            for finding in checker.check_plan(
-                current.goals, current.actions, today=today, planned_closure=closure, order=session.store.date_order
-            ):
-                findings.append((case_id, finding))
-    if output_format == "json":
-        emit_json([f.to_json(case_id) for case_id, f in findings])
-    else:
-        for case_id, finding in findings:
-            typer.echo(f"{case_id}: {finding}")
-        if not findings:
-            typer.echo("Every goal and action is SMART.")
-    if findings:
+    result = plan.check_smart(session, case_id, dates.today(as_of, order=session.store.date_order))
+    emit(result, output_format, _check_table)
+    if result.findings:
         raise typer.Exit(1)
 
 
+def _check_table(result: plan.SmartCheck) -> list[str]:
+    return [f"{case_id}: {finding}" for case_id, finding in result.findings] or ["Every goal and action is SMART."]
+
+
 @app.command("text")
+@json_keys([{"letter": "text", "message": "text"}])
 def smart_text(
     sentence: str = typer.Argument(
         ..., help='One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
@@ -78,12 +51,17 @@ def smart_text(
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="Judge the date as if today were this date."
     ),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """Check one free-text goal sentence against SMART (for trainers); exit 1 if it misses a letter."""
 
-    findings = checker.check_text(sentence, today=dates.today(as_of) if as_of is not None else None)
-    for finding in findings:
-        typer.echo(str(finding))
-    if findings:
+    result = checker.check_sentence(sentence, today=dates.today(as_of) if as_of is not None else None)
+    emit(result, output_format, _text_table)
+    if result.findings:
         raise typer.Exit(1)
-    typer.echo("SMART: a named person does a clear action with a checkable output, tied to a domain, by a real date.")
+
+
+def _text_table(result: checker.TextCheck) -> list[str]:
+    if result.findings:
+        return [str(finding) for finding in result.findings]
+    return ["SMART: a named person does a clear action with a checkable output, tied to a domain, by a real date."]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from cmtk import dates
@@ -11,68 +9,93 @@ from cmtk.casework import policy, transitions, workflow
 from cmtk.cli.case import _prompt_body
 from cmtk.cli.common import open_session, store_root
 from cmtk.cli.inputs import read_yaml
-from cmtk.errors import UsageError
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.forms import definitions
 from cmtk.store import ids
 
 AS_OF_HELP = "Judge as if today were this date (default: CMTK_TODAY, else today)."
 
 
+@json_keys(
+    [
+        {
+            "number": "int",
+            "name": "text",
+            "sops": ["int|text"],
+            "purpose": "text",
+            "record": "text",
+            "achieve": "text",
+            "before_next": [{"id": "text", "label": "text"}],
+        }
+    ]
+)
 def steps(
     ctx: typer.Context,
     number: int | None = typer.Argument(None, metavar="[N]", help="One step only (1-8)."),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """The eight steps and their SOPs in plain words, with what each needs before the next one."""
 
-    current = policy.load(store_root(ctx))
-    flow = policy.workflow(current)
-    chosen = [workflow.step_info(flow, number)] if number else flow["steps"]
-    for step in chosen:
+    emit(workflow.guide(policy.load(store_root(ctx)), number), output_format, _steps_table)
+
+
+def _steps_table(guide: workflow.StepGuide) -> list[str]:
+    lines = []
+    for step in guide.steps:
         sops = ", ".join(str(s) for s in step.get("sops", []))
-        typer.echo(f"Step {step['number']}: {step['name']}  (SOP {sops})")
-        typer.echo(f"  Why:     {step['purpose']}")
-        typer.echo(f"  Record:  {step['record']}")
-        typer.echo(f"  Achieve: {step['achieve']}")
-        gates = flow["gates"].get(step["number"] + 1, [])
+        lines.append(f"Step {step['number']}: {step['name']}  (SOP {sops})")
+        lines.append(f"  Why:     {step['purpose']}")
+        lines.append(f"  Record:  {step['record']}")
+        lines.append(f"  Achieve: {step['achieve']}")
+        gates = guide.gates_after(step)
         if gates:
-            typer.echo(f"  Before step {step['number'] + 1}:")
-            for gate in gates:
-                typer.echo(f"    - {gate.get('label', gate['id'])}")
-        typer.echo("")
+            lines.append(f"  Before step {step['number'] + 1}:")
+            lines += [f"    - {gate.get('label', gate['id'])}" for gate in gates]
+        lines.append("")
+    return lines
 
 
+@json_keys(
+    {
+        "case": "id",
+        "step": "int",
+        "step_name": "text",
+        "next": "int|null",
+        "requirements": [{"id": "text", "met": "bool", "label": "text", "detail": "text", "todo?": "text"}],
+        "can_advance": "bool",
+    }
+)
 def step(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    output_format: str = typer.Option("table", "--format", help="table or json."),
+    output_format: OutputFormat = Format.table,
     as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
 ) -> None:
     """The case's current step and, for the next one, each requirement as met or missing."""
 
-    if output_format not in ("table", "json"):
-        raise UsageError(f"--format: '{output_format}' is not one of table, json")
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     state = transitions.status(session, case_id, dates.today(as_of, order=session.store.date_order))
-    if output_format == "json":
-        typer.echo(json.dumps(state.to_json(), ensure_ascii=False, indent=2))
-        return
-    typer.echo(f"Case {state.case} is at step {state.step}: {state.step_name}")
+    emit(state, output_format, _step_table)
+
+
+def _step_table(state: workflow.Status) -> list[str]:
+    lines = [f"Case {state.case} is at step {state.step}: {state.step_name}"]
     if state.next is None:
-        typer.echo("Nothing comes next: the case is not open.")
-        return
-    typer.echo(f"To move to step {state.next}:")
+        return [*lines, "Nothing comes next: the case is not open."]
+    lines.append(f"To move to step {state.next}:")
     for req in state.requirements:
         mark = "met    " if req.met else "MISSING"
-        typer.echo(f"  [{mark}] {req.label}: {req.detail}")
+        lines.append(f"  [{mark}] {req.label}: {req.detail}")
         if not req.met and req.todo:
-            typer.echo(f"            -> {req.todo}")
+            lines.append(f"            -> {req.todo}")
     if state.sent_back_to:
-        typer.echo(
+        lines.append(
             f"The approval was refused: `cmtk advance {state.case}` sends the case back to step {state.sent_back_to}."
         )
     elif state.can_advance:
-        typer.echo(f"Everything is in place: `cmtk advance {state.case}` moves it on.")
+        lines.append(f"Everything is in place: `cmtk advance {state.case}` moves it on.")
+    return lines
 
 
 def advance(

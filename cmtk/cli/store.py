@@ -9,6 +9,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session, options, warn
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.dev import demo as demo_module
 from cmtk.errors import CmtkError, UsageError
 from cmtk.store import create, crypto, identity, paths
@@ -82,23 +83,24 @@ def demo(
     typer.echo(f"Its throwaway identity is {built.identity}; commands run inside {path} find both by themselves.")
 
 
+@json_keys({"repaired": ["text"], "findings": [{"where": "text", "code": "text", "message": "text"}]})
 def doctor(
     ctx: typer.Context,
     repair: bool = typer.Option(False, "--repair", help="Finish what an interrupted command left behind."),
+    output_format: OutputFormat = Format.table,
 ) -> None:
-    """Check that every file decrypts, nothing is plaintext, keys match the team, and git is sound."""
+    """Check that every file decrypts, nothing is plaintext, keys match the team, and git is sound; exit 1 if not."""
 
-    session = open_session(ctx)
-    if repair:
-        for line in doctor_module.repair(session):
-            typer.echo(f"Repaired: {line}")
-    findings = doctor_module.check(session)
-    for finding in findings:
-        typer.echo(str(finding))
-    if findings:
-        typer.echo(f"{len(findings)} problem(s) found.", err=True)
+    result = doctor_module.checkup(open_session(ctx), repair_first=repair)
+    emit(result, output_format, _doctor_table)
+    if result.findings:
+        typer.echo(f"{len(result.findings)} problem(s) found.", err=True)
         raise typer.Exit(1)
-    typer.echo("No problems found.")
+
+
+def _doctor_table(result: doctor_module.Checkup) -> list[str]:
+    lines = [f"Repaired: {line}" for line in result.repaired] + [str(finding) for finding in result.findings]
+    return lines if result.findings else [*lines, "No problems found."]
 
 
 def textconv(ctx: typer.Context, file: Path = typer.Argument(..., help="File git asks to show.")) -> None:

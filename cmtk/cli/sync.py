@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cmtk.cli.common import is_terminal, open_session, open_store, options, warn
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import CmtkError, IdentityError
 from cmtk.store import identity, paths
 from cmtk.store.session import Store
@@ -187,23 +188,42 @@ def clone(
         typer.echo("Check it matches `cmtk team fingerprint` on your case manager's laptop before you record anything.")
 
 
+@json_keys(
+    [
+        {
+            "subject": "id",
+            "number": "int",
+            "form": "text",
+            "date": "date|null",
+            "record": "id",
+            "field": "text",
+            "kept": "any",
+            "kept_by": "text",
+            "other": "any",
+            "other_by": "text",
+        }
+    ]
+)
 def conflicts(
     ctx: typer.Context,
     case_id: str | None = typer.Argument(None, metavar="[CASE]", help="One case or conference (default: all)."),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """List fields that two people changed differently before a sync: the value kept and the other one."""
 
-    session = open_session(ctx)
-    found = conflicts_module.of_case(session, case_id) if case_id else conflicts_module.everywhere(session)
-    if not found:
-        typer.echo("No conflicts." if not case_id else f"No conflicts in {case_id.upper()}.")
-        return
-    for item in found:
+    emit(conflicts_module.listing(open_session(ctx), case_id), output_format, _conflicts_table)
+
+
+def _conflicts_table(found: conflicts_module.ConflictList) -> list[str]:
+    if not found.conflicts:
+        return ["No conflicts." if found.subject is None else f"No conflicts in {found.subject}."]
+    lines = []
+    for item in found.conflicts:
         when = item.date.isoformat() if item.date else "-"
-        typer.echo(f"{item.subject} #{item.number}  {item.form} {when} (record {item.record})  {item.field}")
-        typer.echo(f"    kept:  {_show(item.kept)}{_who(item.kept_by)}")
-        typer.echo(f"    other: {_show(item.other)}{_who(item.other_by)}")
-    typer.echo("Choose with `cmtk resolve CASE NUMBER --take kept|other`.")
+        lines.append(f"{item.subject} #{item.number}  {item.form} {when} (record {item.record})  {item.field}")
+        lines.append(f"    kept:  {_show(item.kept)}{_who(item.kept_by)}")
+        lines.append(f"    other: {_show(item.other)}{_who(item.other_by)}")
+    return [*lines, "Choose with `cmtk resolve CASE NUMBER --take kept|other`."]
 
 
 def _who(by: str) -> str:

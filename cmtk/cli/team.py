@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import is_terminal, open_session, open_store
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.team import roster, rotation
 
@@ -12,12 +13,14 @@ app = typer.Typer(help="The team: the people whose keys open this store.", no_ar
 
 
 @app.command("list")
-def team_list(ctx: typer.Context) -> None:
+@json_keys([{"name": "text", "role": "text", "public_key": "text"}])
+def team_list(ctx: typer.Context, output_format: OutputFormat = Format.table) -> None:
     """List the members, their roles and public keys."""
-    store = open_store(ctx)
-    for member in store.members():
-        role = f" ({member.role})" if member.role else ""
-        typer.echo(f"{member.name}{role}\t{member.public}")
+    emit(roster.Team(open_store(ctx).members()), output_format, _list_table)
+
+
+def _list_table(team: roster.Team) -> list[str]:
+    return [f"{m.name}{f' ({m.role})' if m.role else ''}\t{m.public}" for m in team.members]
 
 
 @app.command("fingerprint")

@@ -242,6 +242,23 @@ def load_all(store_root: Path | None = None) -> list[FormDef]:
     return [load_file(path) for path in _files(store_root).values()]
 
 
+@dataclass(frozen=True)
+class FormList:
+    """Every form definition, by step (forms used at any step last), as `cmtk form list` shows them."""
+
+    forms: list[FormDef]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [{"form": f.id, "code": f.code, "step": f.step, "title": f.title.en} for f in self.forms]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return ["form", "code", "step", "title"], [[f.id, f.code, f.step, f.title.en] for f in self.forms]
+
+
+def catalogue(store_root: Path | None = None) -> FormList:
+    return FormList(sorted(load_all(store_root), key=lambda f: (f.step or 99, f.id)))
+
+
 def suggest(word: str, options) -> str:
     close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""

@@ -9,29 +9,57 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cmtk.casework import conference, schedule, scoring
 from cmtk.casework import policy as policy_module
+from cmtk.errors import CmtkError
 from cmtk.forms import definitions
 from cmtk.index import summary
+from cmtk.store import ids
 
 if TYPE_CHECKING:
     from cmtk.casework import scoring
     from cmtk.store.session import Session
 
 
-@dataclass
-class Report:
+OVERDUE_COLUMNS = ["worker", "case", "kind", "due", "days_overdue", "detail"]
+
+
+@dataclass(frozen=True)
+class OverdueReport:
+    """What is overdue on a day (and, when asked, what falls due soon), from one store commit."""
+
     as_of: _dt.date
     commit: str | None
-    data: dict[str, Any] = field(default_factory=dict)
+    items: list[schedule.DueItem]
+    upcoming: list[schedule.DueItem] | None = None
+
+    @property
+    def all_due(self) -> list[schedule.DueItem]:
+        return self.items + (self.upcoming or [])
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "as_of": self.as_of.isoformat(),
+            "commit": self.commit,
+            "items": [i.to_json(self.as_of) for i in self.items],
+        }
+        if self.upcoming is not None:
+            out["upcoming"] = [i.to_json(self.as_of) for i in self.upcoming]
+        return out
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        ordered = sorted(self.items, key=lambda i: (i.worker, i.due))
+        return OVERDUE_COLUMNS, [
+            [i.worker, i.case, i.kind, i.due.isoformat(), i.days_overdue(self.as_of), i.detail] for i in ordered
+        ]
 
 
 def overdue(
     session: Session, as_of: _dt.date, *, worker: str | None = None, upcoming_days: int | None = None
-) -> Report:
+) -> OverdueReport:
     """Overdue (and optionally upcoming) items across the caseload, from the summary index."""
 
     index = summary.load_index(session)
@@ -54,23 +82,8 @@ def overdue(
             for i in conference.overdue_reports(session, as_of)
             if not worker or i.worker.casefold() == worker.casefold()
         ]
-    report = Report(as_of, session.store.head_commit(), {"items": schedule.overdue(items, as_of)})
-    if upcoming_days is not None:
-        report.data["upcoming"] = schedule.upcoming(items, as_of, upcoming_days)
-    return report
-
-
-def overdue_json(report: Report) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "as_of": report.as_of.isoformat(),
-        "commit": report.commit,
-        "items": [i.to_json(report.as_of) for i in report.data["items"]],
-    }
-    if "upcoming" in report.data:
-        out["upcoming"] = [
-            {**i.to_json(report.as_of), "days_overdue": i.days_overdue(report.as_of)} for i in report.data["upcoming"]
-        ]
-    return out
+    soon = schedule.upcoming(items, as_of, upcoming_days) if upcoming_days is not None else None
+    return OverdueReport(as_of, session.store.head_commit(), schedule.overdue(items, as_of), soon)
 
 
 def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> dict[str, Any]:
@@ -97,6 +110,86 @@ def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> 
         "most_zero": zeros.most_common(10),
         "cases": per_case,
     }
+
+
+BENCHMARK_COLUMNS = ["case", "review_date", "domain", "score", "pass_mark", "max", "achieved"]
+
+
+@dataclass(frozen=True)
+class BenchmarkReport:
+    """Benchmark scores of one case (`case`) or of the whole caseload, from one store commit."""
+
+    commit: str | None
+    summary: dict[str, Any]  # as caseload_benchmarks returns it
+    case: str | None = None
+
+    @property
+    def cases(self) -> list[scoring.CaseBenchmarks]:
+        return self.summary["cases"]
+
+    def to_json(self) -> dict[str, Any]:
+        if self.case is not None:
+            return {**scoring.case_benchmarks_json(self.cases[0]), "commit": self.commit}
+        return {
+            "commit": self.commit,
+            "cases_reviewed": self.summary["cases_reviewed"],
+            "achieved": self.summary["achieved"],
+            "most_zero": [{"indicator": i, "cases": n} for i, n in self.summary["most_zero"]],
+            "cases": [scoring.case_benchmarks_json(c) for c in self.cases],
+        }
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return BENCHMARK_COLUMNS, [
+            [c.case, _iso(day), x.domain, x.score, x.pass_mark, x.max, x.achieved]
+            for c in self.cases
+            for day, scored in c.reviews
+            for x in scored.domains
+        ]
+
+
+def _iso(day: Any) -> Any:
+    return day.isoformat() if isinstance(day, _dt.date) else day
+
+
+def benchmarks(session: Session, case_id: str | None = None) -> BenchmarkReport:
+    """One case's scores across its reviews, or the caseload's; refused for a case with no review yet."""
+
+    commit = session.store.head_commit()
+    if case_id is None:
+        return BenchmarkReport(commit, caseload_benchmarks(session))
+    case_id = ids.normalise_case_id(case_id)
+    if not session.store.has_case(case_id):
+        raise CmtkError(f"no case {case_id} in this store; see `cmtk case list`")
+    summary = caseload_benchmarks(session, [case_id])
+    if not summary["cases"]:
+        raise CmtkError(f"case {case_id} has no case review yet; record one with `cmtk review {case_id}`")
+    return BenchmarkReport(commit, summary, case_id)
+
+
+CASELOAD_COLUMNS = ["worker", "open", "by_step", "over_limit"]
+
+
+@dataclass(frozen=True)
+class CaseloadReport:
+    """Open cases per caseworker and step, moves per quarter and days in each step (`data` is the JSON)."""
+
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.data
+
+    def worker_rows(self) -> list[list[Any]]:
+        return [
+            [w, v["open"], " ".join(f"{s}:{n}" for s, n in v["by_step"].items()), "OVER" if v["over_limit"] else ""]
+            for w, v in self.data["workers"].items()
+        ]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return CASELOAD_COLUMNS, self.worker_rows()
+
+
+def caseload_report(session: Session, as_of: _dt.date) -> CaseloadReport:
+    return CaseloadReport({**caseload(session, as_of), "commit": session.store.head_commit()})
 
 
 def caseload(session: Session, as_of: _dt.date) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from cmtk import __version__
 from cmtk.casework import cases, schedule, scoring, supervision, workflow
 from cmtk.casework import cases as cases_module
 from cmtk.casework import policy as policy_module
-from cmtk.errors import CmtkError, DecryptError, ValidationError
+from cmtk.errors import CmtkError, DecryptError, UsageError, ValidationError
 from cmtk.store import crypto, paths
 from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
@@ -376,12 +376,30 @@ def verify(session: Session) -> list[str]:
     return wrong
 
 
+FIND_COLUMNS = ["case", "name", "nickname", "worker", "status", "step"]
+
+
 @dataclass(frozen=True)
 class NameSearch:
     """Cases whose names hold every part of the query; when none do, cases whose names come close."""
 
     matches: list[cases.Case]
     near: list[cases.Case]
+
+    @staticmethod
+    def _row(case: cases.Case) -> list[Any]:
+        nickname = case.biographical.get("nickname") or None
+        return [case.id, case.name, nickname, case.worker, case.status, workflow.step_of(case)]
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "matches": [dict(zip(FIND_COLUMNS, self._row(c), strict=True)) for c in self.matches],
+            "near": [dict(zip(FIND_COLUMNS, self._row(c), strict=True)) for c in self.near],
+        }
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        rows = [[*self._row(c), "exact"] for c in self.matches] + [[*self._row(c), "near"] for c in self.near]
+        return [*FIND_COLUMNS, "match"], rows
 
 
 def search_names(session: Session, text: str) -> NameSearch:
@@ -412,3 +430,48 @@ def search_names(session: Session, text: str) -> NameSearch:
 def find_cases(session: Session, text: str) -> list[cases.Case]:
     """Cases whose child's names hold every part of `text` (see `search_names`)."""
     return search_names(session, text).matches
+
+
+# -- listings for `cmtk case list` and `cmtk case find` -------------------------------------------
+
+STATUSES = ("open", "closed", "transferred", "all")
+LIST_COLUMNS = ["case", "name", "worker", "opened", "step", "status"]
+
+
+@dataclass(frozen=True)
+class CaseListing:
+    """Cases that match a listing's filters, from the summary index; `store_has_cases` tells an empty store apart."""
+
+    cases: list[cases.Listed]
+    store_has_cases: bool
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {"case": c.id, "name": c.name, "worker": c.worker, "opened": c.opened, "status": c.status, "step": c.step}
+            for c in self.cases
+        ]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return LIST_COLUMNS, [[c.id, c.name, c.worker, c.opened, c.step, c.status] for c in self.cases]
+
+
+def check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise UsageError(f"--status: '{status}' is not one of {', '.join(STATUSES)}")
+
+
+def list_cases(
+    session: Session, *, status: str = "open", worker: str | None = None, step: int | None = None
+) -> CaseListing:
+    """Cases with this status ("all": any), caseworker (any case of letters) and step, by case id."""
+
+    check_status(status)
+    wanted = worker.casefold() if worker else None
+    found = [
+        cases.Listed(case_id, row)
+        for case_id, row in sorted(load(session).items())
+        if (status == "all" or row["status"] == status)
+        and (wanted is None or row["worker"].casefold() == wanted)
+        and (step is None or row["step"] == step)
+    ]
+    return CaseListing(found, bool(found) or bool(session.store.case_ids()))

@@ -98,7 +98,7 @@ def figures(session: Session, as_of: _dt.date) -> list[Figure]:
     out += [Figure("open_cases_by_step", f"step-{n}", c) for n, c in sorted(by_step.items())]
 
     known = set(index.ids)
-    items = [i for i in reports.overdue(session, as_of).data["items"] if i.case in states or i.case not in known]
+    items = [i for i in reports.overdue(session, as_of).items if i.case in states or i.case not in known]
     kinds = {k: 0 for k in schedule.KINDS}
     for item in items:
         kinds[item.kind] = kinds.get(item.kind, 0) + 1

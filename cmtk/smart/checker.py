@@ -2009,6 +2009,23 @@ def check_plan(
 # --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TextCheck:
+    """What `cmtk smart text` found in one sentence: at most one finding per letter."""
+
+    findings: list[SmartFinding]
+
+    def to_json(self) -> list[dict]:
+        return [{"letter": f.letter, "message": f.message} for f in self.findings]
+
+    def to_rows(self) -> tuple[list[str], list[list]]:
+        return ["letter", "message"], [[f.letter, f.message] for f in self.findings]
+
+
+def check_sentence(sentence: str, *, today: _dt.date | None = None, order: str = "DMY") -> TextCheck:
+    return TextCheck(check_text(sentence, today=today, order=order))
+
+
 def check_text(sentence: str, *, today: _dt.date | None = None, order: str = "DMY") -> list[SmartFinding]:
     """Judge one free-text goal sentence, as a trainer would; at most one finding per letter.
 

@@ -9,7 +9,9 @@ ciphertext belongs; git settings never cache decrypted text; git fsck is clean.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cmtk import dates
 from cmtk.errors import CmtkError
@@ -21,6 +23,8 @@ from cmtk.store.session import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, WRITE_JOURNAL
 from cmtk.team import roster, rotation, sync
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
+# Records cmtk keeps for itself, with no form definition: a case's file and a conference's file.
+INTERNAL_FORMS = {"case-file", "conference-file"}
 _KEY_FILE = re.compile(r"^\.cmtk/keys/\d+\.age$")
 _FORM_OVERRIDE = re.compile(r"^\.cmtk/forms/[a-z0-9][a-z0-9-]{0,63}\.yaml$")  # a store's own form definitions
 
@@ -40,6 +44,29 @@ def _working_files(store: Store) -> list[str]:
             continue
         found.append(rel)
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class Checkup:
+    """What `cmtk doctor` repaired (with --repair) and what it found wrong afterwards."""
+
+    repaired: list[str]
+    findings: list[Finding]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repaired": list(self.repaired),
+            "findings": [{"where": f.source, "code": f.code, "message": f.message} for f in self.findings],
+        }
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return ["where", "code", "message"], [[f.source, f.code, f.message] for f in self.findings]
+
+
+def checkup(session: Session, *, repair_first: bool = False) -> Checkup:
+    """Repair first if asked, then check the whole store."""
+    repaired = repair(session) if repair_first else []
+    return Checkup(repaired, check(session))
 
 
 def check(session: Session) -> list[Finding]:
@@ -199,7 +226,7 @@ def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
             loaded_forms[record.form] = None
     form = loaded_forms[record.form]
     if form is None:
-        return [] if record.form == "case-file" else [f"unknown form '{record.form}'"]
+        return [] if record.form in INTERNAL_FORMS else [f"unknown form '{record.form}'"]
     _, findings = validate.validate_body(form, record.body, today=dates.today(), order=store.date_order)
     # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
     # kind of text people paste into a message asking for help.

@@ -37,6 +37,31 @@ class Conflict:
     entry: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
+CONFLICT_COLUMNS = ["subject", "number", "form", "date", "record", "field", "kept", "kept_by", "other", "other_by"]
+
+
+@dataclass(frozen=True)
+class ConflictList:
+    """Fields two laptops changed differently before a sync, in one case or conference (`subject`) or all."""
+
+    subject: str | None
+    conflicts: list[Conflict]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [{key: getattr(c, key) for key in CONFLICT_COLUMNS} for c in self.conflicts]
+
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        return CONFLICT_COLUMNS, [[getattr(c, key) for key in CONFLICT_COLUMNS] for c in self.conflicts]
+
+
+def listing(session: Session, subject: str | None = None) -> ConflictList:
+    """The conflicts of one case or conference, or of the whole store."""
+    if subject is None:
+        return ConflictList(None, everywhere(session))
+    subject = ids.normalise_case_id(subject)
+    return ConflictList(subject, of_case(session, subject))
+
+
 def in_records(subject: str, found: list[records.Record]) -> list[Conflict]:
     listed: list[Conflict] = []
     for record in found:

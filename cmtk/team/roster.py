@@ -30,6 +30,19 @@ class Member:
     public: str
 
 
+@dataclass(frozen=True)
+class Team:
+    """The members whose keys open the store, as `cmtk team list` shows them."""
+
+    members: list[Member]
+
+    def to_json(self) -> list[dict[str, str]]:
+        return [{"name": m.name, "role": m.role, "public_key": m.public} for m in self.members]
+
+    def to_rows(self) -> tuple[list[str], list[list[str]]]:
+        return ["name", "role", "public_key"], [[m.name, m.role, m.public] for m in self.members]
+
+
 def check_name(name: str) -> str:
     cleaned = name.strip()
     if not _NAME_OK.match(cleaned):

@@ -108,9 +108,10 @@ def test_the_page_shows_initials_not_names_and_loads_nothing(demo, tmp_path):
     assert "Neema" in named.read_text()
 
 
-def test_the_page_needs_a_file(demo):
-    out = run_cmtk(["report", "supervision"], cwd=demo)
-    assert out.returncode == 2 and "-o page.html" in out.stderr
+def test_without_a_file_the_figures_print_as_a_table(demo):
+    out = run_cmtk(["report", "supervision", "--as-of", AS_OF.isoformat()], cwd=demo)
+    assert out.returncode == 0 and out.stdout.startswith("Supervision 2026-08-25 to 2026-11-24")
+    assert "Monitoring visits done by their due date" in out.stdout and "add -o page.html" in out.stdout
 
 
 def _page_requests(page, tmp_path, name: str) -> list[str]:

@@ -9,14 +9,30 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session
-from cmtk.cli.output import emit_json, emit_rows
+from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.index import supervision
 from cmtk.output import supervision_page
 
-FORMATS = ("html", "json", "csv")
+RATIO = {"done": "int", "of": "int", "percent": "int|null"}
 
 
+@json_keys(
+    {
+        "from": "date",
+        "to": "date",
+        "commit": "text|null",
+        "caseload_limit": "int",
+        "caseload": {"<worker>": "int"},
+        "board": {
+            "<step>": [
+                {"case": "id", "label": "text", "worker": "text", "days_in_step": "int", "expected_days": "int|null"}
+            ]
+        },
+        "overdue": {"<worker>": "int"},
+        "indicators": {"<indicator>": {"<month>": RATIO}},
+    }
+)
 def report_supervision(
     ctx: typer.Context,
     start: str | None = typer.Option(None, "--from", metavar="DATE", help="First day (default: 3 months back)."),
@@ -25,36 +41,41 @@ def report_supervision(
     ),
     names: bool = typer.Option(False, "--names", help="Show children's names on the board (default: initials)."),
     output: Path | None = typer.Option(
-        None, "-o", "--output", metavar="FILE", help="page.html or page.pdf to write (needed for the page)."
+        None, "-o", "--output", metavar="FILE", help="Write the page: page.html (for a browser) or page.pdf."
     ),
-    output_format: str = typer.Option("html", "--format", help="html (the page, with -o), json or csv."),
+    output_format: OutputFormat = Format.table,
 ) -> None:
     """Caseload, a board of cases by step, time in step, overdue work and monthly indicators, on one page."""
-    if output_format not in FORMATS:
-        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(FORMATS)}")
-    if output_format == "html" and output is None:
-        raise UsageError("the supervision page is a file: add -o page.html or -o page.pdf (or --format json|csv)")
     session = open_session(ctx)
-    last = dates.today(end, order=session.store.date_order)
-    first = session.store.optional_date(start, "--from") or _three_months_before(last)
+    last = session.store.option_date(end, "--to") if end else dates.today(None, order=session.store.date_order)
+    first = session.store.option_date(start, "--from") if start else _three_months_before(last)
     if first > last:
         raise UsageError(f"--from {first.isoformat()} is after --to {last.isoformat()}")
     board = supervision.dashboard(session, first, last, names=names)
-    if output_format == "json":
-        emit_json(board.to_json())
-    elif output_format == "csv":
-        emit_rows(["indicator", "month", "done", "of", "percent"], board.rows(), "csv")
-    else:
-        assert output is not None
-        supervision_page.write(
-            board,
-            output,
-            organisation=str(session.store.settings.get("organisation", "")),
-            training=session.store.training,
-            store_root=session.store.root,
-        )
-        shown = "names" if names else "initials"
-        typer.echo(f"Wrote {output}: it shows case ids and {shown}; keep it as you keep the case files.")
+    if output is None:
+        emit(board, output_format, _table)
+        return
+    supervision_page.write(
+        board,
+        output,
+        organisation=str(session.store.settings.get("organisation", "")),
+        training=session.store.training,
+        store_root=session.store.root,
+    )
+    shown = "names" if names else "initials"
+    typer.echo(f"Wrote {output}: it shows case ids and {shown}; keep it as you keep the case files.")
+
+
+def _table(board: supervision.Dashboard) -> list[str]:
+    lines = [f"Supervision {board.start.isoformat()} to {board.end.isoformat()} (at most {board.limit} per worker)"]
+    for worker, count in board.caseload.items():
+        lines.append(f"  {worker:<24} {count:>3} open  {board.overdue.get(worker, 0):>3} overdue")
+    lines.append("Indicators (% by month): " + "  ".join(m[5:] for m in board.months))
+    for name, by_month in board.indicators.items():
+        cells = "  ".join(f"{r.percent:>3}" if r.percent is not None else "  -" for r in by_month.values())
+        lines.append(f"  {supervision.INDICATORS[name]:<52} {cells}")
+    lines.append("The page with the board and charts: add -o page.html (or page.pdf).")
+    return lines
 
 
 def _three_months_before(day: _dt.date) -> _dt.date:

@@ -87,13 +87,14 @@ class Dashboard:
             },
         }  # fmt: skip
 
-    def rows(self) -> list[list[Any]]:
-        """One row per indicator and month, for CSV."""
-        return [
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """One row per indicator and month, for CSV and Markdown."""
+        rows = [
             [name, month, r.done, r.of, "" if r.percent is None else r.percent]
             for name, by_month in self.indicators.items()
             for month, r in by_month.items()
         ]
+        return ["indicator", "month", "done", "of", "percent"], rows
 
 
 def _months(start: _dt.date, end: _dt.date) -> list[str]:
@@ -153,7 +154,7 @@ def dashboard(session: Session, start: _dt.date, end: _dt.date, *, names: bool =
         count("conference_reports_on_time", held, bool(reported and reported <= due))
     board.caseload = dict(sorted(caseload.items()))
     board.board = {step: sorted(steps.get(step, []), key=lambda c: -c.days_in_step) for step in range(1, 9)}
-    overdue = reports.overdue(session, end).data["items"]
+    overdue = reports.overdue(session, end).items
     board.overdue = dict(sorted(Counter(i.worker for i in overdue).items()))
     board.indicators = {name: {m: ratios[name].get(m, Ratio()) for m in board.months} for name in INDICATORS}
     return board

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from cmtk.cli.common import is_terminal, open_session, open_store, options, warn
+from cmtk.cli.common import is_terminal, open_session, open_store, options
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import CmtkError, IdentityError
 from cmtk.store import identity, paths
@@ -177,12 +177,6 @@ def clone(
     me = identity.load(identity_file)
     copy = remotes_module.clone(url, path.resolve(), me, expect=expect)
     typer.echo(f"Copied the store into {copy.store.root}; it syncs with `cmtk sync` (remote: origin).")
-    if copy.member is None:
-        warn(
-            f"your key ({me.public[:20]}...) is not in this store's team yet: ask a member to run "
-            f"`cmtk team add YOUR-NAME {me.public}` and sync, then run `cmtk sync` here"
-        )
-        return
     typer.echo(f"You are {copy.member} in this team. Store fingerprint: {copy.fingerprint}")
     if expect is None:
         typer.echo("Check it matches `cmtk team fingerprint` on your case manager's laptop before you record anything.")

@@ -21,7 +21,6 @@ import difflib
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from cmtk.casework import cases, schedule, scoring, supervision, workflow
 from cmtk.casework import cases as cases_module
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError, DecryptError, UsageError, ValidationError
-from cmtk.store import crypto, paths
+from cmtk.store import crypto, gitio, paths
 from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
 from cmtk.store.session import CASES_DIR, Session, Store
@@ -52,25 +51,11 @@ def index_path(session: Session) -> Path:
 
 
 def case_trees(session: Session) -> dict[str, str]:
-    """Every case folder's tree hash at HEAD, from one `git ls-tree` (git binary, no GitPython)."""
-    result = subprocess.run(
-        [
-            "git",
-            "-c",
-            "core.hooksPath=/dev/null",
-            "-c",
-            "core.fsmonitor=false",
-            "-C",
-            str(session.store.root),
-            "ls-tree",
-            "-r",
-            "-d",
-            "HEAD",
-            f"{CASES_DIR}/",
-        ],
+    """Every case folder's tree hash at HEAD, from one `git ls-tree`."""
+    result = gitio.run_git(
+        ["-C", str(session.store.root), "ls-tree", "-r", "-d", "HEAD", f"{CASES_DIR}/"],
         capture_output=True,
         text=True,
-        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
     )
     if result.returncode != 0:
         if "Not a valid object name HEAD" in result.stderr or "not a tree object" in result.stderr:

@@ -23,6 +23,8 @@ from typing import Any
 
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section
+from cmtk.output.pagecheck import check_self_contained
+from cmtk.store import files
 from cmtk.store.paths import bundled_dir
 
 # -- where the templates live --------------------------------------------------------------
@@ -38,11 +40,41 @@ def override_dir(store_root: Path | None) -> Path | None:
     if store_root is None:
         return None
     folder = store_root / ".cmtk" / "templates"
+    for step in (store_root / ".cmtk", folder):
+        if step.is_symlink():
+            raise CmtkError(
+                f"{step}: is a link; cmtk reads a store's templates only from inside the store (a copied store "
+                "may point them at your identity): replace it with a plain folder or remove it"
+            )
     return folder if folder.is_dir() else None
 
 
 def _search_path(override: Path | None) -> list[Path]:
     return [override, templates_dir()] if override else [templates_dir()]
+
+
+def _read_template(folder: Path, name: str) -> str | None:
+    """A template file by relative name: from a store's `.cmtk/templates/` only as a regular file inside the
+    store, never through a link (security review round 4, H2: a link to the identity leaked it)."""
+    if folder == templates_dir():
+        path = folder / name
+        return path.read_text("utf-8") if path.is_file() else None
+    return files.read_inside_text(folder, name)
+
+
+def _store_loader(folder: Path):
+    """A Jinja2 loader over a store's `.cmtk/templates/` that reads only through `_read_template`."""
+    import jinja2
+
+    class StoreLoader(jinja2.BaseLoader):
+        def get_source(self, environment, template):
+            name = "/".join(jinja2.loaders.split_template_path(template))  # refuses `..`
+            text = _read_template(folder, name)
+            if text is None:
+                raise jinja2.TemplateNotFound(template)
+            return text, f".cmtk/templates/{name}", lambda: False
+
+    return StoreLoader()
 
 
 # -- template words in other languages -----------------------------------------------------
@@ -62,10 +94,9 @@ def translations(lang: str, override: Path | None = None):
     if lang == "en":
         return NullTranslations()
     for folder in _search_path(override):
-        po_file = folder / "locale" / f"{lang}.po"
-        if po_file.is_file():
-            with po_file.open("rb") as handle:
-                catalog = read_po(handle, locale=lang)
+        text = _read_template(folder, f"locale/{lang}.po")
+        if text is not None:
+            catalog = read_po(io.StringIO(text), locale=lang)
             compiled = io.BytesIO()
             write_mo(compiled, catalog)
             compiled.seek(0)
@@ -365,7 +396,8 @@ def environment(lang: str, override: Path | None = None):
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    loaders = [jinja2.FileSystemLoader(str(folder)) for folder in _search_path(override)]
+    loaders = [_store_loader(override)] if override else []
+    loaders.append(jinja2.FileSystemLoader(str(templates_dir())))
     # Sandboxed: a store's own templates (.cmtk/templates/) may come from anywhere a store was copied from.
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
@@ -429,7 +461,7 @@ def render_html(
         organisation=organisation or "",
         training=training,
         record_date=record_date,
-        css=_find(templates, "print.css").read_text("utf-8"),
+        css=_find(templates, "print.css"),
     )
     return check_self_contained(_render(environment(lang, templates), "form.html.j2", context))
 
@@ -453,10 +485,11 @@ def _render(env, name: str, context: dict) -> str:
         ) from None
 
 
-def _find(override: Path | None, name: str) -> Path:
+def _find(override: Path | None, name: str) -> str:
     for folder in _search_path(override):
-        if (folder / name).is_file():
-            return folder / name
+        text = _read_template(folder, name)
+        if text is not None:
+            return text
     raise CmtkError(f"template file {name} is missing from {templates_dir()}; reinstall cmtk")
 
 
@@ -686,22 +719,3 @@ def render_pdf(html: str) -> bytes:
     check_self_contained(html)
     fetcher = URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).write_pdf()
-
-
-_EXTERNAL = re.compile(
-    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?!data:|#)[a-z]*:?//)"""
-    r"""|(?:\b(?:src|href)\s*=\s*["']?\s*(?:file|https?|ftp):)"""
-    r"""|(?:rel\s*=\s*["']?attachment)|(?:@import)|(?:url\(\s*["']?(?!data:|#))""",
-    re.IGNORECASE,
-)
-
-
-def check_self_contained(html: str) -> str:
-    """Refuse a page that reaches outside itself (a hostile template could send values away or attach files)."""
-    found = _EXTERNAL.search(html)
-    if found:
-        raise CmtkError(
-            f"the rendered page refers to something outside itself ({found.group(0)[:40]!r}); "
-            "a template in .cmtk/templates/ may have been tampered with: remove it and print again"
-        )
-    return html

@@ -136,8 +136,22 @@ def check(session: Session) -> list[Finding]:
         except CmtkError as error:
             add(rel, "key-unreadable", error.message)
             continue
-        if listed != team_keys or stanza_count(data) != len(team_keys):
-            add(rel, "key-team", "not encrypted to exactly the current team; re-run the last `cmtk team` change")
+        if listed != team_keys:
+            # Never advise a team change here: it would encrypt the store key to whoever was slipped into the
+            # team file (security review round 4, H3).
+            add(
+                rel,
+                "key-team",
+                f"{roster.TEAM_TAMPERED}: do not change the team or accept the list; ask your case manager "
+                "(`git log -p .cmtk/recipients.txt` shows who changed it)",
+            )
+        elif stanza_count(data) != len(team_keys):
+            add(
+                rel,
+                "key-team",
+                "has more or fewer recipient stanzas than its list of recipients: it may have been "
+                "tampered with; ask your case manager",
+            )
 
     # 3. Every record.
     current = generations[-1] if generations else None

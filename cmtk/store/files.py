@@ -6,6 +6,8 @@ import contextlib
 import errno
 import json
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -51,8 +53,10 @@ def read_settings(root: Path) -> dict:
     """settings.yaml, through a JSON copy in .git/cmtk/ while the file is unchanged (it holds no
     personal data), so that commands that need nothing else from YAML skip loading the YAML library."""
     path = root / SETTINGS
-    stat = path.stat()
-    stamp = [stat.st_mtime_ns, stat.st_size]
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or info.st_nlink > 1 or os.path.islink(root / ".cmtk"):
+        read_inside(root, SETTINGS)  # refuses it, naming the link
+    stamp = [info.st_mtime_ns, info.st_size]
     cache = root / ".git" / "cmtk" / "settings.json"
     try:
         cached = json.loads(cache.read_text("utf-8"))
@@ -60,7 +64,7 @@ def read_settings(root: Path) -> dict:
             return cached["settings"]
     except (OSError, ValueError, AttributeError):
         pass
-    data = yamlio.loads(path.read_text("utf-8"), SETTINGS)
+    data = yamlio.loads(read_inside_text(root, SETTINGS) or "", SETTINGS)
     if not isinstance(data, dict):
         raise RecordError(f"{SETTINGS}: not a mapping of settings")
     try:
@@ -69,3 +73,112 @@ def read_settings(root: Path) -> dict:
     except OSError:
         pass
     return data
+
+
+MAX_STORE_FILE = 1024 * 1024  # no settings, policy, form or template file comes near this
+
+
+def read_inside(root: Path, relative: str, limit: int = MAX_STORE_FILE) -> bytes | None:
+    """A file of the store, read only if it really is a regular file inside the store; None when absent.
+
+    Every folder on the way and the file itself are opened without following links, and a file with
+    other names (a hard link) is refused: a store copied from elsewhere must not make cmtk read, print or
+    obey a file outside it, such as the user's identity (security review round 4, H2).
+    """
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise CmtkError(f"{relative}: not a plain path inside the store")
+    if os.open not in os.supports_dir_fd or not hasattr(os, "O_NOFOLLOW"):  # not POSIX: check, then read
+        return _read_checked(root, parts, relative, limit)
+    nofollow = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        for number, part in enumerate(parts):
+            last = number == len(parts) - 1
+            flags = os.O_RDONLY | nofollow | (os.O_NONBLOCK if last else os.O_DIRECTORY)
+            try:
+                child = os.open(part, flags, dir_fd=fd)
+            except FileNotFoundError:
+                return None
+            except OSError as error:
+                if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    _refuse_link("/".join(parts[: number + 1]), relative)
+                raise CmtkError(f"{relative}: cannot read it ({error.strerror})") from None
+            os.close(fd)
+            fd = child
+        _check_regular(os.fstat(fd), relative, limit)
+        chunks, size = [], 0
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise CmtkError(f"{relative}: larger than any file cmtk keeps there ({limit // 1024} KiB)")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_inside_text(root: Path, relative: str) -> str | None:
+    """`read_inside` as text: UTF-8 with no control or direction characters (security review round 4, M5)."""
+    data = read_inside(root, relative)
+    if data is None:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CmtkError(f"{relative}: not UTF-8 text; save it as UTF-8") from None
+    check_plain_text(text, relative)
+    return text
+
+
+# Control characters other than tab and line ends, and the characters that reorder text on screen: in a
+# settings, policy or form file they serve only to make what a screen or a diff shows differ from what
+# cmtk reads (review 4, M5: carriage returns hid a change that removed every gate).
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]|\r(?!\n)"
+)
+
+
+def check_plain_text(text: str, source: str) -> None:
+    found = _HIDDEN.search(text.removeprefix("\ufeff"))
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise CmtkError(
+            f"{source} line {line}: holds a control or direction character (U+{ord(found.group(0)[0]):04X}), "
+            "which can hide what the file really says; remove it (cmtk never writes one)"
+        )
+
+
+def _refuse_link(where: str, relative: str) -> None:
+    raise CmtkError(
+        f"{relative}: {where} is a link or not a folder; cmtk reads store files only from inside the store "
+        "(a copied store may point them at your identity): replace it with a plain file or remove it"
+    )
+
+
+def _check_regular(info: os.stat_result, relative: str, limit: int) -> None:
+    if stat.S_ISLNK(info.st_mode):
+        _refuse_link(relative, relative)
+    if not stat.S_ISREG(info.st_mode):
+        raise CmtkError(f"{relative}: not a plain file; remove it")
+    if info.st_nlink > 1:
+        raise CmtkError(
+            f"{relative}: this file has other names (a hard link), so it may be a file from outside the store; "
+            "replace it with a copy"
+        )
+    if info.st_size > limit:
+        raise CmtkError(f"{relative}: larger than any file cmtk keeps there ({limit // 1024} KiB)")
+
+
+def _read_checked(root: Path, parts: list[str], relative: str, limit: int) -> bytes | None:
+    path = root
+    for number, part in enumerate(parts):
+        path = path / part
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(info.st_mode) or (number < len(parts) - 1 and not stat.S_ISDIR(info.st_mode)):
+            _refuse_link("/".join(parts[: number + 1]), relative)
+    _check_regular(info, relative, limit)
+    return path.read_bytes()

@@ -1,12 +1,19 @@
-"""Git through the git binary (GitPython's command interface), never its pure-Python index.
+"""Git through the git binary, never its pure-Python index.
 
 Commit messages are a generic verb and an opaque id only (store.md, invariant 5).
+
+Nothing stored in a repository cmtk did not make is executed or obeyed (security review rounds 1 and 4):
+every git command runs with SAFE_OPTIONS (no hooks, no fsmonitor program) and without the caller's GIT_*
+environment (GIT_DIR, GIT_CONFIG_PARAMETERS, GIT_EXEC_PATH... would point git elsewhere); the git that
+runs *inside* a folder remote (upload-pack, receive-pack) gets the same treatment through
+`remote_side_options`, because git drops command-line settings when it starts that process.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 from cmtk.errors import GitError
@@ -15,8 +22,31 @@ from cmtk.store import faults
 _SAFE_MESSAGE = re.compile(r"^[a-z]+( [a-z]+)?( [0-9A-Z]{8})?$")
 
 # Every git command cmtk runs ignores hooks and fsmonitor programs that a store copied from elsewhere
-# could carry in its .git/config (security review M3).
+# could carry in its .git/config (security review M3). /dev/null, not an empty folder: nothing can ever be
+# put inside it.
 SAFE_OPTIONS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+
+# The git that runs in a folder remote's repository (a shared folder, another copy) reads that repository's
+# own config and hooks, and git does not pass `-c` settings on to it: these say the same for it, and switch
+# off everything in a repository's config that can start a program or change files there (review 4, H1).
+REMOTE_SIDE_SETTINGS = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.alternateRefsCommand=true",
+    "receive.denyCurrentBranch=refuse",
+    "receive.denyDeleteCurrent=refuse",
+    "receive.autogc=false",
+    "receive.updateServerInfo=false",
+    "gc.auto=0",
+    "uploadpack.allowFilter=false",
+)
+
+# Variables that only choose how to reach an ssh server, which the user set on purpose; every other GIT_*
+# variable is dropped for cmtk's git (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, GIT_CONFIG_*, GIT_EXEC_PATH,
+# GIT_ALTERNATE_OBJECT_DIRECTORIES, GIT_EXTERNAL_DIFF, GIT_TRACE*... would make git act on, run or log
+# something else).
+KEPT_GIT_VARIABLES = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT"})
+
 
 # Local settings every store gets (textconv is added by the store, with the path to cmtk).
 STORE_CONFIG = {
@@ -32,34 +62,55 @@ STORE_CONFIG = {
 }
 
 
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a git process: the caller's without GIT_* variables, plus cmtk's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in KEPT_GIT_VARIABLES}
+    env.update(
+        {
+            "GIT_TERMINAL_PROMPT": "0",
+            "LC_ALL": "C",
+            "LANGUAGE": "C",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def remote_side_options(program: str) -> tuple[str, ...]:
+    """`--upload-pack=...` or `--receive-pack=...` for a folder remote: git with hooks and programs off.
+
+    git runs this through the shell with the repository's path after it, on this laptop, inside the
+    remote repository; a repository cmtk did not make decides nothing here.
+    """
+    settings = " ".join(f"-c {setting}" for setting in REMOTE_SIDE_SETTINGS)
+    command = f"git {settings} {program}"
+    return (f"--{program}={command}",)
+
+
+def run_git(args: list[str], *, cwd: str | os.PathLike | None = None, env: dict | None = None, **kwargs):
+    """subprocess.run of `git SAFE_OPTIONS args` with the cleaned environment (for callers that need bytes or stdin)."""
+    return subprocess.run(["git", *SAFE_OPTIONS, *args], cwd=cwd, env=git_env(env), **kwargs)
+
+
 class Git:
     """A store's git repository."""
 
     def __init__(self, root: Path) -> None:
-        import git  # GitPython: imported only by commands that touch git
-
         self.root = root
-        self._git = git.Git(str(root))
-        self._error = git.GitCommandError
 
     def run(self, *args: str, env: dict[str, str] | None = None, strip: bool = True) -> str:
-        full_env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-        if env:
-            full_env.update(env)
-        try:
-            return self._git.execute(
-                ["git", *SAFE_OPTIONS, *args], env=full_env, strip_newline_in_stdout=strip, stdout_as_string=True
+        result = run_git(list(args), cwd=self.root, env=env, capture_output=True, stdin=subprocess.DEVNULL)
+        out = result.stdout.decode("utf-8", errors="replace")
+        if result.returncode == 0:
+            return out[:-1] if strip and out.endswith("\n") else out
+        detail = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        first = detail[-1].strip(" '") if detail else f"exit status {result.returncode}"
+        if "index.lock" in first:
+            raise GitError(
+                "git is busy in this store (.git/index.lock exists); if no git or cmtk command is running, "
+                "delete .git/index.lock and try again"
             )
-        except self._error as error:
-            detail = (error.stderr or "").strip().splitlines()
-            first = detail[-1] if detail else f"exit status {error.status}"
-            first = first.replace("stderr: ", "").strip(" '")
-            if "index.lock" in first:
-                raise GitError(
-                    "git is busy in this store (.git/index.lock exists); if no git or cmtk command is running, "
-                    "delete .git/index.lock and try again"
-                ) from None
-            raise GitError(f"git {_subcommand(args)} failed: {first[:200]}") from None
+        raise GitError(f"git {_subcommand(args)} failed: {first[:200]}")
 
     def init(self) -> None:
         self.run("init", "-q", "-b", "main")
@@ -114,12 +165,10 @@ class Git:
 
     def cat_files(self, specs: list[str]) -> list[bytes | None]:
         """Many blobs in one `git cat-file --batch` (spec: `<commit>:<path>` or a hash); None when missing."""
-        import subprocess
-
         if not specs:
             return []
-        result = subprocess.run(
-            ["git", *SAFE_OPTIONS, "-C", str(self.root), "cat-file", "--batch"],
+        result = run_git(
+            ["-C", str(self.root), "cat-file", "--batch"],
             input=("\n".join(specs) + "\n").encode("utf-8"),
             capture_output=True,
             check=False,

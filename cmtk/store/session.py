@@ -33,9 +33,9 @@ from cmtk.errors import (
     RecordError,
     StoreNotFound,
 )
-from cmtk.store import crypto, faults, files, ids, paths, records
+from cmtk.store import crypto, faults, files, gitio, ids, paths, records
 from cmtk.store import identity as identity_module
-from cmtk.store.gitio import SAFE_OPTIONS, Git
+from cmtk.store.gitio import Git
 from cmtk.team import merge, roster
 
 SETTINGS = files.SETTINGS
@@ -191,17 +191,11 @@ class Store:
 
     def is_committed(self, relative: str) -> bool:
         """The file is in HEAD and unchanged (one git call; used only when a new key generation appears)."""
-        import subprocess
-
-        result = subprocess.run(
-            ["git", *SAFE_OPTIONS, "-C", str(self.root), "status", "--porcelain", "--", relative],
-            capture_output=True,
-            text=True,
+        result = gitio.run_git(
+            ["-C", str(self.root), "status", "--porcelain", "--", relative], capture_output=True, text=True
         )
-        tracked = subprocess.run(
-            ["git", *SAFE_OPTIONS, "-C", str(self.root), "ls-files", "--error-unmatch", "--", relative],
-            capture_output=True,
-            text=True,
+        tracked = gitio.run_git(
+            ["-C", str(self.root), "ls-files", "--error-unmatch", "--", relative], capture_output=True, text=True
         )
         return result.returncode == 0 and not result.stdout.strip() and tracked.returncode == 0
 
@@ -487,6 +481,20 @@ class Session:
             trust = self.store.trust()  # read again: checking generation N-1 above may have pinned it (review 2, L6)
             trust["keys"][str(generation)] = pair.public
             self.store.save_trust(trust)
+
+    def key_text(self, generation: int) -> str:
+        """A store key file's decrypted text (its comments list the team it was encrypted to)."""
+        self.key(generation)  # checked first: pinned, or authorised by the previous generation
+        path = self.store.key_path(generation)
+        return crypto.decrypt(path.read_bytes(), [self.me.identity], self.store.relative(path)).decode("utf-8")
+
+    def require_team_matches_keys(self) -> None:
+        """Refuse to act on a team file that differs from the newest store key's recipients (review 4, H3)."""
+        if not roster.team_matches_keys(self.store.members(), self.key_text(self.store.current_generation)):
+            raise CmtkError(
+                f"{roster.TEAM_TAMPERED}. Nothing was changed: do not change the team; compare the list with "
+                "`cmtk team list` and ask your case manager (its history: `git log -p .cmtk/recipients.txt`)"
+            )
 
     def current_key(self) -> crypto.KeyPair:
         current = self.store.current_generation

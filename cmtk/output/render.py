@@ -12,6 +12,7 @@ and every command that does not print must not pay for them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import io
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cmtk.errors import CmtkError, UsageError
-from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section
+from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section, Text, preset_key
 from cmtk.output.pagecheck import check_self_contained
 from cmtk.store import files
 from cmtk.store.paths import bundled_dir
@@ -201,9 +202,26 @@ def signature_parts(value: Any) -> tuple[str, Any]:
 
 
 def table_rows(field: Field, value: Any) -> list[dict]:
-    """The rows to print: the recorded ones, or `rows` empty ones on a blank form."""
+    """The rows to print: the recorded ones, or `rows` empty ones on a blank form.
+
+    A table with preset rows (a checklist's items) prints them first, each
+    with what a record wrote in its row (matched by the first column); other
+    recorded rows follow the preset row their key starts with ("4.1" after "4").
+    """
     rows = [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
-    return rows or [{} for _ in range(field.rows)]
+    if not field.preset:
+        return rows or [{} for _ in range(field.rows)]
+    by_key = {preset_key(field, row): row for row in rows}
+    merged: list[dict] = []
+    for preset in field.preset:
+        key = preset_key(field, preset)
+        written = by_key.pop(key, {})
+        merged.append({**preset, **{k: v for k, v in written.items() if v not in (None, "")}})
+    for key, row in by_key.items():
+        parent = key.split(".")[0]
+        at = max((i for i, r in enumerate(merged) if preset_key(field, r).split(".")[0] == parent), default=None)
+        merged.insert(len(merged) if at is None else at + 1, row)
+    return merged
 
 
 def inline_choices(column: Field) -> bool:
@@ -270,23 +288,21 @@ def choice_columns(field: Field, lang: str) -> int:
 
 
 @dataclass(frozen=True)
-class FieldBlock:
-    """One field and its value, printed by the widget its type (`kind`) names."""
+class Block:
+    """One thing printed in a section: a field with its value, or a grid of indicators.
+
+    `condition` is the field's `show_if` with the fields it tests; consecutive
+    blocks under the same condition are printed as one group, `opens` on the
+    first and `closes` on the last, under a line such as "If yes:".
+    """
 
     kind: str
     field: Field
     value: Any = None
-
-
-@dataclass(frozen=True)
-class GridBlock:
-    """Consecutive indicator questions with their answers, printed as one Yes / No / N-A grid."""
-
-    rows: tuple[tuple[Field, Any], ...]
-    kind: str = "indicator_grid"
-
-
-Block = FieldBlock | GridBlock  # one thing printed in a section
+    rows: tuple[tuple[Field, Any], ...] = ()
+    condition: tuple[tuple[Field, tuple[str, ...], bool], ...] = ()
+    opens: bool = False
+    closes: bool = False
 
 
 @dataclass(frozen=True)
@@ -310,19 +326,49 @@ def _is_indicator(field: Field) -> bool:
     return field.type == "yes_no_na" and bool(field.indicator)
 
 
-def blocks(section: Section, values: dict) -> tuple[Block, ...]:
-    """Fields in order; consecutive indicator questions become one Yes / No / N-A grid."""
+def _condition(section: Section, fld: Field, lookup) -> tuple[tuple[Field, tuple[str, ...], bool], ...]:
+    """A field's `show_if` with the fields it tests, each marked when it is the question just above.
+
+    "Just above": the tested field is earlier in the same section and every
+    field between them depends on it too, so "If yes:" is enough to read it.
+    """
+    found = []
+    names = [f.name for f in section.fields]
+    for name, wanted in fld.show_if:
+        other = lookup(name)
+        if other is None:
+            continue
+        above = False
+        if name in names:
+            between = section.fields[names.index(name) + 1 : names.index(fld.name)]
+            above = all(any(n == name for n, _w in f.show_if) for f in between)
+        found.append((other, wanted, above))
+    return tuple(found)
+
+
+def blocks(section: Section, values: dict, lookup=None) -> tuple[Block, ...]:
+    """Fields in order; consecutive indicator questions become one Yes / No / N-A grid.
+
+    `lookup` finds a field of the form by name, for the conditions of `show_if`.
+    """
     found: list[Block] = []
+    lookup = lookup or section.field
     for fld in section.fields:
         value = values.get(fld.name)
-        last = found[-1] if found else None
-        if _is_indicator(fld) and isinstance(last, GridBlock):
-            found[-1] = GridBlock((*last.rows, (fld, value)))
-        elif _is_indicator(fld):
-            found.append(GridBlock(((fld, value),)))
+        if _is_indicator(fld) and not fld.show_if and found and found[-1].kind == "indicator_grid":
+            found[-1] = Block("indicator_grid", rows=(*found[-1].rows, (fld, value)))
+        elif _is_indicator(fld) and not fld.show_if:
+            found.append(Block("indicator_grid", rows=((fld, value),)))
         else:
-            found.append(FieldBlock(fld.type, fld, value))
-    return tuple(found)
+            found.append(Block(fld.type, fld, value, condition=_condition(section, fld, lookup)))
+    grouped: list[Block] = []
+    for index, block in enumerate(found):
+        before = found[index - 1].condition if index else ()
+        after = found[index + 1].condition if index + 1 < len(found) else ()
+        if block.condition:
+            block = dataclasses.replace(block, opens=block.condition != before, closes=block.condition != after)
+        grouped.append(block)
+    return tuple(grouped)
 
 
 def score(section: Section, values: dict, filled: bool) -> Score | None:
@@ -342,7 +388,12 @@ def parts(form: FormDef, values: dict | None) -> list[Part]:
         section_values = body.get(section.id)
         section_values = section_values if isinstance(section_values, dict) else {}
         found.append(
-            Part(number, section, blocks(section, section_values), score(section, section_values, bool(values)))
+            Part(
+                number,
+                section,
+                blocks(section, section_values, form.field),
+                score(section, section_values, bool(values)),
+            )
         )
     return found
 
@@ -390,6 +441,32 @@ def _applies(gettext):
     return describe
 
 
+def _conditions(gettext, lang: str):
+    def describe(block: Block) -> str:
+        """'If yes' for the question just above; 'If <question> is <answer>' otherwise."""
+        said = []
+        for other, wanted, above in block.condition:
+            words = []
+            for value in wanted:
+                choice = other.choice(value)
+                if choice is not None:
+                    words.append(choice.label.get(lang))
+                elif above:  # "If yes:"
+                    words.append({"yes": gettext("yes"), "no": gettext("no"), "na": gettext("N/A")}.get(value, value))
+                else:  # "If “The child agrees” is No:"
+                    words.append({"yes": gettext("Yes"), "no": gettext("No"), "na": gettext("N/A")}.get(value, value))
+            answer = f" {gettext('or')} ".join(words)
+            if above:
+                said.append(gettext("If %(answer)s") % {"answer": answer})
+            else:
+                said.append(
+                    gettext("If “%(question)s” is %(answer)s") % {"question": other.label.get(lang), "answer": answer}
+                )
+        return "; ".join(said) + ":"
+
+    return describe
+
+
 @functools.lru_cache(maxsize=8)
 def environment(lang: str, override: Path | None = None):
     """The Jinja2 environment for one language (its gettext words and label filter)."""
@@ -427,7 +504,9 @@ def environment(lang: str, override: Path | None = None):
         column_widths=column_widths,
         choice_columns=lambda field: choice_columns(field, lang),
         applies=_applies(found.gettext),
+        condition=_conditions(found.gettext, lang),
     )
+    env.tests["text"] = lambda value: isinstance(value, Text)
     env.globals["lang"] = lang
     return env
 
@@ -515,6 +594,7 @@ class _Markdown:
         self.lang = lang
         self._ = gettext
         self.out: list[str] = []
+        self.condition = _conditions(gettext, lang)
 
     def t(self, text) -> str:
         return "" if text is None else _md(text.get(self.lang))
@@ -556,12 +636,11 @@ class _Markdown:
         if part.section.instructions:
             self.line(f"_{self.t(part.section.instructions)}_\n")
         for block in part.blocks:
-            if isinstance(block, GridBlock):
-                self.w_indicator_grid(block)
-            else:
-                getattr(self, f"w_{block.kind}")(block)
-                if block.field.help:
-                    self.line(f"_{self.t(block.field.help)}_")
+            if block.opens:
+                self.line(f"_{_md(self.condition(block))}_\n")
+            getattr(self, f"w_{block.kind}")(block)
+            if block.field and block.field.help:
+                self.line(f"_{self.t(block.field.help)}_")
             self.line()
         if part.score:
             self.line(self.score_line(part.score) + "\n")
@@ -579,10 +658,10 @@ class _Markdown:
     def blank(self, value: Any, empty: str = BLANK) -> str:
         return _md(plain(value)) if plain(value) else empty
 
-    def w_text(self, block: FieldBlock) -> None:
+    def w_text(self, block: Block) -> None:
         self.line(f"{self.label(block.field)}: {self.blank(block.value)}")
 
-    def w_long_text(self, block: FieldBlock) -> None:
+    def w_long_text(self, block: Block) -> None:
         self.line(self.label(block.field) + ":\n")
         text = plain(block.value)
         if text:
@@ -590,10 +669,10 @@ class _Markdown:
         else:
             self.line("\n\n".join([BLANK * 4] * max(block.field.lines, 2)))
 
-    def w_date(self, block: FieldBlock) -> None:
+    def w_date(self, block: Block) -> None:
         self.line(f"{self.label(block.field)}: {self.blank(block.value, '__/__/____')}")
 
-    def w_integer(self, block: FieldBlock) -> None:
+    def w_integer(self, block: Block) -> None:
         unit = f" {_md(block.field.unit)}" if block.field.unit else ""
         self.line(f"{self.label(block.field)}: {self.blank(block.value)}{unit}")
 
@@ -605,13 +684,13 @@ class _Markdown:
         shown = ("yes", "no", "na") if with_na else ("yes", "no")
         return "  ".join(f"[{'x' if said == key else ' '}] {names[key]}" for key in shown)
 
-    def w_yes_no(self, block: FieldBlock) -> None:
+    def w_yes_no(self, block: Block) -> None:
         self.line(f"{self.label(block.field)}: {self.answers(block.value, False)}")
 
-    def w_yes_no_na(self, block: FieldBlock) -> None:
+    def w_yes_no_na(self, block: Block) -> None:
         self.line(f"{self.label(block.field)}: {self.answers(block.value, True)}")
 
-    def choices(self, block: FieldBlock, hint: str) -> None:
+    def choices(self, block: Block, hint: str) -> None:
         field, chosen = block.field, picked(block.value)
         self.line(self.label(field, hint) + "\n")
         for choice in field.choices:
@@ -621,13 +700,15 @@ class _Markdown:
             mark = "x" if written else " "
             self.line(f"- [{mark}] {self.word('Other (specify)')}: {_md(written) if written else BLANK}")
 
-    def w_select_one(self, block: FieldBlock) -> None:
+    def w_select_one(self, block: Block) -> None:
         self.choices(block, self.word("tick one"))
 
-    def w_select_many(self, block: FieldBlock) -> None:
+    def w_select_many(self, block: Block) -> None:
         self.choices(block, self.word("tick all that apply"))
 
     def cell(self, column: Field, value: Any) -> str:
+        if isinstance(value, Text):
+            return self.t(value)
         if column.choices:
             labels = []
             for chosen in picked(value):
@@ -638,7 +719,7 @@ class _Markdown:
             return {"yes": self.word("Yes"), "no": self.word("No"), "na": self.word("N/A")}[answer(value)]
         return _md(plain(value))
 
-    def w_table(self, block: FieldBlock) -> None:
+    def w_table(self, block: Block) -> None:
         columns = block.field.columns
         self.line(self.label(block.field) + "\n")
         self.line("| " + " | ".join(self.t(c.label) for c in columns) + " |")
@@ -650,7 +731,7 @@ class _Markdown:
                 options = ", ".join(self.t(c.label) for c in column.choices)
                 self.line(f"\n{self.t(column.label)}: {options}")
 
-    def w_signature(self, block: FieldBlock) -> None:
+    def w_signature(self, block: Block) -> None:
         name, date = signature_parts(block.value)
         self.line(self.label(block.field) + "\n")
         self.line(f"{self.word('Name')}: {_md(name) if name else BLANK}  ")
@@ -659,10 +740,10 @@ class _Markdown:
         if block.field.thumbprint:
             self.line(f"\n{self.word('Thumbprint')}: [ ]")
 
-    def w_note(self, block: FieldBlock) -> None:
+    def w_note(self, block: Block) -> None:
         self.line(self.t(block.field.label))
 
-    def w_indicator_grid(self, block: GridBlock) -> None:
+    def w_indicator_grid(self, block: Block) -> None:
         head = [self.word(w) for w in ("No.", "Indicator", "Yes", "No", "N/A")]
         self.line("| " + " | ".join(head) + " |")
         self.line("|---|---|---|---|---|")

@@ -112,7 +112,7 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
             )
             for c in chosen
         ]
-        return "\n".join(pages) if pages else page(None, None)
+        return "\n".join(pages) if pages else render.render_html(form, **common)
     recorded = conference.latest(FORM_OF[what])
     if recorded is not None:
         values = recorded.body

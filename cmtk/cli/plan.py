@@ -11,7 +11,7 @@ from cmtk.cli.inputs import read_yaml
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms import definitions
 from cmtk.forms.definitions import suggest
-from cmtk.store import ids
+from cmtk.store import ids, rows
 
 app = typer.Typer(
     help="Case plans: goals per wellbeing domain, and actions with who, what, by when and output.", no_args_is_help=True
@@ -48,7 +48,14 @@ def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
-    found = plan.plans(cases.read_case(session, case_id))
+    case = cases.read_case(session, case_id)
+    found = plan.plans(case)
+    ambiguous = plan.ambiguous_labels(case)
+
+    def shown(row: dict, label_key: str) -> str:
+        label = str(row.get(label_key))
+        return f"{label} (ref {row.get(rows.REF)})" if label in ambiguous else label
+
     for phase, current in found.items():
         title = phase.replace("_", "-")
         if current.record is None:
@@ -60,13 +67,17 @@ def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.
             + (f"; planned placement {placement}" if placement else "")
         )
         for goal in current.goals:
-            typer.echo(f"  Goal {goal.get('goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
-            for action in current.actions:
-                if str(action.get("goal_id")) == str(goal.get("goal_id")):
-                    typer.echo(
-                        f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
-                        f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
-                    )
+            typer.echo(f"  Goal {shown(goal, 'goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
+            for action in plan.actions_of(current, goal):
+                typer.echo(
+                    f"    {shown(action, 'action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
+                    f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
+                )
+    if ambiguous:
+        typer.echo(
+            f"Numbers given on two laptops before they synced ({', '.join(sorted(ambiguous))}) name more than one row: "
+            "use the ref shown beside them."
+        )
 
 
 @app.command("goal")
@@ -111,7 +122,7 @@ def plan_goal(
 def plan_action(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    goal: str = typer.Argument(..., help="Goal number (see `cmtk plan show`)."),
+    goal: str = typer.Argument(..., help="Goal number, or its ref (see `cmtk plan show`)."),
     by: str = typer.Option(..., "--by", metavar="DATE", help="Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD)."),
     source: str | None = typer.Option(
         None, "--from", metavar="FILE", help=FROM_HELP + " Keys: action, responsible, output."
@@ -148,7 +159,7 @@ def plan_action(
 def plan_done(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    action: str = typer.Argument(..., help="Action number, e.g. 1.2."),
+    action: str = typer.Argument(..., help="Action number, e.g. 1.2, or its ref (see `cmtk plan show`)."),
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
 ) -> None:
     """Mark an action done."""

@@ -75,26 +75,39 @@ def test_rows_with_ids_merge_row_by_row():
     ]
 
 
-def test_goals_added_on_both_sides_with_the_same_number_are_both_kept():
-    base = _record({"goals": [{"goal_id": "1", "goal": "school"}], "actions": []})
-    ours, theirs = _pair(base)
-    ours["body"]["goals"].append({"goal_id": "2", "goal": "health"})
-    theirs["body"]["goals"].append({"goal_id": "2", "goal": "income"})
-    theirs["body"]["actions"].append({"goal_id": "2", "action_id": "2.1", "action": "start a kiosk"})
-    merged = merge.merge_record(base, ours, theirs).content["body"]
-    assert [(g["goal_id"], g["goal"]) for g in merged["goals"]] == [("1", "school"), ("2", "health"), ("3", "income")]
-    assert merged["actions"] == [{"goal_id": "3", "action_id": "3.1", "action": "start a kiosk"}]
+def _plan(goals: list, actions: list) -> dict:
+    return _record({"plan": {"phase": "pre_placement", "goals": goals, "actions": actions}})
 
 
-def test_plan_rows_one_level_down_are_renumbered_too():
-    base = _record({"plan": {"phase": "pre_placement", "goals": [{"goal_id": "1", "goal": "school"}], "actions": []}})
+def test_goals_added_on_both_sides_with_the_same_number_stay_two_goals_and_keep_their_numbers():
+    base = _plan([{"goal_id": "1", "ref": "AAAAAA", "goal": "school"}], [])
     ours, theirs = _pair(base)
-    ours["body"]["plan"]["goals"].append({"goal_id": "2", "goal": "health"})
-    theirs["body"]["plan"]["goals"].append({"goal_id": "2", "goal": "income"})
-    theirs["body"]["plan"]["actions"].append({"goal_id": "2", "action_id": "2.1", "action": "kiosk"})
+    ours["body"]["plan"]["goals"].append({"goal_id": "2", "ref": "BBBBBB", "goal": "health"})
+    theirs["body"]["plan"]["goals"].append({"goal_id": "2", "ref": "CCCCCC", "goal": "income"})
+    kiosk = {"goal_id": "2", "action_id": "2.1", "ref": "DDDDDD", "goal_ref": "CCCCCC", "action": "start a kiosk"}
+    theirs["body"]["plan"]["actions"].append(kiosk)
     merged = merge.merge_record(base, ours, theirs).content["body"]["plan"]
-    assert [g["goal_id"] for g in merged["goals"]] == ["1", "2", "3"]
-    assert merged["actions"] == [{"goal_id": "3", "action_id": "3.1", "action": "kiosk"}]
+    assert sorted((g["goal_id"], g["ref"], g["goal"]) for g in merged["goals"]) == [
+        ("1", "AAAAAA", "school"),
+        ("2", "BBBBBB", "health"),
+        ("2", "CCCCCC", "income"),
+    ]
+    assert merged["actions"] == [kiosk]  # nothing renamed: the action still points at its own goal
+
+
+def test_rows_of_older_records_get_the_same_derived_refs_everywhere():
+    """Rows written before refs existed: every laptop derives the same ref, so old and new versions merge."""
+    old = _plan(
+        [{"goal_id": "1", "goal": "school"}], [{"goal_id": "1", "action_id": "1.1", "action": "fees", "status": "open"}]
+    )
+    ours, theirs = _pair(old)
+    merge.rows.migrate(ours["body"], ours["record"])  # this laptop already rewrote the record with refs
+    ours["body"]["plan"]["actions"][0]["status"] = "done"
+    theirs["body"]["plan"]["actions"][0]["action"] = "school fees"  # the other one edits the old version
+    merged = merge.merge_record(old, ours, theirs)
+    (action,) = merged.content["body"]["plan"]["actions"]
+    assert action["status"] == "done" and action["action"] == "school fees" and merged.new_conflicts == []
+    assert action["goal_ref"] == merged.content["body"]["plan"]["goals"][0]["ref"]
 
 
 def test_appended_events_from_both_sides_in_date_order():

@@ -528,7 +528,7 @@ def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
         assert recorded <= present
         the_plan = plan.plans(cases.read_case(session, shared[0]))["pre_placement"]
         assert {g["goal"] for g in the_plan.goals} == goals
-        assert len({g["goal_id"] for g in the_plan.goals}) == len(goals)  # renumbered, never merged into one
+        assert len({g["ref"] for g in the_plan.goals}) == len(goals)  # two rows each, never merged into one
         bio = _body(laptop, shared[1])[0]["biographical"]
         assert bio["nickname"] == "Nee" and bio["religion"] == "Christian"
         listed = conflicts.of_case(session, shared[2])

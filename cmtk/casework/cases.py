@@ -7,6 +7,7 @@ like every other record.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import unicodedata
 from dataclasses import dataclass
@@ -149,8 +150,9 @@ def record_form(
     date: _dt.date | None = None,
     today: _dt.date | None = None,
     dry_run: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> Record:
-    """Validate and add a completed form to a case; one commit."""
+    """Validate and add a completed form to a case; one commit. `extra`: envelope keys beside the body."""
     today = today or dates.today()
     form = definitions.load_form(form_id, session.store.root)
     if form.subject != "case":
@@ -162,6 +164,8 @@ def record_form(
         )
     clean = check_body(session, form, body, today)
     record = new_record(session, case_id, form_id, clean, _record_date(session, date, today))
+    if extra:
+        record = dataclasses.replace(record, extra=dict(extra))
     session.save(case_id, [record], "update", dry_run=dry_run)
     return record
 

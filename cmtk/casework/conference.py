@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmtk import dates
-from cmtk.casework import cases, plan, workflow
+from cmtk.casework import cases, plan, references, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.casework.history import flatten
 from cmtk.casework.schedule import DueItem
 from cmtk.errors import CmtkError, ValidationError
 from cmtk.forms import definitions
-from cmtk.store import ids
+from cmtk.store import ids, rows
 from cmtk.store.records import Record
 from cmtk.store.session import Session
 
@@ -410,19 +410,16 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
             phase = "post_placement" if workflow.step_of(case) >= 6 else "pre_placement"
             current = plan.plans(case)[phase]
             goals, actions = current.goals, current.actions
+            labels = [c.label for c in plan.goal_candidates(case)]
             for domain in dict.fromkeys(p.get("domain") or "psychosocial" for p in mine):
-                goal_id = str(
-                    1 + max((int(g["goal_id"]) for g in goals if str(g.get("goal_id", "")).isdigit()), default=0)
+                goal_row = plan.new_goal_row(
+                    case,
+                    domain,
+                    f"Action points of the case conference {conference.id} of {conference.date.isoformat()}",
                 )
-                goals.append(
-                    {
-                        "goal_id": goal_id,
-                        "domain": domain,
-                        "goal": (
-                            f"Action points of the case conference {conference.id} of {conference.date.isoformat()}"
-                        ),
-                    }
-                )
+                goal_id = goal_row["goal_id"] = references.next_label(labels)
+                labels.append(goal_id)
+                goals.append(goal_row)
                 for number, point in enumerate(
                     (p for p in mine if (p.get("domain") or "psychosocial") == domain), start=1
                 ):
@@ -430,6 +427,7 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
                         {
                             "action_id": f"{goal_id}.{number}",
                             "goal_id": goal_id,
+                            rows.GOAL_REF: goal_row[rows.REF],
                             "action": point.get("action", ""),
                             "responsible": point.get("responsible", ""),
                             "deadline": point.get("deadline"),

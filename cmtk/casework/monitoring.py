@@ -7,7 +7,7 @@ import datetime as _dt
 from typing import Any
 
 from cmtk import dates
-from cmtk.casework import cases, scoring
+from cmtk.casework import cases, references, scoring
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
@@ -70,18 +70,41 @@ def record_review(session: Session, case_id: str, form_id: str, body: dict, *, d
     return record, result
 
 
+REFERRAL_NUMBER = "number"  # envelope key: the referral's number in its case, given when it is made
+
+
+def referral_candidates(case: cases.Case) -> list[references.Candidate[Record]]:
+    """Each referral with its number: the one it was given, or (older referrals, made before numbers were
+    kept) its place among them, which no longer changes since new referrals are numbered when made."""
+    found = [r for r in case.records if r.form == "referral"]
+    older = [r for r in found if r.extra.get(REFERRAL_NUMBER) is None]
+    return [
+        references.Candidate(
+            str(r.extra[REFERRAL_NUMBER]) if r.extra.get(REFERRAL_NUMBER) is not None else str(older.index(r) + 1),
+            r.record,
+            r,
+        )
+        for r in found
+    ]
+
+
+def refer(session: Session, case_id: str, body: Any, *, day: _dt.date, today: _dt.date) -> tuple[Record, str]:
+    """Record a referral, numbered after the case's referrals; returns it and its number."""
+    number = references.next_label([c.label for c in referral_candidates(cases.read_case(session, case_id))])
+    record = cases.record_form(
+        session, case_id, "referral", body, date=day, today=today, extra={REFERRAL_NUMBER: int(number)}
+    )
+    return record, number
+
+
 def referral_done(
     session: Session, case_id: str, reference: str, *, day: _dt.date, benefit: bool | None, today: _dt.date
 ) -> Record:
     """Close a referral's follow-up: date checked and whether the family confirmed the benefit."""
     case = cases.read_case(session, case_id)
-    referrals = [r for r in case.records if r.form == "referral"]
-    match = [r for r in referrals if r.record == reference.upper()] or (
-        [referrals[int(reference) - 1]] if reference.isdigit() and 0 < int(reference) <= len(referrals) else []
-    )
-    if not match:
-        listed = ", ".join(f"{n} ({r.record})" for n, r in enumerate(referrals, start=1)) or "none"
-        raise CmtkError(f"case {case.id} has no referral '{reference}'; referrals: {listed}")
+    candidates = referral_candidates(case)
+    listed = ", ".join(f"{c.label} ({c.ref})" for c in candidates) or "none"
+    match = [references.pick("referral", f"case {case.id}", reference, candidates, f"the referrals: {listed}")]
     if day > today:
         raise CmtkError(f"--date: {day.isoformat()} is in the future")
     original = match[0]

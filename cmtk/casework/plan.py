@@ -3,21 +3,26 @@
 Each phase has its own plan record; adding a goal or an action, or marking an
 action done, updates the latest plan of that phase in place (one commit), so
 `cmtk case history` shows every change.
+
+Goals and actions carry a number people use (goal 2, action 2.1), given once and
+never changed, and a ref that never changes either and that merges go by
+(cmtk.store.rows); commands take either (cmtk.casework.references).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cmtk import dates
-from cmtk.casework import cases, schedule
+from cmtk.casework import cases, references, schedule
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
 from cmtk.smart import checker
+from cmtk.store import rows
 from cmtk.store.records import Record
 from cmtk.store.session import Session
 
@@ -77,9 +82,14 @@ class PlanView:
 
     case: str
     plans: dict[str, Plan]
+    ambiguous: set[str] = field(default_factory=set)  # labels that name more than one row (shown with refs)
 
     def actions_of(self, plan: Plan, goal: dict) -> list[dict]:
-        return [a for a in plan.actions if str(a.get("goal_id")) == str(goal.get("goal_id"))]
+        return actions_of(plan, goal)
+
+    def label(self, row: dict, label_key: str) -> str:
+        label = str(row.get(label_key))
+        return f"{label} (ref {row.get(rows.REF)})" if label in self.ambiguous else label
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,7 +128,7 @@ class PlanView:
 
 def show(session: Session, case_id: str) -> PlanView:
     case = cases.read_case(session, case_id)
-    return PlanView(case.id, plans(case))
+    return PlanView(case.id, plans(case), ambiguous_labels(case))
 
 
 # -- SMART ---------------------------------------------------------------------------------------
@@ -186,6 +196,67 @@ def _save(session: Session, case: cases.Case, plan: Plan, new_plan: dict, today:
     return record
 
 
+def goal_candidates(case: cases.Case) -> list[references.Candidate[tuple[Plan, dict]]]:
+    return [
+        references.Candidate(str(g.get("goal_id", "")), str(g.get(rows.REF, "")), (p, g))
+        for p in plans(case).values()
+        for g in p.goals
+    ]
+
+
+def action_candidates(case: cases.Case) -> list[references.Candidate[tuple[Plan, dict]]]:
+    return [
+        references.Candidate(str(a.get("action_id", "")), str(a.get(rows.REF, "")), (p, a))
+        for p in plans(case).values()
+        for a in p.actions
+    ]
+
+
+def actions_of(plan: Plan, goal: dict) -> list[dict]:
+    """The actions that work towards `goal` (matched by the goal's ref, which labels cannot confuse)."""
+    return [a for a in plan.actions if a.get(rows.GOAL_REF) == goal.get(rows.REF)]
+
+
+def ambiguous_labels(case: cases.Case) -> set[str]:
+    """Goal and action labels that name more than one row of the case (shown with their refs)."""
+    seen: dict[str, int] = {}
+    for candidate in goal_candidates(case) + action_candidates(case):
+        seen[candidate.label] = seen.get(candidate.label, 0) + 1
+    return {label for label, count in seen.items() if count > 1}
+
+
+def find_goal(case: cases.Case, reference: str) -> tuple[Plan, dict]:
+    return references.pick("goal", f"case {case.id}", reference, goal_candidates(case), f"`cmtk plan show {case.id}`")
+
+
+def find_action(case: cases.Case, reference: str) -> tuple[Plan, dict]:
+    return references.pick(
+        "action", f"case {case.id}", reference, action_candidates(case), f"`cmtk plan show {case.id}`"
+    )
+
+
+def new_goal_row(case: cases.Case, domain: str, goal: str) -> dict:
+    """A goal row with the next number of the case (one series over both phases, so a number names one goal)
+    and a fresh ref."""
+    labels = [c.label for c in goal_candidates(case)]
+    taken = {c.ref for c in goal_candidates(case)}
+    return {"goal_id": references.next_label(labels), rows.REF: rows.new_ref(taken), "domain": domain, "goal": goal}
+
+
+def new_action_row(case: cases.Case, goal: dict, **values: Any) -> dict:
+    """An action row numbered after its goal's label (2.1, 2.2...), pointing at the goal by its ref."""
+    label = str(goal.get("goal_id", ""))
+    taken = [c.label for c in action_candidates(case)]
+    refs = {c.ref for c in action_candidates(case)}
+    return {
+        "action_id": references.next_label(taken, f"{label}."),
+        rows.REF: rows.new_ref(refs),
+        "goal_id": label,
+        rows.GOAL_REF: goal.get(rows.REF),
+        **values,
+    }
+
+
 def add_goal(
     session: Session,
     case_id: str,
@@ -199,22 +270,13 @@ def add_goal(
 ) -> str:
     case = cases.read_case(session, case_id)
     plan = plans(case)[phase_of(phase)]
-    goals = plan.goals
-    goal_id = str(1 + max((int(g["goal_id"]) for g in goals if str(g.get("goal_id", "")).isdigit()), default=0))
-    row = {"goal_id": goal_id, "domain": domain, "goal": goal}
+    row = new_goal_row(case, domain, goal)
     if need:
         row["need_or_gap"] = need
     if indicators:
         row["indicators"] = indicators
-    _save(session, case, plan, {"goals": [*goals, row]}, today)
-    return goal_id
-
-
-def _find_goal(case: cases.Case, goal_id: str) -> Plan:
-    for plan in plans(case).values():
-        if any(str(g.get("goal_id")) == goal_id for g in plan.goals):
-            return plan
-    raise CmtkError(f"case {case.id} has no goal {goal_id}; see `cmtk plan show {case.id}`")
+    _save(session, case, plan, {"goals": [*plan.goals, row]}, today)
+    return row["goal_id"]
 
 
 def add_action(
@@ -228,42 +290,29 @@ def add_action(
     output: str,
     today: _dt.date,
 ) -> str:
+    """Add an action to the goal `goal_id` names (its number or its ref); returns the action's number."""
     case = cases.read_case(session, case_id)
-    plan = _find_goal(case, goal_id)
-    actions = plan.actions
-    numbers = [
-        a["action_id"].split(".")[-1]
-        for a in actions
-        if str(a.get("goal_id")) == goal_id and "." in str(a.get("action_id", ""))
-    ]
-    action_id = f"{goal_id}.{1 + max((int(n) for n in numbers if n.isdigit()), default=0)}"
-    row = {
-        "action_id": action_id,
-        "goal_id": goal_id,
-        "action": action,
-        "responsible": responsible,
-        "deadline": deadline,
-        "output": output,
-        "status": "open",
-    }
-    _save(session, case, plan, {"actions": [*actions, row]}, today)
-    return action_id
+    plan, goal = find_goal(case, goal_id)
+    row = new_action_row(
+        case, goal, action=action, responsible=responsible, deadline=deadline, output=output, status="open"
+    )
+    _save(session, case, plan, {"actions": [*plan.actions, row]}, today)
+    return row["action_id"]
 
 
 def mark_done(session: Session, case_id: str, action_id: str, *, day: _dt.date, today: _dt.date) -> None:
+    """Mark done the action `action_id` names (its number or its ref)."""
     case = cases.read_case(session, case_id)
     if day > today:
         raise CmtkError(f"--date: {day.isoformat()} is in the future")
-    for plan in plans(case).values():
-        actions = plan.actions
-        for index, row in enumerate(actions):
-            if str(row.get("action_id")) == action_id:
-                if row.get("status") == "done":
-                    raise CmtkError(f"action {action_id} of case {case.id} is already done")
-                actions[index] = {**row, "status": "done", "completed_date": day}
-                _save(session, case, plan, {"actions": actions}, today)
-                return
-    raise CmtkError(f"case {case.id} has no action {action_id}; see `cmtk plan show {case.id}`")
+    plan, row = find_action(case, action_id)
+    if row.get("status") == "done":
+        raise CmtkError(f"action {row.get('action_id')} of case {case.id} is already done")
+    actions = [
+        {**a, "status": "done", "completed_date": day} if a.get(rows.REF) == row.get(rows.REF) else a
+        for a in plan.actions
+    ]
+    _save(session, case, plan, {"actions": actions}, today)
 
 
 def set_placement_date(session: Session, case_id: str, day: _dt.date, today: _dt.date) -> None:

@@ -150,9 +150,9 @@ def _planned_indicators(case: Case) -> set[str]:
         if record.form != "case-plan":
             continue
         plan = record.body.get("plan") or {}
-        with_actions = {str(a.get("goal_id")) for a in plan.get("actions") or []}
+        with_actions = {a.get("goal_ref") for a in plan.get("actions") or []}  # goals by ref (cmtk.store.rows)
         for goal in plan.get("goals") or []:
-            if str(goal.get("goal_id")) in with_actions:
+            if goal.get("ref") in with_actions:
                 covered |= {
                     part.strip().upper()
                     for part in str(goal.get("indicators") or "").replace(";", ",").split(",")

@@ -174,8 +174,7 @@ def refer(
     body = {"referral": {"referral_date": day, "receiving_organisation": to, "reason": reason}}
     if accompanied is not None:
         body["referral"]["accompanied"] = "yes" if accompanied else "no"
-    record = cases.record_form(session, case_id, "referral", body, date=day, today=today)
-    count = sum(1 for r in cases.read_case(session, case_id).records if r.form == "referral")
+    record, count = monitoring.refer(session, case_id, body, day=day, today=today)
     typer.echo(
         f"Referred case {case_id} to {to} (referral {count}, record {record.record}); close it with "
         f"`cmtk refer done {case_id} {count} --benefit` once the family confirms."

@@ -100,12 +100,18 @@ def _show_table(view: plan.PlanView) -> list[str]:
             + (f"; planned placement {placement}" if placement else "")
         )
         for goal in current.goals:
-            lines.append(f"  Goal {goal.get('goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
+            lines.append(f"  Goal {view.label(goal, 'goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
             for action in view.actions_of(current, goal):
                 lines.append(
-                    f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
+                    f"    {view.label(action, 'action_id'):<6}{action.get('status', 'open'):<8}by "
+                    f"{action.get('deadline')}  "
                     f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
                 )
+    if view.ambiguous:
+        lines.append(
+            f"Numbers given on two laptops before they synced ({', '.join(sorted(view.ambiguous))}) name more than "
+            "one row: use the ref shown beside them."
+        )
     return lines
 
 
@@ -153,7 +159,7 @@ def plan_goal(
 def plan_action(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    goal: str = typer.Argument(..., help="Goal number (see `cmtk plan show`)."),
+    goal: str = typer.Argument(..., help="Goal number, or its ref (see `cmtk plan show`)."),
     by: str = typer.Option(..., "--by", metavar="DATE", help="Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD)."),
     source: str | None = typer.Option(
         None, "--from", metavar="FILE", help=FROM_HELP + " Keys: action, responsible, output."
@@ -190,7 +196,7 @@ def plan_action(
 def plan_done(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    action: str = typer.Argument(..., help="Action number, e.g. 1.2."),
+    action: str = typer.Argument(..., help="Action number, e.g. 1.2, or its ref (see `cmtk plan show`)."),
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
 ) -> None:
     """Mark an action done."""

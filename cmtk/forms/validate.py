@@ -16,6 +16,7 @@ from cmtk import dates
 from cmtk.errors import ValidationError
 from cmtk.findings import Finding
 from cmtk.forms import definitions
+from cmtk.store import rows as row_refs
 
 YES = {"yes", "y", "true", "ndiyo"}
 NO = {"no", "n", "false", "hapana"}
@@ -281,6 +282,12 @@ def _table(field: definitions.Field, value: Any, where: str, today, order, probl
         clean_row: dict[str, Any] = {}
         for name, cell in row.items():
             column = columns.get(str(name))
+            if str(name) in row_refs.ROW_KEYS:  # the row's own stable reference (cmtk.store.rows), not a column
+                if row_refs.is_ref(cell):
+                    clean_row[str(name)] = cell
+                elif not is_blank(cell):
+                    problem(f"{at}.{name}", "value", "is the row's reference, made by cmtk; leave it as it was")
+                continue
             if column is None:
                 problem(
                     f"{at}.{name}",

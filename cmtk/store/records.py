@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cmtk.errors import RecordError
-from cmtk.store import yamlio
+from cmtk.store import rows, yamlio
 
 FORMAT = 1
 _ENVELOPE_KEYS = (
@@ -100,6 +100,7 @@ def from_envelope(data: Any, source: str) -> Record:
     if date is not None and not isinstance(date, _dt.date):
         raise RecordError(f"{source}: the record date is not a date")
     extra = {k: v for k, v in data.items() if k not in _ENVELOPE_KEYS}
+    rows.migrate(data["body"], str(data["record"]))  # rows of older records get their derived refs
     return Record(
         case=str(data["case"]),
         record=str(data["record"]),

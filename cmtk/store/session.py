@@ -33,7 +33,7 @@ from cmtk.errors import (
     RecordError,
     StoreNotFound,
 )
-from cmtk.store import crypto, faults, files, gitio, ids, paths, records
+from cmtk.store import crypto, faults, files, gitio, ids, paths, records, rows
 from cmtk.store import identity as identity_module
 from cmtk.store.gitio import Git
 from cmtk.team import merge, roster
@@ -595,6 +595,7 @@ class Session:
         with self.store.locked():
             changes, written = [], {}
             for record in new_records:
+                rows.add_new_refs(record.body)  # rows saved for the first time get their stable refs
                 path = self.record_path(record)
                 if path.exists():
                     seen = self._seen.get(path)

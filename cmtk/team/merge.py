@@ -16,13 +16,16 @@ git never sees plaintext and never writes conflict markers into ciphertext.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any
+
+from cmtk.store import rows
 
 CONFLICTS = "conflicts"
-ID_KEYS = ("action_id", "goal_id", "id")  # most specific first: an action row also names its goal
+ID_KEYS = ("ref", "action_id", "goal_id", "id")  # a row's ref first (cmtk.store.rows); labels of older rows
 # Envelope keys that merging never treats as a conflict.
 _LATEST_WINS = ("updated", "updated_by")
 _SET_ON_WRITE = ("key_generation",)
@@ -37,12 +40,10 @@ class Merged:
 
 def merge_record(base: dict | None, ours: dict, theirs: dict) -> Merged:
     """Merge two versions of one record envelope that share `base` (None: both added it)."""
-    base = base or {}
+    base, ours, theirs = (_with_refs(e) for e in (base or {}, ours, theirs))
     ours_newer = _stamp(ours) >= _stamp(theirs)
     labels = (_label(ours), _label(theirs)) if ours_newer else (_label(theirs), _label(ours))
     state = _State(ours_newer=ours_newer, labels=labels)
-    if isinstance(ours.get("body"), dict) and isinstance(theirs.get("body"), dict):
-        theirs = {**theirs, "body": renumber_body(base.get("body") or {}, ours["body"], theirs["body"])}
     content: dict[str, Any] = {}
     keys = _ordered_keys(ours, theirs)
     for key in keys:
@@ -136,82 +137,11 @@ class _State:
         return result
 
 
-def merge_rows_renumbering(base: list, ours: list, theirs: list, key: str) -> tuple[list, dict[str, str]]:
-    """Give rows that only their side added a fresh id when ours added a different row with that id.
-
-    Returns (theirs with new ids, {old id: new id}).
-    """
-    old_ids = {str(r[key]) for r in base}
-    mine = {str(r[key]): r for r in ours}
-    taken = {str(r[key]) for r in base + ours + theirs}
-    renames: dict[str, str] = {}
-    fixed: list = []
-    for row in theirs:
-        ident = str(row[key])
-        if ident not in old_ids and ident in mine and not _same(mine[ident], row):
-            new_id = _next_id(ident, taken)
-            taken.add(new_id)
-            renames[ident] = new_id
-            row = {**row, key: new_id}
-        fixed.append(row)
-    return fixed, renames
-
-
-def _next_id(ident: str, taken: set[str]) -> str:
-    prefix, _, number = ident.rpartition(".")
-    if number.isdigit():
-        start = int(number) + 1
-        while True:
-            candidate = f"{prefix}.{start}" if prefix else str(start)
-            if candidate not in taken:
-                return candidate
-            start += 1
-    suffix = 2
-    while f"{ident}-{suffix}" in taken:
-        suffix += 1
-    return f"{ident}-{suffix}"
-
-
-def renumber_body(base: Any, ours: Any, theirs: Any) -> Any:
-    """Their body with fresh ids for rows that collide with rows ours added (goals first, then actions)."""
-    if not isinstance(theirs, dict):
-        return theirs
-    result = dict(theirs)
-    goal_renames: dict[str, str] = {}
-    for list_key, id_key in (("goals", "goal_id"), ("actions", "action_id")):
-        rows = result.get(list_key)
-        if not _rows_with(rows, id_key):
-            continue
-        base_rows = base.get(list_key) if isinstance(base, dict) else None
-        our_rows = ours.get(list_key) if isinstance(ours, dict) else None
-        old = base_rows if _rows_with(base_rows, id_key) else []
-        mine = our_rows if _rows_with(our_rows, id_key) else []
-        if id_key == "action_id" and goal_renames:
-            old_ids = {str(r["action_id"]) for r in old}
-            moved = []
-            for row in rows:
-                goal = str(row.get("goal_id", ""))
-                if str(row["action_id"]) not in old_ids and goal in goal_renames:
-                    number = str(row["action_id"]).rpartition(".")[2]
-                    row = {**row, "goal_id": goal_renames[goal], "action_id": f"{goal_renames[goal]}.{number}"}
-                moved.append(row)
-            rows = moved
-        rows, renames = merge_rows_renumbering(old, mine, rows, id_key)
-        if id_key == "goal_id":
-            goal_renames = renames
-        result[list_key] = rows
-    for key, value in result.items():  # plans keep their rows one level down (body.plan.goals)
-        if isinstance(value, dict) and key not in ("goals", "actions"):
-            result[key] = renumber_body(
-                base.get(key) if isinstance(base, dict) and isinstance(base.get(key), dict) else {},
-                ours.get(key) if isinstance(ours, dict) and isinstance(ours.get(key), dict) else {},
-                value,
-            )
-    return result
-
-
-def _rows_with(rows: Any, key: str) -> TypeGuard[list[dict]]:
-    return isinstance(rows, list) and bool(rows) and all(isinstance(r, dict) and key in r for r in rows)
+def _with_refs(envelope: dict) -> dict:
+    """The envelope with every table row carrying its ref (older rows get the one derived for them)."""
+    if isinstance(envelope.get("body"), dict) and envelope.get("record") is not None:
+        envelope = {**envelope, "body": rows.migrate(copy.deepcopy(envelope["body"]), str(envelope["record"]))}
+    return envelope
 
 
 def _id_key(rows: list) -> str | None:

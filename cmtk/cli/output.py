@@ -29,10 +29,10 @@ def emit_rows(headers: list[str], rows: list[list], output_format: str) -> None:
     """CSV, Markdown or plain aligned columns (no colour codes when not on a terminal)."""
     if output_format == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer)  # rows end in \r\n, as CSV files do
         writer.writerow(headers)
         writer.writerows(rows)
-        sys.stdout.write(buffer.getvalue())
+        write_exact(buffer.getvalue())
         return
     if output_format == "md":
         typer.echo("| " + " | ".join(headers) + " |")
@@ -44,6 +44,19 @@ def emit_rows(headers: list[str], rows: list[list], output_format: str) -> None:
     lines = ["  ".join(str(h).upper().ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in rows]
     typer.echo("\n".join(lines))  # one write: thousands of rows print in milliseconds
+
+
+def write_exact(text: str) -> None:
+    """Text whose line ends must reach the file as they are: past the text layer, which on Windows turns
+    every \n into \r\n (CSV rows would end in \r\r\n: a blank line between rows in Excel)."""
+    stream = sys.stdout
+    binary = getattr(stream, "buffer", None)
+    if binary is None:
+        stream.write(text)
+        return
+    stream.flush()
+    binary.write(text.encode(stream.encoding or "utf-8", errors=stream.errors or "strict"))
+    binary.flush()
 
 
 def short(commit: str | None) -> str:

@@ -173,7 +173,7 @@ def clone(
             "a team member, then clone"
         )
     me = identity.load(identity_file)
-    copy = remotes_module.clone(url, path.resolve(), me, expect=expect)
+    copy = remotes_module.clone(url, paths.expand(path).resolve(), me, expect=expect)
     typer.echo(f"Copied the store into {copy.store.root}; it syncs with `cmtk sync` (remote: origin).")
     if copy.member is None:
         warn(

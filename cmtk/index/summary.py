@@ -30,7 +30,7 @@ from cmtk.casework import cases, schedule, scoring, workflow
 from cmtk.casework import cases as cases_module
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError, DecryptError, ValidationError
-from cmtk.store import crypto, paths
+from cmtk.store import crypto, gitio, paths
 from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
 from cmtk.store.session import CASES_DIR, Session, Store
@@ -49,22 +49,9 @@ def index_path(session: Session) -> Path:
 def case_trees(session: Session) -> dict[str, str]:
     """Every case folder's tree hash at HEAD, from one `git ls-tree` (git binary, no GitPython)."""
     result = subprocess.run(
-        [
-            "git",
-            "-c",
-            "core.hooksPath=/dev/null",
-            "-c",
-            "core.fsmonitor=false",
-            "-C",
-            str(session.store.root),
-            "ls-tree",
-            "-r",
-            "-d",
-            "HEAD",
-            f"{CASES_DIR}/",
-        ],
+        gitio.command("-C", str(session.store.root), "ls-tree", "-r", "-d", "HEAD", f"{CASES_DIR}/"),
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
     )
     if result.returncode != 0:
@@ -326,7 +313,8 @@ def rebuild(
         _worker_init(str(session.store.root), session.current_key().secret)
         results: Iterable = map(_worker_summary, items)
     else:
-        context = multiprocessing.get_context("fork")
+        # "spawn" exists everywhere; "fork" does not on Windows and is unsafe on macOS (issue 20).
+        context = multiprocessing.get_context("spawn")
         pool = context.Pool(
             workers, initializer=_worker_init, initargs=(str(session.store.root), session.current_key().secret)
         )

@@ -9,13 +9,42 @@ import os
 import re
 from pathlib import Path
 
-from cmtk.errors import GitError
+from cmtk import system
+from cmtk.errors import CmtkError, GitError
+from cmtk.store import paths
 
 _SAFE_MESSAGE = re.compile(r"^[a-z]+( [a-z]+)?( [0-9A-Z]{8})?$")
 
-# Every git command cmtk runs ignores hooks and fsmonitor programs that a store copied from elsewhere
-# could carry in its .git/config (security review M3).
-SAFE_OPTIONS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+NO_HOOKS_FOLDER = "no-git-hooks"  # in cmtk's config folder, on Windows
+
+
+def hooks_off() -> str:
+    """A core.hooksPath where no hook can be: /dev/null on Linux and macOS; on Windows, where git's
+    handling of /dev/null and NUL differs between builds, an empty folder of cmtk's own, private to the user."""
+    if not system.windows():
+        return "/dev/null"
+    folder = paths.config_dir() / NO_HOOKS_FOLDER
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        system.make_private(folder)
+    if any(folder.iterdir()):
+        raise CmtkError(
+            f"{folder}: this folder must stay empty (cmtk points git's hooks at it so that no hook runs); "
+            "delete what is in it and try again"
+        )
+    return str(folder)
+
+
+def safe_options() -> tuple[str, ...]:
+    """Every git command cmtk runs ignores hooks and fsmonitor programs that a store copied from elsewhere
+    could carry in its .git/config (security review M3)."""
+    return ("-c", f"core.hooksPath={hooks_off()}", "-c", "core.fsmonitor=false")
+
+
+def command(*args: str) -> list[str]:
+    """A git command line: git by its full path (system.git_program), then the safe options."""
+    return [system.git_program(), *safe_options(), *args]
+
 
 # Local settings every store gets (textconv is added by the store, with the path to cmtk).
 STORE_CONFIG = {
@@ -35,6 +64,8 @@ class Git:
     """A store's git repository."""
 
     def __init__(self, root: Path) -> None:
+        # GitPython runs `git version` when imported: by the full path, never a git.exe in the current folder.
+        os.environ["GIT_PYTHON_GIT_EXECUTABLE"] = system.git_program()
         import git  # GitPython: imported only by commands that touch git
 
         self.root = root
@@ -46,9 +77,7 @@ class Git:
         if env:
             full_env.update(env)
         try:
-            return self._git.execute(
-                ["git", *SAFE_OPTIONS, *args], env=full_env, strip_newline_in_stdout=strip, stdout_as_string=True
-            )
+            return self._git.execute(command(*args), env=full_env, strip_newline_in_stdout=strip, stdout_as_string=True)
         except self._error as error:
             detail = (error.stderr or "").strip().splitlines()
             first = detail[-1] if detail else f"exit status {error.status}"
@@ -115,7 +144,7 @@ class Git:
         if not specs:
             return []
         result = subprocess.run(
-            ["git", *SAFE_OPTIONS, "-C", str(self.root), "cat-file", "--batch"],
+            command("-C", str(self.root), "cat-file", "--batch"),
             input=("\n".join(specs) + "\n").encode("utf-8"),
             capture_output=True,
             check=False,
@@ -156,5 +185,5 @@ def _author_env(author: str) -> dict[str, str]:
         "GIT_AUTHOR_EMAIL": email,
         "GIT_COMMITTER_NAME": name,
         "GIT_COMMITTER_EMAIL": email,
-        "HOME": os.environ.get("HOME", "/"),
+        "HOME": os.environ.get("HOME") or str(Path.home()),
     }

@@ -11,18 +11,16 @@ if anything fails before the commit, the files are put back as they were.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shlex
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from cmtk import dates
+from cmtk import dates, system
 from cmtk.errors import (
     CmtkError,
     DecryptError,
@@ -31,9 +29,9 @@ from cmtk.errors import (
     RecordError,
     StoreNotFound,
 )
-from cmtk.store import crypto, files, ids, paths, records
+from cmtk.store import crypto, files, gitio, ids, paths, records
 from cmtk.store import identity as identity_module
-from cmtk.store.gitio import SAFE_OPTIONS, Git
+from cmtk.store.gitio import Git
 from cmtk.team import merge, roster
 
 SETTINGS = files.SETTINGS
@@ -191,14 +189,14 @@ class Store:
         import subprocess
 
         result = subprocess.run(
-            ["git", *SAFE_OPTIONS, "-C", str(self.root), "status", "--porcelain", "--", relative],
+            gitio.command("-C", str(self.root), "status", "--porcelain", "--", relative),
             capture_output=True,
-            text=True,
+            encoding="utf-8",
         )
         tracked = subprocess.run(
-            ["git", *SAFE_OPTIONS, "-C", str(self.root), "ls-files", "--error-unmatch", "--", relative],
+            gitio.command("-C", str(self.root), "ls-files", "--error-unmatch", "--", relative),
             capture_output=True,
-            text=True,
+            encoding="utf-8",
         )
         return result.returncode == 0 and not result.stdout.strip() and tracked.returncode == 0
 
@@ -249,30 +247,27 @@ class Store:
     @contextlib.contextmanager
     def locked(self, wait: float | None = None) -> Iterator[None]:
         """One writer at a time; a second one waits (saying so) and then gives up clearly."""
+        import filelock  # imported by commands that write only
+
         lock_dir = self.root / ".git" / "cmtk"
         lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(lock_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        lock = system.lock_file(lock_dir / "lock")
         try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            limit = LOCK_WAIT_SECONDS if wait is None else wait
+            print("Waiting for another cmtk command to finish with this store...", file=sys.stderr)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                limit = LOCK_WAIT_SECONDS if wait is None else wait
-                print("Waiting for another cmtk command to finish with this store...", file=sys.stderr)
-                deadline = time.monotonic() + limit
-                while True:
-                    time.sleep(0.05)
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            raise LockError(
-                                f"another cmtk command has been changing this store for over {limit:.0f} s; "
-                                "wait for it to finish and try again"
-                            ) from None
+                lock.acquire(timeout=limit, poll_interval=0.05)
+            except filelock.Timeout:
+                raise LockError(
+                    f"another cmtk command has been changing this store for over {limit:.0f} s; "
+                    "wait for it to finish and try again"
+                ) from None
+        try:
             yield
         finally:
-            os.close(fd)
+            lock.release()
 
     def sync_interrupted(self) -> bool:
         return (self.root / ".git" / "cmtk" / SYNC_JOURNAL).exists()
@@ -296,7 +291,7 @@ class Store:
                 replaced.append((change.path, previous))
                 temp = next((t for c, t in temps if c is change), None)
                 if temp is not None:
-                    os.replace(temp, change.path)
+                    system.replace(temp, change.path)
                 elif change.path.exists():
                     change.path.unlink()
             for folder in {change.path.parent for change in changes}:
@@ -323,7 +318,7 @@ class Store:
     def unlock(self, identity: str | os.PathLike | None = None) -> Session:
 
         path = paths.identity_path(identity, self.root)
-        if path.absolute().resolve().is_relative_to(self.root.absolute().resolve()):
+        if paths.is_inside(path, self.root):
             raise IdentityError(
                 f"{path}: your identity is inside the store folder, where a sync or a backup would copy it; "
                 "move it out (for example to your config folder, see `cmtk key show`) and point --identity at it"

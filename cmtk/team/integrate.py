@@ -11,9 +11,9 @@ import json
 import os
 
 from cmtk.errors import CmtkError, GitError
-from cmtk.store import crypto
+from cmtk.store import crypto, gitio
 from cmtk.store.files import write_atomic
-from cmtk.store.gitio import SAFE_OPTIONS, _author_env
+from cmtk.store.gitio import _author_env
 from cmtk.store.session import KEYS_DIR, RECIPIENTS, RECORD_DIRS, Session, Store
 from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.team import merge, roster
@@ -272,7 +272,7 @@ def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> 
             file = folder / label
             file.write_bytes(blob or b"")
             files.append(str(file))
-        result = subprocess.run(["git", *SAFE_OPTIONS, "merge-file", "-p", *files], capture_output=True)
+        result = subprocess.run(gitio.command("merge-file", "-p", *files), capture_output=True)
     if result.returncode != 0:
         raise CmtkError(
             f"{path}: this laptop and the other copy changed the same lines; nothing was changed. "
@@ -303,18 +303,9 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
             import subprocess
 
             result = subprocess.run(
-                [
-                    "git",
-                    *SAFE_OPTIONS,
-                    "-c",
-                    "core.splitIndex=false",
-                    "-C",
-                    str(store.root),
-                    "update-index",
-                    "--index-info",
-                ],
+                gitio.command("-c", "core.splitIndex=false", "-C", str(store.root), "update-index", "--index-info"),
                 input="\n".join(lines) + "\n",
-                text=True,
+                encoding="utf-8",
                 capture_output=True,
                 env={**os.environ, **env},
             )

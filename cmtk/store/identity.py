@@ -85,7 +85,7 @@ def read_passphrase(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def load(path: Path) -> crypto.KeyPair:
+def load(path: Path, *, throwaway: bool = False) -> crypto.KeyPair:
     """Load and, when it is passphrase-protected, unlock an identity in memory."""
     if not path.exists():
         raise IdentityError(
@@ -93,7 +93,8 @@ def load(path: Path) -> crypto.KeyPair:
         )
     if not path.is_file():
         raise IdentityError(f"{path}: is not a file; point --identity at your age identity file")
-    check_permissions(path)
+    if not (throwaway and system.windows()):  # a training store's own key may travel with it on a stick
+        check_permissions(path)
     data = path.read_bytes()
     if len(data) > 64 * 1024:
         raise IdentityError(f"{path}: too large to be an age identity file")

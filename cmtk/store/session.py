@@ -223,7 +223,7 @@ class Store:
         """
         git_dir = self.root / ".git"
         try:
-            head = (git_dir / "HEAD").read_text().strip()
+            head = (git_dir / "HEAD").read_text("utf-8").strip()
         except OSError:
             return None
         value: str | None = head
@@ -232,9 +232,9 @@ class Store:
             if not re.fullmatch(r"refs/[A-Za-z0-9._/-]+", ref) or ".." in ref:
                 return None
             loose = git_dir / ref
-            value = loose.read_text().strip() if loose.is_file() else None
+            value = loose.read_text("utf-8").strip() if loose.is_file() else None
             if value is None and (git_dir / "packed-refs").is_file():
-                for line in (git_dir / "packed-refs").read_text().splitlines():
+                for line in (git_dir / "packed-refs").read_text("utf-8").splitlines():
                     if line.endswith(" " + ref):
                         value = line.split()[0]
         return value if value and re.fullmatch(r"[0-9a-f]{40}", value) else None
@@ -323,7 +323,8 @@ class Store:
                 f"{path}: your identity is inside the store folder, where a sync or a backup would copy it; "
                 "move it out (for example to your config folder, see `cmtk key show`) and point --identity at it"
             )
-        pair = identity_module.load(path)
+        throwaway = self.training and path.name == paths.DEMO_IDENTITY and paths.is_inside(path, self.root.parent)
+        pair = identity_module.load(path, throwaway=throwaway)
         return Session(self, pair)
 
 

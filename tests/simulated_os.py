@@ -38,6 +38,7 @@ import sys
 from pathlib import Path
 
 KINDS = ("windows", "macos")
+REAL_PLATFORM = sys.platform
 ENV = "CMTK_SIMULATED_OS"
 windows_locks_taken: list[str] = []
 _case_insensitive_roots: list[str] = []
@@ -46,6 +47,9 @@ _case_insensitive_roots: list[str] = []
 def _preload() -> None:
     """Third-party libraries set themselves up for the real system at import: import them before pretending."""
     import multiprocessing.pool  # noqa: F401
+    import multiprocessing.popen_spawn_posix  # noqa: F401
+    import multiprocessing.resource_tracker  # noqa: F401
+    import multiprocessing.spawn  # noqa: F401
     import subprocess  # noqa: F401
     import tempfile  # noqa: F401
 
@@ -54,8 +58,12 @@ def _preload() -> None:
     import jinja2  # noqa: F401
     import platformdirs  # noqa: F401
     import pyrage  # noqa: F401
+    import rich.console  # noqa: F401
+    import rich.progress  # noqa: F401
     import ruamel.yaml  # noqa: F401
     import typer  # noqa: F401
+    from babel import support  # noqa: F401
+    from babel.messages import mofile, pofile  # noqa: F401
 
 
 def _hidden(path) -> bool:
@@ -99,8 +107,28 @@ def install(kind: str, patch, folder: Path) -> None:
 
     patch.setattr(multiprocessing, "get_context", get_context)
 
+    # Starting a spawned worker runs Python's POSIX process code, which reads sys.platform as it goes (and so do
+    # its semaphores): those steps see the real platform, and so do the workers, fresh interpreters that import
+    # cmtk again (what spawn means; Python's own start-up code for them cannot be simulated).
+    from multiprocessing import context, synchronize
+
+    patch.setattr(context.SpawnProcess, "_Popen", staticmethod(_on_real_platform(context.SpawnProcess._Popen)))
+    patch.setattr(synchronize.SemLock, "__init__", _on_real_platform(synchronize.SemLock.__init__))
+
     if kind == "windows":
         _install_windows(patch, folder, signal, filelock, real_git)
+
+
+def _on_real_platform(function):
+    def call(*args, **kwargs):
+        pretended = sys.platform
+        sys.platform = REAL_PLATFORM
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.platform = pretended
+
+    return call
 
 
 def _install_windows(patch, folder: Path, signal, filelock, real_git: str | None) -> None:
@@ -266,9 +294,5 @@ def _main() -> None:
         sys.stdout.flush()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # (the index rebuild's workers import this file again as __mp_main__: nothing runs)
     _main()
-elif __name__ == "__mp_main__" and os.environ.get(ENV) in KINDS:  # the index rebuild's worker processes
-    import pytest
-
-    install(os.environ[ENV], pytest.MonkeyPatch(), Path(os.environ.get("CMTK_SIM_FOLDER") or os.getcwd()))

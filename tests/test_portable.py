@@ -21,6 +21,7 @@ from cmtk.store.session import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 KIKUYU = "Wanjirũ"  # ũ is not in cp1252, the code page of redirected output on Windows
+BODY = "biographical:\n  first_name: Neema\n  surname: Atieno\n  sex: female\n  date_of_birth: 2016-01-09\n"
 
 
 @pytest.fixture(params=simulated_os.KINDS)
@@ -196,7 +197,7 @@ def test_lock_second_writer_waits_then_one_line(simulated, tmp_path, monkeypatch
         holder_done = simulated.run(
             ["case", "new", "--from", "-"],
             env={"CMTK_STORE": str(session.store.root), "CMTK_IDENTITY": str(key_path), "CMTK_LOCK_TIMEOUT": "0.5"},
-            input="biographical:\n  first_name: Neema\n",
+            input=BODY,
         )
     assert holder_done.returncode == 1
     lines = holder_done.err.strip().splitlines()
@@ -279,6 +280,7 @@ def test_leftover_cleanup_never_signals_a_process(simulated, tmp_path, monkeypat
     def no_kill(*args):
         raise AssertionError("os.kill called: on Windows this ends the process")
 
+    real_kill = os.kill
     monkeypatch.setattr(os, "kill", no_kill)
     base = tmp_path / "temp"
     base.mkdir()
@@ -306,8 +308,10 @@ def test_leftover_cleanup_never_signals_a_process(simulated, tmp_path, monkeypat
         leftovers.remove_leftovers(base)
         assert live.exists() and young.exists() and not dead.exists()
     finally:
+        monkeypatch.setattr(os, "kill", real_kill)  # the test's own clean-up
         holder.kill()
         holder.wait()
+        monkeypatch.setattr(os, "kill", no_kill)
     leftovers.remove_leftovers(base)  # its process is gone now
     assert not live.exists()
     old = time_ago(young, leftovers.YOUNG_SECONDS + 60)
@@ -347,8 +351,15 @@ def test_windows_identity_must_be_in_the_users_profile(windows, tmp_path, monkey
 
 
 def test_windows_identity_outside_profile_is_one_line_from_the_cli(windows, tmp_path):
-    session, key_path = make_store(tmp_path)  # the identity is beside the store, outside the profile
-    result = windows.run(["case", "list"], env={"CMTK_STORE": str(session.store.root), "CMTK_IDENTITY": str(key_path)})
+    import shutil
+
+    session, key_path = make_store(_home())
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    shutil.copy2(key_path, stick / "key.txt")  # outside the profile, like a USB stick
+    result = windows.run(
+        ["case", "list"], env={"CMTK_STORE": str(session.store.root), "CMTK_IDENTITY": str(stick / "key.txt")}
+    )
     assert result.returncode == 1
     assert result.err.startswith("Error: ") and result.err.count("\n") == 1 and "user folder" in result.err
 
@@ -369,7 +380,7 @@ def test_git_and_editor_are_never_taken_from_the_store_folder(windows, tmp_path)
         "PATH": f".{os.pathsep}{os.pathsep}{os.environ['PATH']}",  # even with the current folder on PATH
         "CMTK_TODAY": "2026-11-24",
     }
-    result = windows.run(["case", "new", "--from", "-"], cwd=root, env=env, input="biographical:\n  first_name: A\n")
+    result = windows.run(["case", "new", "--from", "-"], cwd=root, env=env, input=BODY)
     assert result.returncode == 0, result.err
     assert not marker.exists()
     assert system.git_program().endswith("git.exe") and Path(system.git_program()).parent != root
@@ -527,7 +538,7 @@ def test_wheel_installs_in_a_fresh_venv_and_runs(tmp_path):
     """Item 14: `make dist` builds a wheel and an sdist; the wheel installs into a new venv and `cmtk` runs."""
     dist = tmp_path / "dist"
     built = subprocess.run(
-        ["make", "-s", "dist", f"DIST={dist}", f"PYTHON_FOR_BUILD={sys.executable}"],
+        ["make", "-s", "dist", f"DIST={dist}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -544,4 +555,3 @@ def test_wheel_installs_in_a_fresh_venv_and_runs(tmp_path):
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.strip().splitlines()[-1].startswith("cmtk ")
-

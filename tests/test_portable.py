@@ -217,6 +217,16 @@ def test_index_rebuild_spawns_its_workers(simulated, tmp_path):
     rebuilt = simulated.run(["index", "rebuild", "-j", "2"], cwd=tmp_path / "gen")
     assert rebuilt.returncode == 0, rebuilt.err
     assert "rebuilt from 60 case(s)" in rebuilt.out
+    if simulated.kind == "macos":  # once is enough: `python -m cmtk`, whose spawned workers import
+        # cmtk/__main__.py again, which must not start a second cmtk in each of them
+        plain = subprocess.run(
+            [sys.executable, "-m", "cmtk", "index", "rebuild", "-j", "2"],
+            cwd=tmp_path / "gen",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert plain.returncode == 0 and plain.stdout.count("rebuilt from 60 case(s)") == 1, plain.stderr
 
 
 # -- item 2: files the user asks for, on Windows ---------------------------------------------------------------

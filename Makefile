@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.cmtk-installed
 DEMO   ?= demo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env test test-fast lint demo system bench clean
+.PHONY: env test test-fast lint demo system bench clean dist check-wheel
 
 env: $(STAMP)
 
@@ -65,6 +65,16 @@ demo: env
 # Speed at scale: generates stores of 1,000 and 10,000 cases once (bench/cache/), then measures.
 bench: env system
 	$(BIN)/python bench/run.py
+
+# A wheel and an sdist for installing without make (pipx install ./dist/cmtk_reintegration-*.whl; README).
+DIST ?= dist
+dist: env
+	@rm -rf "$(DIST)"
+	$(BIN)/python -m build --outdir "$(DIST)" .
+
+# The wheel installs into a fresh venv and `cmtk --version` runs from it (also a slow test in tests/test_portable.py).
+check-wheel: dist
+	$(BIN)/python tests/check_wheel.py "$$(ls "$(DIST)"/*.whl)" build/wheel-check-venv
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info .mypy_cache .ruff_cache

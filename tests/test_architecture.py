@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "cmtk"
 
 LAYERS = {
-    "errors": 1, "findings": 1, "dates": 1, "messages": 1,
+    "errors": 1, "findings": 1, "dates": 1, "messages": 1, "system": 1,
     "store": 2, "team": 2,
     "forms": 3, "smart": 3,
     "casework": 4,

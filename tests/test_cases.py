@@ -330,10 +330,12 @@ def test_case_edit_uses_vim_without_swap_or_backup(tmp_path, monkeypatch):
 
 def test_case_edit_leftovers_of_killed_runs_are_removed(tmp_path):
     from cmtk.forms import editing
+    from cmtk.store import leftovers
 
-    stale = tmp_path / f"{editing.PREFIX}999999-abc"
+    stale = tmp_path / f"{editing.PREFIX}abc"
     stale.mkdir()
     (stale / "record.yaml").write_text("secret")
+    (stale / leftovers.ALIVE).write_text("")  # its edit was killed: nobody holds the lock
     editing.remove_leftovers(tmp_path)
     assert not stale.exists()
 

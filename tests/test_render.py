@@ -295,7 +295,7 @@ def _weasyprint_missing() -> str:
     try:
         import weasyprint  # noqa: F401
     except (ImportError, OSError) as error:
-        return f"WeasyPrint cannot be imported ({type(error).__name__}); pip install 'cmtk[pdf]'"
+        return f"WeasyPrint cannot be imported ({type(error).__name__}); pip install 'cmtk-reintegration[pdf]'"
     return ""
 
 
@@ -364,7 +364,7 @@ def test_missing_weasyprint_is_one_clear_error(monkeypatch):
     with pytest.raises(CmtkError) as error:
         render.render_pdf("<p>x</p>")
     message = str(error.value)
-    assert "pip install 'cmtk[pdf]'" in message and "HTML" in message and "\n" not in message
+    assert "pip install 'cmtk-reintegration[pdf]'" in message and "HTML" in message and "\n" not in message
 
 
 # -- the command line --------------------------------------------------------------------

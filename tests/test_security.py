@@ -139,9 +139,10 @@ def test_edit_leftovers_are_removed_at_any_command(tmp_path, monkeypatch):
 
     monkeypatch.setattr(editing, "memory_folder", lambda: tmp_path)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-    stale = tmp_path / f"{editing.PREFIX}999999-x"
+    stale = tmp_path / f"{editing.PREFIX}x"
     stale.mkdir()
     (stale / "record.yaml").write_text("plaintext")
+    (stale / ".alive").write_text("")  # its edit was killed: nobody holds the lock
     invoke(["--version"])
     invoke(["form", "list"])
     assert not stale.exists()

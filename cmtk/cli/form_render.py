@@ -37,8 +37,8 @@ def form_render(
         None,
         "--format",
         metavar="html|pdf|md",
-        help="html (one self-contained page to print from a browser), pdf (needs cmtk[pdf]) or md. "
-        "Default: from the -o file's extension, else html.",
+        help="html (one self-contained page to print from a browser), pdf (needs the pdf extra: "
+        "cmtk-reintegration[pdf]) or md. Default: from the -o file's extension, else html.",
     ),
     output: Path | None = typer.Option(
         None,

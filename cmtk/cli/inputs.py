@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from cmtk.errors import CmtkError
-from cmtk.store import yamlio
+from cmtk.store import paths, yamlio
 
 MAX_INPUT_BYTES = 2 * 1024 * 1024
 
@@ -17,7 +16,7 @@ def read_yaml(source: str):
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
         name = "standard input"
     else:
-        path = Path(source)
+        path = paths.expand(source)
         if not path.is_file():
             raise CmtkError(f"--from: {source}: no such file")
         if path.stat().st_size > MAX_INPUT_BYTES:

@@ -217,7 +217,19 @@ def _command_name(argv: list[str]) -> str | None:
     return None
 
 
+def _utf8_when_redirected() -> None:
+    """Output going to a file or a pipe is UTF-8 on every system. Windows would write it in the ANSI code
+    page (cp1252), which has no 'ũ' or 'ĩ' for a Kikuyu name, and stop half-way. A terminal keeps its own."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if not stream.isatty() and (stream.encoding or "").lower().replace("-", "") != "utf8":
+                stream.reconfigure(encoding="utf-8", errors=stream.errors)
+        except (AttributeError, ValueError, OSError):  # replaced by something that cannot change
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
+    _utf8_when_redirected()
     args = argv if argv is not None else sys.argv[1:]
     wanted = COMMAND_GROUPS.get(_command_name(args) or "")
     if args == ["--version"]:

@@ -64,7 +64,7 @@ def emit(result: R, output_format: Format, table: Callable[[R], Iterable[str]], 
     if output_format is Format.json:
         typer.echo(json.dumps(jsonable(result.to_json()), ensure_ascii=False, indent=2))
     elif output_format is Format.csv:
-        sys.stdout.write(as_csv(*result.to_rows()))
+        write_exact(as_csv(*result.to_rows()))  # rows end in \r\n as CSV files do, on every system
     elif output_format is Format.md:
         typer.echo(as_markdown(*result.to_rows()))
     else:
@@ -128,6 +128,19 @@ def columns(headers: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["  ".join(str(h).upper().ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in rows]
     return lines
+
+
+def write_exact(text: str) -> None:
+    """Text whose line ends must reach the file as they are: past the text layer, which on Windows turns
+    every \n into \r\n (CSV rows would end in \r\r\n: a blank line between rows in Excel)."""
+    stream = sys.stdout
+    binary = getattr(stream, "buffer", None)
+    if binary is None:
+        stream.write(text)
+        return
+    stream.flush()
+    binary.write(text.encode(stream.encoding or "utf-8", errors=stream.errors or "strict"))
+    binary.flush()
 
 
 def short(commit: str | None) -> str:

@@ -38,6 +38,7 @@ def init(
     """Create a new store: git repository, settings, policy, team and store key."""
 
     worker = name or getpass.getuser()
+    path = paths.expand(path)
     create.check_target(path.resolve(), org, worker)
     identity_file = paths.identity_path(options(ctx).get("identity"))
     if identity_file.exists():
@@ -78,6 +79,7 @@ def demo(
 ) -> None:
     """Make a TRAINING store of fictional children and families, with its own throwaway key."""
 
+    path = paths.expand(path)
     built = demo_module.build(path.resolve(), today=dates.today(as_of))
     typer.echo(f"TRAINING store created in {built.store} with {built.cases} fictional cases.")
     typer.echo(f"Its throwaway identity is {built.identity}; commands run inside {path} find both by themselves.")

@@ -175,7 +175,7 @@ def clone(
             "a team member, then clone"
         )
     me = identity.load(identity_file)
-    copy = remotes_module.clone(url, path.resolve(), me, expect=expect)
+    copy = remotes_module.clone(url, paths.expand(path).resolve(), me, expect=expect)
     typer.echo(f"Copied the store into {copy.store.root}; it syncs with `cmtk sync` (remote: origin).")
     typer.echo(f"You are {copy.member} in this team. Store fingerprint: {copy.fingerprint}")
     if expect is None:

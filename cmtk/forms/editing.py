@@ -1,10 +1,12 @@
 """`cmtk case edit`: a record in $EDITOR without leaving plaintext on disk.
 
-The decrypted YAML is written only to a private (0700) folder in memory
-(/dev/shm or $XDG_RUNTIME_DIR), with the editor's swap, backup and undo files
-turned off where the editor allows it. The folder is removed in `finally`,
-also on SIGTERM and SIGHUP, and leftovers of killed runs are removed at the
-next start.
+On Linux the decrypted YAML is written only to a private (0700) folder in
+memory (/dev/shm or $XDG_RUNTIME_DIR). macOS and Windows have no such folder:
+there it goes to the user's own temporary folder, on the disk, and cmtk says so
+(FileVault or BitLocker then protects it). The editor's swap, backup and undo
+files are turned off where the editor allows it. The folder is removed in
+`finally`, also on SIGTERM, SIGHUP (SIGBREAK on Windows), and leftovers of
+killed runs are removed at the next start (see leftovers.py).
 """
 
 from __future__ import annotations
@@ -12,19 +14,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import shlex
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from cmtk import dates
+from cmtk import dates, system
 from cmtk.casework import cases
 from cmtk.errors import CmtkError, RecordError
 from cmtk.forms import definitions
-from cmtk.store import yamlio
+from cmtk.store import leftovers, yamlio
 from cmtk.store.leftovers import PREFIX, remove_leftovers  # noqa: F401 - kept importable from here
 from cmtk.store.session import Session
 
@@ -35,18 +34,26 @@ HEADER = (
 
 
 def memory_folder() -> Path | None:
-    for candidate in ("/dev/shm", os.environ.get("XDG_RUNTIME_DIR")):
-        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK):
-            return Path(candidate)
-    return None
+    return system.memory_folder()
 
 
 def editor_command(path: Path) -> list[str]:
-    """The user's editor with its swap, backup and undo files switched off where we know how."""
-    command = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "nano")
+    """The user's editor with its swap, backup and undo files switched off where we know how.
+
+    The editor is run by its full path, looked up on PATH only (never in the current folder, which Windows
+    would search first and which is often the store)."""
+    command = system.split_command(os.environ.get("VISUAL") or os.environ.get("EDITOR") or system.default_editor())
     if not command:
-        command = ["nano"]
-    name = os.path.basename(command[0])
+        command = [system.default_editor()]
+    found = system.find_program(command[0])
+    if found is None:
+        raise CmtkError(
+            f"the editor '{command[0]}' is not installed; set EDITOR to one you have "
+            "(for example EDITOR=vi or EDITOR=nano; on Windows EDITOR=notepad), or record a corrected form "
+            "with `cmtk record`"
+        )
+    name = os.path.basename(command[0]).lower().removesuffix(".exe")
+    command[0] = found
     if name in ("vi", "vim", "nvim", "gvim", "view"):
         command += ["-n", "-i", "NONE", "--cmd", "set nobackup nowritebackup noundofile noswapfile viminfo="]
     elif name == "emacs":
@@ -54,30 +61,49 @@ def editor_command(path: Path) -> list[str]:
     return [*command, str(path)]
 
 
+def edit_base(allow_disk: bool) -> Path:
+    """Where the decrypted form may be while the editor has it, saying so when it is on the disk."""
+    base = memory_folder()
+    if base is not None:
+        return base
+    if system.windows() or system.macos():
+        # No memory-backed folder an ordinary program can use: the user's own temporary folder (private to
+        # them on both systems), said plainly, every time.
+        print(
+            "Note: this computer has no memory-only folder, so the form is decrypted into your private "
+            f"temporary folder on the disk while you edit, and deleted afterwards; keep {system.disk_encryption()} "
+            "switched on",
+            file=sys.stderr,
+        )
+        return Path(tempfile.gettempdir())
+    if not allow_disk:
+        raise CmtkError(
+            "no memory-backed folder (/dev/shm) to edit in, so the decrypted form would touch the disk; "
+            "pass --allow-disk-temp to accept that, or record a corrected form with `cmtk record`"
+        )
+    return Path(tempfile.gettempdir())
+
+
 @contextlib.contextmanager
 def private_folder(allow_disk: bool):
-    base = memory_folder()
-    if base is None:
-        if not allow_disk:
-            raise CmtkError(
-                "no memory-backed folder (/dev/shm) to edit in, so the decrypted form would touch the disk; "
-                "pass --allow-disk-temp to accept that, or record a corrected form with `cmtk record`"
-            )
-        base = Path(tempfile.gettempdir())
+    base = edit_base(allow_disk)
     remove_leftovers(base)
-    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base))
-    os.chmod(folder, 0o700)
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))  # 0700 (an owner-only access list on Windows)
+    try:
+        alive = leftovers.hold(folder)  # other cmtk commands leave the folder alone while this one runs
+    except BaseException:
+        leftovers.remove(folder)
+        raise
 
     def on_signal(number, frame):
         raise KeyboardInterrupt
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        yield folder
+        with system.handled_signals(on_signal, system.editor_signals()):
+            yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        alive.release()
+        leftovers.remove(folder)  # retried while an antivirus scanner holds the file; a warning if it stays
 
 
 def edit_record(
@@ -96,8 +122,8 @@ def edit_record(
     today = dates.today()
     with private_folder(allow_disk) as folder:
         path = folder / "record.yaml"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(HEADER.format(form=form_id) + yamlio.dumps(original.body))
         while True:
             command = editor_command(path)

@@ -325,7 +325,8 @@ def rebuild(
         _worker_init(str(session.store.root), session.current_key().secret)
         results: Iterable = map(_worker_summary, items)
     else:
-        context = multiprocessing.get_context("fork")
+        # "spawn" exists everywhere; "fork" does not on Windows and is unsafe on macOS (issue 20).
+        context = multiprocessing.get_context("spawn")
         pool = context.Pool(
             workers, initializer=_worker_init, initargs=(str(session.store.root), session.current_key().secret)
         )

@@ -781,7 +781,7 @@ def _install_hint() -> str:
     else:
         system = "on Debian or Ubuntu also run `apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0`"
     return (
-        f"PDF output needs WeasyPrint: run `pip install 'cmtk[pdf]'`; {system}. "
+        f"PDF output needs WeasyPrint: run `pip install 'cmtk-reintegration[pdf]'`; {system}. "
         "Meanwhile print the HTML output (the default) from a browser"
     )
 

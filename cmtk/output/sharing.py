@@ -31,7 +31,7 @@ from cmtk.errors import CmtkError, IdentityError, RecordError, UsageError
 from cmtk.forms import definitions
 from cmtk.index import summary
 from cmtk.output.userfiles import check_new, write_new
-from cmtk.store import crypto, ids, yamlio
+from cmtk.store import crypto, ids, paths, yamlio
 from cmtk.store.records import Record
 
 if TYPE_CHECKING:
@@ -426,7 +426,7 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
     import dataclasses
 
     today = today or dates.today()
-    path = Path(path)
+    path = paths.expand(path)
     name = str(path)
     plaintext = decrypt_bundle(session, path)
     try:

@@ -11,6 +11,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from cmtk import system
 from cmtk.errors import CmtkError, RecordError
 from cmtk.store import yamlio
 
@@ -36,7 +37,12 @@ def write_temp(folder: Path, data: bytes) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     temp = write_temp(path.parent, data)
-    os.replace(temp, path)
+    try:
+        system.replace(temp, path)  # retried while an antivirus scanner holds the file
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
     fsync_dir(path.parent)
 
 

@@ -16,8 +16,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from cmtk.errors import GitError
-from cmtk.store import faults
+from cmtk import system
+from cmtk.errors import CmtkError, GitError
+from cmtk.store import faults, paths
 
 _SAFE_MESSAGE = re.compile(r"^[a-z]+( [a-z]+)?( [0-9A-Z]{8})?$")
 
@@ -87,9 +88,39 @@ def remote_side_options(program: str) -> tuple[str, ...]:
     return (f"--{program}={command}",)
 
 
+NO_HOOKS_FOLDER = "no-git-hooks"  # in cmtk's config folder, on Windows
+
+
+def hooks_off() -> str:
+    """A core.hooksPath where no hook can be: /dev/null on Linux and macOS; on Windows, where git's
+    handling of /dev/null and NUL differs between builds, an empty folder of cmtk's own, private to the user."""
+    if not system.windows():
+        return "/dev/null"
+    folder = paths.config_dir() / NO_HOOKS_FOLDER
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        system.make_private(folder)
+    if any(folder.iterdir()):
+        raise CmtkError(
+            f"{folder}: this folder must stay empty (cmtk points git's hooks at it so that no hook runs); "
+            "delete what is in it and try again"
+        )
+    return str(folder)
+
+
+def safe_options() -> tuple[str, ...]:
+    """SAFE_OPTIONS with this system's place where no hook can be."""
+    return ("-c", f"core.hooksPath={hooks_off()}", "-c", "core.fsmonitor=false")
+
+
+def command(*args: str) -> list[str]:
+    """A git command line: git by its full path (never a git.exe in the store's folder), then the safe options."""
+    return [system.git_program(), *safe_options(), *args]
+
+
 def run_git(args: list[str], *, cwd: str | os.PathLike | None = None, env: dict | None = None, **kwargs):
     """subprocess.run of `git SAFE_OPTIONS args` with the cleaned environment (for callers that need bytes or stdin)."""
-    return subprocess.run(["git", *SAFE_OPTIONS, *args], cwd=cwd, env=git_env(env), **kwargs)
+    return subprocess.run(command(*args), cwd=cwd, env=git_env(env), **kwargs)
 
 
 class Git:
@@ -210,5 +241,5 @@ def _author_env(author: str) -> dict[str, str]:
         "GIT_AUTHOR_EMAIL": email,
         "GIT_COMMITTER_NAME": name,
         "GIT_COMMITTER_EMAIL": email,
-        "HOME": os.environ.get("HOME", "/"),
+        "HOME": os.environ.get("HOME") or str(Path.home()),
     }

@@ -13,8 +13,9 @@ import stat
 import sys
 from pathlib import Path
 
+from cmtk import system
 from cmtk.errors import IdentityError
-from cmtk.store import crypto
+from cmtk.store import crypto, paths
 
 PASSPHRASE_ENV = "CMTK_PASSPHRASE"
 _remembered: list[str] = []
@@ -23,7 +24,8 @@ MIN_PASSPHRASE = 12
 
 def check_permissions(path: Path) -> None:
     """Refuse an identity others can read or change, as ssh does with private keys."""
-    if os.name != "posix":
+    if system.windows():
+        check_place_on_windows(path)
         return
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
@@ -38,6 +40,34 @@ def check_permissions(path: Path) -> None:
             f"{folder}: other users can write to the folder holding your identity and could replace it; "
             f"run `chmod go-w {folder}` or move the identity to a private folder"
         )
+
+
+# Folders that Microsoft's OneDrive copies to the internet (set by OneDrive itself).
+ONEDRIVE_VARIABLES = ("OneDrive", "OneDriveConsumer", "OneDriveCommercial")
+
+
+def check_place_on_windows(path: Path) -> None:
+    """Windows: the identity must be in the user's own profile folder, whose access list admits only them
+    (and administrators), and not in a folder OneDrive copies to the internet.
+
+    Permission bits mean nothing on Windows; reading an access list needs Windows' security API, so cmtk
+    relies on the profile's and sets an owner-only list on the identities it makes (`write_private`).
+    A USB stick, a shared or network folder, or another user's folder is refused.
+    """
+    home = Path.home()
+    if not paths.is_inside(path, home):
+        raise IdentityError(
+            f"{path}: your identity must be inside your own user folder ({home}), which other accounts on this "
+            "computer cannot open; a USB stick or a shared folder lets others copy it. Move it there, for example "
+            f"to {paths.default_identity_path()}, and point --identity at it"
+        )
+    for variable in ONEDRIVE_VARIABLES:
+        cloud = os.environ.get(variable)
+        if cloud and Path(cloud).is_dir() and paths.is_inside(path, Path(cloud)):
+            raise IdentityError(
+                f"{path}: your identity is in a OneDrive folder, which copies it to the internet; move it out "
+                f"(for example to {paths.default_identity_path()}) and point --identity at it"
+            )
 
 
 def read_passphrase(prompt: str) -> str:
@@ -55,7 +85,7 @@ def read_passphrase(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def load(path: Path) -> crypto.KeyPair:
+def load(path: Path, *, throwaway: bool = False) -> crypto.KeyPair:
     """Load and, when it is passphrase-protected, unlock an identity in memory."""
     if not path.exists():
         raise IdentityError(
@@ -63,7 +93,8 @@ def load(path: Path) -> crypto.KeyPair:
         )
     if not path.is_file():
         raise IdentityError(f"{path}: is not a file; point --identity at your age identity file")
-    check_permissions(path)
+    if not (throwaway and system.windows()):  # a training store's own key may travel with it on a stick
+        check_permissions(path)
     data = path.read_bytes()
     if len(data) > 64 * 1024:
         raise IdentityError(f"{path}: too large to be an age identity file")
@@ -91,9 +122,10 @@ def passphrase_hint(passphrase: str) -> str | None:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Create a file readable by its owner only (0600), refusing to overwrite."""
+    """Create a file readable by its owner only (0600; on Windows an access list naming the owner alone),
+    refusing to overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
@@ -104,7 +136,12 @@ def write_private(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.chmod(path, 0o600)
+    if not system.make_private(path):
+        print(
+            f"Warning: {path}: Windows would not limit this file to your account (icacls failed); it is in your "
+            "user folder, which other accounts cannot open, but check its Security tab",
+            file=sys.stderr,
+        )
 
 
 def create(path: Path, passphrase: str | None = None) -> crypto.KeyPair:

@@ -18,6 +18,35 @@ DEMO_IDENTITY = "demo-identity.txt"
 DEMO_STORE = "store"
 
 
+def expand(path: str | os.PathLike) -> Path:
+    """A path the user typed, with `~` made their home folder: Windows' cmd.exe and PowerShell leave `~` in
+    the arguments they pass to a program, unlike POSIX shells."""
+    return Path(os.path.expanduser(os.fspath(path)))
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """`path` is `folder` or lies under it, on the disk's own terms.
+
+    Comparing resolved path strings misses two names for one folder: on macOS's and
+    Windows' case-insensitive disks `~/CCI-Store` is `~/cci-store`, and on Windows
+    a short (8.3) name is the long one. Each existing parent is asked instead.
+    """
+    try:
+        target = Path(folder).resolve()
+        if not target.exists():
+            return Path(path).resolve().is_relative_to(target)
+        here = Path(path).absolute().resolve()
+    except OSError:
+        return False
+    for candidate in (here, *here.parents):
+        try:
+            if candidate.exists() and os.path.samefile(candidate, target):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def config_dir() -> Path:
     """The user's cmtk config folder (CMTK_CONFIG_DIR overrides platformdirs)."""
     override = os.environ.get("CMTK_CONFIG_DIR")
@@ -44,7 +73,7 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
     """`--store`, else CMTK_STORE, else the nearest folder upwards holding `.cmtk/`."""
     chosen = explicit or os.environ.get("CMTK_STORE")
     if chosen:
-        path = Path(chosen).expanduser()
+        path = expand(chosen)
         if (path / STORE_MARKER).is_dir():
             return path.resolve()
         demo = _demo_store_in(path)
@@ -79,7 +108,7 @@ def identity_path(explicit: str | os.PathLike | None = None, store: Path | None 
     """`--identity`, else CMTK_IDENTITY, else a demo store's own identity, else the config folder."""
     chosen = explicit or os.environ.get("CMTK_IDENTITY")
     if chosen:
-        return Path(chosen).expanduser()
+        return expand(chosen)
     if store is not None:
         demo_identity = store.parent / DEMO_IDENTITY
         if store.name == DEMO_STORE and demo_identity.is_file() and _is_training(store):

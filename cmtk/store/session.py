@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import json
 import os
 import re
 import shlex
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from cmtk import dates
+from cmtk import dates, system
 from cmtk.errors import (
     CmtkError,
     DecryptError,
@@ -222,7 +220,7 @@ class Store:
         """
         git_dir = self.root / ".git"
         try:
-            head = (git_dir / "HEAD").read_text().strip()
+            head = (git_dir / "HEAD").read_text("utf-8").strip()
         except OSError:
             return None
         value: str | None = head
@@ -231,9 +229,9 @@ class Store:
             if not re.fullmatch(r"refs/[A-Za-z0-9._/-]+", ref) or ".." in ref:
                 return None
             loose = git_dir / ref
-            value = loose.read_text().strip() if loose.is_file() else None
+            value = loose.read_text("utf-8").strip() if loose.is_file() else None
             if value is None and (git_dir / "packed-refs").is_file():
-                for line in (git_dir / "packed-refs").read_text().splitlines():
+                for line in (git_dir / "packed-refs").read_text("utf-8").splitlines():
                     if line.endswith(" " + ref):
                         value = line.split()[0]
         return value if value and re.fullmatch(r"[0-9a-f]{40}", value) else None
@@ -246,30 +244,27 @@ class Store:
     @contextlib.contextmanager
     def locked(self, wait: float | None = None) -> Iterator[None]:
         """One writer at a time; a second one waits (saying so) and then gives up clearly."""
+        import filelock  # imported by commands that write only
+
         lock_dir = self.root / ".git" / "cmtk"
         lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(lock_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        lock = system.lock_file(lock_dir / "lock")
         try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            limit = LOCK_WAIT_SECONDS if wait is None else wait
+            print("Waiting for another cmtk command to finish with this store...", file=sys.stderr)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                limit = LOCK_WAIT_SECONDS if wait is None else wait
-                print("Waiting for another cmtk command to finish with this store...", file=sys.stderr)
-                deadline = time.monotonic() + limit
-                while True:
-                    time.sleep(0.05)
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            raise LockError(
-                                f"another cmtk command has been changing this store for over {limit:.0f} s; "
-                                "wait for it to finish and try again"
-                            ) from None
+                lock.acquire(timeout=limit, poll_interval=0.05)
+            except filelock.Timeout:
+                raise LockError(
+                    f"another cmtk command has been changing this store for over {limit:.0f} s; "
+                    "wait for it to finish and try again"
+                ) from None
+        try:
             yield
         finally:
-            os.close(fd)
+            lock.release()
 
     def sync_interrupted(self) -> bool:
         return (self.root / ".git" / "cmtk" / SYNC_JOURNAL).exists()
@@ -309,7 +304,7 @@ class Store:
                 replaced.append((change.path, previous))
                 temp = next((t for c, t in temps if c is change), None)
                 if temp is not None:
-                    os.replace(temp, change.path)
+                    system.replace(temp, change.path)
                 elif change.path.exists():
                     change.path.unlink()
                 faults.point("write.replaced")
@@ -391,12 +386,13 @@ class Store:
     def unlock(self, identity: str | os.PathLike | None = None) -> Session:
 
         path = paths.identity_path(identity, self.root)
-        if path.absolute().resolve().is_relative_to(self.root.absolute().resolve()):
+        if paths.is_inside(path, self.root):
             raise IdentityError(
                 f"{path}: your identity is inside the store folder, where a sync or a backup would copy it; "
                 "move it out (for example to your config folder, see `cmtk key show`) and point --identity at it"
             )
-        pair = identity_module.load(path)
+        throwaway = self.training and path.name == paths.DEMO_IDENTITY and paths.is_inside(path, self.root.parent)
+        pair = identity_module.load(path, throwaway=throwaway)
         return Session(self, pair)
 
 

@@ -301,7 +301,7 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
             result = gitio.run_git(
                 ["-c", "core.splitIndex=false", "-C", str(store.root), "update-index", "--index-info"],
                 input="\n".join(lines) + "\n",
-                text=True,
+                encoding="utf-8",
                 capture_output=True,
                 env=env,
             )

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cmtk import system
 from cmtk.errors import CmtkError, DecryptError, GitError, UsageError
 from cmtk.store import crypto, paths
 from cmtk.store import session as store_module
@@ -56,7 +57,17 @@ def check_url(url: str) -> str:
 
 
 def is_local(url: str) -> bool:
-    return url.startswith(("/", "./", "../", "~", "file://")) or (":" not in url)
+    """git's own rule (connect.c, url_is_local_not_ssh): a path unless a colon comes before any slash,
+    as in `user@server:cci.git`; on Windows a drive letter (`E:\\cci-store.age`, `Z:/cci.git`) is a path too,
+    and so is a network share (`\\\\office\\share\\cci.git`: no colon at all)."""
+    if url.startswith("file://"):
+        return True
+    if system.windows():
+        if re.match(r"^[A-Za-z]:", url):
+            return True
+        url = url.replace("\\", "/")
+    colon, slash = url.find(":"), url.find("/")
+    return colon < 0 or (0 <= slash < colon)
 
 
 def side_options(url: str, program: str) -> tuple[str, ...]:
@@ -85,11 +96,7 @@ def check_folder(path: Path) -> None:
 
 
 def local_path(url: str) -> Path:
-    return Path(
-        os.path.normpath(
-            Path(os.path.expanduser(url[len("file://") :] if url.startswith("file://") else url)).absolute()
-        )
-    )
+    return Path(os.path.normpath(paths.expand(url[len("file://") :] if url.startswith("file://") else url).absolute()))
 
 
 def remotes(store: Store) -> list[Remote]:
@@ -203,7 +210,7 @@ def install_merge_driver(store: Store) -> None:
         for existing in (attributes.read_text("utf-8").splitlines(keepends=True) if attributes.is_file() else [])
         if not existing.startswith("*.age ")
     ]
-    attributes.write_text("".join(kept) + line, "utf-8")
+    attributes.write_text("".join(kept) + line, "utf-8", newline="\n")
 
 
 def ensure_configured(store: Store) -> None:

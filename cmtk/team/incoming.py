@@ -22,6 +22,8 @@ _A = ids.ALPHABET
 
 _RECORD_PATH = re.compile(rf"^(cases/[{_A}]{{2}}/[{_A}]{{8}}|conferences/[{_A}]{{8}})/[{_A}]{{10}}\.age$")
 
+_ATTACHED_FILE = re.compile(rf"^cases/[{_A}]{{2}}/[{_A}]{{8}}/files/[{_A}]{{10}}\.age$")  # written once, never changed
+
 _STORE_FILE = re.compile(
     r"^\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|keys/[1-9][0-9]{0,5}\.age"
     r"|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$"
@@ -41,7 +43,7 @@ def check_incoming(
     store, remote = session.store, outcome.remote
     problems = []
     for path, (mode, sha) in changed.items():
-        if not (_RECORD_PATH.match(path) or _STORE_FILE.match(path)):
+        if not (_RECORD_PATH.match(path) or _STORE_FILE.match(path) or _ATTACHED_FILE.match(path)):
             problems.append(f"a file cmtk never writes ({path!r})")
         elif sha == ZERO:
             problems.append(f"{path} deleted")
@@ -51,6 +53,8 @@ def check_incoming(
             problems.append(f"{path} is in the wrong folder")
         elif SETTINGS_FILES.match(path) and int(store.git.run("cat-file", "-s", sha)) > MAX_SETTINGS_FILE:
             problems.append(f"{path} is larger than any settings file")
+    attached = [p for p in changed if _ATTACHED_FILE.match(p)]
+    problems += [f"{p} changed after it was attached" for p in ls_tree(store, base, *attached)] if attached else []
     if ".cmtk/settings.yaml" in changed and not problems:
         flags = [
             yamlio.loads(b or b"{}", ".cmtk/settings.yaml")
@@ -162,4 +166,4 @@ def changed_paths(store: Store, base: str, tip: str) -> dict[str, tuple[str, str
 
 
 def is_record(path: str) -> bool:
-    return path.split("/", 1)[0] in RECORD_DIRS and path.endswith(".age")
+    return path.split("/", 1)[0] in RECORD_DIRS and path.endswith(".age") and not _ATTACHED_FILE.match(path)

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
     from cmtk.store.session import Session
 
 FORMAT = 1
-MAX_RECORDS_BYTES = 16 * 1024 * 1024
 MAX_ATTACHMENTS = 20
-MAX_BUNDLE_BYTES = MAX_RECORDS_BYTES + MAX_ATTACHMENTS * 15 * 1024 * 1024  # files of up to 10 MB, in base64
+MAX_ATTACHED_BYTES = 64 * 1024 * 1024  # attached files in one share, together (base64 makes them a third larger)
+MAX_BUNDLE_BYTES = 16 * 1024 * 1024 + MAX_ATTACHED_BYTES * 3 // 2
 MAX_RECORDS = 5000
 CASE_FILE = "case-file"  # cmtk.casework.cases.CASE_FILE (not imported: this module stays light for `cmtk export`)
 IMPORTED = "imported"  # the `what` of the case-file event an import adds; reports and export read it
@@ -156,6 +156,12 @@ def choose_attachments(case: Case, given: str | None) -> list[attached_files.Att
             raise CmtkError(f"--attachments: {void[0]} is void; leave it out")
     if len(chosen) > MAX_ATTACHMENTS:
         raise CmtkError(f"--attachments: at most {MAX_ATTACHMENTS} files go in one share; choose them by id")
+    total = sum(a.size for a in chosen if isinstance(a.size, int))
+    if total > MAX_ATTACHED_BYTES:
+        raise CmtkError(
+            f"--attachments: the chosen files come to {file_checks.megabytes(total)}, more than the "
+            f"{file_checks.megabytes(MAX_ATTACHED_BYTES)} one share holds; share them in two parts"
+        )
     return chosen
 
 

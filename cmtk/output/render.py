@@ -403,10 +403,12 @@ def render_html(
     training: bool = False,
     record_date: _dt.date | None = None,
     templates: Path | None = None,
+    photo: str | None = None,
 ) -> str:
     """The form as one self-contained A4 HTML page; filled in when `values` (a record body) is given.
 
-    `templates` is a folder whose files replace the bundled templates of the same name.
+    `templates` is a folder whose files replace the bundled templates of the same name. `photo` is a
+    `data:` URI (image_uri) for the photo box of a form that has one.
     """
     _check_lang(lang)
     context = dict(
@@ -418,8 +420,35 @@ def render_html(
         training=training,
         record_date=record_date,
         css=_find(templates, "print.css").read_text("utf-8"),
+        photo=photo if photo and photo.startswith(_IMAGE_URI) else None,
     )
     return check_self_contained(_render(environment(lang, templates), "form.html.j2", context))
+
+
+_IMAGE_URI = ("data:image/jpeg;base64,", "data:image/png;base64,")
+
+
+def image_uri(data: bytes, media_type: str, max_side: int | None = None) -> str:
+    """An image as a `data:` URI, so a page that shows it loads nothing; smaller first if `max_side` is given
+    (a photo box needs a few hundred pixels, not a phone camera's four thousand)."""
+    import base64
+
+    from PIL import Image, ImageOps  # Pillow: only pages that show an image need it
+
+    with Image.open(io.BytesIO(data)) as image:
+        turned = image.getexif().get(0x0112, 1) != 1  # printed the right way up, whatever reads the page
+        if turned or (max_side and max(image.size) > max_side):
+            shown = ImageOps.exif_transpose(image)
+            if max_side:
+                shown.thumbnail((max_side, max_side))
+            out = io.BytesIO()
+            if media_type == "image/png" and not turned:
+                shown.save(out, "PNG")
+            else:
+                shown.convert("RGB").save(out, "JPEG", quality=85)
+                media_type = "image/jpeg"
+            data = out.getvalue()
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _render(env, name: str, context: dict) -> str:

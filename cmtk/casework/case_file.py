@@ -64,7 +64,9 @@ def checklist(case: Case, policy: dict) -> list[ChecklistItem]:
     """Each item of the store's checklist, ticked from the case's records and attached files."""
     items = ((policy.get("case_file") or {}).get("checklist")) or []
     if not isinstance(items, list):
-        raise CmtkError(".cmtk/policy.yaml: case_file.checklist must be a list of items with a label and forms or kinds")
+        raise CmtkError(
+            ".cmtk/policy.yaml: case_file.checklist must be a list of items with a label and forms or kinds"
+        )
     attached = [a for a in attachments.of_case(case) if not a.voided]
     found = []
     for number, item in enumerate(items, start=1):
@@ -77,7 +79,9 @@ def checklist(case: Case, policy: dict) -> list[ChecklistItem]:
         evidence = [
             f"{r.form} of {r.date.isoformat() if r.date else 'no date'}" for r in case.forms() if r.form in forms
         ]
-        evidence += [f"{a.kind} attached {a.date.isoformat() if a.date else ''}".strip() for a in attached if a.kind in kinds]
+        evidence += [
+            f"{a.kind} attached {a.date.isoformat() if a.date else ''}".strip() for a in attached if a.kind in kinds
+        ]
         found.append(ChecklistItem(_text(item.get("label"), where), bool(evidence), tuple(evidence)))
     return found
 

@@ -451,6 +451,17 @@ def image_uri(data: bytes, media_type: str, max_side: int | None = None) -> str:
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def render_page(name: str, context: dict, *, lang: str = "en", templates: Path | None = None) -> str:
+    """Another page template (the printed case file) with the forms' environment, words and checks."""
+    _check_lang(lang)
+    return check_self_contained(_render(environment(lang, templates), name, context))
+
+
+def template_text(templates: Path | None, name: str) -> str:
+    """A template folder's text file (CSS), the store's own copy first."""
+    return _find(templates, name).read_text("utf-8")
+
+
 def _render(env, name: str, context: dict) -> str:
     """Render a template; a broken or missing template (most likely a store's own) is one error line."""
     import jinja2
@@ -688,6 +699,11 @@ def render_pdf(html: str) -> bytes:
     The HTML is self-contained, so any other URL is a mistake: refusing it
     fails at once instead of waiting for a network that may not be there.
     """
+    return pdf_document(html).write_pdf()
+
+
+def pdf_document(html: str):
+    """The page laid out by WeasyPrint (its pages, their anchors), before it is written as PDF."""
     try:
         import weasyprint
         from weasyprint.urls import URLFetcher
@@ -695,7 +711,7 @@ def render_pdf(html: str) -> bytes:
         raise CmtkError(_install_hint()) from None
     check_self_contained(html)
     fetcher = URLFetcher(allowed_protocols={"data"})
-    return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).write_pdf()
+    return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).render()
 
 
 _EXTERNAL = re.compile(

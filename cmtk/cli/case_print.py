@@ -58,7 +58,8 @@ def print_case(
     done = case_print.print_case(
         session, case_id, output_format=chosen, redact=redact, since=day, lang=lang, today=dates.today()
     )
-    path = write_replacing(output, done.data, session.store.root, "-o")
+    write_replacing(output, done.data, session.store.root, "-o")
+    path = output  # as the user wrote it
     pages = f", {done.pages} pages" if done.pages else ""
     typer.echo(
         f"Wrote {path}: the case file of {case_id} ({done.records} record(s), {done.attached} attached file(s) "

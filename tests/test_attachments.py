@@ -537,3 +537,21 @@ def test_metadata_is_taken_out_losslessly_and_what_follows_the_picture_is_droppe
     cleaned = file_checks.check(tmp_path / "t.png", data, ("png",), "photo")
     assert b"Ndovutaka" not in cleaned.data and "text notes" in cleaned.removed
     assert Image.open(io.BytesIO(cleaned.data)).tobytes() == Image.open(io.BytesIO(data)).tobytes()
+
+
+def test_an_unreadable_file_is_one_line_and_nothing_written(world, monkeypatch):
+    root, case_id, env, files, _ = world
+    locked = pdf(files / "locked.pdf")
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):  # as a file without read permission does (root could read one anyway)
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    before = fingerprint(root)
+    result = run(env, "attach", case_id, str(locked), "--kind", "consent")
+    assert result.exit_code == 1
+    assert f"Error: {locked}: cannot be read (Permission denied); check its permissions" in result.output
+    assert fingerprint(root) == before

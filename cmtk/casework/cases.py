@@ -1,8 +1,8 @@
 """Cases and their records: intake, recording a form, reading a case back.
 
 Every case has one internal `case-file` record (who the caseworker is, when
-the case was opened, its status) beside the form records. It is encrypted
-like every other record.
+the case was opened, its status) beside the form records, and one internal
+`attachment` record per attached file. They are encrypted like every other record.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from cmtk.store.records import Record
 from cmtk.store.session import Session
 
 CASE_FILE = "case-file"
+ATTACHMENT = "attachment"  # the record of an attached scan or photo (cmtk.casework.attachments)
+INTERNAL_FORMS = (CASE_FILE, ATTACHMENT)  # records cmtk keeps itself, not forms a caseworker fills in
 INTAKE_FORM = "identification"
 NAME_FIELDS = ("first_name", "other_names", "surname", "nickname")
 
@@ -212,7 +214,8 @@ class Case:
         return found[-1] if found else None
 
     def forms(self) -> list[Record]:
-        return [r for r in self.records if r.form != CASE_FILE]
+        """The forms recorded for the case (not the internal case file and attachment records)."""
+        return [r for r in self.records if r.form not in INTERNAL_FORMS]
 
     @property
     def biographical(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from cmtk.casework.cases import CASE_FILE, Case, CaseOverview, read_case
 from cmtk.errors import CmtkError
 from cmtk.store import crypto, ids, records
-from cmtk.store.session import CASES_DIR, Session
+from cmtk.store.session import CASES_DIR, Session, is_attachment_path
 
 _SEP = "\x1f"
 
@@ -41,6 +41,7 @@ def case_at(session: Session, case_id: str, day: _dt.date) -> Case:
         raise CmtkError(f"the store has no history before the end of {day.isoformat()}")
     listing = git.run("ls-tree", "-r", commit, "--", f"{_case_path(case_id)}/")
     paths = [line.split("\t", 1)[1] for line in listing.splitlines() if line.endswith(".age")]
+    paths = [p for p in paths if not is_attachment_path(p)]  # attached files are not records
     if not paths:
         raise CmtkError(f"case {case_id} did not exist yet at the end of {day.isoformat()}")
     blobs = git.cat_files([f"{commit}:{path}" for path in paths])
@@ -99,7 +100,7 @@ def field_changes(session: Session, case_id: str, form_id: str | None = None) ->
     for line in log.splitlines():
         if line.startswith("@" + _SEP):
             _, commit, author, when = line.split(_SEP)
-        elif line.strip().endswith(".age"):
+        elif line.strip().endswith(".age") and not is_attachment_path(line.strip()):
             touched.append((commit, author, when, line.strip()))
     blobs = git.cat_files([f"{c}:{p}" for c, _, _, p in touched])
     last: dict[str, records.Record] = {}

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from cmtk import dates
-from cmtk.casework import cases, history
+from cmtk.casework import attachments, cases, history
+from cmtk.cli.attach import table as attachment_table
 from cmtk.cli.common import is_terminal, open_session, warn
 from cmtk.cli.inputs import read_yaml
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
@@ -211,6 +212,10 @@ def _show_table(shown: cases.CaseOverview) -> list[str]:
         lines.append(f"{when:<12}{rec.form:<28}{rec.record:<12}{rec.created_by}")
         if shown.full:
             lines.append("  " + yamlio.dumps(rec.body).rstrip().replace("\n", "\n  "))
+    attached = attachments.of_case(found)
+    if attached:
+        lines.append(f"\nAttached files ({len(attached)}; `cmtk attachment get {found.id} ID -o FILE` writes one out):")
+        lines.extend(attachment_table(attached))
     if shown.unresolved:
         lines.append(
             f"\n{shown.unresolved} field(s) were changed differently on two laptops before a sync: "
@@ -272,9 +277,12 @@ def case_import(
     done = sharing.import_bundle(session, bundle, today=dates.today())
     typer.echo(
         f"Imported case {done.source_case} of {done.organisation} (shared {done.shared.isoformat()}"
-        f"{' by ' + done.shared_by if done.shared_by else ''}) as case {done.case}: {done.records} record(s), "
+        f"{' by ' + done.shared_by if done.shared_by else ''}) as case {done.case}: {done.records} record(s)"
+        f"{f' and {done.attachments} attached file(s)' if done.attachments else ''}, "
         f"step {done.step}, {done.status}. You are its caseworker."
     )
+    if done.metadata_removed:
+        typer.echo(f"Metadata (location, device) was taken out of {done.metadata_removed} attached image(s).")
     if done.earlier:
         warn(
             f"the same case of {done.organisation} was imported before as case {', '.join(done.earlier)}: "

@@ -123,7 +123,7 @@ def _no_core_dumps() -> None:
 
 # Modules whose `app` is a command group of the same name, and modules that add top-level commands.
 _SUBCOMMAND_GROUPS = {"key", "team", "case", "plan", "report", "smart", "conference", "index", "dev", "form"}
-_TOP_LEVEL_COMMANDS = {"store", "case", "steps", "monitoring", "sync", "share"}
+_TOP_LEVEL_COMMANDS = {"store", "case", "steps", "monitoring", "sync", "share", "attach"}
 
 
 def _attach(name: str) -> None:
@@ -138,6 +138,7 @@ def _attach(name: str) -> None:
     if name == "case":
         importlib.import_module("cmtk.cli.steps").register_case(module.app)
         importlib.import_module("cmtk.cli.sheet").register_case(module.app)  # case import-sheet
+        importlib.import_module("cmtk.cli.case_print").register_case(module.app)  # case print
     if name == "report":
         importlib.import_module("cmtk.cli.supervision").register(module.app)  # report supervision
 
@@ -152,6 +153,8 @@ COMMAND_GROUPS = {
     "team": "team",
     "case": "case",
     "record": "case",
+    "attach": "attach",
+    "attachment": "attach",
     "steps": "steps",
     "step": "steps",
     "advance": "steps",
@@ -177,6 +180,7 @@ COMMAND_GROUPS = {
 _GROUP_ORDER = (
     "store",
     "case",
+    "attach",
     "steps",
     "monitoring",
     "key",

@@ -30,6 +30,12 @@ def share(
         help="Only these forms, separated by commas (default: every record of the case). "
         "The case file, which says the step, always goes with them.",
     ),
+    attachments: str | None = typer.Option(
+        None,
+        "--attachments",
+        metavar="ID[,ID...]",
+        help="Attached files to send too, by id separated by commas, or all (default: none).",
+    ),
     output: Path | None = typer.Option(
         None,
         "-o",
@@ -51,9 +57,12 @@ def share(
     case_id = ids.normalise_case_id(case)
     sharing.recipient(to)  # a wrong key is refused before the identity is unlocked
     session = open_session(ctx)
-    done = sharing.share_case(session, case_id, to, forms=forms, output=output, today=dates.today())
+    done = sharing.share_case(
+        session, case_id, to, forms=forms, output=output, today=dates.today(), attachments=attachments
+    )
     listed = ", ".join(done.forms) if done.forms else "no forms"
-    typer.echo(f"Wrote {done.path}: {done.records} record(s) of case {done.case} (the case file and {listed}).")
+    files = f" and {done.attachments} attached file(s)" if done.attachments else ""
+    typer.echo(f"Wrote {done.path}: {done.records} record(s) of case {done.case} (the case file and {listed}){files}.")
     typer.echo(f"It is encrypted to {done.recipient} only: nobody else can open it, not even you.")
     typer.echo(
         "It holds the child's personal data: send it to that person only, and ask them to delete it once imported."

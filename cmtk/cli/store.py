@@ -11,7 +11,7 @@ from cmtk import dates
 from cmtk.cli.common import open_session, options, warn
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.dev import demo as demo_module
-from cmtk.errors import CmtkError, UsageError
+from cmtk.errors import CmtkError, DecryptError, UsageError
 from cmtk.store import create, crypto, identity, paths
 from cmtk.store import doctor as doctor_module
 from cmtk.store.session import Store
@@ -119,7 +119,11 @@ def textconv(ctx: typer.Context, file: Path = typer.Argument(..., help="File git
     else:  # only store key files are encrypted to members directly: never show their secret
         typer.echo("(store key file: the secret is not shown)")
         return
-    plaintext = session.decrypt_file(file).decode("utf-8", errors="replace")
+    try:
+        plaintext = session.decrypt_file(file).decode("utf-8", errors="replace")
+    except DecryptError:  # an attached file: encrypted to its own key, which only its record holds
+        typer.echo("(an attached file or a file cmtk cannot open: its content is not shown)")
+        return
     lines = plaintext.rstrip("\n").split("\n")
     while lines and lines[-1].startswith("#") and not lines[-1][1:].strip():
         lines.pop()

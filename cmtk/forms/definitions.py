@@ -41,7 +41,7 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 ANSWERLESS = frozenset({"note"})
 COMMON_FIELD_KEYS = frozenset({"name", "type", "label", "required", "help", "show_if"})
 FORM_KEYS = frozenset(
-    {"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "provenance", "sections"}
+    {"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "provenance", "photo", "sections"}
 )
 # Where a form comes from (the `provenance` key): the documents cmtk was made from.
 DOCUMENTS: dict[str, str] = {
@@ -163,6 +163,7 @@ class FormDef:
     sections: tuple[Section, ...]
     source: str
     provenance: tuple[Source, ...] = ()
+    photo: bool = False  # a box for the child's photo at the top (filled from the profile photo)
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
@@ -438,6 +439,7 @@ class _Loader:
             sections=tuple(sections),
             source=_display(self.path),
             provenance=self.provenance(data.get("provenance")),
+            photo=self.boolean(data.get("photo", False), ["photo"], "photo"),
         )
 
     def provenance(self, raw) -> tuple[Source, ...]:

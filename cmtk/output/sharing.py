@@ -5,11 +5,13 @@ never to the store key: only that person can open it, with cmtk or with the
 `age` tool alone. Inside is a self-describing YAML document (format version,
 a random share id, when and by whom it was made, the sending organisation,
 the source case id) and the chosen records as plain envelopes, padded like
-records so the file's size says little about how much it holds.
+records so the file's size says little about how much it holds. Attached
+files go only when asked for (`--attachments`), each with its content.
 
 Importing checks everything before writing anything: the document's shape,
 each record's envelope, that this store has each form, and every body
-against this store's form definitions, as `cmtk record` does. The case gets
+against this store's form definitions, as `cmtk record` does, and every
+attached file as `cmtk attach` checks a new one. The case gets
 a new id and new record ids, in one commit. Its case file keeps the step and
 status, names the importing user as caseworker, gains an `imported` event and
 says where it came from (`imported_from`), which is how a second import of
@@ -18,6 +20,7 @@ the same file is recognised.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 import re
@@ -26,13 +29,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmtk import dates
-from cmtk.casework import cases
+from cmtk.casework import attachments as attached_files
+from cmtk.casework import cases, file_checks
+from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError, IdentityError, RecordError, UsageError
 from cmtk.forms import definitions
 from cmtk.index import summary
 from cmtk.output.userfiles import check_new, write_new
 from cmtk.store import crypto, ids, paths, yamlio
 from cmtk.store.records import Record
+from cmtk.store.session import Change
 
 if TYPE_CHECKING:
     from cmtk.casework.cases import Case
@@ -40,7 +46,9 @@ if TYPE_CHECKING:
     from cmtk.store.session import Session
 
 FORMAT = 1
-MAX_BUNDLE_BYTES = 16 * 1024 * 1024
+MAX_ATTACHMENTS = 20
+MAX_ATTACHED_BYTES = 64 * 1024 * 1024  # attached files in one share, together (base64 makes them a third larger)
+MAX_BUNDLE_BYTES = 16 * 1024 * 1024 + MAX_ATTACHED_BYTES * 3 // 2
 MAX_RECORDS = 5000
 CASE_FILE = "case-file"  # cmtk.casework.cases.CASE_FILE (not imported: this module stays light for `cmtk export`)
 IMPORTED = "imported"  # the `what` of the case-file event an import adds; reports and export read it
@@ -48,6 +56,9 @@ LAST_STEP = 8  # cmtk.casework.workflow.LAST_STEP
 STATUSES = ("open", "closed", "transferred")
 
 _DOCUMENT_KEYS = ("cmtk_share", "share", "created", "organisation", "shared_by", "training", "case", "forms", "records")
+_DOCUMENT_OPTIONAL = ("attachments",)
+_ATTACHMENT_KEYS = ("attachment", "kind", "date", "created", "created_by", "extension", "content")
+_ATTACHMENT_OPTIONAL = ("about", "note", "profile")
 _RECORD_REQUIRED = ("cmtk_record", "case", "record", "form", "date", "created", "created_by", "body")
 _RECORD_OPTIONAL = ("updated", "updated_by")
 _CASE_KEYS = ("worker", "status", "opened", "step", "imported_from")
@@ -79,6 +90,7 @@ class Shared:
     recipient: str
     records: int
     forms: tuple[str, ...]  # the forms in the file, the case file left out
+    attachments: int = 0
 
 
 def recipient(text: str):
@@ -123,7 +135,51 @@ def choose_records(case: Case, wanted: list[str] | None) -> list[Record]:
         raise CmtkError(
             f"case {case.id} has fields a sync could not merge; settle them with `cmtk conflicts` before sharing it"
         )
-    return [r for r in case.records if r.form == CASE_FILE or wanted is None or r.form in wanted]
+    chosen = [r for r in case.records if r.form == CASE_FILE or (wanted is None or r.form in wanted)]
+    return [r for r in chosen if r.form != cases.ATTACHMENT]  # attached files go only when asked for
+
+
+def choose_attachments(case: Case, given: str | None) -> list[attached_files.Attachment]:
+    """`--attachments ID[,ID...]` (or `all`: every attachment that is not void)."""
+    if given is None:
+        return []
+    known = attached_files.of_case(case)
+    if given.strip().lower() == "all":
+        chosen = [a for a in known if not a.voided]
+    else:
+        wanted = [part for part in given.replace(" ", ",").split(",") if part.strip()]
+        if not wanted:
+            raise UsageError("--attachments: give attachment ids separated by commas, or all")
+        chosen = [attached_files.find(case, w) for w in dict.fromkeys(wanted)]
+        void = [a.id for a in chosen if a.voided]
+        if void:
+            raise CmtkError(f"--attachments: {void[0]} is void; leave it out")
+    if len(chosen) > MAX_ATTACHMENTS:
+        raise CmtkError(f"--attachments: at most {MAX_ATTACHMENTS} files go in one share; choose them by id")
+    total = sum(a.size for a in chosen if isinstance(a.size, int))
+    if total > MAX_ATTACHED_BYTES:
+        raise CmtkError(
+            f"--attachments: the chosen files come to {file_checks.megabytes(total)}, more than the "
+            f"{file_checks.megabytes(MAX_ATTACHED_BYTES)} one share holds; share them in two parts"
+        )
+    return chosen
+
+
+def attachment_entry(session: Session, item: attached_files.Attachment) -> dict[str, Any]:
+    """An attached file as the receiver gets it: what it is and its content (its key stays here)."""
+    entry: dict[str, Any] = {
+        "attachment": item.id,
+        "kind": item.kind,
+        "date": item.date,
+        "created": item.record.created,
+        "created_by": item.record.created_by,
+        "extension": item.extension,
+        "content": attached_files.content(session, item),
+    }
+    for key, value in (("about", item.about), ("note", item.note or None), ("profile", item.profile or None)):
+        if value is not None:
+            entry[key] = value
+    return entry
 
 
 def envelope(record: Record) -> dict[str, Any]:
@@ -143,8 +199,14 @@ def envelope(record: Record) -> dict[str, Any]:
     return out
 
 
-def document(session: Session, case: Case, chosen: list[Record], wanted: list[str] | None) -> dict[str, Any]:
-    return {
+def document(
+    session: Session,
+    case: Case,
+    chosen: list[Record],
+    wanted: list[str] | None,
+    files: list[attached_files.Attachment] = (),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    found = {
         "cmtk_share": FORMAT,
         "share": ids.new_record_id(),
         "created": dates.now_utc().replace(microsecond=0).isoformat(),
@@ -156,6 +218,9 @@ def document(session: Session, case: Case, chosen: list[Record], wanted: list[st
         "forms": "all" if wanted is None else [w for w in wanted if w != CASE_FILE],
         "records": [envelope(r) for r in chosen],
     }
+    if files:
+        found["attachments"] = [attachment_entry(session, item) for item in files]
+    return found
 
 
 def default_name(case_id: str, today: _dt.date) -> Path:
@@ -170,19 +235,21 @@ def share_case(
     forms: str | None = None,
     output: str | os.PathLike | None = None,
     today: _dt.date | None = None,
+    attachments: str | None = None,
 ) -> Shared:
-    """Write the chosen records of one case to a new file that only the holder of `to` can open."""
+    """Write the chosen records (and attached files) of one case to a new file that only the holder of `to` can open."""
 
     key = recipient(to)
     wanted = parse_forms(forms)
     case = cases.read_case(session, case_id)
     chosen = choose_records(case, wanted)
+    files = choose_attachments(case, attachments)
     path = Path(output) if output is not None else default_name(case.id, today or dates.today())
     check_new(path, session.store.root, "--output")  # before any work: a refusal costs nothing
-    plaintext = crypto.pad(yamlio.dumps(document(session, case, chosen, wanted)).encode("utf-8"))
+    plaintext = crypto.pad(yamlio.dumps(document(session, case, chosen, wanted, files)).encode("utf-8"))
     written = write_new(path, crypto.encrypt(plaintext, [key]), session.store.root, "--output")
     in_file = tuple(dict.fromkeys(r.form for r in chosen if r.form != CASE_FILE))
-    return Shared(written, case.id, str(key), len(chosen), in_file)
+    return Shared(written, case.id, str(key), len(chosen), in_file, len(files))
 
 
 # -- importing -------------------------------------------------------------------------------------
@@ -200,6 +267,8 @@ class Imported:
     status: str
     earlier: tuple[str, ...]  # cases imported before from the same source case (a different share of it)
     has_identification: bool
+    attachments: int = 0
+    metadata_removed: int = 0  # attached images whose metadata the check took out
 
 
 def _refuse(message: str) -> BundleRefused:
@@ -273,6 +342,7 @@ class Bundle:
     training: bool
     case: str
     records: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def read_document(data: Any, name: str) -> Bundle:
@@ -285,7 +355,7 @@ def read_document(data: Any, name: str) -> Bundle:
     if version != FORMAT:
         hint = "; upgrade cmtk to import it" if version > FORMAT else ""
         raise _refuse(f"{name}: share format {version} is not one this cmtk reads{hint}")
-    _keys(data, _DOCUMENT_KEYS, _DOCUMENT_KEYS, name)
+    _keys(data, _DOCUMENT_KEYS, _DOCUMENT_KEYS + _DOCUMENT_OPTIONAL, name)
     share = data["share"]
     if not isinstance(share, str) or not _SHARE_ID.match(share):
         raise _refuse(f"{name}: its share id is damaged")
@@ -314,7 +384,36 @@ def read_document(data: Any, name: str) -> Bundle:
         raise _refuse(
             f"{name}: holds {len(case_files)} case file records instead of one; ask the sender to share the case again"
         )
-    return Bundle(share, created, organisation, shared_by, data["training"], case_id, checked)
+    files = data.get("attachments", [])
+    if not isinstance(files, list) or len(files) > MAX_ATTACHMENTS:
+        raise _refuse(f"{name}: attachments is not a list of at most {MAX_ATTACHMENTS} attached files")
+    files = [_attachment(item, f"{name}: attached file {n} of {len(files)}") for n, item in enumerate(files, start=1)]
+    return Bundle(share, created, organisation, shared_by, data["training"], case_id, checked, files)
+
+
+def _attachment(item: Any, where: str) -> dict[str, Any]:
+    """An attached file's entry: its shape only (its content is checked like a new attachment later)."""
+    if not isinstance(item, dict):
+        raise _refuse(f"{where} is not an attached file")
+    _keys(item, _ATTACHMENT_KEYS, _ATTACHMENT_KEYS + _ATTACHMENT_OPTIONAL, where)
+    if not isinstance(item["attachment"], str) or not ids.is_record_id(item["attachment"]):
+        raise _refuse(f"{where}: its id is damaged")
+    if not isinstance(item["kind"], str) or not _FORM_ID.match(item["kind"]):
+        raise _refuse(f"{where}: its kind is damaged")
+    if not isinstance(item["extension"], str) or not re.fullmatch(r"[a-z0-9]{1,8}", item["extension"]):
+        raise _refuse(f"{where}: its file extension is damaged")
+    if not isinstance(item["content"], bytes) or not item["content"]:
+        raise _refuse(f"{where}: its content is missing")
+    _date(item["date"], f"{where}: date", optional=False)
+    _text(item["created"], f"{where}: created", limit=40)
+    _text(item["created_by"], f"{where}: created_by")
+    if item.get("about") is not None and (not isinstance(item["about"], str) or not ids.is_record_id(item["about"])):
+        raise _refuse(f"{where}: the record it is about is not a record id")
+    if item.get("note") is not None:
+        _text(item["note"], f"{where}: note", limit=attached_files.MAX_NOTE)
+    if item.get("profile") is not None and not isinstance(item["profile"], bool):
+        raise _refuse(f"{where}: profile is not true or false")
+    return item
 
 
 def _envelope(item: Any, where: str, case_id: str) -> dict[str, Any]:
@@ -462,6 +561,7 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
         if origin.get("case") == bundle.case and origin.get("organisation") == bundle.organisation:
             earlier.append(case_id)
     cleaned = _check_bodies(session, bundle, name, today)
+    files = _check_attachments(session, bundle, name)
 
     new_id = session.new_case_id()
     now = dates.now_utc().isoformat()
@@ -479,6 +579,7 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
     )
     events.append({"date": today, "from": step, "to": step, "by": session.author, "what": IMPORTED})
     used: set[str] = set()
+    renamed: dict[str, str] = {}  # the sender's record ids -> this store's
     new_records: list[Record] = []
     for item in cleaned:
         record_id = ids.new_record_id()
@@ -501,7 +602,28 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
                 record, body={"case": info, "events": events}, updated=now, updated_by=session.author
             )
         new_records.append(record)
-    session.save(new_id, new_records, "create")
+        renamed[item["record"]] = record_id
+    changes: list[Change] = []
+    for entry, checked in files:
+        about = renamed.get(entry.get("about") or "")
+        record, blob = attached_files.new_attachment(
+            session,
+            new_id,
+            checked,
+            entry["kind"],
+            date=entry["date"],
+            about=about,
+            note=entry.get("note"),
+            profile=bool(entry.get("profile")),
+            taken=used,
+            created=(entry["created"], entry["created_by"]),
+        )
+        used.add(record.record)
+        new_records.append(record)
+        changes.append(blob)
+    with session.store.locked():
+        changes += [Change(session.record_path(r), session.seal(r)) for r in new_records]
+        session.store.apply(changes, f"create {new_id}", session.author)
     return Imported(
         new_id,
         bundle.case,
@@ -513,4 +635,32 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
         str(info["status"]),
         tuple(earlier),
         any(r.form == cases.INTAKE_FORM for r in new_records),
+        len(files),
+        sum(1 for _, checked in files if checked.removed),
     )
+
+
+def _check_attachments(session: Session, bundle: Bundle, name: str) -> list[tuple[dict[str, Any], file_checks.Checked]]:
+    """Every attached file checked as `cmtk attach` checks a new one: kind, size, type, script, metadata."""
+    if not bundle.attachments:
+        return []
+    policy = policy_module.load(session.store.root)
+    known = attached_files.kinds(policy)
+    limit = attached_files.max_bytes(policy)
+    found = []
+    for n, entry in enumerate(bundle.attachments, start=1):
+        where = f"{name}: attached file {n} of {len(bundle.attachments)}"
+        kind = known.get(entry["kind"])
+        if kind is None:
+            raise _refuse(
+                f"{where} is a '{entry['kind']}', a kind this store does not have; add it to the policy "
+                "(attachments.kinds), or ask the sender to leave it out"
+            )
+        if len(entry["content"]) > limit:
+            raise _refuse(f"{where} is larger than this store's limit of {file_checks.megabytes(limit)}")
+        try:
+            checked = file_checks.check(Path(f"{where}.{entry['extension']}"), entry["content"], kind.types, kind.id)
+        except CmtkError as error:
+            raise _refuse(f"{error.message.split('; ', 1)[0]}; nothing was imported") from None
+        found.append((entry, checked))
+    return found

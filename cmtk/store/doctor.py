@@ -1,9 +1,11 @@
 """`cmtk doctor`: prove the store is sound, as a list of findings.
 
 Checks: every record decrypts, parses, sits at its own path and uses the
-current store key generation; every store key file opens and is encrypted to
-exactly the current team; nothing in the working tree is plaintext where
-ciphertext belongs; git settings never cache decrypted text; git fsck is clean.
+current store key generation; every attached file has its record, opens with
+the key it holds and matches its size and SHA-256; every store key file opens
+and is encrypted to exactly the current team; nothing in the working tree is
+plaintext where ciphertext belongs; git settings never cache decrypted text;
+git fsck is clean.
 """
 
 from __future__ import annotations
@@ -14,17 +16,28 @@ from pathlib import Path
 from typing import Any
 
 from cmtk import dates
+from cmtk.casework import attachments, cases
 from cmtk.errors import CmtkError
 from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
 from cmtk.index import summary
 from cmtk.store import crypto
-from cmtk.store.session import KEYS_DIR, RECORD_DIRS, TEMP_PREFIX, WRITE_JOURNAL, Session, Store
+from cmtk.store.attachments import blob_path
+from cmtk.store.session import (
+    ATTACHMENTS_DIR,
+    KEYS_DIR,
+    RECORD_DIRS,
+    TEMP_PREFIX,
+    WRITE_JOURNAL,
+    Session,
+    Store,
+    is_attachment_path,
+)
 from cmtk.team import roster, rotation, sync
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
 # Records cmtk keeps for itself, with no form definition: a case's file and a conference's file.
-INTERNAL_FORMS = {"case-file", "conference-file"}
+INTERNAL_FORMS = {"conference-file", *cases.INTERNAL_FORMS}  # records cmtk keeps itself
 _KEY_FILE = re.compile(r"^\.cmtk/keys/\d+\.age$")
 _FORM_OVERRIDE = re.compile(r"^\.cmtk/forms/[a-z0-9][a-z0-9-]{0,63}\.yaml$")  # a store's own form definitions
 
@@ -112,6 +125,12 @@ def check(session: Session) -> list[Finding]:
             continue
         top = rel.split("/", 1)[0]
         if top in RECORD_DIRS and rel.endswith(".age"):
+            if f"/{ATTACHMENTS_DIR}/" in rel and not is_attachment_path(rel):
+                add(
+                    rel,
+                    "unexpected-file",
+                    "not where cmtk keeps attached files: move it out of the store and delete it",
+                )
             continue
         add(rel, "unexpected-file", "not a cmtk file and may be plaintext: move it out of the store and delete it")
 
@@ -156,6 +175,7 @@ def check(session: Session) -> list[Finding]:
     # 3. Every record.
     current = generations[-1] if generations else None
     loaded_forms: dict[str, object] = {}
+    attached: set[str] = set()  # attached files that have their record
     for path in store.record_files():
         rel = store.relative(path)
         if not crypto.is_encrypted(path.read_bytes()[:64]):
@@ -168,11 +188,23 @@ def check(session: Session) -> list[Finding]:
             continue
         if record.key_generation != current:
             add(rel, "old-key", f"encrypted to store key generation {record.key_generation}, not the current {current}")
+        if record.form == cases.ATTACHMENT:
+            attached.add(store.relative(blob_path(path.parent, record.record)))
+            for problem in attachments.problems(session, record):
+                add(store.relative(blob_path(path.parent, record.record)), "attachment", problem)
         for problem in _validate(store, record, loaded_forms):
             add(
                 rel,
                 "invalid",
                 f"{record.case}: {problem}; correct it with `cmtk case edit {record.case} {record.form}`",
+            )
+
+    for rel in _working_files(store):
+        if is_attachment_path(rel) and rel not in attached and not rel.rsplit("/", 1)[-1].startswith(TEMP_PREFIX):
+            add(
+                rel,
+                "attachment",
+                "an attached file without its record: it cannot be opened; restore it from git or delete it",
             )
 
     # 4. The summary index agrees with the records (it is never trusted over them).
@@ -291,7 +323,11 @@ def repair(session: Session) -> list[str]:
             rel = line[3:]
             path = store.root / rel
             top = rel.split("/", 1)[0]
-            if top in RECORD_DIRS and rel.endswith(".age"):
+            if is_attachment_path(rel):
+                if path.exists():
+                    _check_attached_file(session, path)
+                pending.append(rel)
+            elif top in RECORD_DIRS and rel.endswith(".age"):
                 if path.exists():
                     session.read_record(path)  # refuses anything that does not decrypt and validate
                 pending.append(rel)
@@ -299,3 +335,14 @@ def repair(session: Session) -> list[str]:
             store.git.commit(pending, "repair store", session.author)
             done.append(f"committed {len(pending)} record file(s) left uncommitted")
     return done
+
+
+def _check_attached_file(session: Session, path: Path) -> None:
+    """An attached file left uncommitted is committed only if its record exists and opens it."""
+    record_path = path.parent.parent / path.name
+    if not record_path.is_file():
+        raise CmtkError(f"{session.store.relative(path)}: an attached file without its record; delete it")
+    record = session.read_record(record_path)
+    problems = attachments.problems(session, record) if record.form == cases.ATTACHMENT else ["not an attachment"]
+    if problems:
+        raise CmtkError(f"{session.store.relative(path)}: {problems[0]}; delete it")

@@ -20,6 +20,7 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_ID_LENGTH = 8
 RECORD_ID_LENGTH = 10
 _CASE_ID = re.compile(rf"^[{ALPHABET}]{{{CASE_ID_LENGTH}}}$")
+_RECORD_ID = re.compile(rf"^[{ALPHABET}]{{{RECORD_ID_LENGTH}}}$")
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
@@ -56,6 +57,21 @@ def normalise_case_id(text: str) -> str:
             f"see `cmtk case list`, or look a child up by name with `cmtk case find`"
         )
     return cleaned
+
+
+def normalise_record_id(text: str, what: str = "record", hint: str = "see `cmtk case show CASE`") -> str:
+    """A record (or attachment) id as typed: forgiving like case ids; refuses anything else (no paths)."""
+    cleaned = str(text).strip().upper().replace("-", "").replace(" ", "").translate(_READ_AS)
+    if not _RECORD_ID.match(cleaned):
+        raise UsageError(
+            f"'{str(text)[:20]}' is not {'an' if what[0] in 'aeiou' else 'a'} {what} id: ids are "
+            f"{RECORD_ID_LENGTH} letters and digits such as 3F9A0QX2MB; {hint}"
+        )
+    return cleaned
+
+
+def is_record_id(text: str) -> bool:
+    return bool(_RECORD_ID.match(text))
 
 
 def is_case_id(text: str) -> bool:

@@ -43,6 +43,7 @@ KEYS_DIR = ".cmtk/keys"
 CASES_DIR = "cases"
 CONFERENCES_DIR = "conferences"
 RECORD_DIRS = (CASES_DIR, CONFERENCES_DIR)
+ATTACHMENTS_DIR = "files"  # cases/<shard>/<CASE-ID>/files/<id>.age: the attached scans (cmtk.store.attachments)
 TEMP_PREFIX = files.TEMP_PREFIX
 SYNC_JOURNAL = "sync.json"  # in .git/cmtk/ while a sync moves the working tree (cmtk.team.sync)
 WRITE_JOURNAL = "write.json"  # in .git/cmtk/ while a change of several files is renamed into place (Store.apply)
@@ -54,6 +55,12 @@ GITATTRIBUTES = (
 LOCK_WAIT_SECONDS = float(os.environ.get("CMTK_LOCK_TIMEOUT", "30"))
 
 Progress = Callable[[int, int], None]
+
+
+def is_attachment_path(relative: str) -> bool:
+    """An attached file (`cases/<shard>/<CASE-ID>/files/<id>.age`), not a record: it is never read as one."""
+    parts = relative.split("/")
+    return len(parts) == 5 and parts[0] == CASES_DIR and parts[3] == ATTACHMENTS_DIR
 
 
 def textconv_command() -> str:
@@ -161,12 +168,12 @@ class Store:
         return self.case_dir(case_id).is_dir()
 
     def record_files(self) -> Iterator[Path]:
-        """Every record file of the store (cases and conferences), temporary files excluded."""
+        """Every record file of the store (cases and conferences); temporary and attached files excluded."""
         for top in RECORD_DIRS:
             base = self.root / top
             if base.is_dir():
                 for path in sorted(base.rglob("*.age")):
-                    if not path.name.startswith(TEMP_PREFIX):
+                    if not path.name.startswith(TEMP_PREFIX) and path.parent.name != ATTACHMENTS_DIR:
                         yield path
 
     def relative(self, path: Path) -> str:

@@ -23,6 +23,8 @@ _A = ids.ALPHABET
 
 _RECORD_PATH = re.compile(rf"^(cases/[{_A}]{{2}}/[{_A}]{{8}}|conferences/[{_A}]{{8}})/[{_A}]{{10}}\.age$")
 
+_ATTACHED_FILE = re.compile(rf"^cases/[{_A}]{{2}}/[{_A}]{{8}}/files/[{_A}]{{10}}\.age$")  # written once, never changed
+
 _STORE_FILE = re.compile(
     r"^\.cmtk/(settings\.yaml|policy\.yaml|recipients\.txt|keys/[1-9][0-9]{0,5}\.age"
     r"|forms/[a-z0-9][a-z0-9-]{0,63}\.yaml)$"
@@ -41,6 +43,8 @@ def check_incoming(
     """
     store, remote = session.store, outcome.remote
     problems = path_problems(store, changed)
+    attached = [p for p in changed if _ATTACHED_FILE.match(p)]
+    problems += [f"{p} changed after it was attached" for p in ls_tree(store, base, *attached)] if attached else []
     if ".cmtk/settings.yaml" in changed and not problems:
         flags = [
             yamlio.loads(b or b"{}", ".cmtk/settings.yaml")
@@ -86,7 +90,7 @@ def path_problems(store: Store, changed: dict[str, tuple[str, str]], whole_copy:
         if whole_copy and path == ".gitattributes":
             if mode != "100644" or store.git.cat_files([sha])[0] != GITATTRIBUTES.encode("utf-8"):
                 problems.append(".gitattributes is not the one cmtk writes")
-        elif not (_RECORD_PATH.match(path) or _STORE_FILE.match(path)):
+        elif not (_RECORD_PATH.match(path) or _STORE_FILE.match(path) or _ATTACHED_FILE.match(path)):
             problems.append(f"a file cmtk never writes ({path!r})")
         elif sha == ZERO:
             problems.append(f"{path} deleted")
@@ -229,4 +233,4 @@ def changed_paths(store: Store, base: str, tip: str) -> dict[str, tuple[str, str
 
 
 def is_record(path: str) -> bool:
-    return path.split("/", 1)[0] in RECORD_DIRS and path.endswith(".age")
+    return path.split("/", 1)[0] in RECORD_DIRS and path.endswith(".age") and not _ATTACHED_FILE.match(path)

@@ -204,7 +204,7 @@ def _reencrypt_older(
     """Records written with an older store key than the merged store's newest (the other side removed a member
     meanwhile; or, after a clash, every record): re-encrypted, or a removed member could still read them."""
     if clash:
-        stale = {p: (ours, sha) for p, (_, sha) in ls_tree(store, ours, *RECORD_DIRS).items()}
+        stale = {p: (ours, sha) for p, (_, sha) in ls_tree(store, ours, *RECORD_DIRS).items() if is_record(p)}
         stale.update({p: (theirs, sha) for p, (_, sha) in other.items() if is_record(p) and p not in mine})
         sources = [
             (p, c)

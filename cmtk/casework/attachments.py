@@ -158,7 +158,13 @@ def content(session: Session, attachment: Attachment) -> bytes:
     if not path.is_file():
         raise RecordError(f"{source}: the file of attachment {attachment.id} is missing; see `cmtk doctor`")
     info = attachment.info
-    return blobs.open_blob(path.read_bytes(), info.get("file_key"), info.get("size"), info.get("sha256"), source)
+    return blobs.open_blob(
+        path.read_bytes(),
+        str(info.get("file_key") or ""),
+        int(info.get("size") or 0),
+        str(info.get("sha256") or ""),
+        source,
+    )
 
 
 # -- changing a case's attachments --------------------------------------------------------

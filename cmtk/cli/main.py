@@ -227,7 +227,7 @@ def _utf8_when_redirected() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             if not stream.isatty() and (stream.encoding or "").lower().replace("-", "") != "utf8":
-                stream.reconfigure(encoding="utf-8", errors=stream.errors)
+                stream.reconfigure(encoding="utf-8", errors=stream.errors)  # type: ignore[union-attr]
         except (AttributeError, ValueError, OSError):  # replaced by something that cannot change
             pass
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -60,7 +61,8 @@ class _progress:
     """A progress bar on a terminal; nothing when output is redirected."""
 
     def __init__(self, total: int) -> None:
-        self.total, self.bar = total, None
+        self.total = total
+        self.bar: Any = None
 
     def __enter__(self):
         import sys

@@ -88,8 +88,8 @@ class _Builder:
         body: dict[str, dict] = {}
         answers: dict[str, Any] = {}
         for path, value in (values or {}).items():
-            section, name = path.split(".", 1)
-            body.setdefault(section, {})[name] = value
+            section_id, name = path.split(".", 1)
+            body.setdefault(section_id, {})[name] = value
             answers[name] = value
         for section in self.form(form_id).sections:
             for field in section.fields:

@@ -244,7 +244,7 @@ def describe_condition(form: definitions.FormDef, field: definitions.Field) -> s
         if other is None:
             parts.append(f"{name} is {' or '.join(wanted)}")
             continue
-        words = [other.choice(w).label.en if other.choice(w) else w.replace("na", "N/A").capitalize() for w in wanted]
+        words = [_choice_label(other, w) for w in wanted]
         parts.append(f"'{other.label.en}' is {' or '.join(words)}")
     return " and ".join(parts)
 
@@ -312,3 +312,8 @@ def _table(field: definitions.Field, value: Any, where: str, today, order, probl
         if clean_row:
             rows.append(clean_row)
     return rows
+
+
+def _choice_label(field: definitions.Field, value: str) -> str:
+    choice = field.choice(value)
+    return choice.label.en if choice is not None else value.replace("na", "N/A").capitalize()

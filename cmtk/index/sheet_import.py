@@ -123,7 +123,7 @@ def _read_csv(path: Path) -> Sheet:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     table = list(csv.reader(io.StringIO(text), dialect))
     return _table(path, table)
 

@@ -83,7 +83,7 @@ def print_case(
     for key, label in (("sex", "Sex"), ("date_of_birth", "Date of birth"), ("estimated_age", "Estimated age")):
         if bio.get(key):
             details.append((label, render.plain(bio[key])))
-    key = case_file.key_dates(case)
+    dates_of = case_file.key_dates(case)
     step = workflow.step_of(case)
     cover = {
         "name": name(case.name) if case.name else "",
@@ -92,9 +92,9 @@ def print_case(
         "step": step,
         "step_name": workflow.step_info(flow, step)["name"],
         "status": case.status,
-        "opened": key.opened,
-        "placed": key.placed,
-        "closed": key.closed,
+        "opened": dates_of.opened,
+        "placed": dates_of.placed,
+        "closed": dates_of.closed,
         "photo": photo,
     }
     step_names = {s["number"]: s["name"] for s in flow["steps"]}

@@ -91,7 +91,7 @@ def _preparation(session: Session, conference: Conference, case_id: str) -> dict
 def render_page(session: Session, conference: Conference, what: str, case_id: str | None = None) -> str:
     form = definitions.load_form(FORM_OF[what], session.store.root)
     info = conference.info
-    common = {
+    common: dict[str, Any] = {
         "organisation": str(session.store.settings.get("organisation") or ""),
         "training": session.store.training,
         "templates": render.override_dir(session.store.root),

@@ -297,12 +297,19 @@ class Block:
     """
 
     kind: str
-    field: Field
+    subject: Field | None = None  # the field printed; None for an indicator grid (its fields are in `rows`)
     value: Any = None
     rows: tuple[tuple[Field, Any], ...] = ()
     condition: tuple[tuple[Field, tuple[str, ...], bool], ...] = ()
     opens: bool = False
     closes: bool = False
+
+    @property
+    def field(self) -> Field:
+        """The field of a field block (an indicator grid has none: its fields are in `rows`)."""
+        if self.subject is None:
+            raise AttributeError("an indicator grid has no single field")
+        return self.subject
 
 
 @dataclass(frozen=True)
@@ -582,7 +589,7 @@ def render_page(name: str, context: dict, *, lang: str = "en", templates: Path |
 
 def template_text(templates: Path | None, name: str) -> str:
     """A template folder's text file (CSS), the store's own copy first."""
-    return _find(templates, name).read_text("utf-8")
+    return _find(templates, name)
 
 
 def _render(env, name: str, context: dict) -> str:
@@ -679,7 +686,7 @@ class _Markdown:
             if block.opens:
                 self.line(f"_{_md(self.condition(block))}_\n")
             getattr(self, f"w_{block.kind}")(block)
-            if block.field and block.field.help:
+            if block.subject is not None and block.subject.help:
                 self.line(f"_{self.t(block.field.help)}_")
             self.line()
         if part.score:

@@ -187,7 +187,7 @@ def test_bad_input_is_one_line_and_writes_nothing(world):
         (["case", "print", case_id, "-o", str(out / "x.doc")], 2, "ends neither in .pdf nor in .html"),
         (["case", "print", case_id, "-o", str(out / "x.pdf"), "--format", "docx"], 2, "--format"),
         (["case", "print", "K7Q2MX4P", "-o", str(out / "x.pdf")], 1, "no case K7Q2MX4P"),
-        (["case", "print", case_id, "-o", str(out / "x.pdf"), "--since", "31-02-2026"], 1, "--since"),
+        (["case", "print", case_id, "-o", str(out / "x.pdf"), "--since", "31-02-2026"], 2, "--since"),
         (["case", "print", case_id, "-o", str(out / "x.html"), "--lang", "fr"], 2, "--lang"),
     ]
     for args, code, expected in cases_:

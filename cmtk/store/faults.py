@@ -19,7 +19,8 @@ re-encryption (team.rotation) and a sync (team.sync, team.integrate).
 from __future__ import annotations
 
 import os
-import signal
+
+from cmtk import system
 
 VARIABLE = "CMTK_FAULT"
 
@@ -54,4 +55,4 @@ def _maybe_stop(name: str, where: str, count: int) -> None:
     _passes += 1
     if _passes == count:
         os.write(2, f"cmtk: stopped at fault point {name} ({VARIABLE})\n".encode())
-        os.kill(os.getpid(), signal.SIGKILL)
+        system.kill_this_process()

@@ -119,7 +119,12 @@ def command(*args: str) -> list[str]:
 
 
 def run_git(args: list[str], *, cwd: str | os.PathLike | None = None, env: dict | None = None, **kwargs):
-    """subprocess.run of `git SAFE_OPTIONS args` with the cleaned environment (for callers that need bytes or stdin)."""
+    """subprocess.run of `git SAFE_OPTIONS args` with the cleaned environment (for callers that need bytes or stdin).
+
+    Text mode always means UTF-8: never the locale's code page (Windows), never an EncodingWarning."""
+    if kwargs.get("text") or kwargs.get("universal_newlines"):
+        kwargs.setdefault("encoding", "utf-8")
+        kwargs.setdefault("errors", "replace")
     return subprocess.run(command(*args), cwd=cwd, env=git_env(env), **kwargs)
 
 

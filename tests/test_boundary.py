@@ -367,3 +367,311 @@ def test_item3_no_team_change_and_no_doctor_advice_completes_the_attack(tmp_path
         data = Store(amina.root).key_path(generation).read_bytes()
         with pytest.raises(DecryptError):
             crypto.decrypt(data, [mallory.identity], "key")
+
+
+# -- 4. a removed member cannot slip a generation, records or team edits past the laptop that removed her ---
+
+
+def _with_mallory_copy(tmp_path: Path):
+    """A team with Mallory, who has her own synced copy; Amina then removes her but has not synced yet."""
+    from cmtk.team import rotation
+
+    (amina, baraka, chebet), url = _team(tmp_path)
+    mallory_key = tmp_path / "mallory.key"
+    mallory = identity.create(mallory_key)
+    rotation.add_member(amina.session(), "Mallory", mallory.public)
+    amina.sync()
+    for laptop in (baraka, chebet):
+        laptop.sync()
+        Store(laptop.root).accept_team()
+    remotes.clone(url, tmp_path / "mallory-laptop", mallory)
+    from tests.test_sync import Laptop
+
+    evil = Laptop("Mallory", mallory_key, tmp_path / "mallory-laptop")
+    rotation.remove_member(amina.session(), "Mallory")  # generation 2 on Amina's laptop only
+    return amina, baraka, chebet, evil, url
+
+
+def _forged_note(laptop, case_id: str, claimed_author: str) -> None:
+    import dataclasses
+
+    from cmtk.casework import cases
+    from tests.helpers import minimal_body
+
+    session = laptop.session()
+    record = cases.new_record(session, case_id, "case-notes", minimal_body("case-notes"), None)
+    record = dataclasses.replace(record, created_by=claimed_author)
+    session.save(case_id, [record], "create")
+
+
+@pytest.mark.parametrize("drop_colleague", [False, True])
+def test_item4_a_removed_members_own_next_generation_is_refused(tmp_path, drop_colleague):
+    from cmtk.team import rotation
+    from tests.test_sync import _case
+
+    amina, baraka, chebet, mallory, _ = _with_mallory_copy(tmp_path)
+    case_id = _case(baraka, "Neema")
+    baraka.sync()
+    mallory.sync()
+    # Mallory, with the generation-1 key she still holds, makes her own generation 2 (dropping Chebet, or
+    # removing nobody but herself from nothing) and writes a note in Baraka's name with it.
+    if drop_colleague:
+        rotation.remove_member(mallory.session(), "Chebet")
+    else:
+        eve = identity.create(tmp_path / "eve.key")
+        rotation.add_member(mallory.session(), "Eve", eve.public)
+        rotation.remove_member(mallory.session(), "Eve")
+    _forged_note(mallory, case_id, "Baraka")
+    mallory.sync()
+    before = Store(amina.root).git.head()
+    with pytest.raises(CmtkError, match="removed on this laptop"):
+        amina.sync()
+    store = Store(amina.root)
+    assert store.git.head() == before
+    assert {m.name for m in store.members()} == {"Amina", "Baraka", "Chebet"}
+    assert case_id not in store.case_ids()
+
+
+def test_item4_a_generation_claiming_a_colleague_as_its_maker_is_refused(tmp_path):
+    """Mallory writes the maker lines herself, naming Baraka: the proof meant for Amina does not check out."""
+    from cmtk.store import crypto
+    from cmtk.team import roster
+
+    amina, baraka, _, mallory, url = _with_mallory_copy(tmp_path)
+    session = mallory.session()
+    old = session.key(1)
+    new = crypto.generate()
+    members = session.store.members()
+    baraka_public = next(m.public for m in members if m.name == "Baraka")
+    lines = [f"made-by: {baraka_public}", *(f"proof: {m.public} {'0' * 64}" for m in members)]
+    text = roster.key_file_text(new, 2, members, roster.authorisation(old, 2, new.public), lines)
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+    (evil / ".cmtk" / "keys" / "2.age").write_bytes(
+        crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in members])
+    )
+    _git(evil, "add", "-A")
+    _git(evil, "commit", "-q", "-m", "rotate keys")
+    _git(evil, "push", "-q", "origin", "HEAD:main")
+    with pytest.raises(CmtkError, match="removed on this laptop"):
+        amina.sync()
+
+
+def test_item4_two_real_offline_removals_still_merge(tmp_path):
+    """The rule leaves the legitimate case alone: Baraka removed Chebet while Amina removed Mallory."""
+    from cmtk.team import rotation
+
+    amina, baraka, chebet, _mallory, _ = _with_mallory_copy(tmp_path)
+    rotation.remove_member(baraka.session(), "Chebet")
+    baraka.sync()
+    outcome = amina.sync()
+    assert outcome.new_generation == 3
+    assert {m.name for m in Store(amina.root).members()} == {"Amina", "Baraka"}
+
+
+def test_item4_a_team_list_that_drops_a_member_without_a_new_key_is_refused(tmp_path):
+    """A member (who holds the current key) re-encrypts the key files to the team without a colleague."""
+    from cmtk.store import crypto
+    from cmtk.team import roster
+
+    (amina, baraka, chebet), url = _team(tmp_path)
+    session = amina.session()
+    remaining = [m for m in session.store.members() if m.name != "Chebet"]
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+    (evil / ".cmtk" / "recipients.txt").write_text(roster.format_recipients(remaining))
+    text = roster.key_file_text(session.key(1), 1, remaining, maker=roster.key_file_maker_lines(session.key_text(1)))
+    (evil / ".cmtk" / "keys" / "1.age").write_bytes(
+        crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in remaining])
+    )
+    _git(evil, "add", "-A")
+    _git(evil, "commit", "-q", "-m", "team add")
+    _git(evil, "push", "-q", "origin", "HEAD:main")
+    with pytest.raises(CmtkError, match="without a new"):
+        baraka.sync()
+    assert "Chebet" in {m.name for m in Store(baraka.root).members()}
+
+
+# -- 5. control characters cannot falsify the settings confirmation ----------------------------------------
+
+HIDDEN_GATES = (
+    "workflow: {gates: {2: [], 3: [], 4: [], 5: [], 6: [], 7: [], 8: []}}\r"
+    "# (unchanged: the default gates apply)                                   \n"
+)
+
+
+def test_item5_carriage_returns_in_policy_cannot_hide_a_change_at_sync(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path)
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+    with open(evil / ".cmtk" / "policy.yaml", "a", newline="") as handle:
+        handle.write(HIDDEN_GATES)
+    _git(evil, "commit", "-q", "-am", "update cases")
+    _git(evil, "push", "-q", "origin", "HEAD:main")
+    shown = []
+
+    def accept(paths, diff):
+        shown.append(diff)
+        return True
+
+    with pytest.raises(CmtkError, match="control or direction character"):
+        sync.sync(baraka.session(), confirm_settings=accept)
+    assert not shown  # refused before anything is shown or accepted
+    assert b"\r" not in (baraka.root / ".cmtk" / "policy.yaml").read_bytes()
+
+
+def test_item5_control_characters_are_refused_in_local_settings_policy_and_forms(tmp_path):
+    from cmtk.casework import policy
+    from cmtk.forms import definitions
+    from cmtk.store import files
+
+    (amina, _, _), _ = _team(tmp_path)
+    root = amina.root
+    with open(root / ".cmtk" / "policy.yaml", "a", newline="") as handle:
+        handle.write(HIDDEN_GATES)
+    with pytest.raises(CmtkError, match="control or direction character"):
+        policy.load(root)
+    (root / ".cmtk" / "forms").mkdir()
+    builtin = (definitions.builtin_dir() / "case-notes.yaml").read_text("utf-8")
+    (root / ".cmtk" / "forms" / "case-notes.yaml").write_text(builtin.replace("title:", "title:\u202e", 1), "utf-8")
+    with pytest.raises(CmtkError, match="control or direction character"):
+        definitions.load_form("case-notes", root)
+    settings = root / ".cmtk" / "settings.yaml"
+    settings.write_bytes(settings.read_bytes() + b"organisation: Other\x1b[2K\n")
+    with pytest.raises(CmtkError, match="control or direction character"):
+        files.read_settings(root)
+    assert files.visible("gates: []\r# fine") == "gates: []\\x0d# fine"
+    files.check_plain_text("windows: yes\r\nline endings: fine\r\n", "x")  # CRLF files from Windows editors pass
+
+
+# -- 10. a kill during `case new` leaves nothing that doctor passes as clean --------------------------------
+
+
+def test_item10_an_empty_case_folder_left_by_a_kill_is_found_and_repaired(tmp_path):
+    import sys
+
+    from cmtk.store import doctor
+    from tests.helpers import make_store
+
+    session, key_path = make_store(tmp_path)
+    root = session.store.root
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os\n"
+            "from cmtk.store import files, session as s\n"
+            "from cmtk.casework import cases\n"
+            "from tests.helpers import minimal_body\n"
+            "real = files.write_temp\n"
+            "def killed(folder, data):  # the process dies right after the case folder was made\n"
+            "    if 'cases' in str(folder):\n"
+            "        os._exit(9)\n"
+            "    return real(folder, data)\n"
+            "files.write_temp = killed\n"
+            f"cases.create_case(s.Store({str(root)!r}).unlock({str(key_path)!r}), 'identification', "
+            "minimal_body('identification'))\n",
+        ],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == 9, killed.stderr
+    left = [p for p in (root / "cases").rglob("*") if p.is_dir() and p.parent.parent.name == "cases"]
+    assert left and not any(left[0].iterdir())
+    fresh = Store(root).unlock(key_path)
+    findings = doctor.check(fresh)
+    assert any(f.code == "empty-folder" for f in findings), findings
+    done = doctor.repair(fresh)
+    assert any("empty" in line for line in done)
+    assert not left[0].exists()
+    assert doctor.check(Store(root).unlock(key_path)) == []
+    assert Store(root).case_ids() == []
+
+
+# -- 11. a passphrase that falls to a dictionary is refused unless the user insists --------------------------
+
+
+@pytest.mark.parametrize("weak", ["abc123", "password1234", "Kenya2026!", "aaaaaaaaaaaaaaaa", "Tumaini CCI 2026"])
+def test_item11_a_guessable_passphrase_is_refused(tmp_path, weak):
+    from tests.helpers import invoke
+
+    path = tmp_path / "me.age"
+    result = invoke(
+        ["--identity", str(path), "init", str(tmp_path / "store"), "--org", "Tumaini CCI", "--passphrase"],
+        env={"CMTK_PASSPHRASE": weak},
+    )
+    assert result.exit_code == 1 and ("easy to guess" in result.output or "short" in result.output), result.output
+    assert not path.exists() and not (tmp_path / "store").exists()
+    kept = invoke(
+        ["--identity", str(path), "init", str(tmp_path / "store"), "--org", "Tumaini CCI", "--passphrase"]
+        + ["--weak-passphrase"],
+        env={"CMTK_PASSPHRASE": weak},
+    )
+    assert kept.exit_code == 0 and "Warning" in kept.output and path.exists()
+
+
+def test_item11_four_unrelated_words_pass(tmp_path):
+    from tests.helpers import invoke
+
+    result = invoke(
+        ["--identity", str(tmp_path / "me.age"), "key", "new", "--passphrase"],
+        env={"CMTK_PASSPHRASE": "mango tractor velvet lagoon"},
+    )
+    assert result.exit_code == 0 and "Warning" not in result.output, result.output
+
+
+# -- 7. a stolen laptop shows no more than the threat model says --------------------------------------------
+
+
+def test_item7_a_case_review_is_the_same_size_as_any_other_record(tmp_path):
+    from cmtk.casework import cases
+    from cmtk.store import crypto, records
+    from tests.helpers import make_store, minimal_body
+
+    session, _ = make_store(tmp_path)
+    case_id = cases.create_case(session, "identification", minimal_body("identification"))
+    for form in ("case-review", "monitoring", "case-notes", "child-assessment", "placement"):
+        record = cases.new_record(session, case_id, form, minimal_body(form), None)
+        session.save(case_id, [record], "create")
+    files = list(session.store.case_dir(case_id).glob("*.age"))
+    assert {len(session.decrypt_file(p)) for p in files} == {2048}  # one size for every form
+    sizes = [p.stat().st_size for p in files]
+    assert max(sizes) - min(sizes) < 400, sizes  # what is left is age's random "grease" stanza
+    # the padding buckets themselves: a long record shows only its order of magnitude
+    assert [crypto.padded_size(n) for n in (10, 1300, 2100, 5000)] == [2048, 2048, 4096, 8192]
+    assert records.unpad(crypto.pad(b"a: 1\n")) == b"a: 1\n"
+
+
+def test_item7_resolving_a_conflict_is_an_ordinary_update_in_the_history(tmp_path):
+    from cmtk.team import conflicts
+    from tests.test_sync import _edit, _shared_case
+
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _shared_case(amina, baraka)
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina.sync()
+    baraka.sync()
+    conflicts.resolve(baraka.session(), case_id, 1, "other")
+    messages = _git(baraka.root, "log", "--format=%s").split("\n")
+    assert messages[0] == f"update {case_id}"
+    assert not any(m.startswith("resolve") for m in messages)
+
+
+# -- 8. the USB bundle does not tell the team's size -----------------------------------------------------------
+
+
+def test_item8_the_bundle_header_does_not_show_the_team_size(tmp_path):
+    from cmtk.store import doctor
+    from cmtk.team import rotation
+
+    (amina, baraka, _), url = _team(tmp_path, remote_kind="bundle")
+    three = doctor.stanza_count(Path(url).read_bytes())
+    for name in ("Dan", "Eve"):
+        pair = identity.create(tmp_path / f"{name.lower()}.key")
+        rotation.add_member(amina.session(), name, pair.public)
+    amina.sync()
+    five = doctor.stanza_count(Path(url).read_bytes())
+    assert three == five == 8
+    baraka.sync()  # every member still opens it

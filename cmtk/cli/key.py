@@ -18,11 +18,14 @@ def key_new(
     passphrase: bool = typer.Option(
         False, "--passphrase", help="Protect the identity with a passphrase (age's own format)."
     ),
+    weak_passphrase: bool = typer.Option(
+        False, "--weak-passphrase", help="Accept a passphrase that is easy to guess (not recommended)."
+    ),
 ) -> None:
     """Make a new identity in your config folder (or at --identity) and print its public key."""
 
     path = paths.identity_path(options(ctx).get("identity"))
-    pair = _new_identity(path, passphrase)
+    pair = _new_identity(path, passphrase, weak_passphrase)
     typer.echo(f"Public key (give this to your case manager): {pair.public}")
 
 

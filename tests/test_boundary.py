@@ -675,3 +675,200 @@ def test_item8_the_bundle_header_does_not_show_the_team_size(tmp_path):
     five = doctor.stanza_count(Path(url).read_bytes())
     assert three == five == 8
     baraka.sync()  # every member still opens it
+
+
+# -- 6. the editor writes no copy of the record outside cmtk's private folder -------------------------------
+
+
+@pytest.mark.skipif(not __import__("shutil").which("vim"), reason="vim is not installed")
+def test_item6_vim_backup_and_undo_settings_in_vimrc_leave_no_copy(tmp_path, monkeypatch):
+    from tests.helpers import CANARY_FIRST, add_canary_case, make_store, run_cmtk
+
+    session, key_path = make_store(tmp_path)
+    case_id = add_canary_case(session)
+    home = tmp_path / "home"
+    backups, undo = home / "backup", home / "undo"
+    for folder in (backups, undo):
+        folder.mkdir(parents=True)
+    (home / ".vimrc").write_text(
+        f"set backup\nset writebackup\nset backupdir={backups}\nset undofile\nset undodir={undo}\nset swapfile\n"
+        f"set directory={home}\n"
+    )
+    edited = run_cmtk(
+        ["--store", str(session.store.root), "--identity", str(key_path), "case", "edit", case_id, "identification"],
+        env={"HOME": str(home), "EDITOR": "vim -c %s/Kipepeo7Q/Kipepeo8Q/ -c wq", "VISUAL": ""},
+        input="",
+    )
+    assert edited.returncode == 0, edited.stderr
+    assert "Saved identification" in edited.stdout
+    left = [p for p in home.rglob("*") if p.is_file() and p.name != ".vimrc"]
+    assert left == [], f"the editor left copies of the record: {left}"
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert CANARY_FIRST.encode() not in path.read_bytes()
+
+
+def test_item6_editors_start_without_the_users_configuration(tmp_path, monkeypatch):
+    from cmtk.forms import editing
+
+    for editor, expected in (("vim", "-u"), ("nvim", "-u"), ("vi", "-u"), ("nano", "-I"), ("emacs", "-Q")):
+        monkeypatch.setenv("EDITOR", editor)
+        monkeypatch.delenv("VISUAL", raising=False)
+        command = editing.editor_command(tmp_path / "x.yaml")
+        assert expected in command, (editor, command)
+        assert editing.known_editor(command)
+    monkeypatch.setenv("EDITOR", "gedit")
+    assert not editing.known_editor(editing.editor_command(tmp_path / "x.yaml"))
+
+
+def test_item6_an_unknown_editor_gets_a_warning(tmp_path, monkeypatch):
+    import sys
+
+    from tests.helpers import add_canary_case, make_store, run_cmtk
+
+    session, key_path = make_store(tmp_path)
+    case_id = add_canary_case(session)
+    script = tmp_path / "myeditor.py"
+    script.write_text("import sys\n")
+    edited = run_cmtk(
+        ["--store", str(session.store.root), "--identity", str(key_path), "case", "edit", case_id, "identification"],
+        env={"EDITOR": f"{sys.executable} {script}", "VISUAL": ""},
+    )
+    assert "does not know how to stop" in edited.stderr
+
+
+# -- 9. a share says who made it, and an unproven sender is said plainly ------------------------------------
+
+
+def _two_agencies(tmp_path):
+    import datetime as dt
+
+    from cmtk.casework import cases
+    from tests.helpers import canary_body
+    from tests.test_share import Side
+
+    sender = Side(tmp_path / "sender", "Amina Otieno", "Tumaini Children's Home")
+    receiver = Side(tmp_path / "receiver", "Rita Wekesa", "Upendo Rescue Centre")
+    body = canary_body()
+    body.pop("notes")
+    case_id = cases.open_case(sender.session, body, date=dt.date(2026, 10, 1), today=dt.date(2026, 11, 24))
+    return sender, receiver, case_id
+
+
+def test_item9_a_crafted_share_claiming_the_sub_county_office_is_said_to_be_unproven(tmp_path):
+    """Anyone who knows the receiver's public key can make a share: it must not pass as the office's."""
+    from cmtk.store import yamlio
+    from tests.test_share import _open, _seal
+
+    sender, receiver, case_id = _two_agencies(tmp_path)
+    made = sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "real.age"))
+    assert made.exit_code == 0, made.output
+    document = _open(tmp_path / "real.age", receiver.key_path)
+    document["organisation"] = "Sub-County Children's Office"
+    document["shared_by"] = "Children's Officer"
+    (tmp_path / "crafted.age").write_bytes(_seal(yamlio.dumps(document).encode(), receiver.public))
+    result = receiver.run("case", "import", str(tmp_path / "crafted.age"))
+    assert result.exit_code == 0, result.output
+    assert "not signed" in result.output and "nothing proves who made it" in result.output
+
+
+def test_item9_a_signed_share_from_an_accepted_sender_is_named_and_a_changed_one_refused(tmp_path):
+    from cmtk.store import crypto, signing
+    from tests.test_share import _seal
+
+    sender, receiver, case_id = _two_agencies(tmp_path)
+    shown = sender.run("key", "show")
+    key = next(line.split()[2] for line in shown.output.splitlines() if line.startswith("Signing key:"))
+    assert key == signing.signing_public(crypto.parse_identity_text(sender.key_path.read_text(), "k"))
+    assert sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "a.age")).exit_code == 0
+    unknown = receiver.run("case", "import", str(tmp_path / "a.age"))
+    assert unknown.exit_code == 0 and "have not accepted" in unknown.output and key in unknown.output
+    assert receiver.run("key", "accept", "Amina at Tumaini", key).exit_code == 0
+    assert sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "b.age")).exit_code == 0
+    known = receiver.run("case", "import", str(tmp_path / "b.age"))
+    assert known.exit_code == 0 and "Signed by Amina at Tumaini" in known.output, known.output
+    # the same signed file with one value changed: refused
+    import pyrage
+
+    me = crypto.parse_identity_text(receiver.key_path.read_text(), "k")
+    assert sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "c.age")).exit_code == 0
+    plain = pyrage.decrypt((tmp_path / "c.age").read_bytes(), [me.identity])
+    (tmp_path / "d.age").write_bytes(_seal(plain.replace(b"Tumaini", b"Tumainx", 1), receiver.public))
+    changed = receiver.run("case", "import", str(tmp_path / "d.age"))
+    assert changed.exit_code == 1 and "signature" in changed.output
+
+
+# -- Round 5: trying to get around the round-4 fixes -----------------------------------------------------
+
+
+def test_r5_git_environment_variables_of_the_caller_are_not_obeyed(tmp_path, monkeypatch):
+    """GIT_DIR, GIT_INDEX_FILE, GIT_CONFIG_* and GIT_EXTERNAL_DIFF in the environment (a script run from a git
+    hook has some of them) must neither redirect cmtk's git nor run anything."""
+    from tests.test_sync import _case
+
+    (amina, baraka, _), url = _team(tmp_path)
+    marker = tmp_path / "ran"
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    for name in GIT_HOOKS:
+        (hooks / name).write_text(f"#!/bin/sh\necho $0 >> {marker}\n")
+        (hooks / name).chmod(0o755)
+    other = tmp_path / "other.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(other)], check=True)
+    for key, value in {
+        "GIT_DIR": str(other),
+        "GIT_WORK_TREE": str(tmp_path),
+        "GIT_INDEX_FILE": str(tmp_path / "index"),
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "core.hooksPath",
+        "GIT_CONFIG_VALUE_0": str(hooks),
+        "GIT_EXTERNAL_DIFF": str(hooks / "post-commit"),
+        "GIT_OBJECT_DIRECTORY": str(other / "objects"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    assert not marker.exists()
+    assert case_id in Store(baraka.root).case_ids()
+    assert not (tmp_path / "index").exists()
+    assert subprocess.run(["git", "--git-dir", str(other), "rev-parse", "-q", "--verify", "HEAD"]).returncode != 0
+
+
+def test_r5_a_shared_folder_that_borrows_objects_or_points_elsewhere_is_refused(tmp_path):
+    (amina, _, _), url = _team(tmp_path)
+    alternates = Path(url) / "objects" / "info" / "alternates"
+    alternates.write_text(str(amina.root / ".git" / "objects") + "\n")
+    with pytest.raises(CmtkError, match="borrows objects"):
+        amina.sync()
+    alternates.unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".git").write_text(f"gitdir: {url}\n")
+    remotes.add_remote(Store(amina.root), "gitfile", str(elsewhere))
+    with pytest.raises(CmtkError, match="points to another folder"):
+        sync.sync(amina.session(), "gitfile")
+
+
+def test_r5_a_clone_shares_no_file_with_the_shared_folder(tmp_path):
+    """A local clone used to hard-link the shared folder's object files: whoever can write there could then
+    change this laptop's objects in place."""
+    (amina, _, _), url = _team(tmp_path)
+    dan = identity.create(tmp_path / "dan.key")
+    from cmtk.team import rotation
+
+    rotation.add_member(amina.session(), "Dan", dan.public)
+    amina.sync()
+    remotes.clone(url, tmp_path / "dan-laptop", dan)
+    objects = [p for p in (tmp_path / "dan-laptop" / ".git" / "objects").rglob("*") if p.is_file()]
+    assert objects and all(p.stat().st_nlink == 1 for p in objects)
+
+
+@pytest.mark.parametrize("path", [".CMTK/templates/print.css", "Cases/AB/ABCDEFGH/x.age", ".cmtk/Templates/x", ".git/hooks/x"])
+def test_r5_case_variant_and_git_paths_are_refused_at_clone(tmp_path, path):
+    from cmtk.team import incoming
+
+    (amina, _, _), _ = _team(tmp_path)
+    store = Store(amina.root)
+    problems = incoming.path_problems(store, {path: ("100644", "0" * 39 + "1")})
+    assert problems and "never writes" in problems[0]

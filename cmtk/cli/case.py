@@ -279,6 +279,19 @@ def case_import(
         f"{' by ' + done.shared_by if done.shared_by else ''}) as case {done.case}: {done.records} record(s), "
         f"step {done.step}, {done.status}. You are its caseworker."
     )
+    if done.sender.accepted:
+        typer.echo(f"Signed by {done.sender.accepted}, a sender whose key you accepted.")
+    elif done.sender.key:
+        warn(
+            f"the file says it comes from {done.organisation}, but it is signed with a key you have not accepted "
+            f"({done.sender.key}): nothing proves who made it. Check that key with the sender (`cmtk key show` on "
+            "their laptop), then `cmtk key accept NAME KEY` for their next shares"
+        )
+    else:
+        warn(
+            f"the file is not signed: it says it comes from {done.organisation}, but nothing proves who made it; "
+            "check with the sender before relying on it"
+        )
     if done.earlier:
         warn(
             f"the same case of {done.organisation} was imported before as case {', '.join(done.earlier)}: "

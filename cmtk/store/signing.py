@@ -18,8 +18,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+from pathlib import Path
 
-from cmtk.errors import IdentityError
+from cmtk.errors import IdentityError, UsageError
 from cmtk.store import crypto
 
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -122,3 +124,31 @@ def verify(public: str, message: bytes, signature: str) -> bool:
         return True
     except (InvalidSignature, ValueError, TypeError):
         return False
+
+
+# -- the signing keys a laptop accepted (kept in the store's .git/cmtk/, never synced) ----------------------
+
+SENDERS_FILE = "senders.json"
+
+
+def accepted_senders(store_root: Path) -> dict[str, str]:
+    """Signing key -> the name the user gave its owner."""
+    try:
+        data = json.loads((store_root / ".git" / "cmtk" / SENDERS_FILE).read_text("utf-8"))
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def accept_sender(store_root: Path, name: str, key: str) -> None:
+    from cmtk.store.files import write_atomic
+
+    key = parse_signing_public(key, "SIGNING-KEY")
+    name = name.strip()
+    if not name or len(name) > 80 or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):
+        raise UsageError("NAME: give the sender's name, 1-80 characters on one line")
+    senders = accepted_senders(store_root)
+    senders[key] = name
+    folder = store_root / ".git" / "cmtk"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(folder / SENDERS_FILE, json.dumps(senders, indent=1, sort_keys=True).encode("utf-8"))

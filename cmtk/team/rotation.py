@@ -67,13 +67,13 @@ def _key_file(
 
 def _require_trusted_team(session: Session) -> None:
     """Never re-encrypt keys to a team list someone else changed without the user checking it (review H3)."""
-    session.require_team_matches_keys()
     added, removed = session.store.team_changes()
     if added or removed:
         raise CmtkError(
             f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it "
             f"({len(added)} key(s) added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
         )
+    session.require_team_matches_keys()  # even after `team trust`: the key files say who the team is (review 4)
 
 
 def _require_clean(session: Session) -> None:

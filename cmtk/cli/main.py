@@ -138,7 +138,13 @@ def _group(name: str):
         "steps": attach("steps", lambda m: m.register(app)),
         "plan": attach("plan", lambda m: app.add_typer(m.app, name="plan")),
         "monitoring": attach("monitoring", lambda m: m.register(app)),
-        "report": attach("report", lambda m: app.add_typer(m.app, name="report")),
+        "report": attach(
+            "report",
+            lambda m: (
+                app.add_typer(m.app, name="report"),
+                importlib.import_module("cmtk.cli.supervision").register(m.app),
+            ),
+        ),
         "smart": attach("smart", lambda m: app.add_typer(m.app, name="smart")),
         "conference": attach("conference", lambda m: app.add_typer(m.app, name="conference")),
         "index": attach("index", lambda m: app.add_typer(m.app, name="index")),

@@ -367,3 +367,510 @@ def test_item3_no_team_change_and_no_doctor_advice_completes_the_attack(tmp_path
         data = Store(amina.root).key_path(generation).read_bytes()
         with pytest.raises(DecryptError):
             crypto.decrypt(data, [mallory.identity], "key")
+
+
+# -- 4. a removed member cannot slip a generation, records or team edits past the laptop that removed her ---
+
+
+def _with_mallory_copy(tmp_path: Path):
+    """A team with Mallory, who has her own synced copy; Amina then removes her but has not synced yet."""
+    from cmtk.team import rotation
+
+    (amina, baraka, chebet), url = _team(tmp_path)
+    mallory_key = tmp_path / "mallory.key"
+    mallory = identity.create(mallory_key)
+    rotation.add_member(amina.session(), "Mallory", mallory.public)
+    amina.sync()
+    for laptop in (baraka, chebet):
+        laptop.sync()
+        Store(laptop.root).accept_team()
+    remotes.clone(url, tmp_path / "mallory-laptop", mallory)
+    from tests.test_sync import Laptop
+
+    evil = Laptop("Mallory", mallory_key, tmp_path / "mallory-laptop")
+    rotation.remove_member(amina.session(), "Mallory")  # generation 2 on Amina's laptop only
+    return amina, baraka, chebet, evil, url
+
+
+def _forged_note(laptop, case_id: str, claimed_author: str) -> None:
+    import dataclasses
+
+    from cmtk.casework import cases
+    from tests.helpers import minimal_body
+
+    session = laptop.session()
+    record = cases.new_record(session, case_id, "case-notes", minimal_body("case-notes"), None)
+    record = dataclasses.replace(record, created_by=claimed_author)
+    session.save(case_id, [record], "create")
+
+
+@pytest.mark.parametrize("drop_colleague", [False, True])
+def test_item4_a_removed_members_own_next_generation_is_refused(tmp_path, drop_colleague):
+    from cmtk.team import rotation
+    from tests.test_sync import _case
+
+    amina, baraka, chebet, mallory, _ = _with_mallory_copy(tmp_path)
+    case_id = _case(baraka, "Neema")
+    baraka.sync()
+    mallory.sync()
+    # Mallory, with the generation-1 key she still holds, makes her own generation 2 (dropping Chebet, or
+    # removing nobody but herself from nothing) and writes a note in Baraka's name with it.
+    if drop_colleague:
+        rotation.remove_member(mallory.session(), "Chebet")
+    else:
+        eve = identity.create(tmp_path / "eve.key")
+        rotation.add_member(mallory.session(), "Eve", eve.public)
+        rotation.remove_member(mallory.session(), "Eve")
+    _forged_note(mallory, case_id, "Baraka")
+    mallory.sync()
+    before = Store(amina.root).git.head()
+    with pytest.raises(CmtkError, match="removed on this laptop"):
+        amina.sync()
+    store = Store(amina.root)
+    assert store.git.head() == before
+    assert {m.name for m in store.members()} == {"Amina", "Baraka", "Chebet"}
+    assert case_id not in store.case_ids()
+
+
+def test_item4_a_generation_claiming_a_colleague_as_its_maker_is_refused(tmp_path):
+    """Mallory writes the maker lines herself, naming Baraka: the proof meant for Amina does not check out."""
+    from cmtk.store import crypto
+    from cmtk.team import roster
+
+    amina, baraka, _, mallory, url = _with_mallory_copy(tmp_path)
+    session = mallory.session()
+    old = session.key(1)
+    new = crypto.generate()
+    members = session.store.members()
+    baraka_public = next(m.public for m in members if m.name == "Baraka")
+    lines = [f"made-by: {baraka_public}", *(f"proof: {m.public} {'0' * 64}" for m in members)]
+    text = roster.key_file_text(new, 2, members, roster.authorisation(old, 2, new.public), lines)
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+    (evil / ".cmtk" / "keys" / "2.age").write_bytes(
+        crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in members])
+    )
+    _git(evil, "add", "-A")
+    _git(evil, "commit", "-q", "-m", "rotate keys")
+    _git(evil, "push", "-q", "origin", "HEAD:main")
+    with pytest.raises(CmtkError, match="removed on this laptop"):
+        amina.sync()
+
+
+def test_item4_two_real_offline_removals_still_merge(tmp_path):
+    """The rule leaves the legitimate case alone: Baraka removed Chebet while Amina removed Mallory."""
+    from cmtk.team import rotation
+
+    amina, baraka, chebet, _mallory, _ = _with_mallory_copy(tmp_path)
+    rotation.remove_member(baraka.session(), "Chebet")
+    baraka.sync()
+    outcome = amina.sync()
+    assert outcome.new_generation == 3
+    assert {m.name for m in Store(amina.root).members()} == {"Amina", "Baraka"}
+
+
+def test_item4_a_team_list_that_drops_a_member_without_a_new_key_is_refused(tmp_path):
+    """A member (who holds the current key) re-encrypts the key files to the team without a colleague."""
+    from cmtk.store import crypto
+    from cmtk.team import roster
+
+    (amina, baraka, chebet), url = _team(tmp_path)
+    session = amina.session()
+    remaining = [m for m in session.store.members() if m.name != "Chebet"]
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+    (evil / ".cmtk" / "recipients.txt").write_text(roster.format_recipients(remaining))
+    text = roster.key_file_text(session.key(1), 1, remaining, maker=roster.key_file_maker_lines(session.key_text(1)))
+    (evil / ".cmtk" / "keys" / "1.age").write_bytes(
+        crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in remaining])
+    )
+    _git(evil, "add", "-A")
+    _git(evil, "commit", "-q", "-m", "team add")
+    _git(evil, "push", "-q", "origin", "HEAD:main")
+    with pytest.raises(CmtkError, match="without a new"):
+        baraka.sync()
+    assert "Chebet" in {m.name for m in Store(baraka.root).members()}
+
+
+# -- 5. control characters cannot falsify the settings confirmation ----------------------------------------
+
+HIDDEN_GATES = (
+    "workflow: {gates: {2: [], 3: [], 4: [], 5: [], 6: [], 7: [], 8: []}}\r"
+    "# (unchanged: the default gates apply)                                   \n"
+)
+
+
+def test_item5_carriage_returns_in_policy_cannot_hide_a_change_at_sync(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path)
+    evil = tmp_path / "evil"
+    subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
+    with open(evil / ".cmtk" / "policy.yaml", "a", newline="") as handle:
+        handle.write(HIDDEN_GATES)
+    _git(evil, "commit", "-q", "-am", "update cases")
+    _git(evil, "push", "-q", "origin", "HEAD:main")
+    shown = []
+
+    def accept(paths, diff):
+        shown.append(diff)
+        return True
+
+    with pytest.raises(CmtkError, match="control or direction character"):
+        sync.sync(baraka.session(), confirm_settings=accept)
+    assert not shown  # refused before anything is shown or accepted
+    assert b"\r" not in (baraka.root / ".cmtk" / "policy.yaml").read_bytes()
+
+
+def test_item5_control_characters_are_refused_in_local_settings_policy_and_forms(tmp_path):
+    from cmtk.casework import policy
+    from cmtk.forms import definitions
+    from cmtk.store import files
+
+    (amina, _, _), _ = _team(tmp_path)
+    root = amina.root
+    with open(root / ".cmtk" / "policy.yaml", "a", newline="") as handle:
+        handle.write(HIDDEN_GATES)
+    with pytest.raises(CmtkError, match="control or direction character"):
+        policy.load(root)
+    (root / ".cmtk" / "forms").mkdir()
+    builtin = (definitions.builtin_dir() / "case-notes.yaml").read_text("utf-8")
+    (root / ".cmtk" / "forms" / "case-notes.yaml").write_text(builtin.replace("title:", "title:\u202e", 1), "utf-8")
+    with pytest.raises(CmtkError, match="control or direction character"):
+        definitions.load_form("case-notes", root)
+    settings = root / ".cmtk" / "settings.yaml"
+    settings.write_bytes(settings.read_bytes() + b"organisation: Other\x1b[2K\n")
+    with pytest.raises(CmtkError, match="control or direction character"):
+        files.read_settings(root)
+    assert files.visible("gates: []\r# fine") == "gates: []\\x0d# fine"
+    files.check_plain_text("windows: yes\r\nline endings: fine\r\n", "x")  # CRLF files from Windows editors pass
+
+
+# -- 10. a kill during `case new` leaves nothing that doctor passes as clean --------------------------------
+
+
+def test_item10_an_empty_case_folder_left_by_a_kill_is_found_and_repaired(tmp_path):
+    import sys
+
+    from cmtk.store import doctor
+    from tests.helpers import make_store
+
+    session, key_path = make_store(tmp_path)
+    root = session.store.root
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os\n"
+            "from cmtk.store import files, session as s\n"
+            "from cmtk.casework import cases\n"
+            "from tests.helpers import minimal_body\n"
+            "real = files.write_temp\n"
+            "def killed(folder, data):  # the process dies right after the case folder was made\n"
+            "    if 'cases' in str(folder):\n"
+            "        os._exit(9)\n"
+            "    return real(folder, data)\n"
+            "files.write_temp = killed\n"
+            f"cases.create_case(s.Store({str(root)!r}).unlock({str(key_path)!r}), 'identification', "
+            "minimal_body('identification'))\n",
+        ],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == 9, killed.stderr
+    left = [p for p in (root / "cases").rglob("*") if p.is_dir() and p.parent.parent.name == "cases"]
+    assert left and not any(left[0].iterdir())
+    fresh = Store(root).unlock(key_path)
+    findings = doctor.check(fresh)
+    assert any(f.code == "empty-folder" for f in findings), findings
+    done = doctor.repair(fresh)
+    assert any("empty" in line for line in done)
+    assert not left[0].exists()
+    assert doctor.check(Store(root).unlock(key_path)) == []
+    assert Store(root).case_ids() == []
+
+
+# -- 11. a passphrase that falls to a dictionary is refused unless the user insists --------------------------
+
+
+@pytest.mark.parametrize("weak", ["abc123", "password1234", "Kenya2026!", "aaaaaaaaaaaaaaaa", "Tumaini CCI 2026"])
+def test_item11_a_guessable_passphrase_is_refused(tmp_path, weak):
+    from tests.helpers import invoke
+
+    path = tmp_path / "me.age"
+    result = invoke(
+        ["--identity", str(path), "init", str(tmp_path / "store"), "--org", "Tumaini CCI", "--passphrase"],
+        env={"CMTK_PASSPHRASE": weak},
+    )
+    assert result.exit_code == 1 and ("easy to guess" in result.output or "short" in result.output), result.output
+    assert not path.exists() and not (tmp_path / "store").exists()
+    kept = invoke(
+        ["--identity", str(path), "init", str(tmp_path / "store"), "--org", "Tumaini CCI", "--passphrase"]
+        + ["--weak-passphrase"],
+        env={"CMTK_PASSPHRASE": weak},
+    )
+    assert kept.exit_code == 0 and "Warning" in kept.output and path.exists()
+
+
+def test_item11_four_unrelated_words_pass(tmp_path):
+    from tests.helpers import invoke
+
+    result = invoke(
+        ["--identity", str(tmp_path / "me.age"), "key", "new", "--passphrase"],
+        env={"CMTK_PASSPHRASE": "mango tractor velvet lagoon"},
+    )
+    assert result.exit_code == 0 and "Warning" not in result.output, result.output
+
+
+# -- 7. a stolen laptop shows no more than the threat model says --------------------------------------------
+
+
+def test_item7_a_case_review_is_the_same_size_as_any_other_record(tmp_path):
+    from cmtk.casework import cases
+    from cmtk.store import crypto, records
+    from tests.helpers import make_store, minimal_body
+
+    session, _ = make_store(tmp_path)
+    case_id = cases.create_case(session, "identification", minimal_body("identification"))
+    for form in ("case-review", "monitoring", "case-notes", "child-assessment", "placement"):
+        record = cases.new_record(session, case_id, form, minimal_body(form), None)
+        session.save(case_id, [record], "create")
+    files = list(session.store.case_dir(case_id).glob("*.age"))
+    assert {len(session.decrypt_file(p)) for p in files} == {2048}  # one size for every form
+    sizes = [p.stat().st_size for p in files]
+    assert max(sizes) - min(sizes) < 400, sizes  # what is left is age's random "grease" stanza
+    # the padding buckets themselves: a long record shows only its order of magnitude
+    assert [crypto.padded_size(n) for n in (10, 1300, 2100, 5000)] == [2048, 2048, 4096, 8192]
+    assert records.unpad(crypto.pad(b"a: 1\n")) == b"a: 1\n"
+
+
+def test_item7_resolving_a_conflict_is_an_ordinary_update_in_the_history(tmp_path):
+    from cmtk.team import conflicts
+    from tests.test_sync import _edit, _shared_case
+
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _shared_case(amina, baraka)
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina.sync()
+    baraka.sync()
+    conflicts.resolve(baraka.session(), case_id, 1, "other")
+    messages = _git(baraka.root, "log", "--format=%s").split("\n")
+    assert messages[0] == f"update {case_id}"
+    assert not any(m.startswith("resolve") for m in messages)
+
+
+# -- 8. the USB bundle does not tell the team's size -----------------------------------------------------------
+
+
+def test_item8_the_bundle_header_does_not_show_the_team_size(tmp_path):
+    from cmtk.store import doctor
+    from cmtk.team import rotation
+
+    (amina, baraka, _), url = _team(tmp_path, remote_kind="bundle")
+    three = doctor.stanza_count(Path(url).read_bytes())
+    for name in ("Dan", "Eve"):
+        pair = identity.create(tmp_path / f"{name.lower()}.key")
+        rotation.add_member(amina.session(), name, pair.public)
+    amina.sync()
+    five = doctor.stanza_count(Path(url).read_bytes())
+    assert three == five == 8
+    baraka.sync()  # every member still opens it
+
+
+# -- 6. the editor writes no copy of the record outside cmtk's private folder -------------------------------
+
+
+@pytest.mark.skipif(not __import__("shutil").which("vim"), reason="vim is not installed")
+def test_item6_vim_backup_and_undo_settings_in_vimrc_leave_no_copy(tmp_path, monkeypatch):
+    from tests.helpers import CANARY_FIRST, add_canary_case, make_store, run_cmtk
+
+    session, key_path = make_store(tmp_path)
+    case_id = add_canary_case(session)
+    home = tmp_path / "home"
+    backups, undo = home / "backup", home / "undo"
+    for folder in (backups, undo):
+        folder.mkdir(parents=True)
+    (home / ".vimrc").write_text(
+        f"set backup\nset writebackup\nset backupdir={backups}\nset undofile\nset undodir={undo}\nset swapfile\n"
+        f"set directory={home}\n"
+    )
+    edited = run_cmtk(
+        ["--store", str(session.store.root), "--identity", str(key_path), "case", "edit", case_id, "identification"],
+        env={"HOME": str(home), "EDITOR": "vim -c %s/Kipepeo7Q/Kipepeo8Q/ -c wq", "VISUAL": ""},
+        input="",
+    )
+    assert edited.returncode == 0, edited.stderr
+    assert "Saved identification" in edited.stdout
+    left = [p for p in home.rglob("*") if p.is_file() and p.name != ".vimrc"]
+    assert left == [], f"the editor left copies of the record: {left}"
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert CANARY_FIRST.encode() not in path.read_bytes()
+
+
+def test_item6_editors_start_without_the_users_configuration(tmp_path, monkeypatch):
+    from cmtk.forms import editing
+
+    for editor, expected in (("vim", "-u"), ("nvim", "-u"), ("vi", "-u"), ("nano", "-I"), ("emacs", "-Q")):
+        monkeypatch.setenv("EDITOR", editor)
+        monkeypatch.delenv("VISUAL", raising=False)
+        command = editing.editor_command(tmp_path / "x.yaml")
+        assert expected in command, (editor, command)
+        assert editing.known_editor(command)
+    monkeypatch.setenv("EDITOR", "gedit")
+    assert not editing.known_editor(editing.editor_command(tmp_path / "x.yaml"))
+
+
+def test_item6_an_unknown_editor_gets_a_warning(tmp_path, monkeypatch):
+    import sys
+
+    from tests.helpers import add_canary_case, make_store, run_cmtk
+
+    session, key_path = make_store(tmp_path)
+    case_id = add_canary_case(session)
+    script = tmp_path / "myeditor.py"
+    script.write_text("import sys\n")
+    edited = run_cmtk(
+        ["--store", str(session.store.root), "--identity", str(key_path), "case", "edit", case_id, "identification"],
+        env={"EDITOR": f"{sys.executable} {script}", "VISUAL": ""},
+    )
+    assert "does not know how to stop" in edited.stderr
+
+
+# -- 9. a share says who made it, and an unproven sender is said plainly ------------------------------------
+
+
+def _two_agencies(tmp_path):
+    import datetime as dt
+
+    from cmtk.casework import cases
+    from tests.helpers import canary_body
+    from tests.test_share import Side
+
+    sender = Side(tmp_path / "sender", "Amina Otieno", "Tumaini Children's Home")
+    receiver = Side(tmp_path / "receiver", "Rita Wekesa", "Upendo Rescue Centre")
+    body = canary_body()
+    body.pop("notes")
+    case_id = cases.open_case(sender.session, body, date=dt.date(2026, 10, 1), today=dt.date(2026, 11, 24))
+    return sender, receiver, case_id
+
+
+def test_item9_a_crafted_share_claiming_the_sub_county_office_is_said_to_be_unproven(tmp_path):
+    """Anyone who knows the receiver's public key can make a share: it must not pass as the office's."""
+    from cmtk.store import yamlio
+    from tests.test_share import _open, _seal
+
+    sender, receiver, case_id = _two_agencies(tmp_path)
+    made = sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "real.age"))
+    assert made.exit_code == 0, made.output
+    document = _open(tmp_path / "real.age", receiver.key_path)
+    document["organisation"] = "Sub-County Children's Office"
+    document["shared_by"] = "Children's Officer"
+    (tmp_path / "crafted.age").write_bytes(_seal(yamlio.dumps(document).encode(), receiver.public))
+    result = receiver.run("case", "import", str(tmp_path / "crafted.age"))
+    assert result.exit_code == 0, result.output
+    assert "not signed" in result.output and "nothing proves who made it" in result.output
+
+
+def test_item9_a_signed_share_from_an_accepted_sender_is_named_and_a_changed_one_refused(tmp_path):
+    from cmtk.store import crypto, signing
+    from tests.test_share import _seal
+
+    sender, receiver, case_id = _two_agencies(tmp_path)
+    shown = sender.run("key", "show")
+    key = next(line.split()[2] for line in shown.output.splitlines() if line.startswith("Signing key:"))
+    assert key == signing.signing_public(crypto.parse_identity_text(sender.key_path.read_text(), "k"))
+    assert sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "a.age")).exit_code == 0
+    unknown = receiver.run("case", "import", str(tmp_path / "a.age"))
+    assert unknown.exit_code == 0 and "have not accepted" in unknown.output and key in unknown.output
+    assert receiver.run("key", "accept", "Amina at Tumaini", key).exit_code == 0
+    assert sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "b.age")).exit_code == 0
+    known = receiver.run("case", "import", str(tmp_path / "b.age"))
+    assert known.exit_code == 0 and "Signed by Amina at Tumaini" in known.output, known.output
+    # the same signed file with one value changed: refused
+    import pyrage
+
+    me = crypto.parse_identity_text(receiver.key_path.read_text(), "k")
+    assert sender.run("share", case_id, "--to", receiver.public, "-o", str(tmp_path / "c.age")).exit_code == 0
+    plain = pyrage.decrypt((tmp_path / "c.age").read_bytes(), [me.identity])
+    (tmp_path / "d.age").write_bytes(_seal(plain.replace(b"Tumaini", b"Tumainx", 1), receiver.public))
+    changed = receiver.run("case", "import", str(tmp_path / "d.age"))
+    assert changed.exit_code == 1 and "signature" in changed.output
+
+
+# -- Round 5: trying to get around the round-4 fixes -----------------------------------------------------
+
+
+def test_r5_git_environment_variables_of_the_caller_are_not_obeyed(tmp_path, monkeypatch):
+    """GIT_DIR, GIT_INDEX_FILE, GIT_CONFIG_* and GIT_EXTERNAL_DIFF in the environment (a script run from a git
+    hook has some of them) must neither redirect cmtk's git nor run anything."""
+    from tests.test_sync import _case
+
+    (amina, baraka, _), url = _team(tmp_path)
+    marker = tmp_path / "ran"
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    for name in GIT_HOOKS:
+        (hooks / name).write_text(f"#!/bin/sh\necho $0 >> {marker}\n")
+        (hooks / name).chmod(0o755)
+    other = tmp_path / "other.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(other)], check=True)
+    for key, value in {
+        "GIT_DIR": str(other),
+        "GIT_WORK_TREE": str(tmp_path),
+        "GIT_INDEX_FILE": str(tmp_path / "index"),
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "core.hooksPath",
+        "GIT_CONFIG_VALUE_0": str(hooks),
+        "GIT_EXTERNAL_DIFF": str(hooks / "post-commit"),
+        "GIT_OBJECT_DIRECTORY": str(other / "objects"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    baraka.sync()
+    assert not marker.exists()
+    assert case_id in Store(baraka.root).case_ids()
+    assert not (tmp_path / "index").exists()
+    assert subprocess.run(["git", "--git-dir", str(other), "rev-parse", "-q", "--verify", "HEAD"]).returncode != 0
+
+
+def test_r5_a_shared_folder_that_borrows_objects_or_points_elsewhere_is_refused(tmp_path):
+    (amina, _, _), url = _team(tmp_path)
+    alternates = Path(url) / "objects" / "info" / "alternates"
+    alternates.write_text(str(amina.root / ".git" / "objects") + "\n")
+    with pytest.raises(CmtkError, match="borrows objects"):
+        amina.sync()
+    alternates.unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".git").write_text(f"gitdir: {url}\n")
+    remotes.add_remote(Store(amina.root), "gitfile", str(elsewhere))
+    with pytest.raises(CmtkError, match="points to another folder"):
+        sync.sync(amina.session(), "gitfile")
+
+
+def test_r5_a_clone_shares_no_file_with_the_shared_folder(tmp_path):
+    """A local clone used to hard-link the shared folder's object files: whoever can write there could then
+    change this laptop's objects in place."""
+    (amina, _, _), url = _team(tmp_path)
+    dan = identity.create(tmp_path / "dan.key")
+    from cmtk.team import rotation
+
+    rotation.add_member(amina.session(), "Dan", dan.public)
+    amina.sync()
+    remotes.clone(url, tmp_path / "dan-laptop", dan)
+    objects = [p for p in (tmp_path / "dan-laptop" / ".git" / "objects").rglob("*") if p.is_file()]
+    assert objects and all(p.stat().st_nlink == 1 for p in objects)
+
+
+@pytest.mark.parametrize(
+    "path", [".CMTK/templates/print.css", "Cases/AB/ABCDEFGH/x.age", ".cmtk/Templates/x", ".git/hooks/x"]
+)
+def test_r5_case_variant_and_git_paths_are_refused_at_clone(tmp_path, path):
+    from cmtk.team import incoming
+
+    (amina, _, _), _ = _team(tmp_path)
+    store = Store(amina.root)
+    problems = incoming.path_problems(store, {path: ("100644", "0" * 39 + "1")})
+    assert problems and "never writes" in problems[0]

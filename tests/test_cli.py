@@ -57,8 +57,10 @@ def test_key_new_and_show(tmp_path):
 
 
 def test_key_new_with_passphrase_warns_when_weak(tmp_path):
+    """A weak passphrase is refused (security review round 4); --weak-passphrase keeps it, with a warning."""
     result = invoke(
-        ["--identity", str(tmp_path / "me.age"), "key", "new", "--passphrase"], env={"CMTK_PASSPHRASE": "short"}
+        ["--identity", str(tmp_path / "me.age"), "key", "new", "--passphrase", "--weak-passphrase"],
+        env={"CMTK_PASSPHRASE": "short"},
     )
     assert result.exit_code == 0
     assert "Warning: this passphrase is short" in result.output

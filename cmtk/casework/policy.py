@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cmtk.errors import CmtkError
-from cmtk.store import paths, yamlio
+from cmtk.store import files, paths, yamlio
 
 _DEFAULTS = paths.defaults_dir()
 _cache: dict[str, Any] = {}
@@ -38,9 +38,9 @@ def load(store_root: Path | None) -> dict:
     """The policy in force: defaults, then the store's `.cmtk/policy.yaml`."""
     policy = _default("policy")
     if store_root is not None:
-        path = store_root / ".cmtk" / "policy.yaml"
-        if path.is_file():
-            data = yamlio.loads(path.read_text("utf-8"), ".cmtk/policy.yaml")
+        text = files.read_inside_text(store_root, ".cmtk/policy.yaml")  # no link, no control characters
+        if text is not None:
+            data = yamlio.loads(text, ".cmtk/policy.yaml")
             if data is not None and not isinstance(data, dict):
                 raise CmtkError(
                     ".cmtk/policy.yaml: must be a mapping of settings; see the comments in the default file"

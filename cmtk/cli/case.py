@@ -283,6 +283,19 @@ def case_import(
     )
     if done.metadata_removed:
         typer.echo(f"Metadata (location, device) was taken out of {done.metadata_removed} attached image(s).")
+    if done.sender.accepted:
+        typer.echo(f"Signed by {done.sender.accepted}, a sender whose key you accepted.")
+    elif done.sender.key:
+        warn(
+            f"the file says it comes from {done.organisation}, but it is signed with a key you have not accepted "
+            f"({done.sender.key}): nothing proves who made it. Check that key with the sender (`cmtk key show` on "
+            "their laptop), then `cmtk key accept NAME KEY` for their next shares"
+        )
+    else:
+        warn(
+            f"the file is not signed: it says it comes from {done.organisation}, but nothing proves who made it; "
+            "check with the sender before relying on it"
+        )
     if done.earlier:
         warn(
             f"the same case of {done.organisation} was imported before as case {', '.join(done.earlier)}: "

@@ -34,6 +34,9 @@ def init(
     passphrase: bool = typer.Option(
         False, "--passphrase", help="If cmtk makes you a new identity, protect it with a passphrase."
     ),
+    weak_passphrase: bool = typer.Option(
+        False, "--weak-passphrase", help="Accept a passphrase that is easy to guess (not recommended)."
+    ),
 ) -> None:
     """Create a new store: git repository, settings, policy, team and store key."""
 
@@ -44,14 +47,14 @@ def init(
     if identity_file.exists():
         me = identity.load(identity_file)
     else:
-        me = _new_identity(identity_file, passphrase)
+        me = _new_identity(identity_file, passphrase, weak_passphrase, (worker, org))
     create.create_store(path.resolve(), organisation=org, me=me, worker=worker, role=role, county=county)
     typer.echo(f"Created a cmtk store in {path.resolve()}")
     typer.echo(f"Team: {worker} ({role}), key {me.public}")
     typer.echo("Next: add colleagues with `cmtk team add NAME THEIR-PUBLIC-KEY`; open a case with `cmtk case new`.")
 
 
-def _new_identity(path: Path, protect: bool):
+def _new_identity(path: Path, protect: bool, allow_weak: bool = False, about_user: tuple[str, ...] = ()):
 
     secret = None
     if protect:
@@ -62,9 +65,11 @@ def _new_identity(path: Path, protect: bool):
 
         if identity.PASSPHRASE_ENV not in os.environ and identity.read_passphrase("Repeat it: ") != secret:
             raise UsageError("the two passphrases differ; nothing was created")
-        hint = identity.passphrase_hint(secret)
-        if hint:
-            warn(hint)
+        problem = identity.passphrase_problem(secret, about_user)
+        if problem and not allow_weak:
+            raise CmtkError(f"{problem}. Nothing was created (add --weak-passphrase to keep it anyway)")
+        if problem:
+            warn(problem)
     pair = identity.create(path, secret)
     typer.echo(f"Created your identity {path} (readable by you only).")
     typer.echo("Keep a backup of it somewhere safe and offline: without it you cannot open the store.")

@@ -144,14 +144,16 @@ def sync(
             f"  {outcome.open_conflicts} field(s) in what this sync brought wait for a choice between two "
             "values: `cmtk conflicts`, then `cmtk resolve`."
         )
-    if (outcome.team_added or outcome.team_removed) and not outcome.team_confirmed:
-        for member in outcome.team_added:
+    # A removal that arrives is always said, also when new members were accepted during the sync (review 4, M4).
+    if outcome.team_removed or (outcome.team_added and not outcome.team_confirmed):
+        for member in outcome.team_added if not outcome.team_confirmed else []:
             typer.echo(f"  The team list changed: NEW member {member}.")
         former = team_module.former_names(session.store) if outcome.team_removed else {}
         for key in outcome.team_removed:
             typer.echo(f"  The team list changed: REMOVED {former.get(key, 'a member')} (key {key[:20]}...)")
         check = "Check the new keys with their owners, then accept" if outcome.team_added else "Accept the change"
-        typer.echo(f"  {check} with `cmtk team trust`.")
+        if not outcome.team_confirmed:
+            typer.echo(f"  {check} with `cmtk team trust`.")
 
 
 def clone(

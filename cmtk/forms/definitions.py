@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cmtk.errors import CmtkError
+from cmtk.store import files as store_files
 from cmtk.store import yamlio
 from cmtk.store.paths import builtin_forms_dir
 
@@ -296,11 +297,11 @@ def load_form(form_id: str, store_root: Path | None = None) -> FormDef:
             raise CmtkError(f"'{form_id}' is the code of form '{by_code[0].id}'; use the form id: {by_code[0].id}")
         hint = suggest(form_id, files)
         raise CmtkError(f"no form '{form_id}'{hint}; see `cmtk form list`")
-    return load_file(path)
+    return load_file(path, store_root)
 
 
 def load_all(store_root: Path | None = None) -> list[FormDef]:
-    return [load_file(path) for path in _files(store_root).values()]
+    return [load_file(path, store_root) for path in _files(store_root).values()]
 
 
 @dataclass(frozen=True)
@@ -328,8 +329,15 @@ def suggest(word: str, options) -> str:
 # -- the strict loader -----------------------------------------------------------------------
 
 
-def load_file(path: Path) -> FormDef:
-    text = path.read_text("utf-8")
+def load_file(path: Path, store_root: Path | None = None) -> FormDef:
+    """A definition; one from a store's `.cmtk/forms/` only as a regular file inside the store, with no
+    control or direction characters (security review round 4: H2, M5)."""
+    if store_root is not None and path.parent == store_root / ".cmtk" / "forms":
+        text = store_files.read_inside_text(store_root, f".cmtk/forms/{path.name}")
+        if text is None:
+            raise CmtkError(f".cmtk/forms/{path.name}: no longer there; see `cmtk form list`")
+    else:
+        text = path.read_text("utf-8")
     data = yamlio.loads(text, _display(path), allow_aliases=True)  # definitions may share choice lists
     return _Loader(path, text).form(data)
 

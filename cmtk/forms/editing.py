@@ -37,11 +37,21 @@ def memory_folder() -> Path | None:
     return system.memory_folder()
 
 
-def editor_command(path: Path) -> list[str]:
-    """The user's editor with its swap, backup and undo files switched off where we know how.
+VIM_FAMILY = ("vi", "vim", "nvim", "gvim", "view", "rvim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk3")
+_VIM_OFF = "set nobackup nowritebackup noundofile noswapfile"
+# Editors that keep no copy of a file elsewhere (sed -i writes its temporary file beside the file).
+KEEP_NO_COPIES = ("sed", "ed", "true", "cat")
 
-    The editor is run by its full path, looked up on PATH only (never in the current folder, which Windows
-    would search first and which is often the store)."""
+
+def editor_command(path: Path) -> list[str]:
+    """The user's editor with its swap, backup and undo files switched off, *after* the user's own settings.
+
+    vim and nano read ~/.vimrc and ~/.nanorc after any option cmtk could put first, and a `set backup` or
+    `set undofile` there copied the decrypted record into the user's backup folder (security review round 4,
+    M6): cmtk starts them without the user's configuration (vim -u NONE, nano -I, emacs -Q). The editor is
+    run by its full path, looked up on PATH only (never in the current folder, which Windows would search
+    first and which is often the store).
+    """
     command = system.split_command(os.environ.get("VISUAL") or os.environ.get("EDITOR") or system.default_editor())
     if not command:
         command = [system.default_editor()]
@@ -52,13 +62,42 @@ def editor_command(path: Path) -> list[str]:
             "(for example EDITOR=vi or EDITOR=nano; on Windows EDITOR=notepad), or record a corrected form "
             "with `cmtk record`"
         )
-    name = os.path.basename(command[0]).lower().removesuffix(".exe")
+    name = editor_name(command)
     command[0] = found
-    if name in ("vi", "vim", "nvim", "gvim", "view"):
-        command += ["-n", "-i", "NONE", "--cmd", "set nobackup nowritebackup noundofile noswapfile viminfo="]
-    elif name == "emacs":
-        command += ["--eval", "(setq make-backup-files nil auto-save-default nil create-lockfiles nil)"]
+    if name in VIM_FAMILY:
+        no_gui = ["-U", "NONE"] if name != "nvim" else []
+        command += ["-u", "NONE", *no_gui, "-i", "NONE", "-n", "--cmd", _VIM_OFF, "-c", _VIM_OFF]
+    elif name in ("nano", "rnano"):
+        command += ["-I"]  # --ignorercfiles: no `set backup`, `backupdir` or `positionlog` from ~/.nanorc
+    elif name in ("emacs", "emacs-nox"):
+        command += ["-Q", "--eval", "(setq make-backup-files nil auto-save-default nil create-lockfiles nil)"]
     return [*command, str(path)]
+
+
+def editor_name(command: list[str]) -> str:
+    """The editor's program name without folder or .exe."""
+    return os.path.basename(command[0]).lower().removesuffix(".exe") if command else ""
+
+
+def known_editor(command: list[str]) -> bool:
+    """An editor whose copies of the file cmtk knows how to switch off (or that keeps none)."""
+    return editor_name(command) in (*VIM_FAMILY, "nano", "rnano", "emacs", "emacs-nox", *KEEP_NO_COPIES)
+
+
+def confirm_unknown_editor(command: list[str]) -> None:
+    """Warn about an editor cmtk does not know, and let the user choose (a terminal) or go on (a script)."""
+    if known_editor(command):
+        return
+    print(
+        f"Warning: cmtk does not know how to stop '{os.path.basename(command[0])}' from keeping backup, undo or "
+        "recovery copies of the file, which would hold the decrypted record outside cmtk's private folder. "
+        "vim, nano and emacs are safe (set EDITOR).",
+        file=sys.stderr,
+    )
+    if sys.stdin.isatty():
+        answer = input("Edit with it anyway? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            raise CmtkError("nothing was changed; set EDITOR=nano (or vim, emacs) and try again")
 
 
 def edit_base(allow_disk: bool) -> Path:
@@ -125,6 +164,7 @@ def edit_record(
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(HEADER.format(form=form_id) + yamlio.dumps(original.body))
+        confirm_unknown_editor(editor_command(path))
         while True:
             command = editor_command(path)
             try:

@@ -34,10 +34,11 @@ ALLOWED_TAGS = frozenset(
 )
 # Charts cmtk draws itself (the benchmark stars): plain shapes and text. No <image>, <use>, <a>,
 # <foreignObject>, <style>, <script> or animation, which could load, link or run something.
-SVG_TAGS = frozenset("svg g polygon polyline line rect circle ellipse path text tspan".split())
+SVG_TAGS = frozenset("svg g defs pattern polygon polyline line rect circle ellipse path text tspan".split())
 SVG_ATTRIBUTES = frozenset(
     "viewbox points fill fill-opacity stroke stroke-width stroke-dasharray stroke-opacity opacity x y x1 y1 x2 y2 "
-    "cx cy r rx ry d font-size font-weight text-anchor dominant-baseline transform preserveaspectratio".split()
+    "cx cy r rx ry d font-size font-weight text-anchor dominant-baseline transform preserveaspectratio patternunits "
+    "width height".split()
 )
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 # Attributes that carry no URL and run nothing; `style` is checked as CSS, `src` only on <img> as a data:
@@ -52,6 +53,7 @@ _CSS_URL = re.compile(
     r"url\(|@import|@font-face|@namespace|image-set\(|image\(|src\(|cross-fade\(|expression\(|behavior\s*:"
     r"|-moz-binding|//",
 )
+_FRAGMENT_URL = re.compile(r"^\s*url\(\s*#[A-Za-z][A-Za-z0-9_-]*\s*\)\s*$")
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
 
 
@@ -201,7 +203,8 @@ class _Checker(HTMLParser):
 
     def _attribute(self, tag: str, name: str, value: str) -> None:
         if tag in SVG_TAGS and (name in SVG_ATTRIBUTES or (tag == "svg" and name == "xmlns")):
-            if value != SVG_NAMESPACE if name == "xmlns" else css_problem(value):
+            in_page = _FRAGMENT_URL.sub("", value)  # fill="url(#hatch)" names a pattern of this page: loads nothing
+            if value != SVG_NAMESPACE if name == "xmlns" else css_problem(in_page):
                 self.refuse(f"a {name}= attribute on <{tag}> that names something")
             return
         if name == "style":

@@ -36,7 +36,7 @@ from cmtk.errors import CmtkError, IdentityError, RecordError, UsageError
 from cmtk.forms import definitions
 from cmtk.index import summary
 from cmtk.output.userfiles import check_new, write_new
-from cmtk.store import crypto, ids, paths, yamlio
+from cmtk.store import crypto, ids, paths, signing, yamlio
 from cmtk.store.records import Record
 from cmtk.store.session import Change
 
@@ -246,10 +246,54 @@ def share_case(
     files = choose_attachments(case, attachments)
     path = Path(output) if output is not None else default_name(case.id, today or dates.today())
     check_new(path, session.store.root, "--output")  # before any work: a refusal costs nothing
-    plaintext = crypto.pad(yamlio.dumps(document(session, case, chosen, wanted, files)).encode("utf-8"))
+    text = yamlio.dumps(document(session, case, chosen, wanted, files)).encode("utf-8")
+    plaintext = crypto.pad(text + signature_line(session.me, str(key), text))
     written = write_new(path, crypto.encrypt(plaintext, [key]), session.store.root, "--output")
     in_file = tuple(dict.fromkeys(r.form for r in chosen if r.form != CASE_FILE))
     return Shared(written, case.id, str(key), len(chosen), in_file, len(files))
+
+
+# -- who made a share (security review round 4, L9) ------------------------------------------------------
+# The YAML document is followed by one comment line, `# cmtk-signature: SIGNING-KEY SIGNATURE`: an Ed25519
+# signature over the document and the receiver's key, made with the signing key derived from the sender's
+# identity. The receiver checks it against the signing keys they accepted (`cmtk key accept`); a file opened
+# with `age` alone reads the line as a YAML comment.
+
+SIGNATURE_MARK = b"# cmtk-signature: "
+
+
+def _signed_message(receiver: str, text: bytes) -> bytes:
+    return b"cmtk share 1\n" + receiver.encode("ascii") + b"\n" + text
+
+
+def signature_line(me, receiver: str, text: bytes) -> bytes:
+    public = signing.signing_public(me)
+    return SIGNATURE_MARK + f"{public} {signing.sign(me, _signed_message(receiver, text))}\n".encode("ascii")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What a share proves about who made it: `accepted` names the sender when their key is one this laptop
+    accepted; `key` is the signing key when the file is signed at all."""
+
+    key: str | None
+    accepted: str | None
+
+
+def check_signature(session: Session, plaintext: bytes) -> Sender:
+    start = plaintext.find(b"\n" + SIGNATURE_MARK)
+    if start < 0:
+        return Sender(None, None)
+    line = plaintext[start + 1 :].split(b"\n", 1)[0][len(SIGNATURE_MARK) :].decode("ascii", errors="replace")
+    parts = line.split()
+    if len(parts) != 2 or not signing.verify(
+        parts[0], _signed_message(session.me.public, plaintext[: start + 1]), parts[1]
+    ):
+        raise _refuse(
+            "the file carries a signature that does not match its content or was not made for you: it was changed "
+            "after it was made, or forged; nothing was imported, ask the sender to share it again"
+        )
+    return Sender(parts[0], signing.accepted_senders(session.store.root).get(parts[0]))
 
 
 # -- importing -------------------------------------------------------------------------------------
@@ -267,6 +311,7 @@ class Imported:
     status: str
     earlier: tuple[str, ...]  # cases imported before from the same source case (a different share of it)
     has_identification: bool
+    sender: Sender
     attachments: int = 0
     metadata_removed: int = 0  # attached images whose metadata the check took out
 
@@ -535,6 +580,7 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
         raise _refuse(
             f"{name}: opens, but cannot be read: {reason}; it was not made by `cmtk share`, or it is damaged"
         ) from None
+    sender = check_signature(session, plaintext)
     bundle = read_document(data, name)
     if bundle.training and not session.store.training:
         raise _refuse(
@@ -635,6 +681,7 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
         str(info["status"]),
         tuple(earlier),
         any(r.form == cases.INTAKE_FORM for r in new_records),
+        sender,
         len(files),
         sum(1 for _, checked in files if checked.removed),
     )

@@ -52,7 +52,9 @@ def create_store(
         }
         members = [roster.Member(name=worker, role=role, public=me.public)]
         store_key = crypto.generate()
-        key_text = roster.key_file_text(store_key, 1, members)
+        key_text = roster.key_file_text(
+            store_key, 1, members, maker=roster.maker_lines(me, 1, store_key.public, members)
+        )
         key_data = crypto.encrypt(key_text.encode("utf-8"), [me.recipient])
 
         header = "# Settings of this store (no personal data here).\n"

@@ -134,6 +134,13 @@ def check(session: Session) -> list[Finding]:
             continue
         add(rel, "unexpected-file", "not a cmtk file and may be plaintext: move it out of the store and delete it")
 
+    for rel in _empty_record_folders(store):
+        add(
+            rel,
+            "empty-folder",
+            "an empty case folder (a `case new` that was interrupted); `cmtk doctor --repair` removes it",
+        )
+
     # 2. Team file and store keys.
     try:
         members = store.members()
@@ -262,6 +269,17 @@ def check(session: Session) -> list[Finding]:
     return findings
 
 
+def _empty_record_folders(store: Store) -> list[str]:
+    """Case and conference folders that hold no file at all: left by a command killed between making the
+    folder and writing its first record; `case list` would show them as cases (security review round 4)."""
+    found = []
+    for top in RECORD_DIRS:
+        base = store.root / top
+        folders = [p for p in base.glob("*/*") if p.is_dir()] if top == "cases" else list(base.glob("*"))
+        found += [store.relative(p) for p in folders if p.is_dir() and not any(p.iterdir())]
+    return sorted(found)
+
+
 def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
     """Problems of a record against its form definition (internal records have none)."""
 
@@ -318,6 +336,12 @@ def repair(session: Session) -> list[str]:
                 path.unlink()
                 _remove_empty_folders(store, path.parent)
                 done.append(f"removed {store.relative(path)}")
+        for rel in _empty_record_folders(store):
+            folder = store.root / rel
+            folder.rmdir()
+            if folder.parent.name != "conferences" and not any(folder.parent.iterdir()):
+                folder.parent.rmdir()  # the shard folder it was the only case of
+            done.append(f"removed the empty case folder {rel}")
         pending = []
         for line in store.git.status():
             rel = line[3:]

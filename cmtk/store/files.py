@@ -155,6 +155,17 @@ def check_plain_text(text: str, source: str) -> None:
         )
 
 
+_SHOWN_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """Text for a screen with every control and direction character shown as an escape (`\\x0d`, `\\u202e`):
+    what is shown is what the file says (security review round 4, M5)."""
+    return _SHOWN_ESCAPED.sub(
+        lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", text
+    )
+
+
 def _refuse_link(where: str, relative: str) -> None:
     raise CmtkError(
         f"{relative}: {where} is a link or not a folder; cmtk reads store files only from inside the store "

@@ -42,11 +42,14 @@ REMOTE_SIDE_SETTINGS = (
     "uploadpack.allowFilter=false",
 )
 
-# Variables that only choose how to reach an ssh server, which the user set on purpose; every other GIT_*
+# Variables that only choose how to reach an ssh server or which of the user's own config files git reads,
+# which the user set on purpose; every other GIT_*
 # variable is dropped for cmtk's git (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, GIT_CONFIG_*, GIT_EXEC_PATH,
 # GIT_ALTERNATE_OBJECT_DIRECTORIES, GIT_EXTERNAL_DIFF, GIT_TRACE*... would make git act on, run or log
 # something else).
-KEPT_GIT_VARIABLES = frozenset({"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT"})
+KEPT_GIT_VARIABLES = frozenset(
+    {"GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM"}
+)
 
 
 # Local settings every store gets (textconv is added by the store, with the path to cmtk).

@@ -77,8 +77,17 @@ def encode(record: Record) -> bytes:
     return yamlio.dumps(envelope(record)).encode("utf-8")
 
 
+def unpad(plaintext: bytes) -> bytes:
+    """The plaintext without the padding lines `crypto.pad` adds (cmtk's YAML never has a line that starts
+    with '#'), so that YAML never scans them."""
+    cut = plaintext.find(b"\n#")
+    if cut >= 0 and not plaintext[cut + 1 :].strip(b"# \n"):
+        return plaintext[: cut + 1]
+    return plaintext
+
+
 def decode(plaintext: bytes, source: str) -> Record:
-    return from_envelope(yamlio.loads(plaintext, source), source)
+    return from_envelope(yamlio.loads(unpad(plaintext), source), source)
 
 
 def from_envelope(data: Any, source: str) -> Record:

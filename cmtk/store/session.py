@@ -220,7 +220,7 @@ class Store:
     # -- git and locking ----------------------------------------------------------------------
 
     def head_commit(self) -> str | None:
-        """The commit HEAD points at, read from .git directly (no git process, no GitPython).
+        """The commit HEAD points at, read from .git directly (no git process).
 
         Only a `refs/...` name and a 40-hex value are accepted: a hostile HEAD must not make
         cmtk read or print some other file.

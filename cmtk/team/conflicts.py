@@ -137,5 +137,5 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
     updated = records.from_envelope(content, chosen.record)
 
     updated = dataclasses.replace(updated, updated=dates.now_utc().isoformat(), updated_by=session.author)
-    session.save(chosen.subject, [updated], "resolve")
+    session.save(chosen.subject, [updated], "update")  # not "resolve": a thief would see conflicts (review 4)
     return chosen

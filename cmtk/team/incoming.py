@@ -61,6 +61,17 @@ def check_incoming(
     ring.load(their_keys, remote, allow_repin={g for g in key_blobs(store, store.git.head()) if g > max(base_keys)})
     if RECIPIENTS in changed or any(KEY_FILE.match(p) for p in changed):
         _require_team_matches_keys(store, theirs, ring.texts[max(their_keys)], remote)
+    if RECIPIENTS in changed and max(their_keys) <= max(base_keys):
+        teams = [
+            {m.public for m in roster.parse_recipients((t or b"").decode("utf-8", errors="replace"))}
+            for t in store.git.cat_files([f"{c}:{RECIPIENTS}" for c in (base, theirs)])
+        ]
+        if teams[0] - teams[1]:  # a removal always makes a new store key: a member dropped without one is not one
+            raise CmtkError(
+                f"the copy on {remote} dropped {len(teams[0] - teams[1])} member(s) from the team list without a new "
+                "store key, which cmtk's removal always makes: it may have been tampered with. Nothing was changed; "
+                "ask your case manager"
+            )
     # cmtk re-encrypts every record at a removal and at a merge, so each record a copy changed uses its newest key.
     oldest_allowed = max(max(base_keys), max(their_keys))
     paths = [p for p in changed if _RECORD_PATH.match(p)]
@@ -174,7 +185,9 @@ def require_settings_accepted(
     changed = [p for p in incoming if SETTINGS_FILES.match(p)]
     if not changed:
         return
-    diff = store.git.run("diff", "--no-ext-diff", "--no-textconv", base, theirs, "--", *changed, strip=False)
+    diff = files.visible(
+        store.git.run("diff", "--no-ext-diff", "--no-textconv", base, theirs, "--", *changed, strip=False)
+    )
     if not (confirm and confirm(changed, diff)):
         raise CmtkError(
             f"the copy on {remote} changed {', '.join(changed)}; nothing was changed here. Check the change "

@@ -122,11 +122,29 @@ def _join_key_chains(session: Session, ring: KeyRing, base: str, ours: str) -> t
     ours_ring.load({g: our_keys[g] for g in sorted(newer_here)}, "this laptop")
     clash = sorted(g for g in newer_here if g in ring.keys and ring.keys[g].public != ours_ring.keys[g].public)
     if clash:
+        _require_made_by_a_member(session, ring, base_keys, ours_ring.texts[max(newer_here)])
         ring.extra = [(g, ours_ring.keys[g]) for g in sorted(newer_here)]
     else:
         for generation in newer_here:
             ring.keys[generation], ring.texts[generation] = ours_ring.keys[generation], ours_ring.texts[generation]
     return clash, newer_here
+
+
+def _require_made_by_a_member(session: Session, ring: KeyRing, base_keys: dict, our_newest_text: str) -> None:
+    """Both copies made store keys past the common history, and this laptop's came from a removal: whoever it
+    removed still holds the older key and could have made the other copy's. Each of the other copy's new
+    generations must prove it was made by a member of this laptop's team as it is now (review 4, M4);
+    otherwise nothing of that copy is taken: not its key, its records or its team list."""
+    team = set(roster.key_file_recipients(our_newest_text))
+    for generation in sorted(g for g in ring.keys if g > max(base_keys)):
+        maker = roster.key_maker(session.me, ring.texts[generation], generation, ring.keys[generation].public)
+        if maker is None or maker not in team:
+            raise CmtkError(
+                f"the other copy has its own store key generation {generation}, made with the key that a member "
+                "removed on this laptop still holds, and not by anyone in this laptop's team: it may be a forgery "
+                "by the removed member. Nothing was changed (no key, record or team change of that copy was "
+                "taken); ask your case manager before syncing again"
+            )
 
 
 def _make_fresh_generation(ring: KeyRing, newer_here: set[int], updates: Updates, outcome: Outcome) -> None:
@@ -138,6 +156,7 @@ def _make_fresh_generation(ring: KeyRing, newer_here: set[int], updates: Updates
     previous = ring.keys[new_generation - 1]
     ring.texts[new_generation] = f"# authorised: {roster.authorisation(previous, new_generation, new_key.public)}\n"
     ring.keys[new_generation] = new_key
+    ring.fresh = new_generation
     for generation in newer_here:
         if generation > new_generation:
             updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", None)
@@ -256,7 +275,11 @@ def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) 
     updates: Updates = {RECIPIENTS: ("100644", roster.format_recipients(merged).encode("utf-8"))}
     for generation, pair in sorted(ring.keys.items()):
         authorised = roster.key_file_authorisation(ring.texts[generation])
-        text = roster.key_file_text(pair, generation, merged, authorised)
+        if generation == ring.fresh:  # made by this merge: this laptop's member makes it, for the merged team
+            maker = roster.maker_lines(ring.session.me, generation, pair.public, merged)
+        else:
+            maker = roster.key_file_maker_lines(ring.texts[generation])
+        text = roster.key_file_text(pair, generation, merged, authorised, maker)
         updates[f"{KEYS_DIR}/{generation}.age"] = ("100644", crypto.encrypt(text.encode("utf-8"), recipients))
     return updates, merged
 

@@ -26,6 +26,7 @@ class KeyRing:
         self.keys: dict[int, crypto.KeyPair] = {}
         self.texts: dict[int, str] = {}
         self.extra: list[tuple[int, crypto.KeyPair]] = []  # keys that open records but leave the kept chain
+        self.fresh: int | None = None  # a generation made by the merge in progress (see integrate)
 
     def load(self, blobs: dict[int, bytes], source: str, allow_repin: Set[int] = frozenset()) -> None:
         for generation in sorted(blobs):
@@ -77,7 +78,7 @@ class KeyRing:
                 plaintext = crypto.decrypt(data, [pair.identity], shown)
             except DecryptError:
                 continue
-            content = yamlio.loads(plaintext, shown)
+            content = yamlio.loads(records.unpad(plaintext), shown)
             if not isinstance(content, dict) or content.get("cmtk_record") != records.FORMAT:
                 raise CmtkError(f"{shown}: decrypts but is not a cmtk record; nothing was changed, see `cmtk doctor`")
             if content.get("key_generation") != generation:

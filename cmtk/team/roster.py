@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from cmtk.errors import GitError, IdentityError, RecordError, UsageError
-from cmtk.store import crypto
+from cmtk.store import crypto, signing
 
 _MEMBER_LINE = re.compile(r"^#\s*member:\s*(?P<name>.*?)\s*(\|\s*role:\s*(?P<role>.*?)\s*)?$")
 _NAME_OK = re.compile(r"^[^\x00-\x1f\x7f|#\u200e\u200f\u202a-\u202e\u2066-\u2069]{1,80}$")
@@ -83,14 +83,53 @@ def format_recipients(members: list[Member]) -> str:
     return "\n".join(parts)
 
 
-def key_file_text(pair: crypto.KeyPair, generation: int, members: list[Member], authorised: str | None = None) -> str:
+def key_file_text(
+    pair: crypto.KeyPair,
+    generation: int,
+    members: list[Member],
+    authorised: str | None = None,
+    maker: list[str] | None = None,
+) -> str:
     comments = [
         f"cmtk store key, generation {generation}",
         f"recipients: {' '.join(m.public for m in members)}",
     ]
     if authorised:
         comments.append(f"authorised: {authorised}")
+    comments += maker or []
     return crypto.identity_text(pair, comments)
+
+
+def _maker_message(generation: int, public: str, maker: str) -> str:
+    return f"cmtk store key {generation} {public} made by {maker}"
+
+
+def maker_lines(me: crypto.KeyPair, generation: int, public: str, members: list[Member]) -> list[str]:
+    """Who made store key generation `generation`, provable to each member with their own identity alone.
+
+    The previous generation's HMAC (`authorisation`) shows the maker held the previous store key, which a
+    removed member still does; these lines show which member made it: a removed member cannot pass a
+    generation of their own off as a colleague's (security review round 4, M4).
+    """
+    message = _maker_message(generation, public, me.public)
+    proofs = [f"proof: {m.public} {signing.pair_proof(me, m.public, message)}" for m in members]
+    return [f"made-by: {me.public}", *proofs]
+
+
+def key_file_maker_lines(text: str) -> list[str]:
+    """A key file's maker lines, carried over unchanged when the file is encrypted to a changed team."""
+    return [line[2:] for line in text.splitlines() if line.startswith(("# made-by: ", "# proof: "))]
+
+
+def key_maker(me: crypto.KeyPair, text: str, generation: int, public: str) -> str | None:
+    """The public key of the member who made this generation, when the proof meant for `me` checks out."""
+    lines = key_file_maker_lines(text)
+    makers = [line.split(": ", 1)[1].strip() for line in lines if line.startswith("made-by: ")]
+    mine = [line.split()[2] for line in lines if line.startswith("proof: ") and line.split()[1:2] == [me.public]]
+    if len(makers) != 1 or len(mine) != 1:
+        return None
+    message = _maker_message(generation, public, makers[0])
+    return makers[0] if signing.check_pair_proof(me, makers[0], message, mine[0]) else None
 
 
 def authorisation(previous: crypto.KeyPair, generation: int, public: str) -> str:

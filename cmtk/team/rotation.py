@@ -74,22 +74,30 @@ def _authorised(session: Session, generation: int) -> str | None:
 
 
 def _key_file(
-    session: Session, generation: int, pair: crypto.KeyPair, members: list[roster.Member], authorised: str | None = None
+    session: Session,
+    generation: int,
+    pair: crypto.KeyPair,
+    members: list[roster.Member],
+    authorised: str | None = None,
+    maker: list[str] | None = None,
 ) -> Change:
-    text = roster.key_file_text(pair, generation, members, authorised).encode("utf-8")
+    """A key file encrypted to `members`; an existing generation keeps the lines naming who made it."""
+    if maker is None and session.store.key_path(generation).is_file():
+        maker = roster.key_file_maker_lines(session.key_text(generation))
+    text = roster.key_file_text(pair, generation, members, authorised, maker).encode("utf-8")
     data = crypto.encrypt(text, [crypto.parse_recipient(m.public) for m in members])
     return Change(session.store.key_path(generation), data)
 
 
 def _require_trusted_team(session: Session) -> None:
     """Never re-encrypt keys to a team list someone else changed without the user checking it (review H3)."""
-    session.require_team_matches_keys()
     added, removed = session.store.team_changes()
     if added or removed:
         raise CmtkError(
             f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it ({len(added)} key(s) "
             f"added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
         )
+    session.require_team_matches_keys()  # even after `team trust`: the key files say who the team is (review 4)
 
 
 def _require_clean(session: Session) -> None:
@@ -157,6 +165,7 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
                 new_key,
                 remaining,
                 roster.authorisation(session.key(old_generations[-1]), new_generation, new_key.public),
+                roster.maker_lines(session.me, new_generation, new_key.public, remaining),
             )
         )
         changes.append(Change(store.root / ".cmtk/recipients.txt", roster.format_recipients(remaining).encode("utf-8")))

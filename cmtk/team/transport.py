@@ -153,13 +153,29 @@ def _write_bundle(session: Session, path: Path) -> None:
     with private_temp(store) as folder:
         bundle = folder / "outgoing.bundle"
         run_git(store, "bundle", "create", "-q", str(bundle), BRANCH)
-        data = crypto.encrypt(bundle.read_bytes(), [crypto.parse_recipient(m.public) for m in members])
+        data = crypto.encrypt(bundle.read_bytes(), _padded_recipients([m.public for m in members]))
     if not path.parent.is_dir():
         raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in? Your changes are safe here")
     try:
         write_atomic(path, data)
     except OSError as error:
         raise CmtkError(f"{path}: could not write the bundle ({error.strerror}); your changes are safe here") from None
+
+
+BUNDLE_STANZAS = 8
+
+
+def _padded_recipients(publics: list[str]) -> list:
+    """The members' keys plus throwaway ones, to a multiple of 8, in random order: an age header has one stanza
+    per recipient, and whoever finds the stick must not learn the team's size from it (review 4, L8). The
+    throwaway keys' secrets are never kept; their stanzas look like any other."""
+    import secrets
+
+    recipients = [crypto.parse_recipient(public) for public in publics]
+    while len(recipients) % BUNDLE_STANZAS or not recipients:
+        recipients.append(crypto.generate().recipient)
+    secrets.SystemRandom().shuffle(recipients)
+    return recipients
 
 
 @contextlib.contextmanager

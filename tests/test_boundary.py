@@ -709,8 +709,11 @@ def test_item6_vim_backup_and_undo_settings_in_vimrc_leave_no_copy(tmp_path, mon
 
 
 def test_item6_editors_start_without_the_users_configuration(tmp_path, monkeypatch):
+    from cmtk import system
     from cmtk.forms import editing
 
+    # Not every editor is installed here: the flags are what is tested, the program found by name on PATH.
+    monkeypatch.setattr(system, "find_program", lambda name: f"/usr/bin/{name}")
     for editor, expected in (("vim", "-u"), ("nvim", "-u"), ("vi", "-u"), ("nano", "-I"), ("emacs", "-Q")):
         monkeypatch.setenv("EDITOR", editor)
         monkeypatch.delenv("VISUAL", raising=False)

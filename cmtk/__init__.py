@@ -1,3 +1,3 @@
 """cmtk: case management toolkit for the reintegration of children into families."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

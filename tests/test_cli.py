@@ -134,6 +134,7 @@ def test_internal_errors_never_print_their_message(tmp_path, monkeypatch):
     assert "in explode" in debug.output and CANARY_FIRST not in debug.output
 
 
+@pytest.mark.slow
 def test_demo_works_from_inside_its_folder_with_no_settings(tmp_path):
     made = run_cmtk(["demo", str(tmp_path / "demo")], env={"CMTK_TODAY": "2026-11-24"})
     assert made.returncode == 0, made.stderr
@@ -181,6 +182,7 @@ def test_everything_cmtk_creates_is_private_to_its_owner(tmp_path):
     assert loose == []
 
 
+@pytest.mark.slow
 def test_warm_overdue_report_is_lean(tmp_path):
     """The Monday report reads the summary index: no GitPython, jinja2, ruamel, rich or pydantic."""
     made = run_cmtk(["demo", str(tmp_path / "demo")])

@@ -24,6 +24,7 @@ def _run(built, *args):
     return run_cmtk(list(args), cwd=built, env={"CMTK_TODAY": "2026-11-24"})
 
 
+@pytest.mark.slow
 def test_demo_passes_doctor(built):
     result = _run(built, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr

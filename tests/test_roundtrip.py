@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from helpers import make_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,6 +38,7 @@ _value = st.recursive(
 _body = st.dictionaries(_key, st.dictionaries(_key, _value, max_size=5), max_size=4)
 
 
+@pytest.mark.slow
 @given(_body)
 @settings(max_examples=300, deadline=None)
 def test_yaml_round_trip(body):

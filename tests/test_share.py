@@ -526,6 +526,7 @@ def test_a_share_from_a_training_store_never_enters_a_real_one_nor_the_reverse(t
     assert refused.exit_code == 1 and "a real child's case, and this is a TRAINING store" in refused.output
 
 
+@pytest.mark.slow
 def test_every_demo_case_survives_a_round_trip_with_its_step_schedule_and_scores(tmp_path, monkeypatch):
     """Two training stores: each fictional case shared and imported keeps what the reports read from it."""
     source = demo.build(tmp_path / "a", dt.date(2026, 11, 24))
@@ -573,6 +574,7 @@ def test_an_imported_case_counts_in_the_export_from_the_day_it_was_imported(worl
     assert figure("--as-of", "2026-11-23")[("cases", "total")] == "0"
 
 
+@pytest.mark.slow
 def test_share_and_import_through_real_processes(world):
     sender, receiver, case_id, out = world
     path = out / "proc.age"

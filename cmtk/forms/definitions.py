@@ -250,10 +250,20 @@ def suggest(word: str, options) -> str:
 # -- the strict loader -----------------------------------------------------------------------
 
 
+# Parsed definitions by file, with the text they were parsed from: a command that checks many records, and the
+# test suite, read the same few forms again and again (YAML parsing is most of the cost). FormDef is immutable.
+_PARSED: dict[Path, tuple[str, FormDef]] = {}
+
+
 def load_file(path: Path) -> FormDef:
     text = path.read_text("utf-8")
+    known = _PARSED.get(path)
+    if known is not None and known[0] == text:
+        return known[1]
     data = yamlio.loads(text, _display(path), allow_aliases=True)  # definitions may share choice lists
-    return _Loader(path, text).form(data)
+    form = _Loader(path, text).form(data)
+    _PARSED[path] = (text, form)
+    return form
 
 
 def _display(path: Path) -> str:

@@ -137,6 +137,7 @@ def _attach(name: str) -> None:
         module.register(app)
     if name == "case":
         importlib.import_module("cmtk.cli.steps").register_case(module.app)
+        importlib.import_module("cmtk.cli.sheet").register_case(module.app)
 
 
 # Which module each top-level command lives in: a command line imports only the one it uses.

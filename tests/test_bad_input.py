@@ -17,13 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import make_store, minimal_body
+from helpers import make_store, minimal_body, run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from cmtk.casework import cases
-from cmtk.cli.main import register
 
 BAD_FILES = {
     "empty": b"",
@@ -75,12 +73,6 @@ def run(args, env):
     return subprocess.run(
         [sys.executable, "-m", "cmtk", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=120
     )
-
-
-def run_in_process(args, env):
-    """The same command through typer's runner: no interpreter start, same exit code and stderr."""
-    result = CliRunner().invoke(register(), args, env=env, catch_exceptions=False)
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def check(result, root, before):

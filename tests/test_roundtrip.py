@@ -45,6 +45,7 @@ def test_yaml_round_trip(body):
     assert yamlio.loads(yamlio.dumps(body), "x") == body
 
 
+@pytest.mark.slow  # 60 stores' worth of examples
 @given(body=_body, date=st.one_of(st.none(), st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 1, 1))))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_record_round_trip_through_encryption(tmp_path_factory, body, date):

@@ -437,7 +437,12 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("kind", BAD_DOCUMENTS)
+FAST_DOCUMENTS = {"wrong-type", "invalid-body", "training-case", "alias-bomb"}  # one of each kind of check
+
+
+@pytest.mark.parametrize(
+    "kind", [k if k in FAST_DOCUMENTS else pytest.param(k, marks=pytest.mark.slow) for k in BAD_DOCUMENTS]
+)
 def test_a_bad_document_is_refused_with_one_error_and_the_store_unchanged(world, kind):
     sender, receiver, case_id, out = world
     document = _good_document(world)
@@ -461,7 +466,15 @@ def test_a_bad_document_is_refused_with_one_error_and_the_store_unchanged(world,
 
 
 @pytest.mark.parametrize(
-    "kind", ["someone-elses-key", "truncated", "binary", "empty", "plaintext", "armoured-garbage", "missing", "huge"]
+    "kind",
+    [
+        "someone-elses-key",
+        "truncated",
+        *(
+            pytest.param(kind, marks=pytest.mark.slow)
+            for kind in ("binary", "empty", "plaintext", "armoured-garbage", "missing", "huge")
+        ),
+    ],
 )
 def test_a_bad_file_is_refused_with_one_error_and_the_store_unchanged(world, kind):
     sender, receiver, case_id, out = world

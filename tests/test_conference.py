@@ -161,7 +161,14 @@ def test_full_conference_through_the_cli(store, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text", ["Wambui is doing well", "wawa said she is happy", "We met WAMBUI's aunt", "Kilimanjaro-Test family"]
+    "text",
+    [
+        "Wambui is doing well",
+        *(
+            pytest.param(text, marks=pytest.mark.slow)
+            for text in ("wawa said she is happy", "We met WAMBUI's aunt", "Kilimanjaro-Test family")
+        ),
+    ],
 )
 def test_minutes_with_a_childs_name_are_refused(store, tmp_path, text):
     case_id = _case(store)

@@ -11,6 +11,8 @@ from cmtk.casework import cases, workflow
 from cmtk.dev import demo
 from cmtk.store.session import Store
 
+pytestmark = pytest.mark.slow  # every test here reads the demo store, twelve cases with their histories
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -24,7 +26,6 @@ def _run(built, *args):
     return run_cmtk(list(args), cwd=built, env={"CMTK_TODAY": "2026-11-24"})
 
 
-@pytest.mark.slow
 def test_demo_passes_doctor(built):
     result = _run(built, "doctor")
     assert result.returncode == 0, result.stdout + result.stderr

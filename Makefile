@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # Debian's age is the reference implementation the interop tests run against;
-# Pango and HarfBuzz let WeasyPrint make PDFs, so the PDF tests run too.
-SYSTEM_PACKAGES := age libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Pango and HarfBuzz let WeasyPrint make PDFs, so the PDF tests run too; headless Chromium checks that the
+# supervision page renders on one sheet and asks the network for nothing.
+SYSTEM_PACKAGES := age libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium
 system:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

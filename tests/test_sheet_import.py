@@ -12,7 +12,7 @@ from cmtk.casework import cases
 from cmtk.index import sheet_import, summary
 
 TODAY = dt.date(2026, 11, 24)
-HEADINGS = ["First name", "Surname", "Sex", "Date of birth", "Notes"]
+HEADINGS = ["First name", "Surname", "Sex", "Date of birth", "Nickname"]
 
 
 @pytest.fixture
@@ -117,6 +117,13 @@ def test_a_map_written_from_the_headings_then_used(store, tmp_path):
     result = invoke(["case", "import-sheet", str(sheet), "--map", str(tmp_path / "map.yaml")])
     assert result.exit_code == 0, result.output
     assert summary.find_cases(store, "kito")[0].biographical["first_name"] == "Kito"
+
+
+def test_without_a_map_an_unknown_heading_is_refused(store, tmp_path):
+    sheet = _csv(tmp_path, [["Kito", "Ouma", "x"]], ["First name", "Surname", "Remarks"])
+    result = invoke(["case", "import-sheet", str(sheet)])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "column 'Remarks' does not name a field" in result.output and "--write-map" in result.output
 
 
 def test_a_map_naming_an_unknown_field_is_refused(store, tmp_path):

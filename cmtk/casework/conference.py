@@ -491,3 +491,15 @@ def overdue_reports(session: Session, as_of: _dt.date) -> list:
                 )
             )
     return items
+
+
+def report_timeliness(session: Session) -> list[tuple[str, str | None, str]]:
+    """(held, report recorded or None, due) for every conference, as ISO dates: read by supervision."""
+    within = policy_module.load(session.store.root)["conferences"]["report_within"]
+    out = []
+    for conference_id in session.store.conference_ids():
+        conference = read(session, conference_id)
+        report = conference.latest("conference-report")
+        reported = report.created[:10] if report is not None and report.created else None
+        out.append((conference.date.isoformat(), reported, dates.add_duration(conference.date, within).isoformat()))
+    return out

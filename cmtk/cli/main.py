@@ -138,6 +138,8 @@ def _attach(name: str) -> None:
     if name == "case":
         importlib.import_module("cmtk.cli.steps").register_case(module.app)
         importlib.import_module("cmtk.cli.sheet").register_case(module.app)
+    if name == "report":
+        importlib.import_module("cmtk.cli.supervision").register(module.app)
 
 
 # Which module each top-level command lives in: a command line imports only the one it uses.

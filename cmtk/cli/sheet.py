@@ -40,7 +40,7 @@ def import_sheet(
         written = userfiles.write_new(write_map, text.encode("utf-8"), store_root(ctx), "--write-map")
         typer.echo(f"Wrote {written}: check each line (fields are listed at its end), then run with --map {written}.")
         return
-    chosen = sheet_import.load_map(column_map, form) if column_map else sheet_import.guess_map(sheet.headings, form)
+    chosen = sheet_import.map_for(sheet, form, column_map)
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
     with _progress(len(sheet.rows)) as advance:

@@ -65,6 +65,21 @@ class Sheet:
 class ColumnMap:
     columns: dict[str, str]  # heading -> "section.field", "case.worker", "case.opened" or "ignore"
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # target -> {sheet word: form value}
+    unsure: list[str] = field(default_factory=list)  # headings a guessed map could only guess at
+
+
+def map_for(sheet: Sheet, form: definitions.FormDef, path: Path | None) -> ColumnMap:
+    """The map from --map; else one guessed from the headings, used only when every heading named a field
+    exactly (a guess is never trusted with a child's data: `--write-map` shows it for checking)."""
+    if path is not None:
+        return load_map(path, form)
+    guessed = guess_map(sheet.headings, form)
+    if guessed.unsure:
+        raise CmtkError(
+            f"column '{guessed.unsure[0][:40]}' does not name a field of the identification form; write a map "
+            "with --write-map MAP.yaml, check it, then import with --map MAP.yaml"
+        )
+    return guessed
 
 
 @dataclass
@@ -198,7 +213,7 @@ def guess_map(headings: list[str], form: definitions.FormDef) -> ColumnMap:
         close = difflib.get_close_matches(_word(heading), list(by_word), n=1, cutoff=0.6)
         columns[heading] = exact or (by_word[close[0]] if close else IGNORE)
     values = {target: words for target, words in VALUE_WORDS.items() if target in columns.values()}
-    return ColumnMap(columns, values)
+    return ColumnMap(columns, values, unsure=[h for h in headings if by_word.get(_word(h)) is None])
 
 
 def _word(text: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cmtk import __version__
-from cmtk.casework import cases, schedule, scoring, workflow
+from cmtk.casework import cases, schedule, scoring, supervision, workflow
 from cmtk.casework import cases as cases_module
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError, DecryptError, ValidationError
@@ -37,13 +37,13 @@ from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
 from cmtk.store.session import CASES_DIR, Session, Store
 
-FORMAT = 7
+FORMAT = 8
 INDEX_FILE = "summary.age"
 LARGE_FILE = "summary-reviews.age"  # columns only some reports need, in a file of their own
-LARGE_COLUMNS = ("bench",)
+LARGE_COLUMNS = ("bench", "activity")
 COLUMNS = (
     "tree", "worker", "status", "step", "opened", "name", "names", "born", "namekey", "due", "events", "conflicts",
-    "bench",
+    "bench", "activity",
 )  # fmt: skip
 
 
@@ -141,6 +141,7 @@ def summarise_case(session: Session, case_id: str, policy: dict) -> dict[str, An
 
     case = cases.read_case(session, case_id)
     row = summarise(case, policy)
+    row["activity"] = supervision.activity(case, policy)
     row["bench"] = scoring.bench_to_json(scoring.case_benchmarks(session, case, policy))
     return row
 

@@ -66,6 +66,13 @@ def invoke(args: list[str], env: dict | None = None, input: str | None = None):
     return CliRunner().invoke(register(), args, env=env, input=input, catch_exceptions=False)
 
 
+def run_in_process(args: list[str], env: dict | None = None, input: str | None = None):
+    """The CLI through typer's runner, with a result shaped like run_cmtk's (returncode, stdout, stderr):
+    the same exit code and messages as a real process, without starting an interpreter."""
+    result = CliRunner().invoke(register(), args, env=env, input=input, catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, input: str | None = None):
     """Run cmtk as a real subprocess (`python -m cmtk`)."""
     full_env = dict(os.environ)

@@ -9,6 +9,7 @@ import subprocess
 import termios
 import time
 
+import pytest
 from conftest import needs_age
 from helpers import CANARY_FIRST, add_canary_case, make_store
 
@@ -88,6 +89,7 @@ def _run_with_terminal(command: list[str], answer: str) -> bytes:
     return output
 
 
+@pytest.mark.slow  # scrypt
 def test_passphrase_protected_identity_is_accepted_by_age_cli(tmp_path, monkeypatch):
     from cmtk.store import create, identity
     from cmtk.store.session import Store

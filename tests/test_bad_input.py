@@ -1,6 +1,9 @@
 """Bad input at every command that reads a file or an argument: one clear error, exit 1 or 2,
 no traceback, and the store byte-for-byte unchanged.
 
+Every combination runs as a real process (marked slow); each bad file, id and date also runs once
+in-process through typer's runner, for the one-minute loop (`make test-fast`).
+
 "The store" is the working tree and the git repository; cmtk's own derived
 files in .git/cmtk/ (the lock, the summary index, the settings cache) are
 left out of the comparison because reading may refresh them.
@@ -14,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import make_store, minimal_body
+from helpers import make_store, minimal_body, run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,6 +83,7 @@ def check(result, root, before):
     assert fingerprint(root) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(BAD_FILES))
 @pytest.mark.parametrize(
     "command", ["case new", "record", "conference minutes", "review", "plan goal", "case transfer"]
@@ -101,6 +105,7 @@ def test_bad_files(world, kind, command):
     assert not Path("/tmp/cmtk-pwned").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", BAD_IDS)
 @pytest.mark.parametrize(
     "command",
@@ -122,6 +127,7 @@ def test_bad_case_ids(world, bad, command):
     check(run(args, env), root, before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", BAD_DATES)
 @pytest.mark.parametrize(
     "command",
@@ -152,11 +158,12 @@ def test_a_bad_date_inside_a_form_file_is_invalid_input_not_a_usage_error(world)
     before = fingerprint(root)
     note = tmp_path / "note.yaml"
     note.write_text("note:\n  date: 31-02-2026\n  text: A visit\n")
-    result = run(["record", case_id, "case-notes", "--from", str(note)], env)
+    result = run_in_process(["record", case_id, "case-notes", "--from", str(note)], env)
     check(result, root, before)
     assert result.returncode == 1 and "not a real calendar date" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -177,6 +184,7 @@ def test_options_and_arguments_in_the_wrong_place(world, args):
     check(run([a.replace("{id}", case_id) for a in args], env), root, before)
 
 
+@pytest.mark.slow
 @given(st.binary(max_size=400))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_random_bytes_as_a_form(world, data):
@@ -190,6 +198,7 @@ def test_random_bytes_as_a_form(world, data):
     check(result, root, before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["", "31-02-2026"])
 def test_conference_dates_that_default_to_today_still_refuse_bad_input(world, bad):
     """Review: an empty --date on `conference invite` was silently read as today."""
@@ -212,6 +221,7 @@ def _bad_bundles(tmp_path: Path, key_path: Path) -> dict[str, bytes]:
     return found
 
 
+@pytest.mark.slow
 def test_bad_bundle_files_for_sync_and_clone(world):
     """Issue 10 for issue 9's inputs: a USB bundle that is empty, truncated, binary, not a bundle, for another key."""
     root, _, env, tmp_path = world
@@ -228,3 +238,29 @@ def test_bad_bundle_files_for_sync_and_clone(world):
         check(result, root, before)
         assert not target.exists(), kind
     assert run(["remote", "remove", "stick"], env).returncode == 0
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_each_bad_file_in_process(world, kind):
+    root, case_id, env, tmp_path = world
+    path = tmp_path / f"inprocess-{kind}.yaml"
+    path.write_bytes(BAD_FILES[kind])
+    before = fingerprint(root)
+    check(run_in_process(["record", case_id, "case-notes", "--from", str(path)], env), root, before)
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_each_bad_case_id_in_process(world, bad):
+    root, _, env, _ = world
+    before = fingerprint(root)
+    result = run_in_process(["case", "show", bad], env)
+    check(result, root, before)
+
+
+@pytest.mark.parametrize("bad", BAD_DATES)
+def test_each_bad_date_in_process_is_a_usage_error(world, bad):
+    root, case_id, env, _ = world
+    before = fingerprint(root)
+    result = run_in_process(["visit", case_id, "--date", bad], env)
+    check(result, root, before)
+    assert result.returncode == 2, result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from helpers import invoke, run_cmtk
 from icalendar import Calendar
 
@@ -69,6 +70,7 @@ def test_another_store_gets_other_event_ids():
     assert not set(one) & set(two)
 
 
+@pytest.mark.slow  # a demo store
 def test_report_overdue_writes_a_calendar_from_the_demo(tmp_path):
     assert run_cmtk(["demo", str(tmp_path / "demo"), "--as-of", AS_OF.isoformat()]).returncode == 0
     out = tmp_path / "visits.ics"

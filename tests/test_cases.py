@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from helpers import git, invoke, run_cmtk, use_store
+from helpers import git, invoke, run_cmtk, run_in_process, use_store
 
 from cmtk.casework import cases
 from cmtk.forms import definitions, validate
@@ -86,7 +86,7 @@ def test_case_new_from_stdin(store):
 def test_intake_validation_errors(store, tmp_path, change, expected):
     head = git(store.store.root, "rev-parse", "HEAD")
     text = INTAKE.replace(*change)
-    result = run_cmtk(["case", "new", "--from", _intake_file(tmp_path, text)])
+    result = run_in_process(["case", "new", "--from", _intake_file(tmp_path, text)])
     assert result.returncode == 1
     assert expected in result.stderr
     assert all(line.startswith("Error: ") for line in result.stderr.strip().splitlines())
@@ -114,7 +114,7 @@ def test_intake_without_biographical_section_is_refused(store, tmp_path):
 def test_bad_input_files_are_clear_errors(store, tmp_path, bad):
     path = tmp_path / "bad.yaml"
     path.write_text(bad)
-    result = run_cmtk(["case", "new", "--from", str(path)])
+    result = run_in_process(["case", "new", "--from", str(path)])
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
 

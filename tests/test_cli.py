@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import CANARY_FIRST, invoke, make_identity, make_store, run_cmtk
+from helpers import CANARY_FIRST, invoke, make_identity, make_store, run_cmtk, run_in_process
 
 
 def test_version_is_lean():
@@ -56,6 +56,7 @@ def test_key_new_and_show(tmp_path):
     assert again.exit_code == 1 and "already exists" in again.output
 
 
+@pytest.mark.slow  # the passphrase's key derivation (scrypt), in a real process
 def test_key_new_with_passphrase_warns_when_weak(tmp_path):
     """A weak passphrase is refused (security review round 4); --weak-passphrase keeps it, with a warning."""
     result = invoke(
@@ -136,6 +137,7 @@ def test_internal_errors_never_print_their_message(tmp_path, monkeypatch):
     assert "in explode" in debug.output and CANARY_FIRST not in debug.output
 
 
+@pytest.mark.slow
 def test_demo_works_from_inside_its_folder_with_no_settings(tmp_path):
     made = run_cmtk(["demo", str(tmp_path / "demo")], env={"CMTK_TODAY": "2026-11-24"})
     assert made.returncode == 0, made.stderr
@@ -183,6 +185,7 @@ def test_everything_cmtk_creates_is_private_to_its_owner(tmp_path):
     assert loose == []
 
 
+@pytest.mark.slow
 def test_warm_overdue_report_is_lean(tmp_path):
     """The Monday report reads the summary index: no GitPython, jinja2, ruamel, rich or pydantic."""
     made = run_cmtk(["demo", str(tmp_path / "demo")])
@@ -203,12 +206,12 @@ def test_warm_overdue_report_is_lean(tmp_path):
 def test_shell_completion_offers_commands_and_their_subcommands():
     def complete(words: str) -> list[str]:
         env = {"_CMTK_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
-        result = run_cmtk([], env=env)
+        result = run_in_process([], env=env)
         assert result.returncode == 0, result.stderr
         return result.stdout.split()
 
     assert "case" in complete("cmtk ca") and "conference" in complete("cmtk co")
     assert complete("cmtk case li") == ["list"]
-    script = run_cmtk([], env={"_CMTK_COMPLETE": "source_bash"})
+    script = run_in_process([], env={"_CMTK_COMPLETE": "source_bash"})
     assert script.returncode == 0 and "_cmtk_completion" in script.stdout
     assert "--install-completion" in invoke(["--help"]).output

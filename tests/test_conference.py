@@ -48,6 +48,7 @@ def _new_conference(kind="internal", date="2026-03-10"):
     ).strip()
 
 
+@pytest.mark.slow
 def test_full_conference_through_the_cli(store, tmp_path):
     first, second = _case(store), _case(store, first="Kamande", nickname="Kama")
     conf = _new_conference()
@@ -160,7 +161,14 @@ def test_full_conference_through_the_cli(store, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text", ["Wambui is doing well", "wawa said she is happy", "We met WAMBUI's aunt", "Kilimanjaro-Test family"]
+    "text",
+    [
+        "Wambui is doing well",
+        *(
+            pytest.param(text, marks=pytest.mark.slow)
+            for text in ("wawa said she is happy", "We met WAMBUI's aunt", "Kilimanjaro-Test family")
+        ),
+    ],
 )
 def test_minutes_with_a_childs_name_are_refused(store, tmp_path, text):
     case_id = _case(store)
@@ -193,6 +201,7 @@ def test_names_inside_other_words_are_not_flagged(store, tmp_path):
     assert invoke(["conference", "minutes", conf, "--from", str(path)]).exit_code == 0
 
 
+@pytest.mark.slow
 def test_too_many_cases_refused_internal_warned_external(store):
     ids = [_case(store, first=f"Child{n}x") for n in range(7)]
     internal = _new_conference("internal")

@@ -11,6 +11,8 @@ from cmtk.casework import cases, workflow
 from cmtk.dev import demo
 from cmtk.store.session import Store
 
+pytestmark = pytest.mark.slow  # every test here reads the demo store, twelve cases with their histories
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):

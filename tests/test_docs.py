@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = ["docs/tutorial.md", "README.md", "docs/sync.md"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_console_examples_print_what_the_docs_show(name, tmp_path, monkeypatch):
     for variable in ("CMTK_TODAY", "CMTK_STORE", "CMTK_IDENTITY"):

@@ -48,6 +48,7 @@ def _export(env, *args):
     return result
 
 
+@pytest.mark.slow  # the demo store
 def test_figures_match_the_training_stores_known_cases(built):
     made, env = built
     result = run_cmtk(["export"], env=env)
@@ -92,6 +93,7 @@ def test_figures_match_the_training_stores_known_cases(built):
     assert len(rows) == 1 + 1 + 3 + 8 + 9 + 1 + 1 + 1 + 6 * 3 + 1
 
 
+@pytest.mark.slow  # the demo store
 def test_overdue_figures_come_from_the_same_logic_as_the_overdue_report(built):
     made, env = built
     for day in (TODAY, "2026-06-30", "2027-03-01"):
@@ -113,6 +115,7 @@ def _index_rows(made) -> dict:
     return summary.load(Store(made.store).unlock(made.identity))
 
 
+@pytest.mark.slow  # the demo store
 def test_nothing_in_the_export_identifies_a_child_a_family_or_a_caseworker(built):
     made, env = built
     text = _export(env).output + _export(env, "--format", "json").output
@@ -131,6 +134,7 @@ def test_nothing_in_the_export_identifies_a_child_a_family_or_a_caseworker(built
     assert not re.search(r"\b[0-9A-Z]{8}\b", text.replace("TRAINING", "")), "nothing shaped like a case id"
 
 
+@pytest.mark.slow  # the demo store
 def test_as_of_a_past_day_counts_the_caseload_as_it_stood(built):
     made, env = built
     result = _export(env, "--as-of", "31-12-2025")
@@ -148,6 +152,7 @@ def test_as_of_a_past_day_counts_the_caseload_as_it_stood(built):
     assert before[("cases", "total")] == "0" and before[("benchmark_achieved_percent", "education")] == ""
 
 
+@pytest.mark.slow  # the demo store
 def test_cmtk_today_is_the_default_as_of_date(built):
     made, env = built
     result = invoke(["export"], env={**env, "CMTK_TODAY": "2026-07-01"})
@@ -155,6 +160,7 @@ def test_cmtk_today_is_the_default_as_of_date(built):
     assert _rows(result.stdout)[1][3] == "2026-07-01"
 
 
+@pytest.mark.slow  # the demo store
 def test_output_file_is_private_never_overwritten_and_never_in_the_store(built, tmp_path):
     made, env = built
     before = fingerprint(made.store)
@@ -173,6 +179,7 @@ def test_output_file_is_private_never_overwritten_and_never_in_the_store(built, 
     assert fingerprint(made.store) == before
 
 
+@pytest.mark.slow  # the demo store
 @pytest.mark.parametrize(
     "args, code",
     [
@@ -189,6 +196,7 @@ def test_bad_options_are_one_error(built, args, code):
     assert [line for line in result.output.splitlines() if not line.startswith("TRAINING")][0].startswith("Error: ")
 
 
+@pytest.mark.slow  # the demo store
 def test_json_holds_the_same_figures(built):
     made, env = built
     data = json.loads(_export(env, "--format", "json").stdout)

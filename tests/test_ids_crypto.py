@@ -78,6 +78,7 @@ def test_age_keygen_style_file_with_comments_is_accepted(tmp_path):
     assert identity.load(path).public == str(key.to_public())
 
 
+@pytest.mark.slow
 def test_passphrase_identity_unlocks_in_memory(tmp_path, monkeypatch):
     path = tmp_path / "id.age"
     pair = identity.create(path, passphrase="correct horse battery staple")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -146,6 +147,7 @@ values = st.recursive(
 )
 
 
+@pytest.mark.slow  # two hundred generated examples
 @settings(max_examples=200, deadline=None)
 @given(
     base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),
@@ -158,6 +160,7 @@ def test_a_side_unchanged_since_base_gives_the_other_side(base, ours):
     assert merged.content["body"] == ours
 
 
+@pytest.mark.slow  # two hundred generated examples
 @settings(max_examples=200, deadline=None)
 @given(
     base=st.dictionaries(st.sampled_from("abcd"), values, max_size=4),

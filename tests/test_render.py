@@ -307,6 +307,7 @@ def squeezed(text: str) -> str:
     return re.sub(r"[\s\-\u00ad\u2010]+", "", text).lower()
 
 
+@pytest.mark.slow
 @needs_weasyprint
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_pdf_is_a4_within_budget_and_has_every_label(form_id):

@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import datetime as dt
 
+import pytest
 from helpers import make_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,12 +40,14 @@ _value = st.recursive(
 _body = st.dictionaries(_key, st.dictionaries(_key, _value, max_size=5), max_size=4)
 
 
+@pytest.mark.slow
 @given(_body)
 @settings(max_examples=300, deadline=None)
 def test_yaml_round_trip(body):
     assert yamlio.loads(yamlio.dumps(body), "x") == body
 
 
+@pytest.mark.slow  # 60 stores' worth of examples
 @given(body=_body, date=st.one_of(st.none(), st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 1, 1))))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_record_round_trip_through_encryption(tmp_path_factory, body, date):

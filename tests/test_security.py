@@ -148,6 +148,7 @@ def test_edit_leftovers_are_removed_at_any_command(tmp_path, monkeypatch):
     assert not stale.exists()
 
 
+@pytest.mark.slow
 def test_killed_rotation_never_leaves_records_without_their_key(tmp_path):
     """M4: key files are written before records; after a kill at any point every record still opens."""
     session, key_path = make_store(tmp_path)

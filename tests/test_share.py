@@ -437,7 +437,12 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("kind", BAD_DOCUMENTS)
+FAST_DOCUMENTS = {"wrong-type", "invalid-body", "training-case", "alias-bomb"}  # one of each kind of check
+
+
+@pytest.mark.parametrize(
+    "kind", [k if k in FAST_DOCUMENTS else pytest.param(k, marks=pytest.mark.slow) for k in BAD_DOCUMENTS]
+)
 def test_a_bad_document_is_refused_with_one_error_and_the_store_unchanged(world, kind):
     sender, receiver, case_id, out = world
     document = _good_document(world)
@@ -461,7 +466,15 @@ def test_a_bad_document_is_refused_with_one_error_and_the_store_unchanged(world,
 
 
 @pytest.mark.parametrize(
-    "kind", ["someone-elses-key", "truncated", "binary", "empty", "plaintext", "armoured-garbage", "missing", "huge"]
+    "kind",
+    [
+        "someone-elses-key",
+        "truncated",
+        *(
+            pytest.param(kind, marks=pytest.mark.slow)
+            for kind in ("binary", "empty", "plaintext", "armoured-garbage", "missing", "huge")
+        ),
+    ],
 )
 def test_a_bad_file_is_refused_with_one_error_and_the_store_unchanged(world, kind):
     sender, receiver, case_id, out = world
@@ -529,6 +542,7 @@ def test_a_share_from_a_training_store_never_enters_a_real_one_nor_the_reverse(t
     assert refused.exit_code == 1 and "a real child's case, and this is a TRAINING store" in refused.output
 
 
+@pytest.mark.slow
 def test_every_demo_case_survives_a_round_trip_with_its_step_schedule_and_scores(tmp_path, monkeypatch):
     """Two training stores: each fictional case shared and imported keeps what the reports read from it."""
     source = demo.build(tmp_path / "a", dt.date(2026, 11, 24))
@@ -576,6 +590,7 @@ def test_an_imported_case_counts_in_the_export_from_the_day_it_was_imported(worl
     assert figure("--as-of", "2026-11-23")[("cases", "total")] == "0"
 
 
+@pytest.mark.slow
 def test_share_and_import_through_real_processes(world):
     sender, receiver, case_id, out = world
     path = out / "proc.age"

@@ -176,6 +176,7 @@ def test_too_many_rows_is_one_line(store, tmp_path):
     assert result.exit_code == 1 and f"import at most {sheet_import.MAX_ROWS} at a time" in result.output
 
 
+@pytest.mark.slow  # a big sheet
 def test_five_hundred_rows_in_one_go(store, tmp_path):
     born = [dt.date(2010, 1, 1) + dt.timedelta(days=n) for n in range(500)]  # one child per birthday
     rows = [[f"Child{n:03d}", f"Family{n:03d}", "F", day.strftime("%d-%m-%Y"), ""] for n, day in enumerate(born)]

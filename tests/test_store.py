@@ -173,6 +173,7 @@ def test_invariant_8_second_writer_waits_then_fails_clearly(tmp_path, monkeypatc
     add_canary_case(session)  # once the lock is free, writing works
 
 
+@pytest.mark.slow
 def test_invariant_8_two_processes_writing_at_once_both_land(tmp_path):
     session, key_path = make_store(tmp_path)
     script = textwrap.dedent(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from helpers import CANARIES, add_canary_case, invoke, make_store, minimal_body
 
 from cmtk.casework import cases
@@ -76,6 +77,7 @@ def test_policy_change_makes_every_summary_stale(tmp_path):
     assert due_before != due_after
 
 
+@pytest.mark.slow
 def test_parallel_rebuild_matches_serial(tmp_path):
     session, _ = make_store(tmp_path)
     for _ in range(60):

@@ -428,6 +428,7 @@ def test_the_same_case_id_opened_on_two_laptops_is_refused_not_blended(tmp_path,
     assert Store(baraka.root).git.head() == before
 
 
+@pytest.mark.slow
 def test_many_cases_opened_offline_on_two_laptops_all_arrive(tmp_path):
     (amina, baraka, _), _ = _team(tmp_path)
     made = {_case(laptop, f"Child {n}") for n in range(15) for laptop in (amina, baraka)}
@@ -476,6 +477,7 @@ def test_fingerprint_may_be_typed_without_dashes(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_a_week_offline_on_three_laptops_then_friday(tmp_path, monkeypatch):
     """Issue 9's 'done when': three caseworkers work offline all week; after Friday's syncs every laptop has
     every case and every record, nothing lost, and the one true conflict is listed."""

@@ -101,10 +101,10 @@ def test_m3_record_forged_with_the_old_key_is_refused(tmp_path):
     "attack, expected",
     [
         ("gitattributes", "never makes"),
-        ("symlink", "not a plain file"),
-        ("outside", "a file cmtk never writes"),
-        ("training", "training and a real store"),
-        ("delete-case", "deleted"),
+        pytest.param("symlink", "not a plain file", marks=pytest.mark.slow),
+        pytest.param("outside", "a file cmtk never writes", marks=pytest.mark.slow),
+        pytest.param("training", "training and a real store", marks=pytest.mark.slow),
+        pytest.param("delete-case", "deleted", marks=pytest.mark.slow),
     ],
 )
 def test_m4_m5_changes_cmtk_never_makes_are_refused(tmp_path, attack, expected):

@@ -65,6 +65,7 @@ def test_gate_2_needs_birth_date_or_estimated_age(store, monkeypatch):
     assert git(store.store.root, "rev-parse", "HEAD") == head  # a refused advance changes nothing
 
 
+@pytest.mark.slow
 def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     # Step 1 -> 2
     clock(monkeypatch, "2026-01-05")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -12,6 +12,9 @@ from cmtk.cli.common import open_session, store_root
 from cmtk.forms import definitions
 from cmtk.index import sheet_import
 from cmtk.output import userfiles
+
+if TYPE_CHECKING:
+    pass
 
 
 def import_sheet(
@@ -70,10 +73,10 @@ class _progress:
         if sys.stderr.isatty() and self.total > 20:
             from rich.progress import Progress  # only for a terminal
 
-            self.bar = Progress(transient=True)
-            self.bar.start()
-            task = self.bar.add_task("Checking rows", total=self.total)
-            return lambda done, total: self.bar.update(task, completed=done)
+            bar = self.bar = Progress(transient=True)
+            bar.start()
+            task = bar.add_task("Checking rows", total=self.total)
+            return lambda done, total: bar.update(task, completed=done)
         return None
 
     def __exit__(self, *exc) -> None:

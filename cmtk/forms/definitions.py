@@ -329,6 +329,11 @@ def suggest(word: str, options) -> str:
 # -- the strict loader -----------------------------------------------------------------------
 
 
+# Parsed definitions by file, with the text they were parsed from: a command that checks many records, and the
+# test suite, read the same few forms again and again (YAML parsing is most of the cost). FormDef is immutable.
+_PARSED: dict[Path, tuple[str, FormDef]] = {}
+
+
 def load_file(path: Path, store_root: Path | None = None) -> FormDef:
     """A definition; one from a store's `.cmtk/forms/` only as a regular file inside the store, with no
     control or direction characters (security review round 4: H2, M5)."""
@@ -338,8 +343,13 @@ def load_file(path: Path, store_root: Path | None = None) -> FormDef:
             raise CmtkError(f".cmtk/forms/{path.name}: no longer there; see `cmtk form list`")
     else:
         text = path.read_text("utf-8")
+    known = _PARSED.get(path)
+    if known is not None and known[0] == text:
+        return known[1]
     data = yamlio.loads(text, _display(path), allow_aliases=True)  # definitions may share choice lists
-    return _Loader(path, text).form(data)
+    form = _Loader(path, text).form(data)
+    _PARSED[path] = (text, form)
+    return form
 
 
 def _display(path: Path) -> str:

@@ -91,28 +91,34 @@ def _preparation(session: Session, conference: Conference, case_id: str) -> dict
 def render_page(session: Session, conference: Conference, what: str, case_id: str | None = None) -> str:
     form = definitions.load_form(FORM_OF[what], session.store.root)
     info = conference.info
-    common: dict[str, Any] = {
-        "organisation": str(session.store.settings.get("organisation") or ""),
-        "training": session.store.training,
-        "templates": render.override_dir(session.store.root),
-    }
+    organisation = str(session.store.settings.get("organisation") or "")
+    templates = render.override_dir(session.store.root)
+
+    def page(values: dict | None, page_case_id: str | None) -> str:
+        return render.render_html(
+            form,
+            values=values,
+            case_id=page_case_id,
+            organisation=organisation,
+            training=session.store.training,
+            templates=templates,
+        )
+
     if what in ("presentation", "preparation"):
         chosen = [c for c in conference.cases if case_id is None or c["case"] == case_id.upper()]
         pages = [
-            render.render_html(
-                form,
-                values=fit(
+            page(
+                fit(
                     form,
                     _presentation(session, conference, c["case"], c.get("presenter", ""))
                     if what == "presentation"
                     else _preparation(session, conference, c["case"]),
                 ),
-                case_id=c["case"],
-                **common,
+                c["case"],
             )
             for c in chosen
         ]
-        return "\n".join(pages) if pages else render.render_html(form, **common)
+        return "\n".join(pages) if pages else page(None, None)
     recorded = conference.latest(FORM_OF[what])
     if recorded is not None:
         values = recorded.body
@@ -144,4 +150,4 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
             }
             for section in form.sections
         }
-    return render.render_html(form, values=fit(form, values), case_id=conference.id, **common)
+    return page(fit(form, values), conference.id)

@@ -152,9 +152,8 @@ class Git:
         raise GitError(f"git {_subcommand(args)} failed: {first[:200]}")
 
     def init(self) -> None:
+        """An empty repository; its settings (STORE_CONFIG and more) come from team.remotes.configure_copy."""
         self.run("init", "-q", "-b", "main")
-        for key, value in STORE_CONFIG.items():
-            self.run("config", "--local", key, value)
 
     def set_config(self, key: str, value: str) -> None:
         self.run("config", "--local", key, value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
@@ -12,9 +12,6 @@ from cmtk.cli.common import open_session, store_root
 from cmtk.forms import definitions
 from cmtk.index import sheet_import
 from cmtk.output import userfiles
-
-if TYPE_CHECKING:
-    pass
 
 
 def import_sheet(

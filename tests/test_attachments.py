@@ -302,6 +302,13 @@ BAD = {
 }
 
 
+def test_a_cut_short_image_is_refused_even_after_weasyprint_was_imported(world, tmp_path):
+    pytest.importorskip("weasyprint")  # it tells Pillow to accept cut-short images, for the whole process
+    root, case_id, env, files, _ = world
+    result = run(env, "attach", case_id, str(_truncated(files / "cut.jpg", tmp_path)), "--kind", "photo")
+    assert result.exit_code == 1 and "damaged or cut short" in result.output
+
+
 @pytest.mark.parametrize("kind", sorted(BAD))
 def test_a_bad_file_is_refused_with_one_line_and_nothing_written(world, tmp_path, kind):
     root, case_id, env, files, _ = world

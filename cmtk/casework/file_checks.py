@@ -145,9 +145,10 @@ def clean_image(data: bytes, kind: str, shown: str) -> Checked:
     """Decode the whole image (under the pixel limit) and write it again without its metadata."""
     import warnings
 
-    from PIL import Image  # Pillow: only `cmtk attach` needs it
+    from PIL import Image, ImageFile  # Pillow: only `cmtk attach` needs it
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint, once imported, sets it for the whole process
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

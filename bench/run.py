@@ -150,13 +150,144 @@ def measure_sync(folder: Path, case_id: str) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+SCAN_SCRIPT = """
+import io, sys
+from PIL import Image, ImageDraw
+width, height, quality, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+noise = Image.effect_noise((width, height), 40).convert("RGB")
+page = Image.blend(Image.new("RGB", (width, height), "white"), noise, 0.35)
+draw = ImageDraw.Draw(page)
+for y in range(height // 20, height - height // 20, max(20, height // 60)):
+    draw.text((width // 16, y), "I agree that my child may return home. " * 4, fill="black")
+page.save(path, "JPEG", quality=quality)
+"""
+
+
+def cpu_timed(command: list[str], cwd: Path | None = None, runs: int = 3, env=None) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds (user + system of the command and its children, git included):
+    on a shared machine the CPU time says what the command costs when the machine is idle."""
+    import resource
+
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, cwd=cwd, env=env or ENV, capture_output=True, check=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def scan(path: Path, width: int, height: int, quality: int) -> Path:
+    """A scanned-page JPEG: A4 at 300 dpi (2480 x 3508) is about 3.5 MB, at 150 dpi about 0.6 MB."""
+    if not path.exists():
+        subprocess.run([PY, "-c", SCAN_SCRIPT, str(width), str(height), str(quality), str(path)], check=True)
+    return path
+
+
+def case_with_records(folder: Path, at_least: int) -> str:
+    """A case with at least this many records and no attached file yet (an earlier run attached some)."""
+    counts = sorted(
+        (
+            (len(list(case.glob("*.age"))), case.name)
+            for case in (folder / "store" / "cases").glob("*/*")
+            if not (case / "files").exists()
+        ),
+        reverse=True,
+    )
+    return next(name for count, name in counts if count >= at_least) if counts[0][0] >= at_least else counts[0][1]
+
+
+def measure_attachments(folder: Path) -> dict:
+    """Issue 18's targets: attach a 3 MB scan and commit (< 1 s); print a case of 20 records and 5 scans (< 10 s)."""
+    big = scan(CACHE / "scan-3mb.jpg", 2480, 3508, 85)
+    case_id = case_with_records(folder, 20)
+    records = len(list((folder / "store" / "cases" / case_id[:2] / case_id).glob("*.age")))
+    found: dict = {"attach_case_records": records}
+    attach = [*CMTK, "attach", case_id, str(big), "--kind", "consent"]
+    found["attach_3mb_scan"], found["attach_3mb_scan_cpu"] = cpu_timed(attach, cwd=folder, runs=5)
+    out = CACHE / "case-file.pdf"
+    out.unlink(missing_ok=True)
+    printing = [*CMTK, "case", "print", case_id, "-o", str(out)]
+    found["case_print_20_records_5_scans"], found["case_print_20_records_5_scans_cpu"] = cpu_timed(printing, folder)
+    html = [*CMTK, "case", "print", case_id, "-o", str(CACHE / "case-file.html")]
+    found["case_print_html"], found["case_print_html_cpu"] = cpu_timed(html, folder)
+    return found
+
+
+STICK_SCRIPT = """
+import sys, datetime
+from pathlib import Path
+from cmtk.casework import attachments
+from cmtk.store.session import Store
+root, identity, scan, per_child = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+session = Store(root).unlock(identity)
+for case_id in session.store.case_ids():
+    for _ in range(per_child):
+        attachments.attach(session, case_id, scan, "consent", today=datetime.date(2026, 11, 24))
+"""
+
+
+def measure_stick(children: int = 200, per_child: int = 2) -> dict:
+    """200 children with 2 scans each (150 dpi, about 0.6 MB a page): the first sync that writes them to a new
+    USB stick, and the sync that brings them into a second laptop's copy (< 1 minute)."""
+    work = CACHE / "stick-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    small = scan(CACHE / "scan-150dpi.jpg", 1240, 1754, 85)
+    try:
+        subprocess.run(
+            [*CMTK, "dev", "generate", str(work / "a"), "--cases", str(children), "--as-of", AS_OF],
+            env=ENV,
+            check=True,
+            capture_output=True,
+        )
+        identity = work / "a" / "demo-identity.txt"
+        env = {**ENV, "CMTK_IDENTITY": str(identity)}
+        (work / "usb").mkdir()
+        stick = work / "usb" / "cci.age"
+        laptop_a, laptop_b = work / "a" / "store", work / "b"
+        subprocess.run(
+            [*CMTK, "--store", str(laptop_a), "remote", "add", "usb", str(stick)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run([*CMTK, "--store", str(laptop_a), "sync"], env=env, check=True, capture_output=True)
+        subprocess.run([*CMTK, "clone", str(stick), str(laptop_b)], env=env, check=True, capture_output=True)
+        adding = [PY, "-c", STICK_SCRIPT, str(laptop_a), str(identity), str(small), str(per_child)]
+        found: dict = {}
+        found["stick_attach_400_scans"], found["stick_attach_400_scans_cpu"] = cpu_timed(adding, runs=1, env=env)
+        send = [*CMTK, "--store", str(laptop_a), "sync"]
+        found["stick_sync_send_400_scans"], found["stick_sync_send_400_scans_cpu"] = cpu_timed(send, runs=1, env=env)
+        found["stick_bundle_mb"] = round(stick.stat().st_size / 1024 / 1024, 1)
+        receive = [*CMTK, "--store", str(laptop_b), "sync"]
+        found["stick_sync_receive_400_scans"], found["stick_sync_receive_400_scans_cpu"] = cpu_timed(
+            receive, runs=1, env=env
+        )
+        return found
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     # Byte-compile cmtk first: with PYTHONDONTWRITEBYTECODE set (as on this machine) every run
     # would otherwise compile its modules again, which no installed copy does.
     subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "cmtk")], check=True)
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000 10000").split()]
-    results = [measure(size) for size in sizes]
-    if os.environ.get("BENCH_QUICK") and (HERE / "results.json").is_file():
+    only = os.environ.get("BENCH_ONLY")  # "attachments": only issue 18's measures, merged into earlier results
+    if only == "attachments":
+        results = [{"cases": size, **measure_attachments(store_for(size))} for size in sizes]
+        if sizes:
+            results[0].update(measure_stick())
+    else:
+        results = [measure(size) for size in sizes]
+        for size, result in zip(sizes, results, strict=False):
+            result.update(measure_attachments(store_for(size)))
+        if results:
+            results[0].update(measure_stick())
+    if (os.environ.get("BENCH_QUICK") or only) and (HERE / "results.json").is_file():
         earlier = {r["cases"]: r for r in json.loads((HERE / "results.json").read_text())}
         measured = {r["cases"]: {**earlier.get(r["cases"], {}), **r} for r in results}
         results = [measured.get(size, earlier.get(size)) for size in sorted(set(earlier) | set(measured))]

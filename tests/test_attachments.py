@@ -38,7 +38,14 @@ def jpeg_with_gps(path: Path, size=(600, 800)) -> Path:
     exif[0x0110] = "Model 7"
     exif[0x0112] = 6  # rotated: the orientation must survive
     exif[0x8825] = {1: "S", 2: (1.0, 17.0, 30.0), 3: "E", 4: (36.0, 49.0, 0.0)}
-    image.save(path, "JPEG", exif=exif.tobytes(), comment=b"scanned at the Ndovutaka office", quality=85)
+    image.save(
+        path,
+        "JPEG",
+        exif=exif.tobytes(),
+        comment=b"scanned at the Ndovutaka office",
+        xmp=b"<x:xmpmeta>" + GPS_MAKER.encode() + b" XMP</x:xmpmeta>",
+        quality=85,
+    )
     return path
 
 
@@ -504,3 +511,47 @@ def test_share_with_attachments_round_trip_and_checks_on_import(tmp_path):
         "share", case_id, "--to", receiver.public, "--attachments", left_out.attachment.id, "-o", str(out / "v.age")
     )
     assert refused.exit_code == 1 and "is void" in refused.output
+
+
+def test_metadata_is_taken_out_losslessly_and_what_follows_the_picture_is_dropped(tmp_path):
+    from PIL import Image
+
+    from cmtk.casework import file_checks
+
+    original = jpeg_with_gps(tmp_path / "p.jpg").read_bytes() + b"MAKER-TRAILER " + GPS_MAKER.encode()
+    checked = file_checks.check(tmp_path / "p.jpg", original, ("jpeg",), "photo")
+    assert GPS_MAKER.encode() not in checked.data and b"MAKER-TRAILER" not in checked.data
+    assert b"Ndovutaka" not in checked.data and b"xmpmeta" not in checked.data
+    assert checked.removed[:3] == ("GPS position", "camera or phone make", "camera or phone model")
+    assert "XMP data" in checked.removed and "a comment" in checked.removed
+    before, after = Image.open(io.BytesIO(original)), Image.open(io.BytesIO(checked.data))
+    assert before.tobytes() == after.tobytes()  # the picture itself is not encoded again
+    assert checked.data.endswith(b"\xff\xd9")
+
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Ndovutaka office")
+    Image.new("RGB", (40, 30), "red").save(tmp_path / "t.png", "PNG", pnginfo=info)
+    data = (tmp_path / "t.png").read_bytes()
+    cleaned = file_checks.check(tmp_path / "t.png", data, ("png",), "photo")
+    assert b"Ndovutaka" not in cleaned.data and "text notes" in cleaned.removed
+    assert Image.open(io.BytesIO(cleaned.data)).tobytes() == Image.open(io.BytesIO(data)).tobytes()
+
+
+def test_an_unreadable_file_is_one_line_and_nothing_written(world, monkeypatch):
+    root, case_id, env, files, _ = world
+    locked = pdf(files / "locked.pdf")
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):  # as a file without read permission does (root could read one anyway)
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    before = fingerprint(root)
+    result = run(env, "attach", case_id, str(locked), "--kind", "consent")
+    assert result.exit_code == 1
+    assert f"Error: {locked}: cannot be read (Permission denied); check its permissions" in result.output
+    assert fingerprint(root) == before

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,53 +143,142 @@ def check(path: Path, data: bytes, allowed: tuple[str, ...], kind: str) -> Check
 
 
 def clean_image(data: bytes, kind: str, shown: str) -> Checked:
-    """Decode the whole image (under the pixel limit) and write it again without its metadata."""
+    """Take the metadata out (losslessly: the picture's own bytes are kept as they are), then decode
+    the whole image that is left, under the pixel limit: a damaged or cut-short one is refused."""
     import warnings
 
     from PIL import Image, ImageFile  # Pillow: only `cmtk attach` needs it
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint, once imported, sets it for the whole process
+    bomb = CmtkError(
+        f"{shown}: claims more than {MAX_PIXELS // 1_000_000} million pixels, more than any scan or photo "
+        "needs (it may be built to exhaust memory); nothing was attached. Scan or export it smaller"
+    )
+    damaged = CmtkError(f"{shown}: is damaged or cut short (the image cannot be read to the end); scan it again")
+    formats = ["JPEG" if kind == JPEG else "PNG"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data), formats=["JPEG" if kind == JPEG else "PNG"])
-            width, height = image.size
+            original = Image.open(io.BytesIO(data), formats=formats)  # the header only: nothing decoded yet
+            width, height = original.size
             if width * height > MAX_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
+                raise bomb
+            removed = _metadata_names(original)
+            orientation = original.getexif().get(0x0112)
+            cleaned = _strip_jpeg(data, orientation) if kind == JPEG else _strip_png(data)
+            image = Image.open(io.BytesIO(cleaned), formats=formats)
             image.load()
+        except CmtkError:
+            raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise CmtkError(
-                f"{shown}: claims more than {MAX_PIXELS // 1_000_000} million pixels, more than any scan or photo "
-                "needs (it may be built to exhaust memory); nothing was attached. Scan or export it smaller"
-            ) from None
-        except (OSError, ValueError, SyntaxError, EOFError):
-            raise CmtkError(
-                f"{shown}: is damaged or cut short (the image cannot be read to the end); scan it again"
-            ) from None
-    removed = _metadata_names(image)
-    exif = image.getexif()
-    options: dict = {}
-    orientation = exif.get(0x0112)
+            raise bomb from None
+        except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error):
+            raise damaged from None
+    left = {k: v for k, v in image.getexif().items() if k != 0x0112}
+    if left or image.info.get("comment") or "xmp" in image.info or image.size != (width, height):
+        raise CmtkError(f"{shown}: its metadata could not be taken out; save it again as a plain JPEG or PNG")
+    extension = "jpg" if kind == JPEG else "png"
+    return Checked(cleaned, kind, MEDIA_TYPES[kind], extension, removed, None, width, height)
+
+
+# JPEG segments kept: JFIF (APP0), the colour profile (APP2 "ICC_PROFILE"), Adobe's colour transform
+# (APP14), and everything that is the picture itself. Dropped: EXIF and XMP (APP1), IPTC (APP13),
+# comments (COM) and every other application segment.
+_KEEP_APP = {0xE0: b"JFIF", 0xE2: b"ICC_PROFILE\0", 0xEE: b"Adobe"}
+
+
+def _strip_jpeg(data: bytes, orientation: int | None) -> bytes:
+    if data[:2] != b"\xff\xd8":
+        raise ValueError("no SOI")
+    out = [data[:2]]
     if orientation and orientation != 1:  # kept so the photo still shows the right way up
-        kept = Image.Exif()
-        kept[0x0112] = orientation
-        options["exif"] = kept.tobytes()
-    image.info = {k: v for k, v in image.info.items() if k in _KEEP_INFO}
-    for key in ("icc_profile", "dpi"):  # the colours and the printed size of a scan
-        if image.info.get(key):
-            options[key] = image.info[key]
-    out = io.BytesIO()
-    try:
-        if kind == JPEG:
-            image.save(out, "JPEG", quality="keep", **options)
-        else:
-            image.save(out, "PNG", **options)
-    except (OSError, ValueError):
-        raise CmtkError(f"{shown}: this image cannot be written again without its metadata; scan it again") from None
-    return Checked(
-        out.getvalue(), kind, MEDIA_TYPES[kind], "jpg" if kind == JPEG else "png", removed, None, width, height
-    )
+        out.append(_orientation_segment(orientation))
+    pos = 2
+    while True:
+        while pos < len(data) and data[pos] == 0xFF and pos + 1 < len(data) and data[pos + 1] == 0xFF:
+            pos += 1  # fill bytes
+        if pos + 4 > len(data) or data[pos] != 0xFF:
+            raise ValueError("bad marker")
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan: the picture data, kept up to its end (EOI) and not beyond
+            out.append(data[pos : _end_of_image(data, pos)])
+            return b"".join(out)
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            out.append(data[pos : pos + 2])
+            pos += 2
+            continue
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if length < 2 or pos + 2 + length > len(data):
+            raise ValueError("bad segment length")
+        segment = data[pos : pos + 2 + length]
+        pos += 2 + length
+        if marker == 0xFE or (0xE0 <= marker <= 0xEF and not segment[4:].startswith(_KEEP_APP.get(marker, b"\xff"))):
+            continue
+        out.append(segment)
+
+
+def _end_of_image(data: bytes, pos: int) -> int:
+    """Where the picture that starts scanning at `pos` ends (after its EOI marker). Whatever a camera
+    appends after it (more pictures, maker data) is left out."""
+    while pos + 2 <= len(data):
+        marker = data[pos + 1]
+        if data[pos] != 0xFF:
+            raise ValueError("bad marker")
+        if marker == 0xD9:
+            return pos + 2
+        if pos + 4 > len(data):
+            break
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            pos += 2
+            continue
+        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if marker == 0xDA:  # entropy-coded data: up to the next marker that is not stuffing or a restart
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= len(data):
+                    raise ValueError("cut short")
+                if data[pos + 1] == 0x00 or 0xD0 <= data[pos + 1] <= 0xD7:
+                    pos += 2
+                    continue
+                break
+    raise ValueError("cut short")
+
+
+def _orientation_segment(orientation: int) -> bytes:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    body = exif.tobytes()  # starts with the "Exif\0\0" header an APP1 segment needs
+    if not body.startswith(b"Exif\0\0"):
+        body = b"Exif\0\0" + body
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+
+
+# PNG chunks dropped: text (tEXt, zTXt, iTXt), EXIF (eXIf) and the time it was last changed (tIME).
+_DROP_PNG = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
+
+
+def _strip_png(data: bytes) -> bytes:
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("no PNG signature")
+    out, pos = [data[:8]], 8
+    while pos + 12 <= len(data):
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if end > len(data):
+            raise ValueError("chunk cut short")
+        if kind not in _DROP_PNG:
+            out.append(data[pos:end])
+        pos = end
+        if kind == b"IEND":
+            return b"".join(out)
+    raise ValueError("no IEND")
 
 
 def _metadata_names(image) -> tuple[str, ...]:

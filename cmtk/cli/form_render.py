@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from cmtk.casework import attachments, cases
 from cmtk.cli.common import open_session, options, store_root, warn
 from cmtk.errors import CmtkError, StoreNotFound, UsageError
 from cmtk.forms import definitions
@@ -16,6 +17,7 @@ from cmtk.store import ids
 from cmtk.store.session import Store
 
 FORMATS = ("html", "pdf", "md")
+PHOTO_PIXELS = 600  # the longest side of a photo in the photo box: sharp at 35 x 45 mm
 _SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md"}
 
 
@@ -72,6 +74,7 @@ def form_render(
     else:
         page = _blank(ctx, form_id)
     if chosen == "md":
+        page.pop("photo", None)  # a text file has no photo box
         text = render.render_markdown(page.pop("form"), lang=lang, **page)
         data = text.encode("utf-8")
     else:
@@ -121,11 +124,18 @@ def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) ->
     form = definitions.load_form(form_id, store.root)
     if form.subject != "case":
         raise UsageError(f"'{form.id}' is a conference form: it cannot be filled from a case; print it blank")
-    records = [r for r in session.case_records(case_id) if r.form == form.id]
+    everything = session.case_records(case_id)
+    records = [r for r in everything if r.form == form.id]
     if not records:
         raise CmtkError(f"case {case_id} has no '{form.id}' record yet; print a blank form without --case")
     latest = records[-1]  # case_records() is sorted by date, then creation
+    photo = None
+    if form.photo:
+        found = attachments.profile_photo(cases.Case(case_id, tuple(everything)))
+        if found is not None:
+            photo = render.image_uri(attachments.content(session, found), found.media_type, PHOTO_PIXELS)
     return {
+        "photo": photo,
         "form": form,
         "values": latest.body,
         "case_id": case_id,

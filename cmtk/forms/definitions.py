@@ -40,7 +40,9 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 }
 ANSWERLESS = frozenset({"note"})
 COMMON_FIELD_KEYS = frozenset({"name", "type", "label", "required", "help"})
-FORM_KEYS = frozenset({"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "sections"})
+FORM_KEYS = frozenset(
+    {"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "photo", "sections"}
+)
 SECTION_KEYS = frozenset({"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "fields"})
 APPLIES_KEYS = frozenset({"min_age", "max_age", "sex"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -127,6 +129,7 @@ class FormDef:
     repeatable: bool
     sections: tuple[Section, ...]
     source: str
+    photo: bool = False  # a box for the child's photo at the top (filled from the profile photo)
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
@@ -358,6 +361,7 @@ class _Loader:
             repeatable=self.boolean(data.get("repeatable", False), ["repeatable"], "repeatable"),
             sections=tuple(sections),
             source=_display(self.path),
+            photo=self.boolean(data.get("photo", False), ["photo"], "photo"),
         )
 
     def section(self, raw, where: list, seen_fields: set[str]) -> Section:

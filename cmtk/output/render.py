@@ -403,10 +403,12 @@ def render_html(
     training: bool = False,
     record_date: _dt.date | None = None,
     templates: Path | None = None,
+    photo: str | None = None,
 ) -> str:
     """The form as one self-contained A4 HTML page; filled in when `values` (a record body) is given.
 
-    `templates` is a folder whose files replace the bundled templates of the same name.
+    `templates` is a folder whose files replace the bundled templates of the same name. `photo` is a
+    `data:` URI (image_uri) for the photo box of a form that has one.
     """
     _check_lang(lang)
     context = dict(
@@ -418,8 +420,46 @@ def render_html(
         training=training,
         record_date=record_date,
         css=_find(templates, "print.css").read_text("utf-8"),
+        photo=photo if photo and photo.startswith(_IMAGE_URI) else None,
     )
     return check_self_contained(_render(environment(lang, templates), "form.html.j2", context))
+
+
+_IMAGE_URI = ("data:image/jpeg;base64,", "data:image/png;base64,")
+
+
+def image_uri(data: bytes, media_type: str, max_side: int | None = None) -> str:
+    """An image as a `data:` URI, so a page that shows it loads nothing; smaller first if `max_side` is given
+    (a photo box needs a few hundred pixels, not a phone camera's four thousand)."""
+    import base64
+
+    from PIL import Image, ImageOps  # Pillow: only pages that show an image need it
+
+    with Image.open(io.BytesIO(data)) as image:
+        turned = image.getexif().get(0x0112, 1) != 1  # printed the right way up, whatever reads the page
+        if turned or (max_side and max(image.size) > max_side):
+            shown = ImageOps.exif_transpose(image)
+            if max_side:
+                shown.thumbnail((max_side, max_side))
+            out = io.BytesIO()
+            if media_type == "image/png" and not turned:
+                shown.save(out, "PNG")
+            else:
+                shown.convert("RGB").save(out, "JPEG", quality=85)
+                media_type = "image/jpeg"
+            data = out.getvalue()
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def render_page(name: str, context: dict, *, lang: str = "en", templates: Path | None = None) -> str:
+    """Another page template (the printed case file) with the forms' environment, words and checks."""
+    _check_lang(lang)
+    return check_self_contained(_render(environment(lang, templates), name, context))
+
+
+def template_text(templates: Path | None, name: str) -> str:
+    """A template folder's text file (CSS), the store's own copy first."""
+    return _find(templates, name).read_text("utf-8")
 
 
 def _render(env, name: str, context: dict) -> str:
@@ -659,6 +699,11 @@ def render_pdf(html: str) -> bytes:
     The HTML is self-contained, so any other URL is a mistake: refusing it
     fails at once instead of waiting for a network that may not be there.
     """
+    return pdf_document(html).write_pdf()
+
+
+def pdf_document(html: str):
+    """The page laid out by WeasyPrint (its pages, their anchors), before it is written as PDF."""
     try:
         import weasyprint
         from weasyprint.urls import URLFetcher
@@ -666,7 +711,7 @@ def render_pdf(html: str) -> bytes:
         raise CmtkError(_install_hint()) from None
     check_self_contained(html)
     fetcher = URLFetcher(allowed_protocols={"data"})
-    return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).write_pdf()
+    return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).render()
 
 
 _EXTERNAL = re.compile(

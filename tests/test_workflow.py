@@ -80,21 +80,22 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     record(store, case_id, "child-assent", "2026-01-12")
     assert invoke(["advance", case_id]).exit_code == 0
 
-    # Step 3 -> 4: two households need a conference's choice
+    # Step 3 -> 4: two households need a conference's choice; the child profile is written
     clock(monkeypatch, "2026-02-02")
     record(store, case_id, "family-assessment", "2026-02-01")
-    assert missing(case_id) == ["family-consent"]
+    assert missing(case_id) == ["family-consent", "child-profile"]
     record(store, case_id, "caregiver-consent", "2026-02-01", consent__consent_given="no")
-    assert missing(case_id) == ["family-consent"]
+    assert missing(case_id) == ["family-consent", "child-profile"]
     record(store, case_id, "caregiver-consent", "2026-02-02")
     record(store, case_id, "family-assessment", "2026-02-02")
+    record(store, case_id, "child-profile", "2026-02-02")
     assert missing(case_id) == ["conference-choice"]
     record(store, case_id, "conference-decision", "2026-02-02", decision__kind="family_choice")
     assert invoke(["advance", case_id]).exit_code == 0
 
     # Step 4 -> 5: a SMART plan and the SCCO's approval; a refusal sends the case back to step 3
     clock(monkeypatch, "2026-02-10")
-    assert missing(case_id) == ["case-plan", "placement-approval"]
+    assert missing(case_id) == ["case-plan", "case-file-checklist", "placement-approval"]
     goal = tmp_path / "goal.yaml"
     goal.write_text("goal: Amani attends school every day\nneed: fees unpaid since term 1\n")
     assert (
@@ -108,7 +109,10 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
         "action: Open a savings account at the bank for school fees\nresponsible: Father, John Journey\noutput: Savings account book\n"
     )
     assert invoke(["plan", "action", case_id, "1", "--by", "10-03-2026", "--from", str(action)]).exit_code == 0
-    assert missing(case_id) == ["placement-approval"]
+    record(store, case_id, "case-file-checklist", "2026-02-10", documents__doc_disability="no")
+    assert missing(case_id) == ["case-file-checklist", "placement-approval"]  # a document is missing
+    record(store, case_id, "case-file-checklist", "2026-02-10", documents__doc_disability="na")
+    assert missing(case_id) == ["placement-approval"]  # N/A: the case does not need it
     record(store, case_id, "placement-approval", "2026-02-10", approval__decision="not_approved")
     sent_back = invoke(["advance", case_id])
     assert sent_back.exit_code == 0 and "goes back to step 3" in sent_back.output

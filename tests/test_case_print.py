@@ -130,12 +130,26 @@ def test_the_whole_file_as_one_pdf_with_the_case_id_and_page_numbers_on_every_pa
 @needs_weasyprint
 def test_the_checklist_is_ticked_from_the_records_and_attachments(world):
     session, case_id, env, out, _ = world
+    form = definitions.load_form(case_file.CHECKLIST_FORM)
     case = cases.read_case(session, case_id)
-    items = {i.label.en: i for i in case_file.checklist(case, policy_module.load(session.store.root))}
-    assert items["Child identification"].done and items["Child's assent"].done
+    items = {i.label.en: i for i in case_file.checklist(case, policy_module.load(session.store.root), form)}
+    assert items["Child identification form (1A)"].done and items["Child assent (3B)"].done
     assert items["Recent photograph of the child"].done
-    assert items["Family consent, signed"].evidence == ("consent attached 2026-11-24",)
-    assert not items["Case plan"].done and not items["Birth certificate (copy)"].done
+    assert items["Family consent (3A)"].evidence == ("consent attached 2026-11-24",)
+    assert not items["Case plan with pre-placement goals (4A)"].done
+    legal = "Court order, committal or police papers"
+    assert not items[legal].done and not items[legal].evidence
+    # What the case manager recorded on the case-file-checklist form counts too, and is shown.
+    answers = {f.name: "no" for _, f in form.all_fields() if f.type == "yes_no_na"}
+    answers.update(doc_legal="na", doc_identification="no")
+    answers["checklist_date"] = dt.date(2026, 11, 20)
+    cases.add_record(session, case_id, case_file.CHECKLIST_FORM, {"documents": answers}, dt.date(2026, 11, 20))
+    case = cases.read_case(session, case_id)
+    items = {i.label.en: i for i in case_file.checklist(case, policy_module.load(session.store.root), form)}
+    assert items[legal].done and items[legal].evidence == ("N/A on the case file checklist of 2026-11-20",)
+    assert items["Child identification form (1A)"].done  # the record is there, whatever the paper file lacks
+    assert items["Child identification form (1A)"].evidence[-1] == "No on the case file checklist of 2026-11-20"
+    assert not items["Case plan with pre-placement goals (4A)"].done
 
 
 def test_html_is_self_contained_with_images_inline_and_pdfs_pointed_to(world):

@@ -272,3 +272,32 @@ def test_photo_box_is_filled_from_the_profile_photo_and_empty_on_a_blank_form(wo
     other = invoke(["form", "render", "child-assent", "--case", case_id, "-o", str(out / "c.html")], env=env)
     assert 'class="photo' not in (out / "c.html").read_text()
     assert other.exit_code == 0
+
+
+def test_forms_show_their_answered_questions_and_full_prints_every_one(world):
+    session, case_id, env, out, _ = world
+    unanswered = "Birth certificate number"  # a question of the identification form this case left blank
+    short = invoke(["case", "print", case_id, "-o", str(out / "short.html")], env=env)
+    full = invoke(["case", "print", case_id, "--full", "-o", str(out / "full.html")], env=env)
+    assert short.exit_code == 0 and full.exit_code == 0
+    short_html, full_html = (out / "short.html").read_text(), (out / "full.html").read_text()
+    assert unanswered not in short_html and unanswered in full_html
+    assert "only the questions that were answered" in short_html and "only the questions" not in full_html
+    assert CHILD[1] in short_html and len(short_html) < len(full_html)
+
+
+def test_answered_only_keeps_no_and_zero_and_drops_blanks():
+    from cmtk.output import case_print
+
+    form = definitions.load_form("identification")
+    body = {
+        "biographical": {"first_name": "Pendo", "surname": "  ", "sex": "female"},
+        "medical_history": {"medical_check_done": False},
+    }
+    parts = case_print.answered_only(render.parts(form, body))
+    shown = {(p.section.id, b.field.name) for p in parts for b in p.blocks if b.field}
+    assert ("biographical", "first_name") in shown and ("biographical", "sex") in shown
+    assert ("biographical", "surname") not in shown
+    assert all(p.blocks for p in parts)
+    assert {p.section.id for p in parts} == {"biographical", "medical_history"}
+    assert case_print.answered(False) and case_print.answered(0) and not case_print.answered({"name": ""})

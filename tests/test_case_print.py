@@ -301,3 +301,16 @@ def test_answered_only_keeps_no_and_zero_and_drops_blanks():
     assert all(p.blocks for p in parts)
     assert {p.section.id for p in parts} == {"biographical", "medical_history"}
     assert case_print.answered(False) and case_print.answered(0) and not case_print.answered({"name": ""})
+
+
+def test_the_self_contained_check_sees_past_inline_images():
+    import base64
+    import os
+
+    from cmtk.errors import CmtkError
+
+    image = f'<img src="data:image/jpeg;base64,{base64.b64encode(os.urandom(300_000)).decode()}">'
+    assert render.check_self_contained(image + "<p>fine</p>")
+    for hostile in ('<img src="https://example.org/x.png">', '<link rel="attachment" href="x">', "url(http://x)"):
+        with pytest.raises(CmtkError, match="outside itself"):
+            render.check_self_contained(image + hostile)

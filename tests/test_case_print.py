@@ -130,12 +130,26 @@ def test_the_whole_file_as_one_pdf_with_the_case_id_and_page_numbers_on_every_pa
 @needs_weasyprint
 def test_the_checklist_is_ticked_from_the_records_and_attachments(world):
     session, case_id, env, out, _ = world
+    form = definitions.load_form(case_file.CHECKLIST_FORM)
     case = cases.read_case(session, case_id)
-    items = {i.label.en: i for i in case_file.checklist(case, policy_module.load(session.store.root))}
-    assert items["Child identification"].done and items["Child's assent"].done
+    items = {i.label.en: i for i in case_file.checklist(case, policy_module.load(session.store.root), form)}
+    assert items["Child identification form (1A)"].done and items["Child assent (3B)"].done
     assert items["Recent photograph of the child"].done
-    assert items["Family consent, signed"].evidence == ("consent attached 2026-11-24",)
-    assert not items["Case plan"].done and not items["Birth certificate (copy)"].done
+    assert items["Family consent (3A)"].evidence == ("consent attached 2026-11-24",)
+    assert not items["Case plan with pre-placement goals (4A)"].done
+    legal = "Court order, committal or police papers"
+    assert not items[legal].done and not items[legal].evidence
+    # What the case manager recorded on the case-file-checklist form counts too, and is shown.
+    answers = {f.name: "no" for _, f in form.all_fields() if f.type == "yes_no_na"}
+    answers.update(doc_legal="na", doc_identification="no")
+    answers["checklist_date"] = dt.date(2026, 11, 20)
+    cases.add_record(session, case_id, case_file.CHECKLIST_FORM, {"documents": answers}, dt.date(2026, 11, 20))
+    case = cases.read_case(session, case_id)
+    items = {i.label.en: i for i in case_file.checklist(case, policy_module.load(session.store.root), form)}
+    assert items[legal].done and items[legal].evidence == ("N/A on the case file checklist of 2026-11-20",)
+    assert items["Child identification form (1A)"].done  # the record is there, whatever the paper file lacks
+    assert items["Child identification form (1A)"].evidence[-1] == "No on the case file checklist of 2026-11-20"
+    assert not items["Case plan with pre-placement goals (4A)"].done
 
 
 def test_html_is_self_contained_with_images_inline_and_pdfs_pointed_to(world):
@@ -258,3 +272,45 @@ def test_photo_box_is_filled_from_the_profile_photo_and_empty_on_a_blank_form(wo
     other = invoke(["form", "render", "child-assent", "--case", case_id, "-o", str(out / "c.html")], env=env)
     assert 'class="photo' not in (out / "c.html").read_text()
     assert other.exit_code == 0
+
+
+def test_forms_show_their_answered_questions_and_full_prints_every_one(world):
+    session, case_id, env, out, _ = world
+    unanswered = "Birth certificate number"  # a question of the identification form this case left blank
+    short = invoke(["case", "print", case_id, "-o", str(out / "short.html")], env=env)
+    full = invoke(["case", "print", case_id, "--full", "-o", str(out / "full.html")], env=env)
+    assert short.exit_code == 0 and full.exit_code == 0
+    short_html, full_html = (out / "short.html").read_text(), (out / "full.html").read_text()
+    assert unanswered not in short_html and unanswered in full_html
+    assert "only the questions that were answered" in short_html and "only the questions" not in full_html
+    assert CHILD[1] in short_html and len(short_html) < len(full_html)
+
+
+def test_answered_only_keeps_no_and_zero_and_drops_blanks():
+    from cmtk.output import case_print
+
+    form = definitions.load_form("identification")
+    body = {
+        "biographical": {"first_name": "Pendo", "surname": "  ", "sex": "female"},
+        "medical_history": {"medical_check_done": False},
+    }
+    parts = case_print.answered_only(render.parts(form, body))
+    shown = {(p.section.id, b.field.name) for p in parts for b in p.blocks if b.field}
+    assert ("biographical", "first_name") in shown and ("biographical", "sex") in shown
+    assert ("biographical", "surname") not in shown
+    assert all(p.blocks for p in parts)
+    assert {p.section.id for p in parts} == {"biographical", "medical_history"}
+    assert case_print.answered(False) and case_print.answered(0) and not case_print.answered({"name": ""})
+
+
+def test_the_self_contained_check_sees_past_inline_images():
+    import base64
+    import os
+
+    from cmtk.errors import CmtkError
+
+    image = f'<img src="data:image/jpeg;base64,{base64.b64encode(os.urandom(300_000)).decode()}">'
+    assert render.check_self_contained(image + "<p>fine</p>")
+    for hostile in ('<img src="https://example.org/x.png">', '<link rel="attachment" href="x">', "url(http://x)"):
+        with pytest.raises(CmtkError, match="outside itself"):
+            render.check_self_contained(image + hostile)

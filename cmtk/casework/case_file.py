@@ -45,14 +45,20 @@ def key_dates(case: Case) -> KeyDates:
 # -- the Case File Checklist (SOP 6) --------------------------------------------------------------
 
 
+CHECKLIST_FORM = "case-file-checklist"  # the form a case manager fills in before the pre-placement review
+
+
 @dataclass(frozen=True)
 class ChecklistItem:
     label: Text
     done: bool
     evidence: tuple[str, ...]  # what ticked it: "caregiver-consent of 2027-01-20", "consent attached 2027-01-20"
+    recorded: str  # the latest case-file-checklist's answer: "yes", "no", "na", or "" when none
 
 
-def _text(value: Any, where: str) -> Text:
+def _text(value: Any, where: str) -> Text | None:
+    if value is None:
+        return None
     if isinstance(value, dict) and isinstance(value.get("en"), str):
         return Text(value["en"], value.get("sw") if isinstance(value.get("sw"), str) else None)
     if isinstance(value, str):
@@ -60,30 +66,51 @@ def _text(value: Any, where: str) -> Text:
     raise CmtkError(f".cmtk/policy.yaml: {where}: give a label, e.g. {{en: Case plan}}")
 
 
-def checklist(case: Case, policy: dict) -> list[ChecklistItem]:
-    """Each item of the store's checklist, ticked from the case's records and attached files."""
+def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -> list[ChecklistItem]:
+    """Each item of the store's checklist (policy `case_file.checklist`), ticked from the case's records and
+    attached files, and beside it what the latest case-file-checklist record answers for it."""
     items = ((policy.get("case_file") or {}).get("checklist")) or []
     if not isinstance(items, list):
-        raise CmtkError(
-            ".cmtk/policy.yaml: case_file.checklist must be a list of items with a label and forms or kinds"
-        )
+        raise CmtkError(".cmtk/policy.yaml: case_file.checklist must be a list of items")
     attached = [a for a in attachments.of_case(case) if not a.voided]
+    latest = case.latest(CHECKLIST_FORM)
+    answers: dict[str, Any] = {}
+    if latest is not None:
+        for values in latest.body.values():
+            if isinstance(values, dict):
+                answers.update(values)
     found = []
     for number, item in enumerate(items, start=1):
         where = f"case_file.checklist item {number}"
         if not isinstance(item, dict):
-            raise CmtkError(f".cmtk/policy.yaml: {where} must be a mapping with a label and forms or kinds")
-        forms, kinds = item.get("forms") or [], item.get("kinds") or []
-        if not isinstance(forms, list) or not isinstance(kinds, list) or not (forms or kinds):
-            raise CmtkError(f".cmtk/policy.yaml: {where}: list the forms or kinds of file that tick it")
+            raise CmtkError(f".cmtk/policy.yaml: {where} must be a mapping with a field or a label, and forms or kinds")
+        forms, kinds, field_name = item.get("forms") or [], item.get("kinds") or [], item.get("field")
+        if not isinstance(forms, list) or not isinstance(kinds, list):
+            raise CmtkError(f".cmtk/policy.yaml: {where}: forms and kinds are lists of ids")
+        field = None
+        if checklist_form is not None and isinstance(field_name, str):
+            field = next((f for _, f in checklist_form.all_fields() if f.name == field_name), None)
+        label = _text(item.get("label"), where) or (field.label if field else None)
+        if label is None:
+            raise CmtkError(
+                f".cmtk/policy.yaml: {where}: give a label, or the field of the {CHECKLIST_FORM} form it stands for"
+            )
         evidence = [
             f"{r.form} of {r.date.isoformat() if r.date else 'no date'}" for r in case.forms() if r.form in forms
         ]
         evidence += [
             f"{a.kind} attached {a.date.isoformat() if a.date else ''}".strip() for a in attached if a.kind in kinds
         ]
-        found.append(ChecklistItem(_text(item.get("label"), where), bool(evidence), tuple(evidence)))
+        recorded = str(answers.get(field_name) or "").lower() if isinstance(field_name, str) else ""
+        done = bool(evidence) or recorded in ("yes", "na")
+        if recorded and latest is not None:
+            day = latest.date.isoformat() if latest.date else "no date"
+            evidence.append(f"{_ANSWER.get(recorded, recorded)} on the case file checklist of {day}")
+        found.append(ChecklistItem(label, done, tuple(evidence), recorded))
     return found
+
+
+_ANSWER = {"yes": "Yes", "no": "No", "na": "N/A"}
 
 
 # -- the timeline --------------------------------------------------------------------------------

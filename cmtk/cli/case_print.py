@@ -41,6 +41,9 @@ def print_case(
         help="Only records and attached files dated on or after DATE (the cover is whole).",
     ),
     lang: str = typer.Option("en", "--lang", metavar="en|sw", help="Language of the forms' labels: en or sw."),
+    full: bool = typer.Option(
+        False, "--full", help="Print every question of each form, the unanswered ones too (a much longer file)."
+    ),
 ) -> None:
     """Print the whole case file as one document: a cover with the Case File Checklist (SOP 6), a
     timeline, every record as its filled form, and the attached scans and photos.
@@ -56,7 +59,7 @@ def print_case(
     refuse_inside_store(output, session.store.root, "-o")  # before any work
     day = session.store.optional_date(since, "--since")
     done = case_print.print_case(
-        session, case_id, output_format=chosen, redact=redact, since=day, lang=lang, today=dates.today()
+        session, case_id, output_format=chosen, redact=redact, since=day, lang=lang, today=dates.today(), full=full
     )
     write_replacing(output, done.data, session.store.root, "-o")
     path = output  # as the user wrote it

@@ -17,6 +17,7 @@ names that cannot be found in an image), for presenting a case at a conference.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import io
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from cmtk.store.session import Session
 
 FORMATS = ("html", "pdf")
 PHOTO_PIXELS = 600
-SCAN_PIXELS = 2400  # an image on an A4 page: about 250 dpi, sharp enough for a signature
+SCAN_PIXELS = 3600  # an A4 page scanned at 300 dpi (3508 pixels high) goes in as it is, not encoded again
 BODY_INSET = 6.0  # points between the page's margins and an attached PDF page drawn inside them
 
 
@@ -55,6 +56,7 @@ def print_case(
     since: _dt.date | None = None,
     lang: str = "en",
     today: _dt.date | None = None,
+    full: bool = False,
 ) -> Printed:
     """The case file as HTML or PDF bytes (nothing is written: the caller writes the user's file)."""
     if output_format not in FORMATS:
@@ -110,10 +112,11 @@ def print_case(
     for record in chosen:
         form = forms[record.form]
         body = redactor.body(form, record.body) if redactor else record.body
+        parts = render.parts(form, body)
         records.append(
             {
                 "form": form,
-                "parts": render.parts(form, body),
+                "parts": parts if full else answered_only(parts),
                 "record": record.record,
                 "date": record.date,
                 "by": name(record.created_by),
@@ -169,9 +172,10 @@ def print_case(
             "training": store.training,
             "redacted": redact,
             "printed": today,
+            "full": full,
             "since": since,
             "cover": cover,
-            "checklist": case_file.checklist(case, policy),
+            "checklist": case_file.checklist(case, policy, _checklist_form(store.root)),
             "timeline": events,
             "records": records,
             "attached": attached,
@@ -187,6 +191,52 @@ def print_case(
     document = render.pdf_document(html)
     data = _place_pdfs(document, appended)
     return Printed(data, len(records), printed, left_out, len(document.pages))
+
+
+def answered(value: Any) -> bool:
+    """A value someone wrote: No (False), 0 and a date are answers; empty text, lists and mappings are not."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, dict):
+        return any(answered(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(answered(v) for v in value)
+    return True
+
+
+def answered_only(parts: list[render.Part]) -> list[render.Part]:
+    """A filled form without its unanswered questions (and without sections left empty): the case file is
+    read, not filled in by hand, and the blank lines of every form would make it several times longer."""
+    kept = []
+    for part in parts:
+        found = []
+        for block in part.blocks:
+            if block.kind == "indicator_grid":
+                rows = tuple((f, v) for f, v in block.rows if answered(v))
+                if rows:
+                    found.append(dataclasses.replace(block, rows=rows))
+            elif block.kind != "note" and answered(block.value):
+                found.append(block)
+        for index, block in enumerate(found):  # a group under "If yes:" opens and closes around what is left
+            if block.condition:
+                before = found[index - 1].condition if index else ()
+                after = found[index + 1].condition if index + 1 < len(found) else ()
+                found[index] = dataclasses.replace(
+                    block, opens=block.condition != before, closes=block.condition != after
+                )
+        if found:
+            kept.append(dataclasses.replace(part, blocks=tuple(found)))
+    return kept
+
+
+def _checklist_form(root: Path) -> definitions.FormDef | None:
+    """The case-file-checklist form, whose questions name the checklist's items (None if a store has none)."""
+    try:
+        return definitions.load_form(case_file.CHECKLIST_FORM, root)
+    except CmtkError:
+        return None
 
 
 def _place_pdfs(document, appended: list[tuple[str, bytes]]) -> bytes:

@@ -310,7 +310,16 @@ def test_the_self_contained_check_sees_past_inline_images():
     from cmtk.errors import CmtkError
 
     image = f'<img src="data:image/jpeg;base64,{base64.b64encode(os.urandom(300_000)).decode()}">'
-    assert render.check_self_contained(image + "<p>fine</p>")
-    for hostile in ('<img src="https://example.org/x.png">', '<link rel="attachment" href="x">', "url(http://x)"):
+
+    def page(body: str) -> str:
+        return f"<html><head><title>x</title></head><body>{body}</body></html>"
+
+    assert render.check_self_contained(page(image + "<p>fine</p>"))
+    hostile_parts = (
+        '<img src="https://example.org/x.png">',
+        '<link rel="attachment" href="x">',
+        '<p style="background: url(http://x)">x</p>',
+    )
+    for hostile in hostile_parts:
         with pytest.raises(CmtkError, match="outside itself"):
-            render.check_self_contained(image + hostile)
+            render.check_self_contained(page(image + hostile))

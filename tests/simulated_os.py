@@ -54,7 +54,6 @@ def _preload() -> None:
     import tempfile  # noqa: F401
 
     import filelock  # noqa: F401
-    import git  # noqa: F401
     import jinja2  # noqa: F401
     import platformdirs  # noqa: F401
     import pyrage  # noqa: F401
@@ -64,6 +63,7 @@ def _preload() -> None:
     import typer  # noqa: F401
     from babel import support  # noqa: F401
     from babel.messages import mofile, pofile  # noqa: F401
+    from cryptography.hazmat.primitives.asymmetric import ed25519, x25519  # noqa: F401
 
 
 def _hidden(path) -> bool:

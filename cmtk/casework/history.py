@@ -10,7 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk.casework.cases import CASE_FILE, Case
+from cmtk.casework.cases import CASE_FILE, Case, from_records
 from cmtk.errors import CmtkError
 from cmtk.store import crypto, ids, records
 from cmtk.store.session import CASES_DIR, Session
@@ -41,7 +41,7 @@ def case_at(session: Session, case_id: str, day: _dt.date) -> Case:
     blobs = git.cat_files([f"{commit}:{path}" for path in paths])
     found = [_decode(session, blob, path) for path, blob in zip(paths, blobs, strict=False) if blob is not None]
     found.sort(key=lambda r: (r.date or _dt.date(1900, 1, 1), r.created, r.record))
-    return Case(case_id, tuple(found))
+    return from_records(case_id, found)
 
 
 @dataclass(frozen=True)

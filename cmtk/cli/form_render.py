@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from cmtk.casework import cases
 from cmtk.cli.common import open_session, options, store_root, warn
 from cmtk.errors import CmtkError, StoreNotFound, UsageError
 from cmtk.forms import definitions
@@ -121,10 +122,10 @@ def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) ->
     form = definitions.load_form(form_id, store.root)
     if form.subject != "case":
         raise UsageError(f"'{form.id}' is a conference form: it cannot be filled from a case; print it blank")
-    records = [r for r in session.case_records(case_id) if r.form == form.id]
+    records = [r for r in cases.read_case(session, case_id).records if r.form == form.id]  # voided ones left out
     if not records:
         raise CmtkError(f"case {case_id} has no '{form.id}' record yet; print a blank form without --case")
-    latest = records[-1]  # case_records() is sorted by date, then creation
+    latest = records[-1]  # records are sorted by date, then creation
     return {
         "form": form,
         "values": latest.body,

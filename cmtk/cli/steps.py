@@ -1,4 +1,4 @@
-"""`cmtk steps`, `cmtk step`, `cmtk advance`, `cmtk case reopen|transfer`."""
+"""`cmtk steps`, `cmtk step`, `cmtk advance`, `cmtk case reopen|transfer|close|breakdown`."""
 
 from __future__ import annotations
 
@@ -62,17 +62,33 @@ def step(
         typer.echo("Nothing comes next: the case is not open.")
         return
     typer.echo(f"To move to step {state.next}:")
-    for req in state.requirements:
-        mark = "met    " if req.met else "MISSING"
-        typer.echo(f"  [{mark}] {req.label}: {req.detail}")
-        if not req.met and req.todo:
-            typer.echo(f"            -> {req.todo}")
+    _show_requirements(state.requirements)
     if state.sent_back_to:
         typer.echo(
             f"The approval was refused: `cmtk advance {state.case}` sends the case back to step {state.sent_back_to}."
         )
     elif state.can_advance:
         typer.echo(f"Everything is in place: `cmtk advance {state.case}` moves it on.")
+    ending = state.closing
+    if ending is not None:
+        typer.echo(f"The closure form gives the reason: {ending.label}.")
+        if ending.command == "transfer":
+            typer.echo(f"A transfer is recorded with its own form: `cmtk case transfer {state.case}`.")
+        elif not ending.allowed:
+            typer.echo(f"That route is open only at step(s) {', '.join(str(s) for s in ending.from_steps)}.")
+        else:
+            typer.echo("To close the case that way:")
+            _show_requirements(ending.requirements)
+            if ending.ready:
+                typer.echo(f"Everything is in place: `cmtk case close {state.case}` closes it.")
+
+
+def _show_requirements(requirements) -> None:
+    for req in requirements:
+        mark = "met    " if req.met else "MISSING"
+        typer.echo(f"  [{mark}] {req.label}: {req.detail}")
+        if not req.met and req.todo:
+            typer.echo(f"            -> {req.todo}")
 
 
 def advance(
@@ -95,15 +111,78 @@ def advance(
 def reopen(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    to_step: int = typer.Option(7, "--step", help="Step to re-open at (default 7, monitoring)."),
+    to_step: int | None = typer.Option(
+        None,
+        "--step",
+        help="Step to re-open at (default: the step it was at; 7, monitoring, for a case closed at step 8).",
+    ),
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of re-opening (default: today)."),
 ) -> None:
-    """Re-open a closed or transferred case; its history is kept."""
+    """Re-open a closed or transferred case; its history is kept.
+
+    What was recorded before the re-opening no longer counts for the steps
+    after the one it re-opens at: a new review, conference decision and
+    closure form are needed before it closes again.
+    """
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date")
     typer.echo(transitions.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
+
+
+def close(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of closing (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen without changing anything."),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+) -> None:
+    """Close the case for the reason its closure form gives, once that route's requirements are met.
+
+    Each reason (reintegration achieved, death, the family or child no
+    longer wants support, the young person is an adult, no family could be
+    traced, another reason) has its own requirements and approvals, set in
+    the workflow; `cmtk step CASE` lists them.
+    """
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    today = dates.today(as_of, order=session.store.date_order)
+    day = session.store.optional_date(date, "--date")
+    outcome = transitions.close(session, case_id, today=today, day=day, dry_run=dry_run)
+    typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
+
+
+def breakdown(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="FILE",
+        help="The breakdown form as YAML (see `cmtk form show breakdown`), or - for standard input.",
+    ),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the record (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the form and say what would happen, without writing."),
+) -> None:
+    """Record that a placement broke down (why, where the child is now) and send the case back to assessment.
+
+    The step it goes back to is set in the workflow; the monitoring clock
+    starts again from the next placement.
+    """
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    day = session.store.optional_date(date, "--date")
+    if source:
+        body = read_yaml(source)
+    else:
+        session.case_records(case_id)  # an unknown case fails before any question is asked
+        form = definitions.load_form("breakdown", session.store.root)
+        body = _prompt_body(session, form, tuple(s.id for s in form.sections), False)
+    outcome = transitions.breakdown(session, case_id, body, today=dates.today(), day=day, dry_run=dry_run)
+    typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
 
 
 def transfer(
@@ -139,3 +218,5 @@ def register(app: typer.Typer) -> None:
 def register_case(case_app: typer.Typer) -> None:
     case_app.command("reopen")(reopen)
     case_app.command("transfer")(transfer)
+    case_app.command("close")(close)
+    case_app.command("breakdown")(breakdown)

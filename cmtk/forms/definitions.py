@@ -31,7 +31,7 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
     "integer": frozenset({"digits", "unit", "min", "max"}),
     "number": frozenset({"unit", "min", "max"}),
     "yes_no": frozenset(),
-    "yes_no_na": frozenset({"indicator", "applies"}),
+    "yes_no_na": frozenset({"indicator", "applies", "na_if"}),
     "select_one": frozenset({"choices", "other"}),
     "select_many": frozenset({"choices", "other"}),
     "table": frozenset({"columns", "rows"}),
@@ -41,7 +41,9 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 ANSWERLESS = frozenset({"note"})
 COMMON_FIELD_KEYS = frozenset({"name", "type", "label", "required", "help"})
 FORM_KEYS = frozenset({"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "sections"})
-SECTION_KEYS = frozenset({"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "fields"})
+SECTION_KEYS = frozenset(
+    {"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "na_if", "fields"}
+)
 APPLIES_KEYS = frozenset({"min_age", "max_age", "sex"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -92,6 +94,7 @@ class Field:
     applies: dict[str, Any] = field(default_factory=dict)
     role: str | None = None
     thumbprint: bool = False
+    na_if: Text | None = None  # when "not applicable" may be answered (the only other way: `applies`)
 
     @property
     def answers(self) -> bool:
@@ -110,6 +113,7 @@ class Section:
     instructions: Text | None = None
     domain: str | None = None
     pass_mark: int | None = None
+    na_if: Text | None = None  # when every indicator of the section may be answered "not applicable"
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -143,12 +147,16 @@ class FormDef:
             found.append((f"{section.id}.title", section.title))
             if section.instructions:
                 found.append((f"{section.id}.instructions", section.instructions))
+            if section.na_if:
+                found.append((f"{section.id}.na_if", section.na_if))
             for fld in section.fields:
                 for sub in (fld, *fld.columns):
                     where = f"{section.id}.{fld.name}" + (f".{sub.name}" if sub is not fld else "")
                     found.append((where, sub.label))
                     if sub.help:
                         found.append((f"{where}.help", sub.help))
+                    if sub.na_if:
+                        found.append((f"{where}.na_if", sub.na_if))
                     found += [(f"{where}={c.value}", c.label) for c in sub.choices]
         return found
 
@@ -175,6 +183,8 @@ class FormDef:
                 out["past_only"] = True
             if fld.applies:
                 out["applies"] = dict(fld.applies)
+            if fld.na_if:
+                out["na_if"] = fld.na_if.en
             return out
 
         return {
@@ -191,6 +201,7 @@ class FormDef:
                     "title": s.title.en,
                     **({"required_at_step": s.required_at_step} if s.required_at_step else {}),
                     **({"domain": s.domain, "pass_mark": s.pass_mark} if s.domain else {}),
+                    **({"na_if": s.na_if.en} if s.na_if else {}),
                     "fields": [field_json(f) for f in s.fields],
                 }
                 for s in self.sections
@@ -404,6 +415,7 @@ class _Loader:
             instructions=self.text(data.get("instructions"), [*where, "instructions"], "instructions", optional=True),
             domain=domain,
             pass_mark=pass_mark,
+            na_if=self.text(data.get("na_if"), [*where, "na_if"], "na_if", optional=True),
         )
 
     def field(self, raw, where: list, table_column: bool) -> Field:
@@ -476,6 +488,8 @@ class _Loader:
                     raise self.fail([*where, "columns", index], f"{what}: column '{column.name}' is listed twice")
                 columns.append(column)
             values["columns"] = tuple(columns)
+        if "na_if" in data:
+            values["na_if"] = self.text(data["na_if"], [*where, "na_if"], f"{what} na_if")
         if "applies" in data:
             applies = self.mapping(data["applies"], [*where, "applies"], "applies")
             self.keys(applies, APPLIES_KEYS, [*where, "applies"], "applies")

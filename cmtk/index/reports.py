@@ -119,7 +119,7 @@ def caseload(session: Session, as_of: _dt.date) -> dict[str, Any]:
             quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
             if to_step == 7 and what == "advance":
                 quarters[quarter]["reunified"] += 1
-            if to_step == 8 and what == "advance":
+            if (to_step == 8 and what == "advance") or what.startswith("closed"):
                 quarters[quarter]["closed"] += 1
             if what.startswith("re-opened"):
                 quarters[quarter]["reopened"] += 1

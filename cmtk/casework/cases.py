@@ -7,6 +7,7 @@ like every other record.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import unicodedata
 from dataclasses import dataclass
@@ -213,6 +214,38 @@ def record_form(
     record = new_record(session, case_id, form_id, clean, when)
     session.save(case_id, [record], "update", dry_run=dry_run)
     return record
+
+
+def set_void(session: Session, case_id: str, record_id: str, *, void: bool, reason: str, today: _dt.date) -> Record:
+    """Void a record (it stops counting everywhere) or restore it; the record keeps who, when and why."""
+    case = read_case(session, case_id)
+    wanted = record_id.strip().upper()
+    found = next((r for r in (*case.records, *case.voided) if r.record == wanted), None)
+    if found is None:
+        raise CmtkError(f"case {case.id} has no record {wanted}; `cmtk case show {case.id}` lists them")
+    if found.form == CASE_FILE:
+        raise CmtkError(f"record {wanted} is the case file of {case.id}, not a form; it cannot be voided")
+    if void and is_void(found):
+        raise CmtkError(f"record {wanted} ({found.form}) is void already; `cmtk record restore` brings it back")
+    if not void and not is_void(found):
+        raise CmtkError(f"record {wanted} ({found.form}) is not void; nothing to restore")
+    why = " ".join(str(reason or "").split())
+    if not why:
+        raise ValidationError("--reason: say why, in a few words (no names), e.g. 'recorded on the wrong case'")
+    if len(why) > 300 or validate.has_control_characters(why):
+        raise ValidationError("--reason: keep it to one plain line of at most 300 characters")
+    stamp = dates.now_utc().isoformat()
+    entry = {"what": "void" if void else "restore", "date": today, "by": session.author, "reason": why, "at": stamp}
+    log = [*(found.extra.get(VOID_LOG) or []), entry]
+    changed = dataclasses.replace(found, extra={**found.extra, VOID_LOG: log}, updated=stamp, updated_by=session.author)
+    session.save(case.id, [changed], "update")
+    return changed
+
+
+def void_entry(record: Record) -> dict:
+    """The latest void or restore entry of a record (empty if it never had one)."""
+    log = record.extra.get(VOID_LOG) or []
+    return dict(log[-1]) if log and isinstance(log[-1], dict) else {}
 
 
 # -- reading a case ----------------------------------------------------------------------------

@@ -105,26 +105,73 @@ def add_goal(
     return goal_id
 
 
-def _find_goal(case: cases.Case, goal_id: str) -> Plan:
-    for plan in plans(case).values():
-        if any(str(g.get("goal_id")) == goal_id for g in plan.goals):
-            return plan
-    raise CmtkError(f"case {case.id} has no goal {goal_id}; see `cmtk plan show {case.id}`")
+PREFIXES = {"pre_placement": "pre", "post_placement": "post"}
+
+
+def reference(phase: str, number: str) -> str:
+    """How a goal or action is named on the command line: `post:2`, `pre:1.1`."""
+    return f"{PREFIXES.get(phase, phase)}:{number}"
+
+
+def _split(ref: str, phase: str | None) -> tuple[str | None, str]:
+    text = str(ref).strip()
+    if ":" in text:
+        named, _, number = text.partition(":")
+        chosen = phase_of(named.strip().lower())
+        if phase is not None and phase_of(phase) != chosen:
+            raise CmtkError(f"'{text}' names the {named} plan but --phase says {phase}; give one of them")
+        return chosen, number.strip()
+    return (phase_of(phase) if phase else None), text
+
+
+def _resolve(case: cases.Case, ref: str, phase: str | None, key: str, what: str) -> tuple[Plan, str]:
+    """The plan holding goal (or action) `ref`: `post:1`, or `1` with --phase, or a bare `1` found in one plan
+    only. A bare number that both plans use is refused: it would attach work to the wrong plan."""
+    chosen, number = _split(ref, phase)
+    found = [
+        plan
+        for name, plan in plans(case).items()
+        if (chosen is None or name == chosen) and any(str(row.get(key)) == number for row in getattr(plan, what))
+    ]
+    if not found:
+        where = f" in the {chosen.replace('_', '-')} plan" if chosen else ""
+        raise CmtkError(f"case {case.id} has no {key.removesuffix('_id')} {number}{where}; see `cmtk plan show {case.id}`")
+    if len(found) > 1:
+        raise CmtkError(
+            f"{key.removesuffix('_id')} {number} is in both the pre- and post-placement plans of case {case.id}; "
+            f"say which: {reference('pre_placement', number)} or {reference('post_placement', number)}"
+        )
+    return found[0], number
+
+
+def _find_goal(case: cases.Case, goal_ref: str, phase: str | None = None) -> tuple[Plan, str]:
+    return _resolve(case, goal_ref, phase, "goal_id", "goals")
+
+
+def shown(case: cases.Case, phase: str, number: str, key: str = "goal_id") -> str:
+    """A goal or action as a command should name it: the bare number unless the other plan has one too
+    (and always qualified in the post-placement plan, which every case has alongside the pre-placement one)."""
+    other = "pre_placement" if phase == "post_placement" else "post_placement"
+    rows = plans(case)[other].goals if key == "goal_id" else plans(case)[other].actions
+    clash = any(str(row.get(key)) == number for row in rows)
+    return reference(phase, number) if clash or phase == "post_placement" else number
 
 
 def add_action(
     session: Session,
     case_id: str,
-    goal_id: str,
+    goal_ref: str,
     *,
     action: str,
     responsible: str,
     deadline: _dt.date,
     output: str,
     today: _dt.date,
+    phase: str | None = None,
 ) -> str:
+    """Add an action under goal `goal_ref` (`1`, `post:1`, or `1` with `phase`); returns the action's number."""
     case = cases.read_case(session, case_id)
-    plan = _find_goal(case, goal_id)
+    plan, goal_id = _find_goal(case, goal_ref, phase)
     actions = plan.actions
     numbers = [
         a["action_id"].split(".")[-1]
@@ -145,20 +192,21 @@ def add_action(
     return action_id
 
 
-def mark_done(session: Session, case_id: str, action_id: str, *, day: _dt.date, today: _dt.date) -> None:
+def mark_done(
+    session: Session, case_id: str, action_ref: str, *, day: _dt.date, today: _dt.date, phase: str | None = None
+) -> str:
+    """Mark action `action_ref` (`1.2`, `post:1.2`) done; returns the action's number."""
     case = cases.read_case(session, case_id)
     if day > today:
         raise CmtkError(f"--date: {day.isoformat()} is in the future")
-    for plan in plans(case).values():
-        actions = plan.actions
-        for index, row in enumerate(actions):
-            if str(row.get("action_id")) == action_id:
-                if row.get("status") == "done":
-                    raise CmtkError(f"action {action_id} of case {case.id} is already done")
-                actions[index] = {**row, "status": "done", "completed_date": day}
-                _save(session, case, plan, {"actions": actions}, today)
-                return
-    raise CmtkError(f"case {case.id} has no action {action_id}; see `cmtk plan show {case.id}`")
+    plan, action_id = _resolve(case, action_ref, phase, "action_id", "actions")
+    actions = plan.actions
+    index = next(n for n, row in enumerate(actions) if str(row.get("action_id")) == action_id)
+    if actions[index].get("status") == "done":
+        raise CmtkError(f"action {action_ref} of case {case.id} is already done")
+    actions[index] = {**actions[index], "status": "done", "completed_date": day}
+    _save(session, case, plan, {"actions": actions}, today)
+    return action_id
 
 
 def set_placement_date(session: Session, case_id: str, day: _dt.date, today: _dt.date) -> None:

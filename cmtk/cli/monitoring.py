@@ -31,20 +31,21 @@ def visit(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date", dates.today())
-    extra = None
+    form = definitions.load_form("monitoring", session.store.root)
+    needed = tuple(s for s in monitoring.needed_sections(form) if s != "visit")
     if source:
         extra = read_yaml(source)
     elif is_terminal():
-        form = definitions.load_form("monitoring", session.store.root)
+        session.case_records(case_id)  # an unknown case fails before any question is asked
         trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
-        extra = _prompt_body(session, trimmed, (), False)
+        extra = _prompt_body(session, trimmed, needed, False)
+    else:
+        raise UsageError(
+            f"no --from FILE given and no terminal to ask on: a visit records {', '.join(needed)} "
+            "(see `cmtk form show monitoring`); use --from FILE or --from -"
+        )
     body = monitoring.visit_body(extra, day=day, seen=seen, mode=mode)
-    record = monitoring.record_visit(session, case_id, body, today=dates.today())
-    counted = (
-        "counts as a visit"
-        if body["visit"]["child_seen"] == "yes"
-        else "is recorded but does not count as a visit (child not seen)"
-    )
+    record, counted = monitoring.record_visit(session, case_id, body, today=dates.today())
     typer.echo(
         f"Recorded the {mode} contact of {day.isoformat()} for {case_id}; it {counted} (record {record.record})."
     )
@@ -90,7 +91,7 @@ def review(
         else:
             typer.echo(
                 f"Add a goal and action for each: cmtk plan goal {case_id} --phase post --domain DOMAIN --indicators "
-                f"{result.zero_without_action[0]} and cmtk plan action {case_id} GOAL --by DATE"
+                f"{result.zero_without_action[0]} and cmtk plan action {case_id} post:GOAL --by DATE"
             )
 
 
@@ -124,8 +125,9 @@ def _offer_actions(session, case_id: str, form, indicators, today) -> None:
             deadline=deadline,
             output=output,
             today=today,
+            phase="post",
         )
-        typer.echo(f"  Added goal {goal_id} with action {goal_id}.1.")
+        typer.echo(f"  Added goal post:{goal_id} with action post:{goal_id}.1.")
 
 
 def refer(

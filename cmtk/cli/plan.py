@@ -59,13 +59,15 @@ def plan_show(ctx: typer.Context, case: str = typer.Argument(..., help="Case id.
             f"{title} plan of {current.body.get('plan_date')}"
             + (f"; planned placement {placement}" if placement else "")
         )
+        prefix = "post:" if phase == "post_placement" else ""  # how commands name the post-placement plan's rows
         for goal in current.goals:
-            typer.echo(f"  Goal {goal.get('goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
+            typer.echo(f"  Goal {prefix}{goal.get('goal_id')} [{goal.get('domain', '?')}] {goal.get('goal', '')}")
             for action in current.actions:
                 if str(action.get("goal_id")) == str(goal.get("goal_id")):
                     typer.echo(
-                        f"    {action.get('action_id'):<6}{action.get('status', 'open'):<8}by {action.get('deadline')}  "
-                        f"{action.get('responsible', '?')}: {action.get('action', '')} -> {action.get('output', '?')}"
+                        f"    {prefix + str(action.get('action_id')):<6}{action.get('status', 'open'):<8}by "
+                        f"{action.get('deadline')}  {action.get('responsible', '?')}: {action.get('action', '')} -> "
+                        f"{action.get('output', '?')}"
                     )
 
 
@@ -102,8 +104,12 @@ def plan_goal(
         indicators=indicators,
         today=dates.today(),
     )
+    phase_name = plan.phase_of(phase)
+    named = plan.shown(cases.read_case(session, case_id), phase_name, goal_id)
+    where = "" if phase_name == "pre_placement" else " (post-placement plan)"
     typer.echo(
-        f"Added goal {goal_id} to case {case_id}. Add its actions with `cmtk plan action {case_id} {goal_id} --by DATE`."
+        f"Added goal {named} to case {case_id}{where}. Add its actions with "
+        f"`cmtk plan action {case_id} {named} --by DATE`."
     )
 
 
@@ -111,8 +117,11 @@ def plan_goal(
 def plan_action(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    goal: str = typer.Argument(..., help="Goal number (see `cmtk plan show`)."),
+    goal: str = typer.Argument(
+        ..., help="Goal number (see `cmtk plan show`); pre:N or post:N when both plans have a goal N."
+    ),
     by: str = typer.Option(..., "--by", metavar="DATE", help="Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD)."),
+    phase: str | None = typer.Option(None, "--phase", help="pre or post: the plan the goal is in."),
     source: str | None = typer.Option(
         None, "--from", metavar="FILE", help=FROM_HELP + " Keys: action, responsible, output."
     ),
@@ -140,6 +149,7 @@ def plan_action(
         deadline=deadline,
         output=texts["output"],
         today=dates.today(),
+        phase=phase,
     )
     typer.echo(f"Added action {action_id} to goal {goal} of case {case_id}.")
 
@@ -148,8 +158,9 @@ def plan_action(
 def plan_done(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    action: str = typer.Argument(..., help="Action number, e.g. 1.2."),
+    action: str = typer.Argument(..., help="Action number, e.g. 1.2; pre:1.2 or post:1.2 when both plans have one."),
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
+    phase: str | None = typer.Option(None, "--phase", help="pre or post: the plan the action is in."),
 ) -> None:
     """Mark an action done."""
 
@@ -157,7 +168,7 @@ def plan_done(
     session = open_session(ctx)
     today = dates.today()
     day = session.store.optional_date(date, "--date", today)
-    plan.mark_done(session, case_id, action, day=day, today=today)
+    plan.mark_done(session, case_id, action, day=day, today=today, phase=phase)
     typer.echo(f"Action {action} of case {case_id} is done ({day.isoformat()}).")
 
 

@@ -9,7 +9,7 @@ import typer
 from cmtk import dates
 from cmtk.casework import policy, transitions, workflow
 from cmtk.cli.case import _prompt_body
-from cmtk.cli.common import open_session, store_root
+from cmtk.cli.common import open_session, say_faked_today, store_root
 from cmtk.cli.inputs import read_yaml
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
@@ -102,6 +102,7 @@ def advance(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
+    say_faked_today(session.store, as_of)
     today = dates.today(as_of, order=session.store.date_order)
     day = session.store.optional_date(date, "--date")
     outcome = transitions.advance(session, case_id, today=today, day=day, dry_run=dry_run)
@@ -148,6 +149,7 @@ def close(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
+    say_faked_today(session.store, as_of)
     today = dates.today(as_of, order=session.store.date_order)
     day = session.store.optional_date(date, "--date")
     outcome = transitions.close(session, case_id, today=today, day=day, dry_run=dry_run)

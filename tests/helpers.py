@@ -66,11 +66,21 @@ def invoke(args: list[str], env: dict | None = None, input: str | None = None):
     return CliRunner().invoke(register(), args, env=env, input=input, catch_exceptions=False)
 
 
-def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, input: str | None = None):
-    """Run cmtk as a real subprocess (`python -m cmtk`)."""
+def run_cmtk(
+    args: list[str],
+    cwd: Path | None = None,
+    env: dict | None = None,
+    input: str | None = None,
+    clock_warning: bool = False,
+):
+    """Run cmtk as a real subprocess (`python -m cmtk`).
+
+    Tests fix today with CMTK_TODAY on purpose, and cmtk warns about that in a real store on every command;
+    that one warning line is left out of stderr unless `clock_warning` (tests/test_procedure.py checks it).
+    """
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "cmtk", *args],
         cwd=cwd,
         env=full_env,
@@ -79,6 +89,13 @@ def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, 
         text=True,
         timeout=120,
     )
+    if not clock_warning and result.stderr:
+        kept = [line for line in result.stderr.splitlines(keepends=True) if not line.startswith(CLOCK_WARNING)]
+        result.stderr = "".join(kept)
+    return result
+
+
+CLOCK_WARNING = "Warning: CMTK_TODAY="
 
 
 def git(root: Path, *args: str) -> str:

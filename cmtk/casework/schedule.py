@@ -31,6 +31,8 @@ KINDS = (
     "post-closure-visit",
     "plan-action",
     "referral-follow-up",
+    "conference-presentation",
+    "conference",
     "conference-report",
 )
 
@@ -154,6 +156,15 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
         return items
     placed = placement_date(case, policy)
     step = case.case_file.get("step", 1)
+    within = (policy.get("conferences") or {}).get("new_case_within")
+    if status == "open" and opened and within and not _of(case, "conference-decision"):
+        # Every newly admitted case is presented at a case conference (Case Conferencing SOP 5.3); a case put on
+        # a conference recorded in this store counts too (the overdue report checks the conferences).
+        add(
+            "conference-presentation",
+            add_duration(opened, within),
+            "not yet presented at a case conference",
+        )
     if status == "open" and opened and not placed:
         assessments = _of(case, "child-assessment")
         if not assessments and step <= 2:

@@ -61,6 +61,7 @@ class Context:
     today: _dt.date
     form: Callable[[str], definitions.FormDef]
     window: evidence.Window | None = None
+    flow: dict | None = None
 
 
 def _value(record: Record, path: str) -> Any:
@@ -298,8 +299,18 @@ def date_reached(ctx: Context, rule: dict) -> Check:
     return Check(True, f"on {value.isoformat()}")
 
 
+def _standing(ctx: Context, rule: dict) -> Record | None:
+    """The record a clock starts from: one still standing for the step it was needed at (`needed_at`; a
+    re-opening at step 7 leaves the placement standing, a breakdown does not)."""
+    if "needed_at" not in rule or ctx.flow is None:
+        return _latest(ctx, rule["form"])
+    window = evidence.window(ctx.case, ctx.flow, int(rule["needed_at"]))
+    found = evidence.within(_all_records(ctx, rule["form"]), window)
+    return found[-1] if found else None
+
+
 def time_since(ctx: Context, rule: dict) -> Check:
-    record = _latest(ctx, rule["form"])
+    record = _standing(ctx, rule)
     recorded_start = _value(record, rule["field"]) if record else None
     duration = policy_module.get(ctx.policy, rule["policy"])
     if not isinstance(recorded_start, _dt.date):
@@ -321,10 +332,9 @@ def _closure_day(ctx: Context) -> _dt.date:
 
 
 def visits_kept(ctx: Context, rule: dict) -> Check:
-    placement = _latest(ctx, "placement")
-    placed = _value(placement, "placement.placement_date") if placement else None
-    if not isinstance(placed, _dt.date):
-        return Check(False, _none(ctx, "placement"))
+    placed = schedule.placement_date(ctx.case, ctx.policy)  # the placement still standing
+    if placed is None:
+        return Check(False, "no placement recorded" + (f" {ctx.window.since()}" if ctx.window else ""))
     start = evidence.later_of(placed, ctx.window)
     settings = policy_module.get(ctx.policy, rule["policy"])
     grace = settings.get("grace") or {"days": 0}
@@ -492,6 +502,7 @@ def check_gates(
             today=today,
             form=form_loader,
             window=None if gate.get("window") is False else window,
+            flow=flow,
         )
         applies, why_not = _applies(ctx, gate)
         result = check(ctx, gate) if applies else Check(True, why_not)

@@ -8,6 +8,7 @@ import typer
 
 from cmtk import dates
 from cmtk.casework import conference
+from cmtk.index import reports
 from cmtk.cli.common import open_session, warn
 from cmtk.cli.inputs import read_yaml
 from cmtk.errors import UsageError
@@ -53,14 +54,23 @@ def conference_list(ctx: typer.Context) -> None:
     """List conferences with date, kind, chair, number of cases and status."""
 
     session = open_session(ctx)
-    if not session.store.conference_ids():
+    known = session.store.conference_ids()
+    loose = reports.decisions_without_conference(session, known)
+    if not known and not loose:
         typer.echo("No conferences yet. Plan one with `cmtk conference new --date D --kind internal --chair NAME`.")
-    for conference_id in session.store.conference_ids():
+    for conference_id in known:
         found = conference.read(session, conference_id)
         info = found.info
         typer.echo(
             f"{found.id}  {info['date']}  {info['kind']:<9} {info.get('chair', ''):<20} {len(found.cases)} case(s)  {info.get('status')}"
         )
+    if loose:
+        typer.echo(
+            ("\n" if known else "")
+            + "Decisions recorded on cases without a conference record in cmtk (recorded by hand):"
+        )
+        for day, case_id, kind in loose:
+            typer.echo(f"  {day}  case {case_id}  {kind}")
 
 
 @app.command("show")
@@ -121,16 +131,31 @@ def conference_add_participant(
     organisation: str = typer.Option("", "--organisation", help="Their organisation."),
     role: str = typer.Option("", "--role", help="Their role, e.g. caseworker, case manager, SCCO."),
     invited: str | None = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
+    kind: str = typer.Option(
+        "staff",
+        "--as",
+        help="staff (staff and partners), or child or family: the child or a family member of a case on the "
+        "conference, listed by the case id, never by name.",
+    ),
+    case: str | None = typer.Option(None, "--case", help="With --as child or family: the case they come for."),
 ) -> None:
-    """Add a participant (5 to 10 is the rule: cmtk warns outside it)."""
+    """Add a participant (5 to 10 staff and partners is the rule: cmtk warns outside it).
+
+    A child or a family member may take part where it is in the child's best
+    interests (SOP 14): they are listed by their case, not by name, and give
+    their own agreement (often verbal) for that conference.
+    """
 
     session = open_session(ctx)
     day = session.store.optional_date(invited, "--invited")
-    if name is None:
+    if name is None and kind == "staff":
         name = _read_name()
-    for message in conference.add_participant(session, conference_id, name, organisation, role, day):
+    listed, warnings = conference.add_participant(
+        session, conference_id, name, organisation, role, day, kind=kind, case_id=case
+    )
+    for message in warnings:
         warn(message)
-    typer.echo(f"{name} added to conference {conference_id.upper()}.")
+    typer.echo(f"{listed} added to conference {conference_id.upper()}.")
 
 
 def _read_name() -> str:

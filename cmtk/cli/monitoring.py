@@ -83,6 +83,8 @@ def review(
     for domain in latest.domains:
         state = "achieved" if domain.achieved else "below the pass mark"
         typer.echo(f"  {domain.domain:<13} {domain.score:>2} / {domain.max:<2} (pass mark {domain.pass_mark}): {state}")
+    if latest.na:
+        typer.echo(f"Not applicable (N/A, as the form allows): {len(latest.na)} indicator(s): {', '.join(latest.na)}")
     typer.echo(f"Closure: {result.verdict}")
     if result.zero_without_action:
         typer.echo("Scored 0 with no case plan action: " + ", ".join(result.zero_without_action))

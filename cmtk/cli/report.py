@@ -128,6 +128,7 @@ def report_benchmarks(
                     "cases_reviewed": summary["cases_reviewed"],
                     "achieved": summary["achieved"],
                     "most_zero": [{"indicator": i, "cases": n} for i, n in summary["most_zero"]],
+                    "na_answers": summary["na_answers"],
                     "cases": [scoring.case_benchmarks_json(c) for c in summary["cases"]],
                 }
             )
@@ -142,12 +143,13 @@ def report_benchmarks(
                 x.pass_mark,
                 x.max,
                 x.achieved,
+                x.na,
             ]
             for c in summary["cases"]
             for d, s in c.reviews
             for x in s.domains
         ]
-        emit_rows(["case", "review_date", "domain", "score", "pass_mark", "max", "achieved"], rows, output_format)
+        emit_rows(["case", "review_date", "domain", "score", "pass_mark", "max", "achieved", "na"], rows, output_format)
         return
     from rich.console import Console
 
@@ -158,7 +160,12 @@ def report_benchmarks(
     for result in summary["cases"]:
         say(f"\nCase {result.case}")
         for day, scored in result.reviews:
-            say(f"  review {day}: " + ", ".join(f"{d.domain} {d.score}/{d.max}" for d in scored.domains))
+            na = sum(d.na for d in scored.domains)
+            say(
+                f"  review {day}: "
+                + ", ".join(f"{d.domain} {d.score}/{d.max}" for d in scored.domains)
+                + (f"; N/A on {na} indicator(s)" if na else "")
+            )
         latest = result.reviews[-1][1]
         for domain in latest.domains:
             mark = "achieved" if domain.achieved else f"needs {domain.pass_mark}"
@@ -174,6 +181,8 @@ def report_benchmarks(
             say(f"  {domain:<13} achieved in {count} case(s)")
         if summary["most_zero"]:
             say("  most often scored 0: " + ", ".join(f"{i} ({n})" for i, n in summary["most_zero"]))
+        if summary["na_answers"]:
+            say(f"  N/A answers in the latest reviews: {summary['na_answers']}")
 
 
 @app.command("caseload")

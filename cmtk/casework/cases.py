@@ -166,18 +166,40 @@ def open_case(
     dry_run: bool = False,
 ) -> str:
     """Intake: validate the identification form, then write it and the case file in one commit."""
-    today = today or dates.today()
+    records = intake_records(session, body, worker=worker, date=date, today=today or dates.today())
+    session.save(records[0].case, records, "create", dry_run=dry_run)
+    return records[0].case
+
+
+def intake_records(
+    session: Session,
+    body: Any,
+    *,
+    worker: str | None = None,
+    date: Any = None,
+    today: _dt.date,
+    taken: set[str] | None = None,
+) -> list[Record]:
+    """The case file and identification record of a new case, validated but not written. `taken` collects
+    the ids handed out in one batch, so two new cases never share one."""
     form = definitions.load_form(INTAKE_FORM, session.store.root)
     clean = check_body(session, form, body, today, intake_sections(form))
+    if date is not None and not isinstance(date, _dt.date):
+        date = session.store.parse_date(date, field="date opened")
     opened = _record_date(session, date, today)
     worker_name = _team_member(session, worker) if worker else session.author
-    case_id = session.new_case_id()
+    taken = taken if taken is not None else set()
+    case_id = ids.new_case_id(lambda candidate: candidate in taken or session.store.has_case(candidate))
+    taken.add(case_id)
     case_file = new_record(
         session, case_id, CASE_FILE, {"case": {"worker": worker_name, "status": "open", "opened": opened}}, opened
     )
-    identification = new_record(session, case_id, INTAKE_FORM, clean, opened)
-    session.save(case_id, [case_file, identification], "create", dry_run=dry_run)
-    return case_id
+    return [case_file, new_record(session, case_id, INTAKE_FORM, clean, opened)]
+
+
+def name_key(bio: dict[str, Any]) -> str:
+    """First name and surname, folded and in either order: what two entries for one child share."""
+    return " ".join(sorted(fold(str(bio.get(k) or "")) for k in ("first_name", "surname") if bio.get(k)))
 
 
 def _team_member(session: Session, name: str) -> str:

@@ -44,6 +44,7 @@ class DueItem:
     kind: str
     due: _dt.date
     detail: str
+    ref: str = ""  # which plan action or referral, when a case can have several of this kind (never a name)
 
     def days_overdue(self, as_of: _dt.date) -> int:
         return (as_of - self.due).days
@@ -147,8 +148,8 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
     items: list[DueItem] = []
     worker = case.worker
 
-    def add(kind: str, due: _dt.date, detail: str) -> None:
-        items.append(DueItem(case.id, worker, kind, due, detail))
+    def add(kind: str, due: _dt.date, detail: str, ref: str = "") -> None:
+        items.append(DueItem(case.id, worker, kind, due, detail, ref))
 
     opened = case.opened
     status = case.status
@@ -217,7 +218,12 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
             for action in (plan_record.body.get("plan") or {}).get("actions") or []:
                 deadline = action.get("deadline")
                 if action.get("status", "open") == "open" and isinstance(deadline, _dt.date):
-                    add("plan-action", deadline, f"action {action.get('action_id')}: {action.get('responsible', '?')}")
+                    add(
+                        "plan-action",
+                        deadline,
+                        f"action {action.get('action_id')}: {action.get('responsible', '?')}",
+                        f"action {action.get('action_id')}",
+                    )
         for referral in _of(case, "referral"):
             sent = _date(referral, "referral.referral_date")
             if sent and not _date(referral, "follow_up.feedback_date"):
@@ -225,6 +231,7 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
                     "referral-follow-up",
                     add_duration(sent, policy_module.get(policy, "referrals.follow_up_within")),
                     f"referral {referral.record} to {_value(referral, 'referral.receiving_organisation')}",
+                    f"referral {referral.record}",
                 )
     return items
 

@@ -202,13 +202,16 @@ def case_find(
     session = open_session(ctx)
     if text is None:
         text = typer.prompt("Name or nickname to find", hide_input=False)
-    found = summary.find_cases(session, text)
-    for case in found:
+    found = summary.search_names(session, text)
+    if found.near:
+        typer.echo("No case matches exactly. Close to it:")
+    for case in found.matches or found.near:
         nickname = case.biographical.get("nickname")
         also = f" ({nickname})" if nickname else ""
         typer.echo(f"{case.id}  {case.name}{also}  {case.worker}  {case.status}")
-    if not found:
-        typer.echo("No case matches.")
+    if not found.matches:
+        if not found.near:
+            typer.echo("No case matches.")
         raise typer.Exit(1)
 
 

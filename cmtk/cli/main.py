@@ -132,6 +132,7 @@ def _group(name: str):
                 app.add_typer(m.app, name="case"),
                 m.register(app),
                 importlib.import_module("cmtk.cli.steps").register_case(m.app),
+                importlib.import_module("cmtk.cli.sheet").register_case(m.app),
             ),
         ),
         "steps": attach("steps", lambda m: m.register(app)),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from cmtk import dates
 from cmtk.casework import scoring
 from cmtk.cli.common import open_session
 from cmtk.cli.output import check_format, emit_json, emit_rows, short
-from cmtk.errors import CmtkError
+from cmtk.errors import CmtkError, UsageError
 from cmtk.index import reports
-from cmtk.output import report_pages
+from cmtk.output import calendar, report_pages, userfiles
 from cmtk.store import ids
 
 app = typer.Typer(
@@ -27,14 +29,29 @@ def report_overdue(
     as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
     worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
     upcoming: bool = typer.Option(False, "--upcoming", help="Also list what falls due in the next two weeks."),
-    output_format: str = typer.Option("table", "--format", help=FORMAT_HELP),
+    output_format: str = typer.Option(
+        "table", "--format", help="table, json, csv, md, or ics (a calendar file for a phone: needs -o)."
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", metavar="FILE", help="With --format ics: the calendar file to write."
+    ),
 ) -> None:
     """Every overdue visit, review, assessment, action and follow-up, most overdue first, by caseworker."""
 
-    check_format(output_format)
+    if output_format != "ics":
+        check_format(output_format)
+    elif output is None:
+        raise UsageError("--format ics writes a calendar file: add -o FILE.ics")
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
     report = reports.overdue(session, today, worker=worker, upcoming_days=14 if upcoming else None)
+    if output is not None:
+        due = report.data["items"] + report.data.get("upcoming", [])
+        written = userfiles.write_replacing(
+            output, calendar.calendar(due, as_of=today, namespace=session.key(1).public), session.store.root
+        )
+        typer.echo(f"Wrote {len(due)} event(s) to {written}: case ids and kinds of work only, no names.")
+        return
     if output_format == "json":
         emit_json(reports.overdue_json(report))
         return

@@ -45,8 +45,8 @@ def overdue(
         if wanted and case_worker.casefold() != wanted:
             continue
         items += [
-            schedule.DueItem(case_id, case_worker, kind, fromiso(day), detail)
-            for kind, day, detail in due
+            schedule.DueItem(case_id, case_worker, kind, fromiso(day), detail, ref)
+            for kind, day, detail, ref in due
             if day <= horizon
         ]
     if session.store.conference_ids():  # only then load the conference machinery

@@ -17,11 +17,13 @@ all cores; `cmtk doctor` checks it matches the records.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import hashlib
 import json
 import os
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +37,14 @@ from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
 from cmtk.store.session import CASES_DIR, Session, Store
 
-FORMAT = 7
+FORMAT = 8
 INDEX_FILE = "summary.age"
 LARGE_FILE = "summary-reviews.age"  # columns only some reports need, in a file of their own
 LARGE_COLUMNS = ("bench",)
 COLUMNS = (
-    "tree",
-    "worker",
-    "status",
-    "step",
-    "opened",
-    "name",
-    "names",
-    "due",
-    "events",
-    "conflicts",
-    "decisions",
-    "bench",
-)
+    "tree", "worker", "status", "step", "opened", "name", "names", "born", "namekey", "due", "events", "conflicts",
+    "decisions", "bench",
+)  # fmt: skip
 
 
 def index_path(session: Session) -> Path:
@@ -120,7 +112,7 @@ def summarise(case, policy: dict) -> dict[str, Any]:
 
     bio = case.biographical
     names = " ".join(str(bio.get(k) or "") for k in cases_module.NAME_FIELDS)
-    due = [[i.kind, i.due.isoformat(), i.detail] for i in schedule.due_items(case, policy)]
+    due = [[i.kind, i.due.isoformat(), i.detail, i.ref] for i in schedule.due_items(case, policy)]
     events = [
         [
             e["date"].isoformat() if isinstance(e.get("date"), _dt.date) else None,
@@ -137,6 +129,8 @@ def summarise(case, policy: dict) -> dict[str, Any]:
         "opened": case.opened.isoformat() if case.opened else None,
         "name": case.name,
         "names": names,
+        "born": bio["date_of_birth"].isoformat() if isinstance(bio.get("date_of_birth"), _dt.date) else None,
+        "namekey": cases_module.name_key(bio),
         "due": due,
         "events": events,
         "conflicts": sum(len(r.extra.get("conflicts") or []) for r in case.records),  # left by a sync: `cmtk conflicts`
@@ -388,15 +382,39 @@ def verify(session: Session) -> list[str]:
     return wrong
 
 
-def find_cases(session: Session, text: str) -> list[cases.Case]:
-    """Cases whose child's name or nickname contains `text`: searched in the encrypted summary index,
-    then each match read from its records."""
+@dataclass(frozen=True)
+class NameSearch:
+    """Cases whose names hold every part of the query; when none do, cases whose names come close."""
 
-    needle = cases.fold(text.strip())
-    if not needle:
+    matches: list[cases.Case]
+    near: list[cases.Case]
+
+
+def search_names(session: Session, text: str) -> NameSearch:
+    """Find children by name or nickname: every part of `text`, in any order, must be in one of the child's
+    names ("Kito Ouma" finds "Ouma Kito Baraka"). When nothing matches, names one or two letters away
+    ("Kitto" for "Kito") are offered instead. Searched in the encrypted summary index; matches are then read
+    from their records."""
+    parts = cases.fold(text).split()
+    if not parts:
         raise ValidationError("give part of a name or nickname to search for")
-    return [
-        cases.read_case(session, case_id)
-        for case_id, row in sorted(load(session).items())
-        if needle in cases.fold(row["names"])
-    ]
+    rows = load(session)
+    tokens = {case_id: cases.fold(row["names"]).split() for case_id, row in rows.items()}
+
+    def holds(case_tokens: list[str], part: str) -> bool:
+        return any(part in token for token in case_tokens)
+
+    matches = sorted(case_id for case_id, words in tokens.items() if all(holds(words, p) for p in parts))
+    if matches:
+        return NameSearch([cases.read_case(session, c) for c in matches], [])
+    vocabulary = sorted({token for words in tokens.values() for token in words})
+    close = {part: set(difflib.get_close_matches(part, vocabulary, n=8, cutoff=0.75)) for part in parts}
+    near = sorted(
+        case_id for case_id, words in tokens.items() if all(holds(words, p) or close[p] & set(words) for p in parts)
+    )
+    return NameSearch([], [cases.read_case(session, c) for c in near[:10]])
+
+
+def find_cases(session: Session, text: str) -> list[cases.Case]:
+    """Cases whose child's names hold every part of `text` (see `search_names`)."""
+    return search_names(session, text).matches

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 
 from cmtk.errors import UsageError
 
@@ -64,3 +65,18 @@ def is_case_id(text: str) -> bool:
 def shard(case_id: str) -> str:
     """Case folders are sharded by their first two characters so git trees stay small."""
     return case_id[:2]
+
+
+def one_off(case_id: str, known: Iterable[str]) -> list[str]:
+    """Known case ids one typing slip away from `case_id`: one character wrong, or two neighbours swapped."""
+
+    def slip(a: str, b: str) -> bool:
+        if len(a) != len(b) or a == b:
+            return False
+        wrong = [i for i in range(len(a)) if a[i] != b[i]]
+        swapped = (
+            len(wrong) == 2 and wrong[1] == wrong[0] + 1 and a[wrong[0]] == b[wrong[1]] and a[wrong[1]] == b[wrong[0]]
+        )
+        return len(wrong) == 1 or swapped
+
+    return sorted(k for k in known if slip(case_id, k))

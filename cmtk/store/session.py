@@ -473,7 +473,9 @@ class Session:
     def case_records(self, case_id: str) -> list[records.Record]:
         folder = self.store.case_dir(case_id)
         if not folder.is_dir():
-            raise CmtkError(f"no case {case_id} in this store; see `cmtk case list`")
+            close = ids.one_off(case_id, self.store.case_ids())
+            hint = f"did you mean {' or '.join(close[:3])}? " if close else ""
+            raise CmtkError(f"no case {case_id} in this store; {hint}see `cmtk case list`")
         found = [
             self.read_record(path) for path in sorted(folder.glob("*.age")) if not path.name.startswith(TEMP_PREFIX)
         ]

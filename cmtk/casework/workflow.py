@@ -169,7 +169,7 @@ def recorded(ctx: Context, rule: dict) -> Check:
             f"{_field_label(ctx, rule['form'], path)}: {_show(_value(closest, path) or 'not filled in')}"
             for path in _unmet(closest, where)
         )
-        return Check(False, f"the {rule['form']} of {_show(closest.date)} does not have it ({lacking})")
+        return Check(False, f"the {rule['form']} of {_show(closest.date)} says {lacking}")
     return Check(False, _none(ctx, rule["form"]))
 
 

@@ -155,11 +155,15 @@ def test_routes_have_their_own_steps_and_the_transfer_route_uses_its_command(sto
 def test_a_young_person_closes_as_an_adult_only_from_the_policy_age(store, monkeypatch):
     clock(monkeypatch, "2026-03-01")
     case_id = new_case(store, born=dt.date(2008, 3, 20), step=5)
-    record(store, case_id, "closure", "2026-03-01", closure__reason="aged_out", closure__closure_date=dt.date(2026, 3, 1))
+    record(
+        store, case_id, "closure", "2026-03-01", closure__reason="aged_out", closure__closure_date=dt.date(2026, 3, 1)
+    )
     adult = requirement(case_id, "adult")
     assert not adult["met"] and adult["todo"] == "the young person is not yet an adult: wait until 2026-03-20"
     clock(monkeypatch, "2026-03-20")
-    record(store, case_id, "closure", "2026-03-20", closure__reason="aged_out", closure__closure_date=dt.date(2026, 3, 20))
+    record(
+        store, case_id, "closure", "2026-03-20", closure__reason="aged_out", closure__closure_date=dt.date(2026, 3, 20)
+    )
     assert requirement(case_id, "adult")["met"]
     assert not requirement(case_id, "case-manager-approval")["met"]
 
@@ -261,7 +265,10 @@ def test_a_breakdown_sends_the_case_back_and_restarts_the_monitoring_clock(store
     assert case.latest("breakdown") is not None
     items = json.loads(invoke(["report", "overdue", "--format", "json"]).output)["items"]
     assert not [i for i in items if i["kind"] in ("monitoring-visit", "case-review")]  # the child is not placed
-    assert "no family-assessment recorded since the placement broke down" in requirement(case_id, "family-assessment")["detail"]
+    assert (
+        "no family-assessment recorded since the placement broke down"
+        in requirement(case_id, "family-assessment")["detail"]
+    )
     # A new placement starts the clock again.
     move(store, case_id, 6, dt.date(2026, 5, 1))
     clock(monkeypatch, "2026-05-10")
@@ -320,7 +327,11 @@ def test_each_household_assessed_needs_its_own_consent_and_the_choice_must_be_on
     record(store, case_id, "caregiver-consent", "2026-01-20", caregiver__household="Aunt Rose")
     assert "none for Grandmother Mary" in requirement(case_id, "family-consent")["detail"]
     record(
-        store, case_id, "conference-decision", "2026-01-25", decision__kind="family_choice",
+        store,
+        case_id,
+        "conference-decision",
+        "2026-01-25",
+        decision__kind="family_choice",
         decision__recommended_household="Uncle Tom",
     )
     choice = requirement(case_id, "conference-choice")
@@ -333,14 +344,22 @@ def test_each_household_assessed_needs_its_own_consent_and_the_choice_must_be_on
 def test_closure_approval_needs_the_case_manager_and_the_scco(store, monkeypatch):
     clock(monkeypatch, "2027-02-01")
     case_id = new_case(store, step=7)
-    record(store, case_id, "conference-decision", "2027-01-20", decision__kind="closure_approval", decision__approved="yes")
+    record(
+        store, case_id, "conference-decision", "2027-01-20", decision__kind="closure_approval", decision__approved="yes"
+    )
     gate = requirement(case_id, "conference-closure")
     assert not gate["met"]
     assert "The case manager took part: not filled in" in gate["detail"]
     assert "The Sub-County Children's Officer took part: not filled in" in gate["detail"]
     record(
-        store, case_id, "conference-decision", "2027-01-21", decision__kind="closure_approval", decision__approved="yes",
-        decision__case_manager_present="yes", decision__scco_present="yes",
+        store,
+        case_id,
+        "conference-decision",
+        "2027-01-21",
+        decision__kind="closure_approval",
+        decision__approved="yes",
+        decision__case_manager_present="yes",
+        decision__scco_present="yes",
     )
     assert requirement(case_id, "conference-closure")["met"]
 
@@ -365,7 +384,13 @@ def test_one_missed_visit_is_tolerated_by_default_and_two_are_not(store, monkeyp
     policy = policy_module.load(None)
     grace = policy["monitoring"]["closure_visits"]["grace"]
     # every two weeks for two months (to 2026-03-15), then monthly; the visit due 2026-03-12 was not made
-    seen = [dt.date(2026, 1, 29), dt.date(2026, 2, 12), dt.date(2026, 2, 26), dt.date(2026, 3, 26), dt.date(2026, 4, 26)]
+    seen = [
+        dt.date(2026, 1, 29),
+        dt.date(2026, 2, 12),
+        dt.date(2026, 2, 26),
+        dt.date(2026, 3, 26),
+        dt.date(2026, 4, 26),
+    ]
     made, missed = schedule.visits_against_schedule(PLACED, seen, dt.date(2026, 5, 1), policy, grace)
     assert made == seen and missed == [dt.date(2026, 3, 12)]
     made, missed = schedule.visits_against_schedule(PLACED, seen[:2], dt.date(2026, 5, 1), policy, grace)
@@ -413,7 +438,9 @@ def test_na_is_refused_where_the_indicator_always_applies(store, monkeypatch, tm
     shown = invoke(["report", "benchmarks", case_id]).output
     assert "N/A on 1 indicator(s)" in shown
     rows = invoke(["report", "benchmarks", "--format", "csv"]).output.splitlines()
-    assert rows[0].endswith(",na") and any(r.startswith(f"{case_id},2026-07-15,psychosocial,") and r.endswith(",1") for r in rows)
+    assert rows[0].endswith(",na") and any(
+        r.startswith(f"{case_id},2026-07-15,psychosocial,") and r.endswith(",1") for r in rows
+    )
 
 
 def test_a_girls_only_indicator_takes_na_for_a_boy_and_not_for_a_girl(store, monkeypatch):
@@ -458,9 +485,17 @@ def test_a_goal_number_in_both_plans_must_name_its_plan(store, monkeypatch, tmp_
     assert f"Add its actions with `cmtk plan action {case_id} post:1 --by DATE`" in post.output
     ambiguous = invoke(["plan", "action", case_id, "1", "--by", "01-04-2026", "--from", str(action)])
     assert ambiguous.exit_code == 1
-    assert "goal 1 is in both the pre- and post-placement plans" in ambiguous.output and "pre:1 or post:1" in ambiguous.output
+    assert (
+        "goal 1 is in both the pre- and post-placement plans" in ambiguous.output
+        and "pre:1 or post:1" in ambiguous.output
+    )
     assert invoke(["plan", "action", case_id, "post:1", "--by", "01-04-2026", "--from", str(action)]).exit_code == 0
-    assert invoke(["plan", "action", case_id, "1", "--phase", "pre", "--by", "02-04-2026", "--from", str(action)]).exit_code == 0
+    assert (
+        invoke(
+            ["plan", "action", case_id, "1", "--phase", "pre", "--by", "02-04-2026", "--from", str(action)]
+        ).exit_code
+        == 0
+    )
     from cmtk.casework import plan
 
     found = plan.plans(cases.read_case(store, case_id))
@@ -544,7 +579,9 @@ def test_children_and_families_take_part_by_case_id_and_agreements_come_before_m
     assert f"Family member of case {case_id} added" in family.output
     assert invoke(["conference", "add-participant", conf, "Ruth Caseworker", "--role", "caseworker"]).exit_code == 0
     minutes = tmp_path / "minutes.yaml"
-    minutes.write_text(yamlio.dumps({"discussions": {"case_discussions": [{"case_id": case_id, "summary": "Going well."}]}}))
+    minutes.write_text(
+        yamlio.dumps({"discussions": {"case_discussions": [{"case_id": case_id, "summary": "Going well."}]}})
+    )
     refused = invoke(["conference", "minutes", conf, "--from", str(minutes)])
     assert refused.exit_code == 1 and "3 participant(s) have no confidentiality agreement" in refused.output
     for name in (f"Child of case {case_id}", f"Family member of case {case_id}"):
@@ -643,7 +680,11 @@ def test_a_voided_record_stops_counting_everywhere_and_can_be_restored(store, mo
     back = invoke(["record", "restore", case_id, placement.record, "--reason", "it was the right case after all"])
     assert back.exit_code == 0 and requirement(case_id, "placement-happened")["met"]
     entry = cases.void_entry(cases.read_case(store, case_id).latest("placement"))
-    assert (entry["what"], entry["by"], entry["reason"]) == ("restore", "Amina Otieno", "it was the right case after all")
+    assert (entry["what"], entry["by"], entry["reason"]) == (
+        "restore",
+        "Amina Otieno",
+        "it was the right case after all",
+    )
 
 
 # -- 15. visits ----------------------------------------------------------------------------------
@@ -671,7 +712,10 @@ def test_a_contact_before_placement_is_recorded_but_said_not_to_count(store, mon
     visit.write_text("changes:\n  plan_progress: Tracing started.\nfollow_up:\n  risk_found: no\n")
     done = invoke(["visit", case_id, "--from", str(visit)])
     assert done.exit_code == 0
-    assert f"does not count as a monitoring visit: case {case_id} is at step 1 and the child is not placed yet" in done.output
+    assert (
+        f"does not count as a monitoring visit: case {case_id} is at step 1 and the child is not placed yet"
+        in done.output
+    )
 
 
 # -- 16. hints name the real remedy ----------------------------------------------------------------
@@ -682,7 +726,9 @@ def test_hints_say_to_wait_when_waiting_is_the_remedy(store, monkeypatch):
     case_id = new_case(store, step=6)
     record(store, case_id, "placement", PLACED, placement__placement_date=PLACED)
     move(store, case_id, 7, PLACED)
-    assert requirement(case_id, "monitoring-period")["todo"] == "keep monitoring: the case cannot close before 2027-01-15"
+    assert (
+        requirement(case_id, "monitoring-period")["todo"] == "keep monitoring: the case cannot close before 2027-01-15"
+    )
     passing_review(store, case_id, dt.date(2026, 6, 1))
     review = requirement(case_id, "review-passes")
     assert review["todo"].startswith("wait until 2026-07-01") and "cmtk review" not in review["todo"]

@@ -269,7 +269,9 @@ def test_na_scores_one_only_where_the_form_allows_it_and_non_applicable_indicato
     assert not everything_na.closure_ready() and not any(d.achieved for d in everything_na.domains)
     allowed = {f.indicator for s in form.sections for f in s.fields if f.na_if}
     assert set(everything_na.na) == allowed and "B5.3" in allowed  # "N/A if no referral was made"
-    body = {s.id: {f.name: "na" if f.na_if else "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
+    body = {
+        s.id: {f.name: "na" if f.na_if else "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain
+    }
     assert scoring.score(form, body, age=12, sex="female").closure_ready()
     girls_only = next(f for s in form.sections for f in s.fields if f.applies.get("sex") == "female")
     body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}

@@ -89,7 +89,7 @@ def case_findings(case: Case, form: definitions.FormDef, body: dict, day: _dt.da
     findings: list[Finding] = []
     born, opened = case.born, case.opened
     if form.id != INTAKE_FORM:
-        dated = [("--date", day)] if day else []
+        dated: list[tuple[str, Any]] = [("--date", day)] if day else []
         for section, field in form.all_fields():
             value = (body.get(section.id) or {}).get(field.name)
             if field.type == "date":

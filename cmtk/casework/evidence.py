@@ -86,8 +86,6 @@ def within(records: Iterable[Record], found: Window | None, *, revised: bool = F
     return [r for r in records if found is None or found.holds(r, revised=revised)]
 
 
-def later_of(day: _dt.date | None, found: Window | None) -> _dt.date | None:
+def later_of(day: _dt.date, found: Window | None) -> _dt.date:
     """A start date moved up to the window's day (a clock that restarts with the case)."""
-    if day is None or found is None:
-        return day
-    return max(day, found.day)
+    return day if found is None else max(day, found.day)

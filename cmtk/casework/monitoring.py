@@ -52,7 +52,7 @@ def record_visit(session: Session, case_id: str, body: dict, *, today: _dt.date)
     form = definitions.load_form("monitoring", session.store.root)
     missing = [s for s in needed_sections(form) if not isinstance(body.get(s), dict) or not body.get(s)]
     if missing:
-        names = ", ".join(form.section(s).title.en if form.section(s) else s for s in missing)
+        names = ", ".join(str(getattr(form.section(s), "title", s)) for s in missing)
         raise CmtkError(
             f"monitoring: every contact says {names.lower()} ({', '.join(missing)}); "
             "give them in the --from file (see `cmtk form show monitoring`)"
@@ -81,7 +81,10 @@ def counts_as(case: cases.Case, day: _dt.date, seen: bool, session: Session) -> 
             "is not placed yet (visits count from the placement)"
         )
     if day < start:
-        return f"is recorded but does not count as a monitoring visit: it is before monitoring started on {start.isoformat()}"
+        return (
+            "is recorded but does not count as a monitoring visit: it is before monitoring started on "
+            f"{start.isoformat()}"
+        )
     return "counts as a visit"
 
 

@@ -135,7 +135,9 @@ def _resolve(case: cases.Case, ref: str, phase: str | None, key: str, what: str)
     ]
     if not found:
         where = f" in the {chosen.replace('_', '-')} plan" if chosen else ""
-        raise CmtkError(f"case {case.id} has no {key.removesuffix('_id')} {number}{where}; see `cmtk plan show {case.id}`")
+        raise CmtkError(
+            f"case {case.id} has no {key.removesuffix('_id')} {number}{where}; see `cmtk plan show {case.id}`"
+        )
     if len(found) > 1:
         raise CmtkError(
             f"{key.removesuffix('_id')} {number} is in both the pre- and post-placement plans of case {case.id}; "

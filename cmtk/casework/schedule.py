@@ -90,7 +90,8 @@ def placement_date(case: Case, policy: dict | None = None) -> _dt.date | None:
 
 def monitoring_start(case: Case, policy: dict | None = None) -> _dt.date | None:
     """Where the monitoring clock starts: the standing placement, or a later re-opening of the case."""
-    return evidence.later_of(placement_date(case, policy), evidence.window(case, _restarts(policy)))
+    placed = placement_date(case, policy)
+    return None if placed is None else evidence.later_of(placed, evidence.window(case, _restarts(policy)))
 
 
 def seen_visits(case: Case) -> list[_dt.date]:

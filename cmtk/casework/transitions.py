@@ -177,7 +177,9 @@ def breakdown(
     policy = policy_module.load(session.store.root)
     spec = policy_module.workflow(policy).get("breakdown") or {}
     if case.status != "open":
-        raise CmtkError(f"case {case.id} is {case.status}; re-open it at the step to work on: cmtk case reopen {case.id}")
+        raise CmtkError(
+            f"case {case.id} is {case.status}; re-open it at the step to work on: cmtk case reopen {case.id}"
+        )
     step = workflow.step_of(case)
     allowed = [int(s) for s in spec.get("from_steps") or (6, 7)]
     if step not in allowed:
@@ -231,7 +233,9 @@ def transfer(session: Session, case_id: str, body, *, today: _dt.date, day: _dt.
         )
         if ending is not None and not ending.allowed:
             steps = ", ".join(str(s) for s in ending.from_steps)
-            raise CmtkError(f"case {case.id} is at step {workflow.step_of(case)}; a transfer is possible at step(s) {steps}")
+            raise CmtkError(
+                f"case {case.id} is at step {workflow.step_of(case)}; a transfer is possible at step(s) {steps}"
+            )
         if ending is not None and not all(r.met for r in ending.requirements):
             raise NotReady(case.id, "be transferred", ending.requirements)
     moved = workflow.moved(

@@ -237,7 +237,8 @@ def decision_if_several(ctx: Context, rule: dict) -> Check:
         )
     return Check(
         True,
-        f"{count} households assessed; the conference of {_show(latest.date)} recommended {households[_household(chosen)]}",
+        f"{count} households assessed; the conference of {_show(latest.date)} recommended "
+        f"{households[_household(chosen)]}",
     )
 
 
@@ -385,12 +386,14 @@ def review_passes(ctx: Context, rule: dict) -> Check:
     if closure_day < earliest:
         return Check(
             False,
-            f"review of {_show(review_date)} passes, but closure must wait until {earliest.isoformat()} ({dates.describe_duration(gap)} after it)",
+            f"review of {_show(review_date)} passes, but closure must wait until {earliest.isoformat()} "
+            f"({dates.describe_duration(gap)} after it)",
             wait_until=earliest,
         )
     return Check(
         True,
-        f"review of {_show(review_date)} passes; closure on {closure_day.isoformat()} is at least {dates.describe_duration(gap)} later",
+        f"review of {_show(review_date)} passes; closure on {closure_day.isoformat()} is at least "
+        f"{dates.describe_duration(gap)} later",
     )
 
 
@@ -491,10 +494,11 @@ def check_gates(
     found = []
     window = evidence.window(case, flow, gate_step)
     for gate in gates:
-        check = RULES.get(gate.get("rule"))
+        check = RULES.get(str(gate.get("rule")))
         if check is None:
             raise CmtkError(
-                f"workflow gate '{gate.get('id')}': unknown rule '{gate.get('rule')}'{definitions.suggest(gate.get('rule'), RULES)}"
+                f"workflow gate '{gate.get('id')}': unknown rule '{gate.get('rule')}'"
+                f"{definitions.suggest(str(gate.get('rule')), RULES)}"
             )
         ctx = Context(
             case=case,

@@ -8,11 +8,11 @@ import typer
 
 from cmtk import dates
 from cmtk.casework import conference
-from cmtk.index import reports
 from cmtk.cli.common import open_session, warn
 from cmtk.cli.inputs import read_yaml
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
+from cmtk.index import reports
 from cmtk.output import conference_forms as printing
 from cmtk.output.userfiles import write_replacing
 from cmtk.store import ids

@@ -41,9 +41,7 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
 ANSWERLESS = frozenset({"note"})
 COMMON_FIELD_KEYS = frozenset({"name", "type", "label", "required", "help"})
 FORM_KEYS = frozenset({"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "sections"})
-SECTION_KEYS = frozenset(
-    {"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "na_if", "fields"}
-)
+SECTION_KEYS = frozenset({"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "na_if", "fields"})
 APPLIES_KEYS = frozenset({"min_age", "max_age", "sex"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")

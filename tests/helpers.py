@@ -134,11 +134,13 @@ def minimal_body(form_id: str, overrides: dict | None = None, day: str = "2026-0
         return plain_value(field, when, "Recorded for the test")
 
     body: dict = {}
-    for section in form.sections:
-        for field in section.fields:
-            if field.required and field.answers:
-                body.setdefault(section.id, {})[field.name] = value(field)
+    answers: dict = {}
     for path, new in (overrides or {}).items():
         section, name = path.split(".", 1)
-        body.setdefault(section, {})[name] = new
+        body.setdefault(section, {})[name] = answers[name] = new
+    for section in form.sections:
+        for field in section.fields:
+            given = body.get(section.id, {})
+            if field.required and field.answers and field.name not in given and definitions.shown(field, answers):
+                body.setdefault(section.id, {})[field.name] = answers[field.name] = value(field)
     return body

@@ -81,15 +81,17 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     record(store, case_id, "child-assent", "2026-01-12")
     assert invoke(["advance", case_id]).exit_code == 0
 
-    # Step 3 -> 4: each household's consent; two households need a conference's choice of one of them
+    # Step 3 -> 4: each household's consent; two households need a conference's choice of one of them;
+    # the child profile is written
     clock(monkeypatch, "2026-02-02")
     grandmother, uncle, aunt = "Grandmother Achieng", "Uncle Otieno", "Aunt Wanjiru"
     record(store, case_id, "family-assessment", "2026-02-01", household__household_head=grandmother)
-    assert missing(case_id) == ["family-consent"]
+    assert missing(case_id) == ["family-consent", "child-profile"]
     record(
         store, case_id, "caregiver-consent", "2026-02-01", consent__consent_given="no", caregiver__household=grandmother
     )
-    assert missing(case_id) == ["family-consent"]
+    assert missing(case_id) == ["family-consent", "child-profile"]
+    record(store, case_id, "child-profile", "2026-02-02")
     record(store, case_id, "caregiver-consent", "2026-02-02", caregiver__household=grandmother)
     record(store, case_id, "family-assessment", "2026-02-02", household__household_head=uncle)
     assert missing(case_id) == ["family-consent", "conference-choice"]  # the uncle's household has no consent
@@ -115,7 +117,7 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
 
     # Step 4 -> 5: a SMART plan and the SCCO's approval; a refusal sends the case back to step 3
     clock(monkeypatch, "2026-02-10")
-    assert missing(case_id) == ["case-plan", "placement-approval"]
+    assert missing(case_id) == ["case-plan", "case-file-checklist", "placement-approval"]
     goal = tmp_path / "goal.yaml"
     goal.write_text("goal: Amani attends school every day\nneed: fees unpaid since term 1\n")
     assert (
@@ -129,7 +131,10 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
         "action: Open a savings account at the bank for school fees\nresponsible: Father, John Journey\noutput: Savings account book\n"
     )
     assert invoke(["plan", "action", case_id, "1", "--by", "10-03-2026", "--from", str(action)]).exit_code == 0
-    assert missing(case_id) == ["placement-approval"]
+    record(store, case_id, "case-file-checklist", "2026-02-10", documents__doc_disability="no")
+    assert missing(case_id) == ["case-file-checklist", "placement-approval"]  # a document is missing
+    record(store, case_id, "case-file-checklist", "2026-02-10", documents__doc_disability="na")
+    assert missing(case_id) == ["placement-approval"]  # N/A: the case does not need it
     record(store, case_id, "placement-approval", "2026-02-10", approval__decision="not_approved")
     sent_back = invoke(["advance", case_id])
     assert sent_back.exit_code == 0 and "goes back to step 3" in sent_back.output
@@ -140,8 +145,10 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     record(store, case_id, "family-assessment", "2026-02-12", household__household_head=aunt)
     record(store, case_id, "caregiver-consent", "2026-02-12", caregiver__household=aunt)
     assert invoke(["advance", case_id]).exit_code == 0  # one household since: no conference needed
-    assert missing(case_id) == ["case-plan", "placement-approval"]  # the plan must be revised for that family
+    # The plan must be revised for that family, and the case file checked again.
+    assert missing(case_id) == ["case-plan", "case-file-checklist", "placement-approval"]
     assert invoke(["plan", "action", case_id, "1", "--by", "15-03-2026", "--from", str(action)]).exit_code == 0
+    record(store, case_id, "case-file-checklist", "2026-02-12", documents__doc_disability="na")
     clock(monkeypatch, "2026-02-20")
     record(store, case_id, "placement-approval", "2026-02-20", approval__decision="approved")
     assert invoke(["advance", case_id]).exit_code == 0

@@ -510,7 +510,7 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
                     **decision,
                     **(
                         {"recommended_household": row["recommended_household"]}
-                        if row.get("recommended_household")
+                        if row.get("recommended_household") and decision["kind"] == "family_choice"
                         else {}
                     ),
                     "case_manager_present": "yes" if "case manager" in roles else "no",

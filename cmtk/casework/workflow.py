@@ -137,10 +137,11 @@ def section_complete(ctx: Context, rule: dict) -> Check:
     definition = ctx.form(rule["form"])
     section = definition.section(rule["section"])
     values = record.body.get(rule["section"]) or {}
+    answers = {name: value for part in record.body.values() if isinstance(part, dict) for name, value in part.items()}
     missing = [
         f.label.en
         for f in (section.fields if section else ())
-        if f.required and f.answers and values.get(f.name) in (None, "", [])
+        if f.required and f.answers and values.get(f.name) in (None, "", []) and definitions.shown(f, answers)
     ]
     for group in rule.get("one_of", []):
         if not any(values.get(name) not in (None, "", []) for name in group):
@@ -419,7 +420,10 @@ def all_yes(ctx: Context, rule: dict) -> Check:
     section = ctx.form(rule["form"]).section(rule["section"])
     values = record.body.get(rule["section"]) or {}
     open_items = [
-        f.label.en for f in (section.fields if section else ()) if f.type == "yes_no" and values.get(f.name) != "yes"
+        f.label.en
+        for f in (section.fields if section else ())
+        if (f.type == "yes_no" and values.get(f.name) != "yes")
+        or (f.type == "yes_no_na" and values.get(f.name) not in ("yes", "na"))
     ]
     if open_items:
         return Check(False, "not yet: " + "; ".join(open_items))

@@ -22,7 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 ID_HELP = "Conference id (from `cmtk conference new` or `list`)."
-PRINTABLE = ("agenda", "presentation", "attendance", "confidentiality", "checklist", "minutes", "report")
+PRINTABLE = ("agenda", "presentation", "preparation", "attendance", "confidentiality", "checklist", "minutes", "report")
 
 
 def _day(session, text: str | None, field: str):
@@ -278,9 +278,13 @@ def conference_print(
     ctx: typer.Context,
     conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
     what: str = typer.Argument(
-        ..., metavar="WHAT", help="agenda, presentation, attendance, confidentiality, checklist, minutes or report."
+        ...,
+        metavar="WHAT",
+        help="agenda, presentation, preparation, attendance, confidentiality, checklist, minutes or report.",
     ),
-    case: str | None = typer.Option(None, "--case", help="For a presentation: the case (default: one page per case)."),
+    case: str | None = typer.Option(
+        None, "--case", help="For a presentation or preparation: the case (default: one page per case)."
+    ),
     output: Path = typer.Option(
         ..., "-o", "--output", metavar="FILE", help="HTML file to write (print it from a browser)."
     ),
@@ -295,7 +299,7 @@ def conference_print(
 
     write_replacing(output, html.encode("utf-8"), session.store.root, "-o")
     typer.echo(f"Wrote {output}.")
-    if what in ("presentation", "minutes", "report"):
+    if what in ("presentation", "preparation", "minutes", "report"):
         warn(
             f"{output} is plain text about children's cases (ids only, but details of their situation): keep it locked away and destroy it after use"
         )

@@ -46,6 +46,8 @@ def form_show(
     typer.echo(f"{form.id} ({form.code}, {step}): {form.title.get(lang)}")
     if form.purpose:
         typer.echo(form.purpose.get(lang))
+    for source in form.provenance:
+        typer.echo(f"Source: {source}")
     for section in form.sections:
         need = f"  [needed at step {section.required_at_step}]" if section.required_at_step else ""
         mark = f"  [{section.domain}, pass mark {section.pass_mark}]" if section.domain else ""

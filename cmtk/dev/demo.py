@@ -84,15 +84,20 @@ class _Builder:
         return self._forms[form_id]
 
     def body(self, form_id: str, day: _dt.date, values: dict[str, Any] | None = None) -> dict:
-        """Every required field filled plainly, then the story's own values ("section.field": value)."""
+        """The story's own values ("section.field": value), then every required field that is asked filled plainly."""
         body: dict[str, dict] = {}
-        for section in self.form(form_id).sections:
-            for field in section.fields:
-                if field.required and field.answers:
-                    body.setdefault(section.id, {})[field.name] = plain_value(field, day)
+        answers: dict[str, Any] = {}
         for path, value in (values or {}).items():
             section, name = path.split(".", 1)
             body.setdefault(section, {})[name] = value
+            answers[name] = value
+        for section in self.form(form_id).sections:
+            for field in section.fields:
+                given = body.get(section.id, {})
+                if field.name in given or not field.answers or not definitions.shown(field, answers):
+                    continue
+                if field.required:
+                    body.setdefault(section.id, {})[field.name] = answers[field.name] = plain_value(field, day)
         return cases.check_body(self.session, self.form(form_id), body, self.today)
 
     def add(
@@ -137,10 +142,17 @@ class _Builder:
             day = opened + _dt.timedelta(days=7)
             move(day, 3)
             households = child.get("households", ["(training household)"])
+            self.add(
+                case_id,
+                "tracing",
+                opened + _dt.timedelta(days=8),
+                {"outcome.outcome": "relatives_found", "outcome.found_who": households[0]},
+            )
             for number, household in enumerate(households):
                 visit_day = opened + _dt.timedelta(days=14 + 7 * number)
                 self.add(case_id, "family-assessment", visit_day, {"household.household_head": household})
                 self.add(case_id, "caregiver-consent", visit_day, {"caregiver.household": household})
+            self.add(case_id, "child-profile", opened + _dt.timedelta(days=21))
             if stage == "transferred":
                 self.add(
                     case_id,
@@ -184,6 +196,7 @@ class _Builder:
             day = opened + _dt.timedelta(days=35)
             move(day, 4)
             self.add(case_id, "case-plan", day, body=self._plan(child, day, placed))
+            self.add(case_id, "case-file-checklist", day + _dt.timedelta(days=5))
         if target >= 5:
             day = opened + _dt.timedelta(days=50)
             self.add(

@@ -39,11 +39,28 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
     "note": frozenset(),
 }
 ANSWERLESS = frozenset({"note"})
-COMMON_FIELD_KEYS = frozenset({"name", "type", "label", "required", "help"})
-FORM_KEYS = frozenset({"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "sections"})
-SECTION_KEYS = frozenset({"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "na_if", "fields"})
+COMMON_FIELD_KEYS = frozenset({"name", "type", "label", "required", "help", "show_if"})
+FORM_KEYS = frozenset(
+    {"id", "code", "title", "version", "step", "purpose", "subject", "repeatable", "provenance", "sections"}
+)
+# Where a form comes from (the `provenance` key): the documents cmtk was made from.
+DOCUMENTS: dict[str, str] = {
+    "handbook": "Case Worker's Handbook, Kenya (2021)",
+    "cpims": "Kenya CPIMS",
+    "conference-sop": "Standard Operating Procedures for Case Conferencing, CTWWC (2020)",
+    "guidelines": "Inter-agency guidelines on case management, via UNICEF ESARO (2024)",
+    "cmtk": "cmtk (a record the package names but does not lay out, or cmtk's own addition)",
+}
+PROVENANCE_KEYS = frozenset({"document", "part", "note"})
+# Field types whose answer a `show_if` condition can test.
+CONDITION_TYPES = frozenset({"yes_no", "yes_no_na", "select_one", "select_many"})
+CONDITION_ANSWERS = {"yes_no": ("yes", "no"), "yes_no_na": ("yes", "no", "na")}
+SECTION_KEYS = frozenset(
+    {"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "na_if", "fields"}
+)
 APPLIES_KEYS = frozenset({"min_age", "max_age", "sex"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_WORD = re.compile(r"[^\W\d_]{2}")  # two letters in a row: a text with words to translate
 _FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
@@ -72,6 +89,24 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One document a form follows: `document` (a DOCUMENTS key), the part of it, a note."""
+
+    document: str
+    part: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        short = {"handbook": "Handbook", "cpims": "CPIMS", "conference-sop": "Case Conferencing SOP"}
+        name = short.get(self.document, self.document)
+        return " ".join(p for p in (name, self.part) if p) + (f" ({self.note})" if self.note else "")
+
+
+# A `show_if` condition: (field name, the answers that show the field), all of which must hold.
+Condition = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
 class Field:
     name: str
     type: str
@@ -93,6 +128,8 @@ class Field:
     role: str | None = None
     thumbprint: bool = False
     na_if: Text | None = None  # when "not applicable" may be answered (the only other way: `applies`)
+    show_if: Condition = ()
+    preset: tuple[dict[str, Any], ...] = ()
 
     @property
     def answers(self) -> bool:
@@ -129,6 +166,7 @@ class FormDef:
     repeatable: bool
     sections: tuple[Section, ...]
     source: str
+    provenance: tuple[Source, ...] = ()
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
@@ -136,8 +174,18 @@ class FormDef:
     def all_fields(self) -> list[tuple[Section, Field]]:
         return [(s, f) for s in self.sections for f in s.fields]
 
+    def field(self, name: str) -> Field | None:
+        """A field of any section by its name (names are unique in a form)."""
+        return next((f for _s, f in self.all_fields() if f.name == name), None)
+
     def texts(self) -> list[tuple[str, Text]]:
-        """Every translatable text with where it is, for the missing-translation report."""
+        """Every translatable text with where it is, for the missing-translation report.
+
+        A text without a word in it (a tick mark, an item number such as "5a") reads the same in every language.
+        """
+        return [(where, text) for where, text in self._texts() if _WORD.search(text.en)]
+
+    def _texts(self) -> list[tuple[str, Text]]:
         found: list[tuple[str, Text]] = [("title", self.title)]
         if self.purpose:
             found.append(("purpose", self.purpose))
@@ -156,6 +204,10 @@ class FormDef:
                     if sub.na_if:
                         found.append((f"{where}.na_if", sub.na_if))
                     found += [(f"{where}={c.value}", c.label) for c in sub.choices]
+                for index, row in enumerate(fld.preset, start=1):
+                    found += [
+                        (f"{section.id}.{fld.name}[{index}].{k}", v) for k, v in row.items() if isinstance(v, Text)
+                    ]
         return found
 
     def to_json(self) -> dict[str, Any]:
@@ -183,6 +235,12 @@ class FormDef:
                 out["applies"] = dict(fld.applies)
             if fld.na_if:
                 out["na_if"] = fld.na_if.en
+            if fld.show_if:
+                out["show_if"] = {name: list(values) for name, values in fld.show_if}
+            if fld.preset:
+                out["preset"] = [
+                    {k: (v.en if isinstance(v, Text) else v) for k, v in row.items()} for row in fld.preset
+                ]
             return out
 
         return {
@@ -193,6 +251,10 @@ class FormDef:
             "subject": self.subject,
             "repeatable": self.repeatable,
             "purpose": text(self.purpose),
+            "provenance": [
+                {"document": p.document, "part": p.part, **({"note": p.note} if p.note else {})}
+                for p in self.provenance
+            ],
             "sections": [
                 {
                     "id": s.id,
@@ -274,6 +336,7 @@ class _Loader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.source_text = text
+        self.earlier: dict[str, Field] = {}  # fields already read, which a `show_if` may refer to
 
     # Errors: file, line, what is wrong and how to fix it.
     def fail(self, where: list, message: str) -> DefinitionError:
@@ -367,7 +430,30 @@ class _Loader:
             repeatable=self.boolean(data.get("repeatable", False), ["repeatable"], "repeatable"),
             sections=tuple(sections),
             source=_display(self.path),
+            provenance=self.provenance(data.get("provenance")),
         )
+
+    def provenance(self, raw) -> tuple[Source, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            raise self.fail(["provenance"], "provenance must be a list of {document: ..., part: ...}")
+        found = []
+        for index, item in enumerate(raw):
+            where = ["provenance", index]
+            entry = self.mapping(item, where, "a provenance entry")
+            self.keys(entry, PROVENANCE_KEYS, where, "a provenance entry")
+            document = self.need(entry, "document", where, "a provenance entry")
+            if document not in DOCUMENTS:
+                raise self.fail(
+                    [*where, "document"],
+                    f"unknown document '{document}'{suggest(document, DOCUMENTS)}; use one of {', '.join(DOCUMENTS)}",
+                )
+            for key in ("part", "note"):
+                if key in entry and not isinstance(entry[key], str):
+                    raise self.fail([*where, key], f"provenance {key} must be text")
+            found.append(Source(document, entry.get("part", ""), entry.get("note", "")))
+        return tuple(found)
 
     def section(self, raw, where: list, seen_fields: set[str]) -> Section:
         data = self.mapping(raw, where, "a section")
@@ -398,6 +484,7 @@ class _Loader:
                     [*where, "fields", index, "name"], f"field name '{fld.name}' is used twice in this form; rename one"
                 )
             seen_fields.add(fld.name)
+            self.earlier[fld.name] = fld
             built.append(fld)
         if pass_mark is not None:
             scored = sum(1 for f in built if f.type == "yes_no_na" and f.indicator)
@@ -416,7 +503,8 @@ class _Loader:
             na_if=self.text(data.get("na_if"), [*where, "na_if"], "na_if", optional=True),
         )
 
-    def field(self, raw, where: list, table_column: bool) -> Field:
+    def field(self, raw, where: list, table_column: bool, siblings: dict[str, Field] | None = None) -> Field:
+        """One field, or one column of a table (`siblings`: the columns before it, for `show_if`)."""
         data = self.mapping(raw, where, "a field")
         name = self.need(data, "name", where, "a field")
         if not isinstance(name, str) or not _NAME.match(name):
@@ -427,7 +515,7 @@ class _Loader:
             raise self.fail([*where, "type"], f"{what}: unknown type '{kind}'{suggest(kind, FIELD_TYPES)}")
         if table_column and kind == "table":
             raise self.fail([*where, "type"], f"{what}: a table column cannot itself be a table")
-        allowed = COMMON_FIELD_KEYS | FIELD_TYPES[kind]
+        allowed = COMMON_FIELD_KEYS | FIELD_TYPES[kind] | ({"preset"} if kind == "table" else frozenset())
         for key in data:
             if key not in allowed:
                 elsewhere = [t for t, keys in FIELD_TYPES.items() if key in keys]
@@ -479,15 +567,24 @@ class _Loader:
             raw_columns = data.get("columns")
             if not isinstance(raw_columns, list) or not raw_columns:
                 raise self.fail([*where], f"{what}: a table needs a list of columns")
-            columns = []
+            columns: list[Field] = []
             for index, raw_column in enumerate(raw_columns):
-                column = self.field(raw_column, [*where, "columns", index], table_column=True)
+                column = self.field(
+                    raw_column, [*where, "columns", index], table_column=True, siblings={c.name: c for c in columns}
+                )
                 if any(c.name == column.name for c in columns):
                     raise self.fail([*where, "columns", index], f"{what}: column '{column.name}' is listed twice")
                 columns.append(column)
             values["columns"] = tuple(columns)
         if "na_if" in data:
             values["na_if"] = self.text(data["na_if"], [*where, "na_if"], f"{what} na_if")
+            if "preset" in data:
+                values["preset"] = self.preset(data["preset"], [*where, "preset"], what, values["columns"])
+        elif "preset" in data:
+            raise self.fail([*where, "preset"], f"{what}: preset rows belong to a table")
+        if "show_if" in data:
+            known = (siblings or {}) if table_column else self.earlier
+            values["show_if"] = self.condition(data["show_if"], [*where, "show_if"], what, known, table_column)
         if "applies" in data:
             applies = self.mapping(data["applies"], [*where, "applies"], "applies")
             self.keys(applies, APPLIES_KEYS, [*where, "applies"], "applies")
@@ -497,6 +594,83 @@ class _Loader:
         if "min" in values and "max" in values and values["min"] > values["max"]:
             raise self.fail([*where, "min"], f"{what}: min is larger than max")
         return Field(**values)
+
+    def condition(self, raw, where: list, what: str, known: dict[str, Field], column: bool) -> Condition:
+        """`show_if: {field: answer}` or `{field: [answers]}`: the field is asked and printed only then."""
+        data = self.mapping(raw, where, f"{what}: show_if")
+        if not data:
+            raise self.fail(where, f"{what}: show_if needs at least one field and its answer")
+        found = []
+        for name, wanted in data.items():
+            other = known.get(name)
+            if other is None:
+                place = "an earlier column of the same table" if column else "a field of this form"
+                raise self.fail(
+                    [*where, name],
+                    f"{what}: show_if refers to '{name}', which is not {place} before it{suggest(name, known)}",
+                )
+            if other.type not in CONDITION_TYPES:
+                raise self.fail(
+                    [*where, name],
+                    f"{what}: show_if can test a yes/no or choice field, not '{name}' ({other.type})",
+                )
+            answers = wanted if isinstance(wanted, list) else [wanted]
+            allowed = CONDITION_ANSWERS.get(other.type) or tuple(c.value for c in other.choices)
+            normal = []
+            for answer in answers:
+                answer = {True: "yes", False: "no"}.get(answer, answer) if isinstance(answer, bool) else answer
+                if not isinstance(answer, str) or answer not in allowed:
+                    raise self.fail(
+                        [*where, name],
+                        f"{what}: '{answer}' is not an answer of '{name}'; use one of {', '.join(allowed)}",
+                    )
+                normal.append(answer)
+            found.append((name, tuple(normal)))
+        return tuple(found)
+
+    def preset(self, raw, where: list, what: str, columns: tuple[Field, ...]) -> tuple[dict[str, Any], ...]:
+        """Rows printed already written in on a blank form (a checklist's items, an agenda's points)."""
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(where, f"{what}: preset must be a list of rows")
+        by_name = {c.name: c for c in columns}
+        rows = []
+        for index, raw_row in enumerate(raw):
+            at = [*where, index]
+            row = self.mapping(raw_row, at, "a preset row")
+            built: dict[str, Any] = {}
+            for name, value in row.items():
+                column = by_name.get(name)
+                if column is None:
+                    raise self.fail([*at, name], f"{what}: preset row has no column '{name}'{suggest(name, by_name)}")
+                if column.type in ("text", "long_text"):
+                    built[name] = self.text(value, [*at, name], f"{what}: preset '{name}'")
+                elif column.type == "integer":
+                    built[name] = self.integer(value, [*at, name], f"{what}: preset '{name}'")
+                else:
+                    raise self.fail([*at, name], f"{what}: a preset can fill text and integer columns only")
+            rows.append(built)
+        first = columns[0].name
+        keys = [str(r.get(first, "")) if not isinstance(r.get(first), Text) else r[first].en for r in rows]
+        if "" in keys or len(set(keys)) != len(keys):
+            raise self.fail(where, f"{what}: every preset row needs its own value in the first column ('{first}')")
+        return tuple(rows)
+
+
+def shown(field: Field, answers: dict[str, Any]) -> bool:
+    """Whether a field is asked, given the answers so far (by field name); True without `show_if`."""
+    for name, wanted in field.show_if:
+        value = answers.get(name)
+        given = value if isinstance(value, (list, tuple)) else [value]
+        normal = {("yes" if v else "no") if isinstance(v, bool) else str(v) for v in given if v is not None}
+        if not normal & set(wanted):
+            return False
+    return True
+
+
+def preset_key(field: Field, row: dict[str, Any]) -> str:
+    """The first column's value of a row: how a recorded row is matched to its preset row."""
+    value = row.get(field.columns[0].name) if field.columns else None
+    return (value.en if isinstance(value, Text) else str(value)) if value is not None else ""
 
 
 def _line_of(text: str, where: list) -> int | None:

@@ -75,8 +75,10 @@ def ask_table(
 ) -> list:
     rows = []
     while confirm(f"  Add a row to '{field.label.get(lang)}'?"):
-        row = {}
+        row: dict[str, Any] = {}
         for column in field.columns:
+            if not definitions.shown(column, row):
+                continue  # skipped by an earlier answer in this row
             value = ask_field(column, ask, say, today=today, order=order, lang=lang)
             if value is not None:
                 row[column.name] = value
@@ -96,8 +98,12 @@ def ask_form(
     sections: tuple[str, ...] | None = None,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """A whole body. `sections` are always asked; the others only when the user says yes."""
+    """A whole body. `sections` are always asked; the others only when the user says yes.
+
+    A field whose `show_if` does not hold, given the answers so far, is not asked.
+    """
     body: dict[str, Any] = {}
+    answers: dict[str, Any] = {}
     for section in form.sections:
         must = sections is not None and section.id in sections
         if not must and not confirm(f"Fill in section '{section.title.get(lang)}' now?"):
@@ -107,6 +113,8 @@ def ask_form(
             say(f"  {section.instructions.get(lang)}")
         values: dict[str, Any] = {}
         for field in section.fields:
+            if not definitions.shown(field, answers):
+                continue
             if field.type == "note":
                 say(f"  {field.label.get(lang)}")
                 continue
@@ -120,6 +128,7 @@ def ask_form(
             value = ask_field(field, ask, say, today=today, order=order, lang=lang)
             if value is not None:
                 values[field.name] = value
+                answers[field.name] = value
                 if value == "other" and field.other:
                     values[f"{field.name}{validate.OTHER_SUFFIX}"] = ask(
                         f"  {field.label.get(lang)}: other, please specify"

@@ -172,6 +172,7 @@ def validate_body(
         problem("", "shape", "expects a mapping of section ids to their fields (see `cmtk form show " + form.id + "`)")
         return {}, findings
     clean: dict[str, Any] = {}
+    refused: set[str] = set()  # fields whose value was refused: not reported again as missing
     section_ids = [s.id for s in form.sections]
     for section_id, values in body.items():
         section = form.section(str(section_id))
@@ -187,7 +188,11 @@ def validate_body(
         if not isinstance(values, dict):
             problem(section.id, "shape", "expects a mapping of field names to values")
             continue
-        clean[section.id] = _section(form, section, values, today, order, problem)
+        clean[section.id] = _section(form, section, values, today, order, problem, refused)
+    answers = {name: value for values in clean.values() for name, value in values.items()}
+    for section in form.sections:
+        if section.id in clean:
+            _completeness(form, section, clean[section.id], answers, refused, problem)
     for section_id in require_sections:
         if section_id not in clean:
             section = form.section(section_id)
@@ -196,9 +201,10 @@ def validate_body(
     return clean, findings
 
 
-def _section(form, section: definitions.Section, values: dict, today, order, problem) -> dict[str, Any]:
+def _section(
+    form, section: definitions.Section, values: dict, today, order, problem, wrong: set[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    wrong: set[str] = set()  # fields whose value was refused: not reported again as missing
     names = [f.name for f in section.fields if f.answers]
     other_names = {f"{f.name}{OTHER_SUFFIX}": f for f in section.fields if f.other}
     for name, value in values.items():
@@ -229,12 +235,39 @@ def _section(form, section: definitions.Section, values: dict, today, order, pro
         except _Problem as error:
             wrong.add(field.name)
             problem(where, "value", error.message)
-    for field in section.fields:
-        if field.required and field.answers and field.name not in out and field.name not in wrong:
-            problem(f"{section.id}.{field.name}", "required", f"is required ({field.label.en}); fill it in")
-        if field.other and out.get(field.name) in ("other", ["other"]) and f"{field.name}{OTHER_SUFFIX}" not in out:
-            problem(f"{section.id}.{field.name}{OTHER_SUFFIX}", "required", "say what 'other' is")
     return out
+
+
+def describe_condition(form: definitions.FormDef, field: definitions.Field) -> str:
+    """A field's `show_if` in English words: "'Does the child have a disability?' is Yes"."""
+    parts = []
+    for name, wanted in field.show_if:
+        other = form.field(name)
+        if other is None:
+            parts.append(f"{name} is {' or '.join(wanted)}")
+            continue
+        words = [other.choice(w).label.en if other.choice(w) else w.replace("na", "N/A").capitalize() for w in wanted]
+        parts.append(f"'{other.label.en}' is {' or '.join(words)}")
+    return " and ".join(parts)
+
+
+def _completeness(form, section: definitions.Section, out: dict, answers: dict, wrong: set[str], problem) -> None:
+    """Required fields that are missing, and answers to questions that the other answers skip."""
+    for field in section.fields:
+        where = f"{section.id}.{field.name}"
+        if not definitions.shown(field, answers):
+            if field.name in out:
+                problem(
+                    where,
+                    "skipped",
+                    f"is answered, but it is asked only when {describe_condition(form, field)}; "
+                    "remove this answer or correct the one it depends on",
+                )
+            continue
+        if field.required and field.answers and field.name not in out and field.name not in wrong:
+            problem(where, "required", f"is required ({field.label.en}); fill it in")
+        if field.other and out.get(field.name) in ("other", ["other"]) and f"{field.name}{OTHER_SUFFIX}" not in out:
+            problem(f"{where}{OTHER_SUFFIX}", "required", "say what 'other' is")
 
 
 def _table(field: definitions.Field, value: Any, where: str, today, order, problem) -> list[dict[str, Any]]:
@@ -265,6 +298,11 @@ def _table(field: definitions.Field, value: Any, where: str, today, order, probl
             except _Problem as error:
                 problem(f"{at}.{name}", "value", error.message)
         for column in field.columns:
+            if not definitions.shown(column, clean_row):
+                if column.name in clean_row:
+                    asked = " and ".join(f"'{name}' is {' or '.join(wanted)}" for name, wanted in column.show_if)
+                    problem(f"{at}.{column.name}", "skipped", f"is answered, but it is asked only when {asked}")
+                continue
             if column.required and column.name not in clean_row:
                 problem(f"{at}.{column.name}", "required", f"is required in every row ({column.label.en})")
         if clean_row:

@@ -13,6 +13,7 @@ from cmtk.store.session import Session
 FORM_OF = {
     "agenda": "conference-agenda",
     "presentation": "conference-presentation",
+    "preparation": "conference-case-preparation",
     "attendance": "conference-attendance",
     "confidentiality": "confidentiality-agreement",
     "checklist": "conference-checklist",
@@ -67,8 +68,23 @@ def _presentation(session: Session, conference: Conference, case_id: str, presen
         },
         "presentation": {
             "actions_so_far": "\n".join(done) or None,
-            "gaps": "\n".join(["Open goals:", *open_goals, "Actions not yet done:", *waiting]) if open_goals else None,
+            "actions_pending": "\n".join(waiting) or None,
+            "gaps": "\n".join(["Open goals:", *open_goals]) if open_goals else None,
         },
+    }
+
+
+def _preparation(session: Session, conference: Conference, case_id: str) -> dict:
+    """Form 2's first questions, from the case: no names, only what the template asks."""
+    case = cases.read_case(session, case_id)
+    bio = case.biographical
+    return {
+        "background": {
+            "case_id": case.id,
+            "date_case_opened": case.opened,
+            "child_sex": bio.get("sex"),
+            "child_nationality": bio.get("nationality"),
+        }
     }
 
 
@@ -80,12 +96,17 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
         "training": session.store.training,
         "templates": render.override_dir(session.store.root),
     }
-    if what == "presentation":
+    if what in ("presentation", "preparation"):
         chosen = [c for c in conference.cases if case_id is None or c["case"] == case_id.upper()]
         pages = [
             render.render_html(
                 form,
-                values=fit(form, _presentation(session, conference, c["case"], c.get("presenter", ""))),
+                values=fit(
+                    form,
+                    _presentation(session, conference, c["case"], c.get("presenter", ""))
+                    if what == "presentation"
+                    else _preparation(session, conference, c["case"]),
+                ),
                 case_id=c["case"],
                 **common,
             )
@@ -98,10 +119,10 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
     else:
         people = [
             {
-                "name": p["name"],
+                "attendee_name": p["name"],
                 "participant_name": p["name"],
                 "organisation": p.get("organisation"),
-                "role": p.get("role"),
+                "designation": p.get("role"),
                 "participant_role": p.get("role"),
             }
             for p in conference.participants
@@ -116,7 +137,10 @@ def render_page(session: Session, conference: Conference, what: str, case_id: st
             section.id: {
                 **meeting,
                 "attendees": people,
-                "items": [{"item": f"Case {c['case']} (presenter {c.get('presenter')})"} for c in conference.cases],
+                "items": [
+                    {"item_no": f"4.{n}", "case_id": c["case"], "led_by": c.get("presenter")}
+                    for n, c in enumerate(conference.cases, start=1)
+                ],
             }
             for section in form.sections
         }

@@ -12,6 +12,7 @@ and every command that does not print must not pay for them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import io
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cmtk.errors import CmtkError, UsageError
-from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section
+from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section, Text, preset_key
 from cmtk.store.paths import bundled_dir
 
 # -- where the templates live --------------------------------------------------------------
@@ -170,9 +171,26 @@ def signature_parts(value: Any) -> tuple[str, Any]:
 
 
 def table_rows(field: Field, value: Any) -> list[dict]:
-    """The rows to print: the recorded ones, or `rows` empty ones on a blank form."""
+    """The rows to print: the recorded ones, or `rows` empty ones on a blank form.
+
+    A table with preset rows (a checklist's items) prints them first, each
+    with what a record wrote in its row (matched by the first column); other
+    recorded rows follow the preset row their key starts with ("4.1" after "4").
+    """
     rows = [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
-    return rows or [{} for _ in range(field.rows)]
+    if not field.preset:
+        return rows or [{} for _ in range(field.rows)]
+    by_key = {preset_key(field, row): row for row in rows}
+    merged: list[dict] = []
+    for preset in field.preset:
+        key = preset_key(field, preset)
+        written = by_key.pop(key, {})
+        merged.append({**preset, **{k: v for k, v in written.items() if v not in (None, "")}})
+    for key, row in by_key.items():
+        parent = key.split(".")[0]
+        at = max((i for i, r in enumerate(merged) if preset_key(field, r).split(".")[0] == parent), default=None)
+        merged.insert(len(merged) if at is None else at + 1, row)
+    return merged
 
 
 def inline_choices(column: Field) -> bool:
@@ -240,12 +258,20 @@ def choice_columns(field: Field, lang: str) -> int:
 
 @dataclass(frozen=True)
 class Block:
-    """One thing printed in a section: a field with its value, or a grid of indicators."""
+    """One thing printed in a section: a field with its value, or a grid of indicators.
+
+    `condition` is the field's `show_if` with the fields it tests; consecutive
+    blocks under the same condition are printed as one group, `opens` on the
+    first and `closes` on the last, under a line such as "If yes:".
+    """
 
     kind: str
     field: Field | None = None
     value: Any = None
     rows: tuple[tuple[Field, Any], ...] = ()
+    condition: tuple[tuple[Field, tuple[str, ...], bool], ...] = ()
+    opens: bool = False
+    closes: bool = False
 
 
 @dataclass(frozen=True)
@@ -269,18 +295,49 @@ def _is_indicator(field: Field) -> bool:
     return field.type == "yes_no_na" and bool(field.indicator)
 
 
-def blocks(section: Section, values: dict) -> tuple[Block, ...]:
-    """Fields in order; consecutive indicator questions become one Yes / No / N-A grid."""
+def _condition(section: Section, fld: Field, lookup) -> tuple[tuple[Field, tuple[str, ...], bool], ...]:
+    """A field's `show_if` with the fields it tests, each marked when it is the question just above.
+
+    "Just above": the tested field is earlier in the same section and every
+    field between them depends on it too, so "If yes:" is enough to read it.
+    """
+    found = []
+    names = [f.name for f in section.fields]
+    for name, wanted in fld.show_if:
+        other = lookup(name)
+        if other is None:
+            continue
+        above = False
+        if name in names:
+            between = section.fields[names.index(name) + 1 : names.index(fld.name)]
+            above = all(any(n == name for n, _w in f.show_if) for f in between)
+        found.append((other, wanted, above))
+    return tuple(found)
+
+
+def blocks(section: Section, values: dict, lookup=None) -> tuple[Block, ...]:
+    """Fields in order; consecutive indicator questions become one Yes / No / N-A grid.
+
+    `lookup` finds a field of the form by name, for the conditions of `show_if`.
+    """
     found: list[Block] = []
+    lookup = lookup or section.field
     for fld in section.fields:
         value = values.get(fld.name)
-        if _is_indicator(fld) and found and found[-1].kind == "indicator_grid":
+        if _is_indicator(fld) and not fld.show_if and found and found[-1].kind == "indicator_grid":
             found[-1] = Block("indicator_grid", rows=(*found[-1].rows, (fld, value)))
-        elif _is_indicator(fld):
+        elif _is_indicator(fld) and not fld.show_if:
             found.append(Block("indicator_grid", rows=((fld, value),)))
         else:
-            found.append(Block(fld.type, fld, value))
-    return tuple(found)
+            found.append(Block(fld.type, fld, value, condition=_condition(section, fld, lookup)))
+    grouped: list[Block] = []
+    for index, block in enumerate(found):
+        before = found[index - 1].condition if index else ()
+        after = found[index + 1].condition if index + 1 < len(found) else ()
+        if block.condition:
+            block = dataclasses.replace(block, opens=block.condition != before, closes=block.condition != after)
+        grouped.append(block)
+    return tuple(grouped)
 
 
 def score(section: Section, values: dict, filled: bool) -> Score | None:
@@ -300,7 +357,12 @@ def parts(form: FormDef, values: dict | None) -> list[Part]:
         section_values = body.get(section.id)
         section_values = section_values if isinstance(section_values, dict) else {}
         found.append(
-            Part(number, section, blocks(section, section_values), score(section, section_values, bool(values)))
+            Part(
+                number,
+                section,
+                blocks(section, section_values, form.field),
+                score(section, section_values, bool(values)),
+            )
         )
     return found
 
@@ -347,6 +409,32 @@ def _applies(gettext):
     return describe
 
 
+def _conditions(gettext, lang: str):
+    def describe(block: Block) -> str:
+        """'If yes' for the question just above; 'If <question> is <answer>' otherwise."""
+        said = []
+        for other, wanted, above in block.condition:
+            words = []
+            for value in wanted:
+                choice = other.choice(value)
+                if choice is not None:
+                    words.append(choice.label.get(lang))
+                elif above:  # "If yes:"
+                    words.append({"yes": gettext("yes"), "no": gettext("no"), "na": gettext("N/A")}.get(value, value))
+                else:  # "If “The child agrees” is No:"
+                    words.append({"yes": gettext("Yes"), "no": gettext("No"), "na": gettext("N/A")}.get(value, value))
+            answer = f" {gettext('or')} ".join(words)
+            if above:
+                said.append(gettext("If %(answer)s") % {"answer": answer})
+            else:
+                said.append(
+                    gettext("If “%(question)s” is %(answer)s") % {"question": other.label.get(lang), "answer": answer}
+                )
+        return "; ".join(said) + ":"
+
+    return describe
+
+
 @functools.lru_cache(maxsize=8)
 def environment(lang: str, override: Path | None = None):
     """The Jinja2 environment for one language (its gettext words and label filter)."""
@@ -383,7 +471,9 @@ def environment(lang: str, override: Path | None = None):
         column_widths=column_widths,
         choice_columns=lambda field: choice_columns(field, lang),
         applies=_applies(found.gettext),
+        condition=_conditions(found.gettext, lang),
     )
+    env.tests["text"] = lambda value: isinstance(value, Text)
     env.globals["lang"] = lang
     return env
 
@@ -470,6 +560,7 @@ class _Markdown:
         self.lang = lang
         self._ = gettext
         self.out: list[str] = []
+        self.condition = _conditions(gettext, lang)
 
     def t(self, text) -> str:
         return "" if text is None else _md(text.get(self.lang))
@@ -511,6 +602,8 @@ class _Markdown:
         if part.section.instructions:
             self.line(f"_{self.t(part.section.instructions)}_\n")
         for block in part.blocks:
+            if block.opens:
+                self.line(f"_{_md(self.condition(block))}_\n")
             getattr(self, f"w_{block.kind}")(block)
             if block.field and block.field.help:
                 self.line(f"_{self.t(block.field.help)}_")
@@ -580,6 +673,8 @@ class _Markdown:
         self.choices(block, self.word("tick all that apply"))
 
     def cell(self, column: Field, value: Any) -> str:
+        if isinstance(value, Text):
+            return self.t(value)
         if column.choices:
             return ", ".join(self.t(column.choice(v).label) if column.choice(v) else _md(v) for v in picked(value))
         if column.type in ("yes_no", "yes_no_na") and answer(value):

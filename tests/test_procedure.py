@@ -306,6 +306,7 @@ def test_after_a_refusal_the_old_household_does_not_pass_the_new_households_gate
     case_id = new_case(store, step=3)
     record(store, case_id, "family-assessment", "2026-01-20", household__household_head="Mother Faith")
     record(store, case_id, "caregiver-consent", "2026-01-20", caregiver__household="Mother Faith")
+    record(store, case_id, "child-profile", "2026-01-20")
     assert invoke(["advance", case_id]).exit_code == 0
     record(store, case_id, "placement-approval", "2026-02-01", approval__decision="not_approved")
     assert "goes back to step 3" in invoke(["advance", case_id]).output

@@ -118,7 +118,7 @@ def case_findings(case: Case, form: definitions.FormDef, body: dict, day: _dt.da
                         f"{case.id} was opened ({opened.isoformat()}); check the year",
                     )
                 )
-    if any(f.type == "yes_no_na" for _, f in form.all_fields()):
+    if any(f.type == "yes_no_na" and f.indicator for _, f in form.all_fields()):
         bio = case.biographical
         on = (body.get("review") or {}).get("review_date") or day or dates.today()
         age = scoring.age_on(born, on) if born else None

@@ -123,10 +123,11 @@ def na_refused(
         for field in section.fields:
             if (
                 field.type == "yes_no_na"
+                and field.indicator  # a benchmark indicator: N/A elsewhere (a checklist) is an ordinary answer
                 and answers.get(field.name) == "na"
                 and not na_allowed(section, field, age, sex)
             ):
-                found.append((f"{section.id}.{field.name}", field.indicator or field.name))
+                found.append((f"{section.id}.{field.name}", field.indicator))
     return found
 
 

@@ -576,12 +576,12 @@ class _Loader:
                     raise self.fail([*where, "columns", index], f"{what}: column '{column.name}' is listed twice")
                 columns.append(column)
             values["columns"] = tuple(columns)
-        if "na_if" in data:
-            values["na_if"] = self.text(data["na_if"], [*where, "na_if"], f"{what} na_if")
             if "preset" in data:
                 values["preset"] = self.preset(data["preset"], [*where, "preset"], what, values["columns"])
         elif "preset" in data:
             raise self.fail([*where, "preset"], f"{what}: preset rows belong to a table")
+        if "na_if" in data:
+            values["na_if"] = self.text(data["na_if"], [*where, "na_if"], f"{what} na_if")
         if "show_if" in data:
             known = (siblings or {}) if table_column else self.earlier
             values["show_if"] = self.condition(data["show_if"], [*where, "show_if"], what, known, table_column)

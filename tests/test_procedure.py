@@ -474,7 +474,9 @@ def test_a_disability_assessment_is_required_when_the_child_assessment_flags_it(
 # -- 9. plan references are unambiguous across phases -------------------------------------------
 
 
-def test_a_goal_number_in_both_plans_must_name_its_plan(store, monkeypatch, tmp_path):
+def test_goal_numbers_name_one_goal_across_both_plans(store, monkeypatch, tmp_path):
+    """Goals are numbered in one series over both plans (row refs), so a number names one goal; `post:N`
+    and `--phase` name the plan too, and are checked against it."""
     clock(monkeypatch, "2026-03-01")
     case_id = new_case(store, step=7)
     goal = tmp_path / "goal.yaml"
@@ -483,14 +485,13 @@ def test_a_goal_number_in_both_plans_must_name_its_plan(store, monkeypatch, tmp_
     action.write_text("action: Pay the fees at the bank\nresponsible: Father, John Juma\noutput: Fee receipt\n")
     assert invoke(["plan", "goal", case_id, "--domain", "education", "--from", str(goal)]).exit_code == 0
     post = invoke(["plan", "goal", case_id, "--domain", "education", "--phase", "post", "--from", str(goal)])
-    assert f"Add its actions with `cmtk plan action {case_id} post:1 --by DATE`" in post.output
-    ambiguous = invoke(["plan", "action", case_id, "1", "--by", "01-04-2026", "--from", str(action)])
-    assert ambiguous.exit_code == 1
-    assert (
-        "goal 1 is in both the pre- and post-placement plans" in ambiguous.output
-        and "pre:1 or post:1" in ambiguous.output
-    )
-    assert invoke(["plan", "action", case_id, "post:1", "--by", "01-04-2026", "--from", str(action)]).exit_code == 0
+    assert f"Added goal 2 to case {case_id} (post-placement plan)" in post.output
+    assert f"`cmtk plan action {case_id} 2 --by DATE`" in post.output
+    assert invoke(["plan", "action", case_id, "2", "--by", "01-04-2026", "--from", str(action)]).exit_code == 0
+    wrong = invoke(["plan", "action", case_id, "pre:2", "--by", "01-04-2026", "--from", str(action)])
+    assert wrong.exit_code == 1 and "has no goal 2" in wrong.output and "pre-placement plan" in wrong.output
+    clash = invoke(["plan", "action", case_id, "post:2", "--phase", "pre", "--by", "01-04-2026", "--from", str(action)])
+    assert clash.exit_code == 1 and "--phase says pre" in clash.output
     assert (
         invoke(
             ["plan", "action", case_id, "1", "--phase", "pre", "--by", "02-04-2026", "--from", str(action)]
@@ -502,10 +503,36 @@ def test_a_goal_number_in_both_plans_must_name_its_plan(store, monkeypatch, tmp_
     found = plan.plans(cases.read_case(store, case_id))
     assert [a["deadline"] for a in found["post_placement"].actions] == [dt.date(2026, 4, 1)]
     assert [a["deadline"] for a in found["pre_placement"].actions] == [dt.date(2026, 4, 2)]
-    assert invoke(["plan", "done", case_id, "1.1"]).exit_code == 1
-    assert invoke(["plan", "done", case_id, "post:1.1"]).exit_code == 0
+    assert invoke(["plan", "done", case_id, "pre:2.1"]).exit_code == 1
+    assert invoke(["plan", "done", case_id, "post:2.1"]).exit_code == 0
     assert plan.plans(cases.read_case(store, case_id))["post_placement"].actions[0]["status"] == "done"
-    assert "Goal post:1" in invoke(["plan", "show", case_id]).output
+    assert "Goal 2 [education]" in invoke(["plan", "show", case_id]).output
+
+
+def test_a_goal_number_both_older_plans_carry_must_name_its_plan(store, monkeypatch, tmp_path):
+    """Plans written by versions that numbered goals per plan both have a goal 1: a bare 1 is refused with
+    the two qualified names, and `post:1` attaches the action to the post-placement plan's goal."""
+    clock(monkeypatch, "2026-03-01")
+    case_id = new_case(store, step=7)
+    for phase, text in (("pre_placement", "Juma is ready to go home"), ("post_placement", "Juma attends school")):
+        body = {"plan": {"phase": phase, "plan_date": dt.date(2026, 3, 1)}}
+        body["plan"]["goals"] = [{"goal_id": "1", "domain": "education", "goal": text}]
+        store.save(case_id, [cases.new_record(store, case_id, "case-plan", body, dt.date(2026, 3, 1))], "update")
+    action = tmp_path / "action.yaml"
+    action.write_text("action: Pay the fees at the bank\nresponsible: Father, John Juma\noutput: Fee receipt\n")
+    ambiguous = invoke(["plan", "action", case_id, "1", "--by", "01-04-2026", "--from", str(action)])
+    assert ambiguous.exit_code == 1
+    assert (
+        "goal 1 is in both the pre- and post-placement plans" in ambiguous.output
+        and "pre:1 or post:1" in ambiguous.output
+    )
+    assert invoke(["plan", "action", case_id, "post:1", "--by", "01-04-2026", "--from", str(action)]).exit_code == 0
+    from cmtk.casework import plan
+
+    found = plan.plans(cases.read_case(store, case_id))
+    assert [a["deadline"] for a in found["post_placement"].actions] == [dt.date(2026, 4, 1)]
+    assert found["pre_placement"].actions == []
+    assert invoke(["plan", "done", case_id, "1.1"]).exit_code == 0  # the only action 1.1: no doubt
 
 
 # -- 10. closed cases are not "ready for closure" ----------------------------------------------

@@ -272,7 +272,7 @@ def add_goal(
 PREFIXES = {"pre_placement": "pre", "post_placement": "post"}
 
 
-def reference(phase: str, number: str) -> str:
+def reference_of(phase: str, number: str) -> str:
     """A goal or action named with its plan, as commands also accept it: `post:2`, `pre:1.1`."""
     return f"{PREFIXES.get(phase, phase)}:{number}"
 
@@ -289,28 +289,37 @@ def _split(ref: str, phase: str | None) -> tuple[str | None, str]:
     return (phase_of(phase) if phase else None), text
 
 
-def _in_phase(
-    candidates: list[references.Candidate[tuple[Plan, dict]]], phase: str | None
-) -> list[references.Candidate[tuple[Plan, dict]]]:
-    return [c for c in candidates if phase is None or c.item[0].phase == phase]
+def _pick(
+    case: cases.Case,
+    kind: str,
+    reference: str,
+    phase: str | None,
+    candidates: list[references.Candidate[tuple[Plan, dict]]],
+) -> tuple[Plan, dict]:
+    """The row `reference` names (see find_goal). A bare number that one row of each plan carries (plans
+    numbered per phase by older versions) is refused with the two qualified names to choose from."""
+    chosen, wanted = _split(reference, phase)
+    if chosen is None:
+        same = [c for c in candidates if c.label == wanted]
+        if len(same) == 2 and {c.item[0].phase for c in same} == set(PREFIXES):
+            raise CmtkError(
+                f"{kind} {wanted} is in both the pre- and post-placement plans of case {case.id}; "
+                f"say which: {reference_of('pre_placement', wanted)} or {reference_of('post_placement', wanted)}"
+            )
+    where = f"case {case.id}" + (f" ({chosen.replace('_', '-')} plan)" if chosen else "")
+    mine = [c for c in candidates if chosen is None or c.item[0].phase == chosen]
+    return references.pick(kind, where, wanted, mine, f"`cmtk plan show {case.id}`")
 
 
 def find_goal(case: cases.Case, reference: str, phase: str | None = None) -> tuple[Plan, dict]:
     """The goal `reference` names: its number (one series over both plans), its ref, or either qualified by
-    its plan (`post:2`, or `phase`), which also tells apart goals numbered per plan by older versions."""
-    chosen, wanted = _split(reference, phase)
-    where = f"case {case.id}" + (f" ({chosen.replace('_', '-')} plan)" if chosen else "")
-    return references.pick(
-        "goal", where, wanted, _in_phase(goal_candidates(case), chosen), f"`cmtk plan show {case.id}`"
-    )
+    its plan (`post:2`, or a number with `phase`)."""
+    return _pick(case, "goal", reference, phase, goal_candidates(case))
 
 
 def find_action(case: cases.Case, reference: str, phase: str | None = None) -> tuple[Plan, dict]:
-    chosen, wanted = _split(reference, phase)
-    where = f"case {case.id}" + (f" ({chosen.replace('_', '-')} plan)" if chosen else "")
-    return references.pick(
-        "action", where, wanted, _in_phase(action_candidates(case), chosen), f"`cmtk plan show {case.id}`"
-    )
+    """The action `reference` names: its number (2.1), its ref, or either qualified (`post:2.1`)."""
+    return _pick(case, "action", reference, phase, action_candidates(case))
 
 
 def add_action(

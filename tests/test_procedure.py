@@ -715,6 +715,28 @@ def test_a_voided_record_stops_counting_everywhere_and_can_be_restored(store, mo
     )
 
 
+def test_void_records_are_in_case_show_json_and_attachments_keep_their_own_void(store, monkeypatch, tmp_path):
+    from PIL import Image
+
+    clock(monkeypatch, "2026-03-01")
+    case_id = new_case(store, step=6)
+    placement = record(store, case_id, "placement", PLACED, placement__placement_date=PLACED)
+    assert invoke(["record", "void", case_id, placement.record, "--reason", "wrong case"]).exit_code == 0
+    shown = json.loads(invoke(["case", "show", case_id, "--format", "json"]).output)
+    assert placement.record not in [f["record"] for f in shown["forms"]]
+    assert [(v["record"], v["form"], v["reason"], v["voided_on"]) for v in shown["voided"]] == [
+        (placement.record, "placement", "wrong case", "2026-03-01")
+    ]
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (40, 60), "white").save(photo, "PNG")
+    attached = invoke(["attach", case_id, str(photo), "--kind", "photo"])
+    assert attached.exit_code == 0, attached.output
+    attachment_id = attached.output.split("as attachment ")[1].split()[0]
+    refused = invoke(["record", "void", case_id, attachment_id, "--reason", "wrong child"])
+    assert refused.exit_code == 1 and "cmtk attachment void" in refused.output
+    assert not cases.read_case(store, case_id).voided[1:]  # nothing else became void
+
+
 # -- 15. visits ----------------------------------------------------------------------------------
 
 

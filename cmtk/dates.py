@@ -81,6 +81,23 @@ def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.dat
     return _dt.date.today()
 
 
+def real_today() -> _dt.date:
+    """The computer's own date, whatever CMTK_TODAY or --as-of say."""
+    return _dt.date.today()
+
+
+def faked() -> str | None:
+    """The CMTK_TODAY setting, when one is in force."""
+    return os.environ.get("CMTK_TODAY") or None
+
+
+def after_real_today(day: _dt.date | _dt.datetime | None) -> bool:
+    """Whether a date (or a UTC timestamp) lies after the computer's own date: a faked clock left set."""
+    if isinstance(day, _dt.datetime):
+        day = day.astimezone().date()  # the computer's own time zone, like real_today()
+    return isinstance(day, _dt.date) and day > real_today()
+
+
 def now_utc() -> _dt.datetime:
     """A timestamp for records. Under CMTK_TODAY it keeps that day but the real time of day, so records
     made in one session still sort in the order they were made."""

@@ -26,6 +26,16 @@ def isolated_env(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(home)
     os.umask(0o077)
+    # Tests fix today with CMTK_TODAY in plain (not TRAINING) stores, often in the computer's future: in this
+    # process, the real clock is taken to be far ahead and the "today is faked" warning as said already.
+    # tests/test_procedure.py puts both back where it tests them.
+    import datetime as dt
+
+    from cmtk import dates
+    from cmtk.cli import common
+
+    monkeypatch.setattr(dates, "real_today", lambda: dt.date(2100, 1, 1))
+    monkeypatch.setattr(common, "_faked_said", True)
     yield home
 
 

@@ -73,11 +73,21 @@ def run_in_process(args: list[str], env: dict | None = None, input: str | None =
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
-def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, input: str | None = None):
-    """Run cmtk as a real subprocess (`python -m cmtk`)."""
+def run_cmtk(
+    args: list[str],
+    cwd: Path | None = None,
+    env: dict | None = None,
+    input: str | None = None,
+    clock_warning: bool = False,
+):
+    """Run cmtk as a real subprocess (`python -m cmtk`).
+
+    Tests fix today with CMTK_TODAY on purpose, and cmtk warns about that in a real store on every command;
+    that one warning line is left out of stderr unless `clock_warning` (tests/test_procedure.py checks it).
+    """
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "cmtk", *args],
         cwd=cwd,
         env=full_env,
@@ -86,6 +96,13 @@ def run_cmtk(args: list[str], cwd: Path | None = None, env: dict | None = None, 
         text=True,
         timeout=120,
     )
+    if not clock_warning and result.stderr:
+        kept = [line for line in result.stderr.splitlines(keepends=True) if not line.startswith(CLOCK_WARNING)]
+        result.stderr = "".join(kept)
+    return result
+
+
+CLOCK_WARNING = "Warning: CMTK_TODAY="
 
 
 def git(root: Path, *args: str) -> str:

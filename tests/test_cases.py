@@ -172,7 +172,7 @@ def test_no_terminal_and_no_from_is_a_usage_error(store):
 
 
 def test_record_form_and_non_repeatable_refusal(store, tmp_path):
-    case_id = cases.open_case(store, _yaml(INTAKE), today=TODAY)
+    case_id = cases.open_case(store, _yaml(INTAKE), date=dt.date(2026, 11, 2), today=TODAY)
     note = tmp_path / "note.yaml"
     form = definitions.load_form("case-notes")
     section = form.sections[0]

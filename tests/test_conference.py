@@ -29,8 +29,13 @@ def _case(session, first="Wambui", nickname="Wawa", step=3) -> str:
         },
     )
     case_id = cases.open_case(session, body, date=dt.date(2026, 1, 5), today=dt.date(2026, 3, 1))
-    for form in ("family-assessment", "family-assessment", "caregiver-consent"):
-        cases.record_form(session, case_id, form, minimal_body(form, day="2026-02-01"), today=dt.date(2026, 3, 1))
+    for form, field in (
+        ("family-assessment", "household.household_head"),
+        ("caregiver-consent", "caregiver.household"),
+    ):
+        for household in ("A", "B"):  # two households, each with its consent
+            body = minimal_body(form, {field: household}, day="2026-02-01")
+            cases.record_form(session, case_id, form, body, today=dt.date(2026, 3, 1))
     case = cases.read_case(session, case_id)
     session.save(case_id, [workflow.moved(case, step, day=dt.date(2026, 2, 1), by="t", what="advance")], "update")
     return case_id

@@ -246,7 +246,7 @@ def test_disk_full_on_a_real_small_filesystem(tmp_path):
         session, key = make_store(mount)
         case_id = cases.create_case(session, "identification", minimal_body("identification"))
         filler = mount / "filler"
-        with open(filler, "wb") as handle:
+        with open(filler, "wb", buffering=0) as handle:  # unbuffered: closing must not write again
             try:
                 while True:
                     handle.write(b"\0" * 65536)

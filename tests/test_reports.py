@@ -51,7 +51,7 @@ def test_overdue_json_contract_and_commit(store):
     data = json.loads(result.output)
     assert data["as_of"] == "2026-06-01"
     assert data["commit"] == store.store.head_commit() and len(data["commit"]) == 40
-    first = data["items"][0]
+    first = next(i for i in data["items"] if i["kind"] == "monitoring-visit")
     assert {"case", "worker", "kind", "due", "days_overdue"} <= set(first)
     assert (first["case"], first["worker"], first["kind"], first["due"], first["days_overdue"]) == (
         case_id,
@@ -64,13 +64,21 @@ def test_overdue_json_contract_and_commit(store):
     assert days == sorted(days, reverse=True) and all(d > 0 for d in days)
 
 
-def test_seen_visit_resets_clock_and_phone_does_not(store):
+def visit_file(folder) -> str:
+    """What every contact records besides its date and mode (the monitoring form's required fields)."""
+    path = folder / "visit.yaml"
+    path.write_text("changes:\n  plan_progress: School fees paid for term 2.\nfollow_up:\n  risk_found: no\n")
+    return str(path)
+
+
+def test_seen_visit_resets_clock_and_phone_does_not(store, tmp_path):
     case_id = placed_case(store)
-    phone = invoke(["visit", case_id, "--date", "20-05-2026", "--mode", "phone"])
+    visit = ["--from", visit_file(tmp_path)]
+    phone = invoke(["visit", case_id, "--date", "20-05-2026", "--mode", "phone", *visit])
     assert phone.exit_code == 0 and "does not count" in phone.output
     items = json.loads(invoke(["report", "overdue", "--format", "json"]).output)["items"]
     assert [i["due"] for i in items if i["kind"] == "monitoring-visit"] == ["2026-03-15"]
-    seen = invoke(["visit", case_id, "--date", "25-05-2026", "--seen"])
+    seen = invoke(["visit", case_id, "--date", "25-05-2026", "--seen", *visit])
     assert seen.exit_code == 0 and "counts as a visit" in seen.output
     items = json.loads(invoke(["report", "overdue", "--format", "json"]).output)["items"]
     assert [i for i in items if i["kind"] == "monitoring-visit"] == []
@@ -78,7 +86,7 @@ def test_seen_visit_resets_clock_and_phone_does_not(store):
         invoke(["report", "overdue", "--format", "json", "--upcoming", "--as-of", "2026-06-15"]).output
     )["upcoming"]
     assert any(i["kind"] == "monitoring-visit" and i["due"] == "2026-06-25" for i in upcoming)
-    contradiction = invoke(["visit", case_id, "--date", "26-05-2026", "--mode", "phone", "--seen"])
+    contradiction = invoke(["visit", case_id, "--date", "26-05-2026", "--mode", "phone", "--seen", *visit])
     assert contradiction.exit_code == 1 and "phone call" in contradiction.output
 
 
@@ -121,7 +129,7 @@ def test_review_shows_totals_verdict_and_zeros_without_action(store, tmp_path):
     assert set(data) >= {"case", "review_date", "domains", "closure_ready", "zero_without_action"}
     assert data["review_date"] == "2026-06-01" and data["closure_ready"] is False
     education = next(d for d in data["domains"] if d["domain"] == "education")
-    assert education == {"domain": "education", "score": 10, "pass_mark": 11, "max": 11, "achieved": False}
+    assert education == {"domain": "education", "score": 10, "pass_mark": 11, "max": 11, "achieved": False, "na": 0}
     # a plan goal with an action on B1.3 removes it from the list
     goal = tmp_path / "goal.yaml"
     goal.write_text("goal: attends every day\n")
@@ -194,10 +202,10 @@ def test_caseload_report(store):
     assert data["quarters"]["2026-Q1"]["reunified"] == 1
 
 
-def test_visit_date_defaults_to_today(store):
+def test_visit_date_defaults_to_today(store, tmp_path):
     """New-user trial: `cmtk visit` needed --date while other commands default to today."""
     case_id = placed_case(store)
-    result = invoke(["visit", case_id, "--seen"])
+    result = invoke(["visit", case_id, "--seen", "--from", visit_file(tmp_path)])
     assert result.exit_code == 0, result.output
     visits = [r for r in store.case_records(case_id) if r.form == "monitoring"]
     assert visits[-1].date == __import__("cmtk.dates", fromlist=["today"]).today()

@@ -139,13 +139,20 @@ def test_policy_overrides_change_the_results():
     assert due(items, "case-review") == D(2026, 6, 1)
 
 
+def presented(day: dt.date) -> Record:
+    return rec("conference-decision", {"decision": {"kind": "recommendation", "conference_date": day}}, day, 6)
+
+
 def test_no_assessment_items_once_the_child_is_placed():
     kinds = {i.kind for i in schedule.due_items(case(placed(D(2026, 3, 1))), POLICY)}
+    # a case never presented at a case conference stays due for presentation (issue 16, item 11)
+    assert kinds == {"monitoring-visit", "case-review", "conference-presentation"}
+    kinds = {i.kind for i in schedule.due_items(case(presented(D(2026, 1, 20)), placed(D(2026, 3, 1))), POLICY)}
     assert kinds == {"monitoring-visit", "case-review"}
 
 
 def test_overdue_sorts_most_overdue_first_and_upcoming_window():
-    items = schedule.due_items(case(placed(D(2026, 3, 1))), POLICY)
+    items = schedule.due_items(case(presented(D(2026, 1, 20)), placed(D(2026, 3, 1))), POLICY)
     late = schedule.overdue(items, D(2026, 10, 1))
     assert [i.kind for i in late] == ["monitoring-visit", "case-review"]
     assert late[0].days_overdue(D(2026, 10, 1)) == 200

@@ -154,6 +154,7 @@ def test_share_round_trip_into_another_organisations_store(world):
     assert {(i["case"], i["kind"], i["worker"]) for i in overdue["items"]} == {
         (new_id, "initial-assessment", "Rita Wekesa"),
         (new_id, "comprehensive-assessment", "Rita Wekesa"),
+        (new_id, "conference-presentation", "Rita Wekesa"),  # a new case here: to be presented at a conference
     }
     caseload = json.loads(receiver.run("report", "caseload", "--format", "json").output)
     assert caseload["workers"]["Rita Wekesa"]["open"] == 1

@@ -117,7 +117,8 @@ def test_plans_written_before_refs_keep_working_and_merge_with_new_ones(tmp_path
         assert {a["goal_ref"] for a in found.values()} == {goal["ref"]}
 
 
-def test_referral_numbers_are_kept_and_a_shared_number_is_refused(tmp_path):
+def test_referral_numbers_are_kept_and_a_shared_number_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("CMTK_TODAY", "2026-10-01")  # the case opens before the referrals (none may predate it)
     (amina, baraka, _), _ = _team(tmp_path)
     case_id = _shared_case(amina, baraka)
     body = {"referral": {"referral_date": DAY, "receiving_organisation": "Clinic", "reason": "health"}}

@@ -9,7 +9,7 @@ import pytest
 from helpers import git, invoke, minimal_body, use_store
 
 from cmtk import dates
-from cmtk.casework import cases, scoring, workflow
+from cmtk.casework import cases, schedule, scoring, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.casework.cases import Case
 from cmtk.forms import definitions
@@ -84,17 +84,38 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     record(store, case_id, "child-assent", "2026-01-12")
     assert invoke(["advance", case_id]).exit_code == 0
 
-    # Step 3 -> 4: two households need a conference's choice; the child profile is written
+    # Step 3 -> 4: each household's consent; two households need a conference's choice of one of them;
+    # the child profile is written
     clock(monkeypatch, "2026-02-02")
-    record(store, case_id, "family-assessment", "2026-02-01")
+    grandmother, uncle, aunt = "Grandmother Achieng", "Uncle Otieno", "Aunt Wanjiru"
+    record(store, case_id, "family-assessment", "2026-02-01", household__household_head=grandmother)
     assert missing(case_id) == ["family-consent", "child-profile"]
-    record(store, case_id, "caregiver-consent", "2026-02-01", consent__consent_given="no")
+    record(
+        store, case_id, "caregiver-consent", "2026-02-01", consent__consent_given="no", caregiver__household=grandmother
+    )
     assert missing(case_id) == ["family-consent", "child-profile"]
-    record(store, case_id, "caregiver-consent", "2026-02-02")
-    record(store, case_id, "family-assessment", "2026-02-02")
     record(store, case_id, "child-profile", "2026-02-02")
-    assert missing(case_id) == ["conference-choice"]
-    record(store, case_id, "conference-decision", "2026-02-02", decision__kind="family_choice")
+    record(store, case_id, "caregiver-consent", "2026-02-02", caregiver__household=grandmother)
+    record(store, case_id, "family-assessment", "2026-02-02", household__household_head=uncle)
+    assert missing(case_id) == ["family-consent", "conference-choice"]  # the uncle's household has no consent
+    record(store, case_id, "caregiver-consent", "2026-02-02", caregiver__household=uncle)
+    record(
+        store,
+        case_id,
+        "conference-decision",
+        "2026-02-02",
+        decision__kind="family_choice",
+        decision__recommended_household="Cousin Kamau",
+    )
+    assert missing(case_id) == ["conference-choice"]  # not a household that was assessed
+    record(
+        store,
+        case_id,
+        "conference-decision",
+        "2026-02-02",
+        decision__kind="family_choice",
+        decision__recommended_household="grandmother  achieng",
+    )
     assert invoke(["advance", case_id]).exit_code == 0
 
     # Step 4 -> 5: a SMART plan and the SCCO's approval; a refusal sends the case back to step 3
@@ -122,7 +143,16 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     sent_back = invoke(["advance", case_id])
     assert sent_back.exit_code == 0 and "goes back to step 3" in sent_back.output
     assert step_json(case_id)["step"] == 3
-    assert invoke(["advance", case_id]).exit_code == 0  # the conference's choice still stands
+    # What was recorded before the refusal no longer counts: another household is assessed, with its consent.
+    assert missing(case_id) == ["family-assessment", "family-consent"]
+    clock(monkeypatch, "2026-02-12")
+    record(store, case_id, "family-assessment", "2026-02-12", household__household_head=aunt)
+    record(store, case_id, "caregiver-consent", "2026-02-12", caregiver__household=aunt)
+    assert invoke(["advance", case_id]).exit_code == 0  # one household since: no conference needed
+    # The plan must be revised for that family, and the case file checked again.
+    assert missing(case_id) == ["case-plan", "case-file-checklist", "placement-approval"]
+    assert invoke(["plan", "action", case_id, "1", "--by", "15-03-2026", "--from", str(action)]).exit_code == 0
+    record(store, case_id, "case-file-checklist", "2026-02-12", documents__doc_disability="na")
     clock(monkeypatch, "2026-02-20")
     record(store, case_id, "placement-approval", "2026-02-20", approval__decision="approved")
     assert invoke(["advance", case_id]).exit_code == 0
@@ -134,7 +164,8 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     record(store, case_id, "child-preparation", "2026-03-01")
     record(store, case_id, "family-preparation", "2026-03-01")
     assert invoke(["plan", "placement-date", case_id, "15-03-2026"]).exit_code == 0
-    assert invoke(["advance", case_id]).exit_code == 0
+    moved = invoke(["advance", case_id])
+    assert moved.exit_code == 0, moved.output
 
     # Step 6 -> 7: the placement really happened
     assert missing(case_id) == ["placement-happened"]
@@ -142,10 +173,15 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     record(store, case_id, "placement", "2026-03-15", placement__placement_date=dt.date(2026, 3, 15))
     assert invoke(["advance", case_id]).exit_code == 0
 
-    # Step 7 -> 8: 12 months, a passing review a month before, conference approval, closure form
+    # Step 7 -> 8: 12 months, the visits, a passing review a month before, conference approval, closure form
+    policy = {**policy_module.load(store.store.root)}
+    last = None
+    while (due := schedule.next_visit_due(dt.date(2026, 3, 15), last, policy)) <= dt.date(2027, 3, 1):
+        record(store, case_id, "monitoring", due.isoformat(), visit__visit_date=due, visit__child_seen="yes")
+        last = due
     clock(monkeypatch, "2027-03-01")
     left = missing(case_id)
-    assert left[0] == "monitoring-period" and "review-passes" in left
+    assert left[0] == "monitoring-period" and "review-passes" in left and "monitoring-visits" not in left
     review = {
         s.id: {f.name: "yes" for f in s.fields if f.type == "yes_no_na" and f.indicator}
         for s in definitions.load_form("case-review").sections
@@ -161,11 +197,19 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     )
     clock(monkeypatch, "2027-03-20")
     record(
-        store, case_id, "conference-decision", "2027-03-20", decision__kind="closure_approval", decision__approved="yes"
+        store,
+        case_id,
+        "conference-decision",
+        "2027-03-20",
+        decision__kind="closure_approval",
+        decision__approved="yes",
+        decision__case_manager_present="yes",
+        decision__scco_present="yes",
     )
     record(store, case_id, "closure", "2027-03-20", closure__closure_date=dt.date(2027, 3, 20))
     early = [r for r in step_json(case_id)["requirements"] if not r["met"]]
     assert [r["id"] for r in early] == ["review-passes"] and "must wait until 2027-04-01" in early[0]["detail"]
+    assert early[0]["todo"].startswith("wait until 2027-04-01")  # the remedy is to wait, not another review
     clock(monkeypatch, "2027-04-02")
     cases_now = cases.read_case(store, case_id)
     closure = cases_now.latest("closure")
@@ -229,10 +273,17 @@ def test_domain_pass_marks_at_above_and_below(domain, answers_no, achieved):
     assert result.score == result.max - answers_no
 
 
-def test_na_scores_one_and_non_applicable_indicators_score_one():
+def test_na_scores_one_only_where_the_form_allows_it_and_non_applicable_indicators_score_one():
     form = definitions.load_form("case-review")
     body = {s.id: {f.name: "na" for f in s.fields if f.indicator} for s in form.sections if s.domain}
-    assert all(d.achieved for d in scoring.score(form, body).domains)
+    everything_na = scoring.score(form, body, age=12, sex="female")
+    assert not everything_na.closure_ready() and not any(d.achieved for d in everything_na.domains)
+    allowed = {f.indicator for s in form.sections for f in s.fields if f.na_if}
+    assert set(everything_na.na) == allowed and "B5.3" in allowed  # "N/A if no referral was made"
+    body = {
+        s.id: {f.name: "na" if f.na_if else "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain
+    }
+    assert scoring.score(form, body, age=12, sex="female").closure_ready()
     girls_only = next(f for s in form.sections for f in s.fields if f.applies.get("sex") == "female")
     body = {s.id: {f.name: "yes" for f in s.fields if f.indicator} for s in form.sections if s.domain}
     section = next(s for s in form.sections if girls_only in s.fields)
@@ -278,7 +329,6 @@ def test_a_review_without_any_date_fails_its_gate_instead_of_crashing():
     ctx = workflow.Context(
         Case("K7Q2MX4P", (review,)), policy_module.load(None), dt.date(2026, 6, 1), definitions.load_form
     )
-    assert workflow.review_passes(ctx, {"policy": "case_review.closure_not_before"}) == (
-        False,
-        "the latest case review has no review date",
+    assert workflow.review_passes(ctx, {"policy": "case_review.closure_not_before"}) == workflow.Check(
+        False, "the latest case review has no review date"
     )

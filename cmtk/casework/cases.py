@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmtk import dates
+from cmtk.casework import scoring
 from cmtk.errors import CmtkError, ValidationError
 from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
@@ -24,6 +25,7 @@ from cmtk.store.session import Session
 CASE_FILE = "case-file"
 ATTACHMENT = "attachment"  # the record of an attached scan or photo (cmtk.casework.attachments)
 INTERNAL_FORMS = (CASE_FILE, ATTACHMENT)  # records cmtk keeps itself, not forms a caseworker fills in
+VOID_LOG = "void_log"  # envelope key: [{what: void|restore, date, by, reason}], newest last
 INTAKE_FORM = "identification"
 NAME_FIELDS = ("first_name", "other_names", "surname", "nickname")
 
@@ -78,6 +80,74 @@ def check_body(
     clean, findings = validate.validate_body(
         form, body, today=today, order=session.store.date_order, require_sections=require
     )
+    if findings:
+        raise InvalidRecord(findings)
+    return clean
+
+
+def case_findings(case: Case, form: definitions.FormDef, body: dict, day: _dt.date | None) -> list[Finding]:
+    """What a valid form still cannot say about this case: a date before the child was born or before the case
+    was opened (the record's own date or any date in it), or N/A where the form does not allow it."""
+    findings: list[Finding] = []
+    born, opened = case.born, case.opened
+    if form.id != INTAKE_FORM:
+        dated: list[tuple[str, Any]] = [("--date", day)] if day else []
+        for section, field in form.all_fields():
+            value = (body.get(section.id) or {}).get(field.name)
+            if field.type == "date":
+                dated.append((f"{section.id}.{field.name}", value))
+            for row in value if field.type == "table" and isinstance(value, list) else []:
+                dated += [
+                    (f"{section.id}.{field.name}.{c.name}", row.get(c.name)) for c in field.columns if c.type == "date"
+                ]
+        for where, value in dated:
+            if not isinstance(value, _dt.date):
+                continue
+            if born is not None and value < born:
+                findings.append(
+                    Finding(
+                        f"{form.id}: {where}",
+                        "before-birth",
+                        f"{value.isoformat()} is before the child was born ({born.isoformat()}); check the year",
+                    )
+                )
+            elif opened is not None and value < opened:
+                findings.append(
+                    Finding(
+                        f"{form.id}: {where}",
+                        "before-opening",
+                        f"{value.isoformat()} is before case "
+                        f"{case.id} was opened ({opened.isoformat()}); check the year",
+                    )
+                )
+    if any(f.type == "yes_no_na" and f.indicator for _, f in form.all_fields()):
+        bio = case.biographical
+        on = (body.get("review") or {}).get("review_date") or day or dates.today()
+        age = scoring.age_on(born, on) if born else None
+        for where, indicator in scoring.na_refused(form, body, age=age, sex=bio.get("sex")):
+            findings.append(
+                Finding(
+                    f"{form.id}: {where}",
+                    "na-not-allowed",
+                    f"N/A is not allowed for {indicator}: it applies to "
+                    "this child, and the form gives no case where it does not; answer yes or no",
+                )
+            )
+    return findings
+
+
+def check_for_case(
+    session: Session,
+    case: Case,
+    form: definitions.FormDef,
+    body: Any,
+    today: _dt.date,
+    day: _dt.date | None = None,
+    require: tuple[str, ...] = (),
+) -> dict:
+    """check_body, then the checks that need the case (dates against birth and opening, N/A)."""
+    clean = check_body(session, form, body, today, require)
+    findings = case_findings(case, form, clean, day)
     if findings:
         raise InvalidRecord(findings)
     return clean
@@ -159,17 +229,52 @@ def record_form(
     form = definitions.load_form(form_id, session.store.root)
     if form.subject != "case":
         raise CmtkError(f"{form_id} is recorded on a case conference, not on a case")
-    existing = session.case_records(case_id)
-    if not form.repeatable and any(r.form == form_id for r in existing):
+    case = from_records(case_id, session.case_records(case_id))
+    if not form.repeatable and any(r.form == form_id for r in case.records):
         raise CmtkError(
             f"case {case_id} already has a {form_id} record; change it with `cmtk case edit {case_id} {form_id}`"
         )
-    clean = check_body(session, form, body, today)
-    record = new_record(session, case_id, form_id, clean, _record_date(session, date, today))
+    when = _record_date(session, date, today)
+    clean = check_for_case(session, case, form, body, today, when)
+    record = new_record(session, case_id, form_id, clean, when)
     if extra:
         record = dataclasses.replace(record, extra=dict(extra))
     session.save(case_id, [record], "update", dry_run=dry_run)
     return record
+
+
+def set_void(session: Session, case_id: str, record_id: str, *, void: bool, reason: str, today: _dt.date) -> Record:
+    """Void a record (it stops counting everywhere) or restore it; the record keeps who, when and why."""
+    case = read_case(session, case_id)
+    wanted = record_id.strip().upper()
+    found = next((r for r in (*case.records, *case.voided) if r.record == wanted), None)
+    if found is None:
+        raise CmtkError(f"case {case.id} has no record {wanted}; `cmtk case show {case.id}` lists them")
+    if found.form == CASE_FILE:
+        raise CmtkError(f"record {wanted} is the case file of {case.id}, not a form; it cannot be voided")
+    if found.form == ATTACHMENT:
+        raise CmtkError(f"record {wanted} is an attached file; void it with `cmtk attachment void {case.id} ...`")
+    if void and is_void(found):
+        raise CmtkError(f"record {wanted} ({found.form}) is void already; `cmtk record restore` brings it back")
+    if not void and not is_void(found):
+        raise CmtkError(f"record {wanted} ({found.form}) is not void; nothing to restore")
+    why = " ".join(str(reason or "").split())
+    if not why:
+        raise ValidationError("--reason: say why, in a few words (no names), e.g. 'recorded on the wrong case'")
+    if len(why) > 300 or validate.has_control_characters(why):
+        raise ValidationError("--reason: keep it to one plain line of at most 300 characters")
+    stamp = dates.now_utc().isoformat()
+    entry = {"what": "void" if void else "restore", "date": today, "by": session.author, "reason": why, "at": stamp}
+    log = [*(found.extra.get(VOID_LOG) or []), entry]
+    changed = dataclasses.replace(found, extra={**found.extra, VOID_LOG: log}, updated=stamp, updated_by=session.author)
+    session.save(case.id, [changed], "update")
+    return changed
+
+
+def void_entry(record: Record) -> dict:
+    """The latest void or restore entry of a record (empty if it never had one)."""
+    log = record.extra.get(VOID_LOG) or []
+    return dict(log[-1]) if log and isinstance(log[-1], dict) else {}
 
 
 # -- reading a case ----------------------------------------------------------------------------
@@ -177,10 +282,11 @@ def record_form(
 
 @dataclass(frozen=True)
 class Case:
-    """A case as read from its records."""
+    """A case as read from its records. Voided records are kept apart: they count nowhere."""
 
     id: str
     records: tuple[Record, ...]
+    voided: tuple[Record, ...] = ()
 
     @property
     def case_file(self) -> dict[str, Any]:
@@ -221,6 +327,18 @@ class Case:
     def biographical(self) -> dict[str, Any]:
         record = self.latest(INTAKE_FORM)
         return dict(record.body.get("biographical", {})) if record else {}
+
+    @property
+    def born(self) -> _dt.date | None:
+        """The date of birth, or one estimated from the age given at intake (the day the case was opened)."""
+        bio = self.biographical
+        if isinstance(bio.get("date_of_birth"), _dt.date):
+            return bio["date_of_birth"]
+        age, opened = bio.get("estimated_age"), self.opened
+        if isinstance(age, int) and opened is not None:
+            day = min(opened.day, 28) if opened.month == 2 else opened.day
+            return _dt.date(opened.year - age, opened.month, day)
+        return None
 
     @property
     def name(self) -> str:
@@ -264,6 +382,10 @@ class CaseOverview:
                 }
                 for rec in self.case.forms()
             ],
+            "voided": [
+                {"date": rec.date, "form": rec.form, "record": rec.record, **_void_fields(rec)}
+                for rec in self.case.voided
+            ],
             "conflicts": self.unresolved,
         }
 
@@ -271,9 +393,26 @@ class CaseOverview:
         return ["date", "form", "record", "by"], [[r.date, r.form, r.record, r.created_by] for r in self.case.forms()]
 
 
+def _void_fields(record: Record) -> dict[str, Any]:
+    entry = void_entry(record)
+    return {"voided_on": entry.get("date"), "voided_by": entry.get("by"), "reason": entry.get("reason")}
+
+
+def is_void(record: Record) -> bool:
+    """Whether a record was voided (and not restored since): its last void-log entry says so."""
+    log = record.extra.get(VOID_LOG)
+    return bool(log) and isinstance(log, list) and isinstance(log[-1], dict) and log[-1].get("what") == "void"
+
+
+def from_records(case_id: str, found) -> Case:
+    """The one place a case is put together from its records: voided records stop counting here."""
+    found = tuple(found)
+    return Case(case_id, tuple(r for r in found if not is_void(r)), tuple(r for r in found if is_void(r)))
+
+
 def read_case(session: Session, case_id: str) -> Case:
     case_id = ids.normalise_case_id(case_id)
-    return Case(case_id, tuple(session.case_records(case_id)))
+    return from_records(case_id, session.case_records(case_id))
 
 
 @dataclass(frozen=True)

@@ -145,30 +145,73 @@ def _person(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+PARTICIPANT_KINDS = ("staff", "child", "family")  # staff: staff and partners; child and family: of a case on it
+_KIND_WORDS = {"child": "Child", "family": "Family member"}
+
+
+def kind_of(person: dict) -> str:
+    return str(person.get("kind") or "staff")
+
+
+def staff(people: list[dict]) -> list[dict]:
+    """The members of the conference (staff and partners): the 5-to-10 rule and the once-only agreement are
+    theirs. A child or a family member takes part for their own case only."""
+    return [p for p in people if kind_of(p) == "staff"]
+
+
 def add_participant(
     session: Session,
     conference_id: str,
-    name: str,
+    name: str | None,
     organisation: str = "",
     role: str = "",
     invited: _dt.date | None = None,
-) -> list[str]:
+    *,
+    kind: str = "staff",
+    case_id: str | None = None,
+) -> tuple[str, list[str]]:
+    """Add a participant; returns the name they are listed under and warnings.
+
+    A child or a family member (SOP 14: where it is in the child's best interests) is listed by the case they
+    come for, never by name, so attendance sheets and minutes identify no child.
+    """
     conference = read(session, conference_id)
-    if any(_person(p["name"]) == _person(name) for p in conference.participants):
-        raise CmtkError(f"{name} is already a participant of conference {conference.id}")
-    entry: dict[str, Any] = {"name": name.strip(), "organisation": organisation, "role": role}
+    if kind not in PARTICIPANT_KINDS:
+        raise CmtkError(f"--as: '{kind}' is not one of {', '.join(PARTICIPANT_KINDS)}")
+    entry: dict[str, Any] = {"organisation": organisation, "role": role, "kind": kind}
+    if kind == "staff":
+        if not name or not name.strip():
+            raise ValidationError("NAME: give the participant's name")
+        entry["name"] = name.strip()
+    else:
+        if name:
+            raise CmtkError(
+                f"a {kind}'s name is not written into a conference: they are listed by their case; "
+                f"leave NAME out and give --case"
+            )
+        if not case_id:
+            raise CmtkError(f"--case: a {kind} participant comes for one case on the conference; give its id")
+        case_id = ids.normalise_case_id(case_id)
+        if not any(c["case"] == case_id for c in conference.cases):
+            raise CmtkError(f"case {case_id} is not on conference {conference.id}; add it first with `add-case`")
+        same = [p for p in conference.participants if kind_of(p) == kind and p.get("case") == case_id]
+        number = f" {len(same) + 1}" if same else ""
+        entry.update({"name": f"{_KIND_WORDS[kind]}{number} of case {case_id}", "case": case_id})
+    if any(_person(p["name"]) == _person(entry["name"]) for p in conference.participants):
+        raise CmtkError(f"{entry['name']} is already a participant of conference {conference.id}")
     if invited:
         entry["invited"] = invited
     body = dict(conference.file_record.body)
     body["participants"] = [*conference.participants, entry]
     session.save(conference.id, [_update(session, conference, body)], "update")
     limits = policy_module.load(session.store.root)["conferences"]["participants"]
-    count = len(body["participants"])
-    return (
+    count = len(staff(body["participants"]))
+    warnings = (
         [f"{count} participants so far; the procedure asks for {limits['min']} to {limits['max']}"]
         if count > limits["max"]
         else []
     )
+    return entry["name"], warnings
 
 
 def _set_participant(session: Session, conference: Conference, name: str, **values: Any) -> None:
@@ -216,16 +259,38 @@ def agreement_kind(session: Session, verbal: bool) -> str:
     return next((c for c in choices if ("verbal" in c) == verbal), choices[0])
 
 
+def _agreed_here(conference: Conference) -> set[str]:
+    return {
+        _person(str((r.body.get("participant") or {}).get("participant_name", "")))
+        for r in conference.records
+        if r.form == "confidentiality-agreement"
+    }
+
+
+def without_agreement(session: Session, conference: Conference) -> list[str]:
+    """Participants with no confidentiality agreement that holds for this conference: a member's holds for
+    every conference; a child's or family member's (often verbal, an assent) for this conference only."""
+    everywhere, here = agreements(session), _agreed_here(conference)
+    return [
+        p["name"]
+        for p in conference.participants
+        if _person(p["name"]) not in (everywhere if kind_of(p) == "staff" else here)
+    ]
+
+
 def record_agreement(
     session: Session, conference_id: str, name: str, how: str, day: _dt.date, today: _dt.date
 ) -> Record:
     conference = read(session, conference_id)
     if not any(_person(p["name"]) == _person(name) for p in conference.participants):
         raise CmtkError(f"add {name} as a participant first: cmtk conference add-participant {conference.id} ...")
-    if _person(name) in agreements(session):
+    person = next(p for p in conference.participants if _person(p["name"]) == _person(name))
+    if kind_of(person) != "staff":
+        if _person(name) in _agreed_here(conference):
+            raise CmtkError(f"{person['name']} already agreed for this conference")
+    elif _person(name) in agreements(session):
         raise CmtkError(f"{name} already gave the confidentiality agreement; it holds for every conference")
     form = definitions.load_form("confidentiality-agreement", session.store.root)
-    person = next(p for p in conference.participants if _person(p["name"]) == _person(name))
     body = {
         "participant": {
             "participant_name": person["name"],
@@ -259,8 +324,8 @@ def checklist(session: Session, conference: Conference, today: _dt.date) -> list
     late_confirms = [
         p["name"] for p in people if not isinstance(p.get("confirmed"), _dt.date) or p["confirmed"] > confirm_by
     ]
-    signed = agreements(session)
-    unsigned = [p["name"] for p in people if _person(p["name"]) not in signed]
+    unsigned = without_agreement(session, conference)
+    members = staff(people)
     low, high = policy["participants"]["min"], policy["participants"]["max"]
     report = conference.latest("conference-report")
     report_due = dates.add_duration(day, policy["report_within"])
@@ -269,7 +334,16 @@ def checklist(session: Session, conference: Conference, today: _dt.date) -> list
         CheckItem(
             "Venue booked", bool(conference.info.get("venue")), conference.info.get("venue") or "no venue recorded"
         ),
-        CheckItem(f"Participants: {low} to {high}", low <= len(people) <= high, f"{len(people)} participant(s)"),
+        CheckItem(
+            f"Participants: {low} to {high}",
+            low <= len(members) <= high,
+            f"{len(members)} participant(s)"
+            + (
+                f", and {len(people) - len(members)} child or family participant(s)"
+                if len(people) > len(members)
+                else ""
+            ),
+        ),
         CheckItem(
             f"Invitations sent by {invite_by.isoformat()}",
             bool(people) and not late_invites,
@@ -349,6 +423,12 @@ def record_minutes(
     session: Session, conference_id: str, body: Any, *, today: _dt.date, allow_names: bool = False
 ) -> list[str]:
     conference = read(session, conference_id)
+    missing = without_agreement(session, conference)
+    if missing:
+        raise CmtkError(
+            f"minutes: {len(missing)} participant(s) have no confidentiality agreement ({', '.join(missing)}); "
+            f"nothing discussed can be recorded before it: cmtk conference agree {conference.id} NAME [--verbal]"
+        )
     form = definitions.load_form("conference-minutes", session.store.root)
     meeting = dict((body or {}).get("meeting") or {}) if isinstance(body, dict) else {}
     meeting.setdefault("conference_date", conference.date)

@@ -10,7 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk.casework.cases import CASE_FILE, Case, CaseOverview, read_case
+from cmtk.casework.cases import CASE_FILE, VOID_LOG, Case, CaseOverview, from_records, read_case
 from cmtk.errors import CmtkError
 from cmtk.store import crypto, ids, records
 from cmtk.store.session import CASES_DIR, Session, is_attachment_path
@@ -47,7 +47,7 @@ def case_at(session: Session, case_id: str, day: _dt.date) -> Case:
     blobs = git.cat_files([f"{commit}:{path}" for path in paths])
     found = [_decode(session, blob, path) for path, blob in zip(paths, blobs, strict=False) if blob is not None]
     found.sort(key=lambda r: (r.date or _dt.date(1900, 1, 1), r.created, r.record))
-    return Case(case_id, tuple(found))
+    return from_records(case_id, found)
 
 
 @dataclass(frozen=True)
@@ -125,4 +125,8 @@ def field_changes(session: Session, case_id: str, form_id: str | None = None) ->
         for key in sorted(set(old) | set(new), key=lambda k: (k not in old, k)):
             if old.get(key) != new.get(key):
                 changes.append(Change(stamp, author, after.form, after.record, key, old.get(key), new.get(key)))
+        logged = list(after.extra.get(VOID_LOG) or [])[len(before.extra.get(VOID_LOG) or []) :]
+        for entry in logged:  # voided or restored: who, when and why stay in the record and in history
+            what = "voided" if entry.get("what") == "void" else "restored"
+            changes.append(Change(stamp, author, after.form, after.record, None, new=f"{what}: {entry.get('reason')}"))
     return changes

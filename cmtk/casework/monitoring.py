@@ -7,7 +7,7 @@ import datetime as _dt
 from typing import Any
 
 from cmtk import dates
-from cmtk.casework import cases, references, scoring
+from cmtk.casework import cases, references, schedule, scoring, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
@@ -41,9 +41,51 @@ def visit_body(extra: Any, *, day: _dt.date, seen: bool | None, mode: str) -> di
     return body
 
 
-def record_visit(session: Session, case_id: str, body: dict, *, today: _dt.date) -> Record:
+def needed_sections(form: definitions.FormDef) -> tuple[str, ...]:
+    """The sections of the monitoring form a contact must fill in: those with a required field."""
+    return tuple(s.id for s in form.sections if any(f.required for f in s.fields))
+
+
+def record_visit(session: Session, case_id: str, body: dict, *, today: _dt.date) -> tuple[Record, str]:
+    """Record a contact; returns the record and whether (and why not) it counts as a monitoring visit."""
     day = body["visit"]["visit_date"]
-    return cases.record_form(session, case_id, "monitoring", body, date=day, today=today)
+    form = definitions.load_form("monitoring", session.store.root)
+    missing = [s for s in needed_sections(form) if not isinstance(body.get(s), dict) or not body.get(s)]
+    if missing:
+        names = ", ".join(str(getattr(form.section(s), "title", s)) for s in missing)
+        raise CmtkError(
+            f"monitoring: every contact says {names.lower()} ({', '.join(missing)}); "
+            "give them in the --from file (see `cmtk form show monitoring`)"
+        )
+    record = cases.record_form(session, case_id, "monitoring", body, date=day, today=today)
+    return record, counts_as(cases.read_case(session, case_id), day, body["visit"]["child_seen"] == "yes", session)
+
+
+def counts_as(case: cases.Case, day: _dt.date, seen: bool, session: Session) -> str:
+    """Plain words on whether a contact counts, and if not, why (the child not seen, or the case's step)."""
+    policy = policy_module.load(session.store.root)
+    if not seen:
+        return "is recorded but does not count as a visit (child not seen)"
+    if case.status == "transferred":
+        return f"is recorded but does not count: case {case.id} is transferred to another organisation"
+    if case.status == "closed":
+        closed = schedule.closed_on(case, policy)
+        if closed and day > closed:
+            return "counts as the follow-up visit after closure"
+        return f"is recorded but does not count: case {case.id} is closed"
+    start = schedule.monitoring_start(case, policy)
+    step = workflow.step_of(case)
+    if start is None:
+        return (
+            f"is recorded but does not count as a monitoring visit: case {case.id} is at step {step} and the child "
+            "is not placed yet (visits count from the placement)"
+        )
+    if day < start:
+        return (
+            "is recorded but does not count as a monitoring visit: it is before monitoring started on "
+            f"{start.isoformat()}"
+        )
+    return "counts as a visit"
 
 
 def review_form_for(case: cases.Case, young_person: bool | None) -> str:

@@ -225,16 +225,6 @@ def ambiguous_labels(case: cases.Case) -> set[str]:
     return {label for label, count in seen.items() if count > 1}
 
 
-def find_goal(case: cases.Case, reference: str) -> tuple[Plan, dict]:
-    return references.pick("goal", f"case {case.id}", reference, goal_candidates(case), f"`cmtk plan show {case.id}`")
-
-
-def find_action(case: cases.Case, reference: str) -> tuple[Plan, dict]:
-    return references.pick(
-        "action", f"case {case.id}", reference, action_candidates(case), f"`cmtk plan show {case.id}`"
-    )
-
-
 def new_goal_row(case: cases.Case, domain: str, goal: str) -> dict:
     """A goal row with the next number of the case (one series over both phases, so a number names one goal)
     and a fresh ref."""
@@ -279,20 +269,75 @@ def add_goal(
     return row["goal_id"]
 
 
+PREFIXES = {"pre_placement": "pre", "post_placement": "post"}
+
+
+def reference_of(phase: str, number: str) -> str:
+    """A goal or action named with its plan, as commands also accept it: `post:2`, `pre:1.1`."""
+    return f"{PREFIXES.get(phase, phase)}:{number}"
+
+
+def _split(ref: str, phase: str | None) -> tuple[str | None, str]:
+    """`post:2` -> (post_placement, "2"); a bare `2` keeps `phase` (from --phase), if any."""
+    text = str(ref).strip()
+    if ":" in text:
+        named, _, number = text.partition(":")
+        chosen = phase_of(named.strip().lower())
+        if phase is not None and phase_of(phase) != chosen:
+            raise CmtkError(f"'{text}' names the {named} plan but --phase says {phase}; give one of them")
+        return chosen, number.strip()
+    return (phase_of(phase) if phase else None), text
+
+
+def _pick(
+    case: cases.Case,
+    kind: str,
+    reference: str,
+    phase: str | None,
+    candidates: list[references.Candidate[tuple[Plan, dict]]],
+) -> tuple[Plan, dict]:
+    """The row `reference` names (see find_goal). A bare number that one row of each plan carries (plans
+    numbered per phase by older versions) is refused with the two qualified names to choose from."""
+    chosen, wanted = _split(reference, phase)
+    if chosen is None:
+        same = [c for c in candidates if c.label == wanted]
+        if len(same) == 2 and {c.item[0].phase for c in same} == set(PREFIXES):
+            raise CmtkError(
+                f"{kind} {wanted} is in both the pre- and post-placement plans of case {case.id}; "
+                f"say which: {reference_of('pre_placement', wanted)} or {reference_of('post_placement', wanted)}"
+            )
+    where = f"case {case.id}" + (f" ({chosen.replace('_', '-')} plan)" if chosen else "")
+    mine = [c for c in candidates if chosen is None or c.item[0].phase == chosen]
+    return references.pick(kind, where, wanted, mine, f"`cmtk plan show {case.id}`")
+
+
+def find_goal(case: cases.Case, reference: str, phase: str | None = None) -> tuple[Plan, dict]:
+    """The goal `reference` names: its number (one series over both plans), its ref, or either qualified by
+    its plan (`post:2`, or a number with `phase`)."""
+    return _pick(case, "goal", reference, phase, goal_candidates(case))
+
+
+def find_action(case: cases.Case, reference: str, phase: str | None = None) -> tuple[Plan, dict]:
+    """The action `reference` names: its number (2.1), its ref, or either qualified (`post:2.1`)."""
+    return _pick(case, "action", reference, phase, action_candidates(case))
+
+
 def add_action(
     session: Session,
     case_id: str,
-    goal_id: str,
+    goal_ref: str,
     *,
     action: str,
     responsible: str,
     deadline: _dt.date,
     output: str,
     today: _dt.date,
+    phase: str | None = None,
 ) -> str:
-    """Add an action to the goal `goal_id` names (its number or its ref); returns the action's number."""
+    """Add an action to the goal `goal_ref` names (its number or its ref, `post:2`, or a number with `phase`);
+    returns the action's number."""
     case = cases.read_case(session, case_id)
-    plan, goal = find_goal(case, goal_id)
+    plan, goal = find_goal(case, goal_ref, phase)
     row = new_action_row(
         case, goal, action=action, responsible=responsible, deadline=deadline, output=output, status="open"
     )
@@ -300,12 +345,14 @@ def add_action(
     return row["action_id"]
 
 
-def mark_done(session: Session, case_id: str, action_id: str, *, day: _dt.date, today: _dt.date) -> None:
-    """Mark done the action `action_id` names (its number or its ref)."""
+def mark_done(
+    session: Session, case_id: str, action_ref: str, *, day: _dt.date, today: _dt.date, phase: str | None = None
+) -> str:
+    """Mark done the action `action_ref` names (its number or its ref, `post:2.1`); returns its number."""
     case = cases.read_case(session, case_id)
     if day > today:
         raise CmtkError(f"--date: {day.isoformat()} is in the future")
-    plan, row = find_action(case, action_id)
+    plan, row = find_action(case, action_ref, phase)
     if row.get("status") == "done":
         raise CmtkError(f"action {row.get('action_id')} of case {case.id} is already done")
     actions = [
@@ -313,6 +360,7 @@ def mark_done(session: Session, case_id: str, action_id: str, *, day: _dt.date, 
         for a in plan.actions
     ]
     _save(session, case, plan, {"actions": actions}, today)
+    return str(row.get("action_id"))
 
 
 def set_placement_date(session: Session, case_id: str, day: _dt.date, today: _dt.date) -> None:

@@ -56,7 +56,20 @@ def workflow(policy: dict) -> dict:
         flow["steps"] = override["steps"]
     for step, gates in (override.get("gates") or {}).items():
         flow["gates"][int(step)] = gates
+    for part in ("closure", "breakdown", "evidence"):
+        if isinstance(override.get(part), dict):
+            flow[part] = merge(flow.get(part) or {}, override[part])
     return flow
+
+
+def workflow_part(policy: dict, part: str) -> dict:
+    """One top-level part of the workflow (closure, breakdown, evidence) without copying the whole workflow:
+    for code that runs once per case. Read-only."""
+    if part not in _cache.setdefault("workflow_parts", {}):
+        _cache["workflow_parts"][part] = _default("workflow").get(part) or {}
+    override = (policy.get("workflow") or {}).get(part)
+    default = _cache["workflow_parts"][part]
+    return merge(default, override) if isinstance(override, dict) else default
 
 
 def get(policy: dict, dotted: str) -> Any:

@@ -13,6 +13,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cmtk.casework import evidence
 from cmtk.casework import policy as policy_module
 from cmtk.casework.scoring import REVIEW_FORMS
 from cmtk.dates import add_duration
@@ -30,6 +31,8 @@ KINDS = (
     "post-closure-visit",
     "plan-action",
     "referral-follow-up",
+    "conference-presentation",
+    "conference",
     "conference-report",
 )
 
@@ -73,9 +76,22 @@ def _of(case: Case, form: str) -> list[Record]:
     return [r for r in case.records if r.form == form]
 
 
-def placement_date(case: Case) -> _dt.date | None:
-    placements = _of(case, "placement")
+def _restarts(policy: dict | None) -> dict:
+    return {"evidence": policy_module.workflow_part(policy or {}, "evidence")}
+
+
+def placement_date(case: Case, policy: dict | None = None) -> _dt.date | None:
+    """The date of the placement that still stands: one recorded since the case last went back (a breakdown,
+    a re-opening below step 7, a refused approval), if any."""
+    window = evidence.window(case, _restarts(policy), 7)
+    placements = evidence.within(_of(case, "placement"), window)
     return _date(placements[-1], "placement.placement_date") if placements else None
+
+
+def monitoring_start(case: Case, policy: dict | None = None) -> _dt.date | None:
+    """Where the monitoring clock starts: the standing placement, or a later re-opening of the case."""
+    placed = placement_date(case, policy)
+    return None if placed is None else evidence.later_of(placed, evidence.window(case, _restarts(policy)))
 
 
 def seen_visits(case: Case) -> list[_dt.date]:
@@ -100,6 +116,34 @@ def next_visit_due(placed: _dt.date, last_seen: _dt.date | None, policy: dict) -
     return add_duration(base, phases[-1]["every"])
 
 
+def visits_against_schedule(
+    start: _dt.date, seen: list[_dt.date], end: _dt.date, policy: dict, grace: dict
+) -> tuple[list[_dt.date], list[_dt.date]]:
+    """The visits made and the scheduled visits missed between `start` and `end`.
+
+    The schedule moves on as the overdue report's does: each visit is due one interval after the last visit
+    where the child was seen. A visit made within `grace` of its due date keeps it; when none was, that due
+    date is missed and the next one falls an interval later.
+    """
+    made: list[_dt.date] = []
+    missed: list[_dt.date] = []
+    last: _dt.date | None = None
+    pending = sorted(d for d in seen if d >= start)
+    while True:
+        due = next_visit_due(start, last, policy)
+        if add_duration(due, grace) >= end and not any(d <= end for d in pending):
+            break
+        if pending and pending[0] <= add_duration(due, grace):
+            last = pending.pop(0)
+            made.append(last)
+            continue
+        if add_duration(due, grace) >= end:
+            break
+        missed.append(due)
+        last = due
+    return made, missed
+
+
 def due_items(case: Case, policy: dict) -> list[DueItem]:
     """Everything the case still needs, with its due date (overdue or not)."""
     items: list[DueItem] = []
@@ -112,8 +156,17 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
     status = case.status
     if status == "transferred":
         return items
-    placed = placement_date(case)
+    placed = placement_date(case, policy)
     step = case.case_file.get("step", 1)
+    within = (policy.get("conferences") or {}).get("new_case_within")
+    if status == "open" and opened and within and not _of(case, "conference-decision"):
+        # Every newly admitted case is presented at a case conference (Case Conferencing SOP 5.3); a case put on
+        # a conference recorded in this store counts too (the overdue report checks the conferences).
+        add(
+            "conference-presentation",
+            add_duration(opened, within),
+            "not yet presented at a case conference",
+        )
     if status == "open" and opened and not placed:
         assessments = _of(case, "child-assessment")
         if not assessments and step <= 2:
@@ -136,23 +189,26 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
                 f"no case plan since the assessment of {completed.isoformat()}",
             )
     if status == "open" and placed:
-        visits = [d for d in seen_visits(case) if d >= placed]
+        start = monitoring_start(case, policy) or placed
+        visits = [d for d in seen_visits(case) if d >= start]
         last = visits[-1] if visits else None
-        due = next_visit_due(placed, last, policy)
+        due = next_visit_due(start, last, policy)
         since = f"last seen {last.isoformat()}" if last else f"placed {placed.isoformat()}, not seen since"
+        if start != placed and not last:
+            since = f"re-opened {start.isoformat()}, not seen since"
         add("monitoring-visit", due, since)
 
-        reviews = [r for r in case.records if r.form in REVIEW_FORMS]
+        window = evidence.window(case, _restarts(policy))
+        reviews = evidence.within([r for r in case.records if r.form in REVIEW_FORMS], window)
         last_review = _date(reviews[-1], "review.review_date") if reviews else None
         add(
             "case-review",
-            add_duration(last_review or placed, policy_module.get(policy, "case_review.every")),
+            add_duration(last_review or start, policy_module.get(policy, "case_review.every")),
             f"last review {last_review.isoformat()}" if last_review else "no review since placement",
         )
     if status == "closed":
-        closures = _of(case, "closure")
-        closed = _date(closures[-1], "closure.closure_date") if closures else None
-        if closed and not any(d > closed for d in seen_visits(case)):
+        closed = closed_on(case, policy)
+        if closed and _follows_up(case, policy) and not any(d > closed for d in seen_visits(case)):
             add(
                 "post-closure-visit",
                 add_duration(closed, policy_module.get(policy, "closure.post_closure_visit_within")),
@@ -179,6 +235,35 @@ def due_items(case: Case, policy: dict) -> list[DueItem]:
                     f"referral {referral.record}",
                 )
     return items
+
+
+def _closing_event(case: Case) -> dict | None:
+    for event in reversed(case.events):
+        what = str(event.get("what", ""))
+        if what.startswith("closed: ") or (what == "advance" and event.get("to") == evidence.LAST_STEP):
+            return event
+    return None
+
+
+def closed_on(case: Case, policy: dict | None = None) -> _dt.date | None:
+    """The day the case last closed: the date on its closure form (one made since any re-opening), else the
+    day of its closing move."""
+    closures = evidence.within(_of(case, "closure"), evidence.window(case, _restarts(policy)))
+    day = _date(closures[-1], "closure.closure_date") if closures else None
+    event = _closing_event(case)
+    return day or (event["date"] if event and isinstance(event.get("date"), _dt.date) else None)
+
+
+def _follows_up(case: Case, policy: dict) -> bool:
+    """Only some closure routes ask for a visit after closure (workflow data: `follow_up_visit`)."""
+    event = _closing_event(case)
+    what = str(event.get("what", "")) if event else ""
+    if not what.startswith("closed: "):
+        return True
+    reason = what.removeprefix("closed: ")
+    routes = policy_module.workflow_part(policy, "closure").get("routes") or []
+    route = next((r for r in routes if r.get("reason") == reason), None)
+    return bool(route and route.get("follow_up_visit"))
 
 
 def overdue(items: list[DueItem], as_of: _dt.date) -> list[DueItem]:

@@ -2,7 +2,11 @@
 
 Yes and N/A score 1, No scores 0. An indicator that does not apply to the
 child's age or sex (its `applies` rule in the form) scores 1 whatever was
-answered. A domain is achieved when its total reaches the pass mark of its
+answered. N/A is allowed only where the form says when an indicator does not
+apply: its `applies` rule (age, sex) or its `na_if` condition ("if a
+referral was made"); anywhere else N/A is refused when a review is recorded,
+and scores 0 in a review that holds one anyway (recorded before, or arriving
+by sync). A domain is achieved when its total reaches the pass mark of its
 section. The closure rule comes from the store's policy: `all-domains`
 (every domain passes, the Handbook's rule) or `cpims` (at least three domains
 pass, including education, protection and relationship, as CPIMS codes it).
@@ -34,6 +38,7 @@ class DomainScore:
     score: int
     pass_mark: int
     max: int
+    na: int = 0  # indicators answered N/A where the form allows it
 
     @property
     def achieved(self) -> bool:
@@ -46,6 +51,7 @@ class DomainScore:
             "pass_mark": self.pass_mark,
             "max": self.max,
             "achieved": self.achieved,
+            "na": self.na,
         }
 
 
@@ -54,8 +60,9 @@ class ReviewScore:
     form: str
     domains: tuple[DomainScore, ...]
     zeros: tuple[str, ...]  # indicators scored 0
-    unanswered: tuple[str, ...]  # indicators left blank (scored 0)
+    unanswered: tuple[str, ...]  # indicators left blank, or N/A where the form does not allow it (scored 0)
     school_travel_safe: bool
+    na: tuple[str, ...] = ()  # indicators answered N/A where the form allows it (scored 1)
 
     def domain(self, name: str) -> DomainScore | None:
         return next((d for d in self.domains if d.domain == name), None)
@@ -94,6 +101,37 @@ def _applies(rule: dict[str, Any], age: int | None, sex: str | None) -> bool:
     return True
 
 
+def na_allowed(section: definitions.Section, field: definitions.Field, age: int | None, sex: str | None) -> bool:
+    """Whether "not applicable" may be answered: the form says when (na_if), or the indicator's age or sex rule
+    leaves this child out (or the child's age or sex is not known, so nobody can tell)."""
+    if field.na_if or section.na_if:
+        return True
+    rule = field.applies
+    if not rule:
+        return False
+    if not _applies(rule, age, sex):
+        return True
+    return (("min_age" in rule or "max_age" in rule) and age is None) or ("sex" in rule and sex is None)
+
+
+def na_refused(
+    form: definitions.FormDef, body: dict[str, Any], *, age: int | None = None, sex: str | None = None
+) -> list[tuple[str, str]]:
+    """The indicators answered N/A where the form does not allow it: (section.field, indicator)."""
+    found = []
+    for section in form.sections:
+        answers = body.get(section.id) or {}
+        for field in section.fields:
+            if (
+                field.type == "yes_no_na"
+                and field.indicator  # a benchmark indicator: N/A elsewhere (a checklist) is an ordinary answer
+                and answers.get(field.name) == "na"
+                and not na_allowed(section, field, age, sex)
+            ):
+                found.append((f"{section.id}.{field.name}", field.indicator))
+    return found
+
+
 def score(
     form: definitions.FormDef, body: dict[str, Any], *, age: int | None = None, sex: str | None = None
 ) -> ReviewScore:
@@ -101,12 +139,13 @@ def score(
     domains: list[DomainScore] = []
     zeros: list[str] = []
     unanswered: list[str] = []
+    not_applicable: list[str] = []
     school_safe = True
     for section in form.sections:
         if not section.domain:
             continue
         answers = body.get(section.id) or {}
-        total = maximum = 0
+        total = maximum = na = 0
         for field in section.fields:
             if field.type != "yes_no_na" or not field.indicator:
                 continue
@@ -115,14 +154,18 @@ def score(
             if not _applies(field.applies, age, sex):
                 total += 1
                 continue
-            if answer in ("yes", "na"):
+            if answer == "na" and na_allowed(section, field, age, sex):
+                total += 1
+                na += 1
+                not_applicable.append(field.indicator)
+            elif answer == "yes":
                 total += 1
             else:
                 (zeros if answer == "no" else unanswered).append(field.indicator)
             if field.indicator == SCHOOL_TRAVEL and answer == "no":
                 school_safe = False
-        domains.append(DomainScore(section.domain, total, section.pass_mark or maximum, maximum))
-    return ReviewScore(form.id, tuple(domains), tuple(zeros), tuple(unanswered), school_safe)
+        domains.append(DomainScore(section.domain, total, section.pass_mark or maximum, maximum, na))
+    return ReviewScore(form.id, tuple(domains), tuple(zeros), tuple(unanswered), school_safe, tuple(not_applicable))
 
 
 def age_on(date_of_birth: Any, day: _dt.date) -> int | None:
@@ -182,6 +225,8 @@ def case_benchmarks(session: Session, case: Case, policy: dict) -> CaseBenchmark
     rule, hard_stop = closure.get("rule", "all-domains"), closure.get("school_travel_hard_stop", True)
     planned = _planned_indicators(case)
     missing = tuple(i for i in latest.zeros if i.upper() not in planned)
+    if case.status != "open":  # a closed or transferred case is not waiting for closure
+        return CaseBenchmarks(case.id, tuple(scored), missing, False, f"the case is {case.status}")
     return CaseBenchmarks(
         case.id, tuple(scored), missing, latest.closure_ready(rule, hard_stop), latest.verdict(rule, hard_stop)
     )
@@ -214,7 +259,7 @@ def bench_to_json(result: CaseBenchmarks | None) -> dict | None:
             [
                 d.isoformat() if isinstance(d, _dt.date) else None,
                 s.form,
-                [[x.domain, x.score, x.pass_mark, x.max] for x in s.domains],
+                [[x.domain, x.score, x.pass_mark, x.max, x.na] for x in s.domains],
                 list(s.zeros),
                 s.school_travel_safe,
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
-from cmtk.casework import cases, workflow
+from cmtk.casework import cases, schedule, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
@@ -13,14 +13,15 @@ from cmtk.store.session import Session
 
 
 class NotReady(CmtkError):
-    """`advance` refused: lists every missing requirement, one line each."""
+    """`advance` or `case close` refused: lists every missing requirement, one line each."""
 
-    def __init__(self, state: workflow.Status) -> None:
-        missing = [r for r in state.requirements if not r.met]
-        self.state = state
-        self.lines = [f"case {state.case} cannot move to step {state.next}: {len(missing)} requirement(s) missing"] + [
+    def __init__(self, case_id: str, goal: str, requirements, also: str = "") -> None:
+        missing = [r for r in requirements if not r.met]
+        self.lines = [f"case {case_id} cannot {goal}: {len(missing)} requirement(s) missing"] + [
             f"  - {r.label} ({r.detail}); {r.todo}" for r in missing
         ]
+        if also:
+            self.lines.append(f"  {also}")
         super().__init__(self.lines[0])
 
 
@@ -81,7 +82,13 @@ def advance(
             commit,
         )
     if not state.can_advance:
-        raise NotReady(state)
+        also = ""
+        if state.closing is not None and not state.closing.success:
+            also = (
+                f"The closure form gives another reason ({state.closing.reason}): "
+                f"`cmtk case close {case.id}` closes the case by that route."
+            )
+        raise NotReady(case.id, f"move to step {state.next}", state.requirements, also)
     closing = state.next == workflow.LAST_STEP
     record = workflow.moved(
         case, state.next, day=when, by=session.author, what="advance", status_value="closed" if closing else None
@@ -93,10 +100,16 @@ def advance(
     return Outcome(case.id, state.next, message, commit)
 
 
-def reopen(session: Session, case_id: str, *, to_step: int, today: _dt.date, day: _dt.date | None = None) -> Outcome:
+def reopen(
+    session: Session, case_id: str, *, to_step: int | None, today: _dt.date, day: _dt.date | None = None
+) -> Outcome:
+    """Open a closed or transferred case again. Evidence recorded before the re-opening stops counting for the
+    steps above `to_step` (default: the step it was at, or 7 for a case closed at the last step)."""
     case = cases.read_case(session, case_id)
     if case.status == "open":
         raise CmtkError(f"case {case.id} is already open (step {workflow.step_of(case)})")
+    if to_step is None:
+        to_step = min(workflow.step_of(case), workflow.LAST_STEP - 1)
     if not 1 <= to_step <= workflow.LAST_STEP - 1:
         raise CmtkError(f"--step: {to_step} is not a step a case can re-open at (1 to {workflow.LAST_STEP - 1})")
     record = workflow.moved(
@@ -108,7 +121,95 @@ def reopen(session: Session, case_id: str, *, to_step: int, today: _dt.date, day
         status_value="open",
     )
     commit = session.save(case.id, [record], "update")
-    return Outcome(case.id, to_step, f"Case {case.id} is open again at step {to_step}; its history is kept.", commit)
+    return Outcome(
+        case.id,
+        to_step,
+        f"Case {case.id} is open again at step {to_step}; its history is kept, and what was recorded before "
+        "today no longer counts for the steps ahead.",
+        commit,
+    )
+
+
+def close(
+    session: Session, case_id: str, *, today: _dt.date, day: _dt.date | None = None, dry_run: bool = False
+) -> Outcome:
+    """Close the case by the route its closure form names, if that route's requirements are met; one commit."""
+    case = cases.read_case(session, case_id)
+    policy = policy_module.load(session.store.root)
+    if case.status != "open":
+        raise CmtkError(f"case {case.id} is {case.status} already; re-open it first if it must close another way")
+    ending = workflow.closing(case, policy=policy, today=today, form_loader=_loader(session))
+    if ending is None:
+        raise CmtkError(
+            f"case {case.id} has no closure form saying why it closes; record it first: cmtk record {case.id} closure"
+        )
+    step = workflow.step_of(case)
+    if ending.command == "transfer":
+        raise CmtkError(
+            f"a transfer is recorded with its own form, which names the receiving organisation: "
+            f"cmtk case transfer {case.id}"
+        )
+    if not ending.allowed:
+        allowed = ", ".join(str(s) for s in ending.from_steps)
+        raise CmtkError(
+            f"case {case.id} is at step {step}; a case closes for the reason '{ending.reason}' only at step(s) "
+            f"{allowed}; correct the reason in the closure form (cmtk case edit {case.id} closure) if it is wrong"
+        )
+    if not ending.ready:
+        raise NotReady(case.id, f"close ({ending.label})", ending.requirements)
+    if ending.success:
+        return advance(session, case.id, today=today, day=day, dry_run=dry_run)
+    when = _event_day(day, today)
+    record = workflow.moved(
+        case, step, day=when, by=session.author, what=f"closed: {ending.reason}", status_value="closed"
+    )
+    commit = session.save(case.id, [record], "update", dry_run=dry_run)
+    verb = "would be closed" if dry_run else "is closed"
+    return Outcome(case.id, step, f"Case {case.id} {verb} at step {step}: {ending.label}.", commit)
+
+
+def breakdown(
+    session: Session, case_id: str, body, *, today: _dt.date, day: _dt.date | None = None, dry_run: bool = False
+) -> Outcome:
+    """A placement broke down: record why (the breakdown form) and send the case back to the step the workflow
+    names for that reason, in one commit. The monitoring clock starts again with the next placement."""
+    case = cases.read_case(session, case_id)
+    policy = policy_module.load(session.store.root)
+    spec = policy_module.workflow(policy).get("breakdown") or {}
+    if case.status != "open":
+        raise CmtkError(
+            f"case {case.id} is {case.status}; re-open it at the step to work on: cmtk case reopen {case.id}"
+        )
+    step = workflow.step_of(case)
+    allowed = [int(s) for s in spec.get("from_steps") or (6, 7)]
+    if step not in allowed:
+        raise CmtkError(
+            f"case {case.id} is at step {step}: a placement can break down only once the child has moved "
+            f"(step {' or '.join(str(s) for s in allowed)})"
+        )
+    if schedule.placement_date(case, policy) is None:
+        raise CmtkError(f"case {case.id} has no placement recorded; record it first: cmtk record {case.id} placement")
+    form_id = spec.get("form", "breakdown")
+    form = definitions.load_form(form_id, session.store.root)
+    clean = cases.check_body(
+        session, form, body, today, tuple(s.id for s in form.sections if any(f.required for f in s.fields))
+    )
+    section, _, field = str(spec.get("reason", "breakdown.reason")).partition(".")
+    reason = str((clean.get(section) or {}).get(field) or "")
+    back_to = int((spec.get("back_to_by_reason") or {}).get(reason, spec.get("back_to", 3)))
+    when = _event_day(day, today)
+    record = cases.new_record(session, case.id, form_id, clean, when)
+    move = workflow.moved(case, back_to, day=when, by=session.author, what=f"breakdown: {reason}")
+    commit = session.save(case.id, [move, record], "update", dry_run=dry_run)
+    name = workflow.step_info(policy_module.workflow(policy), back_to)["name"]
+    verb = "would go" if dry_run else "goes"
+    return Outcome(
+        case.id,
+        back_to,
+        f"The placement of case {case.id} broke down: the case {verb} back to step {back_to} ({name}). "
+        "Monitoring starts again from the next placement.",
+        commit,
+    )
 
 
 def transfer(session: Session, case_id: str, body, *, today: _dt.date, day: _dt.date | None = None) -> Outcome:
@@ -122,6 +223,21 @@ def transfer(session: Session, case_id: str, body, *, today: _dt.date, day: _dt.
     )
     when = _event_day(day, today)
     transfer_record = cases.new_record(session, case.id, "transfer", clean, when)
+    policy = policy_module.load(session.store.root)
+    route = next((r for r in workflow.routes(policy_module.workflow(policy)) if r.get("command") == "transfer"), None)
+    if route is not None:
+        # The transfer route's own requirements (workflow data), judged with the transfer form in place.
+        with_form = cases.Case(case.id, (*case.records, transfer_record), case.voided)
+        ending = workflow.closing(
+            with_form, policy=policy, today=today, form_loader=_loader(session), reason=str(route["reason"])
+        )
+        if ending is not None and not ending.allowed:
+            steps = ", ".join(str(s) for s in ending.from_steps)
+            raise CmtkError(
+                f"case {case.id} is at step {workflow.step_of(case)}; a transfer is possible at step(s) {steps}"
+            )
+        if ending is not None and not all(r.met for r in ending.requirements):
+            raise NotReady(case.id, "be transferred", ending.requirements)
     moved = workflow.moved(
         case, workflow.step_of(case), day=when, by=session.author, what="transferred", status_value="transferred"
     )

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmtk import dates
+from cmtk.casework import evidence, schedule, scoring
 from cmtk.casework import policy as policy_module
-from cmtk.casework import scoring
 from cmtk.casework.cases import CASE_FILE, Case
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
@@ -45,12 +45,23 @@ class Requirement:
         }
 
 
+@dataclass(frozen=True)
+class Check:
+    """What a rule found. `wait_until`: the only remedy is to wait until that day."""
+
+    met: bool
+    detail: str
+    wait_until: _dt.date | None = None
+
+
 @dataclass
 class Context:
     case: Case
     policy: dict
     today: _dt.date
     form: Callable[[str], definitions.FormDef]
+    window: evidence.Window | None = None
+    flow: dict | None = None
 
 
 def _value(record: Record, path: str) -> Any:
@@ -59,36 +70,70 @@ def _value(record: Record, path: str) -> Any:
 
 
 def _matches(record: Record, where: dict) -> bool:
+    return not _unmet(record, where)
+
+
+def _unmet(record: Record, where: dict) -> list[str]:
+    """The conditions of `where` the record does not meet (their `section.field` paths)."""
+    unmet = []
     for path, wanted in (where or {}).items():
         value = _value(record, path)
-        if isinstance(wanted, list):
-            if value not in wanted:
-                return False
-        elif value != wanted:
-            return False
-    return True
+        if value not in (wanted if isinstance(wanted, list) else [wanted]):
+            unmet.append(path)
+    return unmet
 
 
-def _records(ctx: Context, form_id: str) -> list[Record]:
+def _all_records(ctx: Context, form_id: str) -> list[Record]:
     return [r for r in ctx.case.records if r.form == form_id]
 
 
-def _latest(ctx: Context, form_id: str) -> Record | None:
-    found = _records(ctx, form_id)
+# Records revised in place rather than recorded anew: a revision after the case went back counts.
+REVISED_IN_PLACE = frozenset({"case-plan"})
+
+
+def _records(ctx: Context, form_id: str) -> list[Record]:
+    """The form's records that count: those made since the case last went back below this gate's step."""
+    return evidence.within(_all_records(ctx, form_id), ctx.window, revised=form_id in REVISED_IN_PLACE)
+
+
+def _latest(ctx: Context, form_id: str, where: dict | None = None) -> Record | None:
+    found = [r for r in _records(ctx, form_id) if _matches(r, where or {})]
     return found[-1] if found else None
+
+
+def _none(ctx: Context, form_id: str, what: str | None = None) -> str:
+    """'no X recorded', saying so when earlier records exist but no longer count."""
+    what = what or form_id
+    if ctx.window is None:
+        return f"no {what} recorded"
+    earlier = len(_all_records(ctx, form_id)) - len(_records(ctx, form_id))
+    return f"no {what} recorded {ctx.window.since()}" + (
+        f" ({earlier} earlier record(s) no longer count)" if earlier else ""
+    )
 
 
 def _show(day: Any) -> str:
     return day.isoformat() if isinstance(day, _dt.date) else str(day)
 
 
+def _field_label(ctx: Context, form_id: str, path: str) -> str:
+    section_id, _, name = path.partition(".")
+    section = ctx.form(form_id).section(section_id)
+    found = section.field(name) if section else None
+    return found.label.en if found else path
+
+
+def _household(text: Any) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
 # -- rule kinds ------------------------------------------------------------------------------
 
 
-def section_complete(ctx: Context, rule: dict) -> tuple[bool, str]:
+def section_complete(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"])
     if record is None:
-        return False, f"no {rule['form']} recorded"
+        return Check(False, _none(ctx, rule["form"]))
     definition = ctx.form(rule["form"])
     section = definition.section(rule["section"])
     values = record.body.get(rule["section"]) or {}
@@ -102,53 +147,125 @@ def section_complete(ctx: Context, rule: dict) -> tuple[bool, str]:
         if not any(values.get(name) not in (None, "", []) for name in group):
             missing.append(" or ".join(group))
     if missing:
-        return False, "missing: " + "; ".join(missing)
-    return True, f"{rule['form']} of {_show(record.date)}"
+        return Check(False, "missing: " + "; ".join(missing))
+    return Check(True, f"{rule['form']} of {_show(record.date)}")
 
 
-def recorded(ctx: Context, rule: dict) -> tuple[bool, str]:
-    found = [r for r in _records(ctx, rule["form"]) if _matches(r, rule.get("where", {}))]
+def recorded(ctx: Context, rule: dict) -> Check:
+    candidates = _records(ctx, rule["form"])
+    where = rule.get("where", {})
+    found = [r for r in candidates if _matches(r, where)]
     need = int(rule.get("min_count", 1))
     if len(found) >= need:
-        return True, f"{rule['form']} of {_show(found[-1].date)}" + (
-            f" ({len(found)} recorded)" if len(found) > 1 else ""
+        return Check(
+            True,
+            f"{rule['form']} of {_show(found[-1].date)}" + (f" ({len(found)} recorded)" if len(found) > 1 else ""),
         )
-    others = len(_records(ctx, rule["form"]))
-    if others:
-        return False, f"{others} {rule['form']} record(s), none with the needed answer"
-    return False, f"no {rule['form']} recorded"
+    if found:
+        return Check(False, f"{len(found)} of the {need} needed")
+    if candidates:
+        # Say what the closest record lacks, in the form's own words.
+        closest = min(reversed(candidates), key=lambda r: len(_unmet(r, where)))
+        lacking = "; ".join(
+            f"{_field_label(ctx, rule['form'], path)}: {_show(_value(closest, path) or 'not filled in')}"
+            for path in _unmet(closest, where)
+        )
+        return Check(False, f"the {rule['form']} of {_show(closest.date)} says {lacking}")
+    return Check(False, _none(ctx, rule["form"]))
 
 
-def decision_if_several(ctx: Context, rule: dict) -> tuple[bool, str]:
-    count = len(_records(ctx, rule["form"]))
+def answered(ctx: Context, rule: dict) -> Check:
+    record = _latest(ctx, rule["form"])
+    if record is None:
+        return Check(False, _none(ctx, rule["form"]))
+    empty = [
+        _field_label(ctx, rule["form"], path)
+        for path in rule.get("fields", [])
+        if _value(record, path) in (None, "", [])
+    ]
+    if empty:
+        return Check(False, "not filled in: " + "; ".join(empty))
+    return Check(True, f"{rule['form']} of {_show(record.date)}")
+
+
+def _households(ctx: Context, spec: dict) -> dict[str, str]:
+    """The households assessed (in the window): folded name -> name as written."""
+    found: dict[str, str] = {}
+    for record in _records(ctx, spec["form"]):
+        name = _value(record, spec["field"])
+        if name:
+            found.setdefault(_household(name), " ".join(str(name).split()))
+    return found
+
+
+def each_household(ctx: Context, rule: dict) -> Check:
+    households = _households(ctx, rule["households"])
+    if not households:
+        return Check(False, _none(ctx, rule["households"]["form"], "household assessment"))
+    records = [r for r in _records(ctx, rule["form"]) if _matches(r, rule.get("where", {}))]
+    named = {_household(_value(r, rule["field"])) for r in records if _value(r, rule["field"])}
+    unnamed = [r for r in records if not _value(r, rule["field"])]
+    lacking = [name for key, name in households.items() if key not in named]
+    if len(lacking) == 1 and len(households) == 1 and unnamed:
+        lacking = []  # one household: a record that names none is about it
+    if lacking:
+        extra = f"; {len(unnamed)} {rule['form']} record(s) name no household" if unnamed else ""
+        return Check(False, f"none for {', '.join(lacking)}{extra}")
+    return Check(True, f"{len(households)} household(s), each with its {rule['form']}")
+
+
+def decision_if_several(ctx: Context, rule: dict) -> Check:
+    spec = rule.get("households") or {"form": rule["form"], "field": None}
+    households = _households(ctx, spec) if spec.get("field") else {}
+    count = len(households) if spec.get("field") else len(_records(ctx, spec["form"]))
     if count <= int(rule.get("more_than", 1)):
-        return True, f"{count} household(s) assessed: no conference choice needed"
-    met, detail = recorded(ctx, {"form": rule["decision_form"], "where": rule.get("where", {})})
-    return met, (
-        f"{count} households assessed; "
-        + ("a conference chose: " + detail if met else "no conference recommendation recorded")
+        return Check(True, f"{count} household(s) assessed: no conference choice needed")
+    decisions = [r for r in _records(ctx, rule["decision_form"]) if _matches(r, rule.get("where", {}))]
+    if not decisions:
+        return Check(False, f"{count} households assessed; no conference recommendation recorded")
+    latest = decisions[-1]
+    if not rule.get("field"):
+        return Check(
+            True, f"{count} households assessed; a conference chose: {rule['decision_form']} of {_show(latest.date)}"
+        )
+    chosen = _value(latest, rule["field"])
+    if _household(chosen) not in households:
+        named = f"'{chosen}'" if chosen else "no household"
+        return Check(
+            False,
+            f"{count} households assessed; the conference of {_show(latest.date)} names {named}, "
+            f"not one of those assessed ({', '.join(households.values())})",
+        )
+    return Check(
+        True,
+        f"{count} households assessed; the conference of {_show(latest.date)} recommended "
+        f"{households[_household(chosen)]}",
     )
 
 
-def plan_smart(ctx: Context, rule: dict) -> tuple[bool, str]:
-    plans = [r for r in _records(ctx, "case-plan") if _value(r, "plan.phase") == rule.get("phase", "pre_placement")]
+def plan_smart(ctx: Context, rule: dict) -> Check:
+    phase = rule.get("phase", "pre_placement")
+    plans = [r for r in _records(ctx, "case-plan") if _value(r, "plan.phase") == phase]
     if not plans:
-        return False, f"no {rule.get('phase', 'pre_placement').replace('_', '-')} case plan recorded"
+        what = f"{phase.replace('_', '-')} case plan"
+        if ctx.window is not None and any(_value(r, "plan.phase") == phase for r in _all_records(ctx, "case-plan")):
+            return Check(False, f"the {what} was not revised {ctx.window.since()}")
+        return Check(False, f"no {what} recorded")
     plan = plans[-1].body.get("plan") or {}
     goals, actions = plan.get("goals") or [], plan.get("actions") or []
     if not goals:
-        return False, "the plan has no goals"
+        return Check(False, "the plan has no goals")
 
     problems = [f for f in checker.check_plan(goals, actions, today=ctx.today) if f.letter in ("S", "M", "R", "T")]
     if problems:
-        return False, f"{len(problems)} SMART problem(s), first: {problems[0]}"
-    return True, f"{len(goals)} goal(s), {len(actions)} action(s), all specific, measurable, relevant and dated"
+        return Check(False, f"{len(problems)} SMART problem(s), first: {problems[0]}")
+    return Check(True, f"{len(goals)} goal(s), {len(actions)} action(s), all specific, measurable, relevant and dated")
 
 
-def approval(ctx: Context, rule: dict) -> tuple[bool, str]:
+def approval(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"])
     if record is None:
-        return False, "no decision recorded"
+        return Check(False, _none(ctx, rule["form"], "decision"))
     decision = _value(record, rule["field"])
     section = rule["field"].split(".")[0]
     values = record.body.get(section) or {}
@@ -158,52 +275,104 @@ def approval(ctx: Context, rule: dict) -> tuple[bool, str]:
         if values.get(k)
     )
     if decision == rule["approved"]:
-        return True, f"approved ({who})"
+        return Check(True, f"approved ({who})")
     if decision == rule.get("refused"):
-        return False, f"REFUSED ({who})"
-    return False, "the decision is not filled in"
+        return Check(False, f"REFUSED ({who})")
+    return Check(False, "the decision is not filled in")
 
 
-def date_set(ctx: Context, rule: dict) -> tuple[bool, str]:
-    record = _latest(ctx, rule["form"])
-    value = _value(record, rule["field"]) if record else None
-    if isinstance(value, _dt.date):
-        return True, f"set to {value.isoformat()}"
-    return False, "not set"
-
-
-def date_reached(ctx: Context, rule: dict) -> tuple[bool, str]:
-    record = _latest(ctx, rule["form"])
+def date_set(ctx: Context, rule: dict) -> Check:
+    record = _latest(ctx, rule["form"], rule.get("where"))
     value = _value(record, rule["field"]) if record else None
     if not isinstance(value, _dt.date):
-        return False, "not recorded"
+        return Check(False, "not set")
+    if ctx.window is not None and value < ctx.window.day:
+        return Check(False, f"set to {value.isoformat()}, before {ctx.window.label} on {ctx.window.day.isoformat()}")
+    return Check(True, f"set to {value.isoformat()}")
+
+
+def date_reached(ctx: Context, rule: dict) -> Check:
+    record = _latest(ctx, rule["form"], rule.get("where"))
+    value = _value(record, rule["field"]) if record else None
+    if not isinstance(value, _dt.date):
+        return Check(False, "not recorded" if ctx.window is None else _none(ctx, rule["form"]))
     if value > ctx.today:
-        return False, f"recorded as {value.isoformat()}, which is after today"
-    return True, f"on {value.isoformat()}"
+        return Check(False, f"recorded as {value.isoformat()}, which is after today", wait_until=value)
+    return Check(True, f"on {value.isoformat()}")
 
 
-def time_since(ctx: Context, rule: dict) -> tuple[bool, str]:
-    record = _latest(ctx, rule["form"])
-    start = _value(record, rule["field"]) if record else None
+def _standing(ctx: Context, rule: dict) -> Record | None:
+    """The record a clock starts from: one still standing for the step it was needed at (`needed_at`; a
+    re-opening at step 7 leaves the placement standing, a breakdown does not)."""
+    if "needed_at" not in rule or ctx.flow is None:
+        return _latest(ctx, rule["form"])
+    window = evidence.window(ctx.case, ctx.flow, int(rule["needed_at"]))
+    found = evidence.within(_all_records(ctx, rule["form"]), window)
+    return found[-1] if found else None
+
+
+def time_since(ctx: Context, rule: dict) -> Check:
+    record = _standing(ctx, rule)
+    recorded_start = _value(record, rule["field"]) if record else None
     duration = policy_module.get(ctx.policy, rule["policy"])
-    if not isinstance(start, _dt.date):
-        return False, "no start date recorded"
+    if not isinstance(recorded_start, _dt.date):
+        return Check(False, "no start date recorded" if ctx.window is None else _none(ctx, rule["form"]))
+    start = evidence.later_of(recorded_start, ctx.window)
+    since = f"since {start.isoformat()}" + (f" ({ctx.window.label})" if start != recorded_start and ctx.window else "")
     possible = dates.add_duration(start, duration)
     words = dates.describe_duration(duration)
     if possible <= ctx.today:
-        return True, f"{words} since {start.isoformat()} (reached {possible.isoformat()})"
-    return False, f"{words} since {start.isoformat()}: not before {possible.isoformat()}"
+        return Check(True, f"{words} {since} (reached {possible.isoformat()})")
+    return Check(False, f"{words} {since}: not before {possible.isoformat()}", wait_until=possible)
 
 
-def review_passes(ctx: Context, rule: dict) -> tuple[bool, str]:
-    reviews = [r for r in ctx.case.records if r.form in scoring.REVIEW_FORMS]
+def _closure_day(ctx: Context) -> _dt.date:
+    """The day the case would close: the closure form's date if one counts, else today."""
+    closure_record = _latest(ctx, "closure")
+    closure_day = _value(closure_record, "closure.closure_date") if closure_record else None
+    return closure_day if isinstance(closure_day, _dt.date) else ctx.today
+
+
+def visits_kept(ctx: Context, rule: dict) -> Check:
+    placed = schedule.placement_date(ctx.case, ctx.policy)  # the placement still standing
+    if placed is None:
+        return Check(False, "no placement recorded" + (f" {ctx.window.since()}" if ctx.window else ""))
+    start = evidence.later_of(placed, ctx.window)
+    settings = policy_module.get(ctx.policy, rule["policy"])
+    grace = settings.get("grace") or {"days": 0}
+    allowed = int(settings.get("missed_allowed", 0))
+    end = min(_closure_day(ctx), ctx.today)
+    seen = [d for d in schedule.seen_visits(ctx.case) if start <= d <= end]
+    made, missed = schedule.visits_against_schedule(start, seen, end, ctx.policy, grace)
+    kept = f"{len(made)} visit(s) with the child seen since {start.isoformat()}"
+    if len(missed) > allowed:
+        shown = ", ".join(d.isoformat() for d in missed[:6]) + (" ..." if len(missed) > 6 else "")
+        return Check(False, f"{kept}; {len(missed)} scheduled visit(s) missed (at most {allowed} allowed): due {shown}")
+    tail = (
+        f"; {len(missed)} missed (due {', '.join(d.isoformat() for d in missed)}), {allowed} allowed"
+        if missed
+        else ", none missed"
+    )
+    return Check(True, kept + tail)
+
+
+def _reviews(ctx: Context) -> list[Record]:
+    return evidence.within([r for r in ctx.case.records if r.form in scoring.REVIEW_FORMS], ctx.window)
+
+
+def _review_date(review: Record) -> Any:
+    return _value(review, "review.review_date") or review.date
+
+
+def review_passes(ctx: Context, rule: dict) -> Check:
+    reviews = _reviews(ctx)
     if not reviews:
-        return False, "no case review recorded"
+        return Check(False, _none(ctx, "case-review", "case review"))
     review = reviews[-1]
     bio = ctx.case.biographical
-    review_date = _value(review, "review.review_date") or review.date
+    review_date = _review_date(review)
     if not isinstance(review_date, _dt.date):  # a record from another copy may lack both dates
-        return False, "the latest case review has no review date"
+        return Check(False, "the latest case review has no review date")
     scored = scoring.score(
         ctx.form(review.form),
         review.body,
@@ -213,29 +382,43 @@ def review_passes(ctx: Context, rule: dict) -> tuple[bool, str]:
     closure = ctx.policy.get("closure", {})
     rule_name, hard_stop = closure.get("rule", "all-domains"), closure.get("school_travel_hard_stop", True)
     if not scored.closure_ready(rule_name, hard_stop):
-        return False, f"review of {_show(review_date)}: {scored.verdict(rule_name, hard_stop)}"
-    closure_record = _latest(ctx, "closure")
-    closure_day = _value(closure_record, "closure.closure_date") if closure_record else None
-    closure_day = closure_day if isinstance(closure_day, _dt.date) else ctx.today
+        return Check(False, f"review of {_show(review_date)}: {scored.verdict(rule_name, hard_stop)}")
+    closure_day = _closure_day(ctx)
     gap = policy_module.get(ctx.policy, rule["policy"])
     earliest = dates.add_duration(review_date, gap)
     if closure_day < earliest:
-        return (
+        return Check(
             False,
             f"review of {_show(review_date)} passes, but closure must wait until {earliest.isoformat()} "
             f"({dates.describe_duration(gap)} after it)",
+            wait_until=earliest,
         )
-    return (
+    return Check(
         True,
         f"review of {_show(review_date)} passes; closure on {closure_day.isoformat()} is at least "
         f"{dates.describe_duration(gap)} later",
     )
 
 
-def all_yes(ctx: Context, rule: dict) -> tuple[bool, str]:
+def review_current(ctx: Context, rule: dict) -> Check:
+    reviews = _reviews(ctx)
+    if not reviews:
+        return Check(False, _none(ctx, "case-review", "case review"))
+    review_date = _review_date(reviews[-1])
+    if not isinstance(review_date, _dt.date):
+        return Check(False, "the latest case review has no date")
+    every = policy_module.get(ctx.policy, rule["policy"])
+    due = dates.add_duration(review_date, every)
+    closure_day = _closure_day(ctx)
+    if closure_day > due:
+        return Check(False, f"review of {review_date.isoformat()}; the next was due {due.isoformat()}")
+    return Check(True, f"review of {review_date.isoformat()}; the next is due {due.isoformat()}")
+
+
+def all_yes(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"])
     if record is None:
-        return False, f"no {rule['form']} recorded"
+        return Check(False, _none(ctx, rule["form"]))
     section = ctx.form(rule["form"]).section(rule["section"])
     values = record.body.get(rule["section"]) or {}
     open_items = [
@@ -245,21 +428,42 @@ def all_yes(ctx: Context, rule: dict) -> tuple[bool, str]:
         or (f.type == "yes_no_na" and values.get(f.name) not in ("yes", "na"))
     ]
     if open_items:
-        return False, "not yet: " + "; ".join(open_items)
-    return True, "every item done"
+        return Check(False, "not yet: " + "; ".join(open_items))
+    return Check(True, "every item done")
 
 
-RULES: dict[str, Callable[[Context, dict], tuple[bool, str]]] = {
+def age_at_least(ctx: Context, rule: dict) -> Check:
+    years = int(policy_module.get(ctx.policy, rule["policy"]))
+    record = _latest(ctx, rule["form"]) if rule.get("form") else None
+    value = _value(record, rule["field"]) if record and rule.get("field") else None
+    day = value if isinstance(value, _dt.date) else ctx.today
+    born = ctx.case.born
+    if born is None:
+        return Check(False, "no date of birth or estimated age recorded")
+    adult_on = dates.add_duration(born, {"years": years})
+    if day < adult_on:
+        return Check(
+            False, f"{years} years old on {adult_on.isoformat()}; {day.isoformat()} is earlier", wait_until=adult_on
+        )
+    return Check(True, f"{years} years old on {adult_on.isoformat()}")
+
+
+RULES: dict[str, Callable[[Context, dict], Check]] = {
     "section_complete": section_complete,
     "recorded": recorded,
+    "answered": answered,
+    "each_household": each_household,
     "decision_if_several": decision_if_several,
     "plan_smart": plan_smart,
     "approval": approval,
     "date_set": date_set,
     "date_reached": date_reached,
     "time_since": time_since,
+    "visits_kept": visits_kept,
     "review_passes": review_passes,
+    "review_current": review_current,
     "all_yes": all_yes,
+    "age_at_least": age_at_least,
 }
 
 
@@ -325,26 +529,152 @@ def guide(policy: dict, number: int | None = None) -> StepGuide:
     return StepGuide([step_info(flow, number)] if number else list(flow["steps"]), dict(flow["gates"]))
 
 
-def requirements(case: Case, to_step: int, *, policy: dict, today: _dt.date, form_loader) -> list[Requirement]:
-    flow = policy_module.workflow(policy)
-    ctx = Context(case=case, policy=policy, today=today, form=form_loader)
+def _applies(ctx: Context, gate: dict) -> tuple[bool, str]:
+    """A gate with `when` applies only when the latest record of that form matches."""
+    when = gate.get("when")
+    if not when:
+        return True, ""
+    record = _latest(ctx, when["form"])
+    if record is not None and _matches(record, when.get("where", {})):
+        return True, ""
+    return False, f"not needed: the {when['form']} does not call for it"
+
+
+def check_gates(
+    case: Case, gates: list[dict], *, gate_step: int, flow: dict, policy: dict, today: _dt.date, form_loader
+) -> list[Requirement]:
+    """Each gate as met or missing, with evidence counted since the case last went back below `gate_step`."""
     found = []
-    for gate in flow["gates"].get(to_step, []):
-        check = RULES.get(gate.get("rule"))
+    window = evidence.window(case, flow, gate_step)
+    for gate in gates:
+        check = RULES.get(str(gate.get("rule")))
         if check is None:
             raise CmtkError(
-                f"workflow gate '{gate.get('id')}': unknown rule "
-                f"'{gate.get('rule')}'{definitions.suggest(gate.get('rule'), RULES)}"
+                f"workflow gate '{gate.get('id')}': unknown rule '{gate.get('rule')}'"
+                f"{definitions.suggest(str(gate.get('rule')), RULES)}"
             )
-        met, detail = check(ctx, gate)
-        refused = not met and gate.get("rule") == "approval" and detail.startswith("REFUSED")
-        todo = str(gate.get("todo", "")).replace("{case}", case.id)
+        ctx = Context(
+            case=case,
+            policy=policy,
+            today=today,
+            form=form_loader,
+            window=None if gate.get("window") is False else window,
+            flow=flow,
+        )
+        applies, why_not = _applies(ctx, gate)
+        result = check(ctx, gate) if applies else Check(True, why_not)
+        refused = not result.met and gate.get("rule") == "approval" and result.detail.startswith("REFUSED")
+        if result.wait_until is not None and gate.get("wait"):
+            todo = str(gate["wait"]).replace("{date}", result.wait_until.isoformat())
+        elif result.wait_until is not None:
+            todo = f"wait until {result.wait_until.isoformat()}: nothing else can be done before then"
+        else:
+            todo = str(gate.get("todo", ""))
         found.append(
             Requirement(
-                gate["id"], gate.get("label", gate["id"]), met, detail, todo, gate.get("back_to") if refused else None
+                gate["id"],
+                gate.get("label", gate["id"]),
+                result.met,
+                result.detail,
+                todo.replace("{case}", case.id),
+                gate.get("back_to") if refused else None,
             )
         )
     return found
+
+
+def requirements(case: Case, to_step: int, *, policy: dict, today: _dt.date, form_loader) -> list[Requirement]:
+    flow = policy_module.workflow(policy)
+    return check_gates(
+        case,
+        flow["gates"].get(to_step, []),
+        gate_step=to_step,
+        flow=flow,
+        policy=policy,
+        today=today,
+        form_loader=form_loader,
+    )
+
+
+# -- closure routes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Closing:
+    """Closing a case by the route its closure form names."""
+
+    reason: str
+    label: str
+    allowed: bool  # the route may be taken from the case's current step
+    from_steps: tuple[int, ...]
+    requirements: tuple[Requirement, ...]
+    command: str | None = None  # another command records this route (e.g. transfer)
+    success: bool = False  # the route of the last step's gates (also `cmtk advance`)
+
+    @property
+    def ready(self) -> bool:
+        return self.allowed and self.command is None and all(r.met for r in self.requirements)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "label": self.label,
+            "allowed_at_this_step": self.allowed,
+            "requirements": [r.to_json() for r in self.requirements],
+            "ready": self.ready,
+            **({"command": self.command} if self.command else {}),
+        }
+
+
+def routes(flow: dict) -> list[dict]:
+    return list((flow.get("closure") or {}).get("routes") or [])
+
+
+def route_for(flow: dict, reason: str) -> dict | None:
+    return next((r for r in routes(flow) if r.get("reason") == reason), None)
+
+
+def closure_reason(case: Case, flow: dict) -> str | None:
+    """The reason on the closure form that counts now (made since the case last went back), if any."""
+    spec = flow.get("closure") or {}
+    form_id = spec.get("form", "closure")
+    found = evidence.within([r for r in case.records if r.form == form_id], evidence.window(case, flow))
+    if not found:
+        return None
+    reason = _value(found[-1], spec.get("reason", "closure.reason"))
+    return str(reason) if reason else None
+
+
+def closing(case: Case, *, policy: dict, today: _dt.date, form_loader, reason: str | None = None) -> Closing | None:
+    """The closure route the case's closure form names (or `reason`), with its requirements; None without one."""
+    flow = policy_module.workflow(policy)
+    reason = reason or closure_reason(case, flow)
+    if reason is None:
+        return None
+    route = route_for(flow, reason)
+    if route is None:
+        known = ", ".join(str(r.get("reason")) for r in routes(flow))
+        raise CmtkError(
+            f"the closure form gives the reason '{reason}', which no closure route of the workflow has "
+            f"(routes: {known}); add one under workflow: closure: routes in .cmtk/policy.yaml"
+        )
+    gates = route.get("gates") or []
+    success = gates == "step"
+    if success:
+        gates = flow["gates"].get(LAST_STEP, [])
+    steps = tuple(int(s) for s in route.get("from_steps") or range(1, LAST_STEP))
+    found = check_gates(
+        case, gates, gate_step=LAST_STEP, flow=flow, policy=policy, today=today, form_loader=form_loader
+    )
+    return Closing(
+        reason,
+        str(route.get("label", reason)),
+        case.status == "open" and step_of(case) in steps,
+        steps,
+        tuple(found),
+        route.get("command"),
+        success,
+    )
 
 
 @dataclass(frozen=True)
@@ -354,6 +684,7 @@ class Status:
     step_name: str
     next: int | None
     requirements: tuple[Requirement, ...]
+    closing: Closing | None = None
 
     @property
     def can_advance(self) -> bool:
@@ -371,6 +702,7 @@ class Status:
             "next": self.next,
             "requirements": [r.to_json() for r in self.requirements],
             "can_advance": self.can_advance,
+            **({"closing": self.closing.to_json()} if self.closing else {}),
         }
 
     def to_rows(self) -> tuple[list[str], list[list[Any]]]:
@@ -386,20 +718,26 @@ def status(case: Case, *, policy: dict, today: _dt.date, form_loader) -> Status:
     step = step_of(case)
     following = step + 1 if step < LAST_STEP and case.status == "open" else None
     found = requirements(case, following, policy=policy, today=today, form_loader=form_loader) if following else []
-    return Status(case.id, step, step_info(flow, step)["name"], following, tuple(found))
+    ending = None
+    if case.status == "open":
+        ending = closing(case, policy=policy, today=today, form_loader=form_loader)
+        if ending is not None and ending.success and following == LAST_STEP:
+            ending = None  # the same gates as the next step: nothing more to show
+    return Status(case.id, step, step_info(flow, step)["name"], following, tuple(found), ending)
 
 
 def moved(case: Case, to_step: int, *, day: _dt.date, by: str, what: str, status_value: str | None = None) -> Record:
-    """The case file record after a move (advance, back, re-open, transfer): history kept as events."""
+    """The case file record after a move (advance, back, re-open, transfer, close): history kept as events."""
     current = next((r for r in reversed(case.records) if r.form == CASE_FILE), None)
     if current is None:
         raise CmtkError(f"case {case.id} has no case file record; run `cmtk doctor`")
     body = dict(current.body)
     info = dict(body.get("case") or {})
     events = list(body.get("events") or [])
-    events.append({"date": day, "from": step_of(case), "to": to_step, "by": by, "what": what})
+    stamp = dates.now_utc()
+    events.append({"date": day, "from": step_of(case), "to": to_step, "by": by, "what": what, "at": stamp.isoformat()})
     info["step"] = to_step
     if status_value:
         info["status"] = status_value
     body["case"], body["events"] = info, events
-    return dataclasses.replace(current, body=body, updated=dates.now_utc().isoformat(), updated_by=by)
+    return dataclasses.replace(current, body=body, updated=stamp.isoformat(), updated_by=by)

@@ -74,18 +74,52 @@ def case_new(
 
 def record(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    form_id: str = typer.Argument(..., metavar="FORM", help="Form id (see `cmtk form list`)."),
+    words: list[str] = typer.Argument(
+        ...,
+        metavar="CASE FORM | void CASE RECORD | restore CASE RECORD",
+        help="A case id and a form id (see `cmtk form list`); or `void` / `restore` with a case and a record id.",
+    ),
     source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
     date: str | None = typer.Option(None, "--date", metavar="DATE", help=DATE_HELP),
+    reason: str | None = typer.Option(
+        None, "--reason", help="With void or restore: why, in a few words (no names), kept with the record."
+    ),
     interactive: bool = typer.Option(
         False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the form without writing it."),
 ) -> None:
-    """Record a completed form for a case (prompts when no --from)."""
+    """Record a completed form for a case (prompts when no --from); or void a wrong record, or restore it.
 
-    case_id = ids.normalise_case_id(case)
+    A voided record stops counting everywhere (steps, schedules, reports,
+    shares) but stays in the case's history with who voided it, when and why;
+    `cmtk record restore` makes it count again.
+    """
+
+    if words[0] in ("void", "restore"):
+        if len(words) != 3:
+            raise UsageError(f"usage: cmtk record {words[0]} CASE RECORD --reason TEXT")
+        if reason is None:
+            raise UsageError(f"cmtk record {words[0]} needs --reason TEXT: say why, in a few words")
+        case_id = ids.normalise_case_id(words[1])
+        session = open_session(ctx)
+        changed = cases.set_void(
+            session, case_id, words[2], void=words[0] == "void", reason=reason, today=dates.today()
+        )
+        if words[0] == "void":
+            typer.echo(
+                f"Record {changed.record} ({changed.form}) of {case_id} is void: it no longer counts anywhere. "
+                f"It stays in the history; `cmtk record restore {case_id} {changed.record} --reason ...` undoes this."
+            )
+        else:
+            typer.echo(f"Record {changed.record} ({changed.form}) of {case_id} counts again.")
+        return
+    if len(words) != 2:
+        raise UsageError("usage: cmtk record CASE FORM [--from FILE] (or: cmtk record void CASE RECORD --reason TEXT)")
+    if reason is not None:
+        raise UsageError("--reason goes with `cmtk record void` or `cmtk record restore`")
+    case_id = ids.normalise_case_id(words[0])
+    form_id = words[1]
     session = open_session(ctx)
     when = session.store.optional_date(date, "--date")
     form = definitions.load_form(form_id, session.store.root)
@@ -174,6 +208,16 @@ def _find_table(found: summary.NameSearch) -> list[str]:
         "status": "text",
         "as_of": "date|null",
         "forms": [{"date": "date|null", "form": "text", "record": "id", "by": "text", "body?": {"<section>": "any"}}],
+        "voided": [
+            {
+                "date": "date|null",
+                "form": "text",
+                "record": "id",
+                "voided_on": "date|null",
+                "voided_by": "text|null",
+                "reason": "text|null",
+            }
+        ],
         "conflicts": "int",
     }
 )
@@ -212,6 +256,15 @@ def _show_table(shown: cases.CaseOverview) -> list[str]:
         lines.append(f"{when:<12}{rec.form:<28}{rec.record:<12}{rec.created_by}")
         if shown.full:
             lines.append("  " + yamlio.dumps(rec.body).rstrip().replace("\n", "\n  "))
+    if found.voided:
+        lines.append("\nVoid (kept in the history, counted nowhere):")
+        for rec in found.voided:
+            entry = cases.void_entry(rec)
+            when = rec.date.isoformat() if rec.date else "-"
+            lines.append(
+                f"{when:<12}{rec.form:<28}{rec.record:<12}voided {entry.get('date')} by {entry.get('by')}: "
+                f"{entry.get('reason')}"
+            )
     attached = attachments.of_case(found)
     if attached:
         lines.append(f"\nAttached files ({len(attached)}; `cmtk attachment get {found.id} ID -o FILE` writes one out):")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import typer
 
+from cmtk import dates
 from cmtk.errors import StoreNotFound
 from cmtk.store.paths import find_store
 from cmtk.store.session import Store
 
 _training_said = False
+_faked_said = False
 
 
 def options(ctx: typer.Context) -> dict:
@@ -23,6 +25,7 @@ def open_store(ctx: typer.Context):
 
     store = Store.open(options(ctx).get("store"))
     say_training(store)
+    say_faked_today(store)
     return store
 
 
@@ -45,6 +48,23 @@ def say_training(store) -> None:
     if store.training and not _training_said:
         _training_said = True
         typer.echo("TRAINING store: every child and family in it is fictional.", err=True)
+
+
+def say_faked_today(store, as_of: str | None = None) -> None:
+    """In a real store, a faked today (CMTK_TODAY, or --as-of on a command that writes) is said every time."""
+    global _faked_said
+    fake = dates.faked()
+    if store.training or _faked_said or not (fake or as_of):
+        return
+    _faked_said = True
+    real = dates.real_today().isoformat()
+    if as_of:
+        warn(f"--as-of {as_of}: this command acts as if today were that date (the computer's date is {real})")
+    else:
+        warn(
+            f"CMTK_TODAY={fake} is set: cmtk acts as if today were that date (the computer's date is {real}); "
+            "run `unset CMTK_TODAY` for real work"
+        )
 
 
 def warn(message: str) -> None:

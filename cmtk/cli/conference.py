@@ -13,6 +13,7 @@ from cmtk.cli.inputs import read_yaml
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
+from cmtk.index import reports
 from cmtk.output import conference_forms as printing
 from cmtk.output.userfiles import write_replacing
 from cmtk.store import ids
@@ -56,16 +57,24 @@ def conference_new(
 def conference_list(ctx: typer.Context, output_format: OutputFormat = Format.table) -> None:
     """List conferences with date, kind, chair, number of cases and status."""
 
-    emit(conference.listing(open_session(ctx)), output_format, _list_table)
+    session = open_session(ctx)
+    found = conference.listing(session)
+    loose = reports.decisions_without_conference(session, [c.id for c in found.conferences])
+    emit(found, output_format, lambda listed: _list_table(listed, loose))
 
 
-def _list_table(found: conference.ConferenceList) -> list[str]:
-    if not found.conferences:
+def _list_table(found: conference.ConferenceList, loose: list[tuple[str, str, str]]) -> list[str]:
+    if not found.conferences and not loose:
         return ["No conferences yet. Plan one with `cmtk conference new --date D --kind internal --chair NAME`."]
-    return [
+    lines = [
         f"{c}  {day}  {kind:<9} {chair:<20} {count} case(s)  {status}"
         for c, day, kind, chair, count, status in found.to_rows()[1]
     ]
+    if loose:
+        lines.append(("\n" if lines else "") + "Decisions recorded on cases without a conference record in cmtk")
+        lines[-1] += " (recorded by hand):"
+        lines.extend(f"  {day}  case {case_id}  {kind}" for day, case_id, kind in loose)
+    return lines
 
 
 @app.command("show")
@@ -127,16 +136,31 @@ def conference_add_participant(
     organisation: str = typer.Option("", "--organisation", help="Their organisation."),
     role: str = typer.Option("", "--role", help="Their role, e.g. caseworker, case manager, SCCO."),
     invited: str | None = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
+    kind: str = typer.Option(
+        "staff",
+        "--as",
+        help="staff (staff and partners), or child or family: the child or a family member of a case on the "
+        "conference, listed by the case id, never by name.",
+    ),
+    case: str | None = typer.Option(None, "--case", help="With --as child or family: the case they come for."),
 ) -> None:
-    """Add a participant (5 to 10 is the rule: cmtk warns outside it)."""
+    """Add a participant (5 to 10 staff and partners is the rule: cmtk warns outside it).
+
+    A child or a family member may take part where it is in the child's best
+    interests (SOP 14): they are listed by their case, not by name, and give
+    their own agreement (often verbal) for that conference.
+    """
 
     session = open_session(ctx)
     day = session.store.optional_date(invited, "--invited")
-    if name is None:
+    if name is None and kind == "staff":
         name = _read_name()
-    for message in conference.add_participant(session, conference_id, name, organisation, role, day):
+    listed, warnings = conference.add_participant(
+        session, conference_id, name, organisation, role, day, kind=kind, case_id=case
+    )
+    for message in warnings:
         warn(message)
-    typer.echo(f"{name} added to conference {conference_id.upper()}.")
+    typer.echo(f"{listed} added to conference {conference_id.upper()}.")
 
 
 def _read_name() -> str:

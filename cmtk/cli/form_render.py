@@ -124,14 +124,14 @@ def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) ->
     form = definitions.load_form(form_id, store.root)
     if form.subject != "case":
         raise UsageError(f"'{form.id}' is a conference form: it cannot be filled from a case; print it blank")
-    everything = session.case_records(case_id)
-    records = [r for r in everything if r.form == form.id]
+    found_case = cases.read_case(session, case_id)
+    records = [r for r in found_case.records if r.form == form.id]  # voided ones left out
     if not records:
         raise CmtkError(f"case {case_id} has no '{form.id}' record yet; print a blank form without --case")
-    latest = records[-1]  # case_records() is sorted by date, then creation
+    latest = records[-1]  # records are sorted by date, then creation
     photo = None
     if form.photo:
-        found = attachments.profile_photo(cases.Case(case_id, tuple(everything)))
+        found = attachments.profile_photo(found_case)
         if found is not None:
             photo = render.image_uri(attachments.content(session, found), found.media_type, PHOTO_PIXELS)
     return {

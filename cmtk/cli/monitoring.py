@@ -31,20 +31,21 @@ def visit(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date", dates.today())
-    extra = None
+    form = definitions.load_form("monitoring", session.store.root)
+    needed = tuple(s for s in monitoring.needed_sections(form) if s != "visit")
     if source:
         extra = read_yaml(source)
     elif is_terminal():
-        form = definitions.load_form("monitoring", session.store.root)
+        session.case_records(case_id)  # an unknown case fails before any question is asked
         trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
-        extra = _prompt_body(session, trimmed, (), False)
+        extra = _prompt_body(session, trimmed, needed, False)
+    else:
+        raise UsageError(
+            f"no --from FILE given and no terminal to ask on: a visit records {', '.join(needed)} "
+            "(see `cmtk form show monitoring`); use --from FILE or --from -"
+        )
     body = monitoring.visit_body(extra, day=day, seen=seen, mode=mode)
-    record = monitoring.record_visit(session, case_id, body, today=dates.today())
-    counted = (
-        "counts as a visit"
-        if body["visit"]["child_seen"] == "yes"
-        else "is recorded but does not count as a visit (child not seen)"
-    )
+    record, counted = monitoring.record_visit(session, case_id, body, today=dates.today())
     typer.echo(
         f"Recorded the {mode} contact of {day.isoformat()} for {case_id}; it {counted} (record {record.record})."
     )
@@ -83,6 +84,8 @@ def review(
     for domain in latest.domains:
         state = "achieved" if domain.achieved else "below the pass mark"
         typer.echo(f"  {domain.domain:<13} {domain.score:>2} / {domain.max:<2} (pass mark {domain.pass_mark}): {state}")
+    if latest.na:
+        typer.echo(f"Not applicable (N/A, as the form allows): {len(latest.na)} indicator(s): {', '.join(latest.na)}")
     typer.echo(f"Closure: {result.verdict}")
     if result.zero_without_action:
         typer.echo("Scored 0 with no case plan action: " + ", ".join(result.zero_without_action))
@@ -91,7 +94,7 @@ def review(
         else:
             typer.echo(
                 f"Add a goal and action for each: cmtk plan goal {case_id} --phase post --domain DOMAIN --indicators "
-                f"{result.zero_without_action[0]} and cmtk plan action {case_id} GOAL --by DATE"
+                f"{result.zero_without_action[0]} and cmtk plan action {case_id} post:GOAL --by DATE"
             )
 
 
@@ -116,7 +119,7 @@ def _offer_actions(session, case_id: str, form, indicators, today) -> None:
         responsible = typer.prompt("  Who does it").strip()
         deadline = session.store.parse_date(typer.prompt("  By when (DD-MM-YYYY)"), "deadline")
         output = typer.prompt("  Output that shows it is done").strip()
-        plan.add_action(
+        action_id = plan.add_action(
             session,
             case_id,
             goal_id,
@@ -125,8 +128,9 @@ def _offer_actions(session, case_id: str, form, indicators, today) -> None:
             deadline=deadline,
             output=output,
             today=today,
+            phase="post",
         )
-        typer.echo(f"  Added goal {goal_id} with action {goal_id}.1.")
+        typer.echo(f"  Added goal {goal_id} (post-placement plan) with action {action_id}.")
 
 
 def refer(

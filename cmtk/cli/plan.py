@@ -149,8 +149,9 @@ def plan_goal(
         indicators=indicators,
         today=dates.today(),
     )
+    where = "" if plan.phase_of(phase) == "pre_placement" else " (post-placement plan)"
     typer.echo(
-        f"Added goal {goal_id} to case {case_id}. "
+        f"Added goal {goal_id} to case {case_id}{where}. "
         f"Add its actions with `cmtk plan action {case_id} {goal_id} --by DATE`."
     )
 
@@ -159,8 +160,11 @@ def plan_goal(
 def plan_action(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    goal: str = typer.Argument(..., help="Goal number, or its ref (see `cmtk plan show`)."),
+    goal: str = typer.Argument(
+        ..., help="Goal number, or its ref (see `cmtk plan show`); pre:N or post:N names its plan too."
+    ),
     by: str = typer.Option(..., "--by", metavar="DATE", help="Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD)."),
+    phase: str | None = typer.Option(None, "--phase", help="pre or post: the plan the goal is in."),
     source: str | None = typer.Option(
         None, "--from", metavar="FILE", help=FROM_HELP + " Keys: action, responsible, output."
     ),
@@ -188,6 +192,7 @@ def plan_action(
         deadline=deadline,
         output=texts["output"],
         today=dates.today(),
+        phase=phase,
     )
     typer.echo(f"Added action {action_id} to goal {goal} of case {case_id}.")
 
@@ -196,8 +201,11 @@ def plan_action(
 def plan_done(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    action: str = typer.Argument(..., help="Action number, e.g. 1.2, or its ref (see `cmtk plan show`)."),
+    action: str = typer.Argument(
+        ..., help="Action number, e.g. 1.2, or its ref (see `cmtk plan show`); post:1.2 names its plan too."
+    ),
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
+    phase: str | None = typer.Option(None, "--phase", help="pre or post: the plan the action is in."),
 ) -> None:
     """Mark an action done."""
 
@@ -205,7 +213,7 @@ def plan_done(
     session = open_session(ctx)
     today = dates.today()
     day = session.store.optional_date(date, "--date", today)
-    plan.mark_done(session, case_id, action, day=day, today=today)
+    plan.mark_done(session, case_id, action, day=day, today=today, phase=phase)
     typer.echo(f"Action {action} of case {case_id} is done ({day.isoformat()}).")
 
 

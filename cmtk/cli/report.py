@@ -24,7 +24,7 @@ DUE_ITEM = {"case": "id", "worker": "text", "kind": "text", "due": "date", "days
 CASE_BENCHMARKS = {
     "case": "id",
     "review_date": "date|null",
-    "domains": [{"domain": "text", "score": "int", "pass_mark": "int", "max": "int", "achieved": "bool"}],
+    "domains": [{"domain": "text", "score": "int", "pass_mark": "int", "max": "int", "achieved": "bool", "na": "int"}],
     "closure_ready": "bool",
     "zero_without_action": ["text"],
     "trend": [{"review_date": "date|null", "domains": {"<domain>": "int"}}],
@@ -113,6 +113,7 @@ def _bar(score: int, pass_mark: int, maximum: int, colour: bool) -> str:
                 "cases_reviewed": "int",
                 "achieved": {"<domain>": "int"},
                 "most_zero": [{"indicator": "text", "cases": "int"}],
+                "na_answers": "int",
                 "cases": [CASE_BENCHMARKS],
             },
         }
@@ -149,7 +150,12 @@ def _benchmarks_table(report: reports.BenchmarkReport, colour: bool) -> list[str
     for result in report.cases:
         lines.append(f"\nCase {result.case}")
         for day, scored in result.reviews:
-            lines.append(f"  review {day}: " + ", ".join(f"{d.domain} {d.score}/{d.max}" for d in scored.domains))
+            na = sum(d.na for d in scored.domains)
+            lines.append(
+                f"  review {day}: "
+                + ", ".join(f"{d.domain} {d.score}/{d.max}" for d in scored.domains)
+                + (f"; N/A on {na} indicator(s)" if na else "")
+            )
         latest = result.reviews[-1][1]
         for domain in latest.domains:
             mark = "achieved" if domain.achieved else f"needs {domain.pass_mark}"
@@ -165,6 +171,8 @@ def _benchmarks_table(report: reports.BenchmarkReport, colour: bool) -> list[str
             lines.append(f"  {domain:<13} achieved in {count} case(s)")
         if summary["most_zero"]:
             lines.append("  most often scored 0: " + ", ".join(f"{i} ({n})" for i, n in summary["most_zero"]))
+        if summary["na_answers"]:
+            lines.append(f"  N/A answers in the latest reviews: {summary['na_answers']}")
     return lines
 
 

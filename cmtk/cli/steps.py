@@ -1,4 +1,4 @@
-"""`cmtk steps`, `cmtk step`, `cmtk advance`, `cmtk case reopen|transfer`."""
+"""`cmtk steps`, `cmtk step`, `cmtk advance`, `cmtk case reopen|transfer|close|breakdown`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import typer
 from cmtk import dates
 from cmtk.casework import policy, transitions, workflow
 from cmtk.cli.case import _prompt_body
-from cmtk.cli.common import open_session, store_root
+from cmtk.cli.common import open_session, say_faked_today, store_root
 from cmtk.cli.inputs import read_yaml
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.forms import definitions
@@ -84,17 +84,35 @@ def _step_table(state: workflow.Status) -> list[str]:
     if state.next is None:
         return [*lines, "Nothing comes next: the case is not open."]
     lines.append(f"To move to step {state.next}:")
-    for req in state.requirements:
-        mark = "met    " if req.met else "MISSING"
-        lines.append(f"  [{mark}] {req.label}: {req.detail}")
-        if not req.met and req.todo:
-            lines.append(f"            -> {req.todo}")
+    lines.extend(_requirement_lines(state.requirements))
     if state.sent_back_to:
         lines.append(
             f"The approval was refused: `cmtk advance {state.case}` sends the case back to step {state.sent_back_to}."
         )
     elif state.can_advance:
         lines.append(f"Everything is in place: `cmtk advance {state.case}` moves it on.")
+    ending = state.closing
+    if ending is not None:
+        lines.append(f"The closure form gives the reason: {ending.label}.")
+        if ending.command == "transfer":
+            lines.append(f"A transfer is recorded with its own form: `cmtk case transfer {state.case}`.")
+        elif not ending.allowed:
+            lines.append(f"That route is open only at step(s) {', '.join(str(s) for s in ending.from_steps)}.")
+        else:
+            lines.append("To close the case that way:")
+            lines.extend(_requirement_lines(ending.requirements))
+            if ending.ready:
+                lines.append(f"Everything is in place: `cmtk case close {state.case}` closes it.")
+    return lines
+
+
+def _requirement_lines(requirements) -> list[str]:
+    lines = []
+    for req in requirements:
+        mark = "met    " if req.met else "MISSING"
+        lines.append(f"  [{mark}] {req.label}: {req.detail}")
+        if not req.met and req.todo:
+            lines.append(f"            -> {req.todo}")
     return lines
 
 
@@ -109,6 +127,7 @@ def advance(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
+    say_faked_today(session.store, as_of)
     today = dates.today(as_of, order=session.store.date_order)
     day = session.store.optional_date(date, "--date")
     outcome = transitions.advance(session, case_id, today=today, day=day, dry_run=dry_run)
@@ -118,15 +137,79 @@ def advance(
 def reopen(
     ctx: typer.Context,
     case: str = typer.Argument(..., help="Case id."),
-    to_step: int = typer.Option(7, "--step", help="Step to re-open at (default 7, monitoring)."),
+    to_step: int | None = typer.Option(
+        None,
+        "--step",
+        help="Step to re-open at (default: the step it was at; 7, monitoring, for a case closed at step 8).",
+    ),
     date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of re-opening (default: today)."),
 ) -> None:
-    """Re-open a closed or transferred case; its history is kept."""
+    """Re-open a closed or transferred case; its history is kept.
+
+    What was recorded before the re-opening no longer counts for the steps
+    after the one it re-opens at: a new review, conference decision and
+    closure form are needed before it closes again.
+    """
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date")
     typer.echo(transitions.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
+
+
+def close(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of closing (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen without changing anything."),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+) -> None:
+    """Close the case for the reason its closure form gives, once that route's requirements are met.
+
+    Each reason (reintegration achieved, death, the family or child no
+    longer wants support, the young person is an adult, no family could be
+    traced, another reason) has its own requirements and approvals, set in
+    the workflow; `cmtk step CASE` lists them.
+    """
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    say_faked_today(session.store, as_of)
+    today = dates.today(as_of, order=session.store.date_order)
+    day = session.store.optional_date(date, "--date")
+    outcome = transitions.close(session, case_id, today=today, day=day, dry_run=dry_run)
+    typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
+
+
+def breakdown(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case id."),
+    source: str | None = typer.Option(
+        None,
+        "--from",
+        metavar="FILE",
+        help="The breakdown form as YAML (see `cmtk form show breakdown`), or - for standard input.",
+    ),
+    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the record (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the form and say what would happen, without writing."),
+) -> None:
+    """Record that a placement broke down (why, where the child is now) and send the case back to assessment.
+
+    The step it goes back to is set in the workflow; the monitoring clock
+    starts again from the next placement.
+    """
+
+    case_id = ids.normalise_case_id(case)
+    session = open_session(ctx)
+    day = session.store.optional_date(date, "--date")
+    if source:
+        body = read_yaml(source)
+    else:
+        session.case_records(case_id)  # an unknown case fails before any question is asked
+        form = definitions.load_form("breakdown", session.store.root)
+        body = _prompt_body(session, form, tuple(s.id for s in form.sections), False)
+    outcome = transitions.breakdown(session, case_id, body, today=dates.today(), day=day, dry_run=dry_run)
+    typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
 
 
 def transfer(
@@ -162,3 +245,5 @@ def register(app: typer.Typer) -> None:
 def register_case(case_app: typer.Typer) -> None:
     case_app.command("reopen")(reopen)
     case_app.command("transfer")(transfer)
+    case_app.command("close")(close)
+    case_app.command("breakdown")(breakdown)

@@ -151,7 +151,7 @@ class _Builder:
             for number, household in enumerate(households):
                 visit_day = opened + _dt.timedelta(days=14 + 7 * number)
                 self.add(case_id, "family-assessment", visit_day, {"household.household_head": household})
-            self.add(case_id, "caregiver-consent", opened + _dt.timedelta(days=14))
+                self.add(case_id, "caregiver-consent", visit_day, {"caregiver.household": household})
             self.add(case_id, "child-profile", opened + _dt.timedelta(days=21))
             if stage == "transferred":
                 self.add(
@@ -174,6 +174,17 @@ class _Builder:
                 )
                 self._case_file(case_id, worker, opened, step, "transferred", events)
                 return
+            if target >= 4:  # every new case is presented at the CCI's monthly case conference (SOP 14)
+                self.add(
+                    case_id,
+                    "conference-decision",
+                    opened + _dt.timedelta(days=21),
+                    {
+                        "decision.kind": "other",
+                        "decision.decision_text": "Presented at the monthly internal case conference; tracing agreed.",
+                        "decision.case_manager_present": "yes",
+                    },
+                )
             if len(households) > 1 and target >= 4:
                 self.add(
                     case_id,

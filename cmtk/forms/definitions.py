@@ -32,7 +32,7 @@ FIELD_TYPES: dict[str, frozenset[str]] = {
     "integer": frozenset({"digits", "unit", "min", "max"}),
     "number": frozenset({"unit", "min", "max"}),
     "yes_no": frozenset(),
-    "yes_no_na": frozenset({"indicator", "applies"}),
+    "yes_no_na": frozenset({"indicator", "applies", "na_if"}),
     "select_one": frozenset({"choices", "other"}),
     "select_many": frozenset({"choices", "other"}),
     "table": frozenset({"columns", "rows"}),
@@ -56,7 +56,7 @@ PROVENANCE_KEYS = frozenset({"document", "part", "note"})
 # Field types whose answer a `show_if` condition can test.
 CONDITION_TYPES = frozenset({"yes_no", "yes_no_na", "select_one", "select_many"})
 CONDITION_ANSWERS = {"yes_no": ("yes", "no"), "yes_no_na": ("yes", "no", "na")}
-SECTION_KEYS = frozenset({"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "fields"})
+SECTION_KEYS = frozenset({"id", "title", "required_at_step", "instructions", "domain", "pass_mark", "na_if", "fields"})
 APPLIES_KEYS = frozenset({"min_age", "max_age", "sex"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _WORD = re.compile(r"[^\W\d_]{2}")  # two letters in a row: a text with words to translate
@@ -126,6 +126,7 @@ class Field:
     applies: dict[str, Any] = field(default_factory=dict)
     role: str | None = None
     thumbprint: bool = False
+    na_if: Text | None = None  # when "not applicable" may be answered (the only other way: `applies`)
     show_if: Condition = ()
     preset: tuple[dict[str, Any], ...] = ()
 
@@ -146,6 +147,7 @@ class Section:
     instructions: Text | None = None
     domain: str | None = None
     pass_mark: int | None = None
+    na_if: Text | None = None  # when every indicator of the section may be answered "not applicable"
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -191,12 +193,16 @@ class FormDef:
             found.append((f"{section.id}.title", section.title))
             if section.instructions:
                 found.append((f"{section.id}.instructions", section.instructions))
+            if section.na_if:
+                found.append((f"{section.id}.na_if", section.na_if))
             for fld in section.fields:
                 for sub in (fld, *fld.columns):
                     where = f"{section.id}.{fld.name}" + (f".{sub.name}" if sub is not fld else "")
                     found.append((where, sub.label))
                     if sub.help:
                         found.append((f"{where}.help", sub.help))
+                    if sub.na_if:
+                        found.append((f"{where}.na_if", sub.na_if))
                     found += [(f"{where}={c.value}", c.label) for c in sub.choices]
                 for index, row in enumerate(fld.preset, start=1):
                     found += [
@@ -227,6 +233,8 @@ class FormDef:
                 out["past_only"] = True
             if fld.applies:
                 out["applies"] = dict(fld.applies)
+            if fld.na_if:
+                out["na_if"] = fld.na_if.en
             if fld.show_if:
                 out["show_if"] = {name: list(values) for name, values in fld.show_if}
             if fld.preset:
@@ -253,6 +261,7 @@ class FormDef:
                     "title": s.title.en,
                     **({"required_at_step": s.required_at_step} if s.required_at_step else {}),
                     **({"domain": s.domain, "pass_mark": s.pass_mark} if s.domain else {}),
+                    **({"na_if": s.na_if.en} if s.na_if else {}),
                     "fields": [field_json(f) for f in s.fields],
                 }
                 for s in self.sections
@@ -527,6 +536,7 @@ class _Loader:
             instructions=self.optional_text(data.get("instructions"), [*where, "instructions"], "instructions"),
             domain=domain,
             pass_mark=pass_mark,
+            na_if=self.optional_text(data.get("na_if"), [*where, "na_if"], "na_if"),
         )
 
     def field(self, raw, where: list, table_column: bool, siblings: dict[str, Field] | None = None) -> Field:
@@ -606,6 +616,8 @@ class _Loader:
                 values["preset"] = self.preset(data["preset"], [*where, "preset"], what, values["columns"])
         elif "preset" in data:
             raise self.fail([*where, "preset"], f"{what}: preset rows belong to a table")
+        if "na_if" in data:
+            values["na_if"] = self.text(data["na_if"], [*where, "na_if"], f"{what} na_if")
         if "show_if" in data:
             known = (siblings or {}) if table_column else self.earlier
             values["show_if"] = self.condition(data["show_if"], [*where, "show_if"], what, known, table_column)

@@ -181,7 +181,7 @@ def edit_record(
                 return "Empty file: nothing was changed."
             try:
                 body = yamlio.loads(text, "the edited form")
-                clean = cases.check_body(session, form, body, today)
+                clean = cases.check_for_case(session, case, form, body, today, original.date)
                 break
             except (RecordError, cases.InvalidRecord) as error:
                 for line in getattr(error, "lines", None) or [error.message]:

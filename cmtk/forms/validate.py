@@ -32,6 +32,10 @@ class _Problem(Exception):
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def has_control_characters(text: str) -> bool:
+    return bool(_CONTROL.search(text))
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool) or isinstance(value, (dict, list)):
         raise _Problem("expects text")

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cmtk import dates
 from cmtk.casework import conference, schedule, scoring
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
@@ -77,13 +78,53 @@ def overdue(
             if day <= horizon
         ]
     if session.store.conference_ids():  # only then load the conference machinery
-        items += [
+        items = [
             i
-            for i in conference.overdue_reports(session, as_of)
-            if not worker or i.worker.casefold() == worker.casefold()
+            for i in conference_items(session, items, as_of)
+            if i.kind not in ("conference", "conference-report") or not worker or i.worker.casefold() == wanted
         ]
     soon = schedule.upcoming(items, as_of, upcoming_days) if upcoming_days is not None else None
     return OverdueReport(as_of, session.store.head_commit(), schedule.overdue(items, as_of), soon)
+
+
+def decisions_without_conference(session: Session, conference_ids: list[str]) -> list[tuple[str, str, str]]:
+    """Conference decisions recorded on cases by hand, with no conference record in this store:
+    (date, case, kind), oldest first."""
+    index = summary.load_index(session)
+    known = set(conference_ids)
+    found = [
+        (day or "-", case_id, kind)
+        for case_id, decisions in zip(index.ids, index.column("decisions"), strict=False)
+        for day, kind, conference_id in decisions or []
+        if conference_id not in known
+    ]
+    return sorted(found)
+
+
+def conference_items(session: Session, items: list[schedule.DueItem], as_of: _dt.date) -> list[schedule.DueItem]:
+    """Conferencing (SOP 14, Case Conferencing SOP 5.3-5.5), where conferences are recorded in this store:
+    a case put on any conference counts as presented (the schedule asks each new case to be, from its own
+    records); each kind of conference is due again `every` after the last one of that kind; reports are
+    due within a day."""
+    held = [conference.read(session, c) for c in session.store.conference_ids()]
+    presented = {entry["case"] for c in held for entry in c.cases}
+    kept = [i for i in items if not (i.kind == "conference-presentation" and i.case in presented)]
+    settings = policy_module.load(session.store.root).get("conferences") or {}
+    for kind in conference.KINDS:
+        every = (settings.get(kind) or {}).get("every")
+        mine = sorted((c for c in held if c.info.get("kind") == kind and c.date <= as_of), key=lambda c: c.date)
+        if every and mine:
+            last = mine[-1]
+            kept.append(
+                schedule.DueItem(
+                    last.id,
+                    str(last.info.get("chair", "")),
+                    "conference",
+                    dates.add_duration(last.date, every),
+                    f"the next {kind} case conference (the last was on {last.date.isoformat()})",
+                )
+            )
+    return kept + conference.overdue_reports(session, as_of)
 
 
 def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> dict[str, Any]:
@@ -92,7 +133,7 @@ def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> 
     index = summary.load_index(session)
     achieved: Counter[str] = Counter()
     zeros: Counter[str] = Counter()
-    reviewed = 0
+    reviewed = na_answers = 0
     per_case = []
     wanted = set(case_ids) if case_ids is not None else None
     for case_id, data in zip(index.ids, index.column("bench"), strict=False):
@@ -104,15 +145,17 @@ def caseload_benchmarks(session: Session, case_ids: list[str] | None = None) -> 
         latest = result.reviews[-1][1]
         achieved.update(d.domain for d in latest.domains if d.achieved)
         zeros.update(latest.zeros)
+        na_answers += sum(d.na for d in latest.domains)
     return {
         "cases_reviewed": reviewed,
+        "na_answers": na_answers,
         "achieved": {d: achieved.get(d, 0) for d in definitions.DOMAINS},
         "most_zero": zeros.most_common(10),
         "cases": per_case,
     }
 
 
-BENCHMARK_COLUMNS = ["case", "review_date", "domain", "score", "pass_mark", "max", "achieved"]
+BENCHMARK_COLUMNS = ["case", "review_date", "domain", "score", "pass_mark", "max", "achieved", "na"]
 
 
 @dataclass(frozen=True)
@@ -135,12 +178,13 @@ class BenchmarkReport:
             "cases_reviewed": self.summary["cases_reviewed"],
             "achieved": self.summary["achieved"],
             "most_zero": [{"indicator": i, "cases": n} for i, n in self.summary["most_zero"]],
+            "na_answers": self.summary["na_answers"],
             "cases": [scoring.case_benchmarks_json(c) for c in self.cases],
         }
 
     def to_rows(self) -> tuple[list[str], list[list[Any]]]:
         return BENCHMARK_COLUMNS, [
-            [c.case, _iso(day), x.domain, x.score, x.pass_mark, x.max, x.achieved]
+            [c.case, _iso(day), x.domain, x.score, x.pass_mark, x.max, x.achieved, x.na]
             for c in self.cases
             for day, scored in c.reviews
             for x in scored.domains
@@ -212,7 +256,7 @@ def caseload(session: Session, as_of: _dt.date) -> dict[str, Any]:
             quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
             if to_step == 7 and what == "advance":
                 quarters[quarter]["reunified"] += 1
-            if to_step == 8 and what == "advance":
+            if (to_step == 8 and what == "advance") or what.startswith("closed"):
                 quarters[quarter]["closed"] += 1
             if what.startswith("re-opened"):
                 quarters[quarter]["reopened"] += 1

@@ -36,13 +36,13 @@ from cmtk.store.files import write_atomic
 from cmtk.store.paths import builtin_forms_dir
 from cmtk.store.session import CASES_DIR, Session, Store
 
-FORMAT = 8
+FORMAT = 9
 INDEX_FILE = "summary.age"
 LARGE_FILE = "summary-reviews.age"  # columns only some reports need, in a file of their own
 LARGE_COLUMNS = ("bench", "activity")
 COLUMNS = (
     "tree", "worker", "status", "step", "opened", "name", "names", "born", "namekey", "due", "events", "conflicts",
-    "bench", "activity",
+    "decisions", "bench", "activity",
 )  # fmt: skip
 
 
@@ -119,7 +119,20 @@ def summarise(case, policy: dict) -> dict[str, Any]:
         "due": due,
         "events": events,
         "conflicts": sum(len(r.extra.get("conflicts") or []) for r in case.records),  # left by a sync: `cmtk conflicts`
+        "decisions": [  # conference decisions kept with the case: [date, kind, conference id or ""]
+            [
+                _iso(r.body.get("decision", {}).get("conference_date") or r.date),
+                str(r.body.get("decision", {}).get("kind") or ""),
+                str(r.body.get("decision", {}).get("conference_id") or ""),
+            ]
+            for r in case.records
+            if r.form == "conference-decision"
+        ],
     }
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if isinstance(day, _dt.date) else None
 
 
 def summarise_case(session: Session, case_id: str, policy: dict) -> dict[str, Any]:

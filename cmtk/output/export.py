@@ -63,7 +63,7 @@ def state_on(status: str, step: int, opened: str | None, events: list, as_of: _d
             return None
         if isinstance(from_step, int):
             step = from_step
-        if what == "transferred" or (what == "advance" and to_step == LAST_STEP):
+        if what == "transferred" or what.startswith("closed") or (what == "advance" and to_step == LAST_STEP):
             status = "open"
         elif what.startswith("re-opened"):
             status = "transferred" if "transferred" in what else "closed"
@@ -121,7 +121,7 @@ def figures(session: Session, as_of: _dt.date) -> list[Figure]:
             continue
         latest = held[-1][1]
         reviewed += 1
-        ready += latest.closure_ready(rule, hard_stop)
+        ready += states[case_id][0] == "open" and latest.closure_ready(rule, hard_stop)  # closed cases are done
         for domain in latest.domains:
             scored[domain.domain] = scored.get(domain.domain, 0) + 1
             achieved[domain.domain] = achieved.get(domain.domain, 0) + domain.achieved

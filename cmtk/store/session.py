@@ -595,6 +595,8 @@ class Session:
         output is not deterministic, so rewriting would make empty history.
         """
         self.merged_meanwhile = []
+        if not self.store.training:
+            _refuse_future(new_records)
         with self.store.locked():
             changes, written = [], {}
             for record in new_records:
@@ -623,6 +625,35 @@ class Session:
 
 
 _FAR_PAST = dates.parse_date("1900-01-01")
+
+
+def _refuse_future(new_records: list[records.Record]) -> None:
+    """A real store never gets a write dated after the computer's own date (a leftover CMTK_TODAY or --as-of
+    from training); a planned conference may carry a future date of its own, not a future timestamp."""
+    for record in new_records:
+        stamps = [record.created, record.updated or ""]
+        events = (record.body.get("events") or []) if isinstance(record.body, dict) else []
+        days = [e.get("date") for e in events[-1:] if isinstance(e, dict)]
+        if record.extra.get("subject") != "conference":
+            days.append(record.date)
+        late = [d.isoformat() for d in days if d is not None and dates.after_real_today(d)]
+        late += [s for s in stamps if s and dates.after_real_today(_parse_stamp(s))]
+        if late:
+            shown = late[0]
+            fake = dates.faked()
+            cause = f"CMTK_TODAY={fake} is set" if fake else "a date after today was given"
+            raise CmtkError(
+                f"this would be dated {shown[:10]}, after the computer's date ({dates.real_today().isoformat()}): "
+                f"{cause}; unset CMTK_TODAY (or drop --as-of) for real work, and practise in a TRAINING store"
+            )
+
+
+def _parse_stamp(text: str):
+    try:
+        stamp = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=_dt.UTC)
 
 
 def _merge_saved_meanwhile(

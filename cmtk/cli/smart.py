@@ -8,10 +8,11 @@ import typer
 
 from cmtk import dates
 from cmtk.casework import cases, plan, policy, schedule
-from cmtk.cli.common import open_session
+from cmtk.cli.common import open_session, store_root
 from cmtk.cli.output import emit_json
 from cmtk.errors import UsageError
 from cmtk.smart import checker
+from cmtk.smart import rules as smart_rules
 from cmtk.store import ids
 
 app = typer.Typer(help="SMART checks: Specific, Measurable, Attainable, Relevant, Time-bound.", no_args_is_help=True)
@@ -46,6 +47,7 @@ def smart_check(
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
     current_policy = policy.load(session.store.root)
+    rules = smart_rules.build(current_policy.get("smart"), store_root=session.store.root)
     findings = []
     for case_id in selected or session.store.case_ids():
         found = cases.read_case(session, case_id)
@@ -56,7 +58,12 @@ def smart_check(
             if current.record is None:
                 continue
             for finding in checker.check_plan(
-                current.goals, current.actions, today=today, planned_closure=closure, order=session.store.date_order
+                current.goals,
+                current.actions,
+                today=today,
+                planned_closure=closure,
+                order=session.store.date_order,
+                rules=rules,
             ):
                 findings.append((case_id, finding))
     if output_format == "json":
@@ -72,6 +79,7 @@ def smart_check(
 
 @app.command("text")
 def smart_text(
+    ctx: typer.Context,
     sentence: str = typer.Argument(
         ..., help='One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
     ),
@@ -81,7 +89,9 @@ def smart_text(
 ) -> None:
     """Check one free-text goal sentence against SMART (for trainers); exit 1 if it misses a letter."""
 
-    findings = checker.check_text(sentence, today=dates.today(as_of) if as_of is not None else None)
+    root = store_root(ctx)  # a store's own word lists and forms, when the command runs in one
+    rules = smart_rules.build(policy.load(root).get("smart"), store_root=root) if root else smart_rules.default()
+    findings = checker.check_text(sentence, today=dates.today(as_of) if as_of is not None else None, rules=rules)
     for finding in findings:
         typer.echo(str(finding))
     if findings:

@@ -54,7 +54,6 @@ def _preload() -> None:
     import tempfile  # noqa: F401
 
     import filelock  # noqa: F401
-    import git  # noqa: F401
     import jinja2  # noqa: F401
     import platformdirs  # noqa: F401
     import pyrage  # noqa: F401

@@ -280,7 +280,36 @@ def measure_stick(children: int = 200, per_child: int = 2) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def measure_printing(runs: int = 1) -> dict:
+    """Printing: one form as PDF (one WeasyPrint run), and the whole workshop pack in both languages.
+
+    The pack is one WeasyPrint run over about 200 pages (issue 17: under 60 s on the
+    workshop laptop); a run per form costs a few seconds each. Written to bench/printing.json.
+    """
+    out = CACHE / "printing"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+
+    def render(name: str, *args: str) -> list[str]:
+        target = out / name
+        return ["sh", "-c", f"rm -f {target} && {' '.join([*CMTK, *args, '-o', str(target)])}"]
+
+    results = {
+        "form_render_pdf": timed(render("one.pdf", "form", "render", "identification"), runs=3),
+        "form_pack_en_pdf": timed(render("en.pdf", "form", "pack", "--lang", "en"), runs=runs),
+        "form_pack_both_pdf": timed(render("both.pdf", "form", "pack", "--lang", "both"), runs=runs),
+        "form_pack_both_html": timed(render("both.html", "form", "pack", "--lang", "both"), runs=3),
+    }
+    (HERE / "printing.json").write_text(json.dumps(results, indent=2) + "\n")
+    for key, seconds in results.items():
+        print(f"{key:<26}{seconds:>10.1f} s")
+    return results
+
+
 def main() -> None:
+    if os.environ.get("BENCH_ONLY") == "printing":  # `BENCH_ONLY=printing make bench`: only the printing figures
+        measure_printing()
+        return
     # Byte-compile cmtk first: with PYTHONDONTWRITEBYTECODE set (as on this machine) every run
     # would otherwise compile its modules again, which no installed copy does.
     subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "cmtk")], check=True)
@@ -309,6 +338,8 @@ def main() -> None:
     print(f"{'seconds (median)':<26}" + "".join(f"{r['cases']:>12} cases" for r in results))
     for key in keys:
         print(f"{key:<26}" + "".join(f"{r.get(key, float('nan')):>18.3f}" for r in results))
+    if not only:
+        measure_printing()
     for r in results:
         if "rebuild_one_core" not in r:
             continue

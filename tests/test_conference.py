@@ -78,13 +78,20 @@ def test_full_conference_through_the_cli(store, tmp_path):
     again = invoke(["conference", "agree", conf, "John SCCO"])
     assert again.exit_code == 1 and "holds for every conference" in again.output
 
-    for what in ("agenda", "presentation", "attendance", "checklist"):
+    for what in ("agenda", "presentation", "preparation", "attendance", "checklist"):
         out = tmp_path / f"{what}.html"
         _ok(["conference", "print", conf, what, "-o", str(out)])
         html = out.read_text()
         assert conf in html or first in html
         assert "Wambui" not in html and "Kamande" not in html
     assert (tmp_path / "presentation.html").read_text().count(first) >= 1
+    preparation = (tmp_path / "preparation.html").read_text()
+    assert "Case conference: case preparation template" in preparation and second in preparation
+    agenda = (tmp_path / "agenda.html").read_text()
+    assert "Updates on relevant issues" in agenda and agenda.index(">4.1<") > agenda.index(
+        "Presentation and discussion"
+    )
+    assert "Mary Case-Manager" in (tmp_path / "attendance.html").read_text()  # the participants, by name
 
     minutes = {
         "discussions": {

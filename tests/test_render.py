@@ -172,7 +172,7 @@ def test_filled_form_shows_every_value():
     ):
         assert text in html, text
     assert html.count("✓") == WIDGET_TICKS
-    digits = re.findall(r'<span class="box filled">(\d)</span>', html)
+    digits = re.findall(r'<span class="box filled(?: gap)?">(\d)</span>', html)
     assert "".join(digits).startswith("03022014")  # date of birth, day first
     assert '<span class="box">K</span>' in html  # case id in the page header boxes
 
@@ -461,3 +461,18 @@ def test_cli_as_a_real_process():
     result = run_cmtk(["form", "render", "child-assent", "--lang", "sw"])
     assert result.returncode == 0, result.stderr
     assert "Ridhaa ya mtoto" in result.stdout and result.stdout.rstrip().endswith("</html>")
+
+
+def test_photo_box_floats_beside_the_office_box_and_the_record_date_stays_under_its_label():
+    """Identification has a photo box: a fixed-width float like the office box (no flex), the title column
+    narrowed for both; the record date in that narrow column is printed under its label, not squeezed beside it."""
+    form = definitions.load_form("identification")
+    html = render.render_html(form, record_date=_dt.date(2025, 1, 10))
+    assert '<header class="titleblock with-photo">' in html
+    head = html[html.index('<header class="titleblock') : html.index("</header>")]
+    assert head.index('class="office"') < head.index('class="photo"') < head.index('class="main"')  # floats first
+    main = head[head.index('class="main"') :]
+    assert main.index("Date of this record") < main.index('<span class="date">')
+    css = (render.templates_dir() / "print.css").read_text()
+    assert re.search(r"\.titleblock \.photo \{[^}]*float: right", css)
+    assert '<header class="titleblock">' in render.render_html(definitions.load_form("child-assent"))

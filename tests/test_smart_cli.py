@@ -88,3 +88,21 @@ def test_transfer_and_reopen_keep_history(store, tmp_path):
         "re-opened (transferred before)",
     ]
     assert any(r.form == "transfer" for r in case.records)
+
+
+def test_smart_check_reads_the_stores_own_words(store, tmp_path):
+    """`smart check` judges a plan with the store's `smart:` overrides, as `smart text` and `advance` do."""
+    case_id = cases.open_case(store, minimal_body("identification"), today=dt.date(2026, 2, 10))
+    goal = tmp_path / "g.yaml"
+    goal.write_text("goal: The child goes to school every day\n")
+    invoke(["plan", "goal", case_id, "--domain", "education", "--from", str(goal)])
+    action = tmp_path / "a.yaml"
+    action.write_text(
+        yamlio.dumps({"action": "Mentor the child on homework every week", "responsible": "Mother", "output": "book"})
+    )
+    assert invoke(["plan", "action", case_id, "1", "--by", "01-06-2026", "--from", str(action)]).exit_code == 0
+    before = invoke(["smart", "check", case_id, "--format", "json"])
+    assert before.exit_code == 1 and {f["letter"] for f in json.loads(before.output)} == {"S"}  # "mentor": no verb
+    (store.store.root / ".cmtk" / "policy.yaml").write_text("smart:\n  action_verbs: {add: [mentor]}\n")
+    after = invoke(["smart", "check", case_id])
+    assert after.exit_code == 0, after.output

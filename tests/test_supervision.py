@@ -155,3 +155,21 @@ def test_chromium_renders_the_page_on_one_landscape_sheet_without_requests(demo,
     box = reader.pages[0].mediabox
     assert len(reader.pages) == 1 and float(box.width) > float(box.height)  # one A4 landscape sheet
     shutil.copy(tmp_path / "page.png", tmp_path.parent / "supervision-chromium.png")  # for a person to look at
+
+
+def test_activity_judges_plans_with_the_stores_smart_words():
+    """A plan SMART by the store's own word list counts as SMART on the supervision page too."""
+    day = D(2026, 2, 10)
+    goal = {"goal_id": "1", "goal": "The child goes to school every day", "domain": "education"}
+    action = {
+        "action_id": "1",
+        "goal_id": "1",
+        "action": "Mentor the child on homework every week",
+        "responsible": "Mother",
+        "output": "homework book signed",
+        "deadline": D(2026, 6, 1),
+    }
+    case = Case("K7Q2MX4P", (rec("case-plan", {"plan": {"goals": [goal], "actions": [action]}}, day, 1),))
+    assert activity_module.activity(case, POLICY)["plans"] == [["2026-02-10", False]]  # "mentor": no action verb
+    extended = {**POLICY, "smart": {"action_verbs": {"add": ["mentor"]}}}
+    assert activity_module.activity(case, extended)["plans"] == [["2026-02-10", True]]

@@ -22,6 +22,7 @@ from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
 from cmtk.smart import checker
+from cmtk.smart import rules as smart_rules
 from cmtk.store import rows
 from cmtk.store.records import Record
 from cmtk.store.session import Session
@@ -163,6 +164,7 @@ def check_smart(session: Session, case_id: str | None, today: _dt.date) -> Smart
     """One case's plans against SMART, or (no case) the plans of every open case."""
 
     current_policy = policy_module.load(session.store.root)
+    rules = smart_rules.build(current_policy.get("smart"), store_root=session.store.root)
     found = []
     for each in [case_id] if case_id else session.store.case_ids():
         case = cases.read_case(session, each)
@@ -173,7 +175,12 @@ def check_smart(session: Session, case_id: str | None, today: _dt.date) -> Smart
             if current.record is None:
                 continue
             for finding in checker.check_plan(
-                current.goals, current.actions, today=today, planned_closure=closure, order=session.store.date_order
+                current.goals,
+                current.actions,
+                today=today,
+                planned_closure=closure,
+                order=session.store.date_order,
+                rules=rules,
             ):
                 found.append((case.id, finding))
     return SmartCheck(found)

@@ -16,6 +16,7 @@ from cmtk.casework.schedule import next_visit_due, placement_date, seen_visits
 from cmtk.casework.scoring import REVIEW_FORMS
 from cmtk.dates import add_duration
 from cmtk.smart import checker
+from cmtk.smart import rules as smart_rules
 
 
 def _iso(day: Any) -> str | None:
@@ -26,6 +27,7 @@ def activity(case: Case, policy: dict) -> dict[str, list]:
     """{"visits": [[done, due]], "reviews": [[done, due]], "plans": [[recorded, all goals SMART]],
     "referrals": [[sent, followed up or None, due]]}: dates as ISO text (JSON-able)."""
     out: dict[str, list] = {"visits": [], "reviews": [], "plans": [], "referrals": []}
+    rules = smart_rules.build(policy.get("smart"))  # the store's word lists, as `smart check` reads them
     placed = placement_date(case)
     if placed:
         last = None
@@ -43,7 +45,7 @@ def activity(case: Case, policy: dict) -> dict[str, list]:
         plan = plan_record.body.get("plan") or {}
         goals, actions = plan.get("goals") or [], plan.get("actions") or []
         if goals and isinstance(plan_record.date, _dt.date):
-            problems = checker.check_plan(goals, actions, today=plan_record.date)
+            problems = checker.check_plan(goals, actions, today=plan_record.date, rules=rules)
             smart = not [f for f in problems if f.letter in ("S", "M", "R", "T")]
             out["plans"].append([plan_record.date.isoformat(), smart])
     follow_up = policy_module.get(policy, "referrals.follow_up_within")

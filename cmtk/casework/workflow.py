@@ -21,6 +21,7 @@ from cmtk.casework.cases import CASE_FILE, Case
 from cmtk.errors import CmtkError
 from cmtk.forms import definitions
 from cmtk.smart import checker
+from cmtk.smart import rules as smart_rules
 from cmtk.store.records import Record
 
 LAST_STEP = 8
@@ -256,7 +257,9 @@ def plan_smart(ctx: Context, rule: dict) -> Check:
     if not goals:
         return Check(False, "the plan has no goals")
 
-    problems = [f for f in checker.check_plan(goals, actions, today=ctx.today) if f.letter in ("S", "M", "R", "T")]
+    rules = smart_rules.Rules(smart_rules.merged(ctx.policy.get("smart")), ctx.form)
+    found = checker.check_plan(goals, actions, today=ctx.today, rules=rules)
+    problems = [f for f in found if f.letter in ("S", "M", "R", "T")]
     if problems:
         return Check(False, f"{len(problems)} SMART problem(s), first: {problems[0]}")
     return Check(True, f"{len(goals)} goal(s), {len(actions)} action(s), all specific, measurable, relevant and dated")

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from cmtk.cli import form_render
+from cmtk.cli import form_pack, form_render
 from cmtk.cli.common import store_root
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
@@ -71,6 +71,9 @@ def form_show(
             typer.echo(f" {required} {field.name:<32} {field.type:<12} {field.label.get(lang)}")
             if field.choices:
                 typer.echo(f"{'':38}choices: {', '.join(c.value for c in field.choices)}")
+            if field.show_if:
+                asked = " and ".join(f"{name} is {' or '.join(wanted)}" for name, wanted in field.show_if)
+                typer.echo(f"{'':38}asked only when {asked}")
             for column in field.columns:
                 typer.echo(f"{'':5}- {column.name:<30}{column.type:<12}{column.label.get(lang)}")
     typer.echo("\n* required")
@@ -99,5 +102,6 @@ def form_translations(
 
 
 def register_render(parent: typer.Typer) -> None:
-    """`cmtk form render` lives in its own module, cmtk/cli/form_render.py."""
+    """`cmtk form render` and `cmtk form pack` live in their own modules (form_render.py, form_pack.py)."""
     form_render.register(app)
+    form_pack.register(app)

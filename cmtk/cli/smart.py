@@ -5,11 +5,12 @@ from __future__ import annotations
 import typer
 
 from cmtk import dates
-from cmtk.casework import plan
-from cmtk.cli.common import open_session
+from cmtk.casework import plan, policy
+from cmtk.cli.common import open_session, store_root
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.smart import checker
+from cmtk.smart import rules as smart_rules
 from cmtk.store import ids
 
 app = typer.Typer(help="SMART checks: Specific, Measurable, Attainable, Relevant, Time-bound.", no_args_is_help=True)
@@ -45,6 +46,7 @@ def _check_table(result: plan.SmartCheck) -> list[str]:
 @app.command("text")
 @json_keys([{"letter": "text", "message": "text"}])
 def smart_text(
+    ctx: typer.Context,
     sentence: str = typer.Argument(
         ..., help='One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
     ),
@@ -55,7 +57,9 @@ def smart_text(
 ) -> None:
     """Check one free-text goal sentence against SMART (for trainers); exit 1 if it misses a letter."""
 
-    result = checker.check_sentence(sentence, today=dates.today(as_of) if as_of is not None else None)
+    root = store_root(ctx)  # a store's own word lists and forms, when the command runs in one
+    rules = smart_rules.build(policy.load(root).get("smart"), store_root=root) if root else smart_rules.default()
+    result = checker.check_sentence(sentence, today=dates.today(as_of) if as_of is not None else None, rules=rules)
     emit(result, output_format, _text_table)
     if result.findings:
         raise typer.Exit(1)

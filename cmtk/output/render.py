@@ -12,10 +12,12 @@ and every command that does not print must not pay for them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import functools
 import io
+import logging
 import re
 import sys
 from dataclasses import dataclass
@@ -260,9 +262,12 @@ def column_widths(field: Field) -> list[float]:
             return 0.6 + 0.45 * digit_count(column)
         if column.choices:
             return 0.6 * len(column.choices) + 1.2 if inline_choices(column) else 1.6
+        written = [row[column.name].en for row in field.preset if isinstance(row.get(column.name), Text)]
+        if written:  # a checklist's items, an agenda's points: as wide as their texts need
+            return max(1.0, min(9.0, sum(len(w) for w in written) / len(written) / 9))
         if column.type == "text" and len(column.label.en) <= 3:
             return 1.0
-        return _COLUMN_WEIGHTS.get(column.type, 2.0)
+        return _COLUMN_WEIGHTS.get(column.type, 2.0) + (1.0 if column.lines > 1 else 0.0)
 
     weights = [weight(c) for c in field.columns]
     return [round(100 * w / sum(weights), 1) for w in weights]
@@ -551,6 +556,7 @@ def render_html(
         record_date=record_date,
         css=_find(templates, "print.css"),
         photo=photo if photo and photo.startswith(_IMAGE_URI) else None,
+        running_header=True,
     )
     return check_self_contained(_render(environment(lang, templates), "form.html.j2", context))
 
@@ -590,6 +596,70 @@ def render_page(name: str, context: dict, *, lang: str = "en", templates: Path |
 def template_text(templates: Path | None, name: str) -> str:
     """A template folder's text file (CSS), the store's own copy first."""
     return _find(templates, name)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One blank form rendered for a pack: its page rules (CSS) and its body (HTML)."""
+
+    form: FormDef
+    lang: str
+    anchor: str
+    page_rules: str
+    body: str
+
+
+def render_fragment(
+    form: FormDef,
+    *,
+    lang: str,
+    anchor: str,
+    organisation: str = "",
+    training: bool = False,
+    templates: Path | None = None,
+) -> Fragment:
+    """A blank form's body and its named page rules, to be put in one document with others.
+
+    The pages of the form are named `anchor`; the header is plain text (no running
+    element), which keeps a long document quick to lay out in WeasyPrint.
+    """
+    _check_lang(lang)
+    env = environment(lang, templates)
+    context = dict(
+        form=form,
+        parts=parts(form, None),
+        filled=False,
+        case_id="",
+        organisation=organisation or "",
+        training=training,
+        record_date=None,
+        photo=None,
+        running_header=False,
+        page_name=anchor,
+    )
+    return Fragment(
+        form, lang, anchor, _render(env, "page_rules.html.j2", context), _render(env, "form_page.html.j2", context)
+    )
+
+
+def render_pack_page(
+    fragments: list[Fragment],
+    *,
+    lang: str,
+    title: str,
+    organisation: str = "",
+    training: bool = False,
+    templates: Path | None = None,
+) -> str:
+    """The fragments in one self-contained document, after a contents page in `lang`."""
+    context = dict(
+        items=fragments,
+        title=title,
+        organisation=organisation or "",
+        training=training,
+        css=_find(templates, "print.css"),
+    )
+    return check_self_contained(_render(environment(lang, templates), "pack.html.j2", context))
 
 
 def _render(env, name: str, context: dict) -> str:
@@ -833,13 +903,18 @@ def _install_hint() -> str:
     )
 
 
-def render_pdf(html: str) -> bytes:
+def render_pdf(html: str, progress=None) -> bytes:
     """A4 PDF of a rendered form through WeasyPrint, which may only read file: and data: URLs.
 
     The HTML is self-contained, so any other URL is a mistake: refusing it
     fails at once instead of waiting for a network that may not be there.
+    `progress(stage, number)` is told of each page laid out ("page", n) and
+    when the PDF is being written ("write", 0), for a long document.
     """
-    return pdf_document(html).write_pdf()
+    if progress is None:
+        return pdf_document(html).write_pdf()
+    with _progress_from_weasyprint(progress):
+        return pdf_document(html).write_pdf()
 
 
 def pdf_document(html: str):
@@ -852,3 +927,37 @@ def pdf_document(html: str):
     check_self_contained(html)
     fetcher = URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).render()
+
+
+class _ProgressHandler(logging.Handler):
+    """Turns WeasyPrint's progress log lines ("Step 5 - Creating layout - Page 12") into calls."""
+
+    _PAGE = re.compile(r"Creating layout - Page (\d+)")
+
+    def __init__(self, progress) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        found = self._PAGE.search(message)
+        if found and "up-to-date" not in message:
+            self.progress("page", int(found.group(1)))
+        elif "Creating PDF" in message:
+            self.progress("write", 0)
+
+
+@contextlib.contextmanager
+def _progress_from_weasyprint(progress):
+    logger = logging.getLogger("weasyprint.progress")
+    handler = _ProgressHandler(progress)
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # WeasyPrint's progress lines are ours to show, not the root logger's
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate

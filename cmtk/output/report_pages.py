@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from html import escape
 from pathlib import Path
 
 from cmtk.output.render import check_self_contained
@@ -23,7 +24,11 @@ def star_svg(domains) -> str:
     if count < 3:
         return ""
     outer = 80.0
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" role="img" aria-label="benchmark star">']
+    # The labels sit outside the star: the view box leaves room on every side, and a label at the
+    # left or right is anchored towards the star, so no label is cut at the edge ("conomic 7/7").
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="-45 -12 290 224" role="img" aria-label="benchmark star">'
+    ]
     for level in (0.25, 0.5, 0.75, 1.0):
         ring = " ".join(f"{x:.1f},{y:.1f}" for x, y in (_point(i, count, outer * level) for i in range(count)))
         parts.append(f'<polygon points="{ring}" fill="none" stroke="#999" stroke-width="0.4"/>')
@@ -38,10 +43,14 @@ def star_svg(domains) -> str:
     )
     parts.append(f'<polygon points="{shape}" fill="{colour}" fill-opacity="0.45" stroke="{colour}" stroke-width="1"/>')
     for i, domain in enumerate(domains):
-        x, y = _point(i, count, outer + 12)
+        x, y = _point(i, count, outer + 8)
+        anchor = "middle" if abs(x - 100) < 10 else ("start" if x > 100 else "end")
+        top = y < 100 and anchor == "middle"
+        first, second = (y - 9, y) if top else (y, y + 8)
+        label = f'font-size="7" text-anchor="{anchor}"'
         parts.append(
-            f'<text x="{x:.1f}" y="{y:.1f}" font-size="7" text-anchor="middle">{domain.domain} '
-            f"{domain.score}/{domain.max}</text>"
+            f'<text x="{x:.1f}" y="{first:.1f}" {label}>{escape(domain.domain)}</text>'
+            f'<text x="{x:.1f}" y="{second:.1f}" {label}>{domain.score}/{domain.max}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -3,9 +3,11 @@
 The Handbook asks that every goal and its actions be SMART:
 
 - S, Specific: it is clear who does what (a named person or a role, and an
-  action verb).
+  action verb). A relative a child may have more than one of ("the
+  grandfather") needs a name.
 - M, Measurable: an output shows when it is done (an account book, a receipt,
-  a report card...).
+  a report card...), or the action can be counted ("two sessions", "weekly").
+  Talking about something, or reading it, leaves nothing to check by itself.
 - A, Attainable: realistic. That is a judgement for the caseworker and the
   family; this module flags only what is plainly unrealistic: a deadline that
   has already passed for an action still open, a deadline after the planned
@@ -15,16 +17,14 @@ The Handbook asks that every goal and its actions be SMART:
 - T, Time-bound: a real calendar date, written day first in Kenya (10-02-2021),
   or ISO (2021-02-10), or with the month's name (10 February 2021).
 
-This is a pure library: no I/O, no store, stdlib only. Findings are data
+The words it reads with are data (`cmtk/smart/rules.py`): cmtk's lists in
+`cmtk/defaults/smart.yaml`, a store's own under `smart:` in its
+`.cmtk/policy.yaml`, and the domains and indicators of its form definitions.
+Counties change those, never this module. Findings are data
 (`SmartFinding`); the CLI prints them or turns them into JSON. Messages are in
 plain English for a caseworker, each saying what to add or change, and never
 repeat a child's or a family member's name: they quote only cmtk's own words
-(from the lists below), dates, and short codes (an indicator id, a domain).
-
-The word lists below are module-level data. A county or organisation can
-extend them (add a role, a local verb, a Kiswahili or Sheng word, a local
-savings scheme) without touching the logic: add lowercase words to the tuple
-and the checks pick them up when the module is imported.
+(from the lists), dates, and short codes (an indicator id, a domain).
 """
 
 from __future__ import annotations
@@ -36,1216 +36,10 @@ from functools import cached_property
 
 from cmtk.dates import format_local, parse_date
 from cmtk.errors import ValidationError
+from cmtk.smart import rules as smart_rules
+from cmtk.smart.rules import Rules
 
 LETTERS = ("S", "M", "A", "R", "T")
-
-# --------------------------------------------------------------------------
-# Word lists. A county can extend any of these: lowercase, one entry per word
-# or short phrase; hyphens are read as spaces.
-# --------------------------------------------------------------------------
-
-# The six wellbeing domains (case-plan form, `domain` choices) and the labels
-# people also write for them.
-DOMAINS: dict[str, str] = {
-    "education": "Education",
-    "protection": "Protection and safety",
-    "psychosocial": "Psychosocial wellbeing and community belonging",
-    "health": "Health and development",
-    "relationship": "Child-caregiver relationship and attachment",
-    "economic": "Economic stability",
-}
-
-DOMAIN_ALIASES: dict[str, str] = {
-    "protection and safety": "protection",
-    "safety": "protection",
-    "psychosocial wellbeing": "psychosocial",
-    "psychosocial wellbeing and belonging": "psychosocial",
-    "psychosocial wellbeing and community belonging": "psychosocial",
-    "health and development": "health",
-    "relationship and attachment": "relationship",
-    "child-caregiver relationship and attachment": "relationship",
-    "child caregiver relationship and attachment": "relationship",
-    "economic stability": "economic",
-    # Kiswahili labels used on the printed form
-    "elimu": "education",
-    "ulinzi na usalama": "protection",
-    "afya na ukuaji": "health",
-    "uthabiti wa kiuchumi": "economic",
-}
-
-# Benchmarks of the case review form 7A (8A uses a subset): benchmark number ->
-# (domain, number of indicators). Indicator ids are written B<benchmark>.<n>.
-BENCHMARKS: dict[int, tuple[str, int]] = {
-    1: ("education", 7),
-    2: ("education", 4),
-    3: ("protection", 8),
-    4: ("psychosocial", 6),
-    5: ("psychosocial", 5),
-    6: ("psychosocial", 5),
-    7: ("health", 2),
-    8: ("health", 4),
-    9: ("health", 5),
-    10: ("relationship", 5),
-    11: ("relationship", 7),
-    12: ("economic", 7),
-}
-
-# Words that tie a sentence to a wellbeing domain (Relevant). English, with a
-# few Kiswahili words.
-DOMAIN_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "education": (
-        "school",
-        "schools",
-        "schooling",
-        "school fees",
-        "fees for school",
-        "education",
-        "class",
-        "classes",
-        "classroom",
-        "teacher",
-        "teachers",
-        "head teacher",
-        "term",
-        "semester",
-        "exam",
-        "exams",
-        "examination",
-        "kcpe",
-        "kcse",
-        "kpsea",
-        "cbc",
-        "uniform",
-        "uniforms",
-        "textbook",
-        "textbooks",
-        "books",
-        "exercise books",
-        "stationery",
-        "homework",
-        "lessons",
-        "learning",
-        "learner",
-        "pupil",
-        "student",
-        "enrol",
-        "enroll",
-        "enrolment",
-        "enrollment",
-        "admission",
-        "report card",
-        "attendance",
-        "tuition",
-        "bursary",
-        "college",
-        "university",
-        "vocational",
-        "tvet",
-        "polytechnic",
-        "apprenticeship",
-        "ecd",
-        "ecde",
-        "nursery",
-        "kindergarten",
-        "special school",
-        "special needs education",
-        # Kiswahili
-        "shule",
-        "elimu",
-        "karo",
-        "mwalimu",
-        "darasa",
-        "sare",
-    ),
-    "protection": (
-        "violence",
-        "violent",
-        "abuse",
-        "abused",
-        "safe",
-        "safety",
-        "protection",
-        "protect",
-        "exploitation",
-        "neglect",
-        "harm",
-        "harsh",
-        "punishment",
-        "beating",
-        "positive discipline",
-        "discipline",
-        "trafficking",
-        "child labour",
-        "child labor",
-        "early marriage",
-        "child marriage",
-        "fgm",
-        "defilement",
-        "police",
-        "report violence",
-        "reporting",
-        "helpline",
-        "116",
-        "online safety",
-        "bullying",
-        "bullied",
-        "risk",
-        "danger",
-        # Kiswahili
-        "usalama",
-        "ulinzi",
-        "unyanyasaji",
-        "dhuluma",
-        "vurugu",
-        "ukatili",
-    ),
-    "psychosocial": (
-        "counselling",
-        "counseling",
-        "counsellor",
-        "counselor",
-        "self esteem",
-        "confidence",
-        "resilience",
-        "friends",
-        "friendship",
-        "community",
-        "church",
-        "mosque",
-        "youth group",
-        "club",
-        "belonging",
-        "belong",
-        "accepted",
-        "acceptance",
-        "stigma",
-        "sports",
-        "football",
-        "social support",
-        "support group",
-        "birth certificate",
-        "national id",
-        "id card",
-        "identity card",
-        "grief",
-        "sad",
-        "sadness",
-        "stress",
-        "trauma",
-        "therapy",
-        "hope",
-        "hopes",
-        "emotional",
-        "feelings",
-        "psychosocial",
-        "wellbeing",
-        "well being",
-        # Kiswahili
-        "ushauri",
-        "ushauri nasaha",
-        "marafiki",
-        "jamii",
-        "kanisa",
-        "msikiti",
-        "kitambulisho",
-        "cheti cha kuzaliwa",
-    ),
-    "health": (
-        "health",
-        "healthy",
-        "clinic",
-        "hospital",
-        "dispensary",
-        "health centre",
-        "health center",
-        "doctor",
-        "nurse",
-        "medicine",
-        "medicines",
-        "medication",
-        "treatment",
-        "immunisation",
-        "immunization",
-        "immunise",
-        "immunize",
-        "vaccination",
-        "vaccine",
-        "vaccinate",
-        "nhif",
-        "shif",
-        "nutrition",
-        "meals",
-        "meal",
-        "food",
-        "diet",
-        "balanced diet",
-        "malnutrition",
-        "weight",
-        "growth",
-        "development",
-        "milestones",
-        "physiotherapy",
-        "occupational therapy",
-        "disability",
-        "hiv",
-        "arv",
-        "arvs",
-        "tb",
-        "malaria",
-        "mosquito net",
-        "hygiene",
-        "sanitary",
-        "sanitary pads",
-        "dental",
-        "spectacles",
-        "glasses",
-        "wheelchair",
-        "assistive device",
-        "alcohol",
-        "drugs",
-        "substance",
-        "rehabilitation",
-        "sick",
-        "illness",
-        # Kiswahili
-        "afya",
-        "hospitali",
-        "zahanati",
-        "kliniki",
-        "dawa",
-        "chakula",
-        "lishe",
-        "chanjo",
-    ),
-    "relationship": (
-        "relationship",
-        "attachment",
-        "bond",
-        "bonding",
-        "quality time",
-        "time together",
-        "spend time",
-        "play together",
-        "communication",
-        "communicate",
-        "talk",
-        "listen",
-        "parenting",
-        "parenting skills",
-        "house rules",
-        "rules",
-        "routine",
-        "reunification",
-        "reunify",
-        "reunite",
-        "family visit",
-        "home visit",
-        "contact",
-        "phone call",
-        "mentor",
-        "mentoring",
-        "trust",
-        "affection",
-        "love",
-        # Kiswahili
-        "upendo",
-        "uhusiano",
-        "malezi",
-        "mazungumzo",
-    ),
-    "economic": (
-        "income",
-        "savings",
-        "save",
-        "saving",
-        "savings account",
-        "account",
-        "bank",
-        "mpesa",
-        "m pesa",
-        "chama",
-        "savings group",
-        "vsla",
-        "table banking",
-        "loan",
-        "business",
-        "iga",
-        "income generating",
-        "livelihood",
-        "livelihoods",
-        "job",
-        "employment",
-        "employed",
-        "farm",
-        "farming",
-        "poultry",
-        "chickens",
-        "goats",
-        "dairy",
-        "kitchen garden",
-        "capital",
-        "cash transfer",
-        "inua jamii",
-        "social protection",
-        "rent",
-        "budget",
-        "emergency plan",
-        "expenses",
-        "shillings",
-        "kes",
-        "ksh",
-        "market",
-        "sell",
-        "trade",
-        "tailoring",
-        "money",
-        "basic needs",
-        # Kiswahili
-        "akiba",
-        "biashara",
-        "mapato",
-        "pesa",
-        "shamba",
-        "mkopo",
-        "benki",
-    ),
-}
-
-# Who (Specific): roles a person can hold in a case plan. Single words and
-# short phrases. A named person (a capitalised name) also counts.
-ROLES: tuple[str, ...] = (
-    "caregiver",
-    "caregivers",
-    "carer",
-    "guardian",
-    "guardians",
-    "parent",
-    "parents",
-    "mother",
-    "father",
-    "mum",
-    "mom",
-    "dad",
-    "grandmother",
-    "grandfather",
-    "grandparent",
-    "grandparents",
-    "granny",
-    "aunt",
-    "auntie",
-    "aunty",
-    "uncle",
-    "cousin",
-    "sibling",
-    "siblings",
-    "brother",
-    "sister",
-    "stepmother",
-    "stepfather",
-    "relative",
-    "relatives",
-    "foster parent",
-    "foster parents",
-    "foster carer",
-    "foster mother",
-    "foster father",
-    "mentor",
-    "child",
-    "young person",
-    "youth",
-    "caseworker",
-    "case worker",
-    "social worker",
-    "case manager",
-    "supervisor",
-    "teacher",
-    "head teacher",
-    "headteacher",
-    "class teacher",
-    "principal",
-    "cci staff",
-    "staff",
-    "house mother",
-    "housemother",
-    "house parent",
-    "chief",
-    "assistant chief",
-    "sub chief",
-    "village elder",
-    "elder",
-    "chv",
-    "chvs",
-    "community health volunteer",
-    "nurse",
-    "doctor",
-    "clinician",
-    "counsellor",
-    "counselor",
-    "pastor",
-    "imam",
-    "priest",
-    "sheikh",
-    "police",
-    "officer",
-    "children's officer",
-    "scco",
-    "dcs",
-    "household head",
-    "head of household",
-    "volunteer",
-    "family",
-    "household",
-    # Kiswahili
-    "mama",
-    "baba",
-    "bibi",
-    "babu",
-    "shangazi",
-    "mjomba",
-    "mlezi",
-    "walezi",
-    "mwalimu",
-    "chifu",
-    "mzee",
-    "kaka",
-    "dada",
-    "mtoto",
-    "mfanyakazi wa kijamii",
-)
-
-# Words in a "responsible" cell that name nobody in particular.
-VAGUE_WHO: tuple[str, ...] = (
-    "someone",
-    "somebody",
-    "anyone",
-    "anybody",
-    "everyone",
-    "everybody",
-    "all",
-    "tbd",
-    "tbc",
-    "n",
-    "na",
-    "none",
-    "nobody",
-    "unknown",
-    "various",
-    "stakeholders",
-    "stakeholder",
-    "partners",
-    "partner",
-    "others",
-    "other",
-    "relevant",
-    "concerned",
-    "parties",
-    "party",
-    "the",
-    "and",
-    "to",
-    "be",
-    "decided",
-    "confirmed",
-    "agreed",
-    "later",
-    "a",
-)
-
-# What (Specific): concrete action verbs, base form. Inflections (pays, paid,
-# paying...) are derived; irregular past forms are listed in IRREGULAR_VERBS.
-ACTION_VERBS: tuple[str, ...] = (
-    "open",
-    "pay",
-    "buy",
-    "purchase",
-    "enrol",
-    "enroll",
-    "register",
-    "apply",
-    "obtain",
-    "get",
-    "collect",
-    "take",
-    "bring",
-    "deliver",
-    "provide",
-    "give",
-    "send",
-    "submit",
-    "visit",
-    "attend",
-    "accompany",
-    "escort",
-    "meet",
-    "call",
-    "phone",
-    "contact",
-    "trace",
-    "assess",
-    "interview",
-    "refer",
-    "link",
-    "connect",
-    "book",
-    "schedule",
-    "arrange",
-    "organise",
-    "organize",
-    "hold",
-    "conduct",
-    "train",
-    "teach",
-    "learn",
-    "practise",
-    "practice",
-    "read",
-    "write",
-    "sign",
-    "complete",
-    "fill",
-    "start",
-    "begin",
-    "join",
-    "save",
-    "deposit",
-    "withdraw",
-    "borrow",
-    "repay",
-    "lend",
-    "plant",
-    "grow",
-    "build",
-    "repair",
-    "fix",
-    "construct",
-    "install",
-    "clean",
-    "cook",
-    "feed",
-    "prepare",
-    "pack",
-    "move",
-    "transfer",
-    "travel",
-    "return",
-    "reunite",
-    "reunify",
-    "place",
-    "follow",
-    "check",
-    "review",
-    "record",
-    "report",
-    "document",
-    "update",
-    "inform",
-    "tell",
-    "explain",
-    "discuss",
-    "talk",
-    "agree",
-    "decide",
-    "choose",
-    "select",
-    "identify",
-    "find",
-    "list",
-    "plan",
-    "budget",
-    "sell",
-    "rent",
-    "hire",
-    "employ",
-    "establish",
-    "set",
-    "create",
-    "form",
-    "vaccinate",
-    "immunise",
-    "immunize",
-    "treat",
-    "test",
-    "screen",
-    "examine",
-    "weigh",
-    "measure",
-    "counsel",
-    "play",
-    "share",
-    "spend",
-    "celebrate",
-    "introduce",
-    "invite",
-    "participate",
-    "present",
-    "request",
-    "ask",
-    "approve",
-    "allocate",
-    "release",
-    "replace",
-    "renew",
-    "issue",
-    "print",
-    "file",
-    "access",
-    "use",
-    "eat",
-    "wash",
-    "walk",
-    "drive",
-    "develop",
-    "draw",
-    "make",
-    "do",
-    "go",
-    "keep",
-    "seek",
-    "lead",
-    "run",
-    "speak",
-    "listen",
-    "post",
-    "photograph",
-    "accompany",
-    "mediate",
-    "negotiate",
-    "settle",
-    "clear",
-    "fetch",
-    "drop",
-    "pick",
-    "install",
-    "sew",
-    "farm",
-    "rear",
-    "raise",
-    "harvest",
-    "stock",
-)
-
-IRREGULAR_VERBS: tuple[str, ...] = (
-    "bought",
-    "took",
-    "taken",
-    "got",
-    "gotten",
-    "gave",
-    "given",
-    "paid",
-    "made",
-    "wrote",
-    "written",
-    "brought",
-    "met",
-    "found",
-    "taught",
-    "held",
-    "sent",
-    "led",
-    "spent",
-    "built",
-    "sought",
-    "told",
-    "kept",
-    "chose",
-    "chosen",
-    "began",
-    "begun",
-    "went",
-    "gone",
-    "did",
-    "done",
-    "ran",
-    "spoke",
-    "spoken",
-    "drew",
-    "drawn",
-    "read",
-    "sold",
-    "learnt",
-    "grew",
-    "grown",
-    "drove",
-    "driven",
-    "ate",
-    "eaten",
-    "set",
-)
-
-# Nouns that name a concrete step ("Payment of school fees", "Home visit").
-ACTION_NOUNS: tuple[str, ...] = (
-    "payment",
-    "enrolment",
-    "enrollment",
-    "registration",
-    "referral",
-    "visit",
-    "purchase",
-    "training",
-    "counselling",
-    "counseling",
-    "assessment",
-    "application",
-    "tracing",
-    "follow up",
-    "mediation",
-    "meeting",
-    "transfer",
-    "delivery",
-    "vaccination",
-    "immunisation",
-    "immunization",
-    "deposit",
-    "installation",
-)
-
-# Verbs that, on their own, do not say what will be done.
-VAGUE_VERBS: tuple[str, ...] = (
-    "improve",
-    "support",
-    "help",
-    "ensure",
-    "enhance",
-    "strengthen",
-    "empower",
-    "sensitise",
-    "sensitize",
-    "facilitate",
-    "promote",
-    "encourage",
-    "assist",
-    "address",
-    "boost",
-    "uplift",
-    "maximise",
-    "maximize",
-    "optimise",
-    "optimize",
-    "handle",
-    "manage",
-    "work",
-)
-
-# Kiswahili verb stems (concrete and vague), read after a common prefix:
-# ku- (to), ata-/wata-/tuta-/nita- (will), ame-/wame- (has), ali-/wali- (did),
-# ana-/wana- (does), with an optional object marker (m-, mw-, wa-).
-SWAHILI_VERB_STEMS: tuple[str, ...] = (
-    "lipa",
-    "fungua",
-    "nunua",
-    "tembelea",
-    "peleka",
-    "andikisha",
-    "sajili",
-    "hudhuria",
-    "pata",
-    "jiunga",
-    "omba",
-    "weka",
-    "zungumza",
-    "pika",
-    "lima",
-    "uza",
-    "jenga",
-    "leta",
-    "chukua",
-    "pokea",
-    "tafuta",
-    "fuatilia",
-    "andika",
-)
-SWAHILI_VAGUE_STEMS: tuple[str, ...] = ("saidia", "boresha", "hakikisha", "wezesha")
-SWAHILI_VERB_PREFIXES: tuple[str, ...] = (
-    "ku",
-    "ata",
-    "wata",
-    "tuta",
-    "nita",
-    "uta",
-    "mta",
-    "ame",
-    "wame",
-    "ali",
-    "wali",
-    "ana",
-    "wana",
-)
-
-# What shows it is done (Measurable) in a free-text goal: checkable things.
-OUTPUT_WORDS: tuple[str, ...] = (
-    "account",
-    "account book",
-    "passbook",
-    "bank statement",
-    "statement",
-    "certificate",
-    "birth certificate",
-    "card",
-    "report card",
-    "immunisation card",
-    "clinic card",
-    "id card",
-    "national id",
-    "receipt",
-    "receipts",
-    "report",
-    "enrolment",
-    "enrollment",
-    "registration",
-    "admission letter",
-    "letter",
-    "record",
-    "register",
-    "attendance register",
-    "results",
-    "result slip",
-    "uniform",
-    "uniforms",
-    "shoes",
-    "books",
-    "textbooks",
-    "mosquito net",
-    "prescription",
-    "referral form",
-    "form",
-    "minutes",
-    "agreement",
-    "contract",
-    "membership",
-    "permit",
-    "licence",
-    "license",
-    "photo",
-    "photograph",
-    "budget",
-    "plan",
-    "safety plan",
-    "emergency plan",
-    "deposit",
-    "loan",
-    "business",
-    "shop",
-    "chickens",
-    "goats",
-    "kitchen garden",
-    "bed",
-    "mattress",
-    "wheelchair",
-    "spectacles",
-    "glasses",
-    "fees",
-    "school fees",
-    "medicine",
-    "nhif",
-    "shif",
-    "immunisation",
-    "immunization",
-    "vaccination",
-    # Kiswahili
-    "akaunti",
-    "cheti",
-    "kadi",
-    "risiti",
-    "barua",
-    "ripoti",
-    "kitambulisho",
-)
-# Verbs whose result can itself be checked (enrolled, paid, registered...).
-OUTPUT_VERBS: tuple[str, ...] = (
-    "enrol",
-    "enroll",
-    "register",
-    "pay",
-    "buy",
-    "purchase",
-    "deposit",
-    "immunise",
-    "immunize",
-    "vaccinate",
-    "obtain",
-    "submit",
-    "sign",
-)
-# Frequencies and units that make an action countable.
-FREQUENCY_WORDS: tuple[str, ...] = (
-    "daily",
-    "weekly",
-    "monthly",
-    "fortnightly",
-    "twice",
-    "once a week",
-    "every day",
-    "every week",
-    "every month",
-    "each week",
-    "each month",
-    "per week",
-    "per month",
-)
-COUNT_UNITS: tuple[str, ...] = (
-    "times",
-    "sessions",
-    "session",
-    "days",
-    "visits",
-    "meetings",
-    "meals",
-    "kg",
-    "kilograms",
-    "shillings",
-    "ksh",
-    "kes",
-    "weeks",
-    "months",
-    "hours",
-    "chickens",
-    "goats",
-    "litres",
-    "bags",
-)
-
-# An "output" cell that does not show anything.
-VAGUE_OUTPUTS: tuple[str, ...] = (
-    "done",
-    "completed",
-    "complete",
-    "achieved",
-    "yes",
-    "ok",
-    "okay",
-    "n",
-    "a",
-    "na",
-    "none",
-    "tbd",
-    "improved",
-    "improvement",
-    "better",
-    "good",
-    "success",
-    "successful",
-    "progress",
-    "ongoing",
-    "in",
-    "the",
-    "it",
-    "is",
-    "will",
-    "be",
-)
-
-# Time words that are not a calendar date (Time-bound).
-VAGUE_TIMES: tuple[str, ...] = (
-    "as soon as possible",
-    "asap",
-    "soon",
-    "next week",
-    "next month",
-    "next year",
-    "next term",
-    "next semester",
-    "end of term",
-    "end of the term",
-    "end of month",
-    "end of the month",
-    "end of year",
-    "end of the year",
-    "this week",
-    "this month",
-    "this year",
-    "this term",
-    "later",
-    "in future",
-    "in the future",
-    "eventually",
-    "when possible",
-    "when funds allow",
-    "ongoing",
-    "continuous",
-    "immediately",
-    "holidays",
-    "the holidays",
-    "after placement",
-    "before placement",
-    # Kiswahili
-    "hivi karibuni",
-    "karibuni",
-    "mwezi ujao",
-    "mwaka ujao",
-    "wiki ijayo",
-    "baadaye",
-    "haraka",
-)
-
-MONTHS: dict[str, int] = {
-    "january": 1,
-    "february": 2,
-    "march": 3,
-    "april": 4,
-    "may": 5,
-    "june": 6,
-    "july": 7,
-    "august": 8,
-    "september": 9,
-    "october": 10,
-    "november": 11,
-    "december": 12,
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "sept": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-    # Kiswahili
-    "januari": 1,
-    "februari": 2,
-    "machi": 3,
-    "aprili": 4,
-    "mei": 5,
-    "juni": 6,
-    "julai": 7,
-    "agosti": 8,
-    "septemba": 9,
-    "oktoba": 10,
-    "novemba": 11,
-    "desemba": 12,
-}
-
-# Small words that cannot start a person's name or be a subject.
-_FUNCTION_WORDS: tuple[str, ...] = (
-    "the",
-    "a",
-    "an",
-    "to",
-    "by",
-    "in",
-    "on",
-    "for",
-    "with",
-    "at",
-    "from",
-    "this",
-    "that",
-    "these",
-    "those",
-    "our",
-    "my",
-    "his",
-    "her",
-    "their",
-    "its",
-    "we",
-    "i",
-    "you",
-    "he",
-    "she",
-    "they",
-    "it",
-    "all",
-    "each",
-    "every",
-    "before",
-    "after",
-    "when",
-    "if",
-    "once",
-    "please",
-    "and",
-    "or",
-    "of",
-    "goal",
-    "action",
-    "step",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "kenya",
-    "county",
-    "semester",
-    "term",
-    "class",
-    "grade",
-    "form",
-)
-# Words between a subject and its verb ("the father will open").
-_SUBJECT_LINKS: tuple[str, ...] = (
-    "will",
-    "shall",
-    "to",
-    "should",
-    "must",
-    "can",
-    "could",
-    "would",
-    "may",
-    "is",
-    "are",
-    "was",
-    "were",
-    "has",
-    "have",
-    "had",
-    "agrees",
-    "agreed",
-    "plans",
-    "intends",
-    "commits",
-    ":",
-    "-",
-    "–",
-)
-# A role or name right after one of these is not the one who acts
-# ("open an account at Equity Bank", "pay fees for the child").
-_PREPOSITIONS: tuple[str, ...] = (
-    "at",
-    "in",
-    "to",
-    "from",
-    "with",
-    "for",
-    "of",
-    "into",
-    "on",
-    "about",
-    "towards",
-    "toward",
-    "under",
-    "near",
-    "without",
-    "within",
-    "among",
-    "between",
-    "via",
-    "through",
-    "kwa",
-)
-_DETERMINERS: tuple[str, ...] = (
-    "the",
-    "a",
-    "an",
-    "his",
-    "her",
-    "their",
-    "our",
-    "my",
-    "its",
-    "your",
-    "this",
-    "that",
-    "each",
-    "both",
-)
 
 EXAMPLE_DATE = _dt.date(2026, 2, 10)  # shown in messages as 10-02-2026
 EXAMPLE_OUTPUT = "account book with first deposit"
@@ -1290,7 +84,7 @@ class SmartFinding:
 
 
 # --------------------------------------------------------------------------
-# Words: tokens, and lookups built on first use from the lists above
+# Words: tokens, and lookups built from a Rules' lists on first use
 # --------------------------------------------------------------------------
 
 
@@ -1303,10 +97,13 @@ class _Tok:
     word: bool
 
 
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|[,:;()–-]")
+
+
 def _tokens(text: str) -> list[_Tok]:
     text = text.replace("’", "'").replace("‘", "'")
     found = []
-    for match in _LEX.token.finditer(text):
+    for match in _TOKEN.finditer(text):
         raw = match.group(0)
         low = raw.lower()
         possessive = low.endswith("'s") or (low.endswith("s'") and len(low) > 2)
@@ -1354,102 +151,132 @@ def _all_forms(verbs) -> frozenset[str]:
     return frozenset(out)
 
 
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
+
+
 class _Lexicon:
-    """Lookups and patterns derived from the word lists, built on first use.
+    """Lookups and patterns derived from one Rules' word lists, built on first use."""
 
-    Built lazily so that importing this module stays cheap for commands that
-    never check a plan, and so that a county's additions to the lists made
-    before the first check are picked up.
-    """
-
-    @cached_property
-    def token(self) -> re.Pattern:
-        return re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+|[,:;()–-]")
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
 
     @cached_property
     def concrete_forms(self) -> frozenset[str]:
-        return _all_forms(ACTION_VERBS) | frozenset(IRREGULAR_VERBS)
+        return _all_forms(self.rules.words("action_verbs")) | frozenset(self.rules.words("irregular_verbs"))
 
     @cached_property
     def vague_forms(self) -> frozenset[str]:
-        return _all_forms(VAGUE_VERBS) - self.concrete_forms
+        return _all_forms(self.rules.words("vague_verbs")) - self.concrete_forms
+
+    @cached_property
+    def talk_forms(self) -> frozenset[str]:
+        return _all_forms(self.rules.words("talk_verbs")) | {"told", "read", "spoke", "spoken", "thought"}
 
     @cached_property
     def output_verb_forms(self) -> frozenset[str]:
-        return _all_forms(OUTPUT_VERBS) | {"paid", "bought"}
+        return _all_forms(self.rules.words("output_verbs")) | {"paid", "bought", "built"}
 
-    @staticmethod
-    def _swahili(stems) -> re.Pattern:
-        return re.compile(r"^(?:{})?(?:mw|m|wa)?({})$".format("|".join(SWAHILI_VERB_PREFIXES), "|".join(stems)))
+    def _swahili(self, stems) -> re.Pattern:
+        prefixes = _alternation(self.rules.words("swahili_verb_prefixes"))
+        return re.compile(r"^(?:{})?(?:mw|m|wa)?({})$".format(prefixes, _alternation(stems) or "(?!)"))
 
     @cached_property
     def swahili_verb(self) -> re.Pattern:
-        return self._swahili(SWAHILI_VERB_STEMS)
+        return self._swahili(self.rules.words("swahili_verb_stems"))
 
     @cached_property
     def swahili_vague(self) -> re.Pattern:
-        return self._swahili(SWAHILI_VAGUE_STEMS)
+        return self._swahili(self.rules.words("swahili_vague_stems"))
+
+    @cached_property
+    def swahili_output(self) -> re.Pattern:
+        return self._swahili([w.split()[0] for w in self.rules.words("swahili_output_stems")])
+
+    @cached_property
+    def swahili_talk(self) -> re.Pattern:
+        stems = [w for w in self.rules.words("talk_verbs") if w in set(self.rules.words("swahili_verb_stems"))]
+        return self._swahili(stems)
 
     @cached_property
     def role_phrases(self):
-        return _phrases(ROLES)
+        return _phrases(self.rules.words("roles"))
+
+    @cached_property
+    def relative_phrases(self):
+        return _phrases(self.rules.words("relatives_to_name"))
+
+    @cached_property
+    def person_phrases(self):
+        return _phrases((*self.rules.words("roles"), *self.rules.words("relatives_to_name")))
 
     @cached_property
     def action_noun_phrases(self):
-        return _phrases(ACTION_NOUNS)
+        return _phrases(self.rules.words("action_nouns"))
 
     @cached_property
     def output_phrases(self):
-        return _phrases(OUTPUT_WORDS)
+        return _phrases(self.rules.words("output_words"))
 
     @cached_property
-    def frequency_phrases(self):
-        return _phrases(FREQUENCY_WORDS)
+    def frequency(self) -> re.Pattern:
+        """ "weekly", "every week", "once a month", "each morning", "kila wiki"."""
+        words = _alternation(self.rules.words("frequency_words")) or "(?!)"
+        leads = _alternation(self.rules.words("frequency_leads")) or "(?!)"
+        periods = _alternation(self.rules.words("periods")) or "(?!)"
+        return re.compile(rf"\b(?:{words})\b|\b(?:{leads})\s+(?:{periods})s?\b", re.IGNORECASE)
 
     @cached_property
     def vague_time_phrases(self):
-        return _phrases(VAGUE_TIMES)
+        return _phrases(self.rules.words("vague_times"))
 
     @cached_property
     def domain_phrases(self) -> dict:
-        return {domain: _phrases(words) for domain, words in DOMAIN_KEYWORDS.items()}
+        return {domain: _phrases(words) for domain, words in self.rules.domain_keywords.items()}
 
     @cached_property
     def vague_who(self) -> frozenset[str]:
-        return frozenset(VAGUE_WHO)
+        return frozenset(self.rules.words("vague_who"))
 
     @cached_property
     def vague_output(self) -> frozenset[str]:
-        return frozenset(VAGUE_OUTPUTS)
+        return frozenset(self.rules.words("vague_outputs"))
 
     @cached_property
     def function_words(self) -> frozenset[str]:
-        return frozenset(_FUNCTION_WORDS)
+        return frozenset(self.rules.words("function_words"))
 
     @cached_property
     def links(self) -> frozenset[str]:
-        return frozenset(_SUBJECT_LINKS)
+        return frozenset(self.rules.words("subject_links"))
 
     @cached_property
     def prepositions(self) -> frozenset[str]:
-        return frozenset(_PREPOSITIONS)
+        return frozenset(self.rules.words("prepositions"))
 
     @cached_property
     def determiners(self) -> frozenset[str]:
-        return frozenset(_DETERMINERS)
+        return frozenset(self.rules.words("determiners"))
 
     @cached_property
-    def month_names(self) -> frozenset[str]:
-        return frozenset(MONTHS)
+    def months(self) -> dict[str, int]:
+        return {str(k).lower(): int(v) for k, v in (self.rules.data.get("months") or {}).items()}
 
     @cached_property
     def quantity(self) -> re.Pattern:
-        units = "|".join(re.escape(u) for u in COUNT_UNITS)
-        return re.compile(rf"\b\d+\s*(?:[^\W\d_]+\s+){{0,2}}(?:{units})\b|\b(?:ksh|kes)\.?\s*\d", re.IGNORECASE)
+        """A count: "3 sessions", "a one-hour session", "KES 500", Kiswahili "vikao vitatu", "mara mbili"."""
+        units = _alternation(self.rules.words("count_units"))
+        numbers = _alternation(self.rules.words("number_words"))
+        sw_units = _alternation(self.rules.words("swahili_count_units"))
+        sw_prefix = _alternation(self.rules.words("swahili_number_prefixes"))
+        english = rf"\b(?:\d+|{numbers})[\s-]*(?:[^\W\d_]+[\s-]+){{0,2}}(?:{units})\b"
+        kiswahili = rf"\b(?:{sw_units})\s+(?:(?:{sw_prefix})?(?:{numbers})|\d+)\b" if sw_units else r"(?!)"
+        money = r"\b(?:ksh|kes)\.?\s*\d"
+        return re.compile(f"{english}|{kiswahili}|{money}", re.IGNORECASE)
 
     @cached_property
     def month_re(self) -> str:
-        return "|".join(sorted(MONTHS, key=len, reverse=True))
+        return _alternation(self.months)
 
     @cached_property
     def date_shape(self) -> re.Pattern:
@@ -1475,7 +302,9 @@ class _Lexicon:
 
     @cached_property
     def bare_month(self) -> re.Pattern:
-        return re.compile(rf"\b(?:by|in|before|end of|mwisho wa)\s+({self.month_re})\b(?!\.?\s*\d)", re.IGNORECASE)
+        return re.compile(
+            rf"\b(?:by|in|before|on|end of|mwisho wa)\s+({self.month_re})\b(?!\.?\s*\d{{4}})", re.IGNORECASE
+        )
 
     @cached_property
     def year_only(self) -> re.Pattern:
@@ -1490,17 +319,25 @@ class _Lexicon:
         return re.compile(r"[,;/\s]+|\band\b|\bna\b", re.IGNORECASE)
 
 
-_LEX = _Lexicon()
+def _lex(rules: Rules | None) -> _Lexicon:
+    """The lookups of a Rules (cmtk's defaults when None), built once per Rules."""
+    rules = rules or smart_rules.default()
+    found = rules.__dict__.get("_lexicon")
+    if found is None:
+        found = rules.__dict__["_lexicon"] = _Lexicon(rules)
+    return found
 
 
-def _is_concrete_verb(tok: _Tok) -> bool:
-    return (
-        tok.word and not tok.possessive and (tok.low in _LEX.concrete_forms or bool(_LEX.swahili_verb.match(tok.low)))
-    )
+def _is_concrete_verb(lex: _Lexicon, tok: _Tok) -> bool:
+    return tok.word and not tok.possessive and (tok.low in lex.concrete_forms or bool(lex.swahili_verb.match(tok.low)))
 
 
-def _is_vague_verb(tok: _Tok) -> bool:
-    return tok.word and (tok.low in _LEX.vague_forms or bool(_LEX.swahili_vague.match(tok.low)))
+def _is_vague_verb(lex: _Lexicon, tok: _Tok) -> bool:
+    return tok.word and (tok.low in lex.vague_forms or bool(lex.swahili_vague.match(tok.low)))
+
+
+def _is_talk_verb(lex: _Lexicon, tok: _Tok) -> bool:
+    return tok.word and (tok.low in lex.talk_forms or bool(lex.swahili_talk.match(tok.low)))
 
 
 def _match_at(toks: list[_Tok], i: int, phrases) -> int:
@@ -1521,10 +358,11 @@ def _contains(toks: list[_Tok], phrases) -> tuple[str, ...] | None:
     return None
 
 
-def domains_in(text: str) -> tuple[str, ...]:
-    """The wellbeing domains a sentence mentions, in DOMAINS order ("school fees" -> education)."""
+def domains_in(text: str, rules: Rules | None = None) -> tuple[str, ...]:
+    """The wellbeing domains a sentence mentions, in the forms' order ("school fees" -> education)."""
+    lex = _lex(rules)
     toks = _tokens(text.replace("-", " "))
-    return tuple(domain for domain, phrases in _LEX.domain_phrases.items() if _contains(toks, phrases))
+    return tuple(domain for domain, phrases in lex.domain_phrases.items() if _contains(toks, phrases))
 
 
 # --------------------------------------------------------------------------
@@ -1532,18 +370,20 @@ def domains_in(text: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------
 
 
-def _name_run(toks: list[_Tok], i: int) -> int:
-    """Length of a run of capitalised name words starting at i (0 if none)."""
+def _name_run(lex: _Lexicon, toks: list[_Tok], i: int) -> int:
+    """Length of a run of capitalised name words starting at i (0 if none); a role word is not a name."""
     n = 0
     while i + n < len(toks):
         tok = toks[i + n]
         if not (tok.word and tok.capital and len(tok.text) >= 2):
             break
         if (
-            tok.low in _LEX.function_words
-            or tok.low in _LEX.month_names
-            or _is_concrete_verb(tok)
-            or _is_vague_verb(tok)
+            tok.low in lex.function_words
+            or tok.low in lex.vague_who
+            or tok.low in lex.months
+            or _is_concrete_verb(lex, tok)
+            or _is_vague_verb(lex, tok)
+            or _match_at(toks, i + n, lex.person_phrases)
         ):
             break
         n += 1
@@ -1552,22 +392,55 @@ def _name_run(toks: list[_Tok], i: int) -> int:
     return n
 
 
-def _candidate_at(toks: list[_Tok], i: int) -> int:
+def _candidate_at(lex: _Lexicon, toks: list[_Tok], i: int) -> int:
     """A role phrase or a capitalised name starting at i: its length, else 0."""
-    return _match_at(toks, i, _LEX.role_phrases) or _name_run(toks, i)
+    return _match_at(toks, i, lex.person_phrases) or _name_run(lex, toks, i)
 
 
-def _preceded_by(toks: list[_Tok], i: int) -> str | None:
+def _preceded_by(lex: _Lexicon, toks: list[_Tok], i: int) -> str | None:
     """The word before position i, skipping determiners and possessives ("for the child's")."""
     j = i - 1
-    while j >= 0 and toks[j].word and (toks[j].low in _LEX.determiners or toks[j].possessive):
+    while j >= 0 and toks[j].word and (toks[j].low in lex.determiners or toks[j].possessive):
         j -= 1
     return toks[j].low if j >= 0 else None
 
 
-def _acts(toks: list[_Tok], end: int) -> bool:
-    """Whether what follows a candidate ending before `end` makes it the one who acts."""
-    j = end
+@dataclass
+class _Person:
+    """One of the people a sentence says will act: a role, a name, or a relative who must be named."""
+
+    words: tuple[str, ...]
+    relative: bool
+    named: bool
+
+
+def _person_at(lex: _Lexicon, toks: list[_Tok], i: int) -> tuple[_Person, int]:
+    """The candidate at i and the position after it, a name written beside it included."""
+    n = _candidate_at(lex, toks, i)
+    words = tuple(t.low for t in toks[i : i + n])
+    relative = _match_at(toks, i, lex.relative_phrases) == n
+    named = not _match_at(toks, i, lex.person_phrases)  # a name, not a role
+    j = i + n
+    k = j
+    while k < len(toks) and toks[k].text in (",", "("):
+        k += 1
+    run = _name_run(lex, toks, k) if k < len(toks) else 0
+    if run:  # "the grandfather, Joseph Kamau", "Grandfather (Peter Njoroge)", "Mama Wanjiru"
+        named = True
+        j = k + run
+        while (
+            j < len(toks)
+            and toks[j].text in (")", "-")
+            or (j < len(toks) and toks[j].word and toks[j].capital and toks[j - 1].text == "-")
+        ):
+            j += 1
+    return _Person(words, relative, named), j
+
+
+def _acting_people(lex: _Lexicon, toks: list[_Tok], i: int) -> tuple[list[_Person], bool]:
+    """The people starting at i ("the father, John, and the caseworker") and whether they are the subject."""
+    first, j = _person_at(lex, toks, i)
+    people = [first]
     while j < len(toks):
         tok = toks[j]
         if tok.text in (",", "(", ")"):
@@ -1575,46 +448,60 @@ def _acts(toks: list[_Tok], end: int) -> bool:
             continue
         if tok.low in ("and", "or", "na", "together"):
             nxt = j + 1
-            while nxt < len(toks) and toks[nxt].word and toks[nxt].low in _LEX.determiners:
+            while nxt < len(toks) and toks[nxt].word and toks[nxt].low in lex.determiners:
                 nxt += 1
-            n = _candidate_at(toks, nxt) if nxt < len(toks) else 0
-            if n:
-                j = nxt + n
+            if nxt < len(toks) and _candidate_at(lex, toks, nxt):
+                person, j = _person_at(lex, toks, nxt)
+                people.append(person)
                 continue
-            return tok.low == "together"
-        run = _name_run(toks, j)  # an apposition: "the father, John Otieno, will"
-        if run:
-            j += run
-            continue
-        return tok.low in _LEX.links or _is_concrete_verb(tok) or _is_vague_verb(tok)
-    return False
+            return people, tok.low == "together"
+        if tok.low == "to":  # "the father to open ..." acts; "take the child to school" does not
+            after = toks[j + 1] if j + 1 < len(toks) else None
+            return people, after is not None and (_is_concrete_verb(lex, after) or _is_vague_verb(lex, after))
+        return people, tok.low in lex.links or _is_concrete_verb(lex, tok) or _is_vague_verb(lex, tok)
+    return people, False
 
 
-def _who_in(text: str) -> bool:
-    """A named person or a role who acts: the subject of a verb, or the agent after "by"."""
+def _who(lex: _Lexicon, text: str) -> tuple[bool, str | None]:
+    """(someone named or a role acts, the first relative who acts without a name).
+
+    The one who acts is the subject of a verb, or the agent after "by".
+    """
     toks = _tokens(text)
     i = 0
     while i < len(toks):
         tok = toks[i]
-        n = _candidate_at(toks, i) if tok.word else 0
+        n = _candidate_at(lex, toks, i) if tok.word else 0
         if not n:
             i += 1
             continue
         last = toks[i + n - 1]
-        before = _preceded_by(toks, i)
-        if before == "by":
-            return True
-        if not last.possessive and before not in _LEX.prepositions and _acts(toks, i + n):
-            return True
+        before = _preceded_by(lex, toks, i)
+        people, acting = _acting_people(lex, toks, i)
+        if before == "by" or (not last.possessive and before not in lex.prepositions and acting):
+            unnamed = next((p for p in people if p.relative and not p.named), None)
+            return True, " ".join(unnamed.words) if unnamed else None
         i += n
-    return False
+    return False, None
 
 
-def _verbs_in(text: str) -> tuple[bool, str | None]:
+def _unnamed_relative(lex: _Lexicon, text: str) -> str | None:
+    """In a "responsible" cell: a relative with no name anywhere beside it ("Grandfather")."""
+    toks = _tokens(text)
+    for i in range(len(toks)):
+        if toks[i].word and _match_at(toks, i, lex.relative_phrases):
+            person, _end = _person_at(lex, toks, i)
+            others = any(_name_run(lex, toks, k) for k in range(len(toks)) if toks[k].word)
+            if person.relative and not person.named and not others:
+                return " ".join(person.words)
+    return None
+
+
+def _verbs_in(lex: _Lexicon, text: str) -> tuple[bool, str | None]:
     """(has a concrete action word, first vague verb seen)."""
     toks = _tokens(text)
-    concrete = any(_is_concrete_verb(t) for t in toks) or _contains(toks, _LEX.action_noun_phrases) is not None
-    vague = next((t.low for t in toks if _is_vague_verb(t)), None)
+    concrete = any(_is_concrete_verb(lex, t) for t in toks) or _contains(toks, lex.action_noun_phrases) is not None
+    vague = next((t.low for t in toks if _is_vague_verb(lex, t)), None)
     return concrete, vague
 
 
@@ -1629,9 +516,16 @@ _VERB_EXAMPLE = "pay, enrol, buy, visit or open"
 
 
 def _specific(
-    who_ok: bool, who_vague: str | None, what_ok: bool, vague_verb: str | None, empty_what: bool
+    who_ok: bool,
+    who_vague: str | None,
+    what_ok: bool,
+    vague_verb: str | None,
+    empty_what: bool,
+    unnamed: str | None = None,
 ) -> str | None:
     problems, fixes = [], []
+    if unnamed and who_ok:
+        problems.append(f"'{unnamed}' could be more than one person")
     if not who_ok:
         if who_vague:
             problems.append(f"'{who_vague}' does not say who does it")
@@ -1650,7 +544,9 @@ def _specific(
         fixes.append('write who does what, e.g. "the father, John Otieno, will open a savings account"')
     elif not who_ok:
         fixes.append(f"write who does it: a named person or a role {_WHO_EXAMPLE}")
-    else:
+    elif unnamed:
+        fixes.append(f'add the name, e.g. "the {unnamed}, Joseph Kamau"')
+    if who_ok and not what_ok:
         fixes.append(f"say what will be done with an action verb such as {_VERB_EXAMPLE}")
     return " and ".join(problems) + "; " + "; ".join(fixes)
 
@@ -1667,23 +563,23 @@ class _DateReading:
     shown: str = ""
 
 
-def _month_date(day: str, month: str, year: str, shown: str) -> _DateReading:
+def _month_date(lex: _Lexicon, day: str, month: str, year: str, shown: str) -> _DateReading:
     try:
-        return _DateReading("ok", _dt.date(int(year), MONTHS[month.lower()], int(day)), shown)
+        return _DateReading("ok", _dt.date(int(year), lex.months[month.lower()], int(day)), shown)
     except ValueError:
         return _DateReading("impossible", None, shown)
 
 
-def _read_numeric(text: str, order: str) -> _DateReading:
+def _read_numeric(lex: _Lexicon, text: str, order: str) -> _DateReading:
     try:
         return _DateReading("ok", parse_date(text, field="deadline", order=order), text)
     except ValidationError:
-        if _LEX.date_shape.match(text):
+        if lex.date_shape.match(text):
             return _DateReading("impossible", None, text)
         return _DateReading("partial", None, text)
 
 
-def _read_date(value: object, order: str = "DMY") -> _DateReading:
+def _read_date(lex: _Lexicon, value: object, order: str = "DMY") -> _DateReading:
     """One deadline cell: a date, or what is wrong with it."""
     if isinstance(value, _dt.datetime):
         return _DateReading("ok", value.date())
@@ -1693,40 +589,40 @@ def _read_date(value: object, order: str = "DMY") -> _DateReading:
     raw = re.sub(r"^(?:by|before|on|kufikia|tarehe)\s+", "", raw, flags=re.IGNORECASE).rstrip(". ")
     if not raw:
         return _DateReading("empty")
-    if _LEX.numeric_in_text.fullmatch(raw):
-        return _read_numeric(raw, order)
-    for pattern, swap in ((_LEX.day_month_year, False), (_LEX.month_day_year, True)):
+    if lex.numeric_in_text.fullmatch(raw):
+        return _read_numeric(lex, raw, order)
+    for pattern, swap in ((lex.day_month_year, False), (lex.month_day_year, True)):
         match = pattern.fullmatch(raw)
         if match:
             a, b, year = match.groups()
             day, month = (b, a) if swap else (a, b)
-            return _month_date(day, month, year, raw)
-    readings = _dates_in(raw, order)
+            return _month_date(lex, day, month, year, raw)
+    readings = _dates_in(lex, raw, order)
     if readings:
         return readings[0]
     return _DateReading("unreadable")
 
 
-def _dates_in(text: str, order: str = "DMY") -> list[_DateReading]:
+def _dates_in(lex: _Lexicon, text: str, order: str = "DMY") -> list[_DateReading]:
     """Every date, partial date or vague time in a sentence, in that order of strength."""
     found: list[_DateReading] = []
     rest = text
-    for match in _LEX.numeric_in_text.finditer(text):
-        found.append(_read_numeric(match.group(0), order))
-    rest = _LEX.numeric_in_text.sub(" ", rest)
-    for match in _LEX.day_month_year.finditer(rest):
+    for match in lex.numeric_in_text.finditer(text):
+        found.append(_read_numeric(lex, match.group(0), order))
+    rest = lex.numeric_in_text.sub(" ", rest)
+    for match in lex.day_month_year.finditer(rest):
         day, month, year = match.groups()
-        found.append(_month_date(day, month, year, match.group(0)))
-    rest = _LEX.day_month_year.sub(" ", rest)
-    for match in _LEX.month_day_year.finditer(rest):
+        found.append(_month_date(lex, day, month, year, match.group(0)))
+    rest = lex.day_month_year.sub(" ", rest)
+    for match in lex.month_day_year.finditer(rest):
         month, day, year = match.groups()
-        found.append(_month_date(day, month, year, match.group(0)))
-    rest = _LEX.month_day_year.sub(" ", rest)
-    for pattern in (_LEX.month_year, _LEX.bare_month, _LEX.year_only):
+        found.append(_month_date(lex, day, month, year, match.group(0)))
+    rest = lex.month_day_year.sub(" ", rest)
+    for pattern in (lex.month_year, lex.bare_month, lex.year_only):
         for match in pattern.finditer(rest):
             found.append(_DateReading("no_day", None, match.group(0).strip()))
         rest = pattern.sub(" ", rest)
-    vague = _contains(_tokens(rest.replace("-", " ")), _LEX.vague_time_phrases)
+    vague = _contains(_tokens(rest.replace("-", " ")), lex.vague_time_phrases)
     if vague:
         found.append(_DateReading("vague", None, " ".join(vague)))
     return found
@@ -1753,24 +649,27 @@ def _time_message(reading: _DateReading, order: str, what: str = "deadline") -> 
 # --------------------------------------------------------------------------
 
 
-def _indicator_problems(text: object) -> tuple[list[str], list[str]]:
+def _indicator_problems(lex: _Lexicon, text: object) -> tuple[list[str], list[str]]:
     """(valid indicator ids normalised as B1.3, messages for the ones that are not)."""
     valid, problems = [], []
     raw = "" if text is None else str(text)
-    for part in _LEX.indicator_split.split(raw):
+    benchmarks = None
+    for part in lex.indicator_split.split(raw):
         part = part.strip().rstrip(".")
         if not part:
             continue
         shown = part if len(part) <= 12 else part[:9] + "..."
-        match = _LEX.indicator.match(part)
+        match = lex.indicator.match(part)
         if not match:
             problems.append(f"'{shown}' is not a benchmark indicator; write indicators like B1.3, separated by commas")
             continue
+        benchmarks = benchmarks if benchmarks is not None else lex.rules.benchmarks
         bench, number = int(match.group(1)), int(match.group(2))
-        if bench not in BENCHMARKS:
-            problems.append(f"'{shown}': there is no benchmark B{bench}; benchmarks run from B1 to B12, e.g. B1.3")
+        if bench not in benchmarks:
+            last = max(benchmarks, default=0)
+            problems.append(f"'{shown}': there is no benchmark B{bench}; benchmarks run from B1 to B{last}, e.g. B1.3")
             continue
-        count = BENCHMARKS[bench][1]
+        count = benchmarks[bench].indicators
         if not 1 <= number <= count:
             problems.append(
                 f"there is no indicator B{bench}.{number}; benchmark B{bench} has B{bench}.1 to B{bench}.{count}"
@@ -1780,14 +679,15 @@ def _indicator_problems(text: object) -> tuple[list[str], list[str]]:
     return valid, problems
 
 
-def normalise_domain(value: object) -> str | None:
+def normalise_domain(value: object, rules: Rules | None = None) -> str | None:
     """A domain id from an id or a label ("Economic stability" -> "economic"); None if not one."""
     if value is None:
         return None
-    text = " ".join(str(value).replace("_", " ").split()).lower()
-    if text in DOMAINS:
+    rules = rules or smart_rules.default()
+    text = " ".join(str(value).replace("_", " ").replace("-", " ").split()).lower()
+    if text in rules.domains:
         return text
-    return DOMAIN_ALIASES.get(text)
+    return rules.domain_aliases.get(text)
 
 
 # --------------------------------------------------------------------------
@@ -1814,27 +714,30 @@ def _who_key(text: str) -> str:
     return " ".join(words)
 
 
-def _action_specific(action: dict) -> str | None:
+def _action_specific(lex: _Lexicon, action: dict) -> str | None:
     responsible = _text(action.get("responsible"))
     what = _text(action.get("action"))
     who_vague = None
+    unnamed = None
     if responsible:
-        who_ok = not _all_in(responsible, _LEX.vague_who)
+        who_ok = not _all_in(responsible, lex.vague_who)
         if not who_ok:
             words = [t.low for t in _tokens(responsible) if t.word]
             who_vague = next((w for w in words if w not in ("the", "a", "and", "to", "be")), None)
+        else:
+            unnamed = _unnamed_relative(lex, responsible)
     else:
-        who_ok = bool(what) and _who_in(what)
-    concrete, vague_verb = _verbs_in(what) if what else (False, None)
-    return _specific(who_ok, who_vague, concrete, vague_verb, empty_what=not what)
+        who_ok, unnamed = _who(lex, what) if what else (False, None)
+    concrete, vague_verb = _verbs_in(lex, what) if what else (False, None)
+    return _specific(who_ok, who_vague, concrete, vague_verb, empty_what=not what, unnamed=unnamed)
 
 
-def _action_measurable(action: dict) -> str | None:
+def _action_measurable(lex: _Lexicon, action: dict) -> str | None:
     output = _text(action.get("output"))
     if not any(t.word or t.text.isdigit() for t in _tokens(output)):
         return f'no output says how we will know it is done; add one (e.g. "{EXAMPLE_OUTPUT}")'
-    if _all_in(output, _LEX.vague_output):
-        word = next((t.low for t in _tokens(output) if t.word and t.low in _LEX.vague_output), "this")
+    if _all_in(output, lex.vague_output):
+        word = next((t.low for t in _tokens(output) if t.word and t.low in lex.vague_output), "this")
         return (
             f"'{word}' does not show it is done; name something you can see or check, "
             f'e.g. a receipt, a report card or "{EXAMPLE_OUTPUT}"'
@@ -1848,17 +751,22 @@ def check_plan(
     *,
     today: _dt.date,
     planned_closure: _dt.date | None = None,
-    busy_week_limit: int = 4,
+    busy_week_limit: int | None = None,
     order: str = "DMY",
+    rules: Rules | None = None,
 ) -> list[SmartFinding]:
     """Check a case plan's goals and actions against SMART; findings in plan order.
 
     `today` judges deadlines already passed; `planned_closure`, when known,
     judges deadlines after it; `busy_week_limit` open actions for one person
-    or role due in the same ISO week are flagged as not attainable. Dropped
-    actions are not checked for A; done actions are not flagged for a passed
-    deadline. `order` is the store's date order for deadlines written as text.
+    or role due in the same ISO week are flagged as not attainable (default:
+    the rules' `busy_week_limit`). Dropped actions are not checked for A; done
+    actions are not flagged for a passed deadline. `order` is the store's date
+    order for deadlines written as text; `rules` the store's words and forms.
     """
+    lex = _lex(rules)
+    if busy_week_limit is None:
+        busy_week_limit = int(lex.rules.data.get("busy_week_limit") or 4)
     goals = list(goals or [])
     actions = list(actions or [])
     goal_ids = [_text(g.get("goal_id")) or f"#{n}" for n, g in enumerate(goals, 1)]
@@ -1875,7 +783,7 @@ def check_plan(
     action_ids = [_text(a.get("action_id")) or f"#{n}" for n, a in enumerate(actions, 1)]
     action_goal = [_text(a.get("goal_id")) or None for a in actions]
     known_goals = set(goal_ids)
-    readings = [_read_date(a.get("deadline"), order) for a in actions]
+    readings = [_read_date(lex, a.get("deadline"), order) for a in actions]
 
     # Busy weeks: one person or role with many open actions due the same ISO week.
     weeks: dict[tuple[str, int, int], list[int]] = {}
@@ -1902,10 +810,10 @@ def check_plan(
         action = actions[n]
         aid = action_ids[n]
         status = _status(action.get("status"))
-        message = _action_specific(action)
+        message = _action_specific(lex, action)
         if message:
             add(goal, aid, "S", message)
-        message = _action_measurable(action)
+        message = _action_measurable(lex, action)
         if message:
             add(goal, aid, "M", message)
         reading = readings[n]
@@ -1945,15 +853,18 @@ def check_plan(
     for gid, goal in zip(goal_ids, goals, strict=False):
         # R: a domain, or benchmark indicators, and the indicators must be real.
         domain_raw = _text(goal.get("domain"))
-        domain = normalise_domain(domain_raw)
-        valid, problems = _indicator_problems(goal.get("indicators"))
+        domain = normalise_domain(domain_raw, lex.rules)
+        valid, problems = _indicator_problems(lex, goal.get("indicators"))
         if domain_raw and domain is None:
             shown = domain_raw if len(domain_raw) <= 20 else domain_raw[:17] + "..."
             add(
-                gid, None, "R", f"'{shown}' is not one of the six wellbeing domains; choose one of {', '.join(DOMAINS)}"
+                gid,
+                None,
+                "R",
+                f"'{shown}' is not one of the six wellbeing domains; choose one of {', '.join(lex.rules.domains)}",
             )
         elif not domain and not valid:
-            hint = domains_in(" ".join(_text(goal.get(k)) for k in ("goal", "need_or_gap")))
+            hint = domains_in(" ".join(_text(goal.get(k)) for k in ("goal", "need_or_gap")), lex.rules)
             suggestion = f" (its words suggest {' or '.join(hint)})" if hint else ""
             add(
                 gid,
@@ -2022,45 +933,87 @@ class TextCheck:
         return ["letter", "message"], [[f.letter, f.message] for f in self.findings]
 
 
-def check_sentence(sentence: str, *, today: _dt.date | None = None, order: str = "DMY") -> TextCheck:
-    return TextCheck(check_text(sentence, today=today, order=order))
+def check_sentence(
+    sentence: str, *, today: _dt.date | None = None, order: str = "DMY", rules: Rules | None = None
+) -> TextCheck:
+    return TextCheck(check_text(sentence, today=today, order=order, rules=rules))
 
 
-def check_text(sentence: str, *, today: _dt.date | None = None, order: str = "DMY") -> list[SmartFinding]:
+def _measurable(lex: _Lexicon, text: str) -> bool:
+    """Something in the sentence can be checked once it is done.
+
+    A count or a frequency always can. An output word ("receipt", "account")
+    can, unless the only things done are talking, reading or thinking: "will
+    talk about the school fees" leaves no receipt behind.
+    """
+    toks = _tokens(text)
+    spaced = _tokens(text.replace("-", " "))
+    if lex.quantity.search(text) or lex.frequency.search(text.replace("-", " ")):
+        return True
+    doing = _main_verbs(lex, toks)
+    if any(t.low in lex.output_verb_forms or lex.swahili_output.match(t.low) for t in doing):
+        return True
+    talk_only = bool(doing) and all(_is_talk_verb(lex, t) for t in doing)
+    return not talk_only and _contains(spaced, lex.output_phrases) is not None
+
+
+def _main_verbs(lex: _Lexicon, toks: list[_Tok]) -> list[_Tok]:
+    """The verbs saying what will be done: first in the sentence, after "will" or "to", after
+    "and", or right after the person who does it ("the father opens"). Nouns that look like
+    verbs ("the case plan", "a savings account book") are left out. Every concrete verb when none is found."""
+    after_person: set[int] = set()
+    i = 0
+    while i < len(toks):
+        n = _candidate_at(lex, toks, i) if toks[i].word else 0
+        if n:
+            _person, end = _person_at(lex, toks, i)
+            after_person.add(end)
+            i = max(end, i + 1)
+        else:
+            i += 1
+    found = []
+    for index, tok in enumerate(toks):
+        if not _is_concrete_verb(lex, tok):
+            continue
+        before = toks[index - 1].low if index else ""
+        if index == 0 or before in lex.links or before in ("and", "or", "then", ";") or index in after_person:
+            found.append(tok)
+    return found or [t for t in toks if _is_concrete_verb(lex, t)]
+
+
+def check_text(
+    sentence: str, *, today: _dt.date | None = None, order: str = "DMY", rules: Rules | None = None
+) -> list[SmartFinding]:
     """Judge one free-text goal sentence, as a trainer would; at most one finding per letter.
 
-    The Handbook's example passes: "The child's father, John Otieno, will open
-    a savings account at Equity Bank to save for the child's school fees for
-    semester 2 by 10-02-2021." `today`, when given, flags a date already past (A).
+    The Handbook's example passes: "Kevin's father will go to the bank to open
+    a savings account where he can deposit savings to go toward Kevin's school
+    fees for Semester 2 by 10-02-2021." `today`, when given, flags a date
+    already past (A).
     """
+    lex = _lex(rules)
     text = sentence or ""
     toks = _tokens(text)
     findings: list[SmartFinding] = []
 
-    concrete, vague_verb = _verbs_in(text)
-    message = _specific(_who_in(text), None, concrete, vague_verb, empty_what=not any(t.word for t in toks))
+    concrete, vague_verb = _verbs_in(lex, text)
+    who_ok, unnamed = _who(lex, text)
+    message = _specific(who_ok, None, concrete, vague_verb, empty_what=not any(t.word for t in toks), unnamed=unnamed)
     if message:
         findings.append(SmartFinding(None, None, "S", message))
 
-    lowered = text.replace("-", " ")
-    measurable = (
-        _contains(_tokens(lowered), _LEX.output_phrases) is not None
-        or _contains(_tokens(lowered), _LEX.frequency_phrases) is not None
-        or any(t.low in _LEX.output_verb_forms for t in toks if t.word)
-        or bool(_LEX.quantity.search(text))
-    )
-    if not measurable:
+    if not _measurable(lex, text):
         findings.append(
             SmartFinding(
                 None,
                 None,
                 "M",
                 "nothing in it can be checked to show it is done; name an output such as an account, "
-                "a receipt, a certificate, a report card or an enrolment",
+                "a receipt, a certificate, a report card or an enrolment, or say how many times or how often",
             )
         )
 
-    readings = _dates_in(text, order)
+    readings = _dates_in(lex, text, order)
     good = [r.value for r in readings if r.kind == "ok" and r.value is not None]
     bad = [r for r in readings if r.kind in ("impossible", "partial")]
     if today is not None:
@@ -2076,7 +1029,7 @@ def check_text(sentence: str, *, today: _dt.date | None = None, order: str = "DM
                 )
             )
 
-    if not domains_in(text):
+    if not domains_in(text, lex.rules):
         findings.append(
             SmartFinding(
                 None,

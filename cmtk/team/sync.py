@@ -25,7 +25,7 @@ from cmtk.errors import CmtkError
 from cmtk.store import faults
 from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.store.session import Session, Store
-from cmtk.team import remotes, rotation
+from cmtk.team import remotes, rotation, transport
 from cmtk.team.integrate import integrate, move_to
 from cmtk.team.outcome import ConfirmSettings, ConfirmTeam, Outcome, Say
 from cmtk.team.remotes import find_remote
@@ -107,6 +107,7 @@ def remove_leftovers(store: Store) -> None:
     base = store.root / ".git" / "cmtk"
     for folder in base.glob("sync-*") if base.is_dir() else []:
         shutil.rmtree(folder, ignore_errors=True)
+    transport.remove_recipient_refs(store)
 
 
 def _require_clean(store: Store) -> None:

@@ -7,6 +7,7 @@ is executed or obeyed (hooks, config, attributes, filters).
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -62,6 +63,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
                 raise CmtkError(
                     f"{path}: the bundle is damaged or holds a different store; nothing was changed"
                 ) from None
+            remote.bundle_to = bundle_recipients(run_git(store, "bundle", "list-heads", str(bundle)))
             run_git(store, "fetch", "-q", "--no-tags", str(bundle), f"+refs/heads/{BRANCH}:{ref}")
     else:
         try:
@@ -107,8 +109,11 @@ def push(session: Session, remote: Remote) -> bool:
         return True
     remote_head = _remote_head(store, remote)
     if remote.bundle:
-        if remote_head != head or not Path(remote.url).exists():  # an unchanged stick is not written again
-            _write_bundle(session, Path(remote.url))
+        to = bundle_members(store, remote.bundle_to)
+        # An unchanged stick is not written again, unless it is not (or not known to be) encrypted to exactly the
+        # team: a member added must be able to clone from it at once, a member removed must lose it (issue 21.5).
+        if remote_head != head or not Path(remote.url).exists() or remote.bundle_to != set(to):
+            _write_bundle(session, Path(remote.url), to)
             with contextlib.suppress(GitError):
                 run_git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
         remotes.mark_bundle_used(store, remote.name)
@@ -145,15 +150,54 @@ def _remote_head(store: Store, remote: Remote) -> str | None:
         return None
 
 
-def _write_bundle(session: Session, path: Path) -> None:
-    """The whole branch as one git bundle, encrypted to every current team member, replaced atomically."""
-    store = session.store
+RECIPIENT_REFS = "refs/cmtk/to/"  # inside a bundle: one ref per member it is encrypted to (never in a store)
+
+
+def bundle_recipients(heads: str) -> set[str] | None:
+    """The members a bundle says it is encrypted to (its refs/cmtk/to/KEY refs); None for a bundle that does
+    not say (written before issue 21), which is then rewritten at the next sync."""
+    found = {
+        line.split()[1][len(RECIPIENT_REFS) :]
+        for line in heads.splitlines()
+        if len(line.split()) == 2 and line.split()[1].startswith(RECIPIENT_REFS)
+    }
+    return {key for key in found if _PUBLIC_KEY.match(key)} or None
+
+
+_PUBLIC_KEY = re.compile(r"^age1[02-9ac-hj-np-z]{58}$")
+
+
+def remove_recipient_refs(store: Store) -> None:
+    """The refs a bundle write makes for a moment (a killed sync may leave them; the next one removes them)."""
+    for ref in store.git.run("for-each-ref", "--format=%(refname)", RECIPIENT_REFS).splitlines():
+        with contextlib.suppress(GitError):
+            store.git.run("update-ref", "-d", ref)
+
+
+def bundle_members(store: Store, previous: set[str] | None) -> list[str]:
+    """The public keys a bundle is written to: every current member this laptop accepted, and every current
+    member the stick was already encrypted to (another member accepted them: dropping them would lock a new
+    member out of the stick until this laptop accepts them too). Never a key that is not in the team, and never
+    one only this laptop's unaccepted team file names (H2)."""
     accepted = set(store.trust()["team"])
-    members = [m for m in store.members() if not accepted or m.public in accepted]  # never to an unchecked key (H2)
+    kept = accepted | (previous or set())
+    return sorted(m.public for m in store.members() if not accepted or m.public in kept)
+
+
+def _write_bundle(session: Session, path: Path, members: list[str]) -> None:
+    """The whole branch as one git bundle, encrypted to `members`, replaced atomically."""
+    store = session.store
+    head = store.git.head() or ""
+    refs = [f"{RECIPIENT_REFS}{public}" for public in members]
     with private_temp(store) as folder:
         bundle = folder / "outgoing.bundle"
-        run_git(store, "bundle", "create", "-q", str(bundle), BRANCH)
-        data = crypto.encrypt(bundle.read_bytes(), _padded_recipients([m.public for m in members]))
+        try:
+            for ref in refs:
+                store.git.run("update-ref", ref, head)
+            run_git(store, "bundle", "create", "-q", str(bundle), BRANCH, *refs)
+        finally:
+            remove_recipient_refs(store)
+        data = crypto.encrypt(bundle.read_bytes(), _padded_recipients(members))
     if not path.parent.is_dir():
         raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in? Your changes are safe here")
     try:

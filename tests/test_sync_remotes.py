@@ -4,15 +4,22 @@ team, damaged and full sticks, two remotes with criss-cross histories, hand-made
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from cmtk.casework import cases
 from cmtk.errors import CmtkError
-from cmtk.store import create, identity
+from cmtk.store import create, doctor, faults, identity
 from cmtk.store.session import Store
-from cmtk.team import remotes, rotation, sync
+from cmtk.team import remotes, rotation, sync, transport
+from tests.helpers import run_cmtk
 
 
 @dataclasses.dataclass
@@ -81,3 +88,137 @@ def test_a_member_added_can_clone_the_stick_after_everyone_syncs(tmp_path):
     assert Path(url).read_bytes() == before
     assert Store(amina.root).git.run("for-each-ref", "refs/cmtk/") == ""
 
+
+# -- item 8: faults and their messages -----------------------------------------------------------------------
+
+
+def test_a_damaged_bundle_says_damaged_and_new_bundle_recovers(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    data = bytearray(Path(url).read_bytes())
+    data[len(data) // 2] ^= 0x55  # a stick pulled out, a failing cell: the content, not the header
+    Path(url).write_bytes(bytes(data))
+    with pytest.raises(CmtkError, match="damaged") as raised:
+        baraka.sync()
+    assert "removed" not in raised.value.message and "--new-bundle" in raised.value.message
+    assert case_id not in Store(baraka.root).case_ids()
+    sync.sync(amina.session(), None, new_bundle=True)
+    baraka.sync()
+    assert case_id in Store(baraka.root).case_ids()
+
+
+def test_a_full_stick_is_named_with_the_space_needed_and_refused_before_writing(tmp_path, monkeypatch):
+    (amina, _, _), url = _team(tmp_path)
+    _case(amina, "Neema")
+    before = Path(url).read_bytes()
+    monkeypatch.setattr(transport, "free_bytes", lambda folder: 1000)
+    with pytest.raises(CmtkError) as raised:
+        amina.sync()
+    message = raised.value.message
+    assert str(Path(url).parent) in message and "stick is full" in message and "B free" in message
+    assert Path(url).read_bytes() == before and not list(Path(url).parent.glob(".tmp-*"))
+    # a stick that holds the new bundle only once the old one is gone: --new-bundle replaces it in place
+    size = len(before)
+    monkeypatch.setattr(transport, "free_bytes", lambda folder: transport.SPACE_MARGIN + 2 * size - len(before))
+    with pytest.raises(CmtkError, match="--new-bundle"):
+        amina.sync()
+    sync.sync(amina.session(), None, new_bundle=True)
+    assert Path(url).read_bytes() != before
+
+
+def test_disk_full_while_writing_the_stick_names_the_stick(tmp_path, monkeypatch):
+    (amina, _, _), url = _team(tmp_path)
+    _case(amina, "Neema")
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(transport.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    with pytest.raises(CmtkError, match="stick is full") as raised:
+        amina.sync()
+    assert str(Path(url).parent) in raised.value.message
+    assert not list(Path(url).parent.glob(".tmp-*"))
+
+
+def test_a_killed_bundle_write_leaves_a_part_file_the_next_sync_removes(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path)
+    case_id = _case(amina, "Neema")
+    env = {**os.environ, "CMTK_STORE": str(amina.root), "CMTK_IDENTITY": str(amina.key), faults.VARIABLE: "bundle"}
+    result = subprocess.run([sys.executable, "-m", "cmtk", "sync"], env=env, capture_output=True, text=True)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    assert list(Path(url).parent.glob(".tmp-*.part"))
+    amina.sync()
+    assert not list(Path(url).parent.glob(".tmp-*.part"))
+    baraka.sync()
+    assert case_id in Store(baraka.root).case_ids()
+
+
+def test_a_full_laptop_disk_is_not_called_a_busy_index_lock(tmp_path):
+    (amina, _, _), _ = _team(tmp_path)
+    store = Store(amina.root)
+
+    def full(*args, **kwargs):
+        return subprocess.CompletedProcess(
+            args,
+            128,
+            b"",
+            f"fatal: Unable to create '{amina.root}/.git/index.lock': No space left on device\n".encode(),
+        )
+
+    import cmtk.store.gitio as gitio
+
+    original = gitio.run_git
+    gitio.run_git = full
+    try:
+        with pytest.raises(CmtkError) as raised:
+            store.git.run("update-index", "--refresh")
+    finally:
+        gitio.run_git = original
+    assert "disk is full" in raised.value.message and "index.lock" not in raised.value.message
+
+
+def test_a_missing_shared_folder_is_one_whole_line(tmp_path):
+    (amina, _, _), url = _team(tmp_path, "folder")
+    shutil.move(url, tmp_path / "unmounted.git")
+    result = run_cmtk(["sync"], env={"CMTK_STORE": str(amina.root), "CMTK_IDENTITY": str(amina.key)})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no such folder" in lines[0] and url in lines[0], result.stderr
+
+
+def test_a_folder_git_cannot_read_gives_gits_first_reason_whole(tmp_path):
+    (amina, _, _), url = _team(tmp_path, "folder")
+    shutil.rmtree(Path(url) / "objects")  # a folder, but no longer a repository
+    with pytest.raises(CmtkError) as raised:
+        amina.sync()
+    message = raised.value.message
+    assert "does not appear to be a git repository" in message and "and the repository exists" not in message
+
+
+def test_a_laptop_clock_behind_is_named_in_doctor_not_an_invalid_value(tmp_path, monkeypatch):
+    (amina, baraka, _), _ = _team(tmp_path)
+    monkeypatch.setenv("CMTK_TODAY", "2026-06-01")
+    case_id = _case(amina, "Neema")
+    session = amina.session()
+    record = next(r for r in session.case_records(case_id) if r.form == "identification")
+    body = {k: dict(v) if isinstance(v, dict) else v for k, v in record.body.items()}
+    body["biographical"]["date_of_birth"] = "2026-05-30"  # recorded on a laptop whose date is right
+    session.save(case_id, [dataclasses.replace(record, body=body)], "update")
+    amina.sync()
+    baraka.sync()
+    monkeypatch.setenv("CMTK_TODAY", "2026-01-01")  # Baraka's clock is five months behind
+    found = [f for f in doctor.check(baraka.session()) if case_id in f.message]
+    assert found and all(f.code == "clock" for f in found), found
+    assert all("date and time" in f.message and "does not accept" not in f.message for f in found)

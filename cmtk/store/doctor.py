@@ -10,6 +10,7 @@ git fsck is clean.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +201,9 @@ def check(session: Session) -> list[Finding]:
             for problem in attachments.problems(session, record):
                 add(store.relative(blob_path(path.parent, record.record)), "attachment", problem)
         for problem in _validate(store, record, loaded_forms):
+            if CLOCK_HINT in problem:
+                add(rel, "clock", f"{record.case}: {problem}")
+                continue
             add(
                 rel,
                 "invalid",
@@ -291,10 +295,27 @@ def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
     form = loaded_forms[record.form]
     if form is None:
         return [] if record.form in INTERNAL_FORMS else [f"unknown form '{record.form}'"]
-    _, findings = validate.validate_body(form, record.body, today=dates.today(), order=store.date_order)
+    today = dates.today()
+    _, findings = validate.validate_body(form, record.body, today=today, order=store.date_order)
+    if findings:  # dates after today: written on a laptop whose clock is ahead, or this one's is behind (21.8)
+        later = today + datetime.timedelta(days=CLOCK_SLACK_DAYS)
+        _, without_today = validate.validate_body(form, record.body, today=later, order=store.date_order)
+        still = {(f.source, f.code) for f in without_today}
+        future = [f for f in findings if (f.source, f.code) not in still]
+        if future:
+            findings = [f for f in findings if f not in future]
+            return [
+                f"{f.source}: is a date after today ({today.isoformat()}): {CLOCK_HINT} (a laptop whose clock is "
+                "behind sees the dates others wrote as future ones; if the date is right, correct the field)"
+                for f in future
+            ] + [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
     # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
     # kind of text people paste into a message asking for help.
     return [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+
+
+CLOCK_HINT = "check this laptop's date and time"
+CLOCK_SLACK_DAYS = 3660  # a date valid only on some later day is a date after today
 
 
 _PROBLEM_KINDS = {

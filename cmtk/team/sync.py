@@ -42,7 +42,8 @@ def sync(
 ) -> Outcome:
     """Fetch from a remote, merge, push back; in one lock, finishing an interrupted sync first.
 
-    `new_bundle`: write a bundle file where a bundle remote this laptop already used has none (a new stick).
+    `new_bundle`: write a bundle file where a bundle remote this laptop already used has none (a new stick),
+    replace a damaged one with this laptop's copy, or replace one in place on a stick too full to hold two.
     """
     store = session.store
     remote = find_remote(store, name)
@@ -59,7 +60,7 @@ def sync(
             faults.point("sync.fetched")
             integrate(session, theirs, outcome, confirm_team, confirm_settings)
             faults.point("sync.integrated")
-            if push(session, remote):
+            if push(session, remote, new_bundle):
                 faults.point("sync.pushed")
                 break
             if say:

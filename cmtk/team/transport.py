@@ -7,14 +7,17 @@ is executed or obeyed (hooks, config, attributes, filters).
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from cmtk.errors import CmtkError, DecryptError, GitError
-from cmtk.store import crypto
-from cmtk.store.files import write_atomic
+from cmtk import system
+from cmtk.errors import CmtkError, DamagedError, DecryptError, GitError
+from cmtk.store import crypto, faults
+from cmtk.store.files import fsync_dir
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes
 from cmtk.team.incoming import ZERO  # noqa: F401 - kept importable from here
@@ -37,6 +40,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
     previous = _remote_head(store, remote)  # what this laptop last exchanged with the remote
     if remote.bundle:
         path = Path(remote.url)
+        remove_stick_leftovers(path)
         if not path.exists():
             if not path.parent.is_dir():
                 raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
@@ -48,6 +52,16 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
             return None
         try:
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
+        except DamagedError:
+            if new_bundle:  # the user asked to replace it with this laptop's copy
+                return None
+            raise CmtkError(
+                f"{path}: this bundle is damaged (it opens with your key, but part of it is corrupt: a stick pulled "
+                f"out while it was written, or a failing stick); nothing was changed. This laptop's copy is intact: "
+                f"`cmtk sync {remote.name} --new-bundle` replaces the bundle with it, and whoever sent the changes "
+                "only the damaged bundle held sends them again at their next sync (or copy a good cci bundle from "
+                "another stick or laptop over it)"
+            ) from None
         except DecryptError:
             raise CmtkError(
                 f"{path}: this bundle does not open with your key: you may have been removed from the team, your "
@@ -66,6 +80,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
             remote.bundle_to = bundle_recipients(run_git(store, "bundle", "list-heads", str(bundle)))
             run_git(store, "fetch", "-q", "--no-tags", str(bundle), f"+refs/heads/{BRANCH}:{ref}")
     else:
+        _require_folder(remote)
         try:
             run_git(
                 store,
@@ -80,8 +95,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
             if "couldn't find remote ref" in str(error):
                 return None
             raise CmtkError(
-                f"could not fetch from {remote.name} ({remote.url}): {str(error).split(': ', 1)[-1]}; "
-                "nothing was changed"
+                f"could not fetch from {remote.name} ({remote.url}): {_reason(error)}; nothing was changed"
             ) from None
     try:
         fetched = run_git(store, "rev-parse", "--verify", "-q", ref + "^{commit}")
@@ -102,7 +116,27 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
     return fetched
 
 
-def push(session: Session, remote: Remote) -> bool:
+def _require_folder(remote: Remote) -> None:
+    """A shared folder that is not there: one whole line, before git's several (issue 21.8)."""
+    if remotes.is_local(remote.url):
+        folder = remotes.local_path(remote.url)
+        if not folder.is_dir():
+            raise CmtkError(
+                f"{folder}: no such folder; is the shared drive or network folder connected? Nothing was changed"
+            )
+
+
+def _reason(error: GitError) -> str:
+    """git's own reason for a failed fetch or push, whole: the first `fatal:` or `error:` line it printed."""
+    lines = [line.strip() for line in (error.detail or "").splitlines() if line.strip()]
+    for line in lines:
+        for prefix in ("fatal: ", "error: "):
+            if line.startswith(prefix):
+                return line[len(prefix) :][:300]
+    return str(error).split(": ", 1)[-1]
+
+
+def push(session: Session, remote: Remote, new_bundle: bool = False) -> bool:
     store = session.store
     head = store.git.head()
     if head is None:
@@ -113,7 +147,7 @@ def push(session: Session, remote: Remote) -> bool:
         # An unchanged stick is not written again, unless it is not (or not known to be) encrypted to exactly the
         # team: a member added must be able to clone from it at once, a member removed must lose it (issue 21.5).
         if remote_head != head or not Path(remote.url).exists() or remote.bundle_to != set(to):
-            _write_bundle(session, Path(remote.url), to)
+            _write_bundle(session, Path(remote.url), to, in_place=new_bundle)
             with contextlib.suppress(GitError):
                 run_git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
         remotes.mark_bundle_used(store, remote.name)
@@ -135,7 +169,7 @@ def push(session: Session, remote: Remote) -> bool:
         if any(word in message for word in ("rejected", "fetch first", "non-fast-forward")):
             return False
         raise CmtkError(
-            f"could not send to {remote.name} ({remote.url}): {message.split(': ', 1)[-1]}; "
+            f"could not send to {remote.name} ({remote.url}): {_reason(error)}; "
             "your changes are safe here, sync again later"
         ) from None
     with contextlib.suppress(GitError):
@@ -184,8 +218,9 @@ def bundle_members(store: Store, previous: set[str] | None) -> list[str]:
     return sorted(m.public for m in store.members() if not accepted or m.public in kept)
 
 
-def _write_bundle(session: Session, path: Path, members: list[str]) -> None:
-    """The whole branch as one git bundle, encrypted to `members`, replaced atomically."""
+def _write_bundle(session: Session, path: Path, members: list[str], in_place: bool = False) -> None:
+    """The whole branch as one git bundle, encrypted to `members`, replaced atomically (`in_place`: the old
+    bundle is deleted first when the stick cannot hold both)."""
     store = session.store
     head = store.git.head() or ""
     refs = [f"{RECIPIENT_REFS}{public}" for public in members]
@@ -200,10 +235,69 @@ def _write_bundle(session: Session, path: Path, members: list[str]) -> None:
         data = crypto.encrypt(bundle.read_bytes(), _padded_recipients(members))
     if not path.parent.is_dir():
         raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in? Your changes are safe here")
+    _write_to_stick(path, data, in_place)
+
+
+SPACE_MARGIN = 1024 * 1024  # the file system's own bookkeeping
+
+
+def free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(size, 1000) // 1000} kB"
+
+
+def _stick_full(path: Path, need: int, free: int, old: int) -> CmtkError:
+    both = (
+        f"; the old bundle ({_megabytes(old)}) stays until the new one is complete. This laptop has just taken "
+        f"in everything the old bundle held, so `cmtk sync --new-bundle` may replace it in place"
+        if old and free + old >= need
+        else ""
+    )
+    return CmtkError(
+        f"{path.parent}: the stick is full: the bundle needs {_megabytes(need)} free and the stick has "
+        f"{_megabytes(free)}{both}. Free space on it or use a larger stick; your changes are safe here"
+    )
+
+
+def _write_to_stick(path: Path, data: bytes, in_place: bool) -> None:
+    """Write to a temporary file beside the bundle, then rename it over the bundle: a stick pulled out or a
+    killed sync leaves the old bundle (and a `.tmp-*.part` file the next sync removes)."""
+    need = len(data) + SPACE_MARGIN
+    old = path.stat().st_size if path.is_file() else 0
+    free = free_bytes(path.parent)
+    if free < need:
+        if not (in_place and free + old >= need):
+            raise _stick_full(path, need, free, old)
+        path.unlink()
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{STICK_TEMP}{path.name}-", suffix=".part")
     try:
-        write_atomic(path, data)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        faults.point("bundle.temp-written")
+        system.replace(Path(name), path)
     except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _stick_full(path, need, free_bytes(path.parent), old) from None
         raise CmtkError(f"{path}: could not write the bundle ({error.strerror}); your changes are safe here") from None
+    fsync_dir(path.parent)
+
+
+STICK_TEMP = ".tmp-"
+
+
+def remove_stick_leftovers(path: Path) -> None:
+    """Temporary files of a bundle write that was killed or lost its stick (only ever written by cmtk)."""
+    with contextlib.suppress(OSError):
+        for leftover in path.parent.glob(f"{STICK_TEMP}*.part"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 BUNDLE_STANZAS = 8

@@ -222,3 +222,54 @@ def test_a_laptop_clock_behind_is_named_in_doctor_not_an_invalid_value(tmp_path,
     found = [f for f in doctor.check(baraka.session()) if case_id in f.message]
     assert found and all(f.code == "clock" for f in found), found
     assert all("date and time" in f.message and "does not accept" not in f.message for f in found)
+
+
+# -- item 4: two remotes, criss-cross histories --------------------------------------------------------------
+
+
+def _two_remotes(tmp_path: Path) -> tuple[Laptop, Laptop, str, str]:
+    (p, q), office = _team(tmp_path, "folder", names=("Pendo", "Qamar"))
+    (tmp_path / "usb").mkdir()
+    usb = str(tmp_path / "usb" / "cci.age")
+    remotes.add_remote(Store(p.root), "usb", usb)
+    sync.sync(p.session(), "usb")
+    remotes.add_remote(Store(q.root), "usb", usb)
+    sync.sync(q.session(), "usb")
+    return p, q, "office", usb
+
+
+def _nickname(laptop: Laptop, case_id: str, value: str) -> None:
+    session = laptop.session()
+    record = next(r for r in session.case_records(case_id) if r.form == "identification")
+    body = {k: dict(v) if isinstance(v, dict) else v for k, v in record.body.items()}
+    body["biographical"]["nickname"] = value
+    session.save(case_id, [dataclasses.replace(record, body=body, updated_by=laptop.name)], "update")
+
+
+def test_two_remotes_with_criss_cross_histories_converge(tmp_path):
+    p, q, _, _ = _two_remotes(tmp_path)
+    office_p, office_q = "office", "origin"
+    shared = _case(p, "Neema")
+    sync.sync(p.session(), office_p)
+    sync.sync(q.session(), office_q)
+    made = {shared}
+    for round_number in range(3):
+        made.add(_case(p, f"P{round_number}"))
+        made.add(_case(q, f"Q{round_number}"))
+        _nickname(p, shared, f"p{round_number}")
+        _nickname(q, shared, f"q{round_number}")
+        for laptop, remote in ((p, office_p), (q, "usb"), (p, "usb"), (q, office_q), (p, office_p)):
+            made.add(_case(laptop, f"{laptop.name}{round_number}{remote}"))
+            sync.sync(laptop.session(), remote)
+    for _ in range(2):  # Friday: each laptop with each remote, twice
+        for laptop, remote in ((p, office_p), (p, "usb"), (q, office_q), (q, "usb")):
+            sync.sync(laptop.session(), remote)
+    sync.sync(p.session(), office_p)
+    sync.sync(p.session(), "usb")
+    heads = {Store(p.root).git.head(), Store(q.root).git.head()}
+    assert len(heads) == 1, "the copies did not reach the same commit"
+    for laptop in (p, q):
+        assert set(Store(laptop.root).case_ids()) == made
+        assert Store(laptop.root).git.status() == []
+    again = sync.sync(q.session(), office_q)
+    assert (again.received, again.sent, again.merged_records) == (0, 0, 0)

@@ -43,12 +43,7 @@ def integrate(
     if is_ancestor(store, theirs, ours):
         outcome.sent += count_commits(store, theirs, ours)
         return
-    try:
-        base = run_git(store, "merge-base", ours, theirs)
-    except GitError:
-        raise CmtkError(
-            f"{outcome.remote} holds a different store (no history in common); nothing was changed"
-        ) from None
+    base = merge_base(session, ours, theirs, outcome.remote)
     outcome.received += count_commits(store, ours, theirs)
     incoming = changed_paths(store, base, theirs)
     ring = check_incoming(session, base, theirs, incoming, outcome)
@@ -66,6 +61,54 @@ def integrate(
     if outcome.team_confirmed:
         trust["team"] = sorted(m.public for m in store.members())
     store.save_trust(trust)
+
+
+def merge_base(session: Session, ours: str, theirs: str, remote: str) -> str:
+    """The common commit of two histories. With several (a criss-cross: two laptops each merged the same two
+    changes, say one through the shared folder and one through the stick), they are merged in memory into one
+    virtual common commit, as git's recursive merge does: measured from any single one of them, a case opened
+    in the other would look opened on both sides, and a change made in the other would look made twice
+    (issue 21.4). The virtual commit is never part of any branch."""
+    store = session.store
+    try:
+        bases = run_git(store, "merge-base", "--all", ours, theirs).split()
+    except GitError:
+        bases = []
+    if not bases:
+        raise CmtkError(f"{remote} holds a different store (no history in common); nothing was changed")
+    base = bases[0]
+    for other in bases[1:]:
+        base = _virtual_merge(session, base, other, remote, depth=0)
+    return base
+
+
+def _virtual_merge(session: Session, one: str, two: str, remote: str, depth: int) -> str:
+    """Two commits of this laptop's own history (already checked when they arrived) merged without a question:
+    the team and settings they hold were accepted then."""
+    store = session.store
+    if is_ancestor(store, one, two):
+        return two
+    if is_ancestor(store, two, one):
+        return one
+    bases = run_git(store, "merge-base", "--all", one, two).split()
+    if not bases or depth > 8:
+        return one
+    base = bases[0]
+    for other in bases[1:]:
+        base = _virtual_merge(session, base, other, remote, depth + 1)
+    scratch = Outcome(remote)
+    try:
+        ring = KeyRing(session)
+        ring.load(key_blobs(store, base), "the common history")
+        ring.load(key_blobs(store, two), "the common history", allow_repin=set(key_blobs(store, one)))
+        merged = _merge_commits(
+            session, base, one, two, changed_paths(store, base, two), ring, scratch, lambda members: True
+        )
+    except CmtkError:
+        return one  # what one merge base alone says: no worse than before criss-crosses were merged
+    if scratch.new_generation:  # two offline removals met inside the history: keep it simple
+        return one
+    return merged
 
 
 Updates = dict[str, tuple[str, "bytes | str | None"]]  # path -> (mode, new blob bytes | existing sha | None: delete)

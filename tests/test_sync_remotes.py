@@ -273,3 +273,81 @@ def test_two_remotes_with_criss_cross_histories_converge(tmp_path):
         assert Store(laptop.root).git.status() == []
     again = sync.sync(q.session(), office_q)
     assert (again.received, again.sent, again.merged_records) == (0, 0, 0)
+
+
+# -- item 6: the plain-git path -------------------------------------------------------------------------------
+
+
+def _plain_git_copy(tmp_path: Path) -> tuple[Laptop, Laptop, str]:
+    """Amina's store and a copy Baraka made with plain `git clone` (no cmtk merge driver), sharing a case."""
+    (amina, baraka), url = _team(tmp_path, "folder", names=("Amina", "Baraka"))
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    plain = tmp_path / "baraka-plain"
+    subprocess.run(["git", "clone", "-q", url, str(plain)], check=True, capture_output=True)
+    return amina, Laptop("Baraka", baraka.key, plain), case_id
+
+
+def _field(laptop: Laptop, case_id: str, field: str, value: str) -> None:
+    session = laptop.session()
+    record = next(r for r in session.case_records(case_id) if r.form == "identification")
+    body = {k: dict(v) if isinstance(v, dict) else v for k, v in record.body.items()}
+    body["biographical"][field] = value
+    session.save(case_id, [dataclasses.replace(record, body=body, updated_by=laptop.name)], "update")
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", "-c", "user.name=B", "-c", "user.email=b@b", *args], cwd=root, capture_output=True, text=True
+    )
+
+
+def _stopped_pull(tmp_path: Path) -> tuple[Laptop, Laptop, str, set[str]]:
+    amina, baraka, case_id = _plain_git_copy(tmp_path)
+    _field(amina, case_id, "nickname", "Nee")
+    theirs = _case(amina, "Amani")
+    amina.sync()
+    _field(baraka, case_id, "religion", "Christian")
+    mine = _case(baraka, "Baraka-child")
+    pulled = _git(baraka.root, "pull", "-q", "--no-rebase", "origin", "main")
+    assert pulled.returncode != 0 and (baraka.root / ".git" / "MERGE_HEAD").exists()  # stopped on the record
+    return amina, baraka, case_id, {case_id, theirs, mine}
+
+
+def _both_kept(laptop: Laptop, case_id: str, made: set[str]) -> None:
+    body = next(r for r in laptop.session().case_records(case_id) if r.form == "identification").body
+    assert body["biographical"]["nickname"] == "Nee" and body["biographical"]["religion"] == "Christian"
+    assert set(Store(laptop.root).case_ids()) == made
+    assert not (laptop.root / ".git" / "MERGE_HEAD").exists() and Store(laptop.root).git.status() == []
+
+
+def test_a_git_pull_left_stopped_is_finished_by_cmtk_sync(tmp_path):
+    amina, baraka, case_id, made = _stopped_pull(tmp_path)
+    outcome = baraka.sync()
+    assert outcome.finished_git_merge
+    _both_kept(baraka, case_id, made)
+    amina.sync()
+    _both_kept(amina, case_id, made)
+
+
+def test_git_commit_a_after_a_stopped_pull_is_merged_again_not_dropped(tmp_path):
+    amina, baraka, case_id, made = _stopped_pull(tmp_path)
+    assert _git(baraka.root, "commit", "-q", "-a", "-m", "merged by hand").returncode == 0
+    later = _case(baraka, "After")  # and work goes on on top of it
+    made.add(later)
+    outcome = baraka.sync()
+    assert outcome.redone_merges == 1
+    _both_kept(baraka, case_id, made)
+    assert baraka.sync().redone_merges == 0  # once only
+    amina.sync()
+    _both_kept(amina, case_id, made)
+
+
+def test_doctor_names_a_stopped_git_merge_and_repair_finishes_it(tmp_path):
+    _, baraka, case_id, made = _stopped_pull(tmp_path)
+    found = doctor.check(baraka.session())
+    assert [f.code for f in found] == ["git-merge"]
+    assert "cmtk sync" in found[0].message
+    doctor.repair(baraka.session())
+    _both_kept(baraka, case_id, made)
+    assert doctor.check(baraka.session()) == []

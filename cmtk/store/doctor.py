@@ -34,7 +34,8 @@ from cmtk.store.session import (
     Store,
     is_attachment_path,
 )
-from cmtk.team import roster, rotation, sync
+from cmtk.team import integrate, roster, rotation, sync
+from cmtk.team.outcome import Outcome
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
 # Records cmtk keeps for itself, with no form definition: a case's file and a conference's file.
@@ -106,6 +107,15 @@ def check(session: Session) -> list[Finding]:
             "a sync was interrupted while updating the files; `cmtk sync` or `cmtk doctor --repair` finishes it",
         )
         return findings  # the working tree is half-way between two commits: repair first
+
+    if integrate.git_merge_heads(store) or (store.root / ".git" / "MERGE_HEAD").exists():
+        add(
+            ".git/MERGE_HEAD",
+            "git-merge",
+            "a `git merge` or `git pull` run by hand stopped half-way (git cannot merge encrypted records); "
+            "`cmtk sync` (or `cmtk doctor --repair`) finishes it with cmtk's own merge, and nothing is lost",
+        )
+        return findings  # the files are half-way between two commits: repair first
 
     if store.interrupted_write() is not None:
         add(
@@ -349,6 +359,10 @@ def repair(session: Session) -> list[str]:
         with store.locked():
             sync.finish_interrupted(store)
         return ["finished a sync that was interrupted while updating the files"]
+    if (store.root / ".git" / "MERGE_HEAD").exists():  # never commit one side of a half-done git merge
+        with store.locked():
+            integrate.finish_git_merge(session, Outcome("the branch git was merging"))
+        return ["finished a `git merge` that had stopped, with cmtk's own merge"]
     with store.locked():
         if store.finish_interrupted_write():
             done.append("finished a change that was interrupted while its files were put in place")

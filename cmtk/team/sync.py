@@ -26,7 +26,7 @@ from cmtk.store import faults
 from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes, rotation, transport
-from cmtk.team.integrate import integrate, move_to
+from cmtk.team.integrate import finish_git_merge, integrate, move_to, redo_hand_made_merge
 from cmtk.team.outcome import ConfirmSettings, ConfirmTeam, Outcome, Say
 from cmtk.team.remotes import find_remote
 from cmtk.team.transport import fetch, push
@@ -54,7 +54,11 @@ def sync(
         remove_leftovers(store)
         outcome.finished_interrupted = finish_interrupted(store)
         store.finish_interrupted_write()
+        outcome.finished_git_merge = finish_git_merge(session, outcome, confirm_team, confirm_settings)
         _require_clean(store)
+        for _merge in range(20):  # each hand-made merge that no remote has yet, oldest first
+            if not redo_hand_made_merge(session, outcome, confirm_team, confirm_settings):
+                break
         for _attempt in range(3):
             theirs = fetch(session, remote, new_bundle)
             faults.point("sync.fetched")

@@ -17,7 +17,7 @@ import pytest
 from cmtk.casework import cases
 from cmtk.errors import CmtkError
 from cmtk.store import create, doctor, faults, identity
-from cmtk.store.session import Store
+from cmtk.store.session import Session, Store
 from cmtk.team import remotes, rotation, sync, transport
 from tests.helpers import run_cmtk
 
@@ -351,3 +351,38 @@ def test_doctor_names_a_stopped_git_merge_and_repair_finishes_it(tmp_path):
     doctor.repair(baraka.session())
     _both_kept(baraka, case_id, made)
     assert doctor.check(baraka.session()) == []
+
+
+# -- item 10: doctor proportional to what changed, with progress ---------------------------------------------
+
+
+def test_doctor_checks_only_what_changed_since_the_last_clean_check_and_shows_progress(tmp_path, monkeypatch):
+    (amina, _), _ = _team(tmp_path, "folder", names=("Amina", "Baraka"))
+    for n in range(3):
+        _case(amina, f"Child{n}")
+    opened: list[str] = []
+    original = Session.read_record
+
+    def counting(self, path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "read_record", counting)
+    seen: list[tuple[int, int]] = []
+    assert doctor.checkup(amina.session(), progress=lambda done, total: seen.append((done, total))).findings == []
+    everything = len(opened)
+    assert everything >= 3 and seen and seen[-1][0] == seen[-1][1]
+    opened.clear()
+    assert doctor.checkup(amina.session()).findings == []
+    assert opened == []  # nothing changed since the clean check
+    new = _case(amina, "Later")
+    assert doctor.checkup(amina.session()).findings == []
+    assert 0 < len(opened) < everything and all(p.name in opened for p in Store(amina.root).case_dir(new).glob("*.age"))
+    # a damaged record committed by hand since the clean check is still found
+    victim = next(Store(amina.root).case_dir(new).glob("*.age"))
+    victim.write_bytes(b"plain text where ciphertext belongs\n")
+    _git(amina.root, "commit", "-q", "-a", "-m", "x")
+    assert "plaintext" in {f.code for f in doctor.checkup(amina.session()).findings}
+    opened.clear()
+    assert doctor.checkup(amina.session(), full=True).findings
+    assert len(opened) >= everything

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from pathlib import Path
 
 import typer
@@ -94,11 +95,21 @@ def demo(
 def doctor(
     ctx: typer.Context,
     repair: bool = typer.Option(False, "--repair", help="Finish what an interrupted command left behind."),
+    full: bool = typer.Option(
+        False, "--full", help="Check every record again, not only those changed since the last clean check."
+    ),
     output_format: OutputFormat = Format.table,
 ) -> None:
     """Check that every file decrypts, nothing is plaintext, keys match the team, and git is sound; exit 1 if not."""
 
-    result = doctor_module.checkup(open_session(ctx), repair_first=repair)
+    def progress(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        typer.echo(f"\rChecked {done} of {total} record(s)", err=True, nl=False)
+        if end:
+            typer.echo("", err=True)
+
+    shown = progress if sys.stderr.isatty() else None
+    result = doctor_module.checkup(open_session(ctx), repair_first=repair, full=full, progress=shown)
     emit(result, output_format, _doctor_table)
     if result.findings:
         typer.echo(f"{len(result.findings)} problem(s) found.", err=True)

@@ -386,3 +386,35 @@ def test_doctor_checks_only_what_changed_since_the_last_clean_check_and_shows_pr
     opened.clear()
     assert doctor.checkup(amina.session(), full=True).findings
     assert len(opened) >= everything
+
+
+def test_a_damaged_object_in_the_shared_folder_is_found_and_put_back_by_doctor_remote(tmp_path):
+    (amina, baraka, _), url = _team(tmp_path, "folder")
+    case_id = _case(amina, "Neema")
+    amina.sync()
+    record = next(Store(amina.root).case_dir(case_id).glob("*.age")).relative_to(amina.root).as_posix()
+    blob = Store(amina.root).git.run("rev-parse", f"HEAD:{record}")
+    loose = Path(url) / "objects" / blob[:2] / blob[2:]
+    assert loose.is_file()  # a small push arrives as loose objects
+    loose.chmod(0o644)
+    loose.write_bytes(b"\x78\x9c damaged by a failing disk")
+    with pytest.raises(CmtkError):
+        baraka.sync()  # everyone but the pusher is stuck
+    env = {"CMTK_STORE": str(amina.root), "CMTK_IDENTITY": str(amina.key)}
+    result = run_cmtk(["doctor", "--remote", "office"], env=env)
+    assert result.returncode == 1
+    assert "damaged or missing object" in result.stdout and "--repair" in result.stdout, result.stdout
+    result = run_cmtk(["doctor", "--remote", "office", "--repair"], env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "put back" in result.stdout
+    baraka.sync()
+    assert case_id in Store(baraka.root).case_ids()
+
+
+def test_doctor_remote_names_a_damaged_bundle(tmp_path):
+    (amina, _, _), url = _team(tmp_path)
+    data = bytearray(Path(url).read_bytes())
+    data[len(data) // 2] ^= 0x55
+    Path(url).write_bytes(bytes(data))
+    found = transport.check_remote(amina.session(), remotes.find_remote(Store(amina.root), "usb"))
+    assert [f.code for f in found] == ["remote-damaged"] and "--new-bundle" in found[0].message

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from cmtk import system
 from cmtk.errors import CmtkError, DamagedError, DecryptError, GitError
-from cmtk.store import crypto, faults
+from cmtk.findings import Finding
+from cmtk.store import crypto, faults, gitio
 from cmtk.store.files import fsync_dir
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes
@@ -333,3 +334,132 @@ def is_ancestor(store: Store, older: str, newer: str) -> bool:
         return True
     except GitError:
         return False
+
+
+# -- checking and repairing a remote (`cmtk doctor --remote NAME`, issue 21.8) ------------------------------
+
+_OBJECT_ID = re.compile(r"\b[0-9a-f]{40}\b")
+
+
+def _fsck_folder(folder: Path) -> tuple[bool, set[str]]:
+    """git's own check of a shared folder's repository, run here with hooks and programs off: (sound, the ids
+    of objects it names as damaged or missing)."""
+    result = gitio.run_git(
+        [f"--git-dir={folder}", "fsck", "--no-progress", "--no-dangling", "--full"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    text = (result.stdout or "") + "\n" + (result.stderr or "")
+    named = {sha for line in text.splitlines() if line.strip() for sha in _OBJECT_ID.findall(line)}
+    return result.returncode == 0 and not named, named
+
+
+def check_remote(session: Session, remote: Remote) -> list[Finding]:
+    """What is wrong with a remote: a shared folder through git's fsck, a bundle by opening and verifying it."""
+    store = session.store
+    where = f"remote {remote.name}"
+    if remote.bundle:
+        path = Path(remote.url)
+        if not path.is_file():
+            return [Finding(where, "remote-missing", f"{path}: no bundle file; is the USB stick plugged in?")]
+        try:
+            data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
+        except DamagedError:
+            return [
+                Finding(
+                    where,
+                    "remote-damaged",
+                    f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
+                    "laptop's copy",
+                )
+            ]
+        except DecryptError:
+            return [Finding(where, "remote-key", f"{path}: the bundle does not open with your key")]
+        with private_temp(store) as folder:
+            (folder / "check.bundle").write_bytes(data)
+            try:
+                run_git(store, "bundle", "verify", "-q", str(folder / "check.bundle"))
+            except GitError:
+                return [
+                    Finding(
+                        where,
+                        "remote-damaged",
+                        f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
+                        "laptop's copy",
+                    )
+                ]
+        return []
+    if not remotes.is_local(remote.url):
+        return [Finding(where, "remote-unchecked", "a server over ssh is checked on the server: run `git fsck` there")]
+    folder = remotes.local_path(remote.url)
+    if not folder.is_dir():
+        return [Finding(where, "remote-missing", f"{folder}: no such folder; is the shared drive connected?")]
+    remotes.check_folder(folder)
+    sound, named = _fsck_folder(folder)
+    if sound:
+        return []
+    here = [sha for sha in sorted(named) if _intact_here(store, sha)]
+    fix = (
+        f"`cmtk doctor --remote {remote.name} --repair` puts back the {len(here)} this laptop holds"
+        if here
+        else "this laptop does not hold them: run the repair on the laptop that sent them last"
+    )
+    return [
+        Finding(
+            where,
+            "remote-damaged",
+            f"{folder}: git finds {len(named) or 'some'} damaged or missing object(s) there, so other laptops cannot "
+            f"fetch; {fix} (or start a new shared folder: `cmtk remote remove {remote.name}`, `cmtk remote add "
+            f"{remote.name} NEW-FOLDER`, `cmtk sync {remote.name}`)",
+        )
+    ]
+
+
+def _intact_here(store: Store, sha: str) -> bool:
+    try:
+        kind = store.git.run("cat-file", "-t", sha)
+    except GitError:
+        return False
+    data = _object_bytes(store, kind, sha)
+    return data is not None and _hash(store, kind, data) == sha
+
+
+def _object_bytes(store: Store, kind: str, sha: str) -> bytes | None:
+    result = gitio.run_git(["-C", str(store.root), "cat-file", kind, sha], capture_output=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def _hash(store: Store, kind: str, data: bytes, folder: Path | None = None) -> str:
+    where = [f"--git-dir={folder}"] if folder else ["-C", str(store.root)]
+    result = gitio.run_git(
+        [*where, "hash-object", "-t", kind, *(["-w"] if folder else []), "--no-filters", "--stdin"],
+        input=data,
+        capture_output=True,
+    )
+    return result.stdout.decode("ascii", errors="replace").strip() if result.returncode == 0 else ""
+
+
+def repair_remote(session: Session, remote: Remote) -> list[str]:
+    """Put back, in a shared folder, every damaged or missing object this laptop holds intact (a damaged loose
+    object file is replaced; a damaged packed one gets a sound copy beside its pack, which git then reads)."""
+    store = session.store
+    if remote.bundle or not remotes.is_local(remote.url):
+        return []
+    folder = remotes.local_path(remote.url)
+    if not folder.is_dir():
+        return []
+    remotes.check_folder(folder)
+    sound, named = _fsck_folder(folder)
+    done = []
+    for sha in sorted(named):
+        if not _intact_here(store, sha):
+            continue
+        kind = store.git.run("cat-file", "-t", sha)
+        data = _object_bytes(store, kind, sha)
+        loose = folder / "objects" / sha[:2] / sha[2:]
+        if loose.is_file() and not loose.is_symlink():
+            loose.unlink()
+        if data is not None and _hash(store, kind, data, folder) == sha:
+            done.append(f"put back {kind} {sha[:10]} in {remote.name}")
+    return done

@@ -418,3 +418,43 @@ def test_doctor_remote_names_a_damaged_bundle(tmp_path):
     Path(url).write_bytes(bytes(data))
     found = transport.check_remote(amina.session(), remotes.find_remote(Store(amina.root), "usb"))
     assert [f.code for f in found] == ["remote-damaged"] and "--new-bundle" in found[0].message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_interleavings_on_three_copies_with_two_remotes_converge(tmp_path, seed):
+    """Three laptops, a shared folder and a stick; random cases opened, a shared record edited, syncs through
+    either remote in random order; then every laptop syncs with both until nothing moves: one commit, every case."""
+    import random
+
+    chance = random.Random(seed)
+    laptops, _ = _team(tmp_path, "folder")
+    (tmp_path / "usb").mkdir()
+    usb = str(tmp_path / "usb" / "cci.age")
+    for laptop in laptops:
+        remotes.add_remote(Store(laptop.root), "usb", usb)
+    folder = {laptops[0].name: "office", laptops[1].name: "origin", laptops[2].name: "origin"}
+    shared = _case(laptops[0], "Shared")
+    sync.sync(laptops[0].session(), "office")
+    sync.sync(laptops[0].session(), "usb")
+    made = {shared}
+    for laptop in laptops[1:]:
+        sync.sync(laptop.session(), "usb")
+    for step in range(14):
+        laptop = chance.choice(laptops)
+        action = chance.random()
+        if action < 0.3:
+            made.add(_case(laptop, f"C{step}"))
+        elif action < 0.5:
+            _nickname(laptop, shared, f"n{step}")
+        else:
+            sync.sync(laptop.session(), chance.choice([folder[laptop.name], "usb"]))
+    for _round in range(4):
+        for laptop in laptops:
+            for remote in (folder[laptop.name], "usb"):
+                sync.sync(laptop.session(), remote)
+    heads = {Store(laptop.root).git.head() for laptop in laptops}
+    assert len(heads) == 1
+    for laptop in laptops:
+        assert set(Store(laptop.root).case_ids()) == made
+        assert Store(laptop.root).git.status() == []

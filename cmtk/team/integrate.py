@@ -49,7 +49,7 @@ def integrate(
     incoming = changed_paths(store, base, theirs)
     ring = check_incoming(session, base, theirs, incoming, outcome)
     require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm_settings)
-    if base == ours:
+    if base == ours or merges_only_of(store, ours, theirs):
         move_to(store, ours, theirs)
         return
     outcome.sent += count_commits(store, theirs, ours)
@@ -62,6 +62,22 @@ def integrate(
     if outcome.team_confirmed:
         trust["team"] = sorted(m.public for m in store.members())
     store.save_trust(trust)
+
+
+def merges_only_of(store: Store, ours: str, theirs: str, depth: int = 0) -> bool:
+    """Our tip is made only of sync merges of commits the other copy already holds (it merged the same changes,
+    through another remote). Taking the other copy's tip loses nothing, and merging the two again would make
+    yet another merge commit at every sync, through each remote in turn, so that copies never reach the same
+    commit (issue 21.4)."""
+    if depth > 32:
+        return False
+    parents, _, subject = store.git.run("log", "-1", "--format=%P%x00%s", ours).partition("\0")
+    if subject != MERGE_MESSAGE or len(parents.split()) < 2:
+        return False
+    return all(
+        is_ancestor(store, parent, theirs) or merges_only_of(store, parent, theirs, depth + 1)
+        for parent in parents.split()
+    )
 
 
 def merge_base(session: Session, ours: str, theirs: str, remote: str) -> str:

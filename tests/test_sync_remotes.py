@@ -458,3 +458,13 @@ def test_random_interleavings_on_three_copies_with_two_remotes_converge(tmp_path
     for laptop in laptops:
         assert set(Store(laptop.root).case_ids()) == made
         assert Store(laptop.root).git.status() == []
+
+
+def test_a_write_during_a_stopped_git_merge_is_refused_in_one_line_saying_what_to_run(tmp_path):
+    _, baraka, _, made = _stopped_pull(tmp_path)
+    with pytest.raises(CmtkError, match="cmtk sync"):
+        _case(baraka, "During")
+    assert not list(Path(baraka.root, "cases").rglob(".tmp-*"))
+    baraka.sync()
+    after = _case(baraka, "After")
+    assert set(Store(baraka.root).case_ids()) == made | {after}

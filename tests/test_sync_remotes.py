@@ -246,6 +246,7 @@ def _nickname(laptop: Laptop, case_id: str, value: str) -> None:
     session.save(case_id, [dataclasses.replace(record, body=body, updated_by=laptop.name)], "update")
 
 
+@pytest.mark.slow
 def test_two_remotes_with_criss_cross_histories_converge(tmp_path):
     p, q, _, _ = _two_remotes(tmp_path)
     office_p, office_q = "office", "origin"

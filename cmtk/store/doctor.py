@@ -122,8 +122,9 @@ def _changed_since_clean_check(store: Store) -> set[str] | None:
         out = store.git.run("diff-tree", "-r", "-z", "--no-renames", "--name-only", commit, head, strip=False)
     except CmtkError:
         return None
-    changed = {path for path in out.split("\0") if path}
-    return changed | {line[3:] for line in store.git.status()}
+    changed = {path for path in out.split("\0") if path} | {line[3:] for line in store.git.status()}
+    # an attached file is checked through its record (cases/XX/CASE/files/ID.age -> cases/XX/CASE/ID.age)
+    return changed | {p.replace(f"/{ATTACHMENTS_DIR}/", "/") for p in changed if is_attachment_path(p)}
 
 
 def _remember_clean_check(store: Store) -> None:

@@ -63,7 +63,7 @@ demo: env
 	@echo "  cmtk report benchmarks                # review scores per domain and their trend"
 	@echo "  cmtk doctor                           # every file decrypts, nothing is plaintext"
 
-# Speed at scale: generates stores of 1,000 and 10,000 cases once (bench/cache/), then measures.
+# Speed at scale: generates stores of 2,000 and 10,000 cases once (bench/cache/), then measures.
 bench: env system
 	$(BIN)/python bench/run.py
 

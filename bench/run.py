@@ -1,4 +1,4 @@
-"""The benchmark of issue 8: `make bench` (BENCH_SIZES="1000 10000" by default).
+"""The benchmark of issue 8: `make bench` (BENCH_SIZES="2000 10000" by default, issue 21).
 
 Generates stores of each size once (cached in bench/cache/), then measures,
 as medians of several runs, each command as a caseworker would run it, and
@@ -111,6 +111,7 @@ def measure(size: int) -> dict:
         visits.append(time.perf_counter() - start)
     result["visit_write_commit"] = statistics.median(visits)
     result.update(measure_sync(folder, case_id))
+    result.update(measure_doctor(folder, case_id))
     if os.environ.get("BENCH_QUICK"):
         return result  # start-up, reads, reports and writes only: the cold measures take half an hour at 10,000 cases
     result["rebuild_one_core"] = timed([*CMTK, "index", "rebuild", "-j", "1"], cwd=folder, runs=1)
@@ -156,6 +157,47 @@ def measure_sync(folder: Path, case_id: str) -> dict:
         found["sync_send"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
         found["sync_merge"] = timed([*CMTK, "--store", str(work / "b"), "sync"], runs=1, env=env)
         found["sync_receive"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
+        # the same store through an encrypted bundle on a "stick" (issue 21): the first write, then a receive
+        (work / "usb").mkdir()
+        for laptop in ("a", "b"):
+            subprocess.run(
+                [*CMTK, "--store", str(work / laptop), "remote", "add", "usb", str(work / "usb" / "cci.age")],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        found["sync_stick_first_write"] = timed([*CMTK, "--store", str(work / "a"), "sync", "usb"], runs=1, env=env)
+        found["sync_stick_receive"] = timed([*CMTK, "--store", str(work / "b"), "sync", "usb"], runs=1, env=env)
+        found["sync_stick_nothing_to_do"] = timed([*CMTK, "--store", str(work / "b"), "sync", "usb"], runs=3, env=env)
+        return found
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure_doctor(folder: Path, case_id: str) -> dict:
+    """`cmtk doctor` (issue 21.10) on a copy of the store: the first, full check (cold: nothing checked before),
+    `--full` again, a check with nothing changed since the last clean one (warm; target < 10 s at 2,000 cases),
+    and one after a visit was recorded."""
+    work = CACHE / "doctor-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {**ENV, "CMTK_IDENTITY": str(folder / "demo-identity.txt")}
+    try:
+        subprocess.run(["git", "clone", "-q", "--bare", str(folder / "store"), str(work / "office.git")], check=True)
+        subprocess.run(
+            [*CMTK, "clone", str(work / "office.git"), str(work / "a")], env=env, check=True, capture_output=True
+        )
+        doctor = [*CMTK, "--store", str(work / "a"), "doctor"]
+        found = {"doctor_first": timed(doctor, runs=1, env=env)}
+        found["doctor_full"] = timed([*doctor, "--full"], runs=1, env=env)
+        found["doctor_warm"] = timed(doctor, runs=3, env=env)
+        subprocess.run(
+            [*CMTK, "--store", str(work / "a"), "visit", case_id, "--date", AS_OF, "--mode", "phone"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        found["doctor_after_a_visit"] = timed(doctor, runs=1, env=env)
         return found
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -313,7 +355,7 @@ def main() -> None:
     # Byte-compile cmtk first: with PYTHONDONTWRITEBYTECODE set (as on this machine) every run
     # would otherwise compile its modules again, which no installed copy does.
     subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "cmtk")], check=True)
-    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000 10000").split()]
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "2000 10000").split()]
     # BENCH_ONLY=attachments: only issue 18's measures; BENCH_ONLY=reports: the warm reports and the supervision
     # page only (issue 19). Either is merged into the earlier results.
     only = os.environ.get("BENCH_ONLY")

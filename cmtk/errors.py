@@ -38,6 +38,10 @@ class DecryptError(CmtkError):
     pass
 
 
+class DamagedError(DecryptError):
+    """Ciphertext whose header opened with the key but whose content is corrupt (not a missing key)."""
+
+
 class RecordError(CmtkError):
     """A record is damaged, misplaced or does not parse."""
 
@@ -51,4 +55,8 @@ class LockError(CmtkError):
 
 
 class GitError(CmtkError):
-    pass
+    """A git command failed; `detail` holds everything git printed (for callers that pick its reason)."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from pathlib import Path
 
 import typer
@@ -15,6 +16,7 @@ from cmtk.errors import CmtkError, DecryptError, UsageError
 from cmtk.store import create, crypto, identity, paths
 from cmtk.store import doctor as doctor_module
 from cmtk.store.session import Store
+from cmtk.team import remotes, transport
 
 
 def register(app: typer.Typer) -> None:
@@ -94,11 +96,33 @@ def demo(
 def doctor(
     ctx: typer.Context,
     repair: bool = typer.Option(False, "--repair", help="Finish what an interrupted command left behind."),
+    full: bool = typer.Option(
+        False, "--full", help="Check every record again, not only those changed since the last clean check."
+    ),
+    remote: str | None = typer.Option(
+        None,
+        "--remote",
+        metavar="NAME",
+        help="Check a remote (shared folder or stick) instead of this store; with --repair, put back what it lost.",
+    ),
     output_format: OutputFormat = Format.table,
 ) -> None:
     """Check that every file decrypts, nothing is plaintext, keys match the team, and git is sound; exit 1 if not."""
 
-    result = doctor_module.checkup(open_session(ctx), repair_first=repair)
+    def progress(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        typer.echo(f"\rChecked {done} of {total} record(s)", err=True, nl=False)
+        if end:
+            typer.echo("", err=True)
+
+    shown = progress if sys.stderr.isatty() else None
+    session = open_session(ctx)
+    if remote is not None:
+        where = remotes.find_remote(session.store, remote)
+        repaired = transport.repair_remote(session, where) if repair else []
+        result = doctor_module.Checkup(repaired, transport.check_remote(session, where))
+    else:
+        result = doctor_module.checkup(session, repair_first=repair, full=full, progress=shown)
     emit(result, output_format, _doctor_table)
     if result.findings:
         typer.echo(f"{len(result.findings)} problem(s) found.", err=True)

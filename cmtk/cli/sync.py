@@ -125,6 +125,10 @@ def sync(
     )
     if outcome.finished_interrupted:
         typer.echo("Finished a sync that had been interrupted.")
+    if outcome.finished_git_merge:
+        typer.echo("Finished a `git merge` or `git pull` that had stopped, with cmtk's own merge.")
+    if outcome.redone_merges:
+        typer.echo(f"Merged again {outcome.redone_merges} merge(s) made with git by hand, with cmtk's own merge.")
     typer.echo(f"Synced with {outcome.remote}: received {outcome.received} change(s), sent {outcome.sent}.")
     if outcome.merged_records:
         typer.echo(f"  {outcome.merged_records} record(s) changed on both sides were merged field by field.")

@@ -357,8 +357,8 @@ def rebuild(
     return len(items)
 
 
-def verify(session: Session) -> list[str]:
-    """Cases whose stored summary differs from their records (for `cmtk doctor`)."""
+def verify(session: Session, only: set[str] | None = None) -> list[str]:
+    """Cases whose stored summary differs from their records (for `cmtk doctor`); `only`: just these cases."""
 
     index = _read(session)
     if index is None:
@@ -367,6 +367,8 @@ def verify(session: Session) -> list[str]:
     policy = policy_module.load(session.store.root)
     wrong = []
     for case_id, row in index.rows.items():
+        if only is not None and case_id not in only:
+            continue
         if trees.get(case_id) != row.get("tree"):
             continue  # stale entries are refreshed on next use, not wrong
         fresh = summarise_case(session, case_id, policy)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyrage
 
-from cmtk.errors import DecryptError, IdentityError
+from cmtk.errors import DamagedError, DecryptError, IdentityError
 
 SECRET_PREFIX = "AGE-SECRET-KEY-1"
 PUBLIC_PREFIX = "age1"
@@ -146,9 +146,11 @@ def encrypt(plaintext: bytes, recipients: list) -> bytes:
 def decrypt(ciphertext: bytes, identities: list, source: str) -> bytes:
     try:
         return pyrage.decrypt(ciphertext, identities)
-    except pyrage.DecryptError:
+    except pyrage.DecryptError as error:
         if not is_encrypted(ciphertext):
             raise DecryptError(f"{source}: not an age file (damaged or plaintext)") from None
+        if "no matching keys" not in str(error).lower():  # the header opened: the content is what is broken
+            raise DamagedError(f"{source}: damaged (it opens with your key, but its content is corrupt)") from None
         raise DecryptError(
             f"{source}: cannot be decrypted with your key (damaged, or encrypted to a key you do not hold)"
         ) from None

@@ -10,18 +10,22 @@ git fsck is clean.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmtk import dates
+from cmtk import __version__, dates
 from cmtk.casework import attachments, cases
 from cmtk.errors import CmtkError
 from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
 from cmtk.index import summary
-from cmtk.store import crypto
+from cmtk.store import crypto, files
 from cmtk.store.attachments import blob_path
 from cmtk.store.session import (
     ATTACHMENTS_DIR,
@@ -33,7 +37,8 @@ from cmtk.store.session import (
     Store,
     is_attachment_path,
 )
-from cmtk.team import roster, rotation, sync
+from cmtk.team import integrate, roster, rotation, sync
+from cmtk.team.outcome import Outcome
 
 ALLOWED_PLAIN = {".cmtk/settings.yaml", ".cmtk/policy.yaml", ".cmtk/recipients.txt", ".gitattributes"}
 # Records cmtk keeps for itself, with no form definition: a case's file and a conference's file.
@@ -76,13 +81,82 @@ class Checkup:
         return ["where", "code", "message"], [[f.source, f.code, f.message] for f in self.findings]
 
 
-def checkup(session: Session, *, repair_first: bool = False) -> Checkup:
-    """Repair first if asked, then check the whole store."""
+def checkup(
+    session: Session, *, repair_first: bool = False, full: bool = False, progress: Progress | None = None
+) -> Checkup:
+    """Repair first if asked, then check the store (only what changed since the last clean check, unless `full`)."""
     repaired = repair(session) if repair_first else []
-    return Checkup(repaired, check(session))
+    return Checkup(repaired, check(session, full=full, progress=progress))
 
 
-def check(session: Session) -> list[Finding]:
+Progress = Callable[[int, int], None]  # (records checked, records to check)
+
+CLEAN_CHECK = "doctor.json"  # in .git/cmtk: the commit of the last check that found nothing (no case data)
+
+
+def _rules_stamp(store: Store) -> str:
+    """What a record's check depends on besides the record: cmtk's version (its forms) and the store's own
+    settings, policy, forms, team and keys (the tree of .cmtk in the working tree's commit)."""
+    try:
+        tree = store.git.run("rev-parse", "HEAD:.cmtk")
+    except CmtkError:
+        tree = ""
+    return f"{__version__} {tree}"
+
+
+def _changed_since_clean_check(store: Store) -> set[str] | None:
+    """Paths changed since the last check that found nothing, committed or not; None: check everything (no
+    such check, other rules or keys since, or a history that does not contain it)."""
+    try:
+        last = json.loads((store.root / ".git" / "cmtk" / CLEAN_CHECK).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    commit = last.get("commit") if isinstance(last, dict) else None
+    head = store.git.head()
+    if not (isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}", commit) and head):
+        return None
+    if last.get("rules") != _rules_stamp(store):
+        return None
+    try:
+        store.git.run("merge-base", "--is-ancestor", commit, head)
+        out = store.git.run("diff-tree", "-r", "-z", "--no-renames", "--name-only", commit, head, strip=False)
+    except CmtkError:
+        return None
+    changed = {path for path in out.split("\0") if path} | {line[3:] for line in store.git.status()}
+    # an attached file is checked through its record (cases/XX/CASE/files/ID.age -> cases/XX/CASE/ID.age)
+    return changed | {p.replace(f"/{ATTACHMENTS_DIR}/", "/") for p in changed if is_attachment_path(p)}
+
+
+def _remember_clean_check(store: Store) -> None:
+    head = store.git.head()
+    if head is None:
+        return
+    with contextlib.suppress(OSError):
+        files.write_atomic(
+            store.root / ".git" / "cmtk" / CLEAN_CHECK,
+            json.dumps({"commit": head, "rules": _rules_stamp(store)}).encode("utf-8"),
+        )
+
+
+def _forget_clean_check(store: Store) -> None:
+    (store.root / ".git" / "cmtk" / CLEAN_CHECK).unlink(missing_ok=True)
+
+
+def check(session: Session, *, full: bool = True, progress: Progress | None = None) -> list[Finding]:
+    """Every finding about the store. `full=False`: records, attached files and summaries only where something
+    changed since the last check that found nothing (everything else is checked every time: the team, keys,
+    the working tree, git settings and git's own fsck)."""
+    store = session.store
+    changed = None if full else _changed_since_clean_check(store)
+    findings = _check(session, changed, progress)
+    if findings:
+        _forget_clean_check(store)
+    else:
+        _remember_clean_check(store)
+    return findings
+
+
+def _check(session: Session, changed: set[str] | None, progress: Progress | None) -> list[Finding]:
     store = session.store
     findings: list[Finding] = []
     add = lambda source, code, message: findings.append(Finding(source, code, message))  # noqa: E731
@@ -105,6 +179,15 @@ def check(session: Session) -> list[Finding]:
             "a sync was interrupted while updating the files; `cmtk sync` or `cmtk doctor --repair` finishes it",
         )
         return findings  # the working tree is half-way between two commits: repair first
+
+    if integrate.git_merge_heads(store) or (store.root / ".git" / "MERGE_HEAD").exists():
+        add(
+            ".git/MERGE_HEAD",
+            "git-merge",
+            "a `git merge` or `git pull` run by hand stopped half-way (git cannot merge encrypted records); "
+            "`cmtk sync` (or `cmtk doctor --repair`) finishes it with cmtk's own merge, and nothing is lost",
+        )
+        return findings  # the files are half-way between two commits: repair first
 
     if store.interrupted_write() is not None:
         add(
@@ -183,7 +266,10 @@ def check(session: Session) -> list[Finding]:
     current = generations[-1] if generations else None
     loaded_forms: dict[str, object] = {}
     attached: set[str] = set()  # attached files that have their record
-    for path in store.record_files():
+    to_check = [p for p in store.record_files() if changed is None or store.relative(p) in changed]
+    for number, path in enumerate(to_check, 1):
+        if progress and (number % 200 == 0 or number == len(to_check)):
+            progress(number, len(to_check))
         rel = store.relative(path)
         if not crypto.is_encrypted(path.read_bytes()[:64]):
             add(rel, "plaintext", "not age ciphertext: this file may expose data; restore it from git or delete it")
@@ -200,6 +286,9 @@ def check(session: Session) -> list[Finding]:
             for problem in attachments.problems(session, record):
                 add(store.relative(blob_path(path.parent, record.record)), "attachment", problem)
         for problem in _validate(store, record, loaded_forms):
+            if CLOCK_HINT in problem:
+                add(rel, "clock", f"{record.case}: {problem}")
+                continue
             add(
                 rel,
                 "invalid",
@@ -207,6 +296,8 @@ def check(session: Session) -> list[Finding]:
             )
 
     for rel in _working_files(store):
+        if changed is not None and rel not in changed:
+            continue  # its record was checked (and found it) at the last clean check
         if is_attachment_path(rel) and rel not in attached and not rel.rsplit("/", 1)[-1].startswith(TEMP_PREFIX):
             add(
                 rel,
@@ -216,7 +307,10 @@ def check(session: Session) -> list[Finding]:
 
     # 4. The summary index agrees with the records (it is never trusted over them).
 
-    for case_id in summary.verify(session):
+    touched = (
+        None if changed is None else {p.split("/")[2] for p in changed if p.startswith("cases/") and p.count("/") >= 3}
+    )
+    for case_id in summary.verify(session, touched):
         add(
             ".git/cmtk/summary.age",
             "index",
@@ -291,10 +385,27 @@ def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
     form = loaded_forms[record.form]
     if form is None:
         return [] if record.form in INTERNAL_FORMS else [f"unknown form '{record.form}'"]
-    _, findings = validate.validate_body(form, record.body, today=dates.today(), order=store.date_order)
+    today = dates.today()
+    _, findings = validate.validate_body(form, record.body, today=today, order=store.date_order)
+    if findings:  # dates after today: written on a laptop whose clock is ahead, or this one's is behind (21.8)
+        later = today + datetime.timedelta(days=CLOCK_SLACK_DAYS)
+        _, without_today = validate.validate_body(form, record.body, today=later, order=store.date_order)
+        still = {(f.source, f.code) for f in without_today}
+        future = [f for f in findings if (f.source, f.code) not in still]
+        if future:
+            findings = [f for f in findings if f not in future]
+            return [
+                f"{f.source}: is a date after today ({today.isoformat()}): {CLOCK_HINT} (a laptop whose clock is "
+                "behind sees the dates others wrote as future ones; if the date is right, correct the field)"
+                for f in future
+            ] + [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
     # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
     # kind of text people paste into a message asking for help.
     return [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+
+
+CLOCK_HINT = "check this laptop's date and time"
+CLOCK_SLACK_DAYS = 3660  # a date valid only on some later day is a date after today
 
 
 _PROBLEM_KINDS = {
@@ -328,6 +439,10 @@ def repair(session: Session) -> list[str]:
         with store.locked():
             sync.finish_interrupted(store)
         return ["finished a sync that was interrupted while updating the files"]
+    if (store.root / ".git" / "MERGE_HEAD").exists():  # never commit one side of a half-done git merge
+        with store.locked():
+            integrate.finish_git_merge(session, Outcome("the branch git was merging"))
+        return ["finished a `git merge` that had stopped, with cmtk's own merge"]
     with store.locked():
         if store.finish_interrupted_write():
             done.append("finished a change that was interrupted while its files were put in place")

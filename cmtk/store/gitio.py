@@ -56,6 +56,9 @@ KEPT_GIT_VARIABLES = frozenset(
 # made a USB sync spend most of its time in delta search and zlib (issue 18: 27 s of 28 for 150 MB).
 PACKING = ("-c", "core.bigFileThreshold=256k", "-c", "pack.compression=0", "-c", "core.looseCompression=0")
 
+# What git prints when a disk is full (its messages run in the C locale, see git_env).
+DISK_FULL = ("No space left on device", "Disk quota exceeded")
+
 # Local settings every store gets (textconv is added by the store, with the path to cmtk).
 STORE_CONFIG = {
     "core.autocrlf": "false",
@@ -146,14 +149,22 @@ class Git:
         out = result.stdout.decode("utf-8", errors="replace")
         if result.returncode == 0:
             return out[:-1] if strip and out.endswith("\n") else out
-        detail = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        text = result.stderr.decode("utf-8", errors="replace")
+        detail = text.strip().splitlines()
         first = detail[-1].strip(" '") if detail else f"exit status {result.returncode}"
-        if "index.lock" in first:
+        if any(sign in text for sign in DISK_FULL):  # before index.lock: git could not create it (issue 21.8)
+            raise GitError(
+                f"the disk is full: git could not write in {self.root}; free some space on this laptop and try "
+                "again (nothing was lost)",
+                detail=text,
+            )
+        if "index.lock" in first or "index.lock': File exists" in text:
             raise GitError(
                 "git is busy in this store (.git/index.lock exists); if no git or cmtk command is running, "
-                "delete .git/index.lock and try again"
+                "delete .git/index.lock and try again",
+                detail=text,
             )
-        raise GitError(f"git {_subcommand(args)} failed: {first[:200]}")
+        raise GitError(f"git {_subcommand(args)} failed: {first[:200]}", detail=text)
 
     def init(self) -> None:
         """An empty repository; its settings (STORE_CONFIG and more) come from team.remotes.configure_copy."""

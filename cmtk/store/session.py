@@ -288,6 +288,11 @@ class Store:
                 "a sync was interrupted half-way; run `cmtk sync` (or `cmtk doctor --repair`) to finish it "
                 "before changing anything"
             )
+        if (self.root / ".git" / "MERGE_HEAD").exists():  # git cannot commit over its unmerged records (issue 21.6)
+            raise CmtkError(
+                "a `git merge` or `git pull` run by hand stopped half-way in this store; run `cmtk sync` (or "
+                "`cmtk doctor --repair`) to finish it with cmtk's merge before changing anything"
+            )
         self.finish_interrupted_write()
         temps: list[tuple[Change, Path]] = []
         replaced: list[tuple[Path, bytes | None]] = []

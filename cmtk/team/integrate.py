@@ -8,6 +8,7 @@ journal, so a sync killed half-way is finished by the next one (store.md, invari
 from __future__ import annotations
 
 import json
+import re
 
 from cmtk.errors import CmtkError, GitError
 from cmtk.store import crypto, faults, gitio
@@ -43,17 +44,12 @@ def integrate(
     if is_ancestor(store, theirs, ours):
         outcome.sent += count_commits(store, theirs, ours)
         return
-    try:
-        base = run_git(store, "merge-base", ours, theirs)
-    except GitError:
-        raise CmtkError(
-            f"{outcome.remote} holds a different store (no history in common); nothing was changed"
-        ) from None
+    base = merge_base(session, ours, theirs, outcome.remote)
     outcome.received += count_commits(store, ours, theirs)
     incoming = changed_paths(store, base, theirs)
     ring = check_incoming(session, base, theirs, incoming, outcome)
     require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm_settings)
-    if base == ours:
+    if base == ours or merges_only_of(store, ours, theirs):
         move_to(store, ours, theirs)
         return
     outcome.sent += count_commits(store, theirs, ours)
@@ -66,6 +62,70 @@ def integrate(
     if outcome.team_confirmed:
         trust["team"] = sorted(m.public for m in store.members())
     store.save_trust(trust)
+
+
+def merges_only_of(store: Store, ours: str, theirs: str, depth: int = 0) -> bool:
+    """Our tip is made only of sync merges of commits the other copy already holds (it merged the same changes,
+    through another remote). Taking the other copy's tip loses nothing, and merging the two again would make
+    yet another merge commit at every sync, through each remote in turn, so that copies never reach the same
+    commit (issue 21.4)."""
+    if depth > 32:
+        return False
+    parents, _, subject = store.git.run("log", "-1", "--format=%P%x00%s", ours).partition("\0")
+    if subject != MERGE_MESSAGE or len(parents.split()) < 2:
+        return False
+    return all(
+        is_ancestor(store, parent, theirs) or merges_only_of(store, parent, theirs, depth + 1)
+        for parent in parents.split()
+    )
+
+
+def merge_base(session: Session, ours: str, theirs: str, remote: str) -> str:
+    """The common commit of two histories. With several (a criss-cross: two laptops each merged the same two
+    changes, say one through the shared folder and one through the stick), they are merged in memory into one
+    virtual common commit, as git's recursive merge does: measured from any single one of them, a case opened
+    in the other would look opened on both sides, and a change made in the other would look made twice
+    (issue 21.4). The virtual commit is never part of any branch."""
+    store = session.store
+    try:
+        bases = run_git(store, "merge-base", "--all", ours, theirs).split()
+    except GitError:
+        bases = []
+    if not bases:
+        raise CmtkError(f"{remote} holds a different store (no history in common); nothing was changed")
+    base = bases[0]
+    for other in bases[1:]:
+        base = _virtual_merge(session, base, other, remote, depth=0)
+    return base
+
+
+def _virtual_merge(session: Session, one: str, two: str, remote: str, depth: int) -> str:
+    """Two commits of this laptop's own history (already checked when they arrived) merged without a question:
+    the team and settings they hold were accepted then."""
+    store = session.store
+    if is_ancestor(store, one, two):
+        return two
+    if is_ancestor(store, two, one):
+        return one
+    bases = run_git(store, "merge-base", "--all", one, two).split()
+    if not bases or depth > 8:
+        return one
+    base = bases[0]
+    for other in bases[1:]:
+        base = _virtual_merge(session, base, other, remote, depth + 1)
+    scratch = Outcome(remote)
+    try:
+        ring = KeyRing(session)
+        ring.load(key_blobs(store, base), "the common history")
+        ring.load(key_blobs(store, two), "the common history", allow_repin=set(key_blobs(store, one)))
+        merged = _merge_commits(
+            session, base, one, two, changed_paths(store, base, two), ring, scratch, lambda members: True
+        )
+    except CmtkError:
+        return one  # what one merge base alone says: no worse than before criss-crosses were merged
+    if scratch.new_generation:  # two offline removals met inside the history: keep it simple
+        return one
+    return merged
 
 
 Updates = dict[str, tuple[str, "bytes | str | None"]]  # path -> (mode, new blob bytes | existing sha | None: delete)
@@ -349,3 +409,122 @@ def move_to(store: Store, start: str, target: str) -> None:
     journal.unlink()
     faults.point("sync.journal-removed")
     store.git.maintain()
+
+
+# -- the plain-git path: a `git merge` or `git pull` run by hand (issue 21.6) --------------------------------
+
+GIT_MERGE_FILES = ("MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE")
+
+
+def git_merge_heads(store: Store) -> list[str]:
+    """The commits a `git merge` or `git pull` left half-done is merging in (its .git/MERGE_HEAD)."""
+    try:
+        text = (store.root / ".git" / "MERGE_HEAD").read_text("ascii", errors="replace")
+    except OSError:
+        return []
+    return [line.strip() for line in text.splitlines() if re.fullmatch(r"[0-9a-f]{40}", line.strip())]
+
+
+def finish_git_merge(
+    session: Session,
+    outcome: Outcome,
+    confirm_team: ConfirmTeam | None = None,
+    confirm_settings: ConfirmSettings | None = None,
+) -> bool:
+    """A half-done git merge (a copy without cmtk's merge driver stops on every record both sides changed):
+    put the files back as this laptop's last commit has them, then merge what git was merging in through cmtk,
+    with every check a sync makes. Both sides are whole commits, so nothing is lost by starting again."""
+    store = session.store
+    heads = git_merge_heads(store)
+    if not (store.root / ".git" / "MERGE_HEAD").exists():
+        return False
+    for head in heads:
+        if store.git.run("cat-file", "-t", head) != "commit":
+            raise CmtkError(".git/MERGE_HEAD names something that is not a commit; ask for help")
+    store.git.run("read-tree", "--reset", "-u", "HEAD")
+    for name in GIT_MERGE_FILES:
+        (store.root / ".git" / name).unlink(missing_ok=True)
+    for head in heads:
+        integrate(session, head, outcome, confirm_team, confirm_settings)
+    return True
+
+
+def hand_made_merges(store: Store) -> list[str]:
+    """Merge commits git made (not `merge sync`), oldest first, that no remote has yet."""
+    out = store.git.run("log", "--merges", "--reverse", "--format=%H %s", "HEAD", "--not", "--remotes")
+    done = _redone(store)
+    return [
+        line.split(" ", 1)[0]
+        for line in out.splitlines()
+        if line.partition(" ")[2] != MERGE_MESSAGE and line.split(" ", 1)[0] not in done
+    ]
+
+
+REDONE = "redone-merges.txt"  # in .git/cmtk: hand-made merges already merged again (still in the history)
+
+
+def _redone(store: Store) -> set[str]:
+    try:
+        return set((store.root / ".git" / "cmtk" / REDONE).read_text("ascii").split())
+    except OSError:
+        return set()
+
+
+def redo_hand_made_merge(
+    session: Session,
+    outcome: Outcome,
+    confirm_team: ConfirmTeam | None = None,
+    confirm_settings: ConfirmSettings | None = None,
+) -> bool:
+    """A merge commit made with git by hand (`git commit -a` after a stopped `git pull` keeps one side of every
+    record both changed): merged again by cmtk from its two parents, with every check a sync makes, and the
+    commits made on top of it carried over. Refused, with what to do, when the commit holds changes of its own."""
+    store = session.store
+    found = hand_made_merges(store)
+    if not found:
+        return False
+    hand = found[0]
+    parents = store.git.run("rev-parse", f"{hand}^@").split()
+    if len(parents) != 2:
+        raise CmtkError(
+            f"commit {hand[:10]} merges {len(parents)} histories at once, which cmtk cannot redo; nothing was "
+            f"changed: run `git reset --keep {hand[:10]}^1` (your other commits since are kept by the remote's "
+            "copy only if sent), then `cmtk sync`"
+        )
+    ours, theirs = parents
+    base = merge_base(session, ours, theirs, outcome.remote)
+    _refuse_own_changes(store, hand, base, ours, theirs)
+    head = store.git.head() or hand
+    scratch = Outcome(outcome.remote)
+    incoming = changed_paths(store, base, theirs)
+    ring = check_incoming(session, base, theirs, incoming, scratch)
+    require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm_settings)
+    redone = _merge_commits(session, base, ours, theirs, incoming, ring, scratch, confirm_team)
+    if head != hand:  # carry over what was committed on top of the hand-made merge: a merge with it as base
+        later = changed_paths(store, hand, head)
+        ring = KeyRing(session)
+        ring.load(key_blobs(store, hand), "this laptop")
+        ring.load(key_blobs(store, head), "this laptop")
+        redone = _merge_commits(session, hand, redone, head, later, ring, Outcome(outcome.remote), confirm_team)
+    if head != hand:
+        done = sorted(_redone(store) | {hand})
+        write_atomic(store.root / ".git" / "cmtk" / REDONE, ("\n".join(done) + "\n").encode("ascii"))
+    move_to(store, head, redone)
+    outcome.merged_records += scratch.merged_records
+    outcome.conflicts.extend(scratch.conflicts)
+    outcome.waiting.update(scratch.waiting)
+    outcome.redone_merges += 1
+    return True
+
+
+def _refuse_own_changes(store: Store, hand: str, base: str, ours: str, theirs: str) -> None:
+    """A file the hand-made merge commit holds in a version neither side had, where only one side changed it,
+    is a change made in the merge itself: cmtk would drop it by merging again, so it refuses."""
+    both = set(changed_paths(store, base, ours)) & set(changed_paths(store, base, theirs))
+    own = set(changed_paths(store, ours, hand)) & set(changed_paths(store, theirs, hand))
+    if own - both:
+        raise CmtkError(
+            f"commit {hand[:10]} is a merge made with git by hand that also changes {sorted(own - both)[0]!r}; "
+            f"cmtk cannot merge it again without losing that change. Nothing was changed: run `git reset --keep "
+            f"{hand[:10]}^1`, make the change again with cmtk, then `cmtk sync`"
+        )

@@ -21,6 +21,8 @@ class Outcome:
     team_added: list[str] = field(default_factory=list)
     team_removed: list[str] = field(default_factory=list)
     finished_interrupted: bool = False
+    finished_git_merge: bool = False  # a `git merge` or `git pull` left half-done, merged again by cmtk
+    redone_merges: int = 0  # merge commits made with git by hand, merged again by cmtk
     new_generation: int | None = None  # made by a merge of two offline team removals
     team_confirmed: bool = False
     kept_keys: dict[int, str] = field(default_factory=dict)

@@ -35,6 +35,7 @@ class Remote:
     name: str
     url: str
     bundle: bool
+    bundle_to: set[str] | None = None  # the members the bundle read at this sync says it is encrypted to
 
 
 def check_name(name: str) -> str:

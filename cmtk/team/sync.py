@@ -25,8 +25,8 @@ from cmtk.errors import CmtkError
 from cmtk.store import faults
 from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.store.session import Session, Store
-from cmtk.team import remotes, rotation
-from cmtk.team.integrate import integrate, move_to
+from cmtk.team import remotes, rotation, transport
+from cmtk.team.integrate import finish_git_merge, integrate, move_to, redo_hand_made_merge
 from cmtk.team.outcome import ConfirmSettings, ConfirmTeam, Outcome, Say
 from cmtk.team.remotes import find_remote
 from cmtk.team.transport import fetch, push
@@ -42,7 +42,8 @@ def sync(
 ) -> Outcome:
     """Fetch from a remote, merge, push back; in one lock, finishing an interrupted sync first.
 
-    `new_bundle`: write a bundle file where a bundle remote this laptop already used has none (a new stick).
+    `new_bundle`: write a bundle file where a bundle remote this laptop already used has none (a new stick),
+    replace a damaged one with this laptop's copy, or replace one in place on a stick too full to hold two.
     """
     store = session.store
     remote = find_remote(store, name)
@@ -53,13 +54,17 @@ def sync(
         remove_leftovers(store)
         outcome.finished_interrupted = finish_interrupted(store)
         store.finish_interrupted_write()
+        outcome.finished_git_merge = finish_git_merge(session, outcome, confirm_team, confirm_settings)
         _require_clean(store)
+        for _merge in range(20):  # each hand-made merge that no remote has yet, oldest first
+            if not redo_hand_made_merge(session, outcome, confirm_team, confirm_settings):
+                break
         for _attempt in range(3):
             theirs = fetch(session, remote, new_bundle)
             faults.point("sync.fetched")
             integrate(session, theirs, outcome, confirm_team, confirm_settings)
             faults.point("sync.integrated")
-            if push(session, remote):
+            if push(session, remote, new_bundle):
                 faults.point("sync.pushed")
                 break
             if say:
@@ -107,6 +112,7 @@ def remove_leftovers(store: Store) -> None:
     base = store.root / ".git" / "cmtk"
     for folder in base.glob("sync-*") if base.is_dir() else []:
         shutil.rmtree(folder, ignore_errors=True)
+    transport.remove_recipient_refs(store)
 
 
 def _require_clean(store: Store) -> None:

@@ -7,13 +7,18 @@ is executed or obeyed (hooks, config, attributes, filters).
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from cmtk.errors import CmtkError, DecryptError, GitError
-from cmtk.store import crypto
-from cmtk.store.files import write_atomic
+from cmtk import system
+from cmtk.errors import CmtkError, DamagedError, DecryptError, GitError
+from cmtk.findings import Finding
+from cmtk.store import crypto, faults, gitio
+from cmtk.store.files import fsync_dir
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes
 from cmtk.team.incoming import ZERO  # noqa: F401 - kept importable from here
@@ -36,6 +41,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
     previous = _remote_head(store, remote)  # what this laptop last exchanged with the remote
     if remote.bundle:
         path = Path(remote.url)
+        remove_stick_leftovers(path)
         if not path.exists():
             if not path.parent.is_dir():
                 raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
@@ -47,6 +53,16 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
             return None
         try:
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
+        except DamagedError:
+            if new_bundle:  # the user asked to replace it with this laptop's copy
+                return None
+            raise CmtkError(
+                f"{path}: this bundle is damaged (it opens with your key, but part of it is corrupt: a stick pulled "
+                f"out while it was written, or a failing stick); nothing was changed. This laptop's copy is intact: "
+                f"`cmtk sync {remote.name} --new-bundle` replaces the bundle with it, and whoever sent the changes "
+                "only the damaged bundle held sends them again at their next sync (or copy a good cci bundle from "
+                "another stick or laptop over it)"
+            ) from None
         except DecryptError:
             raise CmtkError(
                 f"{path}: this bundle does not open with your key: you may have been removed from the team, your "
@@ -62,8 +78,10 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
                 raise CmtkError(
                     f"{path}: the bundle is damaged or holds a different store; nothing was changed"
                 ) from None
+            remote.bundle_to = bundle_recipients(run_git(store, "bundle", "list-heads", str(bundle)))
             run_git(store, "fetch", "-q", "--no-tags", str(bundle), f"+refs/heads/{BRANCH}:{ref}")
     else:
+        _require_folder(remote)
         try:
             run_git(
                 store,
@@ -78,8 +96,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
             if "couldn't find remote ref" in str(error):
                 return None
             raise CmtkError(
-                f"could not fetch from {remote.name} ({remote.url}): {str(error).split(': ', 1)[-1]}; "
-                "nothing was changed"
+                f"could not fetch from {remote.name} ({remote.url}): {_reason(error)}; nothing was changed"
             ) from None
     try:
         fetched = run_git(store, "rev-parse", "--verify", "-q", ref + "^{commit}")
@@ -100,15 +117,38 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
     return fetched
 
 
-def push(session: Session, remote: Remote) -> bool:
+def _require_folder(remote: Remote) -> None:
+    """A shared folder that is not there: one whole line, before git's several (issue 21.8)."""
+    if remotes.is_local(remote.url):
+        folder = remotes.local_path(remote.url)
+        if not folder.is_dir():
+            raise CmtkError(
+                f"{folder}: no such folder; is the shared drive or network folder connected? Nothing was changed"
+            )
+
+
+def _reason(error: GitError) -> str:
+    """git's own reason for a failed fetch or push, whole: the first `fatal:` or `error:` line it printed."""
+    lines = [line.strip() for line in (error.detail or "").splitlines() if line.strip()]
+    for line in lines:
+        for prefix in ("fatal: ", "error: "):
+            if line.startswith(prefix):
+                return line[len(prefix) :][:300]
+    return str(error).split(": ", 1)[-1]
+
+
+def push(session: Session, remote: Remote, new_bundle: bool = False) -> bool:
     store = session.store
     head = store.git.head()
     if head is None:
         return True
     remote_head = _remote_head(store, remote)
     if remote.bundle:
-        if remote_head != head or not Path(remote.url).exists():  # an unchanged stick is not written again
-            _write_bundle(session, Path(remote.url))
+        to = bundle_members(store, remote.bundle_to)
+        # An unchanged stick is not written again, unless it is not (or not known to be) encrypted to exactly the
+        # team: a member added must be able to clone from it at once, a member removed must lose it (issue 21.5).
+        if remote_head != head or not Path(remote.url).exists() or remote.bundle_to != set(to):
+            _write_bundle(session, Path(remote.url), to, in_place=new_bundle)
             with contextlib.suppress(GitError):
                 run_git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
         remotes.mark_bundle_used(store, remote.name)
@@ -130,7 +170,7 @@ def push(session: Session, remote: Remote) -> bool:
         if any(word in message for word in ("rejected", "fetch first", "non-fast-forward")):
             return False
         raise CmtkError(
-            f"could not send to {remote.name} ({remote.url}): {message.split(': ', 1)[-1]}; "
+            f"could not send to {remote.name} ({remote.url}): {_reason(error)}; "
             "your changes are safe here, sync again later"
         ) from None
     with contextlib.suppress(GitError):
@@ -145,21 +185,120 @@ def _remote_head(store: Store, remote: Remote) -> str | None:
         return None
 
 
-def _write_bundle(session: Session, path: Path) -> None:
-    """The whole branch as one git bundle, encrypted to every current team member, replaced atomically."""
-    store = session.store
+RECIPIENT_REFS = "refs/cmtk/to/"  # inside a bundle: one ref per member it is encrypted to (never in a store)
+
+
+def bundle_recipients(heads: str) -> set[str] | None:
+    """The members a bundle says it is encrypted to (its refs/cmtk/to/KEY refs); None for a bundle that does
+    not say (written before issue 21), which is then rewritten at the next sync."""
+    found = {
+        line.split()[1][len(RECIPIENT_REFS) :]
+        for line in heads.splitlines()
+        if len(line.split()) == 2 and line.split()[1].startswith(RECIPIENT_REFS)
+    }
+    return {key for key in found if _PUBLIC_KEY.match(key)} or None
+
+
+_PUBLIC_KEY = re.compile(r"^age1[02-9ac-hj-np-z]{58}$")
+
+
+def remove_recipient_refs(store: Store) -> None:
+    """The refs a bundle write makes for a moment (a killed sync may leave them; the next one removes them)."""
+    for ref in store.git.run("for-each-ref", "--format=%(refname)", RECIPIENT_REFS).splitlines():
+        with contextlib.suppress(GitError):
+            store.git.run("update-ref", "-d", ref)
+
+
+def bundle_members(store: Store, previous: set[str] | None) -> list[str]:
+    """The public keys a bundle is written to: every current member this laptop accepted, and every current
+    member the stick was already encrypted to (another member accepted them: dropping them would lock a new
+    member out of the stick until this laptop accepts them too). Never a key that is not in the team, and never
+    one only this laptop's unaccepted team file names (H2)."""
     accepted = set(store.trust()["team"])
-    members = [m for m in store.members() if not accepted or m.public in accepted]  # never to an unchecked key (H2)
+    kept = accepted | (previous or set())
+    return sorted(m.public for m in store.members() if not accepted or m.public in kept)
+
+
+def _write_bundle(session: Session, path: Path, members: list[str], in_place: bool = False) -> None:
+    """The whole branch as one git bundle, encrypted to `members`, replaced atomically (`in_place`: the old
+    bundle is deleted first when the stick cannot hold both)."""
+    store = session.store
+    head = store.git.head() or ""
+    refs = [f"{RECIPIENT_REFS}{public}" for public in members]
     with private_temp(store) as folder:
         bundle = folder / "outgoing.bundle"
-        run_git(store, "bundle", "create", "-q", str(bundle), BRANCH)
-        data = crypto.encrypt(bundle.read_bytes(), _padded_recipients([m.public for m in members]))
+        try:
+            for ref in refs:
+                store.git.run("update-ref", ref, head)
+            run_git(store, "bundle", "create", "-q", str(bundle), BRANCH, *refs)
+        finally:
+            remove_recipient_refs(store)
+        data = crypto.encrypt(bundle.read_bytes(), _padded_recipients(members))
     if not path.parent.is_dir():
         raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in? Your changes are safe here")
+    _write_to_stick(path, data, in_place)
+
+
+SPACE_MARGIN = 1024 * 1024  # the file system's own bookkeeping
+
+
+def free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(size, 1000) // 1000} kB"
+
+
+def _stick_full(path: Path, need: int, free: int, old: int) -> CmtkError:
+    both = (
+        f"; the old bundle ({_megabytes(old)}) stays until the new one is complete. This laptop has just taken "
+        f"in everything the old bundle held, so `cmtk sync --new-bundle` may replace it in place"
+        if old and free + old >= need
+        else ""
+    )
+    return CmtkError(
+        f"{path.parent}: the stick is full: the bundle needs {_megabytes(need)} free and the stick has "
+        f"{_megabytes(free)}{both}. Free space on it or use a larger stick; your changes are safe here"
+    )
+
+
+def _write_to_stick(path: Path, data: bytes, in_place: bool) -> None:
+    """Write to a temporary file beside the bundle, then rename it over the bundle: a stick pulled out or a
+    killed sync leaves the old bundle (and a `.tmp-*.part` file the next sync removes)."""
+    need = len(data) + SPACE_MARGIN
+    old = path.stat().st_size if path.is_file() else 0
+    free = free_bytes(path.parent)
+    if free < need:
+        if not (in_place and free + old >= need):
+            raise _stick_full(path, need, free, old)
+        path.unlink()
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{STICK_TEMP}{path.name}-", suffix=".part")
     try:
-        write_atomic(path, data)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        faults.point("bundle.temp-written")
+        system.replace(Path(name), path)
     except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _stick_full(path, need, free_bytes(path.parent), old) from None
         raise CmtkError(f"{path}: could not write the bundle ({error.strerror}); your changes are safe here") from None
+    fsync_dir(path.parent)
+
+
+STICK_TEMP = ".tmp-"
+
+
+def remove_stick_leftovers(path: Path) -> None:
+    """Temporary files of a bundle write that was killed or lost its stick (only ever written by cmtk)."""
+    with contextlib.suppress(OSError):
+        for leftover in path.parent.glob(f"{STICK_TEMP}*.part"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 BUNDLE_STANZAS = 8
@@ -195,3 +334,132 @@ def is_ancestor(store: Store, older: str, newer: str) -> bool:
         return True
     except GitError:
         return False
+
+
+# -- checking and repairing a remote (`cmtk doctor --remote NAME`, issue 21.8) ------------------------------
+
+_OBJECT_ID = re.compile(r"\b[0-9a-f]{40}\b")
+
+
+def _fsck_folder(folder: Path) -> tuple[bool, set[str]]:
+    """git's own check of a shared folder's repository, run here with hooks and programs off: (sound, the ids
+    of objects it names as damaged or missing)."""
+    result = gitio.run_git(
+        [f"--git-dir={folder}", "fsck", "--no-progress", "--no-dangling", "--full"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    text = (result.stdout or "") + "\n" + (result.stderr or "")
+    named = {sha for line in text.splitlines() if line.strip() for sha in _OBJECT_ID.findall(line)}
+    return result.returncode == 0 and not named, named
+
+
+def check_remote(session: Session, remote: Remote) -> list[Finding]:
+    """What is wrong with a remote: a shared folder through git's fsck, a bundle by opening and verifying it."""
+    store = session.store
+    where = f"remote {remote.name}"
+    if remote.bundle:
+        path = Path(remote.url)
+        if not path.is_file():
+            return [Finding(where, "remote-missing", f"{path}: no bundle file; is the USB stick plugged in?")]
+        try:
+            data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
+        except DamagedError:
+            return [
+                Finding(
+                    where,
+                    "remote-damaged",
+                    f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
+                    "laptop's copy",
+                )
+            ]
+        except DecryptError:
+            return [Finding(where, "remote-key", f"{path}: the bundle does not open with your key")]
+        with private_temp(store) as folder:
+            (folder / "check.bundle").write_bytes(data)
+            try:
+                run_git(store, "bundle", "verify", "-q", str(folder / "check.bundle"))
+            except GitError:
+                return [
+                    Finding(
+                        where,
+                        "remote-damaged",
+                        f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
+                        "laptop's copy",
+                    )
+                ]
+        return []
+    if not remotes.is_local(remote.url):
+        return [Finding(where, "remote-unchecked", "a server over ssh is checked on the server: run `git fsck` there")]
+    folder = remotes.local_path(remote.url)
+    if not folder.is_dir():
+        return [Finding(where, "remote-missing", f"{folder}: no such folder; is the shared drive connected?")]
+    remotes.check_folder(folder)
+    sound, named = _fsck_folder(folder)
+    if sound:
+        return []
+    here = [sha for sha in sorted(named) if _intact_here(store, sha)]
+    fix = (
+        f"`cmtk doctor --remote {remote.name} --repair` puts back the {len(here)} this laptop holds"
+        if here
+        else "this laptop does not hold them: run the repair on the laptop that sent them last"
+    )
+    return [
+        Finding(
+            where,
+            "remote-damaged",
+            f"{folder}: git finds {len(named) or 'some'} damaged or missing object(s) there, so other laptops cannot "
+            f"fetch; {fix} (or start a new shared folder: `cmtk remote remove {remote.name}`, `cmtk remote add "
+            f"{remote.name} NEW-FOLDER`, `cmtk sync {remote.name}`)",
+        )
+    ]
+
+
+def _intact_here(store: Store, sha: str) -> bool:
+    try:
+        kind = store.git.run("cat-file", "-t", sha)
+    except GitError:
+        return False
+    data = _object_bytes(store, kind, sha)
+    return data is not None and _hash(store, kind, data) == sha
+
+
+def _object_bytes(store: Store, kind: str, sha: str) -> bytes | None:
+    result = gitio.run_git(["-C", str(store.root), "cat-file", kind, sha], capture_output=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def _hash(store: Store, kind: str, data: bytes, folder: Path | None = None) -> str:
+    where = [f"--git-dir={folder}"] if folder else ["-C", str(store.root)]
+    result = gitio.run_git(
+        [*where, "hash-object", "-t", kind, *(["-w"] if folder else []), "--no-filters", "--stdin"],
+        input=data,
+        capture_output=True,
+    )
+    return result.stdout.decode("ascii", errors="replace").strip() if result.returncode == 0 else ""
+
+
+def repair_remote(session: Session, remote: Remote) -> list[str]:
+    """Put back, in a shared folder, every damaged or missing object this laptop holds intact (a damaged loose
+    object file is replaced; a damaged packed one gets a sound copy beside its pack, which git then reads)."""
+    store = session.store
+    if remote.bundle or not remotes.is_local(remote.url):
+        return []
+    folder = remotes.local_path(remote.url)
+    if not folder.is_dir():
+        return []
+    remotes.check_folder(folder)
+    sound, named = _fsck_folder(folder)
+    done = []
+    for sha in sorted(named):
+        if not _intact_here(store, sha):
+            continue
+        kind = store.git.run("cat-file", "-t", sha)
+        data = _object_bytes(store, kind, sha)
+        loose = folder / "objects" / sha[:2] / sha[2:]
+        if loose.is_file() and not loose.is_symlink():
+            loose.unlink()
+        if data is not None and _hash(store, kind, data, folder) == sha:
+            done.append(f"put back {kind} {sha[:10]} in {remote.name}")
+    return done

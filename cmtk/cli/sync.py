@@ -221,8 +221,8 @@ def _conflicts_table(found: conflicts_module.ConflictList) -> list[str]:
         lines.append(f"    other: {_show(item.other)}{_who(item.other_by)}")
     return [
         *lines,
-        "kept: what the field holds now, the value saved last to that field (each field goes by its own last "
-        "save, not the record's); other: a value saved on another copy, listed until you choose.",
+        "kept: the value saved last to that field (each field goes by its own last save); "
+        "other: saved on another copy, listed until you choose.",
         "Choose with `cmtk resolve CASE NUMBER --take kept|other`.",
     ]
 

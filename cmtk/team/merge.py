@@ -165,16 +165,20 @@ class _State:
 def stamp_at(envelope: dict, where: str) -> tuple[Stamp, bool]:
     """When, and by whom, the value at `where` was saved: its own stamp (the newest of the fields inside it);
     else the record's own time (False: not known per field, so no name is shown for it)."""
-    stamps = envelope.get(STAMPS) if isinstance(envelope.get(STAMPS), dict) else {}
     found = [
-        _as_stamp(stamp)
-        for path, stamp in stamps.items()
-        if path == where or path.startswith(where + ".") or path.startswith(where + "[")
+        stamp
+        for path, value in _stamps_of(envelope).items()
+        if (path == where or path.startswith(where + ".") or path.startswith(where + "["))
+        and (stamp := _as_stamp(value)) is not None
     ]
-    found = [s for s in found if s is not None]
     if found:
         return max(found), True
     return (_stamp(envelope), ""), False
+
+
+def _stamps_of(envelope: dict) -> dict[str, Any]:
+    stamps = envelope.get(STAMPS)
+    return {str(k): v for k, v in stamps.items()} if isinstance(stamps, dict) else {}
 
 
 def _as_stamp(value: Any) -> Stamp | None:
@@ -217,7 +221,7 @@ def stamp_changes(before_body: Any, before_stamps: Any, after_body: Any, when: s
 def _merged_stamps(content: dict, ours: dict, theirs: dict) -> dict[str, list]:
     """Each field's stamp follows the value the merge kept: the stamp of the side that had that value (the
     newer one when both had it; a list merged from both sides' additions takes the newer stamp)."""
-    sides = [(env.get(STAMPS) if isinstance(env.get(STAMPS), dict) else {}, env) for env in (ours, theirs)]
+    sides = [(_stamps_of(env), env) for env in (ours, theirs)]
     result: dict[str, list] = {}
     for path in sorted({p for stamps, _ in sides for p in stamps}):
         value = field_value(content, path)

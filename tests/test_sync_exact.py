@@ -11,8 +11,17 @@ syncing through a shared folder.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import tempfile
+from pathlib import Path
 
-from cmtk.casework import history
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from cmtk import dates
+from cmtk.casework import cases, history, plan
+from cmtk.store.session import Store
 from cmtk.team import conflicts, merge
 from tests.helpers import invoke
 from tests.test_sync import Laptop, _shared_case, _team
@@ -184,3 +193,102 @@ def test_numbers_typed_in_a_from_file_keep_every_digit(tmp_path):
     bad.write_text("biographical:\n  first_name: Amani\n  surname: Digits\n  sex: male\n  estimated_age: 0x0C\n")
     refused = invoke(["case", "new", "--from", str(bad)], env=_env(amina))
     assert refused.exit_code == 1 and "estimated_age" in refused.output and "0x0C" in refused.output
+
+
+# -- the property: random interleavings on three copies --------------------------------------------------------
+
+DAY = dt.date(2026, 11, 20)
+STEP = st.one_of(
+    st.tuples(st.just("edit"), st.integers(0, 2)),
+    st.tuples(st.just("action"), st.integers(0, 2)),
+    st.tuples(st.just("done"), st.integers(0, 2), st.integers(0, 9)),
+    st.tuples(st.just("resolve"), st.integers(0, 2), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("sync"), st.integers(0, 2)),
+)
+
+
+def _plan_actions(laptop: Laptop, case_id: str) -> dict[str, dict]:
+    found = plan.plans(cases.read_case(laptop.session(), case_id))["pre_placement"]
+    return {a["action"]: a for a in found.actions}
+
+
+@pytest.mark.slow  # ten generated weeks, each on three fresh copies
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking would take many minutes of syncs
+)
+@given(steps=st.lists(STEP, min_size=4, max_size=14))
+def test_random_weeks_on_three_copies_converge_and_lose_no_value(steps):
+    """Edits of one field, plan actions added and marked done, resolves and syncs in any order: once everyone
+    has synced twice, every copy is at the same commit with the same record, every action added is there once
+    with every `done` kept, and every value anyone typed is the field's value or listed, unless a `resolve`
+    chose against it."""
+    with tempfile.TemporaryDirectory(prefix="cmtk-sync-a-") as folder:
+        laptops, _ = _team(Path(folder))
+        case_id = _shared_case(laptops[0], laptops[1])
+        plan.add_goal(laptops[0].session(), case_id, phase="pre", domain="economic", goal="Fees", today=DAY)
+        for laptop in (laptops[0], *laptops):
+            laptop.sync()
+        written: set = {None}
+        rejected: set = set()
+        added: list[str] = []
+        done: set[str] = set()
+        for number, step in enumerate(steps):
+            laptop = laptops[step[1]]
+            if step[0] == "edit":
+                value = f"v{number}-{laptop.name}"
+                rejected.add(_values(laptop, case_id, FIELD)[0])  # an edit replaces what this copy shows
+                _edit_now(laptop, case_id, value)
+                written.add(value)
+            elif step[0] == "action":
+                text = f"action {number} by {laptop.name}"
+                plan.add_action(
+                    laptop.session(),
+                    case_id,
+                    "1",
+                    action=text,
+                    responsible="caseworker",
+                    deadline=DAY,
+                    output="a note",
+                    today=DAY,
+                )
+                added.append(text)
+            elif step[0] == "done":
+                mine = sorted((t, a) for t, a in _plan_actions(laptop, case_id).items() if a.get("status") != "done")
+                if mine:
+                    text, action = mine[step[2] % len(mine)]
+                    plan.mark_done(laptop.session(), case_id, action["ref"], day=DAY, today=DAY)
+                    done.add(text)
+            elif step[0] == "resolve":
+                listed = conflicts.of_case(laptop.session(), case_id)
+                if listed:
+                    chosen = listed[step[2] % len(listed)]
+                    take = "other" if step[3] else "kept"
+                    conflicts.resolve(laptop.session(), case_id, chosen.number, take)
+                    rejected.add(chosen.kept if take == "other" else chosen.other)
+            else:
+                laptop.sync()
+        for laptop in (*laptops, *laptops[:2]):
+            laptop.sync()
+        heads = {Store(laptop.root).git.head() for laptop in laptops}
+        assert len(heads) == 1
+        current, listed = _values(laptops[0], case_id, FIELD)
+        assert current in written
+        assert written - rejected <= {current, *listed}
+        assert len(listed) == len(set(listed)) and current not in listed
+        for laptop in laptops:
+            assert _values(laptop, case_id, FIELD) == (current, listed)
+            actions = plan.plans(cases.read_case(laptop.session(), case_id))["pre_placement"].actions
+            assert sorted(a["action"] for a in actions) == sorted(added)
+            assert {a["action"] for a in actions if a.get("status") == "done"} == done
+
+
+def _edit_now(laptop: Laptop, case_id: str, value: str) -> None:
+    session = laptop.session()
+    record = next(r for r in session.case_records(case_id) if r.form == "identification")
+    body = {k: dict(v) if isinstance(v, dict) else v for k, v in record.body.items()}
+    body["biographical"]["nickname"] = value
+    stamp = dates.now_utc().isoformat()
+    session.save(case_id, [dataclasses.replace(record, body=body, updated=stamp, updated_by=laptop.name)], "update")

@@ -292,3 +292,12 @@ def _edit_now(laptop: Laptop, case_id: str, value: str) -> None:
     body["biographical"]["nickname"] = value
     stamp = dates.now_utc().isoformat()
     session.save(case_id, [dataclasses.replace(record, body=body, updated=stamp, updated_by=laptop.name)], "update")
+
+
+def test_a_number_typed_in_case_edit_keeps_every_digit(tmp_path):
+    (amina, _, _), _ = _team(tmp_path)
+    case_id = _shared_case(amina, amina)
+    env = {**_env(amina), "EDITOR": "sed -i '$a family_status:\\n  mother_phone: 0712345678'"}  # typed unquoted
+    edited = invoke(["case", "edit", case_id, "identification"], env=env)
+    assert edited.exit_code == 0, edited.output
+    assert _identification(amina, case_id).body["family_status"]["mother_phone"] == "0712345678"

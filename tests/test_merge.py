@@ -39,30 +39,59 @@ def test_changes_to_different_fields_are_both_kept():
     assert merged.new_conflicts == [] and "conflicts" not in merged.content
 
 
+def _set(envelope: dict, path: str, value, when: str, who: str) -> None:
+    """Change a field as Session.save does: the value and that field's own stamp."""
+    merge.set_field(envelope, path, value)
+    envelope.setdefault(merge.STAMPS, {})[path] = [when, who]
+    envelope["updated"], envelope["updated_by"] = when, who
+
+
 def test_same_field_keeps_the_later_update_and_lists_the_other():
     base = _record({"family": {"phone": "0700"}})
     ours, theirs = _pair(base)
-    ours["body"]["family"]["phone"], ours["updated"], ours["updated_by"] = "0711", "2026-11-02T08:00:00+00:00", "Amina"
-    theirs["body"]["family"]["phone"], theirs["updated"], theirs["updated_by"] = (
-        "0722",
-        "2026-11-03T08:00:00+00:00",
-        "Baraka",
-    )
+    _set(ours, "body.family.phone", "0711", "2026-11-02T08:00:00+00:00", "Amina")
+    _set(theirs, "body.family.phone", "0722", "2026-11-03T08:00:00+00:00", "Baraka")
     merged = merge.merge_record(base, ours, theirs)
     assert merged.content["body"]["family"]["phone"] == "0722"
     assert merged.content["conflicts"] == [
         {
             "field": "body.family.phone",
-            "kept": "0722",
             "other": "0711",
-            "kept_by": "Baraka, 2026-11-03",
             "other_by": "Amina, 2026-11-02",
+            "other_at": "2026-11-02T08:00:00+00:00",
         }
     ]
+    assert merged.content[merge.STAMPS] == {"body.family.phone": ["2026-11-03T08:00:00+00:00", "Baraka"]}
     assert merged.content["updated"] == "2026-11-03T08:00:00+00:00"
     # the other laptop merging the same pair the other way round gets the same record
     mirrored = merge.merge_record(base, theirs, ours)
     assert mirrored.content == merged.content
+
+
+def test_saved_last_is_decided_per_field_not_per_record():
+    """Issue 21, item 3: Amina's older nickname must not win because she edited another field later."""
+    base = _record({"bio": {"nickname": "N", "religion": "R"}})
+    ours, theirs = _pair(base)
+    _set(ours, "body.bio.nickname", "Old", "2026-11-02T08:00:00+00:00", "Amina")
+    _set(theirs, "body.bio.nickname", "New", "2026-11-03T08:00:00+00:00", "Baraka")
+    _set(ours, "body.bio.religion", "Other", "2026-11-04T08:00:00+00:00", "Amina")  # later, another field
+    for merged in (merge.merge_record(base, ours, theirs), merge.merge_record(base, theirs, ours)):
+        assert merged.content["body"]["bio"] == {"nickname": "New", "religion": "Other"}
+        (entry,) = merged.content["conflicts"]
+        assert entry["other"] == "Old" and entry["other_by"] == "Amina, 2026-11-02"
+        assert merged.content[merge.STAMPS]["body.bio.nickname"] == ["2026-11-03T08:00:00+00:00", "Baraka"]
+        assert merged.content[merge.STAMPS]["body.bio.religion"] == ["2026-11-04T08:00:00+00:00", "Amina"]
+
+
+def test_a_listed_value_that_is_current_again_is_dropped_and_each_value_listed_once():
+    base = _record({"x": "a"})
+    base["conflicts"] = [{"field": "body.x", "other": "b", "other_by": "B, 2026-11-02", "other_at": "2026-11-02"}]
+    ours, theirs = _pair(base)
+    _set(ours, "body.x", "b", "2026-11-05T08:00:00+00:00", "A")  # ours typed the listed value in
+    _set(theirs, "body.x", "c", "2026-11-04T08:00:00+00:00", "C")
+    merged = merge.merge_record(base, ours, theirs).content
+    assert merged["body"]["x"] == "b"
+    assert [e["other"] for e in merged["conflicts"]] == ["c"]  # b is current; a was never written since base
 
 
 def test_rows_with_ids_merge_row_by_row():
@@ -122,7 +151,7 @@ def test_appended_events_from_both_sides_in_date_order():
 
 
 def test_a_resolved_conflict_stays_resolved_after_the_next_merge():
-    entry = {"field": "body.x", "kept": 1, "other": 2}
+    entry = {"field": "body.x", "other": 2}
     base = _record({"x": 1, "y": 0})
     base["conflicts"] = [entry]
     ours, theirs = _pair(base)

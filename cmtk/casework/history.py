@@ -59,9 +59,12 @@ class Change:
     field: str | None
     old: Any = None
     new: Any = None
+    merge: bool = False  # a merge commit: it combined two copies' changes to this record
 
     def __str__(self) -> str:
         head = f"{self.when}  {self.author:<16} {self.form:<24}"
+        if self.merge:
+            return f"{head} [merge] {self.new} (record {self.record})"
         if self.field is None:
             return f"{head} {self.new} (record {self.record})"
         return f"{head} {self.field}: {_show(self.old)} -> {_show(self.new)}"
@@ -89,39 +92,76 @@ def flatten(body: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+MERGED = "merged changes made on two copies"
+
+
 def field_changes(session: Session, case_id: str, form_id: str | None = None) -> list[Change]:
+    """Every change to the case's records, each from the commit that made it (issue 21, item 7).
+
+    A commit is compared with its own parent, never with whatever commit git lists before it: after a
+    sync, the commits of two laptops interleave, and comparing across them showed changes nobody made.
+    A merge commit shows only as a merge, for each record it combined from both sides (the changes it
+    brought in are shown at the commits that made them)."""
     git = session.store.git
     folder = _case_path(case_id)
     if not session.store.has_case(case_id) and not git.run("log", "-1", "--format=%H", "--", folder):
         raise CmtkError(f"no case {case_id} in this store or its history; see `cmtk case list`")
-    log = git.run("log", "--reverse", f"--format=@{_SEP}%H{_SEP}%an{_SEP}%aI", "--name-only", "--", folder)
-    touched: list[tuple[str, str, str, str]] = []
+    # -c: for a merge, only the records that differ from every parent (the ones the merge itself combined)
+    log = git.run(
+        "log",
+        "--reverse",
+        "--topo-order",
+        "--full-history",
+        "-c",
+        f"--format=@{_SEP}%H{_SEP}%P{_SEP}%an{_SEP}%aI",
+        "--name-only",
+        "--",
+        folder,
+    )
+    touched: list[tuple[str, list[str], str, str, str]] = []  # commit, parents, author, when, path
     commit = author = when = ""
+    parents: list[str] = []
     for line in log.splitlines():
         if line.startswith("@" + _SEP):
-            _, commit, author, when = line.split(_SEP)
+            _, commit, parent_text, author, when = line.split(_SEP)
+            parents = parent_text.split()
         elif line.strip().endswith(".age") and not is_attachment_path(line.strip()):
-            touched.append((commit, author, when, line.strip()))
-    blobs = git.cat_files([f"{c}:{p}" for c, _, _, p in touched])
-    last: dict[str, records.Record] = {}
-    changes: list[Change] = []
-    for (_commit, author, when, path), blob in zip(touched, blobs, strict=False):
-        stamp = when[:16].replace("T", " ")
-        before = last.get(path)
+            touched.append((commit, parents, author, when, line.strip()))
+    specs = [f"{c}:{p}" for c, _, _, _, p in touched]
+    specs += [f"{parent}:{p}" for _, ps, _, _, p in touched for parent in ps]
+    blobs = dict(zip(specs, git.cat_files(specs), strict=False))
+    opened: dict[bytes, records.Record] = {}
+
+    def version(spec: str) -> records.Record | None:
+        blob = blobs.get(spec)
         if blob is None:
-            if before is not None and (form_id is None or before.form == form_id):
-                changes.append(Change(stamp, author, before.form, before.record, None, new="removed"))
-            last.pop(path, None)
+            return None
+        if blob not in opened:
+            opened[blob] = _decode(session, blob, spec.split(":", 1)[1])
+        return opened[blob]
+
+    changes: list[Change] = []
+    for commit, parents, author, when, path in touched:
+        stamp = when[:16].replace("T", " ")
+        after = version(f"{commit}:{path}")
+        before = [version(f"{parent}:{path}") for parent in parents]
+        shown = after or next((b for b in before if b is not None), None)
+        if shown is None or (form_id is not None and shown.form != form_id):
             continue
-        after = _decode(session, blob, path)
-        last[path] = after
-        if form_id is not None and after.form != form_id:
+        if len(parents) > 1:
+            if after is not None and all(b is None or _content(b) != _content(after) for b in before):
+                changes.append(Change(stamp, author, after.form, after.record, None, new=MERGED, merge=True))
             continue
-        if before is None:
+        previous = before[0] if before else None
+        if after is None:
+            if previous is not None:
+                changes.append(Change(stamp, author, previous.form, previous.record, None, new="removed"))
+            continue
+        if previous is None:
             what = "opened the case file" if after.form == CASE_FILE else "recorded"
             changes.append(Change(stamp, author, after.form, after.record, None, new=what))
             continue
-        old, new = flatten(before.body), flatten(after.body)
+        old, new = flatten(previous.body), flatten(after.body)
         for key in sorted(set(old) | set(new), key=lambda k: (k not in old, k)):
             if old.get(key) != new.get(key):
                 changes.append(Change(stamp, author, after.form, after.record, key, old.get(key), new.get(key)))
@@ -130,3 +170,8 @@ def field_changes(session: Session, case_id: str, form_id: str | None = None) ->
             what = "voided" if entry.get("what") == "void" else "restored"
             changes.append(Change(stamp, author, after.form, after.record, None, new=f"{what}: {entry.get('reason')}"))
     return changes
+
+
+def _content(record: records.Record) -> tuple:
+    """What a merge can change: the body and the listed conflicts (not the store key it is sealed with)."""
+    return record.body, record.extra.get("conflicts")

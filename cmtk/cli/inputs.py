@@ -27,4 +27,4 @@ def read_yaml(source: str):
         raise CmtkError(f"--from: {name}: larger than 2 MB; a form is never that big, check the input")
     if not data.strip():
         raise CmtkError(f"--from: {name}: is empty; write the form as YAML (see `cmtk form show FORM`)")
-    return yamlio.loads(data, f"--from {name}")
+    return yamlio.loads(data, f"--from {name}", as_text=True)  # typed values keep every digit (issue 21, item 9)

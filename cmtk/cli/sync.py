@@ -223,7 +223,12 @@ def _conflicts_table(found: conflicts_module.ConflictList) -> list[str]:
         lines.append(f"{item.subject} #{item.number}  {item.form} {when} (record {item.record})  {item.field}")
         lines.append(f"    kept:  {_show(item.kept)}{_who(item.kept_by)}")
         lines.append(f"    other: {_show(item.other)}{_who(item.other_by)}")
-    return [*lines, "Choose with `cmtk resolve CASE NUMBER --take kept|other`."]
+    return [
+        *lines,
+        "kept: the value saved last to that field (each field goes by its own last save); "
+        "other: saved on another copy, listed until you choose.",
+        "Choose with `cmtk resolve CASE NUMBER --take kept|other`.",
+    ]
 
 
 def _who(by: str) -> str:
@@ -246,8 +251,7 @@ def resolve(
     """Settle one conflict: keep the value the sync kept, or take the other one (one commit)."""
 
     session = open_session(ctx)
-    chosen = conflicts_module.resolve(session, case_id, number, take)
-    value = chosen.kept if take == "kept" else chosen.other
+    chosen, value = conflicts_module.resolve(session, case_id, number, take)
     typer.echo(f"Resolved {chosen.subject} #{number}: {chosen.field} is now {_show(value)}.")
 
 

@@ -180,7 +180,7 @@ def edit_record(
             if not text.strip() or all(line.startswith("#") or not line.strip() for line in text.splitlines()):
                 return "Empty file: nothing was changed."
             try:
-                body = yamlio.loads(text, "the edited form")
+                body = yamlio.loads(text, "the edited form", as_text=True)
                 clean = cases.check_for_case(session, case, form, body, today, original.date)
                 break
             except (RecordError, cases.InvalidRecord) as error:

@@ -18,7 +18,7 @@ import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -610,6 +610,7 @@ class Session:
                 if path.exists():
                     seen = self._seen.get(path)
                     old = self.read_record(path)
+                    record = self._stamped(seen if seen is not None else old, record)
                     if seen is not None and old != seen:
                         record, conflicts = _merge_saved_meanwhile(seen, record, old)
                         self.merged_meanwhile.append(conflicts)
@@ -627,6 +628,20 @@ class Session:
 
     def new_case_id(self) -> str:
         return ids.new_case_id(self.store.has_case)
+
+    def _stamped(self, before: records.Record, record: records.Record) -> records.Record:
+        """`record` with each field this save changed stamped with its writer and time (cmtk.team.merge:
+        merges keep the value saved last to each field, and say truly who saved it). The time and name are
+        the record's own when the command set them, else now and this session's member."""
+        if record.updated and record.updated != before.updated:
+            when, who = str(record.updated), str(record.updated_by or self.author)
+        else:
+            when, who = dates.now_utc().isoformat(), self.author
+        stamps = merge.stamp_changes(before.body, before.extra.get(merge.STAMPS), record.body, when, who)
+        extra = {k: v for k, v in record.extra.items() if k != merge.STAMPS}
+        if stamps:
+            extra[merge.STAMPS] = stamps
+        return replace(record, extra=extra) if extra != record.extra else record
 
 
 _FAR_PAST = dates.parse_date("1900-01-01")

@@ -15,13 +15,30 @@ if TYPE_CHECKING:
     from ruamel.yaml import YAML
 
 _loader: YAML | None = None
+_text_loader: YAML | None = None
 _dumper: YAML | None = None
+# Tags whose plain scalars a person's input keeps as typed text (issue 21, item 9): `0712345678` is a
+# phone number, not the integer 712345678; the form's declared type converts it (cmtk.forms.validate).
+_TEXT_TAGS = ("int", "float", "bool", "timestamp")
 
 
 def _yaml(kind: str):
-    global _loader, _dumper
+    global _loader, _text_loader, _dumper
     from ruamel.yaml import YAML
 
+    if kind == "text":
+        if _text_loader is None:
+            from ruamel.yaml.constructor import SafeConstructor
+
+            class TextConstructor(SafeConstructor):
+                """Every scalar as the text it was typed as; only null (`~`, `null`, nothing) stays empty."""
+
+            for tag in _TEXT_TAGS:
+                TextConstructor.add_constructor(f"tag:yaml.org,2002:{tag}", SafeConstructor.construct_yaml_str)
+            _text_loader = YAML(typ="safe", pure=False)
+            _text_loader.Constructor = TextConstructor
+            _text_loader.allow_duplicate_keys = False
+        return _text_loader
     if kind == "load":
         if _loader is None:
             _loader = YAML(typ="safe", pure=False)
@@ -45,8 +62,12 @@ def uses_c_parser() -> bool:
     return parser.__name__ == "CParser" and parser.__module__.endswith("_ruamel_yaml")
 
 
-def loads(text: str | bytes, source: str, *, allow_aliases: bool = False) -> Any:
-    """Parse YAML; on error name `source` with line and column, never the content."""
+def loads(text: str | bytes, source: str, *, allow_aliases: bool = False, as_text: bool = False) -> Any:
+    """Parse YAML; on error name `source` with line and column, never the content.
+
+    `as_text`: what a person typed (`--from` files, the `case edit` buffer): numbers, yes/no words and
+    dates stay the text they were written as, and the form's field types convert them.
+    """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     if isinstance(text, bytes):
@@ -56,7 +77,7 @@ def loads(text: str | bytes, source: str, *, allow_aliases: bool = False) -> Any
             raise RecordError(f"{source}: not UTF-8 text") from None
     _check_depth(text, source)
     try:
-        data = _yaml("load").load(text)
+        data = _yaml("text" if as_text else "load").load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"

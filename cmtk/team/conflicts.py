@@ -1,8 +1,11 @@
 """Fields a sync could not merge: listing them (`cmtk conflicts`) and choosing a value (`cmtk resolve`).
 
-A merged record keeps the value of the side updated last and lists the
-other value in its envelope under `conflicts` (cmtk.team.merge). Resolving sets
-the chosen value and drops the entry, in one commit.
+A merged record keeps the value saved last to each field and lists every
+other value written to it in its envelope under `conflicts` (cmtk.team.merge).
+A listed conflict pairs the field's current value, read from the record
+itself (so it is always what the field holds), with one other value.
+Resolving sets the chosen value and drops that entry, in one commit; other
+values listed for the same field stay listed against the new current value.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ class Conflict:
     form: str
     date: _dt.date | None
     field: str
-    kept: Any
-    other: Any
-    kept_by: str = ""  # who saved each value, and when (empty in entries made before cmtk recorded it)
+    kept: Any  # the value the field holds now
+    other: Any  # a value written on another copy, waiting for a choice
+    kept_by: str = ""  # who saved each value to this field, and when (empty when cmtk did not record it)
     other_by: str = ""
     entry: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
@@ -65,8 +68,13 @@ def listing(session: Session, subject: str | None = None) -> ConflictList:
 def in_records(subject: str, found: list[records.Record]) -> list[Conflict]:
     listed: list[Conflict] = []
     for record in found:
+        content: dict[str, Any] | None = None
         for entry in record.extra.get(merge.CONFLICTS) or []:
             if isinstance(entry, dict):
+                content = content if content is not None else records.envelope(record)
+                where = str(entry.get("field", ""))
+                current = merge.field_value(content, where)
+                stamp, known = merge.stamp_at(content, where)
                 listed.append(
                     Conflict(
                         len(listed) + 1,
@@ -74,10 +82,10 @@ def in_records(subject: str, found: list[records.Record]) -> list[Conflict]:
                         record.record,
                         record.form,
                         record.date,
-                        str(entry.get("field", "")),
-                        entry.get("kept"),
+                        where,
+                        None if current is merge.MISSING else current,
                         entry.get("other"),
-                        str(entry.get("kept_by") or ""),
+                        merge.label(stamp) if known and current is not merge.MISSING else "",
                         str(entry.get("other_by") or ""),
                         entry,
                     )
@@ -107,8 +115,9 @@ def everywhere(session: Session) -> list[Conflict]:
     return listed
 
 
-def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
-    """Keep the merged value (`kept`) or put the other one in (`other`); the entry goes either way."""
+def resolve(session: Session, subject: str, number: int, take: str) -> tuple[Conflict, Any]:
+    """Keep the field's current value (`kept`) or put the other one in (`other`); the entry goes either way.
+    Returns the conflict and the value the field holds once saved (read back from the saved record)."""
     if take not in CHOICES:
         raise UsageError(f"--take: choose kept or other, not '{take}'")
     listed = of_case(session, subject)
@@ -118,12 +127,7 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
         count = "only conflict 1" if len(listed) == 1 else f"conflicts 1 to {len(listed)}"
         raise UsageError(f"NUMBER: {subject} has {count}; see `cmtk conflicts {subject}`")
     chosen = listed[number - 1]
-    found = (
-        session.conference_records(chosen.subject)
-        if session.store.conference_dir(chosen.subject).is_dir()
-        else session.case_records(chosen.subject)
-    )
-    record = next(r for r in found if r.record == chosen.record)
+    record = next(r for r in _records_of(session, chosen.subject) if r.record == chosen.record)
     content = records.envelope(record)
     if take == "other" and not merge.set_field(content, chosen.field, chosen.other):
         raise CmtkError(f"{chosen.field}: this field is no longer in the record; resolve it with --take kept")
@@ -138,4 +142,12 @@ def resolve(session: Session, subject: str, number: int, take: str) -> Conflict:
 
     updated = dataclasses.replace(updated, updated=dates.now_utc().isoformat(), updated_by=session.author)
     session.save(chosen.subject, [updated], "update")  # not "resolve": a thief would see conflicts (review 4)
-    return chosen
+    saved = next(r for r in _records_of(session, chosen.subject) if r.record == chosen.record)
+    now = merge.field_value(records.envelope(saved), chosen.field)
+    return chosen, None if now is merge.MISSING else now
+
+
+def _records_of(session: Session, subject: str) -> list[records.Record]:
+    if session.store.conference_dir(subject).is_dir():
+        return session.conference_records(subject)
+    return session.case_records(subject)

@@ -9,15 +9,31 @@ git never sees plaintext and never writes conflict markers into ciphertext.
   given the next free id, and the rows that refer to it follow).
 - Other lists that both sides only appended to keep both additions.
 - A field changed differently on both sides is a conflict: the record keeps
-  the value of the side updated last (a rule both laptops apply alike, so two
-  people who merge the same pair get the same record) and lists the other
-  value under `conflicts`, for `cmtk conflicts` and `cmtk resolve`.
+  the value saved last *to that field* (each field's own stamp, below; a rule
+  both laptops apply alike, so two people who merge the same pair get the same
+  record) and lists the other value under `conflicts`, for `cmtk conflicts`
+  and `cmtk resolve` (issue 21, items 2 and 3).
+
+Field stamps: the envelope's `field_stamps` maps a field's path
+(`body.section.field`, `body.section.table[REF].column`) to `[when, who]`,
+the last save that changed that field. `stamp_changes` sets them when a record
+is saved; a merge carries each field's stamp with the value it keeps. A field
+with no stamp (records last saved before cmtk kept them) falls back to the
+record's own `updated` (or `created`) time for choosing, and is shown with no
+name rather than a wrong one.
+
+A conflict entry is `{field, other, other_by, other_at}`: one value written
+somewhere that is not the record's current value. The current value is
+always the one in the record (never copied into the entry, so it cannot go
+stale); one entry per distinct other value; an entry whose value has become
+current again is dropped, as nothing of it can be lost.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as _dt
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,11 +41,15 @@ from typing import Any
 from cmtk.store import rows
 
 CONFLICTS = "conflicts"
+STAMPS = "field_stamps"
 ID_KEYS = ("ref", "action_id", "goal_id", "id")  # a row's ref first (cmtk.store.rows); labels of older rows
 # Envelope keys that merging never treats as a conflict.
 _LATEST_WINS = ("updated", "updated_by")
 _SET_ON_WRITE = ("key_generation",)
 _MISSING = object()
+MISSING = _MISSING  # what field_value returns for a path that is not in the record
+
+Stamp = tuple[str, str]  # (when, who); `who` empty when not known
 
 
 @dataclass
@@ -41,13 +61,12 @@ class Merged:
 def merge_record(base: dict | None, ours: dict, theirs: dict) -> Merged:
     """Merge two versions of one record envelope that share `base` (None: both added it)."""
     base, ours, theirs = (_with_refs(e) for e in (base or {}, ours, theirs))
-    ours_newer = _stamp(ours) >= _stamp(theirs)
-    labels = (_label(ours), _label(theirs)) if ours_newer else (_label(theirs), _label(ours))
-    state = _State(ours_newer=ours_newer, labels=labels)
+    ours_newer = (_stamp(ours), _canon(ours)) >= (_stamp(theirs), _canon(theirs))
+    state = _State(ours, theirs)
     content: dict[str, Any] = {}
     keys = _ordered_keys(ours, theirs)
     for key in keys:
-        if key == CONFLICTS:
+        if key in (CONFLICTS, STAMPS):
             continue
         if key in _SET_ON_WRITE:
             content[key] = max(ours.get(key, 0), theirs.get(key, 0))
@@ -61,19 +80,21 @@ def merge_record(base: dict | None, ours: dict, theirs: dict) -> Merged:
             value = state.merge(base.get(key, _MISSING), ours.get(key, _MISSING), theirs.get(key, _MISSING), key)
             if value is not _MISSING:
                 content[key] = value
-    conflicts = _merge_conflict_lists(base.get(CONFLICTS), ours.get(CONFLICTS), theirs.get(CONFLICTS)) + state.conflicts
+    stamps = _merged_stamps(content, ours, theirs)
+    conflicts = _merged_conflicts(base, ours, theirs, state.conflicts, content)
+    body = content.pop("body", None)
+    if stamps:
+        content[STAMPS] = stamps
     if conflicts:
-        body = content.pop("body", None)
         content[CONFLICTS] = conflicts
-        if body is not None:
-            content["body"] = body
+    if body is not None:
+        content["body"] = body
     return Merged(content, state.conflicts)
 
 
 class _State:
-    def __init__(self, ours_newer: bool, labels: tuple[str, str] = ("", "")) -> None:
-        self.ours_newer = ours_newer
-        self.labels = labels  # who saved the kept value and the other one, and when
+    def __init__(self, ours: dict, theirs: dict) -> None:
+        self.ours, self.theirs = ours, theirs  # whole envelopes: each field's stamp is looked up in its own side
         self.conflicts: list[dict[str, Any]] = []
 
     def merge(self, base: Any, ours: Any, theirs: Any, where: str) -> Any:
@@ -101,10 +122,14 @@ class _State:
         return self._conflict(ours, theirs, where)
 
     def _conflict(self, ours: Any, theirs: Any, where: str) -> Any:
-        kept, other = (ours, theirs) if self.ours_newer else (theirs, ours)
-        entry = {"field": where, "kept": _plain(kept), "other": _plain(other)}
-        if any(self.labels):
-            entry.update(kept_by=self.labels[0], other_by=self.labels[1])
+        """Keep the value saved last to this field (its own stamp on each side); list the other one."""
+        mine, known_mine = stamp_at(self.ours, where)
+        other, known_other = stamp_at(self.theirs, where)
+        ours_wins = (mine, _canon(ours)) >= (other, _canon(theirs))  # ties broken by value: the same on both laptops
+        kept, lost, stamp, known = (ours, theirs, other, known_other) if ours_wins else (theirs, ours, mine, known_mine)
+        entry: dict[str, Any] = {"field": where, "other": _plain(lost)}
+        if known:
+            entry.update(other_by=label(stamp), other_at=stamp[0])
         self.conflicts.append(entry)
         return kept
 
@@ -135,6 +160,116 @@ class _State:
             if ident not in mine and not (ident in old and _same(old[ident], row)):
                 result.append(row)
         return result
+
+
+def stamp_at(envelope: dict, where: str) -> tuple[Stamp, bool]:
+    """When, and by whom, the value at `where` was saved: its own stamp (the newest of the fields inside it);
+    else the record's own time (False: not known per field, so no name is shown for it)."""
+    found = [
+        stamp
+        for path, value in _stamps_of(envelope).items()
+        if (path == where or path.startswith(where + ".") or path.startswith(where + "["))
+        and (stamp := _as_stamp(value)) is not None
+    ]
+    if found:
+        return max(found), True
+    return (_stamp(envelope), ""), False
+
+
+def _stamps_of(envelope: dict) -> dict[str, Any]:
+    stamps = envelope.get(STAMPS)
+    return {str(k): v for k, v in stamps.items()} if isinstance(stamps, dict) else {}
+
+
+def _as_stamp(value: Any) -> Stamp | None:
+    if isinstance(value, list) and len(value) == 2:
+        return str(value[0]), str(value[1])
+    return None
+
+
+def leaves(node: Any, where: str) -> dict[str, Any]:
+    """Every field of `node` by its path, as conflicts name them (rows by their ref, not their position)."""
+    found: dict[str, Any] = {}
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            found.update(leaves(value, f"{where}.{key}"))
+        return found
+    key = _id_key(node) if isinstance(node, list) else None
+    if key is not None:
+        for row in node:
+            found.update(leaves(row, f"{where}[{row[key]}]"))
+        return found
+    found[where] = node
+    return found
+
+
+def stamp_changes(before_body: Any, before_stamps: Any, after_body: Any, when: str, who: str) -> dict[str, list]:
+    """The field stamps of a record saved as `after_body` over `before_body`: every field this save changed
+    gets (when, who); every other field keeps the stamp it had."""
+    old = before_stamps if isinstance(before_stamps, dict) else {}
+    old_fields = leaves(before_body, "body")
+    stamps: dict[str, list] = {}
+    for path, value in leaves(after_body, "body").items():
+        if path in old_fields and _same(old_fields[path], value):
+            if path in old:
+                stamps[path] = old[path]
+        else:
+            stamps[path] = [when, who]
+    return stamps
+
+
+def _merged_stamps(content: dict, ours: dict, theirs: dict) -> dict[str, list]:
+    """Each field's stamp follows the value the merge kept: the stamp of the side that had that value (the
+    newer one when both had it; a list merged from both sides' additions takes the newer stamp)."""
+    sides = [(_stamps_of(env), env) for env in (ours, theirs)]
+    result: dict[str, list] = {}
+    for path in sorted({p for stamps, _ in sides for p in stamps}):
+        value = field_value(content, path)
+        if value is _MISSING:
+            continue
+        holding = [stamps for stamps, env in sides if _same(field_value(env, path), value)]
+        candidates = [stamps[path] for stamps in (holding or [s for s, _ in sides]) if path in stamps]
+        found = [stamp for c in candidates if (stamp := _as_stamp(c)) is not None]
+        if found:
+            result[path] = list(max(found))
+    return result
+
+
+def _merged_conflicts(base: dict, ours: dict, theirs: dict, new: list[dict], content: dict) -> list[dict]:
+    """Listed values as a set keyed by (field, value): one side resolving one (dropping it) drops it from the
+    merge; a value that is current again is dropped (nothing of it is lost); one entry per value."""
+    old, mine, other = (_entries(e) for e in (base, ours, theirs))
+    old_keys, mine_keys, other_keys = ({_entry_key(e) for e in entries} for entries in (old, mine, other))
+    chosen: dict[tuple[str, str], dict] = {}
+    for entry in mine + other + new:
+        key = _entry_key(entry)
+        if entry not in new and key in old_keys and (key not in mine_keys or key not in other_keys):
+            continue  # resolved on one side
+        if _same(field_value(content, key[0]), entry.get("other")):
+            continue
+        if key not in chosen or _entry_rank(entry) > _entry_rank(chosen[key]):
+            chosen[key] = entry
+    return sorted(chosen.values(), key=lambda e: (_entry_key(e)[0], str(e.get("other_at") or ""), _entry_key(e)[1]))
+
+
+def _entries(envelope: dict) -> list[dict]:
+    return [c for c in envelope.get(CONFLICTS) or [] if isinstance(c, dict)]
+
+
+def _entry_key(entry: dict) -> tuple[str, str]:
+    return str(entry.get("field", "")), _canon(entry.get("other"))
+
+
+def _entry_rank(entry: dict) -> tuple[str, str, str]:
+    return str(entry.get("other_at") or ""), str(entry.get("other_by") or ""), _canon(entry)
+
+
+def _canon(value: Any) -> str:
+    """A value's text, the same on every laptop (for ties and for telling listed values apart)."""
+    try:
+        return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):  # keys of mixed types cannot be sorted
+        return repr(value)
 
 
 def _with_refs(envelope: dict) -> dict:
@@ -180,29 +315,13 @@ def _ordered_keys(ours: dict, theirs: dict) -> list[str]:
     return list(ours) + [k for k in theirs if k not in ours]
 
 
-def _label(envelope: dict) -> str:
-    who = envelope.get("updated_by") or envelope.get("created_by") or ""
-    when = str(envelope.get("updated") or envelope.get("created") or "")[:10]
-    return ", ".join(part for part in (str(who), when) if part)
+def label(stamp: Stamp) -> str:
+    """`Name, YYYY-MM-DD` for a stamp."""
+    return ", ".join(part for part in (stamp[1], stamp[0][:10]) if part)
 
 
 def _stamp(envelope: dict) -> str:
     return str(envelope.get("updated") or envelope.get("created") or "")
-
-
-def _merge_conflict_lists(base: Any, ours: Any, theirs: Any) -> list[dict]:
-    """Listed conflicts as a set: one side resolving one (dropping it) drops it from the merge."""
-    old = [c for c in base or [] if isinstance(c, dict)]
-    mine = [c for c in ours or [] if isinstance(c, dict)]
-    other = [c for c in theirs or [] if isinstance(c, dict)]
-    result: list[dict] = []
-    for entry in mine + other:
-        if entry in result:
-            continue
-        if entry in old and (entry not in mine or entry not in other):
-            continue
-        result.append(entry)
-    return result
 
 
 def field_value(content: dict, where: str) -> Any:

@@ -165,7 +165,7 @@ def field_changes(session: Session, case_id: str, form_id: str | None = None) ->
         for key in sorted(set(old) | set(new), key=lambda k: (k not in old, k)):
             if old.get(key) != new.get(key):
                 changes.append(Change(stamp, author, after.form, after.record, key, old.get(key), new.get(key)))
-        logged = list(after.extra.get(VOID_LOG) or [])[len(before.extra.get(VOID_LOG) or []) :]
+        logged = list(after.extra.get(VOID_LOG) or [])[len(previous.extra.get(VOID_LOG) or []) :]
         for entry in logged:  # voided or restored: who, when and why stay in the record and in history
             what = "voided" if entry.get("what") == "void" else "restored"
             changes.append(Change(stamp, author, after.form, after.record, None, new=f"{what}: {entry.get('reason')}"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -246,3 +248,67 @@ def test_participant_name_can_come_from_standard_input(store):
     assert "Mama Wanjiru" in _ok(["conference", "show", conf])
     empty = invoke(["conference", "add-participant", conf], input="\n")
     assert empty.exit_code == 2 and "NAME" in empty.output
+
+
+def _decision(session, case_id: str, day: str, kind: str, conference_id: str = "") -> None:
+    fields = {"decision.kind": kind, "decision.conference_date": dt.date.fromisoformat(day)}
+    if conference_id:
+        fields["decision.conference_id"] = conference_id
+    body = minimal_body("conference-decision", fields, day=day)
+    cases.record_form(session, case_id, "conference-decision", body, today=dt.date(2026, 3, 1))
+
+
+def test_conference_list_carries_hand_recorded_decisions_in_json_and_csv(store):
+    """Issue 16 item 11: decisions recorded by hand were in the table only, not in what scripts read."""
+    first, second = _case(store), _case(store, first="Kamande", nickname="Kama")
+    conf = _new_conference()
+    _ok(["conference", "add-case", conf, first])
+    _decision(store, second, "2026-02-20", "family_choice")  # held on paper: no conference record
+    _decision(store, first, "2026-02-10", "other")
+    _decision(store, first, "2026-02-25", "closure_approval", conference_id=conf)  # names a record: not by hand
+    rows = json.loads(_ok(["conference", "list", "--format", "json"]))
+    assert rows == [
+        {
+            "conference": conf,
+            "date": "2026-03-10",
+            "kind": "internal",
+            "chair": "Mary Case-Manager",
+            "cases": 1,
+            "status": "open",
+            "recorded_by_hand": False,
+            "case": None,
+            "decision": None,
+        },
+        *(
+            {
+                "conference": None,
+                "date": day,
+                "kind": None,
+                "chair": None,
+                "cases": 1,
+                "status": None,
+                "recorded_by_hand": True,
+                "case": case_id,
+                "decision": kind,
+            }
+            for day, case_id, kind in [("2026-02-10", first, "other"), ("2026-02-20", second, "family_choice")]
+        ),
+    ]
+    table = csv.reader(io.StringIO(_ok(["conference", "list", "--format", "csv"])))
+    assert list(table) == [
+        ["conference", "date", "kind", "chair", "cases", "status", "recorded_by_hand", "case", "decision"],
+        [conf, "2026-03-10", "internal", "Mary Case-Manager", "1", "open", "False", "", ""],
+        ["", "2026-02-10", "", "", "1", "", "True", first, "other"],
+        ["", "2026-02-20", "", "", "1", "", "True", second, "family_choice"],
+    ]
+    shown = _ok(["conference", "list"])  # the table shows the same items
+    assert f"2026-02-10  case {first}  other" in shown and f"2026-02-20  case {second}  family_choice" in shown
+    assert "closure_approval" not in shown
+
+
+def test_conference_list_of_hand_recorded_decisions_only_is_not_empty_in_json(store):
+    case_id = _case(store)
+    _decision(store, case_id, "2026-02-20", "family_choice")
+    rows = json.loads(_ok(["conference", "list", "--format", "json"]))
+    assert [(r["recorded_by_hand"], r["case"], r["conference"]) for r in rows] == [(True, case_id, None)]
+    assert len(list(csv.reader(io.StringIO(_ok(["conference", "list", "--format", "csv"]))))) == 2

@@ -152,6 +152,16 @@ def test_benchmarks_of_one_case_have_the_case_keys(world):
     assert mismatches(shape["with a CASE"], data) == []
 
 
+def test_conference_list_holds_records_and_hand_recorded_decisions_each_to_its_own_keys(world):
+    """Issue 16 item 11: the decisions recorded by hand (the demo has some) are rows of the JSON too."""
+    shape = output.shape_of(_commands()["conference list"].callback)[0]
+    data = _json("conference list", world)
+    held, by_hand = shape.values()
+    assert [mismatches(held, row) for row in data if not row["recorded_by_hand"]] == [[]]
+    assert [mismatches(by_hand, row) for row in data if row["recorded_by_hand"]] == [[]] * (len(data) - 1)
+    assert len(data) > 2 and mismatches(by_hand, data[0]) != []  # the flag tells the two kinds of row apart
+
+
 @pytest.mark.parametrize("name", LISTINGS)
 def test_csv_and_markdown_are_flat_rows_under_a_header(name, world):
     args = _args(name, world)
@@ -205,6 +215,10 @@ def test_shapes_catch_an_undocumented_or_missing_key_and_a_wrong_kind():
     assert mismatches(shape, {**good, "by_step": {"1": "x"}}) == ["$.by_step.1: 'x' is not int"]
     assert mismatches(OneOf(a={"x": "int"}, b={"y": "int"}), {"y": 1}) == []
     assert mismatches(OneOf(a={"x": "int"}, b={"y": "int"}), {"z": 1}) != []
+    flagged = [OneOf(a={"x": "int", "by_hand": "false"}, b={"x": "null", "by_hand": "true"})]
+    assert mismatches(flagged, [{"x": 1, "by_hand": False}, {"x": None, "by_hand": True}]) == []
+    assert mismatches(flagged, [{"x": 1, "by_hand": True}]) != []
+    assert output.describe(flagged).startswith("[item, ...], each item one of:\na:\n{")
 
 
 def test_emit_prints_each_format(capsys):

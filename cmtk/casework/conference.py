@@ -75,23 +75,42 @@ def read(session: Session, conference_id: str) -> Conference:
     return Conference(conference_id, tuple(session.conference_records(conference_id)))
 
 
-LIST_COLUMNS = ["conference", "date", "kind", "chair", "cases", "status"]
+LIST_COLUMNS = ["conference", "date", "kind", "chair", "cases", "status", "recorded_by_hand", "case", "decision"]
+
+
+@dataclass(frozen=True)
+class HandDecision:
+    """A conference decision recorded by hand on a case (form conference-decision) that names no conference
+    record of this store: the conference was held on paper, or before cmtk."""
+
+    case: str
+    date: _dt.date | None
+    kind: str  # what was decided: family_choice, closure_approval or other
 
 
 @dataclass(frozen=True)
 class ConferenceList:
-    """Every conference of the store, as `cmtk conference list` shows them."""
+    """Every conference of the store, as `cmtk conference list` shows them, then the decisions recorded by
+    hand on cases without a conference record (oldest first).
+
+    One row per item in every format: a conference record has `recorded_by_hand` false and no `case` or
+    `decision`; a hand-recorded decision has `recorded_by_hand` true, its case in `case`, what was decided in
+    `decision`, one case, and no conference id, kind, chair or status (none is known to cmtk).
+    """
 
     conferences: list[Conference]
+    by_hand: list[HandDecision] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> list[dict[str, Any]]:
         return [dict(zip(LIST_COLUMNS, row, strict=True)) for row in self.to_rows()[1]]
 
     def to_rows(self) -> tuple[list[str], list[list[Any]]]:
-        return LIST_COLUMNS, [
+        held = [
             [c.id, c.info["date"], c.info["kind"], c.info.get("chair", ""), len(c.cases), c.info.get("status")]
+            + [False, None, None]
             for c in self.conferences
         ]
+        return LIST_COLUMNS, held + [[None, d.date, None, None, 1, None, True, d.case, d.kind] for d in self.by_hand]
 
 
 def listing(session: Session) -> ConferenceList:

@@ -10,7 +10,7 @@ from cmtk import dates
 from cmtk.casework import conference
 from cmtk.cli.common import open_session, warn
 from cmtk.cli.inputs import read_yaml
-from cmtk.cli.output import Format, OutputFormat, emit, json_keys
+from cmtk.cli.output import Format, OneOf, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
 from cmtk.index import reports
@@ -50,30 +50,65 @@ def conference_new(
     )
 
 
+CONFERENCE_ROW = {
+    "conference": "id",
+    "date": "date",
+    "kind": "text",
+    "chair": "text",
+    "cases": "int",
+    "status": "text|null",
+    "recorded_by_hand": "false",
+    "case": "null",
+    "decision": "null",
+}
+HAND_ROW = {
+    "conference": "null",
+    "date": "date|null",
+    "kind": "null",
+    "chair": "null",
+    "cases": "int",
+    "status": "null",
+    "recorded_by_hand": "true",
+    "case": "id",
+    "decision": "text",
+}
+
+
 @app.command("list")
 @json_keys(
-    [{"conference": "id", "date": "date", "kind": "text", "chair": "text", "cases": "int", "status": "text|null"}]
+    [
+        OneOf(
+            {
+                "a conference record of this store": CONFERENCE_ROW,
+                "a decision recorded by hand on a case, naming no conference record here (cases is 1)": HAND_ROW,
+            }
+        )
+    ]
 )
 def conference_list(ctx: typer.Context, output_format: OutputFormat = Format.table) -> None:
-    """List conferences with date, kind, chair, number of cases and status."""
+    """List conferences with date, kind, chair, number of cases and status.
+
+    Then the decisions recorded by hand on cases that name no conference
+    record in cmtk (held on paper, or before cmtk): in every format, as rows
+    with recorded_by_hand true and the case and what was decided.
+    """
 
     session = open_session(ctx)
-    found = conference.listing(session)
-    loose = reports.decisions_without_conference(session, [c.id for c in found.conferences])
-    emit(found, output_format, lambda listed: _list_table(listed, loose))
+    emit(reports.conference_list(session), output_format, _list_table)
 
 
-def _list_table(found: conference.ConferenceList, loose: list[tuple[str, str, str]]) -> list[str]:
-    if not found.conferences and not loose:
+def _list_table(found: conference.ConferenceList) -> list[str]:
+    if not found.conferences and not found.by_hand:
         return ["No conferences yet. Plan one with `cmtk conference new --date D --kind internal --chair NAME`."]
     lines = [
-        f"{c}  {day}  {kind:<9} {chair:<20} {count} case(s)  {status}"
-        for c, day, kind, chair, count, status in found.to_rows()[1]
+        f"{c.id}  {c.info['date']}  {c.info['kind']:<9} {c.info.get('chair', ''):<20} {len(c.cases)} case(s)  "
+        f"{c.info.get('status')}"
+        for c in found.conferences
     ]
-    if loose:
+    if found.by_hand:
         lines.append(("\n" if lines else "") + "Decisions recorded on cases without a conference record in cmtk")
         lines[-1] += " (recorded by hand):"
-        lines.extend(f"  {day}  case {case_id}  {kind}" for day, case_id, kind in loose)
+        lines.extend(f"  {d.date or '-'}  case {d.case}  {d.kind}" for d in found.by_hand)
     return lines
 
 

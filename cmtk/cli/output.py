@@ -152,7 +152,7 @@ def short(commit: str | None) -> str:
 # A shape is a dict of key -> shape (a key ending in "?" may be absent; a key "<name>" stands for
 # any key, as in a mapping from caseworker to counts), a one-item list for a list of that shape,
 # OneOf(label=shape, ...) when the value takes one of several shapes, or a leaf: a type name such as "text", "int",
-# "date", "bool", alternatives joined by "|".
+# "date", "bool" ("true" or "false" for a flag that tells the shapes of a OneOf apart), alternatives joined by "|".
 JSON_KEYS = "__cmtk_json_keys__"
 
 
@@ -187,6 +187,8 @@ def describe(shape: Any, indent: int = 0) -> str:
         inner = [f'{pad}  "{k}": {describe(v, indent + 1)}' for k, v in shape.items()]
         return "{\n" + ",\n".join(inner) + f"\n{pad}}}"
     if isinstance(shape, list):
+        if isinstance(shape[0], OneOf):
+            return f"[item, ...], each item one of:\n{pad}" + describe(shape[0], indent)
         return "[" + describe(shape[0], indent) + ", ...]"
     return str(shape)
 
@@ -198,6 +200,8 @@ _LEAVES: dict[str, Callable[[Any], bool]] = {
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "bool": lambda v: isinstance(v, bool),
+    "true": lambda v: v is True,  # a flag that is always set in this shape (one of a OneOf)
+    "false": lambda v: v is False,
     "null": lambda v: v is None,
     "any": lambda v: True,
 }

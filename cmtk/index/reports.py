@@ -87,18 +87,26 @@ def overdue(
     return OverdueReport(as_of, session.store.head_commit(), schedule.overdue(items, as_of), soon)
 
 
-def decisions_without_conference(session: Session, conference_ids: list[str]) -> list[tuple[str, str, str]]:
-    """Conference decisions recorded on cases by hand, with no conference record in this store:
-    (date, case, kind), oldest first."""
+def decisions_without_conference(session: Session, conference_ids: list[str]) -> list[conference.HandDecision]:
+    """Conference decisions recorded on cases by hand, with no conference record in this store, oldest first
+    (a decision without a date first)."""
     index = summary.load_index(session)
     known = set(conference_ids)
     found = [
-        (day or "-", case_id, kind)
+        conference.HandDecision(case_id, _dt.date.fromisoformat(day) if day else None, kind)
         for case_id, decisions in zip(index.ids, index.column("decisions"), strict=False)
         for day, kind, conference_id in decisions or []
         if conference_id not in known
     ]
-    return sorted(found)
+    return sorted(found, key=lambda d: (d.date.isoformat() if d.date else "-", d.case, d.kind))
+
+
+def conference_list(session: Session) -> conference.ConferenceList:
+    """`cmtk conference list`: the conference records of this store, then the decisions recorded by hand on
+    cases that name none of them (from the summary index)."""
+    found = conference.listing(session)
+    by_hand = decisions_without_conference(session, [c.id for c in found.conferences])
+    return conference.ConferenceList(found.conferences, by_hand)
 
 
 def conference_items(session: Session, items: list[schedule.DueItem], as_of: _dt.date) -> list[schedule.DueItem]:

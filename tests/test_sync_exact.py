@@ -244,8 +244,8 @@ def test_random_weeks_on_three_copies_converge_and_lose_no_value(steps):
         _week(laptops, case_id, steps, lambda laptop, step: laptop.sync(), settle)
 
 
-@pytest.mark.slow  # eight generated weeks, each on three fresh copies and two remotes
-@settings(SETTINGS, max_examples=8)
+@pytest.mark.slow  # twelve generated weeks, each on three fresh copies and two remotes
+@settings(SETTINGS, max_examples=12)
 @given(steps=st.lists(TWO_REMOTE_STEP, min_size=4, max_size=14))
 def test_random_weeks_through_a_folder_and_a_stick_converge_and_lose_no_value(steps):
     """The same weeks when each sync goes through the shared folder or the USB stick, chosen at random, so the

@@ -125,13 +125,7 @@ def advance(
 ) -> None:
     """Move the case to the next step when every requirement is met; otherwise list what is missing."""
 
-    case_id = ids.normalise_case_id(case)
-    session = open_session(ctx)
-    say_faked_today(session.store, as_of)
-    today = dates.today(as_of, order=session.store.date_order)
-    day = session.store.optional_date(date, "--date")
-    outcome = transitions.advance(session, case_id, today=today, day=day, dry_run=dry_run)
-    typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
+    _move(ctx, transitions.advance, case, date, dry_run, as_of)
 
 
 def reopen(
@@ -172,12 +166,17 @@ def close(
     the workflow; `cmtk step CASE` lists them.
     """
 
+    _move(ctx, transitions.close, case, date, dry_run, as_of)
+
+
+def _move(ctx: typer.Context, action, case: str, date: str | None, dry_run: bool, as_of: str | None) -> None:
+    """advance and close: the same options, one library call, its message."""
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     say_faked_today(session.store, as_of)
     today = dates.today(as_of, order=session.store.date_order)
     day = session.store.optional_date(date, "--date")
-    outcome = transitions.close(session, case_id, today=today, day=day, dry_run=dry_run)
+    outcome = action(session, case_id, today=today, day=day, dry_run=dry_run)
     typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
 
 

@@ -361,19 +361,18 @@ def check_remote(session: Session, remote: Remote) -> list[Finding]:
     where = f"remote {remote.name}"
     if remote.bundle:
         path = Path(remote.url)
+        damaged = Finding(
+            where,
+            "remote-damaged",
+            f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
+            "laptop's copy",
+        )
         if not path.is_file():
             return [Finding(where, "remote-missing", f"{path}: no bundle file; is the USB stick plugged in?")]
         try:
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
         except DamagedError:
-            return [
-                Finding(
-                    where,
-                    "remote-damaged",
-                    f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
-                    "laptop's copy",
-                )
-            ]
+            return [damaged]
         except DecryptError:
             return [Finding(where, "remote-key", f"{path}: the bundle does not open with your key")]
         with private_temp(store) as folder:
@@ -381,14 +380,7 @@ def check_remote(session: Session, remote: Remote) -> list[Finding]:
             try:
                 run_git(store, "bundle", "verify", "-q", str(folder / "check.bundle"))
             except GitError:
-                return [
-                    Finding(
-                        where,
-                        "remote-damaged",
-                        f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
-                        "laptop's copy",
-                    )
-                ]
+                return [damaged]
         return []
     if not remotes.is_local(remote.url):
         return [Finding(where, "remote-unchecked", "a server over ssh is checked on the server: run `git fsck` there")]

@@ -39,6 +39,10 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
     "condition": "a `show_if` condition in words: question labels and choice labels from the definition",
     "hint": "'did you mean' text naming ids from the form definition",
     "member": "a team member's name as the (plaintext) team file lists it: staff, never a child or family",
+    "path": "a file or folder outside the store, as the user or a settings file named it (a remote's place)",
+    "remote": "a remote's name, chosen by the team (`usb`, `office`)",
+    "count": "a number of things, or the word 'some'",
+    "held": "a number of things this laptop holds",
     "generation": "a store key generation number",
     "current": "a store key generation number",
     "setting": "a git configuration key",
@@ -52,6 +56,11 @@ TEAM_TAMPERED = (
     "cmtk always changes the two together, so the list was edited by hand or tampered with"
 )
 
+
+_NEW_FOLDER = (
+    " (or start a new shared folder: `cmtk remote remove {remote}`, `cmtk remote add {remote} NEW-FOLDER`, "
+    "`cmtk sync {remote}`)"
+)
 
 CATALOGUE: dict[str, Message] = {
     # -- validation of a record body against its form (cmtk/forms/validate.py) --------------------------
@@ -124,7 +133,41 @@ CATALOGUE: dict[str, Message] = {
     "fsck:status": Message("git cannot read the working tree state: {detail}"),
     "fsck": Message("git fsck reports damage: {detail}"),
     "uncommitted": Message("changed but not committed (an interrupted command?); `cmtk doctor --repair` commits it"),
+    # -- a remote's health (cmtk/team/transport.py, `cmtk doctor --remote`) ---------------------------------
+    "remote-missing": Message("{path}: no bundle file; is the USB stick plugged in?"),
+    "remote-missing:folder": Message("{path}: no such folder; is the shared drive connected?"),
+    "remote-key": Message("{path}: the bundle does not open with your key"),
+    "remote-unchecked": Message("a server over ssh is checked on the server: run `git fsck` there"),
+    "remote-damaged": Message(
+        "{path}: the bundle is damaged; `cmtk sync {remote} --new-bundle` replaces it with this laptop's copy"
+    ),
+    "remote-damaged:folder-here": Message(
+        "{path}: git finds {count} damaged or missing object(s) there, so other laptops cannot fetch; "
+        "`cmtk doctor --remote {remote} --repair` puts back the {held} this laptop holds" + _NEW_FOLDER
+    ),
+    "remote-damaged:folder-elsewhere": Message(
+        "{path}: git finds {count} damaged or missing object(s) there, so other laptops cannot fetch; "
+        "this laptop does not hold them: run the repair on the laptop that sent them last" + _NEW_FOLDER
+    ),
 }
+
+
+# What `doctor` prints for a validation finding instead of its message (which may quote the stored value):
+# the kind of problem, by code.
+KINDS: dict[str, str] = {
+    "required": "is required but empty",
+    "value": "holds a value the form does not accept",
+    "shape": "has the wrong shape (a list or mapping expected)",
+    "unknown-field": "is not a field of this form",
+    "unknown-section": "is not a section of this form",
+    "missing-section": "section is missing",
+    "note": "is a note and cannot hold a value",
+}
+
+
+def kind(code: str) -> str:
+    """The kind of a validation finding's problem, in words that quote nothing."""
+    return KINDS.get(code, "not valid")
 
 
 def code_of(key: str) -> str:

@@ -11,8 +11,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from helpers import make_store
 
 from cmtk import messages
+from cmtk.casework import cases
 from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
 from cmtk.store import doctor
@@ -22,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cmtk"
 TODAY = dt.date(2026, 3, 1)
 
 # Modules that word every finding through the catalogue: none of them may build a Finding by hand.
-MOVED = ["store/doctor.py", "forms/validate.py"]
+MOVED = ["store/doctor.py", "forms/validate.py", "team/transport.py"]
 # Helpers that take (where, KEY, **params): the catalogue's `finding` and the local wrappers around it.
 HELPERS = {"finding", "add", "problem"}
 
@@ -113,7 +115,7 @@ def test_only_value_problems_echo_input_and_doctor_never_prints_them():
     quoting = {messages.code_of(k) for k, entry in messages.CATALOGUE.items() if entry.quotes_input}
     assert quoting == {"value"}
     # doctor prints a validation finding as where + the kind of its code, never its message
-    assert quoting <= set(doctor._PROBLEM_KINDS)
+    assert quoting <= set(messages.KINDS)
 
 
 def test_text_refuses_a_missing_or_unexpected_parameter():
@@ -162,5 +164,12 @@ def test_a_refused_value_is_a_value_finding_and_doctor_hides_it():
     _, findings = validate.validate_body(form, {where: {field.name: "Wambui-secret"}}, today=TODAY)
     refused = [f for f in findings if f.code == "value"]
     assert [f.where for f in refused] == [f"identification: {where}.{field.name}"]
-    assert "Wambui-secret" in refused[0].message  # echoed to the person typing it ...
-    assert "Wambui-secret" not in doctor._PROBLEM_KINDS["value"]  # ... but doctor prints only the kind
+    assert "Wambui-secret" in refused[0].message  # echoed to the person typing it
+
+
+def test_doctor_reports_a_refused_value_by_its_kind_only(tmp_path):
+    session, _ = make_store(tmp_path)
+    case_id = cases.create_case(session, "identification", {"biographical": {"sex": "Wambui-secret"}})
+    found = [f for f in doctor.check(session) if f.code == "invalid"]
+    assert any(f"biographical.sex: {messages.kind('value')}" in f.message for f in found)
+    assert all(case_id in f.message and "Wambui-secret" not in f.message for f in found)

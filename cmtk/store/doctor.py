@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmtk import __version__, dates
+from cmtk import __version__, dates, messages
 from cmtk.casework import attachments, cases
 from cmtk.errors import CmtkError
 from cmtk.findings import Finding
@@ -348,25 +348,14 @@ def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
                 f"{f.where}: is a date after today ({today.isoformat()}): {CLOCK_HINT} (a laptop whose clock is "
                 "behind sees the dates others wrote as future ones; if the date is right, correct the field)"
                 for f in future
-            ] + [f"{f.where}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+            ] + [f"{f.where}: {messages.kind(f.code)}" for f in findings]
     # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
     # kind of text people paste into a message asking for help.
-    return [f"{f.where}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+    return [f"{f.where}: {messages.kind(f.code)}" for f in findings]
 
 
 CLOCK_HINT = "check this laptop's date and time"
 CLOCK_SLACK_DAYS = 3660  # a date valid only on some later day is a date after today
-
-
-_PROBLEM_KINDS = {
-    "required": "is required but empty",
-    "value": "holds a value the form does not accept",
-    "shape": "has the wrong shape (a list or mapping expected)",
-    "unknown-field": "is not a field of this form",
-    "unknown-section": "is not a section of this form",
-    "missing-section": "section is missing",
-    "note": "is a note and cannot hold a value",
-}
 
 
 def _remove_empty_folders(store: Store, folder: Path) -> None:

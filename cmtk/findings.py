@@ -1,4 +1,8 @@
-"""Checks report findings as data: where, what kind, and a message saying what to do."""
+"""Checks report findings as data: where, what kind (a stable code), and a message saying what to do.
+
+Build them with `cmtk.messages.finding(where, code, **params)`: the message templates live in
+cmtk/messages.py, one catalogue for every check (issue 14, item 5).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Finding:
-    source: str
+    where: str
     code: str
     message: str
 
+    @property
+    def source(self) -> str:
+        """Former name of `where` (read only), kept for callers not yet moved."""
+        return self.where
+
     def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
+        return f"{self.where}: {self.message}"

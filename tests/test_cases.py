@@ -358,4 +358,5 @@ def test_validate_table_rows_and_other(store):
     section = next(s for s in form.sections if with_table[0] in s.fields)
     body = {section.id: {with_table[0].name: [{"nonexistent_column": 1}]}}
     _, findings = validate.validate_body(form, body, today=TODAY)
-    assert any(f.code == "unknown-field" and "no such column" in f.message for f in findings)
+    at = f"identification: {section.id}.{with_table[0].name}[1].nonexistent_column"
+    assert [(f.where, f.code) for f in findings if f.code == "unknown-field"] == [(at, "unknown-field")]

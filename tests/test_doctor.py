@@ -34,7 +34,7 @@ def test_plaintext_file_anywhere_is_found(tmp_path):
     (session.store.case_dir(case_id) / "notes.yaml").write_text("name: someone\n")
     (session.store.root / "export.txt").write_text("x")
     findings = doctor.check(session)
-    sources = {f.source for f in findings if f.code == "unexpected-file"}
+    sources = {f.where for f in findings if f.code == "unexpected-file"}
     assert f"cases/{case_id[:2]}/{case_id}/notes.yaml" in sources
     assert "export.txt" in sources
 

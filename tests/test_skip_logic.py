@@ -136,13 +136,13 @@ def test_a_skipped_question_is_not_required(tmp_path):
 def test_a_shown_required_question_is_required(tmp_path):
     form = _form(tmp_path)
     _clean, findings = check(form, {"child": {"has_disability": "yes"}})
-    assert [(f.source, f.code) for f in findings] == [("skip-form: child.disability_type", "required")]
+    assert [(f.where, f.code) for f in findings] == [("skip-form: child.disability_type", "required")]
 
 
 def test_an_answer_to_a_skipped_question_is_refused(tmp_path):
     form = _form(tmp_path)
     _clean, findings = check(form, {"child": {"has_disability": "no", "severity": "mild"}})
-    assert [(f.source, f.code) for f in findings] == [("skip-form: child.severity", "skipped")]
+    assert [(f.where, f.code) for f in findings] == [("skip-form: child.severity", "skipped")]
     assert "'Does the child have a disability?' is Yes" in findings[0].message
 
 
@@ -162,7 +162,7 @@ def test_a_column_condition_is_judged_row_by_row(tmp_path):
     form = _form(tmp_path)
     rows = [{"done": "no"}, {"done": "yes"}, {"done": "no", "when": "2026-01-01"}]
     _clean, findings = check(form, {"later": {"rows": rows}})
-    assert [(f.source, f.code) for f in findings] == [
+    assert [(f.where, f.code) for f in findings] == [
         ("skip-form: later.rows[2].when", "required"),
         ("skip-form: later.rows[3].when", "skipped"),
     ]

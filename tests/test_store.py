@@ -207,7 +207,7 @@ def test_invariant_9_damaged_file_is_named_and_others_still_read(tmp_path):
     from cmtk.store import doctor
 
     findings = doctor.check(session)
-    assert any(f.source == session.store.relative(bad_path) and f.code == "record" for f in findings)
+    assert any(f.where == session.store.relative(bad_path) and f.code == "record" for f in findings)
 
 
 def test_record_copied_into_another_case_is_refused(tmp_path):

@@ -16,6 +16,7 @@ from cmtk import dates
 from cmtk.errors import ValidationError
 from cmtk.findings import Finding
 from cmtk.forms import definitions
+from cmtk.messages import finding
 from cmtk.store import rows as row_refs
 
 YES = {"yes", "y", "true", "ndiyo"}
@@ -166,11 +167,11 @@ def validate_body(
     """Return the normalised body and the findings; the body is usable only when there are none."""
     findings: list[Finding] = []
 
-    def problem(where: str, code: str, message: str) -> None:
-        findings.append(Finding(f"{form.id}: {where}" if where else form.id, code, message))
+    def problem(where: str, key: str, /, **params: Any) -> None:
+        findings.append(finding(f"{form.id}: {where}" if where else form.id, key, **params))
 
     if not isinstance(body, dict) or not body:
-        problem("", "shape", "expects a mapping of section ids to their fields (see `cmtk form show " + form.id + "`)")
+        problem("", "shape:body", form=form.id)
         return {}, findings
     clean: dict[str, Any] = {}
     refused: set[str] = set()  # fields whose value was refused: not reported again as missing
@@ -181,14 +182,15 @@ def validate_body(
             problem(
                 str(section_id),
                 "unknown-section",
-                f"no such section in {form.id}{definitions.suggest(section_id, section_ids)}; sections: "
-                f"{', '.join(section_ids)}",
+                form=form.id,
+                hint=definitions.suggest(section_id, section_ids),
+                sections=", ".join(section_ids),
             )
             continue
         if values is None:
             continue
         if not isinstance(values, dict):
-            problem(section.id, "shape", "expects a mapping of field names to values")
+            problem(section.id, "shape:section")
             continue
         clean[section.id] = _section(form, section, values, today, order, problem, refused)
     answers = {name: value for values in clean.values() for name, value in values.items()}
@@ -199,7 +201,7 @@ def validate_body(
         if section_id not in clean:
             section = form.section(section_id)
             title = section.title.en if section else section_id
-            problem(section_id, "missing-section", f"this section ({title}) must be filled in")
+            problem(section_id, "missing-section", title=title)
     return clean, findings
 
 
@@ -219,11 +221,11 @@ def _section(
         if field is None:
             elsewhere = next((s.id for s in form.sections if s.field(str(name))), None)
             hint = f"; it belongs to section {elsewhere}" if elsewhere else definitions.suggest(name, names)
-            problem(where, "unknown-field", f"no such field in section {section.id}{hint}")
+            problem(where, "unknown-field", section=section.id, hint=hint)
             continue
         if field.type == "note":
             if not is_blank(value):
-                problem(where, "note", "is printed text only and takes no answer; remove it")
+                problem(where, "note")
             continue
         if is_blank(value):
             continue
@@ -236,7 +238,7 @@ def _section(
             out[field.name] = _coerce(field, value, today=today, order=order)
         except _Problem as error:
             wrong.add(field.name)
-            problem(where, "value", error.message)
+            problem(where, "value", detail=error.message)
     return out
 
 
@@ -259,29 +261,24 @@ def _completeness(form, section: definitions.Section, out: dict, answers: dict, 
         where = f"{section.id}.{field.name}"
         if not definitions.shown(field, answers):
             if field.name in out:
-                problem(
-                    where,
-                    "skipped",
-                    f"is answered, but it is asked only when {describe_condition(form, field)}; "
-                    "remove this answer or correct the one it depends on",
-                )
+                problem(where, "skipped", condition=describe_condition(form, field))
             continue
         if field.required and field.answers and field.name not in out and field.name not in wrong:
-            problem(where, "required", f"is required ({field.label.en}); fill it in")
+            problem(where, "required", label=field.label.en)
         if field.other and out.get(field.name) in ("other", ["other"]) and f"{field.name}{OTHER_SUFFIX}" not in out:
-            problem(f"{where}{OTHER_SUFFIX}", "required", "say what 'other' is")
+            problem(f"{where}{OTHER_SUFFIX}", "required:other")
 
 
 def _table(field: definitions.Field, value: Any, where: str, today, order, problem) -> list[dict[str, Any]]:
     if not isinstance(value, list):
-        problem(where, "shape", "a table expects a list of rows, each a mapping of column names to values")
+        problem(where, "shape:table")
         return []
     rows = []
     columns = {c.name: c for c in field.columns}
     for index, row in enumerate(value, start=1):
         at = f"{where}[{index}]"
         if not isinstance(row, dict):
-            problem(at, "shape", "each row must be a mapping of column names to values")
+            problem(at, "shape:row")
             continue
         clean_row: dict[str, Any] = {}
         for name, cell in row.items():
@@ -290,13 +287,14 @@ def _table(field: definitions.Field, value: Any, where: str, today, order, probl
                 if row_refs.is_ref(cell):
                     clean_row[str(name)] = cell
                 elif not is_blank(cell):
-                    problem(f"{at}.{name}", "value", "is the row's reference, made by cmtk; leave it as it was")
+                    problem(f"{at}.{name}", "value:row-ref")
                 continue
             if column is None:
                 problem(
                     f"{at}.{name}",
-                    "unknown-field",
-                    f"no such column{definitions.suggest(name, columns)}; columns: {', '.join(columns)}",
+                    "unknown-field:column",
+                    hint=definitions.suggest(name, columns),
+                    columns=", ".join(columns),
                 )
                 continue
             if is_blank(cell):
@@ -304,15 +302,15 @@ def _table(field: definitions.Field, value: Any, where: str, today, order, probl
             try:
                 clean_row[column.name] = _coerce(column, cell, today=today, order=order)
             except _Problem as error:
-                problem(f"{at}.{name}", "value", error.message)
+                problem(f"{at}.{name}", "value", detail=error.message)
         for column in field.columns:
             if not definitions.shown(column, clean_row):
                 if column.name in clean_row:
                     asked = " and ".join(f"'{name}' is {' or '.join(wanted)}" for name, wanted in column.show_if)
-                    problem(f"{at}.{column.name}", "skipped", f"is answered, but it is asked only when {asked}")
+                    problem(f"{at}.{column.name}", "skipped:column", condition=asked)
                 continue
             if column.required and column.name not in clean_row:
-                problem(f"{at}.{column.name}", "required", f"is required in every row ({column.label.en})")
+                problem(f"{at}.{column.name}", "required:column", label=column.label.en)
         if clean_row:
             rows.append(clean_row)
     return rows

@@ -293,7 +293,7 @@ def plan_import(
         try:
             records = cases.intake_records(session, body, worker=worker, date=opened, today=today, taken=taken)
         except cases.InvalidRecord as invalid:
-            problems += [f"row {number}: {_column_of(f.source, column_map)}{f.message}" for f in invalid.findings]
+            problems += [f"row {number}: {_column_of(f.where, column_map)}{f.message}" for f in invalid.findings]
             continue
         except CmtkError as error:
             problems.append(f"row {number}: {error.message}")

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmtk import __version__, dates
+from cmtk import __version__, dates, messages
 from cmtk.casework import attachments, cases
 from cmtk.errors import CmtkError
 from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
 from cmtk.index import summary
+from cmtk.messages import finding
 from cmtk.store import crypto, files
 from cmtk.store.attachments import blob_path
 from cmtk.store.session import (
@@ -74,11 +75,11 @@ class Checkup:
     def to_json(self) -> dict[str, Any]:
         return {
             "repaired": list(self.repaired),
-            "findings": [{"where": f.source, "code": f.code, "message": f.message} for f in self.findings],
+            "findings": [{"where": f.where, "code": f.code, "message": f.message} for f in self.findings],
         }
 
     def to_rows(self) -> tuple[list[str], list[list[Any]]]:
-        return ["where", "code", "message"], [[f.source, f.code, f.message] for f in self.findings]
+        return ["where", "code", "message"], [[f.where, f.code, f.message] for f in self.findings]
 
 
 def checkup(
@@ -159,7 +160,9 @@ def check(session: Session, *, full: bool = True, progress: Progress | None = No
 def _check(session: Session, changed: set[str] | None, progress: Progress | None) -> list[Finding]:
     store = session.store
     findings: list[Finding] = []
-    add = lambda source, code, message: findings.append(Finding(source, code, message))  # noqa: E731
+
+    def add(where: str, key: str, /, **params: Any) -> None:
+        findings.append(finding(where, key, **params))
 
     # 0. A team change that was interrupted.
 
@@ -168,7 +171,7 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         add(
             ".git/cmtk/team-change.json",
             "interrupted-team-change",
-            f"removing {pending.get('member')} from the team was interrupted; `cmtk doctor --repair` finishes it",
+            member=pending.get("member"),
         )
         return findings  # the rest of the store is half-way between two key generations: repair first
 
@@ -176,7 +179,6 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         add(
             ".git/cmtk/sync.json",
             "interrupted-sync",
-            "a sync was interrupted while updating the files; `cmtk sync` or `cmtk doctor --repair` finishes it",
         )
         return findings  # the working tree is half-way between two commits: repair first
 
@@ -184,8 +186,6 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         add(
             ".git/MERGE_HEAD",
             "git-merge",
-            "a `git merge` or `git pull` run by hand stopped half-way (git cannot merge encrypted records); "
-            "`cmtk sync` (or `cmtk doctor --repair`) finishes it with cmtk's own merge, and nothing is lost",
         )
         return findings  # the files are half-way between two commits: repair first
 
@@ -193,8 +193,6 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         add(
             f".git/cmtk/{WRITE_JOURNAL}",
             "interrupted-write",
-            "a change was interrupted while its files were put in place; `cmtk doctor --repair` (or the next "
-            "change) finishes it",
         )
         return findings  # some of its files are new, some not yet: repair first
 
@@ -202,38 +200,30 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
     for rel in _working_files(store):
         name = rel.rsplit("/", 1)[-1]
         if name.startswith(TEMP_PREFIX):
-            add(rel, "leftover-temp", "temporary file left by an interrupted write; `cmtk doctor --repair` removes it")
+            add(rel, "leftover-temp")
             continue
         if rel in ALLOWED_PLAIN or _KEY_FILE.match(rel) or _FORM_OVERRIDE.match(rel):
             continue
         top = rel.split("/", 1)[0]
         if top in RECORD_DIRS and rel.endswith(".age"):
             if f"/{ATTACHMENTS_DIR}/" in rel and not is_attachment_path(rel):
-                add(
-                    rel,
-                    "unexpected-file",
-                    "not where cmtk keeps attached files: move it out of the store and delete it",
-                )
+                add(rel, "unexpected-file:misplaced")
             continue
-        add(rel, "unexpected-file", "not a cmtk file and may be plaintext: move it out of the store and delete it")
+        add(rel, "unexpected-file")
 
     for rel in _empty_record_folders(store):
-        add(
-            rel,
-            "empty-folder",
-            "an empty case folder (a `case new` that was interrupted); `cmtk doctor --repair` removes it",
-        )
+        add(rel, "empty-folder")
 
     # 2. Team file and store keys.
     try:
         members = store.members()
     except CmtkError as error:
-        add(".cmtk/recipients.txt", "team", error.message)
+        add(".cmtk/recipients.txt", "team", detail=error.message)
         members = []
     team_keys = sorted(m.public for m in members)
     generations = store.generations()
     if not generations:
-        add(KEYS_DIR, "no-key", "no store key file; the store cannot be read")
+        add(KEYS_DIR, "no-key")
     for generation in generations:
         path = store.key_path(generation)
         rel = store.relative(path)
@@ -243,24 +233,12 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
             text = crypto.decrypt(data, [session.me.identity], rel).decode("utf-8")
             listed = sorted(roster.key_file_recipients(text))
         except CmtkError as error:
-            add(rel, "key-unreadable", error.message)
+            add(rel, "key-unreadable", detail=error.message)
             continue
         if listed != team_keys:
-            # Never advise a team change here: it would encrypt the store key to whoever was slipped into the
-            # team file (security review round 4, H3).
-            add(
-                rel,
-                "key-team",
-                f"{roster.TEAM_TAMPERED}: do not change the team or accept the list; ask your case manager "
-                "(`git log -p .cmtk/recipients.txt` shows who changed it)",
-            )
+            add(rel, "key-team")  # its message advises no team change (security review round 4, H3)
         elif stanza_count(data) != len(team_keys):
-            add(
-                rel,
-                "key-team",
-                "has more or fewer recipient stanzas than its list of recipients: it may have been "
-                "tampered with; ask your case manager",
-            )
+            add(rel, "key-team:stanzas")
 
     # 3. Every record.
     current = generations[-1] if generations else None
@@ -272,38 +250,30 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
             progress(number, len(to_check))
         rel = store.relative(path)
         if not crypto.is_encrypted(path.read_bytes()[:64]):
-            add(rel, "plaintext", "not age ciphertext: this file may expose data; restore it from git or delete it")
+            add(rel, "plaintext")
             continue
         try:
             record = session.read_record(path)
         except CmtkError as error:
-            add(rel, "record", error.message.removeprefix(f"{rel}: "))
+            add(rel, "record", detail=error.message.removeprefix(f"{rel}: "))
             continue
         if record.key_generation != current:
-            add(rel, "old-key", f"encrypted to store key generation {record.key_generation}, not the current {current}")
+            add(rel, "old-key", generation=record.key_generation, current=current)
         if record.form == cases.ATTACHMENT:
             attached.add(store.relative(blob_path(path.parent, record.record)))
             for problem in attachments.problems(session, record):
-                add(store.relative(blob_path(path.parent, record.record)), "attachment", problem)
+                add(store.relative(blob_path(path.parent, record.record)), "attachment", detail=problem)
         for problem in _validate(store, record, loaded_forms):
             if CLOCK_HINT in problem:
-                add(rel, "clock", f"{record.case}: {problem}")
+                add(rel, "clock", case=record.case, detail=problem)
                 continue
-            add(
-                rel,
-                "invalid",
-                f"{record.case}: {problem}; correct it with `cmtk case edit {record.case} {record.form}`",
-            )
+            add(rel, "invalid", case=record.case, detail=problem, form=record.form)
 
     for rel in _working_files(store):
         if changed is not None and rel not in changed:
             continue  # its record was checked (and found it) at the last clean check
         if is_attachment_path(rel) and rel not in attached and not rel.rsplit("/", 1)[-1].startswith(TEMP_PREFIX):
-            add(
-                rel,
-                "attachment",
-                "an attached file without its record: it cannot be opened; restore it from git or delete it",
-            )
+            add(rel, "attachment:orphan")
 
     # 4. The summary index agrees with the records (it is never trusted over them).
 
@@ -311,11 +281,7 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         None if changed is None else {p.split("/")[2] for p in changed if p.startswith("cases/") and p.count("/") >= 3}
     )
     for case_id in summary.verify(session, touched):
-        add(
-            ".git/cmtk/summary.age",
-            "index",
-            f"the summary of case {case_id} differs from its records; run `cmtk index rebuild`",
-        )
+        add(".git/cmtk/summary.age", "index", case=case_id)
 
     # 5. Git: settings that would leak plaintext, uncommitted work, object database.
     git = store.git
@@ -323,43 +289,27 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
     for line in config.splitlines():
         key = line.split("=", 1)[0]
         if key.endswith(".cachetextconv") and line.split("=", 1)[1].strip().lower() in ("true", "yes", "on", "1"):
-            add(
-                ".git/config",
-                "cachetextconv",
-                f"{key} stores decrypted text inside .git; run `git config --unset {key}`",
-            )
+            add(".git/config", "cachetextconv", setting=key)
         if key == "rerere.enabled" and line.split("=", 1)[1].strip().lower() in ("true", "yes", "on", "1"):
-            add(
-                ".git/config",
-                "rerere",
-                "rerere keeps conflict text in .git/rr-cache; run `git config rerere.enabled false`",
-            )
+            add(".git/config", "rerere")
     if git.run("for-each-ref", "refs/notes/textconv"):
-        add(
-            ".git/refs/notes/textconv",
-            "textconv-cache",
-            "cached decrypted diffs exist; delete them with `git update-ref -d`",
-        )
+        add(".git/refs/notes/textconv", "textconv-cache")
     rr_cache = store.root / ".git" / "rr-cache"
     if rr_cache.is_dir() and any(rr_cache.iterdir()):
-        add(".git/rr-cache", "rerere-cache", "recorded merge conflicts may hold plaintext; delete the folder")
+        add(".git/rr-cache", "rerere-cache")
     try:
         status = git.status()
     except CmtkError as error:
         status = []
-        add(".git", "fsck", f"git cannot read the working tree state: {error.message}")
+        add(".git", "fsck:status", detail=error.message)
     for line in status:
         rel = line[3:]
         if not Path(rel).name.startswith(TEMP_PREFIX):
-            add(
-                rel,
-                "uncommitted",
-                "changed but not committed (an interrupted command?); `cmtk doctor --repair` commits it",
-            )
+            add(rel, "uncommitted")
     try:
         git.run("fsck", "--no-progress", "--no-dangling")
     except CmtkError as error:
-        add(".git", "fsck", f"git fsck reports damage: {error.message}")
+        add(".git", "fsck", detail=error.message)
     return findings
 
 
@@ -390,33 +340,22 @@ def _validate(store: Store, record, loaded_forms: dict) -> list[str]:
     if findings:  # dates after today: written on a laptop whose clock is ahead, or this one's is behind (21.8)
         later = today + datetime.timedelta(days=CLOCK_SLACK_DAYS)
         _, without_today = validate.validate_body(form, record.body, today=later, order=store.date_order)
-        still = {(f.source, f.code) for f in without_today}
-        future = [f for f in findings if (f.source, f.code) not in still]
+        still = {(f.where, f.code) for f in without_today}
+        future = [f for f in findings if (f.where, f.code) not in still]
         if future:
             findings = [f for f in findings if f not in future]
             return [
-                f"{f.source}: is a date after today ({today.isoformat()}): {CLOCK_HINT} (a laptop whose clock is "
+                f"{f.where}: is a date after today ({today.isoformat()}): {CLOCK_HINT} (a laptop whose clock is "
                 "behind sees the dates others wrote as future ones; if the date is right, correct the field)"
                 for f in future
-            ] + [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+            ] + [f"{f.where}: {messages.kind(f.code)}" for f in findings]
     # Where and what kind only: validation messages may quote the stored value, and doctor's output is the
     # kind of text people paste into a message asking for help.
-    return [f"{f.source}: {_PROBLEM_KINDS.get(f.code, 'not valid')}" for f in findings]
+    return [f"{f.where}: {messages.kind(f.code)}" for f in findings]
 
 
 CLOCK_HINT = "check this laptop's date and time"
 CLOCK_SLACK_DAYS = 3660  # a date valid only on some later day is a date after today
-
-
-_PROBLEM_KINDS = {
-    "required": "is required but empty",
-    "value": "holds a value the form does not accept",
-    "shape": "has the wrong shape (a list or mapping expected)",
-    "unknown-field": "is not a field of this form",
-    "unknown-section": "is not a section of this form",
-    "missing-section": "section is missing",
-    "note": "is a note and cannot hold a value",
-}
 
 
 def _remove_empty_folders(store: Store, folder: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cmtk import messages
 from cmtk.errors import GitError, IdentityError, RecordError, UsageError
 from cmtk.store import crypto, signing
 
@@ -180,10 +181,7 @@ def team_matches_keys(members: list[Member], newest_key_text: str) -> bool:
     return sorted(m.public for m in members) == sorted(key_file_recipients(newest_key_text))
 
 
-TEAM_TAMPERED = (
-    "the team list (.cmtk/recipients.txt) differs from the people the newest store key was encrypted to; "
-    "cmtk always changes the two together, so the list was edited by hand or tampered with"
-)
+TEAM_TAMPERED = messages.TEAM_TAMPERED  # the wording lives in the message catalogue
 
 
 def former_names(store) -> dict[str, str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from cmtk import system
 from cmtk.errors import CmtkError, DamagedError, DecryptError, GitError
 from cmtk.findings import Finding
+from cmtk.messages import finding
 from cmtk.store import crypto, faults, gitio
 from cmtk.store.files import fsync_dir
 from cmtk.store.session import Session, Store
@@ -361,51 +362,37 @@ def check_remote(session: Session, remote: Remote) -> list[Finding]:
     where = f"remote {remote.name}"
     if remote.bundle:
         path = Path(remote.url)
-        damaged = Finding(
-            where,
-            "remote-damaged",
-            f"{path}: the bundle is damaged; `cmtk sync {remote.name} --new-bundle` replaces it with this "
-            "laptop's copy",
-        )
         if not path.is_file():
-            return [Finding(where, "remote-missing", f"{path}: no bundle file; is the USB stick plugged in?")]
+            return [finding(where, "remote-missing", path=path)]
         try:
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
         except DamagedError:
-            return [damaged]
+            return [finding(where, "remote-damaged", path=path, remote=remote.name)]
         except DecryptError:
-            return [Finding(where, "remote-key", f"{path}: the bundle does not open with your key")]
+            return [finding(where, "remote-key", path=path)]
         with private_temp(store) as folder:
             (folder / "check.bundle").write_bytes(data)
             try:
                 run_git(store, "bundle", "verify", "-q", str(folder / "check.bundle"))
             except GitError:
-                return [damaged]
+                return [finding(where, "remote-damaged", path=path, remote=remote.name)]
         return []
     if not remotes.is_local(remote.url):
-        return [Finding(where, "remote-unchecked", "a server over ssh is checked on the server: run `git fsck` there")]
+        return [finding(where, "remote-unchecked")]
     folder = remotes.local_path(remote.url)
     if not folder.is_dir():
-        return [Finding(where, "remote-missing", f"{folder}: no such folder; is the shared drive connected?")]
+        return [finding(where, "remote-missing:folder", path=folder)]
     remotes.check_folder(folder)
     sound, named = _fsck_folder(folder)
     if sound:
         return []
     here = [sha for sha in sorted(named) if _intact_here(store, sha)]
-    fix = (
-        f"`cmtk doctor --remote {remote.name} --repair` puts back the {len(here)} this laptop holds"
-        if here
-        else "this laptop does not hold them: run the repair on the laptop that sent them last"
-    )
-    return [
-        Finding(
-            where,
-            "remote-damaged",
-            f"{folder}: git finds {len(named) or 'some'} damaged or missing object(s) there, so other laptops cannot "
-            f"fetch; {fix} (or start a new shared folder: `cmtk remote remove {remote.name}`, `cmtk remote add "
-            f"{remote.name} NEW-FOLDER`, `cmtk sync {remote.name}`)",
-        )
-    ]
+    count = len(named) or "some"
+    if here:
+        return [
+            finding(where, "remote-damaged:folder-here", path=folder, count=count, remote=remote.name, held=len(here))
+        ]
+    return [finding(where, "remote-damaged:folder-elsewhere", path=folder, count=count, remote=remote.name)]
 
 
 def _intact_here(store: Store, sha: str) -> bool:

@@ -1,0 +1,175 @@
+"""The message catalogue (cmtk/messages.py) is the one place findings are worded (issue 14, item 5).
+
+Every catalogue key the code base uses exists, with exactly the parameters its template fills; every placeholder
+is one that cannot hold case data; the one kind of message that echoes typed input never reaches `doctor`.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from helpers import make_store
+
+from cmtk import messages
+from cmtk.casework import cases
+from cmtk.findings import Finding
+from cmtk.forms import definitions, validate
+from cmtk.store import doctor
+from cmtk.team import roster
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cmtk"
+TODAY = dt.date(2026, 3, 1)
+
+# Modules that word every finding through the catalogue: none of them may build a Finding by hand.
+MOVED = ["store/doctor.py", "forms/validate.py", "team/transport.py"]
+# Helpers that take (where, KEY, **params): the catalogue's `finding` and the local wrappers around it.
+HELPERS = {"finding", "add", "problem"}
+
+
+def _calls() -> list[tuple[str, int, str, set[str] | None]]:
+    """(file, line, key, keyword names or None when **params are passed) of every helper call with a literal key."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if (
+                name == "text"
+                and isinstance(node.func, ast.Attribute)
+                and getattr(node.func.value, "id", "") == "messages"
+            ):
+                index = 0
+            elif name in HELPERS and (name == "finding" or str(path).endswith(tuple(MOVED))):
+                index = 1
+            else:
+                continue
+            if len(node.args) <= index:
+                continue
+            key = node.args[index]
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            keywords = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords if k.arg}
+            found.append((str(path.relative_to(PACKAGE)), node.lineno, key.value, keywords))
+    return found
+
+
+def test_the_scan_finds_the_moved_checks():
+    files = {file for file, *_ in _calls()}
+    assert set(MOVED) <= files  # the scan would otherwise pass on nothing
+
+
+def test_every_key_used_is_in_the_catalogue_with_its_parameters():
+    wrong = []
+    for file, line, key, keywords in _calls():
+        if key not in messages.CATALOGUE:
+            wrong.append(f"{file}:{line}: unknown message key {key!r}")
+            continue
+        wanted = messages.placeholders(messages.CATALOGUE[key].template)
+        if keywords is not None and keywords != wanted:
+            wrong.append(f"{file}:{line}: {key} takes {sorted(wanted)}, given {sorted(keywords)}")
+    assert wrong == []
+
+
+def test_every_catalogue_entry_is_used():
+    used = {key for *_, key, _ in _calls()}
+    assert sorted(set(messages.CATALOGUE) - used) == []
+
+
+def test_moved_modules_build_no_finding_by_hand():
+    by_hand = []
+    for rel in MOVED:
+        tree = ast.parse((PACKAGE / rel).read_text("utf-8"))
+        by_hand += [
+            f"{rel}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Finding"
+        ]
+    assert by_hand == []
+
+
+def test_every_placeholder_is_one_that_cannot_hold_case_data():
+    unsafe = {
+        f"{key}: {{{name}}}"
+        for key, entry in messages.CATALOGUE.items()
+        for name in messages.placeholders(entry.template)
+        if name not in messages.SAFE_PLACEHOLDERS
+    }
+    assert sorted(unsafe) == []
+    assert all(reason.strip() for reason in messages.SAFE_PLACEHOLDERS.values())
+
+
+def test_keys_are_stable_codes():
+    for key in messages.CATALOGUE:
+        code, _, variant = key.partition(":")
+        assert code and code == code.lower() and " " not in key, key
+        assert messages.code_of(key) == code
+    assert messages.code_of("unexpected-file:misplaced") == "unexpected-file"
+
+
+def test_only_value_problems_echo_input_and_doctor_never_prints_them():
+    quoting = {messages.code_of(k) for k, entry in messages.CATALOGUE.items() if entry.quotes_input}
+    assert quoting == {"value"}
+    # doctor prints a validation finding as where + the kind of its code, never its message
+    assert quoting <= set(messages.KINDS)
+
+
+def test_text_refuses_a_missing_or_unexpected_parameter():
+    assert messages.text("old-key", generation=2, current=3) == (
+        "encrypted to store key generation 2, not the current 3"
+    )
+    with pytest.raises(KeyError, match="old-key"):
+        messages.text("old-key", generation=2)
+    with pytest.raises(KeyError, match="no-key"):
+        messages.text("no-key", case="c1")
+    with pytest.raises(KeyError):
+        messages.text("no-such-message")
+
+
+def test_finding_carries_the_code_and_where():
+    made = messages.finding("cases/ab/x.age", "unexpected-file:misplaced")
+    assert made == Finding(
+        "cases/ab/x.age", "unexpected-file", messages.CATALOGUE["unexpected-file:misplaced"].template
+    )
+    assert made.source == made.where == "cases/ab/x.age"  # the former name still reads
+    assert str(made).startswith("cases/ab/x.age: not where cmtk keeps attached files")
+
+
+def test_the_team_warning_is_worded_once():
+    assert roster.TEAM_TAMPERED is messages.TEAM_TAMPERED
+    assert messages.CATALOGUE["key-team"].template.startswith(messages.TEAM_TAMPERED)
+
+
+# -- tests assert codes and places, not wording: validation ----------------------------------------
+
+
+def test_validation_reports_codes_and_places():
+    form = definitions.load_form("identification")
+    section = form.sections[0]
+    _, findings = validate.validate_body(form, {section.id: {"no_such_field": "x"}, "no_such_section": {}}, today=TODAY)
+    got = {(f.where, f.code) for f in findings}
+    assert ("identification: no_such_section", "unknown-section") in got
+    assert (f"identification: {section.id}.no_such_field", "unknown-field") in got
+    _, findings = validate.validate_body(form, ["not", "a", "mapping"], today=TODAY)
+    assert [(f.where, f.code) for f in findings] == [("identification", "shape")]
+
+
+def test_a_refused_value_is_a_value_finding_and_doctor_hides_it():
+    form = definitions.load_form("identification")
+    where, field = next((s.id, f) for s, f in form.all_fields() if f.type == "select_one")
+    _, findings = validate.validate_body(form, {where: {field.name: "Wambui-secret"}}, today=TODAY)
+    refused = [f for f in findings if f.code == "value"]
+    assert [f.where for f in refused] == [f"identification: {where}.{field.name}"]
+    assert "Wambui-secret" in refused[0].message  # echoed to the person typing it
+
+
+def test_doctor_reports_a_refused_value_by_its_kind_only(tmp_path):
+    session, _ = make_store(tmp_path)
+    case_id = cases.create_case(session, "identification", {"biographical": {"sex": "Wambui-secret"}})
+    found = [f for f in doctor.check(session) if f.code == "invalid"]
+    assert any(f"biographical.sex: {messages.kind('value')}" in f.message for f in found)
+    assert all(case_id in f.message and "Wambui-secret" not in f.message for f in found)

@@ -501,9 +501,8 @@ def test_store_policy_is_read_by_the_cli(tmp_path, monkeypatch):
 
 def test_the_handbooks_own_self_care_action_is_measurable():
     sentence = (
-        "Case worker and caregiver will have a one-hour learning session on self-care on 5 June 2026; the case "
-        "worker will bring an illustrated job aid to use during the session and the session will be held at the "
-        "household."
+        "The caseworker and the caregiver will hold a one-hour self-care learning session at the household on "
+        "5 June 2026; the caseworker will bring a picture job aid to use in it."
     )
     assert check_text(sentence) == []
 

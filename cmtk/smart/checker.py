@@ -986,10 +986,9 @@ def check_text(
 ) -> list[SmartFinding]:
     """Judge one free-text goal sentence, as a trainer would; at most one finding per letter.
 
-    The Handbook's example passes: "Kevin's father will go to the bank to open
-    a savings account where he can deposit savings to go toward Kevin's school
-    fees for Semester 2 by 10-02-2021." `today`, when given, flags a date
-    already past (A).
+    The Handbook's savings example passes (a named parent opens a bank account
+    for the child's school fees, by a dated deadline). `today`, when given,
+    flags a date already past (A).
     """
     lex = _lex(rules)
     text = sentence or ""

@@ -114,6 +114,12 @@ def test_without_a_file_the_figures_print_as_a_table(demo):
     assert "Monitoring visits done by their due date" in out.stdout and "add -o page.html" in out.stdout
 
 
+def test_a_date_that_does_not_exist_names_the_option_the_user_typed(demo):
+    out = run_cmtk(["report", "supervision", "--as-of", "2026-02-30"], cwd=demo)
+    assert out.returncode == 2 and "--as-of" in out.stderr and "not a real calendar date" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def _page_requests(page, tmp_path, name: str) -> list[str]:
     """URLs the page itself asked for while headless Chromium showed it (from Chromium's network log:
     the browser's own traffic has no page origin as its initiator)."""

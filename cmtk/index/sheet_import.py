@@ -98,7 +98,7 @@ class Plan:
 def read_sheet(path: Path) -> Sheet:
     """The first worksheet of an .xlsx file, or a .csv file, as headings and rows of cells."""
     if not path.is_file():
-        raise CmtkError(f"{path}: no such file")
+        raise CmtkError(f"{path}: no such file; check the name and the folder")
     size = path.stat().st_size
     if size == 0:
         raise CmtkError(f"{path}: the file is empty")

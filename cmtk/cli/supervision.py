@@ -47,7 +47,8 @@ def report_supervision(
 ) -> None:
     """Caseload, a board of cases by step, time in step, overdue work and monthly indicators, on one page."""
     session = open_session(ctx)
-    last = session.store.option_date(end, "--to (--as-of)") if end else dates.today(None, order=session.store.date_order)
+    today = dates.today(None, order=session.store.date_order)
+    last = session.store.option_date(end, "--to (--as-of)") if end else today
     first = session.store.option_date(start, "--from") if start else _three_months_before(last)
     if first > last:
         raise UsageError(f"--from {first.isoformat()} is after --to {last.isoformat()}")

@@ -12,6 +12,8 @@ import pytest
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
+import helpers  # noqa: E402, F401  (every CLI test reuses one built command tree: helpers._built_command)
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory, monkeypatch):
@@ -47,3 +49,17 @@ needs_age = pytest.mark.skipif(
     not age_available() and os.environ.get("CI") != "true",
     reason="the age CLI is not installed (make test installs it)",
 )
+
+
+def _slow_list() -> set[str]:
+    listed = HERE / "slow.txt"
+    lines = listed.read_text().splitlines() if listed.is_file() else []
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `slow` the tests measured slow in tests/slow.txt (`make slow-list`), beside those marked in code."""
+    slow = _slow_list()
+    for item in items:
+        if item.nodeid in slow or item.nodeid.split("[", 1)[0] in slow:
+            item.add_marker(pytest.mark.slow)

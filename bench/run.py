@@ -67,12 +67,13 @@ def store_for(size: int) -> Path:
     return folder
 
 
-def visit_answers() -> Path:
-    """What a phone visit records (a visit needs its answers since the forms follow the paper package)."""
+def visit_command(case_id: str, *store: str) -> list[str]:
+    """`cmtk [--store S] visit CASE`: a phone visit with its answers (a visit records what changed and the
+    follow-up, as the paper form does)."""
     answers = CACHE / "visit.yaml"
     CACHE.mkdir(parents=True, exist_ok=True)
     answers.write_text("changes:\n  plan_progress: School fees paid for term 2.\nfollow_up:\n  risk_found: no\n")
-    return answers
+    return [*CMTK, *store, "visit", case_id, "--date", AS_OF, "--mode", "phone", "--from", str(answers)]
 
 
 def first_case(folder: Path) -> str:
@@ -110,7 +111,7 @@ def measure(size: int) -> dict:
     for _n in range(3):
         start = time.perf_counter()
         subprocess.run(
-            [*CMTK, "visit", case_id, "--date", AS_OF, "--mode", "phone", "--from", str(visit_answers())],
+            visit_command(case_id),
             cwd=folder,
             env=ENV,
             capture_output=True,
@@ -157,19 +158,7 @@ def measure_sync(folder: Path, case_id: str) -> dict:
         found["sync_nothing_to_do"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=3, env=env)
         for laptop in ("a", "b"):
             subprocess.run(
-                [
-                    *CMTK,
-                    "--store",
-                    str(work / laptop),
-                    "visit",
-                    case_id,
-                    "--date",
-                    AS_OF,
-                    "--mode",
-                    "phone",
-                    "--from",
-                    str(visit_answers()),
-                ],
+                visit_command(case_id, "--store", str(work / laptop)),
                 env=env,
                 check=True,
                 capture_output=True,
@@ -213,19 +202,7 @@ def measure_doctor(folder: Path, case_id: str) -> dict:
         found["doctor_full"], found["doctor_full_cpu"] = cpu_timed([*doctor, "--full"], runs=1, env=env)
         found["doctor_warm"], found["doctor_warm_cpu"] = cpu_timed(doctor, runs=3, env=env)
         subprocess.run(
-            [
-                *CMTK,
-                "--store",
-                str(work / "a"),
-                "visit",
-                case_id,
-                "--date",
-                AS_OF,
-                "--mode",
-                "phone",
-                "--from",
-                str(visit_answers()),
-            ],
+            visit_command(case_id, "--store", str(work / "a")),
             env=env,
             check=True,
             capture_output=True,

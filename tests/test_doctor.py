@@ -111,3 +111,26 @@ def test_broken_git_object_is_found(tmp_path):
     victim.chmod(0o600)
     victim.write_bytes(b"garbage")
     assert "fsck" in _codes(session)
+
+
+def test_a_full_check_decrypts_each_record_once(tmp_path, monkeypatch):
+    """The records are checked, then each case's summary is compared with them: from the same reads (issue 21.10)."""
+    from collections import Counter
+
+    from cmtk.index import summary
+
+    session, _ = make_store(tmp_path)
+    for _ in range(3):
+        add_canary_case(session)
+    summary.load(session)  # an index to compare with
+    opened: Counter = Counter()
+    real = crypto.decrypt
+
+    def counting(data, keys, source):
+        opened[source] += 1
+        return real(data, keys, source)
+
+    monkeypatch.setattr(crypto, "decrypt", counting)
+    assert doctor.check(session, full=True) == []
+    records = [session.store.relative(p) for p in session.store.record_files()]
+    assert len(records) >= 3 and {opened[r] for r in records} == {1}

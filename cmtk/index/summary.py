@@ -357,24 +357,33 @@ def rebuild(
     return len(items)
 
 
+class Verifier:
+    """Compares stored summaries with the records, one case at a time (for `cmtk doctor`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.index = _read(session)
+        self.trees = case_trees(session) if self.index is not None else {}
+        self.policy = policy_module.load(session.store.root) if self.index is not None else {}
+
+    @property
+    def case_ids(self) -> list[str]:
+        """The cases the index holds, in its order."""
+        return list(self.index.rows) if self.index is not None else []
+
+    def wrong(self, case_id: str) -> bool:
+        """The stored summary of this case differs from what its records say now."""
+        row = self.index.rows.get(case_id) if self.index is not None else None
+        if row is None or self.trees.get(case_id) != row.get("tree"):
+            return False  # not indexed, or stale: stale entries are refreshed on next use, not wrong
+        fresh = summarise_case(self.session, case_id, self.policy)
+        return any(fresh[k] != row.get(k) for k in fresh)
+
+
 def verify(session: Session, only: set[str] | None = None) -> list[str]:
     """Cases whose stored summary differs from their records (for `cmtk doctor`); `only`: just these cases."""
-
-    index = _read(session)
-    if index is None:
-        return []
-    trees = case_trees(session)
-    policy = policy_module.load(session.store.root)
-    wrong = []
-    for case_id, row in index.rows.items():
-        if only is not None and case_id not in only:
-            continue
-        if trees.get(case_id) != row.get("tree"):
-            continue  # stale entries are refreshed on next use, not wrong
-        fresh = summarise_case(session, case_id, policy)
-        if any(fresh[k] != row.get(k) for k in fresh):
-            wrong.append(case_id)
-    return wrong
+    verifier = Verifier(session)
+    return [case_id for case_id in verifier.case_ids if (only is None or case_id in only) and verifier.wrong(case_id)]
 
 
 FIND_COLUMNS = ["case", "name", "nickname", "worker", "status", "step"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -240,34 +241,32 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         elif stanza_count(data) != len(team_keys):
             add(rel, "key-team:stanzas")
 
-    # 3. Every record.
+    # 3. Every record, and (4.) each case's stored summary against the records just read: the summary index
+    # is never trusted over them. Reads are kept case by case so that the summary does not decrypt again.
     current = generations[-1] if generations else None
     loaded_forms: dict[str, object] = {}
     attached: set[str] = set()  # attached files that have their record
+    touched = (
+        None if changed is None else {p.split("/")[2] for p in changed if p.startswith("cases/") and p.count("/") >= 3}
+    )
+    verifier = summary.Verifier(session)
+    verified: set[str] = set()
+    wrong_summaries: set[str] = set()
     to_check = [p for p in store.record_files() if changed is None or store.relative(p) in changed]
-    for number, path in enumerate(to_check, 1):
-        if progress and (number % 200 == 0 or number == len(to_check)):
-            progress(number, len(to_check))
-        rel = store.relative(path)
-        if not crypto.is_encrypted(path.read_bytes()[:64]):
-            add(rel, "plaintext")
-            continue
-        try:
-            record = session.read_record(path)
-        except CmtkError as error:
-            add(rel, "record", detail=error.message.removeprefix(f"{rel}: "))
-            continue
-        if record.key_generation != current:
-            add(rel, "old-key", generation=record.key_generation, current=current)
-        if record.form == cases.ATTACHMENT:
-            attached.add(store.relative(blob_path(path.parent, record.record)))
-            for problem in attachments.problems(session, record):
-                add(store.relative(blob_path(path.parent, record.record)), "attachment", detail=problem)
-        for problem in _validate(store, record, loaded_forms):
-            if CLOCK_HINT in problem:
-                add(rel, "clock", case=record.case, detail=problem)
-                continue
-            add(rel, "invalid", case=record.case, detail=problem, form=record.form)
+    number = 0
+    with session.keeping_reads():
+        for folder, paths in itertools.groupby(to_check, key=lambda p: p.parent):
+            for path in paths:
+                number += 1
+                if progress and (number % 200 == 0 or number == len(to_check)):
+                    progress(number, len(to_check))
+                _check_record(session, path, current, loaded_forms, attached, add)
+            case_id = folder.name
+            if store.relative(folder).startswith("cases/") and (touched is None or case_id in touched):
+                verified.add(case_id)
+                if verifier.wrong(case_id):
+                    wrong_summaries.add(case_id)
+            session.forget_reads()
 
     for rel in _working_files(store):
         if changed is not None and rel not in changed:
@@ -275,13 +274,11 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         if is_attachment_path(rel) and rel not in attached and not rel.rsplit("/", 1)[-1].startswith(TEMP_PREFIX):
             add(rel, "attachment:orphan")
 
-    # 4. The summary index agrees with the records (it is never trusted over them).
-
-    touched = (
-        None if changed is None else {p.split("/")[2] for p in changed if p.startswith("cases/") and p.count("/") >= 3}
-    )
-    for case_id in summary.verify(session, touched):
-        add(".git/cmtk/summary.age", "index", case=case_id)
+    for case_id in verifier.case_ids:
+        if case_id not in verified and (touched is None or case_id in touched) and verifier.wrong(case_id):
+            wrong_summaries.add(case_id)  # indexed, but no record file was checked (none left, or unchanged)
+        if case_id in wrong_summaries:
+            add(".git/cmtk/summary.age", "index", case=case_id)
 
     # 5. Git: settings that would leak plaintext, uncommitted work, object database.
     git = store.git
@@ -311,6 +308,38 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
     except CmtkError as error:
         add(".git", "fsck", detail=error.message)
     return findings
+
+
+def _check_record(
+    session: Session,
+    path: Path,
+    current: int | None,
+    loaded_forms: dict,
+    attached: set[str],
+    add: Callable[..., None],
+) -> None:
+    """One record file: ciphertext, readable at its own path, the current key, its attached file, valid."""
+    store = session.store
+    rel = store.relative(path)
+    if not crypto.is_encrypted(path.read_bytes()[:64]):
+        add(rel, "plaintext")
+        return
+    try:
+        record = session.read_record(path)
+    except CmtkError as error:
+        add(rel, "record", detail=error.message.removeprefix(f"{rel}: "))
+        return
+    if record.key_generation != current:
+        add(rel, "old-key", generation=record.key_generation, current=current)
+    if record.form == cases.ATTACHMENT:
+        attached.add(store.relative(blob_path(path.parent, record.record)))
+        for problem in attachments.problems(session, record):
+            add(store.relative(blob_path(path.parent, record.record)), "attachment", detail=problem)
+    for problem in _validate(store, record, loaded_forms):
+        if CLOCK_HINT in problem:
+            add(rel, "clock", case=record.case, detail=problem)
+            continue
+        add(rel, "invalid", case=record.case, detail=problem, form=record.form)
 
 
 def _empty_record_folders(store: Store) -> list[str]:

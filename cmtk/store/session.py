@@ -416,6 +416,7 @@ class Session:
         self.me = me
         self._keys: dict[int, crypto.KeyPair] = {}
         self._seen: dict[Path, records.Record] = {}  # each record as this session read it (see save)
+        self._kept: dict[Path, tuple[tuple[int, int, int], records.Record]] | None = None  # see keeping_reads
         self.merged_meanwhile: list[
             int
         ] = []  # after save: conflicts of each record merged with a change made meanwhile
@@ -436,6 +437,7 @@ class Session:
         session = cls.__new__(cls)
         session.store = store  # no `me` or `member`: it can decrypt records, nothing that needs an identity
         session._keys, session._seen, session.merged_meanwhile = {generation: store_key}, {}, []
+        session._kept = None
         return session
 
     @property
@@ -538,7 +540,35 @@ class Session:
                     continue
             raise
 
+    @contextlib.contextmanager
+    def keeping_reads(self) -> Iterator[None]:
+        """Within this block, a record file read again unchanged (same size, time and inode) is not decrypted
+        and parsed again: `doctor` checks each record, then each case's summary from the same records, and
+        the second pass would otherwise double its time. For read-only passes only: the record returned is the
+        same object. `forget_reads` empties it (doctor does, case by case, to bound memory)."""
+        self._kept = {}
+        try:
+            yield
+        finally:
+            self._kept = None
+
+    def forget_reads(self) -> None:
+        if self._kept is not None:
+            self._kept.clear()
+
     def read_record(self, path: Path) -> records.Record:
+        if self._kept is None:
+            return self._read_record(path)
+        stat = path.stat()
+        unchanged = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        kept = self._kept.get(path)
+        if kept is not None and kept[0] == unchanged:
+            return kept[1]
+        record = self._read_record(path)
+        self._kept[path] = (unchanged, record)
+        return record
+
+    def _read_record(self, path: Path) -> records.Record:
         source = self.store.relative(path)
         plaintext, opened_with = self.open_file(path)
         record = records.decode(plaintext, source)

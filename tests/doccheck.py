@@ -22,7 +22,7 @@ MARK = "@@cmtk-doc-step@@"
 _MASKS = [
     (re.compile(r"\b[0-9a-f]{10,40}\b"), "<commit>"),
     (re.compile(r"\b[0-9A-Z]{10}\b"), "<record>"),
-    (re.compile(r"/tmp/[^\s;]*"), "<path>"),
+    (re.compile(r"(?:/tmp|/dev/shm)/[^\s;]*"), "<path>"),  # pytest's folders (make test keeps them in /dev/shm)
 ]
 
 

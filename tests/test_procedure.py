@@ -786,3 +786,10 @@ def test_hints_say_to_wait_when_waiting_is_the_remedy(store, monkeypatch):
     record(store, future, "placement", "2026-06-01", placement__placement_date=dt.date(2026, 6, 1))
     clock(monkeypatch, "2026-06-01")
     assert requirement(future, "placement-happened")["met"]
+
+
+@pytest.mark.parametrize("command", ["breakdown", "transfer"])
+def test_an_unknown_case_is_refused_before_any_question_is_asked(store, command):
+    refused = invoke(["case", command, "K7Q2MX4P"])
+    assert refused.exit_code == 1
+    assert "K7Q2MX4P" in refused.output and "--from" not in refused.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import open_store, options
+from cmtk.cli.options import switch
 from cmtk.cli.store import _new_identity
 from cmtk.store import identity, paths, signing
 from cmtk.store.paths import find_store
@@ -15,12 +16,8 @@ app = typer.Typer(help="Your own key (age identity): make one or show its public
 @app.command("new")
 def key_new(
     ctx: typer.Context,
-    passphrase: bool = typer.Option(
-        False, "--passphrase", help="Protect the identity with a passphrase (age's own format)."
-    ),
-    weak_passphrase: bool = typer.Option(
-        False, "--weak-passphrase", help="Accept a passphrase that is easy to guess (not recommended)."
-    ),
+    passphrase: bool = switch("--passphrase", "Protect the identity with a passphrase (age's own format)."),
+    weak_passphrase: bool = switch("--weak-passphrase", "Accept a passphrase that is easy to guess (not recommended)."),
 ) -> None:
     """Make a new identity in your config folder (or at --identity) and print its public key."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import is_terminal, open_session, open_store
+from cmtk.cli.options import switch
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.team import roster, rotation
@@ -52,7 +53,7 @@ def team_add(
 def team_remove(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The member to remove."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = switch("--yes", "Do not ask for confirmation.", "-y"),
 ) -> None:
     """Remove a member: a new store key, and every current record re-encrypted to it, in one commit."""
 
@@ -75,7 +76,7 @@ def team_remove(
 @app.command("trust")
 def team_trust(
     ctx: typer.Context,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Accept without asking (after checking the list)."),
+    yes: bool = switch("--yes", "Accept without asking (after checking the list).", "-y"),
 ) -> None:
     """Check and accept a team list that changed on another laptop (a sync or a copy) before cmtk uses it."""
     store = open_store(ctx)

@@ -155,6 +155,15 @@ def _alternation(words) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
 
 
+def _word_set(list_name: str) -> cached_property[frozenset[str]]:
+    """A `_Lexicon` attribute: one word list of the rules as a set, built on first use."""
+
+    def words(self: _Lexicon) -> frozenset[str]:
+        return frozenset(self.rules.words(list_name))
+
+    return cached_property(words)
+
+
 class _Lexicon:
     """Lookups and patterns derived from one Rules' word lists, built on first use."""
 
@@ -234,29 +243,12 @@ class _Lexicon:
     def domain_phrases(self) -> dict:
         return {domain: _phrases(words) for domain, words in self.rules.domain_keywords.items()}
 
-    @cached_property
-    def vague_who(self) -> frozenset[str]:
-        return frozenset(self.rules.words("vague_who"))
-
-    @cached_property
-    def vague_output(self) -> frozenset[str]:
-        return frozenset(self.rules.words("vague_outputs"))
-
-    @cached_property
-    def function_words(self) -> frozenset[str]:
-        return frozenset(self.rules.words("function_words"))
-
-    @cached_property
-    def links(self) -> frozenset[str]:
-        return frozenset(self.rules.words("subject_links"))
-
-    @cached_property
-    def prepositions(self) -> frozenset[str]:
-        return frozenset(self.rules.words("prepositions"))
-
-    @cached_property
-    def determiners(self) -> frozenset[str]:
-        return frozenset(self.rules.words("determiners"))
+    vague_who = _word_set("vague_who")
+    vague_output = _word_set("vague_outputs")
+    function_words = _word_set("function_words")
+    links = _word_set("subject_links")
+    prepositions = _word_set("prepositions")
+    determiners = _word_set("determiners")
 
     @cached_property
     def months(self) -> dict[str, int]:

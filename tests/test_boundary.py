@@ -666,7 +666,7 @@ def test_item8_the_bundle_header_does_not_show_the_team_size(tmp_path):
     from cmtk.store import doctor
     from cmtk.team import rotation
 
-    (amina, baraka, _), url = _team(tmp_path, remote_kind="bundle")
+    (amina, baraka, _), url = _team(tmp_path, "bundle")
     three = doctor.stanza_count(Path(url).read_bytes())
     for name in ("Dan", "Eve"):
         pair = identity.create(tmp_path / f"{name.lower()}.key")

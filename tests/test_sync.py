@@ -15,53 +15,15 @@ import pytest
 
 from cmtk.casework import cases
 from cmtk.errors import CmtkError, DecryptError
-from cmtk.store import create, crypto, identity, records
+from cmtk.store import crypto, identity, records
 from cmtk.store.session import Store
 from cmtk.team import conflicts, remotes, rotation, sync, transport
-from tests.helpers import CANARIES, canary_body, git, invoke, run_cmtk
-
-
-@dataclasses.dataclass
-class Laptop:
-    name: str
-    key: Path
-    root: Path
-
-    def session(self):
-        return Store(self.root).unlock(self.key)
-
-    def sync(self, remote: str | None = None) -> sync.Outcome:
-        return sync.sync(self.session(), remote)
+from tests.helpers import CANARIES, Laptop, canary_body, git, invoke, make_team, run_cmtk
+from tests.helpers import laptop_case as _case
 
 
 def _team(tmp_path: Path, remote_kind: str = "repository") -> tuple[list[Laptop], str]:
-    names = ["Amina", "Baraka", "Chebet"]
-    keys = {n: tmp_path / f"{n.lower()}.key" for n in names}
-    pairs = {n: identity.create(keys[n]) for n in names}
-    first = tmp_path / "amina-laptop"
-    create.create_store(first, organisation="Test CCI", me=pairs["Amina"], worker="Amina")
-    session = Store(first).unlock(keys["Amina"])
-    for other in names[1:]:
-        rotation.add_member(session, other, pairs[other].public)
-    url = str(tmp_path / ("office.git" if remote_kind == "repository" else "usb" / Path("cci.age")))
-    if remote_kind != "repository":
-        (tmp_path / "usb").mkdir()
-    remotes.add_remote(session.store, "office", url)
-    sync.sync(session)
-    laptops = [Laptop("Amina", keys["Amina"], first)]
-    for other in names[1:]:
-        root = tmp_path / f"{other.lower()}-laptop"
-        remotes.clone(url, root, pairs[other])
-        laptops.append(Laptop(other, keys[other], root))
-    return laptops, url
-
-
-def _case(laptop: Laptop, first_name: str) -> str:
-    return cases.create_case(
-        laptop.session(),
-        "identification",
-        {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}},
-    )
+    return make_team(tmp_path, remote_kind)
 
 
 def _shared_case(first: Laptop, second: Laptop) -> str:

@@ -47,6 +47,17 @@ def use_store(tmp_path: Path, monkeypatch, today: str | None = None) -> Session:
     return session
 
 
+def store_with_peter(tmp_path: Path, cases_before: int = 3):
+    """A store with `cases_before` canary cases and a second member, Peter (to remove again):
+    (session, your key file, Peter's identity)."""
+    session, key_path = make_store(tmp_path)
+    for _ in range(cases_before):
+        add_canary_case(session)
+    peter = make_identity(tmp_path / "peter.key")
+    rotation.add_member(session, "Peter", peter.public)
+    return session, key_path, peter
+
+
 def canary_body() -> dict:
     return {
         "biographical": {

@@ -645,12 +645,9 @@ def test_item7_a_case_review_is_the_same_size_as_any_other_record(tmp_path):
 
 def test_item7_resolving_a_conflict_is_an_ordinary_update_in_the_history(tmp_path):
     from cmtk.team import conflicts
-    from tests.test_sync import _edit, _shared_case
+    from tests.test_sync import _edited_on_both
 
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")
     amina.sync()
     baraka.sync()
     conflicts.resolve(baraka.session(), case_id, 1, "other")

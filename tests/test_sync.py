@@ -26,6 +26,15 @@ def _team(tmp_path: Path, remote_kind: str = "repository") -> tuple[list[Laptop]
     return make_team(tmp_path, remote_kind)
 
 
+def _edited_on_both(tmp_path: Path, baraka_field: str, baraka_value: str) -> tuple[Laptop, Laptop, str]:
+    """Amina and Baraka share a case; offline, Amina sets the nickname to Nee and Baraka sets `baraka_field`."""
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _shared_case(amina, baraka)
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", baraka_field, baraka_value)
+    return amina, baraka, case_id
+
+
 def _shared_case(first: Laptop, second: Laptop) -> str:
     """A case opened on the first laptop that both laptops have."""
     case_id = _case(first, "Neema")
@@ -68,10 +77,7 @@ def test_different_cases_on_three_laptops_all_arrive(tmp_path):
 
 
 def test_different_fields_of_one_record_both_kept(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "religion", "Christian")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "religion", "Christian")
     amina.sync()
     outcome = baraka.sync()
     assert outcome.merged_records == 1 and outcome.conflicts == []
@@ -84,10 +90,7 @@ def test_different_fields_of_one_record_both_kept(tmp_path):
 
 
 def test_same_field_is_a_listed_conflict_never_markers(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")  # updated ...28
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")  # Amina updated ...28
     amina.sync()
     outcome = baraka.sync()
     assert [f for _, f in outcome.conflicts] == ["body.biographical.nickname"]
@@ -251,10 +254,7 @@ def test_sync_through_real_cli(tmp_path):
 
 
 def test_hand_run_git_pull_merges_through_the_driver(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "religion", "Christian")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "religion", "Christian")
     amina.sync()
     env = {**os.environ, "CMTK_IDENTITY": str(baraka.key)}
     result = subprocess.run(
@@ -336,10 +336,7 @@ def test_members_added_on_both_sides_need_a_confirmation(tmp_path):
 
 
 def test_case_show_and_conflicts_command_point_at_unresolved_conflicts(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")
     amina.sync()
     env = {"CMTK_STORE": str(baraka.root), "CMTK_IDENTITY": str(baraka.key)}
     synced = invoke(["sync"], env=env)
@@ -415,10 +412,7 @@ def test_a_missing_bundle_file_is_not_a_silent_new_start(tmp_path):
 
 
 def test_conflicts_are_announced_on_every_laptop_with_who_saved_each_value(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")
     amina.sync()
     baraka.sync()
     outcome = amina.sync()  # Amina did not merge, but hears about it

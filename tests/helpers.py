@@ -167,6 +167,13 @@ def minimal_body(form_id: str, overrides: dict | None = None, day: str = "2026-0
     return body
 
 
+def record_on(session: Session, case_id: str, form_id: str, day, today, body: dict | None = None) -> str:
+    """Record `form_id` for the case, dated `day` (a date): `body`, else the smallest valid body of that day."""
+    if body is None:
+        body = minimal_body(form_id, day=day.isoformat())
+    return cases.record_form(session, case_id, form_id, body, date=day, today=today)
+
+
 # -- a team of laptops that sync (test_sync, test_sync_remotes and the tests that reuse them) -----------------
 
 

@@ -212,6 +212,23 @@ def test_item2_a_store_template_cannot_be_a_link_even_when_put_there_by_hand(tmp
         render.render_html(definitions.load_form("identification"), templates=render.override_dir(hard))
 
 
+def _bundled_template(name: str) -> str:
+    from cmtk.output import render
+
+    return (render.templates_dir() / name).read_text("utf-8")
+
+
+def _print_with_own_template(tmp_path, name: str, text: str, **options) -> str:
+    """The identification form printed with the store's own copy of template `name`."""
+    from cmtk.forms import definitions
+    from cmtk.output import render
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / name).write_text(text, "utf-8")
+    return render.render_html(definitions.load_form("identification"), templates=templates, **options)
+
+
 @pytest.mark.parametrize(
     "css",
     [
@@ -225,14 +242,8 @@ def test_item2_a_store_template_cannot_be_a_link_even_when_put_there_by_hand(tmp
     ],
 )
 def test_item2_a_store_print_css_cannot_escape_its_style_element(tmp_path, css):
-    from cmtk.forms import definitions
-    from cmtk.output import render
-
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "print.css").write_text(css)
     with pytest.raises(CmtkError, match="outside itself"):
-        render.render_html(definitions.load_form("identification"), values={}, templates=templates)
+        _print_with_own_template(tmp_path, "print.css", css, values={})
 
 
 @pytest.mark.parametrize(
@@ -257,15 +268,9 @@ def test_item2_a_store_print_css_cannot_escape_its_style_element(tmp_path, css):
     ],
 )
 def test_item2_no_markup_that_loads_or_runs_anything_passes(tmp_path, markup):
-    from cmtk.forms import definitions
-    from cmtk.output import render
-
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    base = (render.templates_dir() / "base.html.j2").read_text("utf-8")
-    (templates / "base.html.j2").write_text(base.replace("<body>", "<body>\n" + markup), "utf-8")
+    base = _bundled_template("base.html.j2")
     with pytest.raises(CmtkError, match="outside itself"):
-        render.render_html(definitions.load_form("identification"), templates=templates)
+        _print_with_own_template(tmp_path, "base.html.j2", base.replace("<body>", "<body>\n" + markup))
 
 
 def test_item2_every_printed_page_starts_its_head_with_the_policy(tmp_path):
@@ -278,12 +283,9 @@ def test_item2_every_printed_page_starts_its_head_with_the_policy(tmp_path):
         head = html.index("<head>") + len("<head>")
         assert html[head:].lstrip().startswith(POLICY_TAG), form.id
         assert render.check_self_contained(html) == html  # checking again changes nothing
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    base = (render.templates_dir() / "base.html.j2").read_text("utf-8")
-    (templates / "base.html.j2").write_text(base.replace("<head>", "<title>x</title><head>"), "utf-8")
+    base = _bundled_template("base.html.j2")
     with pytest.raises(CmtkError, match="before <head>"):
-        render.render_html(definitions.load_form("identification"), templates=templates)
+        _print_with_own_template(tmp_path, "base.html.j2", base.replace("<head>", "<title>x</title><head>"))
 
 
 # -- 3. the fingerprint covers the team; nobody joins the team through the team file alone ----------------

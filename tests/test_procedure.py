@@ -138,15 +138,18 @@ def test_a_child_who_died_closes_by_its_own_route_at_any_step(store, monkeypatch
     assert "open again at step 3" in invoke(["case", "reopen", case_id]).output
 
 
+def _close(store, step: int, reason: str):
+    """A case at `step` with a closure form of 2026-01-10 giving `reason`: (case id, `cmtk case close` result)."""
+    case_id = new_case(store, step=step)
+    record(store, case_id, "closure", "2026-01-10", closure__reason=reason)
+    return case_id, invoke(["case", "close", case_id])
+
+
 def test_routes_have_their_own_steps_and_the_transfer_route_uses_its_command(store, monkeypatch):
     clock(monkeypatch, "2026-01-10")
-    case_id = new_case(store, step=7)
-    record(store, case_id, "closure", "2026-01-10", closure__reason="no_family_traced")
-    wrong_step = invoke(["case", "close", case_id])
+    case_id, wrong_step = _close(store, 7, "no_family_traced")
     assert wrong_step.exit_code == 1 and "only at step(s) 2, 3" in wrong_step.output
-    other = new_case(store, step=2)
-    record(store, other, "closure", "2026-01-10", closure__reason="transferred")
-    transfer = invoke(["case", "close", other])
+    other, transfer = _close(store, 2, "transferred")
     assert transfer.exit_code == 1 and f"cmtk case transfer {other}" in transfer.output
     nothing = new_case(store, step=2)
     assert "record it first: cmtk record" in invoke(["case", "close", nothing]).output
@@ -176,13 +179,9 @@ def test_closure_routes_are_workflow_data_a_store_can_change(store, monkeypatch)
         + "\nworkflow:\n  closure:\n    routes:\n      - reason: death\n        label: Death (county rule)\n"
         "        from_steps: [3]\n        gates: []\n"
     )
-    case_id = new_case(store, step=3)
-    record(store, case_id, "closure", "2026-01-10", closure__reason="death")
-    done = invoke(["case", "close", case_id])
+    case_id, done = _close(store, 3, "death")
     assert done.exit_code == 0 and "Death (county rule)" in done.output
-    later = new_case(store, step=4)
-    record(store, later, "closure", "2026-01-10", closure__reason="not_willing")
-    unknown = invoke(["case", "close", later])
+    later, unknown = _close(store, 4, "not_willing")
     assert unknown.exit_code == 1 and "no closure route" in unknown.output
 
 

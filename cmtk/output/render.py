@@ -528,21 +528,23 @@ def _check_lang(lang: str) -> None:
         raise UsageError(f"--lang: '{lang}' is not one of {', '.join(LANGUAGES)}")
 
 
-class PageOptions(TypedDict, total=False):
-    """What `render_html` and `render_markdown` both take besides the form (all optional).
+class Letterhead(TypedDict, total=False):
+    """What every printed page may take (all optional): the organisation's name and the TRAINING mark for
+    the header, and `templates`, a folder whose files replace the bundled templates of the same name."""
 
-    lang (default en); values: a record body, for a filled form; case_id, organisation and training (the
-    TRAINING mark) for the header; record_date; templates: a folder whose files replace the bundled templates
-    of the same name.
-    """
+    organisation: str
+    training: bool
+    templates: Path | None
+
+
+class PageOptions(Letterhead, total=False):
+    """What `render_html` and `render_markdown` both take besides the form (all optional): the letterhead,
+    lang (default en), values (a record body, for a filled form), case_id and record_date."""
 
     lang: str
     values: dict | None
     case_id: str | None
-    organisation: str
-    training: bool
     record_date: _dt.date | None
-    templates: Path | None
 
 
 def _page(form: FormDef, options: PageOptions) -> dict[str, Any]:
@@ -626,54 +628,28 @@ class Fragment:
     body: str
 
 
-def render_fragment(
-    form: FormDef,
-    *,
-    lang: str,
-    anchor: str,
-    organisation: str = "",
-    training: bool = False,
-    templates: Path | None = None,
-) -> Fragment:
+def render_fragment(form: FormDef, *, lang: str, anchor: str, **letterhead: Unpack[Letterhead]) -> Fragment:
     """A blank form's body and its named page rules, to be put in one document with others.
 
     The pages of the form are named `anchor`; the header is plain text (no running
     element), which keeps a long document quick to lay out in WeasyPrint.
     """
-    _check_lang(lang)
-    env = environment(lang, templates)
-    context = dict(
-        form=form,
-        parts=parts(form, None),
-        filled=False,
-        case_id="",
-        organisation=organisation or "",
-        training=training,
-        record_date=None,
-        photo=None,
-        running_header=False,
-        page_name=anchor,
-    )
+    context = _page(form, {"lang": lang, **letterhead})
+    env = environment(context.pop("lang"), context.pop("templates"))
+    context |= dict(photo=None, running_header=False, page_name=anchor)
     return Fragment(
         form, lang, anchor, _render(env, "page_rules.html.j2", context), _render(env, "form_page.html.j2", context)
     )
 
 
-def render_pack_page(
-    fragments: list[Fragment],
-    *,
-    lang: str,
-    title: str,
-    organisation: str = "",
-    training: bool = False,
-    templates: Path | None = None,
-) -> str:
+def render_pack_page(fragments: list[Fragment], *, lang: str, title: str, **letterhead: Unpack[Letterhead]) -> str:
     """The fragments in one self-contained document, after a contents page in `lang`."""
+    templates = letterhead.get("templates")
     context = dict(
         items=fragments,
         title=title,
-        organisation=organisation or "",
-        training=training,
+        organisation=letterhead.get("organisation") or "",
+        training=letterhead.get("training", False),
         css=_find(templates, "print.css"),
     )
     return check_self_contained(_render(environment(lang, templates), "pack.html.j2", context))

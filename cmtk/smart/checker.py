@@ -164,6 +164,15 @@ def _word_set(list_name: str) -> cached_property[frozenset[str]]:
     return cached_property(words)
 
 
+def _phrase_list(list_name: str) -> cached_property[tuple[tuple[str, ...], ...]]:
+    """A `_Lexicon` attribute: one word list of the rules as phrases, longest first, built on first use."""
+
+    def phrases(self: _Lexicon) -> tuple[tuple[str, ...], ...]:
+        return _phrases(self.rules.words(list_name))
+
+    return cached_property(phrases)
+
+
 class _Lexicon:
     """Lookups and patterns derived from one Rules' word lists, built on first use."""
 
@@ -207,25 +216,15 @@ class _Lexicon:
         stems = [w for w in self.rules.words("talk_verbs") if w in set(self.rules.words("swahili_verb_stems"))]
         return self._swahili(stems)
 
-    @cached_property
-    def role_phrases(self):
-        return _phrases(self.rules.words("roles"))
-
-    @cached_property
-    def relative_phrases(self):
-        return _phrases(self.rules.words("relatives_to_name"))
+    role_phrases = _phrase_list("roles")
+    relative_phrases = _phrase_list("relatives_to_name")
 
     @cached_property
     def person_phrases(self):
         return _phrases((*self.rules.words("roles"), *self.rules.words("relatives_to_name")))
 
-    @cached_property
-    def action_noun_phrases(self):
-        return _phrases(self.rules.words("action_nouns"))
-
-    @cached_property
-    def output_phrases(self):
-        return _phrases(self.rules.words("output_words"))
+    action_noun_phrases = _phrase_list("action_nouns")
+    output_phrases = _phrase_list("output_words")
 
     @cached_property
     def frequency(self) -> re.Pattern:
@@ -235,9 +234,7 @@ class _Lexicon:
         periods = _alternation(self.rules.words("periods")) or "(?!)"
         return re.compile(rf"\b(?:{words})\b|\b(?:{leads})\s+(?:{periods})s?\b", re.IGNORECASE)
 
-    @cached_property
-    def vague_time_phrases(self):
-        return _phrases(self.rules.words("vague_times"))
+    vague_time_phrases = _phrase_list("vague_times")
 
     @cached_property
     def domain_phrases(self) -> dict:

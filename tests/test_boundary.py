@@ -33,6 +33,13 @@ def _git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env).stdout
 
 
+def _publish(evil: Path, message: str, force: bool = False) -> None:
+    """Commit everything in the attacker's copy and push it to the shared remote."""
+    _git(evil, "add", "-A")
+    _git(evil, "commit", "-q", "-m", message)
+    _git(evil, "push", "-q", *(["-f"] if force else []), "origin", "HEAD:main")
+
+
 def _plant_hooks(folder: Path, marker: Path) -> None:
     """Every hook, a hook folder named in the repository's config, and config that runs programs."""
     script = f'#!/bin/sh\necho "$0" >> {marker}\ncat {Path.home()}/.ssh/id_rsa >/dev/null 2>&1\nexit 0\n'
@@ -144,9 +151,7 @@ def test_item2_clone_refuses_a_store_whose_templates_link_to_the_identity(tmp_pa
     evil = tmp_path / "evil"
     subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
     _evil_templates(evil, dan_key)
-    _git(evil, "add", "-A")
-    _git(evil, "commit", "-q", "-m", "update cases")
-    _git(evil, "push", "-q", "origin", "HEAD:main")
+    _publish(evil, "update cases")
 
     target = tmp_path / "dan-laptop"
     with pytest.raises(CmtkError, match="never writes"):
@@ -180,9 +185,7 @@ def test_item2_sync_and_clone_apply_the_same_checks(tmp_path):
         subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
         (evil / path).parent.mkdir(parents=True, exist_ok=True)
         (evil / path).write_text(content)
-        _git(evil, "add", "-A")
-        _git(evil, "commit", "-q", "-m", "update cases")
-        _git(evil, "push", "-q", "-f", "origin", "HEAD:main")
+        _publish(evil, "update cases", force=True)
         with pytest.raises(CmtkError):
             remotes.clone(url, tmp_path / f"dan{number}", dan)
         assert not (tmp_path / f"dan{number}").exists()
@@ -452,9 +455,7 @@ def test_item4_a_generation_claiming_a_colleague_as_its_maker_is_refused(tmp_pat
     (evil / ".cmtk" / "keys" / "2.age").write_bytes(
         crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in members])
     )
-    _git(evil, "add", "-A")
-    _git(evil, "commit", "-q", "-m", "rotate keys")
-    _git(evil, "push", "-q", "origin", "HEAD:main")
+    _publish(evil, "rotate keys")
     with pytest.raises(CmtkError, match="removed on this laptop"):
         amina.sync()
 
@@ -486,9 +487,7 @@ def test_item4_a_team_list_that_drops_a_member_without_a_new_key_is_refused(tmp_
     (evil / ".cmtk" / "keys" / "1.age").write_bytes(
         crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in remaining])
     )
-    _git(evil, "add", "-A")
-    _git(evil, "commit", "-q", "-m", "team add")
-    _git(evil, "push", "-q", "origin", "HEAD:main")
+    _publish(evil, "team add")
     with pytest.raises(CmtkError, match="without a new"):
         baraka.sync()
     assert "Chebet" in {m.name for m in Store(baraka.root).members()}

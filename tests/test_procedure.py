@@ -196,13 +196,18 @@ def test_advance_at_step_7_points_to_the_route_the_closure_form_names(store, mon
 # -- 2. a re-opened case needs new evidence -----------------------------------------------------
 
 
-def test_a_reopened_case_does_not_close_again_on_its_old_evidence(store, monkeypatch):
+def _closed_then_reopened(store, monkeypatch, reopen_on: str):
+    """A case closed on 2027-02-01 (ready to close at step 6), re-opened on `reopen_on`: (case id, result)."""
     clock(monkeypatch, "2027-02-01")
     case_id = new_case(store, step=6)
     ready_to_close(store, case_id)
     assert invoke(["advance", case_id]).exit_code == 0
-    clock(monkeypatch, "2027-03-10")
-    reopened = invoke(["case", "reopen", case_id])
+    clock(monkeypatch, reopen_on)
+    return case_id, invoke(["case", "reopen", case_id])
+
+
+def test_a_reopened_case_does_not_close_again_on_its_old_evidence(store, monkeypatch):
+    case_id, reopened = _closed_then_reopened(store, monkeypatch, "2027-03-10")
     assert reopened.exit_code == 0 and "open again at step 7" in reopened.output
     data = step_json(case_id)
     missing = {r["id"]: r for r in data["requirements"] if not r["met"]}
@@ -218,12 +223,8 @@ def test_a_reopened_case_does_not_close_again_on_its_old_evidence(store, monkeyp
 
 
 def test_the_visit_after_closure_counts_from_the_last_closure_only(store, monkeypatch):
-    clock(monkeypatch, "2027-02-01")
-    case_id = new_case(store, step=6)
-    ready_to_close(store, case_id)
-    assert invoke(["advance", case_id]).exit_code == 0
-    clock(monkeypatch, "2027-03-01")
-    assert invoke(["case", "reopen", case_id]).exit_code == 0
+    case_id, reopened = _closed_then_reopened(store, monkeypatch, "2027-03-01")
+    assert reopened.exit_code == 0
     record(store, case_id, "monitoring", "2027-03-05", visit__visit_date=dt.date(2027, 3, 5), visit__child_seen="yes")
     case = cases.read_case(store, case_id)
     # Closed again later (moved by hand here): the visit of 5 March came before that closure, so it is not the

@@ -275,25 +275,25 @@ class _Lexicon:
     def numeric_in_text(self) -> re.Pattern:
         return re.compile(r"(?<![\d/.-])\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?!\d)")
 
+    def _with_months(self, pattern: str) -> re.Pattern:
+        """`pattern` with MONTHS standing for any month name of the rules, compiled to ignore case."""
+        return re.compile(pattern.replace("MONTHS", self.month_re), re.IGNORECASE)
+
     @cached_property
     def day_month_year(self) -> re.Pattern:
-        return re.compile(
-            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({self.month_re})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
-        )
+        return self._with_months(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(MONTHS)\.?,?\s+(\d{4})\b")
 
     @cached_property
     def month_day_year(self) -> re.Pattern:
-        return re.compile(rf"\b({self.month_re})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
+        return self._with_months(r"\b(MONTHS)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
 
     @cached_property
     def month_year(self) -> re.Pattern:
-        return re.compile(rf"\b({self.month_re})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+        return self._with_months(r"\b(MONTHS)\.?,?\s+(\d{4})\b")
 
     @cached_property
     def bare_month(self) -> re.Pattern:
-        return re.compile(
-            rf"\b(?:by|in|before|on|end of|mwisho wa)\s+({self.month_re})\b(?!\.?\s*\d{{4}})", re.IGNORECASE
-        )
+        return self._with_months(r"\b(?:by|in|before|on|end of|mwisho wa)\s+(MONTHS)\b(?!\.?\s*\d{4})")
 
     @cached_property
     def year_only(self) -> re.Pattern:

@@ -164,6 +164,15 @@ def _word_set(list_name: str) -> cached_property[frozenset[str]]:
     return cached_property(words)
 
 
+def _month_pattern(pattern: str) -> cached_property[re.Pattern]:
+    """A `_Lexicon` attribute: `pattern` with MONTHS standing for any month name of the rules, ignoring case."""
+
+    def compiled(self: _Lexicon) -> re.Pattern:
+        return re.compile(pattern.replace("MONTHS", self.month_re), re.IGNORECASE)
+
+    return cached_property(compiled)
+
+
 def _phrase_list(list_name: str) -> cached_property[tuple[tuple[str, ...], ...]]:
     """A `_Lexicon` attribute: one word list of the rules as phrases, longest first, built on first use."""
 
@@ -267,45 +276,18 @@ class _Lexicon:
     def month_re(self) -> str:
         return _alternation(self.months)
 
-    @cached_property
-    def date_shape(self) -> re.Pattern:
-        return re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([-/.])\d{1,2}\1\d{4})$")
+    # Date shapes that need no word list, compiled once.
+    date_shape = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([-/.])\d{1,2}\1\d{4})$")
+    numeric_in_text = re.compile(r"(?<![\d/.-])\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?!\d)")
+    year_only = re.compile(r"\b(?:by|in|before)\s+((?:19|20)\d{2})\b(?![-/.]\d)")
+    indicator = re.compile(r"^B?(\d{1,2})\.(\d{1,2})$", re.IGNORECASE)
+    indicator_split = re.compile(r"[,;/\s]+|\band\b|\bna\b", re.IGNORECASE)
 
-    @cached_property
-    def numeric_in_text(self) -> re.Pattern:
-        return re.compile(r"(?<![\d/.-])\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?!\d)")
-
-    def _with_months(self, pattern: str) -> re.Pattern:
-        """`pattern` with MONTHS standing for any month name of the rules, compiled to ignore case."""
-        return re.compile(pattern.replace("MONTHS", self.month_re), re.IGNORECASE)
-
-    @cached_property
-    def day_month_year(self) -> re.Pattern:
-        return self._with_months(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(MONTHS)\.?,?\s+(\d{4})\b")
-
-    @cached_property
-    def month_day_year(self) -> re.Pattern:
-        return self._with_months(r"\b(MONTHS)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
-
-    @cached_property
-    def month_year(self) -> re.Pattern:
-        return self._with_months(r"\b(MONTHS)\.?,?\s+(\d{4})\b")
-
-    @cached_property
-    def bare_month(self) -> re.Pattern:
-        return self._with_months(r"\b(?:by|in|before|on|end of|mwisho wa)\s+(MONTHS)\b(?!\.?\s*\d{4})")
-
-    @cached_property
-    def year_only(self) -> re.Pattern:
-        return re.compile(r"\b(?:by|in|before)\s+((?:19|20)\d{2})\b(?![-/.]\d)")
-
-    @cached_property
-    def indicator(self) -> re.Pattern:
-        return re.compile(r"^B?(\d{1,2})\.(\d{1,2})$", re.IGNORECASE)
-
-    @cached_property
-    def indicator_split(self) -> re.Pattern:
-        return re.compile(r"[,;/\s]+|\band\b|\bna\b", re.IGNORECASE)
+    # Date shapes with month names: MONTHS stands for any month name of the rules.
+    day_month_year = _month_pattern(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(MONTHS)\.?,?\s+(\d{4})\b")
+    month_day_year = _month_pattern(r"\b(MONTHS)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
+    month_year = _month_pattern(r"\b(MONTHS)\.?,?\s+(\d{4})\b")
+    bare_month = _month_pattern(r"\b(?:by|in|before|on|end of|mwisho wa)\s+(MONTHS)\b(?!\.?\s*\d{4})")
 
 
 def _lex(rules: Rules | None) -> _Lexicon:

@@ -43,12 +43,6 @@ def _participant_argument():
     return typer.Argument(..., help="Participant's name.")
 
 
-def _record_for_participant(ctx: typer.Context, record, conference_id: str, name: str, date: str | None) -> None:
-    """Invitation or confirmation: `record(session, conference_id, name, day)` on the given day, else today."""
-    session = open_session(ctx)
-    record(session, conference_id, name, _day(session, date, "--date"))
-
-
 def _record_document(ctx: typer.Context, record, conference_id: str, source: str, allow_names: bool) -> None:
     """Minutes or report from YAML: `record(...)` returns warnings (a child's name allowed with --allow-names)."""
     body = read_yaml(source)
@@ -243,30 +237,39 @@ def _read_name() -> str:
     return name
 
 
-@app.command("invite")
-def conference_invite(
-    ctx: typer.Context,
-    conference_id: str = _conference_argument(),
-    name: str = _participant_argument(),
-    date: str | None = date_option("Date the invitation was sent (default: today)."),
-) -> None:
-    """Record that a participant was invited (at least 7 days before)."""
+def _participant_command(record, date_help: str, said: str, doc: str):
+    """invite and confirm: the same arguments; `record(session, conference_id, name, day)`, then `said`."""
 
-    _record_for_participant(ctx, conference.invite, conference_id, name, date)
-    typer.echo(f"Invitation to {name} recorded.")
+    def command(
+        ctx: typer.Context,
+        conference_id: str = _conference_argument(),
+        name: str = _participant_argument(),
+        date: str | None = date_option(date_help),
+    ) -> None:
+        session = open_session(ctx)
+        record(session, conference_id, name, _day(session, date, "--date"))
+        typer.echo(said.format(name=name))
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("confirm")
-def conference_confirm(
-    ctx: typer.Context,
-    conference_id: str = _conference_argument(),
-    name: str = _participant_argument(),
-    date: str | None = date_option("Date they confirmed (default: today)."),
-) -> None:
-    """Record that a participant confirmed (at least 3 days before)."""
-
-    _record_for_participant(ctx, conference.confirm, conference_id, name, date)
-    typer.echo(f"Confirmation from {name} recorded.")
+app.command("invite")(
+    _participant_command(
+        conference.invite,
+        "Date the invitation was sent (default: today).",
+        "Invitation to {name} recorded.",
+        "Record that a participant was invited (at least 7 days before).",
+    )
+)
+app.command("confirm")(
+    _participant_command(
+        conference.confirm,
+        "Date they confirmed (default: today).",
+        "Confirmation from {name} recorded.",
+        "Record that a participant confirmed (at least 3 days before).",
+    )
+)
 
 
 @app.command("agree")

@@ -117,16 +117,38 @@ def _requirement_lines(requirements) -> list[str]:
     return lines
 
 
-def advance(
-    ctx: typer.Context,
-    case: str = case_argument(),
-    date: str | None = date_option("Date of the move (default: today)."),
-    dry_run: bool = switch("--dry-run", "Say what would happen without changing anything."),
-    as_of: str | None = as_of_option(AS_OF_HELP),
-) -> None:
-    """Move the case to the next step when every requirement is met; otherwise list what is missing."""
+def _move_command(action, date_help: str, doc: str):
+    """advance and close: the same options, one library call (`action`), its message."""
 
-    _move(ctx, transitions.advance, case, date, dry_run, as_of)
+    def command(
+        ctx: typer.Context,
+        case: str = case_argument(),
+        date: str | None = date_option(date_help),
+        dry_run: bool = switch("--dry-run", "Say what would happen without changing anything."),
+        as_of: str | None = as_of_option(AS_OF_HELP),
+    ) -> None:
+        _move(ctx, action, case, date, dry_run, as_of)
+
+    command.__doc__ = doc
+    return command
+
+
+advance = _move_command(
+    transitions.advance,
+    "Date of the move (default: today).",
+    "Move the case to the next step when every requirement is met; otherwise list what is missing.",
+)
+close = _move_command(
+    transitions.close,
+    "Date of closing (default: today).",
+    """Close the case for the reason its closure form gives, once that route's requirements are met.
+
+    Each reason (reintegration achieved, death, the family or child no
+    longer wants support, the young person is an adult, no family could be
+    traced, another reason) has its own requirements and approvals, set in
+    the workflow; `cmtk step CASE` lists them.
+    """,
+)
 
 
 def reopen(
@@ -150,26 +172,7 @@ def reopen(
     typer.echo(transitions.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
 
 
-def close(
-    ctx: typer.Context,
-    case: str = case_argument(),
-    date: str | None = date_option("Date of closing (default: today)."),
-    dry_run: bool = switch("--dry-run", "Say what would happen without changing anything."),
-    as_of: str | None = as_of_option(AS_OF_HELP),
-) -> None:
-    """Close the case for the reason its closure form gives, once that route's requirements are met.
-
-    Each reason (reintegration achieved, death, the family or child no
-    longer wants support, the young person is an adult, no family could be
-    traced, another reason) has its own requirements and approvals, set in
-    the workflow; `cmtk step CASE` lists them.
-    """
-
-    _move(ctx, transitions.close, case, date, dry_run, as_of)
-
-
 def _move(ctx: typer.Context, action, case: str, date: str | None, dry_run: bool, as_of: str | None) -> None:
-    """advance and close: the same options, one library call, its message."""
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     say_faked_today(session.store, as_of)

@@ -43,14 +43,6 @@ def _participant_argument():
     return typer.Argument(..., help="Participant's name.")
 
 
-def _record_document(ctx: typer.Context, record, conference_id: str, source: str, allow_names: bool) -> None:
-    """Minutes or report from YAML: `record(...)` returns warnings (a child's name allowed with --allow-names)."""
-    body = read_yaml(source)
-    session = open_session(ctx)
-    for message in record(session, conference_id, body, today=dates.today(), allow_names=allow_names):
-        warn(message)
-
-
 PRINTABLE = ("agenda", "presentation", "preparation", "attendance", "confidentiality", "checklist", "minutes", "report")
 
 
@@ -288,30 +280,41 @@ def conference_agree(
     typer.echo(f"Confidentiality agreement of {name} recorded ({how}).")
 
 
-@app.command("minutes")
-def conference_minutes(
-    ctx: typer.Context,
-    conference_id: str = _conference_argument(),
-    source: str = from_option("The minutes as YAML (see `cmtk form show conference-minutes`), or -.", required=True),
-    allow_names: bool = allow_names_option(),
-) -> None:
-    """Record the minutes (Form 7): case ids only, decisions and action points with who, what, by when."""
+def _document_command(record, what: str, form_id: str, doc: str):
+    """minutes and report: the same options; `record(...)` stores the YAML and returns warnings."""
 
-    _record_document(ctx, conference.record_minutes, conference_id, source, allow_names)
-    typer.echo(f"Minutes of conference {conference_id.upper()} recorded.")
+    def command(
+        ctx: typer.Context,
+        conference_id: str = _conference_argument(),
+        source: str = from_option(f"The {what} as YAML (see `cmtk form show {form_id}`), or -.", required=True),
+        allow_names: bool = allow_names_option(),
+    ) -> None:
+        body = read_yaml(source)
+        session = open_session(ctx)
+        for message in record(session, conference_id, body, today=dates.today(), allow_names=allow_names):
+            warn(message)
+        typer.echo(f"{what.capitalize()} of conference {conference_id.upper()} recorded.")
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("report")
-def conference_report(
-    ctx: typer.Context,
-    conference_id: str = _conference_argument(),
-    source: str = from_option("The report as YAML (see `cmtk form show conference-report`), or -.", required=True),
-    allow_names: bool = allow_names_option(),
-) -> None:
-    """Record the conference report (Form 8), due within 24 hours of the conference."""
-
-    _record_document(ctx, conference.record_report, conference_id, source, allow_names)
-    typer.echo(f"Report of conference {conference_id.upper()} recorded.")
+app.command("minutes")(
+    _document_command(
+        conference.record_minutes,
+        "minutes",
+        "conference-minutes",
+        "Record the minutes (Form 7): case ids only, decisions and action points with who, what, by when.",
+    )
+)
+app.command("report")(
+    _document_command(
+        conference.record_report,
+        "report",
+        "conference-report",
+        "Record the conference report (Form 8), due within 24 hours of the conference.",
+    )
+)
 
 
 @app.command("close")

@@ -11,7 +11,7 @@ from cmtk import dates
 from cmtk.casework import attachments, cases
 from cmtk.casework import policy as policy_module
 from cmtk.cli.common import open_session, store_root, warn
-from cmtk.cli.options import case_argument, date_option, output_option, switch, value_option
+from cmtk.cli.options import argument, case_argument, date_option, output_option, switch, value_option
 from cmtk.errors import UsageError
 from cmtk.output import userfiles
 from cmtk.store import ids
@@ -29,7 +29,7 @@ def _attachment_argument(help: str):
 def attach(
     ctx: typer.Context,
     case: str = case_argument("Case id, e.g. K7Q2MX4P."),
-    file: Path = typer.Argument(..., metavar="FILE", help="The scan or photo: PDF, JPEG or PNG (any file for other)."),
+    file: Path = argument("The scan or photo: PDF, JPEG or PNG (any file for other).", "FILE"),
     kind: str = value_option(
         "--kind",
         "What it is: consent, approval-letter, birth-certificate, school-report, photo, medical or other "

@@ -11,7 +11,7 @@ from cmtk.casework import attachments, cases, history
 from cmtk.cli.attach import table as attachment_table
 from cmtk.cli.common import is_terminal, open_session, warn
 from cmtk.cli.inputs import read_yaml
-from cmtk.cli.options import case_argument, date_option, from_option, switch, value_option
+from cmtk.cli.options import argument, case_argument, date_option, from_option, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions, editing, prompts
@@ -69,10 +69,9 @@ def case_new(
 
 def record(
     ctx: typer.Context,
-    words: list[str] = typer.Argument(
-        ...,
-        metavar="CASE FORM | void CASE RECORD | restore CASE RECORD",
-        help="A case id and a form id (see `cmtk form list`); or `void` / `restore` with a case and a record id.",
+    words: list[str] = argument(
+        "A case id and a form id (see `cmtk form list`); or `void` / `restore` with a case and a record id.",
+        "CASE FORM | void CASE RECORD | restore CASE RECORD",
     ),
     source: str | None = from_option(FROM_HELP),
     date: str | None = date_option(DATE_HELP),
@@ -289,7 +288,7 @@ def case_history(
 def case_edit(
     ctx: typer.Context,
     case: str = case_argument(),
-    form_id: str = typer.Argument(..., metavar="FORM", help="Form to edit (its most recent record)."),
+    form_id: str = argument("Form to edit (its most recent record).", "FORM"),
     record_id: str | None = value_option("--record", "Edit this record instead of the most recent one."),
     allow_disk: bool = switch(
         "--allow-disk-temp", "Allow a temporary file on disk when there is no memory-backed folder (not recommended)."
@@ -306,7 +305,7 @@ def case_edit(
 @app.command("import")
 def case_import(
     ctx: typer.Context,
-    bundle: Path = typer.Argument(..., metavar="FILE", help="The .age file made by `cmtk share` with your public key."),
+    bundle: Path = argument("The .age file made by `cmtk share` with your public key.", "FILE"),
 ) -> None:
     """Take in a case another agency shared with you (`cmtk share ... --to YOUR-KEY`) as a new case.
 

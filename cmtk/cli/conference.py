@@ -12,6 +12,7 @@ from cmtk.cli.common import open_session, warn
 from cmtk.cli.inputs import read_yaml
 from cmtk.cli.options import (
     allow_names_option,
+    argument,
     as_of_option,
     case_argument,
     date_option,
@@ -36,11 +37,11 @@ ID_HELP = "Conference id (from `cmtk conference new` or `list`)."
 
 
 def _conference_argument():
-    return typer.Argument(..., metavar="ID", help=ID_HELP)
+    return argument(ID_HELP, "ID")
 
 
 def _participant_argument():
-    return typer.Argument(..., help="Participant's name.")
+    return argument("Participant's name.")
 
 
 PRINTABLE = ("agenda", "presentation", "preparation", "attendance", "confidentiality", "checklist", "minutes", "report")
@@ -333,10 +334,8 @@ def conference_close(ctx: typer.Context, conference_id: str = _conference_argume
 def conference_print(
     ctx: typer.Context,
     conference_id: str = _conference_argument(),
-    what: str = typer.Argument(
-        ...,
-        metavar="WHAT",
-        help="agenda, presentation, preparation, attendance, confidentiality, checklist, minutes or report.",
+    what: str = argument(
+        "agenda, presentation, preparation, attendance, confidentiality, checklist, minutes or report.", "WHAT"
     ),
     case: str | None = value_option(
         "--case", "For a presentation or preparation: the case (default: one page per case)."

@@ -9,7 +9,7 @@ import typer
 
 from cmtk.casework import attachments, cases
 from cmtk.cli.common import open_session, options, store_root, warn
-from cmtk.cli.options import lang_option, output_option, value_option
+from cmtk.cli.options import argument, lang_option, output_option, value_option
 from cmtk.errors import CmtkError, StoreNotFound, UsageError
 from cmtk.forms import definitions
 from cmtk.output import render
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 def form_render(
     ctx: typer.Context,
-    form_id: str = typer.Argument(..., metavar="FORM", help="Form id, e.g. identification (see `cmtk form list`)."),
+    form_id: str = argument("Form id, e.g. identification (see `cmtk form list`).", "FORM"),
     case: str | None = value_option(
         "--case", "Fill the form in from this case's most recent record of it (needs your identity).", "CASE"
     ),

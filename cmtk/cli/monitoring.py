@@ -9,7 +9,7 @@ from cmtk.casework import cases, monitoring, plan
 from cmtk.cli.case import _prompt_body
 from cmtk.cli.common import is_terminal, open_session
 from cmtk.cli.inputs import read_yaml
-from cmtk.cli.options import case_argument, date_option, from_option, value_option
+from cmtk.cli.options import argument, case_argument, date_option, from_option, value_option
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
 from cmtk.store import ids
@@ -134,10 +134,8 @@ def _offer_actions(session, case_id: str, form, indicators, today) -> None:
 
 def refer(
     ctx: typer.Context,
-    words: list[str] = typer.Argument(
-        ...,
-        metavar="CASE | done CASE REF",
-        help="A case id to refer; or `done CASE REF` to close a referral's follow-up.",
+    words: list[str] = argument(
+        "A case id to refer; or `done CASE REF` to close a referral's follow-up.", "CASE | done CASE REF"
     ),
     to: str | None = value_option("--to", "Receiving organisation or service.", "ORG"),
     reason: str | None = value_option("--reason", "Reason (see `cmtk form show referral`), e.g. health, education."),

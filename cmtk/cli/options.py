@@ -19,7 +19,12 @@ ALLOW_NAMES_HELP = "Record even if a child's name appears (a warning instead of 
 
 def case_argument(help: str = CASE_HELP) -> Any:
     """The CASE argument most case commands start with."""
-    return typer.Argument(..., help=help)
+    return argument(help)
+
+
+def argument(help: str, metavar: str | None = None) -> Any:
+    """A positional argument that must be given."""
+    return typer.Argument(..., metavar=metavar, help=help)
 
 
 def value_option(flag: str, help: str, metavar: str | None = None, *, required: bool = False, short: str = "") -> Any:

@@ -8,7 +8,7 @@ from cmtk import dates
 from cmtk.casework import plan
 from cmtk.cli.common import is_terminal, open_session
 from cmtk.cli.inputs import read_yaml
-from cmtk.cli.options import case_argument, date_option, from_option, value_option
+from cmtk.cli.options import argument, case_argument, date_option, from_option, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms import definitions
@@ -162,9 +162,7 @@ def plan_goal(
 def plan_action(
     ctx: typer.Context,
     case: str = case_argument(),
-    goal: str = typer.Argument(
-        ..., help="Goal number, or its ref (see `cmtk plan show`); pre:N or post:N names its plan too."
-    ),
+    goal: str = argument("Goal number, or its ref (see `cmtk plan show`); pre:N or post:N names its plan too."),
     by: str = value_option("--by", "Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD).", "DATE", required=True),
     phase: str | None = value_option("--phase", "pre or post: the plan the goal is in."),
     source: str | None = from_option(FROM_HELP + " Keys: action, responsible, output."),
@@ -201,9 +199,7 @@ def plan_action(
 def plan_done(
     ctx: typer.Context,
     case: str = case_argument(),
-    action: str = typer.Argument(
-        ..., help="Action number, e.g. 1.2, or its ref (see `cmtk plan show`); post:1.2 names its plan too."
-    ),
+    action: str = argument("Action number, e.g. 1.2, or its ref (see `cmtk plan show`); post:1.2 names its plan too."),
     date: str | None = date_option("Date it was done (default: today)."),
     phase: str | None = value_option("--phase", "pre or post: the plan the action is in."),
 ) -> None:
@@ -221,7 +217,7 @@ def plan_done(
 def plan_placement_date(
     ctx: typer.Context,
     case: str = case_argument(),
-    date: str = typer.Argument(..., metavar="DATE", help="Planned date of reunification or placement."),
+    date: str = argument("Planned date of reunification or placement.", "DATE"),
 ) -> None:
     """Set the planned date of reunification or placement in the pre-placement plan."""
 

@@ -9,7 +9,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session, store_root
-from cmtk.cli.options import as_of_option, switch, value_option
+from cmtk.cli.options import argument, as_of_option, switch, value_option
 from cmtk.forms import definitions
 from cmtk.index import sheet_import
 from cmtk.output import userfiles
@@ -17,7 +17,7 @@ from cmtk.output import userfiles
 
 def import_sheet(
     ctx: typer.Context,
-    sheet_file: Path = typer.Argument(..., metavar="FILE", help="The register: a .csv or .xlsx file."),
+    sheet_file: Path = argument("The register: a .csv or .xlsx file.", "FILE"),
     column_map: Path | None = value_option(
         "--map", "Which field each column fills (default: guessed from headings).", "MAP.yaml"
     ),

@@ -7,7 +7,7 @@ import typer
 from cmtk import dates
 from cmtk.casework import plan, policy
 from cmtk.cli.common import open_session, store_root
-from cmtk.cli.options import as_of_option, switch
+from cmtk.cli.options import argument, as_of_option, switch
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.smart import checker
@@ -46,8 +46,8 @@ def _check_table(result: plan.SmartCheck) -> list[str]:
 @json_keys([{"letter": "text", "message": "text"}])
 def smart_text(
     ctx: typer.Context,
-    sentence: str = typer.Argument(
-        ..., help='One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
+    sentence: str = argument(
+        'One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
     ),
     as_of: str | None = as_of_option("Judge the date as if today were this date."),
     output_format: OutputFormat = Format.table,

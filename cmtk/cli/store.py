@@ -10,7 +10,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session, options, warn
-from cmtk.cli.options import as_of_option, switch, value_option
+from cmtk.cli.options import argument, as_of_option, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.dev import demo as demo_module
 from cmtk.errors import CmtkError, DecryptError, UsageError
@@ -126,7 +126,7 @@ def _doctor_table(result: doctor_module.Checkup) -> list[str]:
     return lines if result.findings else [*lines, "No problems found."]
 
 
-def textconv(ctx: typer.Context, file: Path = typer.Argument(..., help="File git asks to show.")) -> None:
+def textconv(ctx: typer.Context, file: Path = argument("File git asks to show.")) -> None:
     """Show an encrypted file as text for `git diff` and `git log -p` (decrypted in memory only)."""
 
     session = Store.open(options(ctx).get("store")).unlock(options(ctx).get("identity"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from cmtk.cli.common import is_terminal, open_session, open_store, options
-from cmtk.cli.options import switch, value_option
+from cmtk.cli.options import argument, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import CmtkError, IdentityError
 from cmtk.store import identity, paths
@@ -36,10 +36,8 @@ def register(root: typer.Typer) -> None:
 @remote_app.command("add")
 def remote_add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="A short name for it, e.g. office or usb."),
-    url: str = typer.Argument(
-        ..., help="A folder (shared drive), user@server:path (ssh), or a FILE.age on a USB stick."
-    ),
+    name: str = argument("A short name for it, e.g. office or usb."),
+    url: str = argument("A folder (shared drive), user@server:path (ssh), or a FILE.age on a USB stick."),
     bundle: bool | None = typer.Option(
         None,
         "--bundle/--repository",
@@ -76,7 +74,7 @@ def remote_list(ctx: typer.Context) -> None:
 
 
 @remote_app.command("remove")
-def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The remote to forget.")) -> None:
+def remote_remove(ctx: typer.Context, name: str = argument("The remote to forget.")) -> None:
     """Forget a remote (nothing is deleted there)."""
 
     store = open_store(ctx)
@@ -161,8 +159,8 @@ def sync(
 
 def clone(
     ctx: typer.Context,
-    url: str = typer.Argument(..., help="Where the team's store is: a folder, user@server:path, or a FILE.age bundle."),
-    path: Path = typer.Argument(..., help="New folder for your copy."),
+    url: str = argument("Where the team's store is: a folder, user@server:path, or a FILE.age bundle."),
+    path: Path = argument("New folder for your copy."),
     expect: str | None = value_option(
         "--expect",
         "The store's fingerprint from `cmtk team fingerprint` on a laptop you trust; "
@@ -242,8 +240,8 @@ def _show(value) -> str:
 
 def resolve(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="CASE", help="The case or conference."),
-    number: int = typer.Argument(..., help="The conflict's number from `cmtk conflicts CASE`."),
+    case_id: str = argument("The case or conference.", "CASE"),
+    number: int = argument("The conflict's number from `cmtk conflicts CASE`."),
     take: str = value_option("--take", "Keep the merged value, or use the other one.", "kept|other", required=True),
 ) -> None:
     """Settle one conflict: keep the value the sync kept, or take the other one (one commit)."""

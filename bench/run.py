@@ -10,6 +10,7 @@ bench/results.json. No timing is asserted in the test suite: this is the measure
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -143,74 +145,65 @@ def measure(size: int) -> dict:
     return result
 
 
-def measure_sync(folder: Path, case_id: str) -> dict:
-    """Two laptops cloned from a shared folder: a sync with nothing to do, one that sends, one that merges."""
-    work = CACHE / "sync-work"
+@contextlib.contextmanager
+def _office(folder: Path, name: str) -> Iterator[tuple[Path, dict]]:
+    """A fresh work folder (removed afterwards) holding office.git, a bare copy of the demo store, and the
+    environment that opens it with the demo identity."""
+    work = CACHE / name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     env = {**ENV, "CMTK_IDENTITY": str(folder / "demo-identity.txt")}
     try:
         subprocess.run(["git", "clone", "-q", "--bare", str(folder / "store"), str(work / "office.git")], check=True)
+        yield work, env
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _quietly(command: list[str], env: dict) -> None:
+    subprocess.run(command, env=env, check=True, capture_output=True)
+
+
+def _visit(store: Path, case_id: str, env: dict) -> None:
+    """Record a phone visit on the case in `store` (a change to sync or to check)."""
+    _quietly(visit_command(case_id, "--store", str(store)), env)
+
+
+def measure_sync(folder: Path, case_id: str) -> dict:
+    """Two laptops cloned from a shared folder: a sync with nothing to do, one that sends, one that merges."""
+    with _office(folder, "sync-work") as (work, env):
         found = {"clone": timed([*CMTK, "clone", str(work / "office.git"), str(work / "a")], runs=1, env=env)}
-        subprocess.run(
-            [*CMTK, "clone", str(work / "office.git"), str(work / "b")], env=env, check=True, capture_output=True
-        )
+        _quietly([*CMTK, "clone", str(work / "office.git"), str(work / "b")], env)
         found["sync_nothing_to_do"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=3, env=env)
         for laptop in ("a", "b"):
-            subprocess.run(
-                visit_command(case_id, "--store", str(work / laptop)),
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            _visit(work / laptop, case_id, env)
         found["sync_send"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
         found["sync_merge"] = timed([*CMTK, "--store", str(work / "b"), "sync"], runs=1, env=env)
         found["sync_receive"] = timed([*CMTK, "--store", str(work / "a"), "sync"], runs=1, env=env)
         # the same store through an encrypted bundle on a "stick" (issue 21): the first write, then a receive
         (work / "usb").mkdir()
         for laptop in ("a", "b"):
-            subprocess.run(
-                [*CMTK, "--store", str(work / laptop), "remote", "add", "usb", str(work / "usb" / "cci.age")],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            _quietly([*CMTK, "--store", str(work / laptop), "remote", "add", "usb", str(work / "usb" / "cci.age")], env)
         found["sync_stick_first_write"] = timed([*CMTK, "--store", str(work / "a"), "sync", "usb"], runs=1, env=env)
         found["sync_stick_receive"] = timed([*CMTK, "--store", str(work / "b"), "sync", "usb"], runs=1, env=env)
         found["sync_stick_nothing_to_do"] = timed([*CMTK, "--store", str(work / "b"), "sync", "usb"], runs=3, env=env)
         return found
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def measure_doctor(folder: Path, case_id: str) -> dict:
     """`cmtk doctor` (issue 21.10) on a copy of the store: the first, full check (cold: nothing checked before),
     `--full` again, a check with nothing changed since the last clean one (warm; target < 10 s at 2,000 cases),
     and one after a visit was recorded."""
-    work = CACHE / "doctor-work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    env = {**ENV, "CMTK_IDENTITY": str(folder / "demo-identity.txt")}
-    try:
-        subprocess.run(["git", "clone", "-q", "--bare", str(folder / "store"), str(work / "office.git")], check=True)
-        subprocess.run(
-            [*CMTK, "clone", str(work / "office.git"), str(work / "a")], env=env, check=True, capture_output=True
-        )
+    with _office(folder, "doctor-work") as (work, env):
+        _quietly([*CMTK, "clone", str(work / "office.git"), str(work / "a")], env)
         doctor = [*CMTK, "--store", str(work / "a"), "doctor"]
         found: dict = {}
         found["doctor_first"], found["doctor_first_cpu"] = cpu_timed(doctor, runs=1, env=env)
         found["doctor_full"], found["doctor_full_cpu"] = cpu_timed([*doctor, "--full"], runs=1, env=env)
         found["doctor_warm"], found["doctor_warm_cpu"] = cpu_timed(doctor, runs=3, env=env)
-        subprocess.run(
-            visit_command(case_id, "--store", str(work / "a")),
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        _visit(work / "a", case_id, env)
         found["doctor_after_a_visit"] = timed(doctor, runs=1, env=env)
         return found
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 SCAN_SCRIPT = """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import os
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from cmtk.casework import cases
 from cmtk.cli.main import register
 from cmtk.store import create, identity
 from cmtk.store.session import Session, Store
+from cmtk.team import remotes, rotation, sync
 
 # Distinctive fictional names: tests search every byte of a store for them.
 CANARY_FIRST = "Wambuikanyagi"
@@ -44,6 +47,17 @@ def use_store(tmp_path: Path, monkeypatch, today: str | None = None) -> Session:
     if today:
         monkeypatch.setenv("CMTK_TODAY", today)
     return session
+
+
+def store_with_peter(tmp_path: Path, cases_before: int = 3):
+    """A store with `cases_before` canary cases and a second member, Peter (to remove again):
+    (session, your key file, Peter's identity)."""
+    session, key_path = make_store(tmp_path)
+    for _ in range(cases_before):
+        add_canary_case(session)
+    peter = make_identity(tmp_path / "peter.key")
+    rotation.add_member(session, "Peter", peter.public)
+    return session, key_path, peter
 
 
 def canary_body() -> dict:
@@ -169,3 +183,85 @@ def minimal_body(form_id: str, overrides: dict | None = None, day: str = "2026-0
             if field.required and field.answers and field.name not in given and definitions.shown(field, answers):
                 body.setdefault(section.id, {})[field.name] = answers[field.name] = value(field)
     return body
+
+
+def record_on(session: Session, case_id: str, form_id: str, day, today, body: dict | None = None) -> str:
+    """Record `form_id` for the case, dated `day` (a date): `body`, else the smallest valid body of that day."""
+    if body is None:
+        body = minimal_body(form_id, day=day.isoformat())
+    return cases.record_form(session, case_id, form_id, body, date=day, today=today)
+
+
+# -- a team of laptops that sync (test_sync, test_sync_remotes and the tests that reuse them) -----------------
+
+
+@dataclasses.dataclass
+class Laptop:
+    name: str
+    key: Path
+    root: Path
+
+    def session(self):
+        return Store(self.root).unlock(self.key)
+
+    def sync(self, remote: str | None = None) -> sync.Outcome:
+        return sync.sync(self.session(), remote)
+
+
+def make_team(
+    tmp_path: Path, kind: str = "repository", names=("Amina", "Baraka", "Chebet"), remote: str = "office"
+) -> tuple[list[Laptop], str]:
+    """One store made on the first laptop, every other member added, synced to a remote and cloned from it.
+
+    `kind`: "bundle" for an encrypted bundle file on a USB stick, else a bare git repository."""
+    keys = {n: tmp_path / f"{n.lower()}.key" for n in names}
+    pairs = {n: identity.create(keys[n]) for n in names}
+    first = tmp_path / f"{names[0].lower()}-laptop"
+    create.create_store(first, organisation="Test CCI", me=pairs[names[0]], worker=names[0])
+    session = Store(first).unlock(keys[names[0]])
+    for other in names[1:]:
+        rotation.add_member(session, other, pairs[other].public)
+    if kind == "bundle":
+        (tmp_path / "usb").mkdir()
+        url = str(tmp_path / "usb" / "cci.age")
+    else:
+        url = str(tmp_path / "office.git")
+    remotes.add_remote(session.store, remote, url)
+    sync.sync(session)
+    laptops = [Laptop(names[0], keys[names[0]], first)]
+    for other in names[1:]:
+        root = tmp_path / f"{other.lower()}-laptop"
+        remotes.clone(url, root, pairs[other])
+        laptops.append(Laptop(other, keys[other], root))
+    return laptops, url
+
+
+def laptop_case(laptop: Laptop, first_name: str) -> str:
+    """A case opened on `laptop` for a fictional girl called `first_name`."""
+    return cases.create_case(
+        laptop.session(),
+        "identification",
+        {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}},
+    )
+
+
+class FullFile:
+    """A file handle on a full disk: every write fails with ENOSPC."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def fill_the_disk(monkeypatch, module) -> None:
+    """From now on, files `module` opens with os.fdopen are on a full disk (undo: monkeypatch.undo())."""
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(module.os, "fdopen", lambda fd, mode: FullFile(real_fdopen(fd, mode)))

@@ -33,6 +33,13 @@ def _git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env).stdout
 
 
+def _publish(evil: Path, message: str, force: bool = False) -> None:
+    """Commit everything in the attacker's copy and push it to the shared remote."""
+    _git(evil, "add", "-A")
+    _git(evil, "commit", "-q", "-m", message)
+    _git(evil, "push", "-q", *(["-f"] if force else []), "origin", "HEAD:main")
+
+
 def _plant_hooks(folder: Path, marker: Path) -> None:
     """Every hook, a hook folder named in the repository's config, and config that runs programs."""
     script = f'#!/bin/sh\necho "$0" >> {marker}\ncat {Path.home()}/.ssh/id_rsa >/dev/null 2>&1\nexit 0\n'
@@ -144,9 +151,7 @@ def test_item2_clone_refuses_a_store_whose_templates_link_to_the_identity(tmp_pa
     evil = tmp_path / "evil"
     subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
     _evil_templates(evil, dan_key)
-    _git(evil, "add", "-A")
-    _git(evil, "commit", "-q", "-m", "update cases")
-    _git(evil, "push", "-q", "origin", "HEAD:main")
+    _publish(evil, "update cases")
 
     target = tmp_path / "dan-laptop"
     with pytest.raises(CmtkError, match="never writes"):
@@ -180,9 +185,7 @@ def test_item2_sync_and_clone_apply_the_same_checks(tmp_path):
         subprocess.run(["git", "clone", "-q", url, str(evil)], check=True, capture_output=True)
         (evil / path).parent.mkdir(parents=True, exist_ok=True)
         (evil / path).write_text(content)
-        _git(evil, "add", "-A")
-        _git(evil, "commit", "-q", "-m", "update cases")
-        _git(evil, "push", "-q", "-f", "origin", "HEAD:main")
+        _publish(evil, "update cases", force=True)
         with pytest.raises(CmtkError):
             remotes.clone(url, tmp_path / f"dan{number}", dan)
         assert not (tmp_path / f"dan{number}").exists()
@@ -212,6 +215,23 @@ def test_item2_a_store_template_cannot_be_a_link_even_when_put_there_by_hand(tmp
         render.render_html(definitions.load_form("identification"), templates=render.override_dir(hard))
 
 
+def _bundled_template(name: str) -> str:
+    from cmtk.output import render
+
+    return (render.templates_dir() / name).read_text("utf-8")
+
+
+def _print_with_own_template(tmp_path, name: str, text: str, **options) -> str:
+    """The identification form printed with the store's own copy of template `name`."""
+    from cmtk.forms import definitions
+    from cmtk.output import render
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / name).write_text(text, "utf-8")
+    return render.render_html(definitions.load_form("identification"), templates=templates, **options)
+
+
 @pytest.mark.parametrize(
     "css",
     [
@@ -225,14 +245,8 @@ def test_item2_a_store_template_cannot_be_a_link_even_when_put_there_by_hand(tmp
     ],
 )
 def test_item2_a_store_print_css_cannot_escape_its_style_element(tmp_path, css):
-    from cmtk.forms import definitions
-    from cmtk.output import render
-
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "print.css").write_text(css)
     with pytest.raises(CmtkError, match="outside itself"):
-        render.render_html(definitions.load_form("identification"), values={}, templates=templates)
+        _print_with_own_template(tmp_path, "print.css", css, values={})
 
 
 @pytest.mark.parametrize(
@@ -257,15 +271,9 @@ def test_item2_a_store_print_css_cannot_escape_its_style_element(tmp_path, css):
     ],
 )
 def test_item2_no_markup_that_loads_or_runs_anything_passes(tmp_path, markup):
-    from cmtk.forms import definitions
-    from cmtk.output import render
-
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    base = (render.templates_dir() / "base.html.j2").read_text("utf-8")
-    (templates / "base.html.j2").write_text(base.replace("<body>", "<body>\n" + markup), "utf-8")
+    base = _bundled_template("base.html.j2")
     with pytest.raises(CmtkError, match="outside itself"):
-        render.render_html(definitions.load_form("identification"), templates=templates)
+        _print_with_own_template(tmp_path, "base.html.j2", base.replace("<body>", "<body>\n" + markup))
 
 
 def test_item2_every_printed_page_starts_its_head_with_the_policy(tmp_path):
@@ -278,12 +286,9 @@ def test_item2_every_printed_page_starts_its_head_with_the_policy(tmp_path):
         head = html.index("<head>") + len("<head>")
         assert html[head:].lstrip().startswith(POLICY_TAG), form.id
         assert render.check_self_contained(html) == html  # checking again changes nothing
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    base = (render.templates_dir() / "base.html.j2").read_text("utf-8")
-    (templates / "base.html.j2").write_text(base.replace("<head>", "<title>x</title><head>"), "utf-8")
+    base = _bundled_template("base.html.j2")
     with pytest.raises(CmtkError, match="before <head>"):
-        render.render_html(definitions.load_form("identification"), templates=templates)
+        _print_with_own_template(tmp_path, "base.html.j2", base.replace("<head>", "<title>x</title><head>"))
 
 
 # -- 3. the fingerprint covers the team; nobody joins the team through the team file alone ----------------
@@ -450,9 +455,7 @@ def test_item4_a_generation_claiming_a_colleague_as_its_maker_is_refused(tmp_pat
     (evil / ".cmtk" / "keys" / "2.age").write_bytes(
         crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in members])
     )
-    _git(evil, "add", "-A")
-    _git(evil, "commit", "-q", "-m", "rotate keys")
-    _git(evil, "push", "-q", "origin", "HEAD:main")
+    _publish(evil, "rotate keys")
     with pytest.raises(CmtkError, match="removed on this laptop"):
         amina.sync()
 
@@ -484,9 +487,7 @@ def test_item4_a_team_list_that_drops_a_member_without_a_new_key_is_refused(tmp_
     (evil / ".cmtk" / "keys" / "1.age").write_bytes(
         crypto.encrypt(text.encode(), [crypto.parse_recipient(m.public) for m in remaining])
     )
-    _git(evil, "add", "-A")
-    _git(evil, "commit", "-q", "-m", "team add")
-    _git(evil, "push", "-q", "origin", "HEAD:main")
+    _publish(evil, "team add")
     with pytest.raises(CmtkError, match="without a new"):
         baraka.sync()
     assert "Chebet" in {m.name for m in Store(baraka.root).members()}
@@ -645,12 +646,9 @@ def test_item7_a_case_review_is_the_same_size_as_any_other_record(tmp_path):
 
 def test_item7_resolving_a_conflict_is_an_ordinary_update_in_the_history(tmp_path):
     from cmtk.team import conflicts
-    from tests.test_sync import _edit, _shared_case
+    from tests.test_sync import _edited_on_both
 
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")
     amina.sync()
     baraka.sync()
     conflicts.resolve(baraka.session(), case_id, 1, "other")
@@ -666,7 +664,7 @@ def test_item8_the_bundle_header_does_not_show_the_team_size(tmp_path):
     from cmtk.store import doctor
     from cmtk.team import rotation
 
-    (amina, baraka, _), url = _team(tmp_path, remote_kind="bundle")
+    (amina, baraka, _), url = _team(tmp_path, "bundle")
     three = doctor.stanza_count(Path(url).read_bytes())
     for name in ("Dan", "Eve"):
         pair = identity.create(tmp_path / f"{name.lower()}.key")

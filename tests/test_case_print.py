@@ -12,7 +12,7 @@ import io
 import re
 
 import pytest
-from helpers import invoke, make_store, minimal_body
+from helpers import invoke, make_store, minimal_body, record_on
 from test_attachments import jpeg_with_gps, png
 from test_bad_input import fingerprint
 from test_render import needs_weasyprint, squeezed
@@ -57,14 +57,7 @@ def world(tmp_path):
         date=dt.date(2026, 10, 2),
         today=TODAY,
     )
-    cases.record_form(
-        session,
-        case_id,
-        "child-assent",
-        minimal_body("child-assent", day="2026-10-03"),
-        date=dt.date(2026, 10, 3),
-        today=TODAY,
-    )
+    record_on(session, case_id, "child-assent", dt.date(2026, 10, 3), TODAY)
     files = tmp_path / "scans"
     files.mkdir()
     attachments.attach(session, case_id, jpeg_with_gps(files / "photo.jpg"), "photo", profile=True, today=TODAY)

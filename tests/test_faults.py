@@ -6,7 +6,6 @@ committed is lost. No sleeps: the same steps are tried on every machine, however
 
 from __future__ import annotations
 
-import errno
 import itertools
 import json
 import os
@@ -24,7 +23,7 @@ from cmtk.errors import CmtkError
 from cmtk.store import create, doctor, faults, files, identity
 from cmtk.store.session import WRITE_JOURNAL, Store
 from cmtk.team import remotes, rotation, sync, transport
-from tests.helpers import make_identity, make_store, minimal_body
+from tests.helpers import fill_the_disk, make_identity, make_store, minimal_body
 
 REPAIRABLE = {"interrupted-sync", "interrupted-team-change", "interrupted-write", "leftover-temp", "uncommitted"}
 WRITE_POINTS = {
@@ -207,25 +206,10 @@ def test_disk_full_during_a_write_changes_nothing(tmp_path, monkeypatch):
     head = session.store.git.head()
     import cmtk.store.session as store_module
 
-    real_fdopen = os.fdopen
-
-    class FullFile:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(store_module.os, "fdopen", lambda fd, mode: FullFile(real_fdopen(fd, mode)))
+    fill_the_disk(monkeypatch, store_module)
     with pytest.raises(CmtkError, match="disk is full"):
         cases.add_record(session, case_id, "case-notes", minimal_body("case-notes"))
-    monkeypatch.setattr(store_module.os, "fdopen", real_fdopen)
+    monkeypatch.undo()
     after = {p: p.read_bytes() for p in session.store.root.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert after == before and session.store.git.head() == head
 

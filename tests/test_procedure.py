@@ -138,15 +138,18 @@ def test_a_child_who_died_closes_by_its_own_route_at_any_step(store, monkeypatch
     assert "open again at step 3" in invoke(["case", "reopen", case_id]).output
 
 
+def _close(store, step: int, reason: str):
+    """A case at `step` with a closure form of 2026-01-10 giving `reason`: (case id, `cmtk case close` result)."""
+    case_id = new_case(store, step=step)
+    record(store, case_id, "closure", "2026-01-10", closure__reason=reason)
+    return case_id, invoke(["case", "close", case_id])
+
+
 def test_routes_have_their_own_steps_and_the_transfer_route_uses_its_command(store, monkeypatch):
     clock(monkeypatch, "2026-01-10")
-    case_id = new_case(store, step=7)
-    record(store, case_id, "closure", "2026-01-10", closure__reason="no_family_traced")
-    wrong_step = invoke(["case", "close", case_id])
+    case_id, wrong_step = _close(store, 7, "no_family_traced")
     assert wrong_step.exit_code == 1 and "only at step(s) 2, 3" in wrong_step.output
-    other = new_case(store, step=2)
-    record(store, other, "closure", "2026-01-10", closure__reason="transferred")
-    transfer = invoke(["case", "close", other])
+    other, transfer = _close(store, 2, "transferred")
     assert transfer.exit_code == 1 and f"cmtk case transfer {other}" in transfer.output
     nothing = new_case(store, step=2)
     assert "record it first: cmtk record" in invoke(["case", "close", nothing]).output
@@ -176,13 +179,9 @@ def test_closure_routes_are_workflow_data_a_store_can_change(store, monkeypatch)
         + "\nworkflow:\n  closure:\n    routes:\n      - reason: death\n        label: Death (county rule)\n"
         "        from_steps: [3]\n        gates: []\n"
     )
-    case_id = new_case(store, step=3)
-    record(store, case_id, "closure", "2026-01-10", closure__reason="death")
-    done = invoke(["case", "close", case_id])
+    case_id, done = _close(store, 3, "death")
     assert done.exit_code == 0 and "Death (county rule)" in done.output
-    later = new_case(store, step=4)
-    record(store, later, "closure", "2026-01-10", closure__reason="not_willing")
-    unknown = invoke(["case", "close", later])
+    later, unknown = _close(store, 4, "not_willing")
     assert unknown.exit_code == 1 and "no closure route" in unknown.output
 
 
@@ -197,13 +196,18 @@ def test_advance_at_step_7_points_to_the_route_the_closure_form_names(store, mon
 # -- 2. a re-opened case needs new evidence -----------------------------------------------------
 
 
-def test_a_reopened_case_does_not_close_again_on_its_old_evidence(store, monkeypatch):
+def _closed_then_reopened(store, monkeypatch, reopen_on: str):
+    """A case closed on 2027-02-01 (ready to close at step 6), re-opened on `reopen_on`: (case id, result)."""
     clock(monkeypatch, "2027-02-01")
     case_id = new_case(store, step=6)
     ready_to_close(store, case_id)
     assert invoke(["advance", case_id]).exit_code == 0
-    clock(monkeypatch, "2027-03-10")
-    reopened = invoke(["case", "reopen", case_id])
+    clock(monkeypatch, reopen_on)
+    return case_id, invoke(["case", "reopen", case_id])
+
+
+def test_a_reopened_case_does_not_close_again_on_its_old_evidence(store, monkeypatch):
+    case_id, reopened = _closed_then_reopened(store, monkeypatch, "2027-03-10")
     assert reopened.exit_code == 0 and "open again at step 7" in reopened.output
     data = step_json(case_id)
     missing = {r["id"]: r for r in data["requirements"] if not r["met"]}
@@ -219,12 +223,8 @@ def test_a_reopened_case_does_not_close_again_on_its_old_evidence(store, monkeyp
 
 
 def test_the_visit_after_closure_counts_from_the_last_closure_only(store, monkeypatch):
-    clock(monkeypatch, "2027-02-01")
-    case_id = new_case(store, step=6)
-    ready_to_close(store, case_id)
-    assert invoke(["advance", case_id]).exit_code == 0
-    clock(monkeypatch, "2027-03-01")
-    assert invoke(["case", "reopen", case_id]).exit_code == 0
+    case_id, reopened = _closed_then_reopened(store, monkeypatch, "2027-03-01")
+    assert reopened.exit_code == 0
     record(store, case_id, "monitoring", "2027-03-05", visit__visit_date=dt.date(2027, 3, 5), visit__child_seen="yes")
     case = cases.read_case(store, case_id)
     # Closed again later (moved by hand here): the visit of 5 March came before that closure, so it is not the
@@ -786,3 +786,10 @@ def test_hints_say_to_wait_when_waiting_is_the_remedy(store, monkeypatch):
     record(store, future, "placement", "2026-06-01", placement__placement_date=dt.date(2026, 6, 1))
     clock(monkeypatch, "2026-06-01")
     assert requirement(future, "placement-happened")["met"]
+
+
+@pytest.mark.parametrize("command", ["breakdown", "transfer"])
+def test_an_unknown_case_is_refused_before_any_question_is_asked(store, command):
+    refused = invoke(["case", command, "K7Q2MX4P"])
+    assert refused.exit_code == 1
+    assert "K7Q2MX4P" in refused.output and "--from" not in refused.output

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from helpers import invoke, minimal_body, use_store
+from helpers import invoke, minimal_body, record_on, use_store
 
 from cmtk.casework import cases, workflow
 from cmtk.forms import definitions
@@ -24,14 +24,8 @@ def placed_case(session, placement_day=dt.date(2026, 3, 1)) -> str:
         date=dt.date(2026, 1, 5),
         today=dt.date(2026, 6, 1),
     )
-    cases.record_form(
-        session,
-        case_id,
-        "placement",
-        minimal_body("placement", {"placement.placement_date": placement_day}),
-        date=placement_day,
-        today=dt.date(2026, 6, 1),
-    )
+    placement = minimal_body("placement", {"placement.placement_date": placement_day})
+    record_on(session, case_id, "placement", placement_day, dt.date(2026, 6, 1), placement)
     case = cases.read_case(session, case_id)
     session.save(case_id, [workflow.moved(case, 7, day=placement_day, by="test", what="advance")], "update")
     return case_id

@@ -9,7 +9,16 @@ import sys
 import textwrap
 
 import pytest
-from helpers import CANARY_FIRST, add_canary_case, git, invoke, make_identity, make_store, minimal_body
+from helpers import (
+    CANARY_FIRST,
+    add_canary_case,
+    git,
+    invoke,
+    make_identity,
+    make_store,
+    minimal_body,
+    store_with_peter,
+)
 
 from cmtk.casework import cases
 from cmtk.errors import CmtkError, IdentityError, RecordError
@@ -151,11 +160,7 @@ def test_edit_leftovers_are_removed_at_any_command(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_killed_rotation_never_leaves_records_without_their_key(tmp_path):
     """M4: key files are written before records; after a kill at any point every record still opens."""
-    session, key_path = make_store(tmp_path)
-    for _ in range(4):
-        add_canary_case(session)
-    peter = make_identity(tmp_path / "peter.key")
-    rotation.add_member(session, "Peter", peter.public)
+    session, key_path, peter = store_with_peter(tmp_path, 4)
     for crash_at in (1, 2, 3, 5, 7):
         script = textwrap.dedent(f"""
             import os
@@ -181,11 +186,7 @@ def test_killed_rotation_never_leaves_records_without_their_key(tmp_path):
 
 def test_doctor_repair_finishes_an_interrupted_removal(tmp_path):
     """Issue 10: kill -9 during a team re-encryption, then `doctor --repair` finishes it."""
-    session, key_path = make_store(tmp_path)
-    for _ in range(3):
-        add_canary_case(session)
-    peter = make_identity(tmp_path / "peter.key")
-    rotation.add_member(session, "Peter", peter.public)
+    session, key_path, peter = store_with_peter(tmp_path)
     script = textwrap.dedent(f"""
         import os
         from cmtk.team import rotation

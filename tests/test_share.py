@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyrage
 import pytest
-from helpers import CANARY_FIRST, CANARY_NICK, CANARY_SURNAME, canary_body, invoke, minimal_body, run_cmtk
+from helpers import CANARY_FIRST, CANARY_NICK, CANARY_SURNAME, canary_body, invoke, record_on, run_cmtk
 from test_bad_input import fingerprint
 
 from cmtk.casework import cases
@@ -61,14 +61,7 @@ def world(tmp_path):
         date=dt.date(2026, 10, 2),
         today=dt.date(2026, 11, 24),
     )
-    cases.record_form(
-        session,
-        case_id,
-        "child-assent",
-        minimal_body("child-assent", day="2026-10-03"),
-        date=dt.date(2026, 10, 3),
-        today=dt.date(2026, 11, 24),
-    )
+    record_on(session, case_id, "child-assent", dt.date(2026, 10, 3), dt.date(2026, 11, 24))
     out = tmp_path / "out"
     out.mkdir()
     return sender, receiver, case_id, out

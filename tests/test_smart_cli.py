@@ -17,6 +17,17 @@ def store(tmp_path, monkeypatch):
     return use_store(tmp_path, monkeypatch, "2026-02-10")
 
 
+def _case_with_plan(store, tmp_path, goal: str, action: dict, by: str):
+    """A case with one education goal and one action, added through the CLI: (case id, the action's result)."""
+    case_id = cases.open_case(store, minimal_body("identification"), today=dt.date(2026, 2, 10))
+    goal_file = tmp_path / "g.yaml"
+    goal_file.write_text(f"goal: {goal}\n")
+    invoke(["plan", "goal", case_id, "--domain", "education", "--from", str(goal_file)])
+    action_file = tmp_path / "a.yaml"
+    action_file.write_text(yamlio.dumps(action))
+    return case_id, invoke(["plan", "action", case_id, "1", "--by", by, "--from", str(action_file)])
+
+
 def test_smart_text_handbook_example_passes_and_vague_goal_fails():
     good = invoke(
         [
@@ -36,13 +47,8 @@ def test_smart_text_handbook_example_passes_and_vague_goal_fails():
 
 
 def test_smart_check_case_json_and_exit(store, tmp_path):
-    case_id = cases.open_case(store, minimal_body("identification"), today=dt.date(2026, 2, 10))
-    goal = tmp_path / "g.yaml"
-    goal.write_text("goal: school every day\n")
-    invoke(["plan", "goal", case_id, "--domain", "education", "--from", str(goal)])
-    action = tmp_path / "a.yaml"
-    action.write_text(yamlio.dumps({"action": "Pay the school fees", "responsible": "Mother", "output": "done"}))
-    invoke(["plan", "action", case_id, "1", "--by", "01-02-2026", "--from", str(action)])
+    action = {"action": "Pay the school fees", "responsible": "Mother", "output": "done"}
+    case_id, _ = _case_with_plan(store, tmp_path, "school every day", action, "01-02-2026")
     result = invoke(["smart", "check", case_id, "--format", "json"])
     assert result.exit_code == 1
     findings = json.loads(result.output)
@@ -92,15 +98,9 @@ def test_transfer_and_reopen_keep_history(store, tmp_path):
 
 def test_smart_check_reads_the_stores_own_words(store, tmp_path):
     """`smart check` judges a plan with the store's `smart:` overrides, as `smart text` and `advance` do."""
-    case_id = cases.open_case(store, minimal_body("identification"), today=dt.date(2026, 2, 10))
-    goal = tmp_path / "g.yaml"
-    goal.write_text("goal: The child goes to school every day\n")
-    invoke(["plan", "goal", case_id, "--domain", "education", "--from", str(goal)])
-    action = tmp_path / "a.yaml"
-    action.write_text(
-        yamlio.dumps({"action": "Mentor the child on homework every week", "responsible": "Mother", "output": "book"})
-    )
-    assert invoke(["plan", "action", case_id, "1", "--by", "01-06-2026", "--from", str(action)]).exit_code == 0
+    action = {"action": "Mentor the child on homework every week", "responsible": "Mother", "output": "book"}
+    case_id, added = _case_with_plan(store, tmp_path, "The child goes to school every day", action, "01-06-2026")
+    assert added.exit_code == 0
     before = invoke(["smart", "check", case_id, "--format", "json"])
     assert before.exit_code == 1 and {f["letter"] for f in json.loads(before.output)} == {"S"}  # "mentor": no verb
     (store.store.root / ".cmtk" / "policy.yaml").write_text("smart:\n  action_verbs: {add: [mentor]}\n")

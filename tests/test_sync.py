@@ -15,53 +15,24 @@ import pytest
 
 from cmtk.casework import cases
 from cmtk.errors import CmtkError, DecryptError
-from cmtk.store import create, crypto, identity, records
+from cmtk.store import crypto, identity, records
 from cmtk.store.session import Store
 from cmtk.team import conflicts, remotes, rotation, sync, transport
-from tests.helpers import CANARIES, canary_body, git, invoke, run_cmtk
-
-
-@dataclasses.dataclass
-class Laptop:
-    name: str
-    key: Path
-    root: Path
-
-    def session(self):
-        return Store(self.root).unlock(self.key)
-
-    def sync(self, remote: str | None = None) -> sync.Outcome:
-        return sync.sync(self.session(), remote)
+from tests.helpers import CANARIES, Laptop, canary_body, git, invoke, make_team, run_cmtk
+from tests.helpers import laptop_case as _case
 
 
 def _team(tmp_path: Path, remote_kind: str = "repository") -> tuple[list[Laptop], str]:
-    names = ["Amina", "Baraka", "Chebet"]
-    keys = {n: tmp_path / f"{n.lower()}.key" for n in names}
-    pairs = {n: identity.create(keys[n]) for n in names}
-    first = tmp_path / "amina-laptop"
-    create.create_store(first, organisation="Test CCI", me=pairs["Amina"], worker="Amina")
-    session = Store(first).unlock(keys["Amina"])
-    for other in names[1:]:
-        rotation.add_member(session, other, pairs[other].public)
-    url = str(tmp_path / ("office.git" if remote_kind == "repository" else "usb" / Path("cci.age")))
-    if remote_kind != "repository":
-        (tmp_path / "usb").mkdir()
-    remotes.add_remote(session.store, "office", url)
-    sync.sync(session)
-    laptops = [Laptop("Amina", keys["Amina"], first)]
-    for other in names[1:]:
-        root = tmp_path / f"{other.lower()}-laptop"
-        remotes.clone(url, root, pairs[other])
-        laptops.append(Laptop(other, keys[other], root))
-    return laptops, url
+    return make_team(tmp_path, remote_kind)
 
 
-def _case(laptop: Laptop, first_name: str) -> str:
-    return cases.create_case(
-        laptop.session(),
-        "identification",
-        {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}},
-    )
+def _edited_on_both(tmp_path: Path, baraka_field: str, baraka_value: str) -> tuple[Laptop, Laptop, str]:
+    """Amina and Baraka share a case; offline, Amina sets the nickname to Nee and Baraka sets `baraka_field`."""
+    (amina, baraka, _), _ = _team(tmp_path)
+    case_id = _shared_case(amina, baraka)
+    _edit(amina, case_id, "biographical", "nickname", "Nee")
+    _edit(baraka, case_id, "biographical", baraka_field, baraka_value)
+    return amina, baraka, case_id
 
 
 def _shared_case(first: Laptop, second: Laptop) -> str:
@@ -106,10 +77,7 @@ def test_different_cases_on_three_laptops_all_arrive(tmp_path):
 
 
 def test_different_fields_of_one_record_both_kept(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "religion", "Christian")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "religion", "Christian")
     amina.sync()
     outcome = baraka.sync()
     assert outcome.merged_records == 1 and outcome.conflicts == []
@@ -122,10 +90,7 @@ def test_different_fields_of_one_record_both_kept(tmp_path):
 
 
 def test_same_field_is_a_listed_conflict_never_markers(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")  # updated ...28
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")  # Amina updated ...28
     amina.sync()
     outcome = baraka.sync()
     assert [f for _, f in outcome.conflicts] == ["body.biographical.nickname"]
@@ -289,10 +254,7 @@ def test_sync_through_real_cli(tmp_path):
 
 
 def test_hand_run_git_pull_merges_through_the_driver(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "religion", "Christian")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "religion", "Christian")
     amina.sync()
     env = {**os.environ, "CMTK_IDENTITY": str(baraka.key)}
     result = subprocess.run(
@@ -374,10 +336,7 @@ def test_members_added_on_both_sides_need_a_confirmation(tmp_path):
 
 
 def test_case_show_and_conflicts_command_point_at_unresolved_conflicts(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")
     amina.sync()
     env = {"CMTK_STORE": str(baraka.root), "CMTK_IDENTITY": str(baraka.key)}
     synced = invoke(["sync"], env=env)
@@ -453,10 +412,7 @@ def test_a_missing_bundle_file_is_not_a_silent_new_start(tmp_path):
 
 
 def test_conflicts_are_announced_on_every_laptop_with_who_saved_each_value(tmp_path):
-    (amina, baraka, _), _ = _team(tmp_path)
-    case_id = _shared_case(amina, baraka)
-    _edit(amina, case_id, "biographical", "nickname", "Nee")
-    _edit(baraka, case_id, "biographical", "nickname", "Mimi")
+    amina, baraka, case_id = _edited_on_both(tmp_path, "nickname", "Mimi")
     amina.sync()
     baraka.sync()
     outcome = amina.sync()  # Amina did not merge, but hears about it

@@ -4,7 +4,6 @@ team, damaged and full sticks, two remotes with criss-cross histories, hand-made
 from __future__ import annotations
 
 import dataclasses
-import errno
 import os
 import shutil
 import signal
@@ -14,56 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from cmtk.casework import cases
 from cmtk.errors import CmtkError
-from cmtk.store import create, doctor, faults, identity
+from cmtk.store import doctor, faults, identity
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes, rotation, sync, transport
-from tests.helpers import run_cmtk
-
-
-@dataclasses.dataclass
-class Laptop:
-    name: str
-    key: Path
-    root: Path
-
-    def session(self):
-        return Store(self.root).unlock(self.key)
-
-    def sync(self, remote: str | None = None) -> sync.Outcome:
-        return sync.sync(self.session(), remote)
+from tests.helpers import Laptop, fill_the_disk, make_team, run_cmtk
+from tests.helpers import laptop_case as _case
 
 
 def _team(tmp_path: Path, kind: str = "bundle", names=("Amina", "Baraka", "Chebet")) -> tuple[list[Laptop], str]:
-    keys = {n: tmp_path / f"{n.lower()}.key" for n in names}
-    pairs = {n: identity.create(keys[n]) for n in names}
-    first = tmp_path / f"{names[0].lower()}-laptop"
-    create.create_store(first, organisation="Test CCI", me=pairs[names[0]], worker=names[0])
-    session = Store(first).unlock(keys[names[0]])
-    for other in names[1:]:
-        rotation.add_member(session, other, pairs[other].public)
-    if kind == "bundle":
-        (tmp_path / "usb").mkdir()
-        url = str(tmp_path / "usb" / "cci.age")
-    else:
-        url = str(tmp_path / "office.git")
-    remotes.add_remote(session.store, "office" if kind != "bundle" else "usb", url)
-    sync.sync(session)
-    laptops = [Laptop(names[0], keys[names[0]], first)]
-    for other in names[1:]:
-        root = tmp_path / f"{other.lower()}-laptop"
-        remotes.clone(url, root, pairs[other])
-        laptops.append(Laptop(other, keys[other], root))
-    return laptops, url
-
-
-def _case(laptop: Laptop, first_name: str) -> str:
-    return cases.create_case(
-        laptop.session(),
-        "identification",
-        {"biographical": {"first_name": first_name, "surname": "Testing", "sex": "female"}},
-    )
+    return make_team(tmp_path, kind, names, remote="usb" if kind == "bundle" else "office")
 
 
 # -- item 5: a team change rewrites the bundle ---------------------------------------------------------------
@@ -130,22 +89,7 @@ def test_a_full_stick_is_named_with_the_space_needed_and_refused_before_writing(
 def test_disk_full_while_writing_the_stick_names_the_stick(tmp_path, monkeypatch):
     (amina, _, _), url = _team(tmp_path)
     _case(amina, "Neema")
-    real_fdopen = os.fdopen
-
-    class Full:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(transport.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    fill_the_disk(monkeypatch, transport)
     with pytest.raises(CmtkError, match="stick is full") as raised:
         amina.sync()
     assert str(Path(url).parent) in raised.value.message

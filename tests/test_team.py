@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import add_canary_case, git, make_identity, make_store
+from helpers import add_canary_case, git, make_identity, make_store, store_with_peter
 
 from cmtk.errors import CmtkError, DecryptError, IdentityError
 from cmtk.store import crypto, records
@@ -13,6 +13,19 @@ from cmtk.team import rotation
 
 def _changed_files(root, commit="HEAD"):
     return sorted(git(root, "show", "--name-only", "--format=", commit).split())
+
+
+def _third_call_fails(real, message: str):
+    """`real`, except that its third call raises OSError(message), as a failing disk would."""
+    calls = {"n": 0}
+
+    def failing(*args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(message)
+        return real(*args)
+
+    return failing
 
 
 def test_add_member_reencrypts_only_key_files(tmp_path):
@@ -75,25 +88,12 @@ def test_remove_member_rotates_key_and_locks_them_out(tmp_path):
 
 
 def test_remove_member_failure_half_way_leaves_store_as_it_was(tmp_path, monkeypatch):
-    session, _ = make_store(tmp_path)
-    for _ in range(4):
-        add_canary_case(session)
-    peter = make_identity(tmp_path / "peter.key")
-    rotation.add_member(session, "Peter", peter.public)
+    session, _, peter = store_with_peter(tmp_path, 4)
     root = session.store.root
     snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
     head = git(root, "rev-parse", "HEAD")
 
-    calls = {"n": 0}
-    real_encrypt = crypto.encrypt
-
-    def failing_encrypt(plaintext, recipients):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError("disk trouble")
-        return real_encrypt(plaintext, recipients)
-
-    monkeypatch.setattr(rotation.crypto, "encrypt", failing_encrypt)
+    monkeypatch.setattr(rotation.crypto, "encrypt", _third_call_fails(crypto.encrypt, "disk trouble"))
     with pytest.raises(OSError):
         rotation.remove_member(session, "Peter")
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
@@ -102,25 +102,13 @@ def test_remove_member_failure_half_way_leaves_store_as_it_was(tmp_path, monkeyp
 
 
 def test_remove_member_failure_during_rename_restores_files(tmp_path, monkeypatch):
-    session, _ = make_store(tmp_path)
-    for _ in range(3):
-        add_canary_case(session)
-    peter = make_identity(tmp_path / "peter.key")
-    rotation.add_member(session, "Peter", peter.public)
+    session, _, peter = store_with_peter(tmp_path)
     root = session.store.root
     snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
     import cmtk.store.session as store_module
 
     real_replace = store_module.os.replace
-    calls = {"n": 0}
-
-    def failing_replace(src, dst):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError("power cut")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(store_module.os, "replace", failing_replace)
+    monkeypatch.setattr(store_module.os, "replace", _third_call_fails(real_replace, "power cut"))
     with pytest.raises(OSError):
         rotation.remove_member(session, "Peter")
     monkeypatch.setattr(store_module.os, "replace", real_replace)

@@ -99,23 +99,14 @@ def test_full_journey_from_intake_to_closure(store, monkeypatch, tmp_path):
     record(store, case_id, "family-assessment", "2026-02-02", household__household_head=uncle)
     assert missing(case_id) == ["family-consent", "conference-choice"]  # the uncle's household has no consent
     record(store, case_id, "caregiver-consent", "2026-02-02", caregiver__household=uncle)
-    record(
-        store,
-        case_id,
-        "conference-decision",
-        "2026-02-02",
-        decision__kind="family_choice",
-        decision__recommended_household="Cousin Kamau",
-    )
+
+    def family_choice(household: str) -> None:
+        decided = {"decision__kind": "family_choice", "decision__recommended_household": household}
+        record(store, case_id, "conference-decision", "2026-02-02", **decided)
+
+    family_choice("Cousin Kamau")
     assert missing(case_id) == ["conference-choice"]  # not a household that was assessed
-    record(
-        store,
-        case_id,
-        "conference-decision",
-        "2026-02-02",
-        decision__kind="family_choice",
-        decision__recommended_household="grandmother  achieng",
-    )
+    family_choice("grandmother  achieng")
     assert invoke(["advance", case_id]).exit_code == 0
 
     # Step 4 -> 5: a SMART plan and the SCCO's approval; a refusal sends the case back to step 3

@@ -363,27 +363,11 @@ def checklist(session: Session, conference: Conference, today: _dt.date) -> list
                 else ""
             ),
         ),
-        CheckItem(
-            f"Invitations sent by {invite_by.isoformat()}",
-            bool(people) and not late_invites,
-            "all on time"
-            if people and not late_invites
-            else "not yet or late: " + (", ".join(late_invites) or "no participants"),
+        _everyone(
+            f"Invitations sent by {invite_by.isoformat()}", people, late_invites, "all on time", "not yet or late"
         ),
-        CheckItem(
-            f"Confirmations by {confirm_by.isoformat()}",
-            bool(people) and not late_confirms,
-            "all confirmed"
-            if people and not late_confirms
-            else "missing: " + (", ".join(late_confirms) or "no participants"),
-        ),
-        CheckItem(
-            "Confidentiality agreements",
-            bool(people) and not unsigned,
-            "every participant"
-            if people and not unsigned
-            else "missing: " + (", ".join(unsigned) or "no participants"),
-        ),
+        _everyone(f"Confirmations by {confirm_by.isoformat()}", people, late_confirms, "all confirmed", "missing"),
+        _everyone("Confidentiality agreements", people, unsigned, "every participant", "missing"),
         CheckItem(
             f"Report within 24 hours (by {report_due.isoformat()})",
             report is not None,
@@ -396,6 +380,12 @@ def checklist(session: Session, conference: Conference, today: _dt.date) -> list
         ),
     ]
     return items
+
+
+def _everyone(label: str, people: list, missing: list[str], all_done: str, lacking: str) -> CheckItem:
+    """A checklist line met when there are participants and none of them is `missing`."""
+    met = bool(people) and not missing
+    return CheckItem(label, met, all_done if met else f"{lacking}: " + (", ".join(missing) or "no participants"))
 
 
 # -- minutes and names -------------------------------------------------------------------------

@@ -45,14 +45,7 @@ class DomainScore:
         return self.score >= self.pass_mark
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "score": self.score,
-            "pass_mark": self.pass_mark,
-            "max": self.max,
-            "achieved": self.achieved,
-            "na": self.na,
-        }
+        return {key: getattr(self, key) for key in ("domain", "score", "pass_mark", "max", "achieved", "na")}
 
 
 @dataclass(frozen=True)

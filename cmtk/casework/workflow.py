@@ -37,13 +37,8 @@ class Requirement:
     back_to: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "met": self.met,
-            "label": self.label,
-            "detail": self.detail,
-            **({"todo": self.todo} if not self.met and self.todo else {}),
-        }
+        found = {key: getattr(self, key) for key in ("id", "met", "label", "detail")}
+        return found | ({"todo": self.todo} if not self.met and self.todo else {})
 
 
 @dataclass(frozen=True)
@@ -698,15 +693,9 @@ class Status:
         return next((r.back_to for r in self.requirements if r.back_to), None)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "case": self.case,
-            "step": self.step,
-            "step_name": self.step_name,
-            "next": self.next,
-            "requirements": [r.to_json() for r in self.requirements],
-            "can_advance": self.can_advance,
-            **({"closing": self.closing.to_json()} if self.closing else {}),
-        }
+        found = {key: getattr(self, key) for key in ("case", "step", "step_name", "next")}
+        found |= {"requirements": [r.to_json() for r in self.requirements], "can_advance": self.can_advance}
+        return found | ({"closing": self.closing.to_json()} if self.closing else {})
 
     def to_rows(self) -> tuple[list[str], list[list[Any]]]:
         headers = ["case", "step", "next", "requirement", "met", "label", "detail", "todo"]

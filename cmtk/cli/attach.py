@@ -11,6 +11,7 @@ from cmtk import dates
 from cmtk.casework import attachments, cases
 from cmtk.casework import policy as policy_module
 from cmtk.cli.common import open_session, store_root, warn
+from cmtk.cli.options import argument, case_argument, date_option, output_option, switch, value_option
 from cmtk.errors import UsageError
 from cmtk.output import userfiles
 from cmtk.store import ids
@@ -21,31 +22,30 @@ app = typer.Typer(
 )
 
 
+def _attachment_argument(help: str):
+    return typer.Argument(..., metavar="ATTACHMENT", help=help)
+
+
 def attach(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
-    file: Path = typer.Argument(..., metavar="FILE", help="The scan or photo: PDF, JPEG or PNG (any file for other)."),
-    kind: str = typer.Option(
-        ...,
+    case: str = case_argument("Case id, e.g. K7Q2MX4P."),
+    file: Path = argument("The scan or photo: PDF, JPEG or PNG (any file for other).", "FILE"),
+    kind: str = value_option(
         "--kind",
-        metavar="KIND",
-        help="What it is: consent, approval-letter, birth-certificate, school-report, photo, medical or other "
+        "What it is: consent, approval-letter, birth-certificate, school-report, photo, medical or other "
         "(the store's policy may add kinds).",
+        "KIND",
+        required=True,
     ),
-    about: str | None = typer.Option(
-        None,
-        "--about",
-        metavar="RECORD",
-        help="The record it belongs to: a record id, or a form id for its latest record.",
+    about: str | None = value_option(
+        "--about", "The record it belongs to: a record id, or a form id for its latest record.", "RECORD"
     ),
-    note: str | None = typer.Option(
-        None, "--note", metavar="TEXT", help="A short note; leave names out of it (the shell keeps its history)."
+    note: str | None = value_option(
+        "--note", "A short note; leave names out of it (the shell keeps its history).", "TEXT"
     ),
-    date: str | None = typer.Option(
-        None, "--date", metavar="DATE", help="Date of the document, e.g. when it was signed (default: today)."
-    ),
-    profile: bool = typer.Option(
-        False, "--profile", help="This photo is the child's profile photo (printed on the identification form)."
+    date: str | None = date_option("Date of the document, e.g. when it was signed (default: today)."),
+    profile: bool = switch(
+        "--profile", "This photo is the child's profile photo (printed on the identification form)."
     ),
 ) -> None:
     """Keep a scan or photo with a case, encrypted like its records (the original file is left where it is).
@@ -77,7 +77,7 @@ def attach(
 @app.command("list")
 def attachment_list(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
+    case: str = case_argument(),
     output_format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """The case's attachments, with what each is; voided ones are marked."""
@@ -137,14 +137,11 @@ def _json(item: attachments.Attachment) -> dict:
 @app.command("get")
 def attachment_get(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    attachment_id: str = typer.Argument(..., metavar="ATTACHMENT", help="Attachment id (see `cmtk attachment list`)."),
-    output: Path = typer.Option(
-        ...,
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="Where to write the file (readable by you only). Never inside the store, never over an existing file.",
+    case: str = case_argument(),
+    attachment_id: str = _attachment_argument("Attachment id (see `cmtk attachment list`)."),
+    output: Path = output_option(
+        "Where to write the file (readable by you only). Never inside the store, never over an existing file.",
+        required=True,
     ),
 ) -> None:
     """Write an attached file back out, decrypted, to look at or print it."""
@@ -164,10 +161,10 @@ def attachment_get(
 @app.command("void")
 def attachment_void(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    attachment_id: str = typer.Argument(..., metavar="ATTACHMENT", help="Attachment id."),
-    reason: str = typer.Option(
-        ..., "--reason", metavar="TEXT", help="Why it is void, e.g. 'wrong child' or 'unreadable'."
+    case: str = case_argument(),
+    attachment_id: str = _attachment_argument("Attachment id."),
+    reason: str = value_option(
+        "--reason", "Why it is void, e.g. 'wrong child' or 'unreadable'.", "TEXT", required=True
     ),
 ) -> None:
     """Mark an attachment void: it stays in the history, but leaves the case file and its printouts."""
@@ -181,8 +178,8 @@ def attachment_void(
 @app.command("profile")
 def attachment_profile(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    attachment_id: str = typer.Argument(..., metavar="ATTACHMENT", help="Attachment id of a photo."),
+    case: str = case_argument(),
+    attachment_id: str = _attachment_argument("Attachment id of a photo."),
 ) -> None:
     """Make a photo the child's profile photo, printed in the photo box of the identification form."""
 

@@ -11,6 +11,7 @@ from cmtk.casework import attachments, cases, history
 from cmtk.cli.attach import table as attachment_table
 from cmtk.cli.common import is_terminal, open_session, warn
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.options import argument, case_argument, date_option, from_option, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions, editing, prompts
@@ -44,17 +45,11 @@ def _prompt_body(session, form, sections, interactive: bool):
 @app.command("new")
 def case_new(
     ctx: typer.Context,
-    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
-    worker: str | None = typer.Option(None, "--worker", metavar="NAME", help="Caseworker responsible (default: you)."),
-    date: str | None = typer.Option(
-        None, "--date", metavar="DATE", help="Date the child was identified (default: today)."
-    ),
-    interactive: bool = typer.Option(
-        False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."
-    ),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Check the form and say what would be written, without writing."
-    ),
+    source: str | None = from_option(FROM_HELP),
+    worker: str | None = value_option("--worker", "Caseworker responsible (default: you).", "NAME"),
+    date: str | None = date_option("Date the child was identified (default: today)."),
+    interactive: bool = switch("--interactive", "Ask the questions even when input is not a terminal.", "-i"),
+    dry_run: bool = switch("--dry-run", "Check the form and say what would be written, without writing."),
 ) -> None:
     """Open a case from the identification form (prompts when no --from), and print its id."""
 
@@ -74,20 +69,17 @@ def case_new(
 
 def record(
     ctx: typer.Context,
-    words: list[str] = typer.Argument(
-        ...,
-        metavar="CASE FORM | void CASE RECORD | restore CASE RECORD",
-        help="A case id and a form id (see `cmtk form list`); or `void` / `restore` with a case and a record id.",
+    words: list[str] = argument(
+        "A case id and a form id (see `cmtk form list`); or `void` / `restore` with a case and a record id.",
+        "CASE FORM | void CASE RECORD | restore CASE RECORD",
     ),
-    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help=DATE_HELP),
-    reason: str | None = typer.Option(
-        None, "--reason", help="With void or restore: why, in a few words (no names), kept with the record."
+    source: str | None = from_option(FROM_HELP),
+    date: str | None = date_option(DATE_HELP),
+    reason: str | None = value_option(
+        "--reason", "With void or restore: why, in a few words (no names), kept with the record."
     ),
-    interactive: bool = typer.Option(
-        False, "--interactive", "-i", help="Ask the questions even when input is not a terminal."
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check the form without writing it."),
+    interactive: bool = switch("--interactive", "Ask the questions even when input is not a terminal.", "-i"),
+    dry_run: bool = switch("--dry-run", "Check the form without writing it."),
 ) -> None:
     """Record a completed form for a case (prompts when no --from); or void a wrong record, or restore it.
 
@@ -142,9 +134,9 @@ FOUND = {"case": "id", "name": "text", "nickname": "text|null", "worker": "text"
 @json_keys([{"case": "id", "name": "text", "worker": "text", "opened": "date|null", "status": "text", "step": "int"}])
 def case_list(
     ctx: typer.Context,
-    worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
+    worker: str | None = value_option("--worker", "Only this caseworker's cases.", "W"),
     status: str = typer.Option("open", "--status", help="open, closed, transferred or all."),
-    step: int | None = typer.Option(None, "--step", metavar="N", help="Only cases at this step (1-8)."),
+    step: int | None = value_option("--step", "Only cases at this step (1-8).", "N"),
     output_format: OutputFormat = Format.table,
 ) -> None:
     """List cases with the child's name, caseworker, date opened and status."""
@@ -223,11 +215,9 @@ def _find_table(found: summary.NameSearch) -> list[str]:
 )
 def case_show(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
-    at: str | None = typer.Option(
-        None, "--at", metavar="DATE", help="Show the case as it stood at the end of this day (from history)."
-    ),
-    full: bool = typer.Option(False, "--full", help="Print every recorded field, not just the summary."),
+    case: str = case_argument("Case id, e.g. K7Q2MX4P."),
+    at: str | None = value_option("--at", "Show the case as it stood at the end of this day (from history).", "DATE"),
+    full: bool = switch("--full", "Print every recorded field, not just the summary."),
     output_format: OutputFormat = Format.table,
 ) -> None:
     """Show a case: the child, the caseworker, and every form recorded (decrypted in memory only)."""
@@ -280,7 +270,7 @@ def _show_table(shown: cases.CaseOverview) -> list[str]:
 @app.command("history")
 def case_history(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
+    case: str = case_argument(),
     form_id: str | None = typer.Argument(None, metavar="FORM", help="Only this form."),
 ) -> None:
     """Who changed which field, from what to what, and when (from git, decrypted in memory)."""
@@ -297,13 +287,11 @@ def case_history(
 @app.command("edit")
 def case_edit(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    form_id: str = typer.Argument(..., metavar="FORM", help="Form to edit (its most recent record)."),
-    record_id: str | None = typer.Option(None, "--record", help="Edit this record instead of the most recent one."),
-    allow_disk: bool = typer.Option(
-        False,
-        "--allow-disk-temp",
-        help="Allow a temporary file on disk when there is no memory-backed folder (not recommended).",
+    case: str = case_argument(),
+    form_id: str = argument("Form to edit (its most recent record).", "FORM"),
+    record_id: str | None = value_option("--record", "Edit this record instead of the most recent one."),
+    allow_disk: bool = switch(
+        "--allow-disk-temp", "Allow a temporary file on disk when there is no memory-backed folder (not recommended)."
     ),
 ) -> None:
     """Edit a record in $EDITOR (in a private memory-backed folder, removed afterwards), check it, save it."""
@@ -317,7 +305,7 @@ def case_edit(
 @app.command("import")
 def case_import(
     ctx: typer.Context,
-    bundle: Path = typer.Argument(..., metavar="FILE", help="The .age file made by `cmtk share` with your public key."),
+    bundle: Path = argument("The .age file made by `cmtk share` with your public key.", "FILE"),
 ) -> None:
     """Take in a case another agency shared with you (`cmtk share ... --to YOUR-KEY`) as a new case.
 

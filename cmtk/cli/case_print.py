@@ -8,6 +8,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session, warn
+from cmtk.cli.options import case_argument, lang_option, output_option, switch, value_option
 from cmtk.output import case_print
 from cmtk.output.userfiles import refuse_inside_store, write_replacing
 from cmtk.store import ids
@@ -15,35 +16,22 @@ from cmtk.store import ids
 
 def print_case(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
-    output: Path = typer.Option(
-        ...,
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="The file to write: FILE.pdf or FILE.html (readable by you only, never inside the store).",
+    case: str = case_argument("Case id, e.g. K7Q2MX4P."),
+    output: Path = output_option(
+        "The file to write: FILE.pdf or FILE.html (readable by you only, never inside the store).", required=True
     ),
-    output_format: str | None = typer.Option(
-        None,
-        "--format",
-        metavar="pdf|html",
-        help="pdf (needs cmtk[pdf]) or html. Default: from the -o file's extension.",
+    output_format: str | None = value_option(
+        "--format", "pdf (needs cmtk[pdf]) or html. Default: from the -o file's extension.", "pdf|html"
     ),
-    redact: bool = typer.Option(
-        False,
+    redact: bool = switch(
         "--redact",
-        help="Names as initials; contact details, photos and scans left out: for presenting at a case conference.",
+        "Names as initials; contact details, photos and scans left out: for presenting at a case conference.",
     ),
-    since: str | None = typer.Option(
-        None,
-        "--since",
-        metavar="DATE",
-        help="Only records and attached files dated on or after DATE (the cover is whole).",
+    since: str | None = value_option(
+        "--since", "Only records and attached files dated on or after DATE (the cover is whole).", "DATE"
     ),
-    lang: str = typer.Option("en", "--lang", metavar="en|sw", help="Language of the forms' labels: en or sw."),
-    full: bool = typer.Option(
-        False, "--full", help="Print every question of each form, the unanswered ones too (a much longer file)."
-    ),
+    lang: str = lang_option("Language of the forms' labels: en or sw."),
+    full: bool = switch("--full", "Print every question of each form, the unanswered ones too (a much longer file)."),
 ) -> None:
     """Print the whole case file as one document: a cover with the Case File Checklist (SOP 6), a
     timeline, every record as its filled form, and the attached scans and photos.

@@ -10,6 +10,17 @@ from cmtk import dates
 from cmtk.casework import conference
 from cmtk.cli.common import open_session, warn
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.options import (
+    allow_names_option,
+    argument,
+    as_of_option,
+    case_argument,
+    date_option,
+    from_option,
+    output_option,
+    switch,
+    value_option,
+)
 from cmtk.cli.output import Format, OneOf, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
@@ -23,6 +34,16 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 ID_HELP = "Conference id (from `cmtk conference new` or `list`)."
+
+
+def _conference_argument():
+    return argument(ID_HELP, "ID")
+
+
+def _participant_argument():
+    return argument("Participant's name.")
+
+
 PRINTABLE = ("agenda", "presentation", "preparation", "attendance", "confidentiality", "checklist", "minutes", "report")
 
 
@@ -35,11 +56,11 @@ def _day(session, text: str | None, field: str):
 @app.command("new")
 def conference_new(
     ctx: typer.Context,
-    date: str = typer.Option(..., "--date", metavar="DATE", help="Date of the conference."),
-    kind: str = typer.Option(
-        ..., "--kind", help="internal (staff only), external (with partners) or aac (sub-county)."
+    date: str = date_option("Date of the conference.", required=True),
+    kind: str = value_option(
+        "--kind", "internal (staff only), external (with partners) or aac (sub-county).", None, required=True
     ),
-    chair: str = typer.Option(..., "--chair", metavar="NAME", help="Who chairs it."),
+    chair: str = value_option("--chair", "Who chairs it.", "NAME", required=True),
     venue: str = typer.Option("", "--venue", help="Where it is held (a private room)."),
 ) -> None:
     """Plan a conference; prints its id."""
@@ -115,10 +136,8 @@ def _list_table(found: conference.ConferenceList) -> list[str]:
 @app.command("show")
 def conference_show(
     ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    as_of: str | None = typer.Option(
-        None, "--as-of", metavar="DATE", help="Judge the checklist as if today were this date."
-    ),
+    conference_id: str = _conference_argument(),
+    as_of: str | None = as_of_option("Judge the checklist as if today were this date."),
 ) -> None:
     """Show the conference, its cases and participants, and the checklist (Form 3) as met or missing."""
 
@@ -145,8 +164,8 @@ def conference_show(
 @app.command("add-case")
 def conference_add_case(
     ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    case: str = typer.Argument(..., help="Case id to present."),
+    conference_id: str = _conference_argument(),
+    case: str = case_argument("Case id to present."),
     presenter: str = typer.Option("", "--presenter", help="Who presents it (default: its caseworker)."),
 ) -> None:
     """Put a case on the conference (the policy limits how many)."""
@@ -161,7 +180,7 @@ def conference_add_case(
 @app.command("add-participant")
 def conference_add_participant(
     ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    conference_id: str = _conference_argument(),
     name: str | None = typer.Argument(
         None,
         help="Participant's name (staff or partner, not a child). Leave it out "
@@ -170,14 +189,14 @@ def conference_add_participant(
     ),
     organisation: str = typer.Option("", "--organisation", help="Their organisation."),
     role: str = typer.Option("", "--role", help="Their role, e.g. caseworker, case manager, SCCO."),
-    invited: str | None = typer.Option(None, "--invited", metavar="DATE", help="Date the invitation was sent."),
+    invited: str | None = value_option("--invited", "Date the invitation was sent.", "DATE"),
     kind: str = typer.Option(
         "staff",
         "--as",
         help="staff (staff and partners), or child or family: the child or a family member of a case on the "
         "conference, listed by the case id, never by name.",
     ),
-    case: str | None = typer.Option(None, "--case", help="With --as child or family: the case they come for."),
+    case: str | None = value_option("--case", "With --as child or family: the case they come for."),
 ) -> None:
     """Add a participant (5 to 10 staff and partners is the rule: cmtk warns outside it).
 
@@ -211,43 +230,48 @@ def _read_name() -> str:
     return name
 
 
-@app.command("invite")
-def conference_invite(
-    ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    name: str = typer.Argument(..., help="Participant's name."),
-    date: str | None = typer.Option(
-        None, "--date", metavar="DATE", help="Date the invitation was sent (default: today)."
-    ),
-) -> None:
-    """Record that a participant was invited (at least 7 days before)."""
+def _participant_command(record, date_help: str, said: str, doc: str):
+    """invite and confirm: the same arguments; `record(session, conference_id, name, day)`, then `said`."""
 
-    session = open_session(ctx)
-    conference.invite(session, conference_id, name, _day(session, date, "--date"))
-    typer.echo(f"Invitation to {name} recorded.")
+    def command(
+        ctx: typer.Context,
+        conference_id: str = _conference_argument(),
+        name: str = _participant_argument(),
+        date: str | None = date_option(date_help),
+    ) -> None:
+        session = open_session(ctx)
+        record(session, conference_id, name, _day(session, date, "--date"))
+        typer.echo(said.format(name=name))
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("confirm")
-def conference_confirm(
-    ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    name: str = typer.Argument(..., help="Participant's name."),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date they confirmed (default: today)."),
-) -> None:
-    """Record that a participant confirmed (at least 3 days before)."""
-
-    session = open_session(ctx)
-    conference.confirm(session, conference_id, name, _day(session, date, "--date"))
-    typer.echo(f"Confirmation from {name} recorded.")
+app.command("invite")(
+    _participant_command(
+        conference.invite,
+        "Date the invitation was sent (default: today).",
+        "Invitation to {name} recorded.",
+        "Record that a participant was invited (at least 7 days before).",
+    )
+)
+app.command("confirm")(
+    _participant_command(
+        conference.confirm,
+        "Date they confirmed (default: today).",
+        "Confirmation from {name} recorded.",
+        "Record that a participant confirmed (at least 3 days before).",
+    )
+)
 
 
 @app.command("agree")
 def conference_agree(
     ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    name: str = typer.Argument(..., help="Participant's name."),
-    verbal: bool = typer.Option(False, "--verbal", help="Verbal consent noted in the file instead of a signed form."),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the agreement (default: today)."),
+    conference_id: str = _conference_argument(),
+    name: str = _participant_argument(),
+    verbal: bool = switch("--verbal", "Verbal consent noted in the file instead of a signed form."),
+    date: str | None = date_option("Date of the agreement (default: today)."),
 ) -> None:
     """Record a participant's confidentiality agreement (Form 5): once per person, valid for every conference."""
 
@@ -257,50 +281,45 @@ def conference_agree(
     typer.echo(f"Confidentiality agreement of {name} recorded ({how}).")
 
 
-@app.command("minutes")
-def conference_minutes(
-    ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    source: str = typer.Option(
-        ..., "--from", metavar="FILE", help="The minutes as YAML (see `cmtk form show conference-minutes`), or -."
-    ),
-    allow_names: bool = typer.Option(
-        False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."
-    ),
-) -> None:
-    """Record the minutes (Form 7): case ids only, decisions and action points with who, what, by when."""
+def _document_command(record, what: str, form_id: str, doc: str):
+    """minutes and report: the same options; `record(...)` stores the YAML and returns warnings."""
 
-    body = read_yaml(source)
-    session = open_session(ctx)
-    for message in conference.record_minutes(
-        session, conference_id, body, today=dates.today(), allow_names=allow_names
-    ):
-        warn(message)
-    typer.echo(f"Minutes of conference {conference_id.upper()} recorded.")
+    def command(
+        ctx: typer.Context,
+        conference_id: str = _conference_argument(),
+        source: str = from_option(f"The {what} as YAML (see `cmtk form show {form_id}`), or -.", required=True),
+        allow_names: bool = allow_names_option(),
+    ) -> None:
+        body = read_yaml(source)
+        session = open_session(ctx)
+        for message in record(session, conference_id, body, today=dates.today(), allow_names=allow_names):
+            warn(message)
+        typer.echo(f"{what.capitalize()} of conference {conference_id.upper()} recorded.")
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("report")
-def conference_report(
-    ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    source: str = typer.Option(
-        ..., "--from", metavar="FILE", help="The report as YAML (see `cmtk form show conference-report`), or -."
-    ),
-    allow_names: bool = typer.Option(
-        False, "--allow-names", help="Record even if a child's name appears (a warning instead of a refusal)."
-    ),
-) -> None:
-    """Record the conference report (Form 8), due within 24 hours of the conference."""
-
-    body = read_yaml(source)
-    session = open_session(ctx)
-    for message in conference.record_report(session, conference_id, body, today=dates.today(), allow_names=allow_names):
-        warn(message)
-    typer.echo(f"Report of conference {conference_id.upper()} recorded.")
+app.command("minutes")(
+    _document_command(
+        conference.record_minutes,
+        "minutes",
+        "conference-minutes",
+        "Record the minutes (Form 7): case ids only, decisions and action points with who, what, by when.",
+    )
+)
+app.command("report")(
+    _document_command(
+        conference.record_report,
+        "report",
+        "conference-report",
+        "Record the conference report (Form 8), due within 24 hours of the conference.",
+    )
+)
 
 
 @app.command("close")
-def conference_close(ctx: typer.Context, conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP)) -> None:
+def conference_close(ctx: typer.Context, conference_id: str = _conference_argument()) -> None:
     """Close the conference: action points into each case plan, decisions recorded with each case (one commit)."""
 
     session = open_session(ctx)
@@ -314,18 +333,14 @@ def conference_close(ctx: typer.Context, conference_id: str = typer.Argument(...
 @app.command("print")
 def conference_print(
     ctx: typer.Context,
-    conference_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
-    what: str = typer.Argument(
-        ...,
-        metavar="WHAT",
-        help="agenda, presentation, preparation, attendance, confidentiality, checklist, minutes or report.",
+    conference_id: str = _conference_argument(),
+    what: str = argument(
+        "agenda, presentation, preparation, attendance, confidentiality, checklist, minutes or report.", "WHAT"
     ),
-    case: str | None = typer.Option(
-        None, "--case", help="For a presentation or preparation: the case (default: one page per case)."
+    case: str | None = value_option(
+        "--case", "For a presentation or preparation: the case (default: one page per case)."
     ),
-    output: Path = typer.Option(
-        ..., "-o", "--output", metavar="FILE", help="HTML file to write (print it from a browser)."
-    ),
+    output: Path = output_option("HTML file to write (print it from a browser).", required=True),
 ) -> None:
     """Print a conference form prefilled from the conference (case ids only, never names)."""
 

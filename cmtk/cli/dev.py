@@ -7,6 +7,7 @@ import typer
 from cmtk import dates
 from cmtk.cli import output
 from cmtk.cli.main import register
+from cmtk.cli.options import argument, as_of_option
 from cmtk.dev import generate as generator
 
 HEADER = (
@@ -51,12 +52,10 @@ def reference() -> None:
 
 @app.command("generate")
 def generate(
-    path: str = typer.Argument(..., help="New folder for the generated store and its identity."),
+    path: str = argument("New folder for the generated store and its identity."),
     cases: int = typer.Option(100, "--cases", help="How many cases (100 to 10,000 is typical)."),
     seed: int = typer.Option(1, "--seed", help="Random seed, for the same store every time."),
-    as_of: str = typer.Option(
-        None, "--as-of", metavar="DATE", help="Date the cases are built around (default: today)."
-    ),
+    as_of: str = as_of_option("Date the cases are built around (default: today)."),
 ) -> None:
     """Make a store of many realistic fictional cases (tests and benchmarks), in batches."""
     from pathlib import Path

@@ -8,6 +8,7 @@ import typer
 
 from cmtk.cli import form_pack, form_render
 from cmtk.cli.common import store_root
+from cmtk.cli.options import argument, switch
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
@@ -20,7 +21,7 @@ app = typer.Typer(help="Forms: list and show definitions; render printable forms
 def form_list(
     ctx: typer.Context,
     output_format: OutputFormat = Format.table,
-    ids_only: bool = typer.Option(False, "--ids", help="Only the form ids, one a line (for scripts)."),
+    ids_only: bool = switch("--ids", "Only the form ids, one a line (for scripts)."),
 ) -> None:
     """List every form with its code, the step it belongs to and its title."""
 
@@ -42,7 +43,7 @@ def _list_table(found: definitions.FormList) -> list[str]:
 @app.command("show")
 def form_show(
     ctx: typer.Context,
-    form_id: str = typer.Argument(..., metavar="FORM", help="Form id, e.g. identification (see `cmtk form list`)."),
+    form_id: str = argument("Form id, e.g. identification (see `cmtk form list`).", "FORM"),
     output_format: str = typer.Option("text", "--format", help="text or json."),
     lang: str = typer.Option("en", "--lang", help="Language of labels: en or sw."),
 ) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cmtk.cli.common import store_root
+from cmtk.cli.options import output_option, value_option
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
 from cmtk.output import pack, render
@@ -25,17 +26,14 @@ def register(app: typer.Typer) -> None:
 
 def form_pack(
     ctx: typer.Context,
-    output: Path = typer.Option(
-        ..., "-o", "--output", metavar="FILE", help="pack.pdf (needs cmtk[pdf]) or pack.html (print from a browser)."
-    ),
+    output: Path = output_option("pack.pdf (needs cmtk[pdf]) or pack.html (print from a browser).", required=True),
     lang: str = typer.Option(
         "en", "--lang", metavar="en|sw|both", help="Language of the forms; both: each form twice."
     ),
-    forms: list[str] | None = typer.Option(
-        None,
+    forms: list[str] | None = value_option(
         "--forms",
-        metavar="FORM[,FORM...]",
-        help="Only these forms (ids, comma-separated or the option repeated); default: every form.",
+        "Only these forms (ids, comma-separated or the option repeated); default: every form.",
+        "FORM[,FORM...]",
     ),
 ) -> None:
     """Print many blank forms as one document: a contents page, then each form from a new page.

@@ -9,6 +9,7 @@ import typer
 
 from cmtk.casework import attachments, cases
 from cmtk.cli.common import open_session, options, store_root, warn
+from cmtk.cli.options import argument, lang_option, output_option, value_option
 from cmtk.errors import CmtkError, StoreNotFound, UsageError
 from cmtk.forms import definitions
 from cmtk.output import render
@@ -28,33 +29,18 @@ def register(app: typer.Typer) -> None:
 
 def form_render(
     ctx: typer.Context,
-    form_id: str = typer.Argument(..., metavar="FORM", help="Form id, e.g. identification (see `cmtk form list`)."),
-    case: str | None = typer.Option(
-        None,
-        "--case",
-        metavar="CASE",
-        help="Fill the form in from this case's most recent record of it (needs your identity).",
+    form_id: str = argument("Form id, e.g. identification (see `cmtk form list`).", "FORM"),
+    case: str | None = value_option(
+        "--case", "Fill the form in from this case's most recent record of it (needs your identity).", "CASE"
     ),
-    output_format: str | None = typer.Option(
-        None,
+    output_format: str | None = value_option(
         "--format",
-        metavar="html|pdf|md",
-        help="html (one self-contained page to print from a browser), pdf (needs the pdf extra: "
+        "html (one self-contained page to print from a browser), pdf (needs the pdf extra: "
         "cmtk-reintegration[pdf]) or md. Default: from the -o file's extension, else html.",
+        "html|pdf|md",
     ),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="Write to FILE instead of standard output (required for pdf).",
-    ),
-    lang: str = typer.Option(
-        "en",
-        "--lang",
-        metavar="en|sw",
-        help="Language of the labels: en or sw (English where a text has no Kiswahili).",
-    ),
+    output: Path | None = output_option("Write to FILE instead of standard output (required for pdf)."),
+    lang: str = lang_option("Language of the labels: en or sw (English where a text has no Kiswahili)."),
 ) -> None:
     """Print a form on A4: blank to fill in by hand, or filled in from a case with --case.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import open_store, options
+from cmtk.cli.options import argument, switch
 from cmtk.cli.store import _new_identity
 from cmtk.store import identity, paths, signing
 from cmtk.store.paths import find_store
@@ -15,12 +16,8 @@ app = typer.Typer(help="Your own key (age identity): make one or show its public
 @app.command("new")
 def key_new(
     ctx: typer.Context,
-    passphrase: bool = typer.Option(
-        False, "--passphrase", help="Protect the identity with a passphrase (age's own format)."
-    ),
-    weak_passphrase: bool = typer.Option(
-        False, "--weak-passphrase", help="Accept a passphrase that is easy to guess (not recommended)."
-    ),
+    passphrase: bool = switch("--passphrase", "Protect the identity with a passphrase (age's own format)."),
+    weak_passphrase: bool = switch("--weak-passphrase", "Accept a passphrase that is easy to guess (not recommended)."),
 ) -> None:
     """Make a new identity in your config folder (or at --identity) and print its public key."""
 
@@ -50,9 +47,9 @@ def key_show(ctx: typer.Context) -> None:
 @app.command("accept")
 def key_accept(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Who the key belongs to, as imports will name them."),
-    signing_key: str = typer.Argument(
-        ..., metavar="SIGNING-KEY", help="Their signing key (cmtk-sign-...), from `cmtk key show` on their laptop."
+    name: str = argument("Who the key belongs to, as imports will name them."),
+    signing_key: str = argument(
+        "Their signing key (cmtk-sign-...), from `cmtk key show` on their laptop.", "SIGNING-KEY"
     ),
 ) -> None:
     """Accept a sender's signing key: shares they sign are then imported as theirs (check it with them first)."""

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from cmtk import __version__
 from cmtk.cli.global_options import VALUE_OPTIONS, MissingValue, hoist_global_options
+from cmtk.cli.options import switch, value_option
 from cmtk.errors import CmtkError, GitError
 from cmtk.store.leftovers import remove_leftovers_everywhere
 
@@ -92,13 +93,13 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    store: str | None = typer.Option(
-        None, "--store", metavar="PATH", help="The store folder (default: CMTK_STORE, else the nearest one upwards)."
+    store: str | None = value_option(
+        "--store", "The store folder (default: CMTK_STORE, else the nearest one upwards).", "PATH"
     ),
-    identity: str | None = typer.Option(
-        None, "--identity", metavar="FILE", help="Your age identity (default: CMTK_IDENTITY, else your config folder)."
+    identity: str | None = value_option(
+        "--identity", "Your age identity (default: CMTK_IDENTITY, else your config folder).", "FILE"
     ),
-    debug: bool = typer.Option(False, "--debug", help="On an internal error, show where it happened."),
+    debug: bool = switch("--debug", "On an internal error, show where it happened."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),

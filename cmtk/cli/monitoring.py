@@ -9,6 +9,7 @@ from cmtk.casework import cases, monitoring, plan
 from cmtk.cli.case import _prompt_body
 from cmtk.cli.common import is_terminal, open_session
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.options import argument, case_argument, date_option, from_option, value_option
 from cmtk.errors import UsageError
 from cmtk.forms import definitions
 from cmtk.store import ids
@@ -18,13 +19,13 @@ FROM_HELP = "Read the rest of the form from a YAML file, or - for standard input
 
 def visit(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the visit or call (default: today)."),
+    case: str = case_argument(),
+    date: str | None = date_option("Date of the visit or call (default: today)."),
     seen: bool | None = typer.Option(
         None, "--seen/--not-seen", help="Whether you saw the child in person (default: seen unless --mode phone)."
     ),
     mode: str = typer.Option("home", "--mode", help="home, phone, school or other."),
-    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP),
+    source: str | None = from_option(FROM_HELP),
 ) -> None:
     """Record a monitoring visit. Only a visit where the child was seen resets the visit clock."""
 
@@ -53,11 +54,9 @@ def visit(
 
 def review(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    source: str | None = typer.Option(
-        None, "--from", metavar="FILE", help="The review as YAML (see `cmtk form show case-review`), or -."
-    ),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the review (default: today)."),
+    case: str = case_argument(),
+    source: str | None = from_option("The review as YAML (see `cmtk form show case-review`), or -."),
+    date: str | None = date_option("Date of the review (default: today)."),
     young_person: bool | None = typer.Option(
         None,
         "--young-person/--child",
@@ -135,18 +134,12 @@ def _offer_actions(session, case_id: str, form, indicators, today) -> None:
 
 def refer(
     ctx: typer.Context,
-    words: list[str] = typer.Argument(
-        ...,
-        metavar="CASE | done CASE REF",
-        help="A case id to refer; or `done CASE REF` to close a referral's follow-up.",
+    words: list[str] = argument(
+        "A case id to refer; or `done CASE REF` to close a referral's follow-up.", "CASE | done CASE REF"
     ),
-    to: str | None = typer.Option(None, "--to", metavar="ORG", help="Receiving organisation or service."),
-    reason: str | None = typer.Option(
-        None, "--reason", help="Reason (see `cmtk form show referral`), e.g. health, education."
-    ),
-    date: str | None = typer.Option(
-        None, "--date", metavar="DATE", help="Date of the referral, or of the follow-up with `done`."
-    ),
+    to: str | None = value_option("--to", "Receiving organisation or service.", "ORG"),
+    reason: str | None = value_option("--reason", "Reason (see `cmtk form show referral`), e.g. health, education."),
+    date: str | None = date_option("Date of the referral, or of the follow-up with `done`."),
     accompanied: bool | None = typer.Option(
         None, "--accompanied/--not-accompanied", help="Whether you went with the child or family."
     ),

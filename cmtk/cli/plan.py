@@ -8,6 +8,7 @@ from cmtk import dates
 from cmtk.casework import plan
 from cmtk.cli.common import is_terminal, open_session
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.options import argument, case_argument, date_option, from_option, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms import definitions
@@ -77,9 +78,7 @@ def _texts(source: str | None, questions: dict[str, str], required: tuple[str, .
         ],
     }
 )
-def plan_show(
-    ctx: typer.Context, case: str = typer.Argument(..., help="Case id."), output_format: OutputFormat = Format.table
-) -> None:
+def plan_show(ctx: typer.Context, case: str = case_argument(), output_format: OutputFormat = Format.table) -> None:
     """Show the pre- and post-placement plans: goals, and each action with who, deadline, output and status."""
 
     case_id = ids.normalise_case_id(case)
@@ -118,13 +117,16 @@ def _show_table(view: plan.PlanView) -> list[str]:
 @app.command("goal")
 def plan_goal(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    domain: str = typer.Option(
-        ..., "--domain", help="Wellbeing domain: education, protection, psychosocial, health, relationship, economic."
+    case: str = case_argument(),
+    domain: str = value_option(
+        "--domain",
+        "Wellbeing domain: education, protection, psychosocial, health, relationship, economic.",
+        None,
+        required=True,
     ),
     phase: str = typer.Option("pre", "--phase", help="pre (before placement) or post (after)."),
     indicators: str = typer.Option("", "--indicators", help="Benchmark indicators the goal works on, e.g. B1.1,B1.3."),
-    source: str | None = typer.Option(None, "--from", metavar="FILE", help=FROM_HELP + " Keys: goal, need."),
+    source: str | None = from_option(FROM_HELP + " Keys: goal, need."),
 ) -> None:
     """Add a goal to the case plan; prints its number."""
 
@@ -159,15 +161,11 @@ def plan_goal(
 @app.command("action")
 def plan_action(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    goal: str = typer.Argument(
-        ..., help="Goal number, or its ref (see `cmtk plan show`); pre:N or post:N names its plan too."
-    ),
-    by: str = typer.Option(..., "--by", metavar="DATE", help="Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD)."),
-    phase: str | None = typer.Option(None, "--phase", help="pre or post: the plan the goal is in."),
-    source: str | None = typer.Option(
-        None, "--from", metavar="FILE", help=FROM_HELP + " Keys: action, responsible, output."
-    ),
+    case: str = case_argument(),
+    goal: str = argument("Goal number, or its ref (see `cmtk plan show`); pre:N or post:N names its plan too."),
+    by: str = value_option("--by", "Deadline, a calendar date (DD-MM-YYYY or YYYY-MM-DD).", "DATE", required=True),
+    phase: str | None = value_option("--phase", "pre or post: the plan the goal is in."),
+    source: str | None = from_option(FROM_HELP + " Keys: action, responsible, output."),
 ) -> None:
     """Add an action to a goal: who does what, by when, and the output that shows it is done."""
 
@@ -200,12 +198,10 @@ def plan_action(
 @app.command("done")
 def plan_done(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    action: str = typer.Argument(
-        ..., help="Action number, e.g. 1.2, or its ref (see `cmtk plan show`); post:1.2 names its plan too."
-    ),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date it was done (default: today)."),
-    phase: str | None = typer.Option(None, "--phase", help="pre or post: the plan the action is in."),
+    case: str = case_argument(),
+    action: str = argument("Action number, e.g. 1.2, or its ref (see `cmtk plan show`); post:1.2 names its plan too."),
+    date: str | None = date_option("Date it was done (default: today)."),
+    phase: str | None = value_option("--phase", "pre or post: the plan the action is in."),
 ) -> None:
     """Mark an action done."""
 
@@ -220,8 +216,8 @@ def plan_done(
 @app.command("placement-date")
 def plan_placement_date(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    date: str = typer.Argument(..., metavar="DATE", help="Planned date of reunification or placement."),
+    case: str = case_argument(),
+    date: str = argument("Planned date of reunification or placement.", "DATE"),
 ) -> None:
     """Set the planned date of reunification or placement in the pre-placement plan."""
 

@@ -9,6 +9,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session
+from cmtk.cli.options import as_of_option, output_option, switch, value_option
 from cmtk.cli.output import FORMAT_HELP, CalendarFormat, Format, OneOf, OutputFormat, columns, emit, json_keys, short
 from cmtk.errors import UsageError
 from cmtk.index import reports
@@ -35,18 +36,16 @@ CASE_BENCHMARKS = {
 @json_keys({"as_of": "date", "commit": "text|null", "items": [DUE_ITEM], "upcoming?": [DUE_ITEM]})
 def report_overdue(
     ctx: typer.Context,
-    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
-    worker: str | None = typer.Option(None, "--worker", metavar="W", help="Only this caseworker's cases."),
-    upcoming: bool = typer.Option(False, "--upcoming", help="Also list what falls due in the next two weeks."),
+    as_of: str | None = as_of_option(AS_OF_HELP),
+    worker: str | None = value_option("--worker", "Only this caseworker's cases.", "W"),
+    upcoming: bool = switch("--upcoming", "Also list what falls due in the next two weeks."),
     output_format: CalendarFormat = typer.Option(
         CalendarFormat.table,
         "--format",
         help=FORMAT_HELP + " ics: a calendar file for a phone (needs -o).",
         case_sensitive=False,
     ),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", metavar="FILE", help="With --format ics: the calendar file to write."
-    ),
+    output: Path | None = output_option("With --format ics: the calendar file to write."),
 ) -> None:
     """Every overdue visit, review, assessment, action and follow-up, most overdue first, by caseworker."""
 
@@ -122,8 +121,8 @@ def _bar(score: int, pass_mark: int, maximum: int, colour: bool) -> str:
 def report_benchmarks(
     ctx: typer.Context,
     case: str | None = typer.Argument(None, help="One case (default: the whole caseload)."),
-    output: str | None = typer.Option(
-        None, "-o", "--output", metavar="FILE.html", help="Also write a printable page with a star chart per case."
+    output: str | None = value_option(
+        "--output", "Also write a printable page with a star chart per case.", "FILE.html", short="-o"
     ),
     output_format: OutputFormat = Format.table,
 ) -> None:
@@ -189,7 +188,7 @@ def _benchmarks_table(report: reports.BenchmarkReport, colour: bool) -> list[str
 )
 def report_caseload(
     ctx: typer.Context,
-    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+    as_of: str | None = as_of_option(AS_OF_HELP),
     output_format: OutputFormat = Format.table,
 ) -> None:
     """Open cases per caseworker and step against the recommended limit; moves per quarter; time in each step."""

@@ -8,6 +8,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session
+from cmtk.cli.options import as_of_option, case_argument, output_option, value_option
 from cmtk.errors import UsageError
 from cmtk.output import export as export_module
 from cmtk.output import sharing, userfiles
@@ -16,33 +17,25 @@ from cmtk.store import ids
 
 def share(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id, e.g. K7Q2MX4P."),
-    to: str = typer.Option(
-        ...,
+    case: str = case_argument("Case id, e.g. K7Q2MX4P."),
+    to: str = value_option(
         "--to",
-        metavar="AGE_PUBLIC_KEY",
-        help="The receiver's public key (age1...), as `cmtk key show` prints it on their laptop.",
+        "The receiver's public key (age1...), as `cmtk key show` prints it on their laptop.",
+        "AGE_PUBLIC_KEY",
+        required=True,
     ),
-    forms: str | None = typer.Option(
-        None,
+    forms: str | None = value_option(
         "--forms",
-        metavar="FORM[,FORM...]",
-        help="Only these forms, separated by commas (default: every record of the case). "
+        "Only these forms, separated by commas (default: every record of the case). "
         "The case file, which says the step, always goes with them.",
+        "FORM[,FORM...]",
     ),
-    attachments: str | None = typer.Option(
-        None,
-        "--attachments",
-        metavar="ID[,ID...]",
-        help="Attached files to send too, by id separated by commas, or all (default: none).",
+    attachments: str | None = value_option(
+        "--attachments", "Attached files to send too, by id separated by commas, or all (default: none).", "ID[,ID...]"
     ),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="Where to write it (default: share-CASE-DATE.age in this folder). "
-        "Never inside the store, never over an existing file.",
+    output: Path | None = output_option(
+        "Where to write it (default: share-CASE-DATE.age in this folder). "
+        "Never inside the store, never over an existing file."
     ),
 ) -> None:
     """Put a case's records in one encrypted file that only the receiving caseworker can open.
@@ -71,16 +64,10 @@ def share(
 
 def export(
     ctx: typer.Context,
-    as_of: str | None = typer.Option(
-        None, "--as-of", metavar="DATE", help="Figures as at the end of this day (default: CMTK_TODAY, else today)."
-    ),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="Write to FILE (readable by you only) instead of the screen. "
-        "Never inside the store, never over an existing file.",
+    as_of: str | None = as_of_option("Figures as at the end of this day (default: CMTK_TODAY, else today)."),
+    output: Path | None = output_option(
+        "Write to FILE (readable by you only) instead of the screen. "
+        "Never inside the store, never over an existing file."
     ),
     output_format: str = typer.Option("csv", "--format", metavar="csv|json", help="csv (default) or json."),
 ) -> None:

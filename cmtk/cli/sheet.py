@@ -9,6 +9,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session, store_root
+from cmtk.cli.options import argument, as_of_option, switch, value_option
 from cmtk.forms import definitions
 from cmtk.index import sheet_import
 from cmtk.output import userfiles
@@ -16,18 +17,18 @@ from cmtk.output import userfiles
 
 def import_sheet(
     ctx: typer.Context,
-    sheet_file: Path = typer.Argument(..., metavar="FILE", help="The register: a .csv or .xlsx file."),
-    column_map: Path | None = typer.Option(
-        None, "--map", metavar="MAP.yaml", help="Which field each column fills (default: guessed from headings)."
+    sheet_file: Path = argument("The register: a .csv or .xlsx file.", "FILE"),
+    column_map: Path | None = value_option(
+        "--map", "Which field each column fills (default: guessed from headings).", "MAP.yaml"
     ),
-    write_map: Path | None = typer.Option(
-        None, "--write-map", metavar="MAP.yaml", help="Write a starting map from the sheet's headings, then stop."
+    write_map: Path | None = value_option(
+        "--write-map", "Write a starting map from the sheet's headings, then stop.", "MAP.yaml"
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row and say what would happen; write nothing."),
-    keep_duplicates: bool = typer.Option(
-        False, "--keep-duplicates", help="Also import rows that look like a child already in the store."
+    dry_run: bool = switch("--dry-run", "Check every row and say what would happen; write nothing."),
+    keep_duplicates: bool = switch(
+        "--keep-duplicates", "Also import rows that look like a child already in the store."
     ),
-    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help="Today's date for the checks."),
+    as_of: str | None = as_of_option("Today's date for the checks."),
 ) -> None:
     """Open a case for each row of a spreadsheet: every row is checked first, then all are written in one commit."""
     sheet = sheet_import.read_sheet(sheet_file)

@@ -7,6 +7,7 @@ import typer
 from cmtk import dates
 from cmtk.casework import plan, policy
 from cmtk.cli.common import open_session, store_root
+from cmtk.cli.options import argument, as_of_option, switch
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.smart import checker
@@ -21,11 +22,9 @@ app = typer.Typer(help="SMART checks: Specific, Measurable, Attainable, Relevant
 def smart_check(
     ctx: typer.Context,
     case: str | None = typer.Argument(None, help="Case id (or use --all)."),
-    all_cases: bool = typer.Option(False, "--all", help="Check every open case."),
+    all_cases: bool = switch("--all", "Check every open case."),
     output_format: OutputFormat = Format.table,
-    as_of: str | None = typer.Option(
-        None, "--as-of", metavar="DATE", help="Judge deadlines as if today were this date."
-    ),
+    as_of: str | None = as_of_option("Judge deadlines as if today were this date."),
 ) -> None:
     """A finding per goal or action that is not SMART, naming the letter and what to add; exit 1 if any."""
 
@@ -47,12 +46,10 @@ def _check_table(result: plan.SmartCheck) -> list[str]:
 @json_keys([{"letter": "text", "message": "text"}])
 def smart_text(
     ctx: typer.Context,
-    sentence: str = typer.Argument(
-        ..., help='One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
+    sentence: str = argument(
+        'One goal sentence, for training, e.g. "The father opens a savings account ... by 10-02-2021".'
     ),
-    as_of: str | None = typer.Option(
-        None, "--as-of", metavar="DATE", help="Judge the date as if today were this date."
-    ),
+    as_of: str | None = as_of_option("Judge the date as if today were this date."),
     output_format: OutputFormat = Format.table,
 ) -> None:
     """Check one free-text goal sentence against SMART (for trainers); exit 1 if it misses a letter."""

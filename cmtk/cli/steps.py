@@ -9,6 +9,7 @@ from cmtk.casework import policy, transitions, workflow
 from cmtk.cli.case import _prompt_body
 from cmtk.cli.common import open_session, say_faked_today, store_root
 from cmtk.cli.inputs import read_yaml
+from cmtk.cli.options import as_of_option, case_argument, date_option, from_option, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.forms import definitions
 from cmtk.store import ids
@@ -67,9 +68,9 @@ def _steps_table(guide: workflow.StepGuide) -> list[str]:
 )
 def step(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
+    case: str = case_argument(),
     output_format: OutputFormat = Format.table,
-    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
+    as_of: str | None = as_of_option(AS_OF_HELP),
 ) -> None:
     """The case's current step and, for the next one, each requirement as met or missing."""
 
@@ -116,27 +117,47 @@ def _requirement_lines(requirements) -> list[str]:
     return lines
 
 
-def advance(
-    ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the move (default: today)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen without changing anything."),
-    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
-) -> None:
-    """Move the case to the next step when every requirement is met; otherwise list what is missing."""
+def _move_command(action, date_help: str, doc: str):
+    """advance and close: the same options, one library call (`action`), its message."""
 
-    _move(ctx, transitions.advance, case, date, dry_run, as_of)
+    def command(
+        ctx: typer.Context,
+        case: str = case_argument(),
+        date: str | None = date_option(date_help),
+        dry_run: bool = switch("--dry-run", "Say what would happen without changing anything."),
+        as_of: str | None = as_of_option(AS_OF_HELP),
+    ) -> None:
+        _move(ctx, action, case, date, dry_run, as_of)
+
+    command.__doc__ = doc
+    return command
+
+
+advance = _move_command(
+    transitions.advance,
+    "Date of the move (default: today).",
+    "Move the case to the next step when every requirement is met; otherwise list what is missing.",
+)
+close = _move_command(
+    transitions.close,
+    "Date of closing (default: today).",
+    """Close the case for the reason its closure form gives, once that route's requirements are met.
+
+    Each reason (reintegration achieved, death, the family or child no
+    longer wants support, the young person is an adult, no family could be
+    traced, another reason) has its own requirements and approvals, set in
+    the workflow; `cmtk step CASE` lists them.
+    """,
+)
 
 
 def reopen(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    to_step: int | None = typer.Option(
-        None,
-        "--step",
-        help="Step to re-open at (default: the step it was at; 7, monitoring, for a case closed at step 8).",
+    case: str = case_argument(),
+    to_step: int | None = value_option(
+        "--step", "Step to re-open at (default: the step it was at; 7, monitoring, for a case closed at step 8)."
     ),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of re-opening (default: today)."),
+    date: str | None = date_option("Date of re-opening (default: today)."),
 ) -> None:
     """Re-open a closed or transferred case; its history is kept.
 
@@ -151,26 +172,7 @@ def reopen(
     typer.echo(transitions.reopen(session, case_id, to_step=to_step, today=dates.today(), day=day).message)
 
 
-def close(
-    ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of closing (default: today)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen without changing anything."),
-    as_of: str | None = typer.Option(None, "--as-of", metavar="DATE", help=AS_OF_HELP),
-) -> None:
-    """Close the case for the reason its closure form gives, once that route's requirements are met.
-
-    Each reason (reintegration achieved, death, the family or child no
-    longer wants support, the young person is an adult, no family could be
-    traced, another reason) has its own requirements and approvals, set in
-    the workflow; `cmtk step CASE` lists them.
-    """
-
-    _move(ctx, transitions.close, case, date, dry_run, as_of)
-
-
 def _move(ctx: typer.Context, action, case: str, date: str | None, dry_run: bool, as_of: str | None) -> None:
-    """advance and close: the same options, one library call, its message."""
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     say_faked_today(session.store, as_of)
@@ -180,17 +182,26 @@ def _move(ctx: typer.Context, action, case: str, date: str | None, dry_run: bool
     typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
 
 
+def _form_from(form_id: str):
+    """`--from FILE` for a command that records one whole form."""
+    return from_option(f"The {form_id} form as YAML (see `cmtk form show {form_id}`), or - for standard input.")
+
+
+def _whole_form(session, case_id: str, form_id: str, source: str | None) -> dict:
+    """The form's answers: from `--from` YAML, else asked section by section."""
+    if source:
+        return read_yaml(source)
+    session.case_records(case_id)  # an unknown case fails before any question is asked
+    form = definitions.load_form(form_id, session.store.root)
+    return _prompt_body(session, form, tuple(s.id for s in form.sections), False)
+
+
 def breakdown(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    source: str | None = typer.Option(
-        None,
-        "--from",
-        metavar="FILE",
-        help="The breakdown form as YAML (see `cmtk form show breakdown`), or - for standard input.",
-    ),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the record (default: today)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check the form and say what would happen, without writing."),
+    case: str = case_argument(),
+    source: str | None = _form_from("breakdown"),
+    date: str | None = date_option("Date of the record (default: today)."),
+    dry_run: bool = switch("--dry-run", "Check the form and say what would happen, without writing."),
 ) -> None:
     """Record that a placement broke down (why, where the child is now) and send the case back to assessment.
 
@@ -201,37 +212,23 @@ def breakdown(
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date")
-    if source:
-        body = read_yaml(source)
-    else:
-        session.case_records(case_id)  # an unknown case fails before any question is asked
-        form = definitions.load_form("breakdown", session.store.root)
-        body = _prompt_body(session, form, tuple(s.id for s in form.sections), False)
+    body = _whole_form(session, case_id, "breakdown", source)
     outcome = transitions.breakdown(session, case_id, body, today=dates.today(), day=day, dry_run=dry_run)
     typer.echo(outcome.message + (" (--dry-run: nothing was written)" if dry_run else ""))
 
 
 def transfer(
     ctx: typer.Context,
-    case: str = typer.Argument(..., help="Case id."),
-    source: str | None = typer.Option(
-        None,
-        "--from",
-        metavar="FILE",
-        help="The transfer form as YAML (see `cmtk form show transfer`), or - for standard input.",
-    ),
-    date: str | None = typer.Option(None, "--date", metavar="DATE", help="Date of the transfer (default: today)."),
+    case: str = case_argument(),
+    source: str | None = _form_from("transfer"),
+    date: str | None = date_option("Date of the transfer (default: today)."),
 ) -> None:
     """Transfer a case to another agency (records the transfer form); its history is kept."""
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date")
-    if source:
-        body = read_yaml(source)
-    else:
-        form = definitions.load_form("transfer", session.store.root)
-        body = _prompt_body(session, form, tuple(s.id for s in form.sections), False)
+    body = _whole_form(session, case_id, "transfer", source)
     typer.echo(transitions.transfer(session, case_id, body, today=dates.today(), day=day).message)
 
 

@@ -10,6 +10,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session, options, warn
+from cmtk.cli.options import argument, as_of_option, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.dev import demo as demo_module
 from cmtk.errors import CmtkError, DecryptError, UsageError
@@ -29,16 +30,12 @@ def register(app: typer.Typer) -> None:
 def init(
     ctx: typer.Context,
     path: Path = typer.Argument(Path("."), help="Folder for the new store (new or empty)."),
-    org: str = typer.Option(..., "--org", metavar="NAME", help="Name of the organisation (CCI) that keeps the store."),
-    name: str | None = typer.Option(None, "--name", metavar="WORKER", help="Your name as the team will see it."),
+    org: str = value_option("--org", "Name of the organisation (CCI) that keeps the store.", "NAME", required=True),
+    name: str | None = value_option("--name", "Your name as the team will see it.", "WORKER"),
     role: str = typer.Option("case manager", "--role", help="Your role in the team."),
-    county: str | None = typer.Option(None, "--county", help="County of the organisation."),
-    passphrase: bool = typer.Option(
-        False, "--passphrase", help="If cmtk makes you a new identity, protect it with a passphrase."
-    ),
-    weak_passphrase: bool = typer.Option(
-        False, "--weak-passphrase", help="Accept a passphrase that is easy to guess (not recommended)."
-    ),
+    county: str | None = value_option("--county", "County of the organisation."),
+    passphrase: bool = switch("--passphrase", "If cmtk makes you a new identity, protect it with a passphrase."),
+    weak_passphrase: bool = switch("--weak-passphrase", "Accept a passphrase that is easy to guess (not recommended)."),
 ) -> None:
     """Create a new store: git repository, settings, policy, team and store key."""
 
@@ -80,9 +77,7 @@ def _new_identity(path: Path, protect: bool, allow_weak: bool = False, about_use
 
 def demo(
     path: Path = typer.Argument(Path("cmtk-demo"), help="Folder to create the training store in."),
-    as_of: str | None = typer.Option(
-        None, "--as-of", metavar="DATE", help="Build the cases around this date instead of today."
-    ),
+    as_of: str | None = as_of_option("Build the cases around this date instead of today."),
 ) -> None:
     """Make a TRAINING store of fictional children and families, with its own throwaway key."""
 
@@ -95,15 +90,12 @@ def demo(
 @json_keys({"repaired": ["text"], "findings": [{"where": "text", "code": "text", "message": "text"}]})
 def doctor(
     ctx: typer.Context,
-    repair: bool = typer.Option(False, "--repair", help="Finish what an interrupted command left behind."),
-    full: bool = typer.Option(
-        False, "--full", help="Check every record again, not only those changed since the last clean check."
-    ),
-    remote: str | None = typer.Option(
-        None,
+    repair: bool = switch("--repair", "Finish what an interrupted command left behind."),
+    full: bool = switch("--full", "Check every record again, not only those changed since the last clean check."),
+    remote: str | None = value_option(
         "--remote",
-        metavar="NAME",
-        help="Check a remote (shared folder or stick) instead of this store; with --repair, put back what it lost.",
+        "Check a remote (shared folder or stick) instead of this store; with --repair, put back what it lost.",
+        "NAME",
     ),
     output_format: OutputFormat = Format.table,
 ) -> None:
@@ -134,7 +126,7 @@ def _doctor_table(result: doctor_module.Checkup) -> list[str]:
     return lines if result.findings else [*lines, "No problems found."]
 
 
-def textconv(ctx: typer.Context, file: Path = typer.Argument(..., help="File git asks to show.")) -> None:
+def textconv(ctx: typer.Context, file: Path = argument("File git asks to show.")) -> None:
     """Show an encrypted file as text for `git diff` and `git log -p` (decrypted in memory only)."""
 
     session = Store.open(options(ctx).get("store")).unlock(options(ctx).get("identity"))

@@ -9,6 +9,7 @@ import typer
 
 from cmtk import dates
 from cmtk.cli.common import open_session
+from cmtk.cli.options import output_option, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.index import supervision
@@ -35,14 +36,12 @@ RATIO = {"done": "int", "of": "int", "percent": "int|null"}
 )
 def report_supervision(
     ctx: typer.Context,
-    start: str | None = typer.Option(None, "--from", metavar="DATE", help="First day (default: 3 months back)."),
+    start: str | None = value_option("--from", "First day (default: 3 months back).", "DATE"),
     end: str | None = typer.Option(
         None, "--to", "--as-of", metavar="DATE", help="Last day (default: CMTK_TODAY, else today)."
     ),
-    names: bool = typer.Option(False, "--names", help="Show children's names on the board (default: initials)."),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", metavar="FILE", help="Write the page: page.html (for a browser) or page.pdf."
-    ),
+    names: bool = switch("--names", "Show children's names on the board (default: initials)."),
+    output: Path | None = output_option("Write the page: page.html (for a browser) or page.pdf."),
     output_format: OutputFormat = Format.table,
 ) -> None:
     """Caseload, a board of cases by step, time in step, overdue work and monthly indicators, on one page."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cmtk.cli.common import is_terminal, open_session, open_store, options
+from cmtk.cli.options import argument, switch, value_option
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import CmtkError, IdentityError
 from cmtk.store import identity, paths
@@ -35,10 +36,8 @@ def register(root: typer.Typer) -> None:
 @remote_app.command("add")
 def remote_add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="A short name for it, e.g. office or usb."),
-    url: str = typer.Argument(
-        ..., help="A folder (shared drive), user@server:path (ssh), or a FILE.age on a USB stick."
-    ),
+    name: str = argument("A short name for it, e.g. office or usb."),
+    url: str = argument("A folder (shared drive), user@server:path (ssh), or a FILE.age on a USB stick."),
     bundle: bool | None = typer.Option(
         None,
         "--bundle/--repository",
@@ -75,7 +74,7 @@ def remote_list(ctx: typer.Context) -> None:
 
 
 @remote_app.command("remove")
-def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The remote to forget.")) -> None:
+def remote_remove(ctx: typer.Context, name: str = argument("The remote to forget.")) -> None:
     """Forget a remote (nothing is deleted there)."""
 
     store = open_store(ctx)
@@ -86,16 +85,14 @@ def remote_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The 
 def sync(
     ctx: typer.Context,
     name: str | None = typer.Argument(None, help="The remote (default: the only one)."),
-    accept_team: bool = typer.Option(
-        False, "--accept-team", help="Accept team members the other copy added (check their keys with them first)."
+    accept_team: bool = switch(
+        "--accept-team", "Accept team members the other copy added (check their keys with them first)."
     ),
-    new_bundle: bool = typer.Option(
-        False, "--new-bundle", help="Start a new bundle file on an empty USB stick for a remote used before."
+    new_bundle: bool = switch(
+        "--new-bundle", "Start a new bundle file on an empty USB stick for a remote used before."
     ),
-    accept_settings: bool = typer.Option(
-        False,
-        "--accept-settings",
-        help="Accept changed settings, policy or forms from the other copy (check them first).",
+    accept_settings: bool = switch(
+        "--accept-settings", "Accept changed settings, policy or forms from the other copy (check them first)."
     ),
 ) -> None:
     """Exchange changes with a remote: fetch, merge record by record, send back. Safe to run again after a failure."""
@@ -162,14 +159,13 @@ def sync(
 
 def clone(
     ctx: typer.Context,
-    url: str = typer.Argument(..., help="Where the team's store is: a folder, user@server:path, or a FILE.age bundle."),
-    path: Path = typer.Argument(..., help="New folder for your copy."),
-    expect: str | None = typer.Option(
-        None,
+    url: str = argument("Where the team's store is: a folder, user@server:path, or a FILE.age bundle."),
+    path: Path = argument("New folder for your copy."),
+    expect: str | None = value_option(
         "--expect",
-        metavar="FINGERPRINT",
-        help="The store's fingerprint from `cmtk team fingerprint` on a laptop you trust; "
+        "The store's fingerprint from `cmtk team fingerprint` on a laptop you trust; "
         "the copy is refused if it differs.",
+        "FINGERPRINT",
     ),
 ) -> None:
     """Make your own copy of the team's store, ready for `cmtk sync`."""
@@ -244,9 +240,9 @@ def _show(value) -> str:
 
 def resolve(
     ctx: typer.Context,
-    case_id: str = typer.Argument(..., metavar="CASE", help="The case or conference."),
-    number: int = typer.Argument(..., help="The conflict's number from `cmtk conflicts CASE`."),
-    take: str = typer.Option(..., "--take", metavar="kept|other", help="Keep the merged value, or use the other one."),
+    case_id: str = argument("The case or conference.", "CASE"),
+    number: int = argument("The conflict's number from `cmtk conflicts CASE`."),
+    take: str = value_option("--take", "Keep the merged value, or use the other one.", "kept|other", required=True),
 ) -> None:
     """Settle one conflict: keep the value the sync kept, or take the other one (one commit)."""
 

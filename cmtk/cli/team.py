@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cmtk.cli.common import is_terminal, open_session, open_store
+from cmtk.cli.options import argument, switch
 from cmtk.cli.output import Format, OutputFormat, emit, json_keys
 from cmtk.errors import UsageError
 from cmtk.team import roster, rotation
@@ -35,10 +36,8 @@ def team_fingerprint(ctx: typer.Context) -> None:
 @app.command("add")
 def team_add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The new member's name."),
-    public_key: str = typer.Argument(
-        ..., metavar="AGE_PUBLIC_KEY", help="Their public key (age1...), from `cmtk key show`."
-    ),
+    name: str = argument("The new member's name."),
+    public_key: str = argument("Their public key (age1...), from `cmtk key show`.", "AGE_PUBLIC_KEY"),
     role: str = typer.Option("caseworker", "--role", help="Their role, e.g. caseworker, case manager, recovery key."),
 ) -> None:
     """Give a new member access: re-encrypts only the store key files, in one commit."""
@@ -51,8 +50,8 @@ def team_add(
 @app.command("remove")
 def team_remove(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The member to remove."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    name: str = argument("The member to remove."),
+    yes: bool = switch("--yes", "Do not ask for confirmation.", "-y"),
 ) -> None:
     """Remove a member: a new store key, and every current record re-encrypted to it, in one commit."""
 
@@ -75,7 +74,7 @@ def team_remove(
 @app.command("trust")
 def team_trust(
     ctx: typer.Context,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Accept without asking (after checking the list)."),
+    yes: bool = switch("--yes", "Accept without asking (after checking the list).", "-y"),
 ) -> None:
     """Check and accept a team list that changed on another laptop (a sync or a copy) before cmtk uses it."""
     store = open_store(ctx)

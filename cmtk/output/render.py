@@ -22,7 +22,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from cmtk.errors import CmtkError, UsageError
 from cmtk.forms.definitions import LANGUAGES, Field, FormDef, Section, Text, preset_key
@@ -528,32 +528,51 @@ def _check_lang(lang: str) -> None:
         raise UsageError(f"--lang: '{lang}' is not one of {', '.join(LANGUAGES)}")
 
 
-def render_html(
-    form: FormDef,
-    *,
-    lang: str = "en",
-    values: dict | None = None,
-    case_id: str | None = None,
-    organisation: str = "",
-    training: bool = False,
-    record_date: _dt.date | None = None,
-    templates: Path | None = None,
-    photo: str | None = None,
-) -> str:
-    """The form as one self-contained A4 HTML page; filled in when `values` (a record body) is given.
+class Letterhead(TypedDict, total=False):
+    """What every printed page may take (all optional): the organisation's name and the TRAINING mark for
+    the header, and `templates`, a folder whose files replace the bundled templates of the same name."""
 
-    `templates` is a folder whose files replace the bundled templates of the same name. `photo` is a
-    `data:` URI (image_uri) for the photo box of a form that has one.
-    """
+    organisation: str
+    training: bool
+    templates: Path | None
+
+
+class PageOptions(Letterhead, total=False):
+    """What `render_html` and `render_markdown` both take besides the form (all optional): the letterhead,
+    lang (default en), values (a record body, for a filled form), case_id and record_date."""
+
+    lang: str
+    values: dict | None
+    case_id: str | None
+    record_date: _dt.date | None
+
+
+def _page(form: FormDef, options: PageOptions) -> dict[str, Any]:
+    """The options with their defaults, the language checked and the form's parts laid out."""
+    lang = options.get("lang", "en")
     _check_lang(lang)
-    context = dict(
+    values = options.get("values")
+    return dict(
+        lang=lang,
+        templates=options.get("templates"),
         form=form,
         parts=parts(form, values),
         filled=values is not None,
-        case_id=case_id or "",
-        organisation=organisation or "",
-        training=training,
-        record_date=record_date,
+        case_id=options.get("case_id") or "",
+        organisation=options.get("organisation") or "",
+        training=options.get("training", False),
+        record_date=options.get("record_date"),
+    )
+
+
+def render_html(form: FormDef, *, photo: str | None = None, **options: Unpack[PageOptions]) -> str:
+    """The form as one self-contained A4 HTML page; filled in when `values` (a record body) is given.
+
+    `photo` is a `data:` URI (image_uri) for the photo box of a form that has one.
+    """
+    context = _page(form, options)
+    lang, templates = context.pop("lang"), context.pop("templates")
+    context |= dict(
         css=_find(templates, "print.css"),
         photo=photo if photo and photo.startswith(_IMAGE_URI) else None,
         running_header=True,
@@ -609,54 +628,28 @@ class Fragment:
     body: str
 
 
-def render_fragment(
-    form: FormDef,
-    *,
-    lang: str,
-    anchor: str,
-    organisation: str = "",
-    training: bool = False,
-    templates: Path | None = None,
-) -> Fragment:
+def render_fragment(form: FormDef, *, lang: str, anchor: str, **letterhead: Unpack[Letterhead]) -> Fragment:
     """A blank form's body and its named page rules, to be put in one document with others.
 
     The pages of the form are named `anchor`; the header is plain text (no running
     element), which keeps a long document quick to lay out in WeasyPrint.
     """
-    _check_lang(lang)
-    env = environment(lang, templates)
-    context = dict(
-        form=form,
-        parts=parts(form, None),
-        filled=False,
-        case_id="",
-        organisation=organisation or "",
-        training=training,
-        record_date=None,
-        photo=None,
-        running_header=False,
-        page_name=anchor,
-    )
+    context = _page(form, {"lang": lang, **letterhead})
+    env = environment(context.pop("lang"), context.pop("templates"))
+    context |= dict(photo=None, running_header=False, page_name=anchor)
     return Fragment(
         form, lang, anchor, _render(env, "page_rules.html.j2", context), _render(env, "form_page.html.j2", context)
     )
 
 
-def render_pack_page(
-    fragments: list[Fragment],
-    *,
-    lang: str,
-    title: str,
-    organisation: str = "",
-    training: bool = False,
-    templates: Path | None = None,
-) -> str:
+def render_pack_page(fragments: list[Fragment], *, lang: str, title: str, **letterhead: Unpack[Letterhead]) -> str:
     """The fragments in one self-contained document, after a contents page in `lang`."""
+    templates = letterhead.get("templates")
     context = dict(
         items=fragments,
         title=title,
-        organisation=organisation or "",
-        training=training,
+        organisation=letterhead.get("organisation") or "",
+        training=letterhead.get("training", False),
         css=_find(templates, "print.css"),
     )
     return check_self_contained(_render(environment(lang, templates), "pack.html.j2", context))
@@ -870,21 +863,13 @@ class _Markdown:
             self.line(f"| {_md(field.indicator)} | {self.t(field.label)} | {marks} |")
 
 
-def render_markdown(
-    form: FormDef,
-    *,
-    lang: str = "en",
-    values: dict | None = None,
-    case_id: str | None = None,
-    organisation: str = "",
-    training: bool = False,
-    record_date: _dt.date | None = None,
-    templates: Path | None = None,
-) -> str:
+def render_markdown(form: FormDef, **options: Unpack[PageOptions]) -> str:
     """The same form as plain Markdown, for reading on screen or pasting into a document."""
-    _check_lang(lang)
-    writer = _Markdown(lang, translations(lang, templates).gettext)
-    return writer.form(form, parts(form, values), case_id or "", organisation or "", training, record_date)
+    page = _page(form, options)
+    writer = _Markdown(page["lang"], translations(page["lang"], page["templates"]).gettext)
+    return writer.form(
+        form, page["parts"], page["case_id"], page["organisation"], page["training"], page["record_date"]
+    )
 
 
 # -- PDF -----------------------------------------------------------------------------------

@@ -155,6 +155,33 @@ def _alternation(words) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)
 
 
+def _word_set(list_name: str) -> cached_property[frozenset[str]]:
+    """A `_Lexicon` attribute: one word list of the rules as a set, built on first use."""
+
+    def words(self: _Lexicon) -> frozenset[str]:
+        return frozenset(self.rules.words(list_name))
+
+    return cached_property(words)
+
+
+def _month_pattern(pattern: str) -> cached_property[re.Pattern]:
+    """A `_Lexicon` attribute: `pattern` with MONTHS standing for any month name of the rules, ignoring case."""
+
+    def compiled(self: _Lexicon) -> re.Pattern:
+        return re.compile(pattern.replace("MONTHS", self.month_re), re.IGNORECASE)
+
+    return cached_property(compiled)
+
+
+def _phrase_list(list_name: str) -> cached_property[tuple[tuple[str, ...], ...]]:
+    """A `_Lexicon` attribute: one word list of the rules as phrases, longest first, built on first use."""
+
+    def phrases(self: _Lexicon) -> tuple[tuple[str, ...], ...]:
+        return _phrases(self.rules.words(list_name))
+
+    return cached_property(phrases)
+
+
 class _Lexicon:
     """Lookups and patterns derived from one Rules' word lists, built on first use."""
 
@@ -198,25 +225,15 @@ class _Lexicon:
         stems = [w for w in self.rules.words("talk_verbs") if w in set(self.rules.words("swahili_verb_stems"))]
         return self._swahili(stems)
 
-    @cached_property
-    def role_phrases(self):
-        return _phrases(self.rules.words("roles"))
-
-    @cached_property
-    def relative_phrases(self):
-        return _phrases(self.rules.words("relatives_to_name"))
+    role_phrases = _phrase_list("roles")
+    relative_phrases = _phrase_list("relatives_to_name")
 
     @cached_property
     def person_phrases(self):
         return _phrases((*self.rules.words("roles"), *self.rules.words("relatives_to_name")))
 
-    @cached_property
-    def action_noun_phrases(self):
-        return _phrases(self.rules.words("action_nouns"))
-
-    @cached_property
-    def output_phrases(self):
-        return _phrases(self.rules.words("output_words"))
+    action_noun_phrases = _phrase_list("action_nouns")
+    output_phrases = _phrase_list("output_words")
 
     @cached_property
     def frequency(self) -> re.Pattern:
@@ -226,37 +243,18 @@ class _Lexicon:
         periods = _alternation(self.rules.words("periods")) or "(?!)"
         return re.compile(rf"\b(?:{words})\b|\b(?:{leads})\s+(?:{periods})s?\b", re.IGNORECASE)
 
-    @cached_property
-    def vague_time_phrases(self):
-        return _phrases(self.rules.words("vague_times"))
+    vague_time_phrases = _phrase_list("vague_times")
 
     @cached_property
     def domain_phrases(self) -> dict:
         return {domain: _phrases(words) for domain, words in self.rules.domain_keywords.items()}
 
-    @cached_property
-    def vague_who(self) -> frozenset[str]:
-        return frozenset(self.rules.words("vague_who"))
-
-    @cached_property
-    def vague_output(self) -> frozenset[str]:
-        return frozenset(self.rules.words("vague_outputs"))
-
-    @cached_property
-    def function_words(self) -> frozenset[str]:
-        return frozenset(self.rules.words("function_words"))
-
-    @cached_property
-    def links(self) -> frozenset[str]:
-        return frozenset(self.rules.words("subject_links"))
-
-    @cached_property
-    def prepositions(self) -> frozenset[str]:
-        return frozenset(self.rules.words("prepositions"))
-
-    @cached_property
-    def determiners(self) -> frozenset[str]:
-        return frozenset(self.rules.words("determiners"))
+    vague_who = _word_set("vague_who")
+    vague_output = _word_set("vague_outputs")
+    function_words = _word_set("function_words")
+    links = _word_set("subject_links")
+    prepositions = _word_set("prepositions")
+    determiners = _word_set("determiners")
 
     @cached_property
     def months(self) -> dict[str, int]:
@@ -278,45 +276,18 @@ class _Lexicon:
     def month_re(self) -> str:
         return _alternation(self.months)
 
-    @cached_property
-    def date_shape(self) -> re.Pattern:
-        return re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([-/.])\d{1,2}\1\d{4})$")
+    # Date shapes that need no word list, compiled once.
+    date_shape = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([-/.])\d{1,2}\1\d{4})$")
+    numeric_in_text = re.compile(r"(?<![\d/.-])\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?!\d)")
+    year_only = re.compile(r"\b(?:by|in|before)\s+((?:19|20)\d{2})\b(?![-/.]\d)")
+    indicator = re.compile(r"^B?(\d{1,2})\.(\d{1,2})$", re.IGNORECASE)
+    indicator_split = re.compile(r"[,;/\s]+|\band\b|\bna\b", re.IGNORECASE)
 
-    @cached_property
-    def numeric_in_text(self) -> re.Pattern:
-        return re.compile(r"(?<![\d/.-])\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?!\d)")
-
-    @cached_property
-    def day_month_year(self) -> re.Pattern:
-        return re.compile(
-            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({self.month_re})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
-        )
-
-    @cached_property
-    def month_day_year(self) -> re.Pattern:
-        return re.compile(rf"\b({self.month_re})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
-
-    @cached_property
-    def month_year(self) -> re.Pattern:
-        return re.compile(rf"\b({self.month_re})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
-
-    @cached_property
-    def bare_month(self) -> re.Pattern:
-        return re.compile(
-            rf"\b(?:by|in|before|on|end of|mwisho wa)\s+({self.month_re})\b(?!\.?\s*\d{{4}})", re.IGNORECASE
-        )
-
-    @cached_property
-    def year_only(self) -> re.Pattern:
-        return re.compile(r"\b(?:by|in|before)\s+((?:19|20)\d{2})\b(?![-/.]\d)")
-
-    @cached_property
-    def indicator(self) -> re.Pattern:
-        return re.compile(r"^B?(\d{1,2})\.(\d{1,2})$", re.IGNORECASE)
-
-    @cached_property
-    def indicator_split(self) -> re.Pattern:
-        return re.compile(r"[,;/\s]+|\band\b|\bna\b", re.IGNORECASE)
+    # Date shapes with month names: MONTHS stands for any month name of the rules.
+    day_month_year = _month_pattern(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(MONTHS)\.?,?\s+(\d{4})\b")
+    month_day_year = _month_pattern(r"\b(MONTHS)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
+    month_year = _month_pattern(r"\b(MONTHS)\.?,?\s+(\d{4})\b")
+    bare_month = _month_pattern(r"\b(?:by|in|before|on|end of|mwisho wa)\s+(MONTHS)\b(?!\.?\s*\d{4})")
 
 
 def _lex(rules: Rules | None) -> _Lexicon:

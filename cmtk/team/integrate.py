@@ -19,19 +19,13 @@ from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.team import merge, roster
 from cmtk.team.incoming import ZERO, changed_paths, check_incoming, count_commits, is_record, require_settings_accepted
 from cmtk.team.keyring import KEY_FILE, KeyRing, key_blobs, ls_tree
-from cmtk.team.outcome import ConfirmSettings, ConfirmTeam, Outcome
+from cmtk.team.outcome import NO_QUESTIONS, Confirmations, ConfirmTeam, Outcome
 from cmtk.team.transport import is_ancestor, private_temp, run_git
 
 MERGE_MESSAGE = "merge sync"
 
 
-def integrate(
-    session: Session,
-    theirs: str | None,
-    outcome: Outcome,
-    confirm_team: ConfirmTeam | None = None,
-    confirm_settings: ConfirmSettings | None = None,
-) -> None:
+def integrate(session: Session, theirs: str | None, outcome: Outcome, confirm: Confirmations = NO_QUESTIONS) -> None:
     store = session.store
     ours = store.git.head()
     if theirs is None:  # an empty remote: everything goes
@@ -48,12 +42,12 @@ def integrate(
     outcome.received += count_commits(store, ours, theirs)
     incoming = changed_paths(store, base, theirs)
     ring = check_incoming(session, base, theirs, incoming, outcome)
-    require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm_settings)
+    require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm.settings)
     if base == ours or merges_only_of(store, ours, theirs):
         move_to(store, ours, theirs)
         return
     outcome.sent += count_commits(store, theirs, ours)
-    merged = _merge_commits(session, base, ours, theirs, incoming, ring, outcome, confirm_team)
+    merged = _merge_commits(session, base, ours, theirs, incoming, ring, outcome, confirm.team)
     faults.point("sync.merge-commit-made")
     move_to(store, ours, merged)
     trust = store.trust()
@@ -425,12 +419,7 @@ def git_merge_heads(store: Store) -> list[str]:
     return [line.strip() for line in text.splitlines() if re.fullmatch(r"[0-9a-f]{40}", line.strip())]
 
 
-def finish_git_merge(
-    session: Session,
-    outcome: Outcome,
-    confirm_team: ConfirmTeam | None = None,
-    confirm_settings: ConfirmSettings | None = None,
-) -> bool:
+def finish_git_merge(session: Session, outcome: Outcome, confirm: Confirmations = NO_QUESTIONS) -> bool:
     """A half-done git merge (a copy without cmtk's merge driver stops on every record both sides changed):
     put the files back as this laptop's last commit has them, then merge what git was merging in through cmtk,
     with every check a sync makes. Both sides are whole commits, so nothing is lost by starting again."""
@@ -445,7 +434,7 @@ def finish_git_merge(
     for name in GIT_MERGE_FILES:
         (store.root / ".git" / name).unlink(missing_ok=True)
     for head in heads:
-        integrate(session, head, outcome, confirm_team, confirm_settings)
+        integrate(session, head, outcome, confirm)
     return True
 
 
@@ -470,12 +459,7 @@ def _redone(store: Store) -> set[str]:
         return set()
 
 
-def redo_hand_made_merge(
-    session: Session,
-    outcome: Outcome,
-    confirm_team: ConfirmTeam | None = None,
-    confirm_settings: ConfirmSettings | None = None,
-) -> bool:
+def redo_hand_made_merge(session: Session, outcome: Outcome, confirm: Confirmations = NO_QUESTIONS) -> bool:
     """A merge commit made with git by hand (`git commit -a` after a stopped `git pull` keeps one side of every
     record both changed): merged again by cmtk from its two parents, with every check a sync makes, and the
     commits made on top of it carried over. Refused, with what to do, when the commit holds changes of its own."""
@@ -498,14 +482,14 @@ def redo_hand_made_merge(
     scratch = Outcome(outcome.remote)
     incoming = changed_paths(store, base, theirs)
     ring = check_incoming(session, base, theirs, incoming, scratch)
-    require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm_settings)
-    redone = _merge_commits(session, base, ours, theirs, incoming, ring, scratch, confirm_team)
+    require_settings_accepted(store, base, theirs, incoming, outcome.remote, confirm.settings)
+    redone = _merge_commits(session, base, ours, theirs, incoming, ring, scratch, confirm.team)
     if head != hand:  # carry over what was committed on top of the hand-made merge: a merge with it as base
         later = changed_paths(store, hand, head)
         ring = KeyRing(session)
         ring.load(key_blobs(store, hand), "this laptop")
         ring.load(key_blobs(store, head), "this laptop")
-        redone = _merge_commits(session, hand, redone, head, later, ring, Outcome(outcome.remote), confirm_team)
+        redone = _merge_commits(session, hand, redone, head, later, ring, Outcome(outcome.remote), confirm.team)
     if head != hand:
         done = sorted(_redone(store) | {hand})
         write_atomic(store.root / ".git" / "cmtk" / REDONE, ("\n".join(done) + "\n").encode("ascii"))

@@ -40,3 +40,14 @@ class Outcome:
 ConfirmTeam = Callable[[list[roster.Member]], bool]
 
 ConfirmSettings = Callable[[list[str], str], bool]  # (changed settings, policy or form files, their diff)
+
+
+@dataclass(frozen=True)
+class Confirmations:
+    """The questions a merge may ask the person syncing; without an answer, what needs one is refused."""
+
+    team: ConfirmTeam | None = None
+    settings: ConfirmSettings | None = None
+
+
+NO_QUESTIONS = Confirmations()

@@ -27,7 +27,7 @@ from cmtk.store.session import SYNC_JOURNAL as JOURNAL
 from cmtk.store.session import Session, Store
 from cmtk.team import remotes, rotation, transport
 from cmtk.team.integrate import finish_git_merge, integrate, move_to, redo_hand_made_merge
-from cmtk.team.outcome import ConfirmSettings, ConfirmTeam, Outcome, Say
+from cmtk.team.outcome import Confirmations, ConfirmSettings, ConfirmTeam, Outcome, Say
 from cmtk.team.remotes import find_remote
 from cmtk.team.transport import fetch, push
 
@@ -48,21 +48,22 @@ def sync(
     store = session.store
     remote = find_remote(store, name)
     outcome = Outcome(remote.name)
+    confirm = Confirmations(confirm_team, confirm_settings)
     trusted_before = set(store.trust()["team"]) or {m.public for m in store.members()}
     with store.locked():
         remotes.ensure_configured(store)
         remove_leftovers(store)
         outcome.finished_interrupted = finish_interrupted(store)
         store.finish_interrupted_write()
-        outcome.finished_git_merge = finish_git_merge(session, outcome, confirm_team, confirm_settings)
+        outcome.finished_git_merge = finish_git_merge(session, outcome, confirm)
         _require_clean(store)
         for _merge in range(20):  # each hand-made merge that no remote has yet, oldest first
-            if not redo_hand_made_merge(session, outcome, confirm_team, confirm_settings):
+            if not redo_hand_made_merge(session, outcome, confirm):
                 break
         for _attempt in range(3):
             theirs = fetch(session, remote, new_bundle)
             faults.point("sync.fetched")
-            integrate(session, theirs, outcome, confirm_team, confirm_settings)
+            integrate(session, theirs, outcome, confirm)
             faults.point("sync.integrated")
             if push(session, remote, new_bundle):
                 faults.point("sync.pushed")

@@ -353,6 +353,17 @@ def measure_printing(runs: int = 1) -> dict:
     return results
 
 
+def merge_into_results(results: list[dict]) -> list[dict]:
+    """Write these measures into bench/results.json over the earlier ones of the same sizes; returns all."""
+    earlier = {}
+    if (HERE / "results.json").is_file():
+        earlier = {r["cases"]: r for r in json.loads((HERE / "results.json").read_text())}
+    measured = {r["cases"]: {**earlier.get(r["cases"], {}), **r} for r in results}
+    merged = [measured.get(size, earlier.get(size)) for size in sorted(set(earlier) | set(measured))]
+    (HERE / "results.json").write_text(json.dumps(merged, indent=2) + "\n")
+    return merged
+
+
 def main() -> None:
     if os.environ.get("BENCH_ONLY") == "printing":  # `BENCH_ONLY=printing make bench`: only the printing figures
         measure_printing()
@@ -371,6 +382,7 @@ def main() -> None:
             folder = store_for(size)
             case_id = first_case(folder)
             results.append({"cases": size, **measure_sync(folder, case_id), **measure_doctor(folder, case_id)})
+            merge_into_results(results[-1:])  # each size as soon as it is measured: 10,000 cases take an hour
     elif only == "reports":
         results = [{"cases": size, **measure_reports(store_for(size))} for size in sizes]
     elif only == "attachments":
@@ -383,11 +395,10 @@ def main() -> None:
             result.update(measure_attachments(store_for(size)))
         if results:
             results[0].update(measure_stick())
-    if (os.environ.get("BENCH_QUICK") or only) and (HERE / "results.json").is_file():
-        earlier = {r["cases"]: r for r in json.loads((HERE / "results.json").read_text())}
-        measured = {r["cases"]: {**earlier.get(r["cases"], {}), **r} for r in results}
-        results = [measured.get(size, earlier.get(size)) for size in sorted(set(earlier) | set(measured))]
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    if os.environ.get("BENCH_QUICK") or only:
+        results = merge_into_results(results)
+    else:
+        (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     keys = list(dict.fromkeys(k for r in results for k in r if k not in ("cases", "records")))
     print(f"{'seconds (median)':<26}" + "".join(f"{r['cases']:>12} cases" for r in results))
     for key in keys:

@@ -25,6 +25,7 @@ from cmtk.findings import Finding
 class Message:
     template: str
     quotes_input: bool = False  # the message echoes the value the user typed (see the module docstring)
+    shows_record: bool = False  # the message shows what a record holds, to a key holder (see RECORD_PLACEHOLDERS)
 
 
 # Placeholder names a template may use, and why none can hold case data.
@@ -48,6 +49,28 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
     "setting": "a git configuration key",
     "detail": "a message built elsewhere under the same rule (a CmtkError's message or another check's "
     "problem); that source is where it is reviewed",
+    "opened": "the date a case was opened (its intake): the case's bookkeeping, not about the child",
+    "low": "a number from the store's policy",
+    "high": "a number from the store's policy",
+    "others": "a number of things",
+    "due": "a date cmtk worked out from the store's policy (a deadline)",
+    "status": "a status word cmtk writes (`open`, `closed`)",
+    "recorded": "the date a record was made (the store's bookkeeping)",
+}
+
+# Placeholders that carry what the user just typed. Only `quotes_input` messages may fill them: they go back to
+# the person typing, so they can see which value is refused, and never into `doctor`'s output.
+TYPED_PLACEHOLDERS: dict[str, str] = {
+    "typed": "the value the person just typed or gave in a file, echoed back so they can see which one is wrong",
+}
+
+# Placeholders that carry what a record holds. Only `shows_record` messages may fill them: they are printed on
+# screen for the person who unlocked the store and asked for that record (`conference show`, `smart check`),
+# exactly as the record itself would be; they never reach an error line, a log, a file name or `doctor`.
+RECORD_PLACEHOLDERS: dict[str, str] = {
+    "participants": "a conference's participants as recorded: staff by name; a child or family member by the case "
+    "they come for, never by name (cmtk lists them so), though a store may hold older entries",
+    "venue": "where a conference is held, as recorded",
 }
 
 
@@ -149,6 +172,38 @@ CATALOGUE: dict[str, Message] = {
         "{path}: git finds {count} damaged or missing object(s) there, so other laptops cannot fetch; "
         "this laptop does not hold them: run the repair on the laptop that sent them last" + _NEW_FOLDER
     ),
+    # -- what a valid record still cannot say about its case (cmtk/casework/cases.py) ---------------------
+    # The child's date of birth is not printed (issue 14, item 5): the field and the rule say enough.
+    "before-birth": Message("this date is before the child's date of birth; check the year"),
+    "before-opening": Message("{typed} is before case {case} was opened ({opened}); check the year", quotes_input=True),
+    "na-not-allowed": Message(
+        "N/A is not allowed for {label}: it applies to this child, and the form gives no case where it does not; "
+        "answer yes or no"
+    ),
+    # -- a conference's checklist, form 3 (cmtk/casework/conference.py): the item, then how it stands ----
+    "check-cases": Message("Cases nominated"),
+    "check-cases:count": Message("{count} case(s)"),
+    "check-venue": Message("Venue booked"),
+    "check-venue:booked": Message("{venue}", shows_record=True),
+    "check-venue:none": Message("no venue recorded"),
+    "check-participants": Message("Participants: {low} to {high}"),
+    "check-participants:count": Message("{count} participant(s)"),
+    "check-participants:with-family": Message("{count} participant(s), and {others} child or family participant(s)"),
+    "check-invitations": Message("Invitations sent by {due}"),
+    "check-invitations:on-time": Message("all on time"),
+    "check-invitations:late": Message("not yet or late: {participants}", shows_record=True),
+    "check-confirmations": Message("Confirmations by {due}"),
+    "check-confirmations:all": Message("all confirmed"),
+    "check-confirmations:missing": Message("missing: {participants}", shows_record=True),
+    "check-agreements": Message("Confidentiality agreements"),
+    "check-agreements:all": Message("every participant"),
+    "check-agreements:missing": Message("missing: {participants}", shows_record=True),
+    "check-report": Message("Report within 24 hours (by {due})"),
+    "check-report:recorded": Message("recorded {recorded}"),
+    "check-report:overdue": Message("overdue"),
+    "check-report:not-yet": Message("not yet"),
+    "check-closed": Message("Action points followed up (conference closed)"),
+    "check-closed:status": Message("{status}"),
 }
 
 
@@ -162,6 +217,7 @@ KINDS: dict[str, str] = {
     "unknown-section": "is not a section of this form",
     "missing-section": "section is missing",
     "note": "is a note and cannot hold a value",
+    "before-opening": "is before the case was opened",
 }
 
 
@@ -177,6 +233,11 @@ def code_of(key: str) -> str:
 
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def placeholders_of(key: str) -> set[str]:
+    """The parameters catalogue entry KEY takes."""
+    return placeholders(CATALOGUE[key].template)
 
 
 def text(key: str, /, **params: Any) -> str:

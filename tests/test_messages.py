@@ -14,7 +14,7 @@ import pytest
 from helpers import make_store
 
 from cmtk import messages
-from cmtk.casework import cases
+from cmtk.casework import cases, conference
 from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
 from cmtk.store import doctor
@@ -24,9 +24,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cmtk"
 TODAY = dt.date(2026, 3, 1)
 
 # Modules that word every finding through the catalogue: none of them may build a Finding by hand.
-MOVED = ["store/doctor.py", "forms/validate.py", "team/transport.py"]
+MOVED = ["store/doctor.py", "forms/validate.py", "team/transport.py", "casework/cases.py", "casework/conference.py"]
 # Helpers that take (where, KEY, **params): the catalogue's `finding` and the local wrappers around it.
 HELPERS = {"finding", "add", "problem"}
+
+
+def _constants(node: ast.AST) -> list[str]:
+    """The string constants an argument can be: itself, or the branches of `a if x else b`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _constants(node.body) + _constants(node.orelse)
+    return []
 
 
 def _calls() -> list[tuple[str, int, str, set[str] | None]]:
@@ -46,6 +55,12 @@ def _calls() -> list[tuple[str, int, str, set[str] | None]]:
                 index = 0
             elif name in HELPERS and (name == "finding" or str(path).endswith(tuple(MOVED))):
                 index = 1
+            elif name == "_item" and str(path).endswith("casework/conference.py"):
+                # a checklist item: the label's key, then (third) the key saying how it stands; PARAMS fill both
+                for arg in (node.args[0], node.args[2]):
+                    for key in _constants(arg):
+                        found.append((str(path.relative_to(PACKAGE)), node.lineno, key, None))
+                continue
             else:
                 continue
             if len(node.args) <= index:
@@ -98,9 +113,21 @@ def test_every_placeholder_is_one_that_cannot_hold_case_data():
         for key, entry in messages.CATALOGUE.items()
         for name in messages.placeholders(entry.template)
         if name not in messages.SAFE_PLACEHOLDERS
+        and not (entry.quotes_input and name in messages.TYPED_PLACEHOLDERS)
+        and not (entry.shows_record and name in messages.RECORD_PLACEHOLDERS)
     }
     assert sorted(unsafe) == []
-    assert all(reason.strip() for reason in messages.SAFE_PLACEHOLDERS.values())
+    lists = (messages.SAFE_PLACEHOLDERS, messages.TYPED_PLACEHOLDERS, messages.RECORD_PLACEHOLDERS)
+    assert all(reason.strip() for names in lists for reason in names.values())
+    # a name is on one list only: its reason says what it holds
+    assert sum(len(names) for names in lists) == len(set().union(*lists))
+
+
+def test_record_placeholders_appear_only_in_messages_marked_as_showing_a_record():
+    shows = {key for key, entry in messages.CATALOGUE.items() if entry.shows_record}
+    assert shows  # the conference checklist shows names
+    for key in shows:
+        assert messages.placeholders_of(key) & set(messages.RECORD_PLACEHOLDERS), key  # marked for a reason
 
 
 def test_keys_are_stable_codes():
@@ -113,7 +140,7 @@ def test_keys_are_stable_codes():
 
 def test_only_value_problems_echo_input_and_doctor_never_prints_them():
     quoting = {messages.code_of(k) for k, entry in messages.CATALOGUE.items() if entry.quotes_input}
-    assert quoting == {"value"}
+    assert quoting == {"value", "before-opening"}
     # doctor prints a validation finding as where + the kind of its code, never its message
     assert quoting <= set(messages.KINDS)
 
@@ -173,3 +200,38 @@ def test_doctor_reports_a_refused_value_by_its_kind_only(tmp_path):
     found = [f for f in doctor.check(session) if f.code == "invalid"]
     assert any(f"biographical.sex: {messages.kind('value')}" in f.message for f in found)
     assert all(case_id in f.message and "Wambui-secret" not in f.message for f in found)
+
+
+# -- what a valid record cannot say about its case; the conference checklist ----------------------
+
+
+def test_a_date_before_birth_names_the_field_but_never_the_date_of_birth(tmp_path):
+    session, _ = make_store(tmp_path)
+    case_id = cases.create_case(
+        session, "identification", {"biographical": {"first_name": "Amani", "date_of_birth": dt.date(2014, 4, 12)}}
+    )
+    case = cases.read_case(session, case_id)
+    form = definitions.load_form("case-notes")
+    found = cases.case_findings(case, form, {}, dt.date(1999, 3, 1))
+    assert [(f.where, f.code) for f in found] == [("case-notes: --date", "before-birth")]
+    assert "2014" not in found[0].message and "1999" not in found[0].message
+
+
+def test_the_conference_checklist_items_are_findings_with_codes(tmp_path):
+    session, _ = make_store(tmp_path)
+    conference_id = conference.create(session, day=dt.date(2026, 3, 10), kind="internal", chair="Asha", venue="")
+    items = conference.checklist(session, conference.read(session, conference_id), TODAY)
+    assert [i.code for i in items] == [
+        "check-cases",
+        "check-venue",
+        "check-participants",
+        "check-invitations",
+        "check-confirmations",
+        "check-agreements",
+        "check-report",
+        "check-closed",
+    ]
+    assert all(isinstance(i, Finding) for i in items)
+    venue = items[1]
+    assert (venue.label, venue.met, venue.detail) == ("Venue booked", False, "no venue recorded")
+    assert str(venue) == "Venue booked: no venue recorded"

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk import dates
+from cmtk import dates, messages
 from cmtk.casework import scoring
 from cmtk.errors import CmtkError, ValidationError
 from cmtk.findings import Finding
@@ -104,20 +104,15 @@ def case_findings(case: Case, form: definitions.FormDef, body: dict, day: _dt.da
             if not isinstance(value, _dt.date):
                 continue
             if born is not None and value < born:
-                findings.append(
-                    Finding(
-                        f"{form.id}: {where}",
-                        "before-birth",
-                        f"{value.isoformat()} is before the child was born ({born.isoformat()}); check the year",
-                    )
-                )
+                findings.append(messages.finding(f"{form.id}: {where}", "before-birth"))
             elif opened is not None and value < opened:
                 findings.append(
-                    Finding(
+                    messages.finding(
                         f"{form.id}: {where}",
                         "before-opening",
-                        f"{value.isoformat()} is before case "
-                        f"{case.id} was opened ({opened.isoformat()}); check the year",
+                        typed=value.isoformat(),
+                        case=case.id,
+                        opened=opened.isoformat(),
                     )
                 )
     if any(f.type == "yes_no_na" and f.indicator for _, f in form.all_fields()):
@@ -125,14 +120,7 @@ def case_findings(case: Case, form: definitions.FormDef, body: dict, day: _dt.da
         on = (body.get("review") or {}).get("review_date") or day or dates.today()
         age = scoring.age_on(born, on) if born else None
         for where, indicator in scoring.na_refused(form, body, age=age, sex=bio.get("sex")):
-            findings.append(
-                Finding(
-                    f"{form.id}: {where}",
-                    "na-not-allowed",
-                    f"N/A is not allowed for {indicator}: it applies to "
-                    "this child, and the form gives no case where it does not; answer yes or no",
-                )
-            )
+            findings.append(messages.finding(f"{form.id}: {where}", "na-not-allowed", label=indicator))
     return findings
 
 

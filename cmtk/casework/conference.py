@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk import dates
+from cmtk import dates, messages
 from cmtk.casework import cases, plan, references, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.casework.history import flatten
 from cmtk.casework.schedule import DueItem
 from cmtk.errors import CmtkError, ValidationError
+from cmtk.findings import Finding
 from cmtk.forms import definitions
 from cmtk.store import ids, rows
 from cmtk.store.records import Record
@@ -326,10 +327,27 @@ def record_agreement(
 
 
 @dataclass(frozen=True)
-class CheckItem:
-    label: str
-    met: bool
-    detail: str
+class CheckItem(Finding):
+    """One line of form 3's checklist: `where` is the item, `code` names it, `message` says how it stands."""
+
+    met: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.where
+
+    @property
+    def detail(self) -> str:
+        return self.message
+
+
+def _item(key: str, met: bool, detail_key: str, /, **params: Any) -> CheckItem:
+    """A checklist item worded by the catalogue: the label's entry KEY, and the entry DETAIL_KEY saying how it stands.
+
+    PARAMS fill both; each template takes only the ones it names."""
+    label = messages.text(key, **{k: v for k, v in params.items() if k in messages.placeholders_of(key)})
+    detail = messages.text(detail_key, **{k: v for k, v in params.items() if k in messages.placeholders_of(detail_key)})
+    return CheckItem(label, messages.code_of(key), detail, met)
 
 
 def checklist(session: Session, conference: Conference, today: _dt.date) -> list[CheckItem]:
@@ -348,52 +366,51 @@ def checklist(session: Session, conference: Conference, today: _dt.date) -> list
     low, high = policy["participants"]["min"], policy["participants"]["max"]
     report = conference.latest("conference-report")
     report_due = dates.add_duration(day, policy["report_within"])
+    venue = conference.info.get("venue")
+    others = len(people) - len(members)
+    status = conference.info.get("status", "open")
     items = [
-        CheckItem("Cases nominated", bool(conference.cases), f"{len(conference.cases)} case(s)"),
-        CheckItem(
-            "Venue booked", bool(conference.info.get("venue")), conference.info.get("venue") or "no venue recorded"
-        ),
-        CheckItem(
-            f"Participants: {low} to {high}",
+        _item("check-cases", bool(conference.cases), "check-cases:count", count=len(conference.cases)),
+        _item("check-venue", bool(venue), "check-venue:booked" if venue else "check-venue:none", venue=venue),
+        _item(
+            "check-participants",
             low <= len(members) <= high,
-            f"{len(members)} participant(s)"
-            + (
-                f", and {len(people) - len(members)} child or family participant(s)"
-                if len(people) > len(members)
-                else ""
-            ),
+            "check-participants:with-family" if others > 0 else "check-participants:count",
+            low=low,
+            high=high,
+            count=len(members),
+            others=others,
         ),
-        CheckItem(
-            f"Invitations sent by {invite_by.isoformat()}",
+        _item(
+            "check-invitations",
             bool(people) and not late_invites,
-            "all on time"
-            if people and not late_invites
-            else "not yet or late: " + (", ".join(late_invites) or "no participants"),
+            "check-invitations:on-time" if people and not late_invites else "check-invitations:late",
+            due=invite_by.isoformat(),
+            participants=", ".join(late_invites) or "no participants",
         ),
-        CheckItem(
-            f"Confirmations by {confirm_by.isoformat()}",
+        _item(
+            "check-confirmations",
             bool(people) and not late_confirms,
-            "all confirmed"
-            if people and not late_confirms
-            else "missing: " + (", ".join(late_confirms) or "no participants"),
+            "check-confirmations:all" if people and not late_confirms else "check-confirmations:missing",
+            due=confirm_by.isoformat(),
+            participants=", ".join(late_confirms) or "no participants",
         ),
-        CheckItem(
-            "Confidentiality agreements",
+        _item(
+            "check-agreements",
             bool(people) and not unsigned,
-            "every participant"
-            if people and not unsigned
-            else "missing: " + (", ".join(unsigned) or "no participants"),
+            "check-agreements:all" if people and not unsigned else "check-agreements:missing",
+            participants=", ".join(unsigned) or "no participants",
         ),
-        CheckItem(
-            f"Report within 24 hours (by {report_due.isoformat()})",
+        _item(
+            "check-report",
             report is not None,
-            f"recorded {report.date}" if report else ("overdue" if today > report_due else "not yet"),
+            "check-report:recorded"
+            if report
+            else ("check-report:overdue" if today > report_due else "check-report:not-yet"),
+            due=report_due.isoformat(),
+            recorded=str(report.date) if report else "",
         ),
-        CheckItem(
-            "Action points followed up (conference closed)",
-            conference.info.get("status") == "closed",
-            conference.info.get("status", "open"),
-        ),
+        _item("check-closed", status == "closed", "check-closed:status", status=status),
     ]
     return items
 

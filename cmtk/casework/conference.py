@@ -47,7 +47,7 @@ class Conference:
     def file_record(self) -> Record:
         found = [r for r in self.records if r.form == FILE_FORM]
         if not found:
-            raise CmtkError(f"conference {self.id} has no conference file; run `cmtk doctor`")
+            raise CmtkError.of("conference-conference-file-run", id=self.id)
         return found[-1]
 
     @property
@@ -130,7 +130,7 @@ def _update(session: Session, conference: Conference, body: dict) -> Record:
 
 def create(session: Session, *, day: _dt.date, kind: str, chair: str, venue: str = "") -> str:
     if kind not in KINDS:
-        raise CmtkError(f"--kind: '{kind}' is not one of {', '.join(KINDS)}{definitions.suggest(kind, KINDS)}")
+        raise CmtkError.of("kind-one", kind=kind, kinds=", ".join(KINDS), suggest=definitions.suggest(kind, KINDS))
     taken = set(session.store.conference_ids()) | set(session.store.case_ids())
     conference_id = ids.new_case_id(taken.__contains__)
     body = {
@@ -147,14 +147,18 @@ def add_case(session: Session, conference_id: str, case_id: str, presenter: str 
     conference = read(session, conference_id)
     case = cases.read_case(session, case_id)
     if any(c["case"] == case.id for c in conference.cases):
-        raise CmtkError(f"case {case.id} is already on conference {conference.id}")
+        raise CmtkError.of("case-already-conference", id=case.id, id2=conference.id)
     limits = policy_module.load(session.store.root)["conferences"][conference.info["kind"]]
     warnings = []
     if len(conference.cases) + 1 > int(limits["max_cases"]):
-        message = f"a {conference.info['kind']} conference takes at most {limits['max_cases']} cases"
         if limits.get("over_max", "refuse") == "refuse":
-            raise CmtkError(message + "; hold another conference for the rest (policy conferences.over_max)")
-        warnings.append(message + "; consider a second conference")
+            raise CmtkError.of(
+                "conference-full", conference_kind=conference.info["kind"], max_cases=limits["max_cases"]
+            )
+        warnings.append(
+            f"a {conference.info['kind']} conference takes at most {limits['max_cases']} cases; "
+            "consider a second conference"
+        )
     body = dict(conference.file_record.body)
     body["cases"] = [*conference.cases, {"case": case.id, "presenter": presenter or case.worker}]
     session.save(conference.id, [_update(session, conference, body)], "update")
@@ -197,28 +201,25 @@ def add_participant(
     """
     conference = read(session, conference_id)
     if kind not in PARTICIPANT_KINDS:
-        raise CmtkError(f"--as: '{kind}' is not one of {', '.join(PARTICIPANT_KINDS)}")
+        raise CmtkError.of("as-one", kind=kind, participant_kinds=", ".join(PARTICIPANT_KINDS))
     entry: dict[str, Any] = {"organisation": organisation, "role": role, "kind": kind}
     if kind == "staff":
         if not name or not name.strip():
-            raise ValidationError("NAME: give the participant's name")
+            raise ValidationError.of("name-give-participant-s")
         entry["name"] = name.strip()
     else:
         if name:
-            raise CmtkError(
-                f"a {kind}'s name is not written into a conference: they are listed by their case; "
-                f"leave NAME out and give --case"
-            )
+            raise CmtkError.of("s-name-written-into", kind=kind)
         if not case_id:
-            raise CmtkError(f"--case: a {kind} participant comes for one case on the conference; give its id")
+            raise CmtkError.of("case-participant-comes-one", kind=kind)
         case_id = ids.normalise_case_id(case_id)
         if not any(c["case"] == case_id for c in conference.cases):
-            raise CmtkError(f"case {case_id} is not on conference {conference.id}; add it first with `add-case`")
+            raise CmtkError.of("case-conference-add-first", case_id=case_id, id=conference.id)
         same = [p for p in conference.participants if kind_of(p) == kind and p.get("case") == case_id]
         number = f" {len(same) + 1}" if same else ""
         entry.update({"name": f"{_KIND_WORDS[kind]}{number} of case {case_id}", "case": case_id})
     if any(_person(p["name"]) == _person(entry["name"]) for p in conference.participants):
-        raise CmtkError(f"{entry['name']} is already a participant of conference {conference.id}")
+        raise CmtkError.of("already-participant-conference", name=entry["name"], id=conference.id)
     if invited:
         entry["invited"] = invited
     body = dict(conference.file_record.body)
@@ -244,7 +245,7 @@ def _set_participant(session: Session, conference: Conference, name: str, **valu
             session.save(conference.id, [_update(session, conference, body)], "update")
             return
     names = ", ".join(p["name"] for p in participants) or "none yet"
-    raise CmtkError(f"no participant called '{name}' in conference {conference.id}; participants: {names}")
+    raise CmtkError.of("participant-called-conference-participants", name=name, id=conference.id, names=names)
 
 
 def invite(session: Session, conference_id: str, name: str, day: _dt.date) -> None:
@@ -272,10 +273,7 @@ def agreement_kind(session: Session, verbal: bool) -> str:
     field = section.field("agreement_form") if section else None
     choices = [c.value for c in field.choices] if field else []
     if not choices:
-        raise CmtkError(
-            f"{form.source}: the confidentiality agreement form needs a participant section with an "
-            "agreement_form field that has choices"
-        )
+        raise CmtkError.of("confidentiality-agreement-form-needs", source=form.source)
     return next((c for c in choices if ("verbal" in c) == verbal), choices[0])
 
 
@@ -303,13 +301,13 @@ def record_agreement(
 ) -> Record:
     conference = read(session, conference_id)
     if not any(_person(p["name"]) == _person(name) for p in conference.participants):
-        raise CmtkError(f"add {name} as a participant first: cmtk conference add-participant {conference.id} ...")
+        raise CmtkError.of("add-as-participant-first", name=name, id=conference.id)
     person = next(p for p in conference.participants if _person(p["name"]) == _person(name))
     if kind_of(person) != "staff":
         if _person(name) in _agreed_here(conference):
-            raise CmtkError(f"{person['name']} already agreed for this conference")
+            raise CmtkError.of("already-agreed-conference", name=person["name"])
     elif _person(name) in agreements(session):
-        raise CmtkError(f"{name} already gave the confidentiality agreement; it holds for every conference")
+        raise CmtkError.of("already-gave-confidentiality-agreement", name=name)
     form = definitions.load_form("confidentiality-agreement", session.store.root)
     body = {
         "participant": {
@@ -410,7 +408,7 @@ def checklist(session: Session, conference: Conference, today: _dt.date) -> list
             due=report_due.isoformat(),
             recorded=str(report.date) if report else "",
         ),
-        _item("check-closed", status == "closed", "check-closed:status", status=status),
+        _item("check-closed", status == "closed", "check-closed:status", state=status),
     ]
     return items
 
@@ -448,10 +446,7 @@ def find_names(session: Session, conference: Conference, body: Any) -> list[str]
 def _check_names(session, conference, body, what: str, allow_names: bool) -> list[str]:
     hits = find_names(session, conference, body)
     if hits and not allow_names:
-        raise ValidationError(
-            f"{what}: a child's recorded name or nickname appears in {'; '.join(hits)}; "
-            "write the case id instead (or pass --allow-names to record it anyway)"
-        )
+        raise ValidationError.of("child-s-recorded-name", what=what, hits="; ".join(hits))
     return [f"a child's name appears in {hit}" for hit in hits]
 
 
@@ -461,9 +456,8 @@ def record_minutes(
     conference = read(session, conference_id)
     missing = without_agreement(session, conference)
     if missing:
-        raise CmtkError(
-            f"minutes: {len(missing)} participant(s) have no confidentiality agreement ({', '.join(missing)}); "
-            f"nothing discussed can be recorded before it: cmtk conference agree {conference.id} NAME [--verbal]"
+        raise CmtkError.of(
+            "minutes-participant-s-have", count=len(missing), missing=", ".join(missing), id=conference.id
         )
     form = definitions.load_form("conference-minutes", session.store.root)
     meeting = dict((body or {}).get("meeting") or {}) if isinstance(body, dict) else {}
@@ -477,7 +471,7 @@ def record_minutes(
     ]:
         case_id = str(row.get("case_id", "")).upper()
         if case_id and case_id not in on_conference:
-            raise CmtkError(f"minutes: case {case_id} is not on conference {conference.id}; add it or correct the id")
+            raise CmtkError.of("minutes-case-conference-add", case_id=case_id, id=conference.id)
     warnings = _check_names(session, conference, clean, "minutes", allow_names)
     existing = conference.latest("conference-minutes")
     record = (
@@ -509,10 +503,10 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
     """Action points into each case plan, decisions recorded with each case, conference closed: one commit."""
     conference = read(session, conference_id)
     if conference.info.get("status") == "closed":
-        raise CmtkError(f"conference {conference.id} is already closed")
+        raise CmtkError.of("conference-already-closed", id=conference.id)
     minutes = conference.latest("conference-minutes")
     if minutes is None:
-        raise CmtkError(f"record the minutes first: cmtk conference minutes {conference.id} --from FILE")
+        raise CmtkError.of("record-minutes-first-cmtk", id=conference.id)
     plan_form = definitions.load_form(plan.PLAN_FORM, session.store.root)
     decision_form = definitions.load_form("conference-decision", session.store.root)
     points = (minutes.body.get("action_points") or {}).get("action_points") or []

@@ -482,7 +482,7 @@ def step_info(flow: dict, number: int) -> dict:
     for step in flow["steps"]:
         if step["number"] == number:
             return step
-    raise CmtkError(f"step {number} is not in the workflow; steps are 1 to {LAST_STEP}")
+    raise CmtkError.of("step-workflow-steps-1", number=number, last_step=LAST_STEP)
 
 
 @dataclass(frozen=True)
@@ -552,9 +552,11 @@ def check_gates(
     for gate in gates:
         check = RULES.get(str(gate.get("rule")))
         if check is None:
-            raise CmtkError(
-                f"workflow gate '{gate.get('id')}': unknown rule '{gate.get('rule')}'"
-                f"{definitions.suggest(str(gate.get('rule')), RULES)}"
+            raise CmtkError.of(
+                "workflow-gate-unknown-rule",
+                gate=gate.get("id"),
+                rule=gate.get("rule"),
+                suggest=definitions.suggest(str(gate.get("rule")), RULES),
             )
         ctx = Context(
             case=case,
@@ -657,10 +659,7 @@ def closing(case: Case, *, policy: dict, today: _dt.date, form_loader, reason: s
     route = route_for(flow, reason)
     if route is None:
         known = ", ".join(str(r.get("reason")) for r in routes(flow))
-        raise CmtkError(
-            f"the closure form gives the reason '{reason}', which no closure route of the workflow has "
-            f"(routes: {known}); add one under workflow: closure: routes in .cmtk/policy.yaml"
-        )
+        raise CmtkError.of("closure-form-gives-reason", reason=reason, known=known)
     gates = route.get("gates") or []
     success = gates == "step"
     if success:
@@ -733,7 +732,7 @@ def moved(case: Case, to_step: int, *, day: _dt.date, by: str, what: str, status
     """The case file record after a move (advance, back, re-open, transfer, close): history kept as events."""
     current = next((r for r in reversed(case.records) if r.form == CASE_FILE), None)
     if current is None:
-        raise CmtkError(f"case {case.id} has no case file record; run `cmtk doctor`")
+        raise CmtkError.of("case-case-file-record", id=case.id)
     body = dict(current.body)
     info = dict(body.get("case") or {})
     events = list(body.get("events") or [])

@@ -52,7 +52,7 @@ class CmtkGroup(TyperGroup):
                 raise
 
             if type(error).__name__ == "GitCommandError":
-                error = GitError("a git command failed")
+                error = GitError.of("git-command-failed")
             typer.echo(f"Error: internal error ({_where(error)}); please report it", err=True)
             if (ctx.obj or {}).get("debug"):
                 for frame in traceback.extract_tb(error.__traceback__):

@@ -32,6 +32,13 @@ class CmtkError(Exception):
         error.code = code
         return error
 
+    @classmethod
+    def like(cls: type[_E], other: CmtkError) -> _E:
+        """OTHER's message and code as this class (another exit status): a bad date given as an option."""
+        error = cls(other.message)
+        error.code = other.code
+        return error
+
     def __str__(self) -> str:
         return self.message
 

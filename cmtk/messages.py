@@ -190,6 +190,8 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
     "max_cases": "a limit from the store's policy",
     "subcommand": "the git subcommand cmtk ran",
     "said": "the last line git printed about its failure (git's words about the store's own files)",
+    "system": "what to install on this operating system, in cmtk's words",
+    "goal": "what was asked, in cmtk's words: a step number, or a closure route's label from the workflow",
 }
 
 # Placeholders that carry what the user just typed. Only `quotes_input` messages may fill them: they go back to
@@ -433,18 +435,18 @@ def finding(where: str, key: str, /, **params: Any) -> Finding:
 # shows_record (what a record or another copy's file holds, shown to the person who holds the key).
 ERRORS: dict[str, Message] = {
     # -- cmtk/dates.py --------------------------------------------------------------------------------------------
-    "duration-use-one-e": Message("duration {duration!r}: use one of {duration_units}, e.g. {{months: 6}}"),
-    "two-digit-year-write": Message(
+    "policy-duration": Message("duration {duration!r}: use one of {duration_units}, e.g. {{months: 6}}"),
+    "date-two-digit-year": Message(
         "{field}: '{raw}' has a two-digit year; write the year in full, e.g. 24-11-2026",
         quotes_input=True,
     ),
-    "date": Message("{field}: '{shown}' is not a date; {hint}", quotes_input=True),
-    "real-calendar-date-day": Message(
+    "date-format": Message("{field}: '{shown}' is not a date; {hint}", quotes_input=True),
+    "date-not-real": Message(
         "{field}: '{raw}' is not a real calendar date (day {day}, month {month}, year {year}); {hint}",
         quotes_input=True,
     ),
     # -- cmtk/system.py -------------------------------------------------------------------------------------------
-    "git-installed-path": Message("git is not installed or not on PATH; {hint}"),
+    "git-missing": Message("git is not installed or not on PATH; {hint}"),
     # -- cmtk/store/attachments.py --------------------------------------------------------------------------------
     "encryption-could-verified-nothing": Message("{source}: encryption could not be verified; nothing was written"),
     "length-does-match-record": Message("{source}: its length does not match its record; see `cmtk doctor`"),
@@ -457,19 +459,19 @@ ERRORS: dict[str, Message] = {
     ),
     # -- cmtk/store/create.py -------------------------------------------------------------------------------------
     "already-cmtk-store": Message("{root}: is already a cmtk store"),
-    "exists-empty-choose-new-3": Message("{root}: exists and is not empty; choose a new folder for the store"),
+    "store-folder-not-empty": Message("{root}: exists and is not empty; choose a new folder for the store"),
     "org-give-organisation-s": Message("--org: give the organisation's name on one line"),
     # -- cmtk/store/crypto.py -------------------------------------------------------------------------------------
-    "age-secret-key-1": Message("{source}: no AGE-SECRET-KEY-1 line found; is this an age identity file?"),
+    "identity-no-secret-key": Message("{source}: no AGE-SECRET-KEY-1 line found; is this an age identity file?"),
     "holds-secret-keys-cmtk": Message("{source}: holds {count} secret keys; cmtk needs a file with exactly one"),
-    "age-x25519-public-key": Message(
+    "not-an-age-key": Message(
         "{source}: '{typed}' is not an age X25519 public key (age1...); ssh keys are not accepted, make one "
         "with `cmtk key new` or `age-keygen`",
         quotes_input=True,
     ),
-    "age-secret-key-1-2": Message("{source}: the AGE-SECRET-KEY-1 line is damaged"),
-    "wrong-passphrase-file-damaged": Message("{source}: wrong passphrase (or the file is damaged)"),
-    "valid-age-public-key": Message(
+    "identity-secret-key-damaged": Message("{source}: the AGE-SECRET-KEY-1 line is damaged"),
+    "wrong-passphrase": Message("{source}: wrong passphrase (or the file is damaged)"),
+    "age-key-invalid": Message(
         "{source}: '{typed}...' is not a valid age public key: it {problem}; a key is 62 characters starting "
         "age1: copy it again from `cmtk key show` on its owner's laptop",
         quotes_input=True,
@@ -481,13 +483,13 @@ ERRORS: dict[str, Message] = {
     "damaged-opens-your-key": Message("{source}: damaged (it opens with your key, but its content is corrupt)"),
     # -- cmtk/store/doctor.py -------------------------------------------------------------------------------------
     "attached-file-without-record": Message("{relative}: an attached file without its record; delete it"),
-    "delete": Message("{relative}: {problems}; delete it"),
+    "store-file-refused": Message("{relative}: {problems}; delete it"),
     # -- cmtk/store/files.py --------------------------------------------------------------------------------------
     "link-folder-cmtk-reads": Message(
         "{relative}: {where} is a link or not a folder; cmtk reads store files only from inside the store (a "
         "copied store may point them at your identity): replace it with a plain file or remove it"
     ),
-    "mapping-settings": Message("{settings}: not a mapping of settings"),
+    "settings-not-a-mapping": Message("{settings}: not a mapping of settings"),
     "plain-path-inside-store": Message("{relative}: not a plain path inside the store"),
     "line-holds-control-direction": Message(
         "{source} line {line}: holds a control or direction character (U+{ord:04X}), which can hide what the "
@@ -499,9 +501,9 @@ ERRORS: dict[str, Message] = {
         "replace it with a copy"
     ),
     "larger-than-any-file": Message("{relative}: larger than any file cmtk keeps there ({limit} KiB)"),
-    "utf-8-text-save": Message("{relative}: not UTF-8 text; save it as UTF-8"),
+    "store-file-not-utf8": Message("{relative}: not UTF-8 text; save it as UTF-8"),
     "disk-full-free-some": Message("the disk is full; free some space and try again (nothing was changed)"),
-    "cannot-read": Message("{relative}: cannot read it ({strerror})"),
+    "store-file-unreadable": Message("{relative}: cannot read it ({strerror})"),
     # -- cmtk/store/gitio.py --------------------------------------------------------------------------------------
     "disk-full-git": Message(
         "the disk is full: git could not write in {root}; free some space on this laptop and try again (nothing "
@@ -549,21 +551,21 @@ ERRORS: dict[str, Message] = {
     ),
     "age-identity-file-binary": Message("{path}: not an age identity file (binary data)"),
     # -- cmtk/store/ids.py ----------------------------------------------------------------------------------------
-    "case-id-ids-letters": Message(
+    "case-id-format": Message(
         "'{shown}' is not a case id: ids are {case_id_length} letters and digits such as K7Q2MX4P; see `cmtk "
         "case list`, or look a child up by name with `cmtk case find`",
         quotes_input=True,
     ),
-    "id-ids-letters-digits": Message(
+    "record-id-format": Message(
         "'{text}' is not {article} {what} id: ids are {record_id_length} letters and digits such as 3F9A0QX2MB; {hint}",
         quotes_input=True,
     ),
     # -- cmtk/store/paths.py --------------------------------------------------------------------------------------
-    "cmtk-store-above-cd": Message(
+    "store-not-found": Message(
         "no cmtk store in {here} or above it; cd into your store's folder (e.g. cd demo) or add --store PATH "
         "(no store yet? `cmtk init PATH --org NAME`, or `cmtk demo PATH` to practise)"
     ),
-    "cmtk-store-cmtk-folder": Message(
+    "store-not-a-store": Message(
         "{path}: not a cmtk store (no .cmtk folder); check the path, or create one with `cmtk init {path}`"
     ),
     # -- cmtk/store/records.py ------------------------------------------------------------------------------------
@@ -595,7 +597,7 @@ ERRORS: dict[str, Message] = {
         "{path}: your identity is inside the store folder, where a sync or a backup would copy it; move it "
         "out (for example to your config folder, see `cmtk key show`) and point --identity at it"
     ),
-    "your-key-store-s": Message(
+    "not-in-team": Message(
         "your key {public}... is not in this store's team; ask a member to run `cmtk team add YOUR-NAME "
         "{public2}` and then sync"
     ),
@@ -621,8 +623,8 @@ ERRORS: dict[str, Message] = {
         "hand, see `cmtk doctor`"
     ),
     "case-folder-wrong-shard": Message("{source}: case folder is in the wrong shard; see `cmtk doctor`"),
-    "case-store-see-cmtk-2": Message("no case {case_id} in this store; {hint}see `cmtk case list`"),
-    "conference-store-see-cmtk": Message("no conference {conference_id} in this store; see `cmtk conference list`"),
+    "no-such-case-hint": Message("no case {case_id} in this store; {hint}see `cmtk case list`"),
+    "no-such-conference": Message("no conference {conference_id} in this store; see `cmtk conference list`"),
     "record-encryption-could-verified": Message(
         "record {record}: encryption could not be verified; nothing was written"
     ),
@@ -648,24 +650,22 @@ ERRORS: dict[str, Message] = {
         "another cmtk command has been changing this store for over {limit:.0f} s; wait for it to finish and try again"
     ),
     # -- cmtk/store/signing.py ------------------------------------------------------------------------------------
-    "age-key-that-32": Message("an age key that is not 32 bytes long"),
+    "age-key-length": Message("an age key that is not 32 bytes long"),
     "signing-key-looks-like": Message(
         "{where}: not a signing key; it looks like {signing_prefix}... (from `cmtk key show` on the sender's laptop)"
     ),
     "name-give-sender-s": Message("NAME: give the sender's name, 1-80 characters on one line"),
     # -- cmtk/store/yamlio.py -------------------------------------------------------------------------------------
-    "nested-more-than-levels": Message(
-        "{source}: nested more than {max_depth} levels deep; no form is shaped like that"
-    ),
-    "yaml-error": Message("{source}: YAML error at {where}"),
-    "valid-yaml": Message("{source}: not valid YAML"),
-    "yaml-value-cannot-read": Message("{source}: YAML value cannot be read (a bad date, tag or nesting)"),
-    "utf-8-text": Message("{source}: not UTF-8 text"),
-    "uses-yaml-anchors-aliases": Message(
+    "yaml-too-deep": Message("{source}: nested more than {max_depth} levels deep; no form is shaped like that"),
+    "yaml-error-at": Message("{source}: YAML error at {where}"),
+    "yaml-invalid": Message("{source}: not valid YAML"),
+    "yaml-value": Message("{source}: YAML value cannot be read (a bad date, tag or nesting)"),
+    "yaml-not-utf8": Message("{source}: not UTF-8 text"),
+    "yaml-aliases": Message(
         "{source}: uses YAML anchors and aliases (& and *), which cmtk does not accept; write values out"
     ),
     # -- cmtk/team/conflicts.py -----------------------------------------------------------------------------------
-    "case-conference-store-see": Message(
+    "no-such-subject": Message(
         "no case or conference {subject} in this store; see `cmtk case list`",
         quotes_input=True,
     ),
@@ -707,7 +707,7 @@ ERRORS: dict[str, Message] = {
         "have been tampered with to undo a change. Nothing was changed; ask your case manager"
     ),
     "copy-lacks-nothing-kept": Message("the copy on {remote} lacks {path!r}; nothing was kept"),
-    "copy-written-store-key-2": Message(
+    "incoming-old-key-generation": Message(
         "the copy on {remote} has {path!r} written with store key generation {generation}, older than the "
         "store's (generation {newest}): it may have been forged by a removed member. Nothing was kept; ask "
         "your case manager"
@@ -757,7 +757,7 @@ ERRORS: dict[str, Message] = {
         "{shown}: no store key opens this record; nothing was changed, see `cmtk doctor`",
         quotes_input=True,
     ),
-    "encryption-could-verified-nothing-2": Message("{source}: encryption could not be verified; nothing was changed"),
+    "keyring-encryption-unverified": Message("{source}: encryption could not be verified; nothing was changed"),
     "store-key-generation-differs": Message(
         "{source}: store key generation {generation} differs from the one in the common history; it may have "
         "been tampered with: nothing was changed, ask your case manager"
@@ -766,11 +766,11 @@ ERRORS: dict[str, Message] = {
         "the copy on {source} has a different store key generation {generation} than this laptop knew; it "
         "may have been tampered with: nothing was changed, ask your case manager"
     ),
-    "decrypts-but-cmtk-record-2": Message(
+    "keyring-not-a-record": Message(
         "{shown}: decrypts but is not a cmtk record; nothing was changed, see `cmtk doctor`",
         quotes_input=True,
     ),
-    "says-written-store-key-2": Message(
+    "keyring-generation-mismatch": Message(
         "{shown}: says it was written with store key generation {claimed!r} but opens with generation "
         "{generation}; it may have been forged: nothing was changed",
         quotes_input=True,
@@ -784,7 +784,7 @@ ERRORS: dict[str, Message] = {
         "the copy on {source} has a store key (generation {generation}) that your key cannot open: you were "
         "removed from the team there, or your key changed. Nothing was changed; ask your case manager"
     ),
-    "copy-store-key-generation-2": Message(
+    "incoming-key-not-made-by-holder": Message(
         "the copy on {source} has a store key generation {generation} not made by a holder of generation "
         "{generation2}; it may have been tampered with: nothing was changed, ask your case manager"
     ),
@@ -794,8 +794,8 @@ ERRORS: dict[str, Message] = {
         "Use `cmtk sync`, which checks every change"
     ),
     # -- cmtk/team/remotes.py -------------------------------------------------------------------------------------
-    "remote-called-remotes": Message("no remote called '{name}'; the remotes are: {name2}", quotes_input=True),
-    "name-use-1-40": Message(
+    "no-such-remote": Message("no remote called '{name}'; the remotes are: {name2}", quotes_input=True),
+    "remote-name-format": Message(
         "NAME: use 1-40 letters, digits, '-' or '_', starting with a letter or digit (e.g. office, usb)"
     ),
     "url-give-path-folder": Message(
@@ -807,16 +807,16 @@ ERRORS: dict[str, Message] = {
     "git-points-another-folder": Message(
         "{path}: its .git points to another folder; give the shared store's own folder"
     ),
-    "there-already-remote-called": Message(
+    "remote-exists": Message(
         "there is already a remote called '{name}'; see `cmtk remote list`",
         quotes_input=True,
     ),
-    "store-remote-yet-add": Message("this store has no remote yet; add one with `cmtk remote add NAME URL`"),
+    "no-remote": Message("this store has no remote yet; add one with `cmtk remote add NAME URL`"),
     "name-store-several-remotes": Message(
         "NAME: this store has several remotes ({names}); say which one to sync with",
         shows_record=True,
     ),
-    "exists-empty-choose-new-4": Message(
+    "clone-folder-not-empty": Message(
         "{target}: exists and is not empty; choose a new folder for the copy",
         quotes_input=True,
     ),
@@ -831,7 +831,7 @@ ERRORS: dict[str, Message] = {
     "such-folder-usb-stick": Message("{parent}: no such folder; is the USB stick plugged in?"),
     "url-folder-give-file": Message("URL: {path} is a folder; give a file name ending in .age for an encrypted bundle"),
     "cmtk-store-cmtk-settings": Message("{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept"),
-    "your-key-store-s-2": Message(
+    "clone-not-in-team": Message(
         "your key is not in this store's team, so the copy cannot be checked or used; ask a member to run "
         "`cmtk team add YOUR-NAME {public}` and sync, then clone again. Nothing was kept"
     ),
@@ -847,7 +847,7 @@ ERRORS: dict[str, Message] = {
     "cmtk-store-branch-nothing": Message(
         "{url}: this is not a cmtk store (it has no {branch} branch); nothing was kept"
     ),
-    "such-folder-drive-share-2": Message("{parent}: no such folder; is the drive or share mounted?"),
+    "remote-no-folder-drive": Message("{parent}: no such folder; is the drive or share mounted?"),
     "exists-but-git-repository": Message(
         "{path}: exists but is not a git repository; give a new folder or an existing shared store"
     ),
@@ -858,7 +858,7 @@ ERRORS: dict[str, Message] = {
     ),
     # -- cmtk/team/roster.py --------------------------------------------------------------------------------------
     "store-key-file-lists": Message("store key file lists no recipients"),
-    "member-name-use-1": Message("member name: use 1-80 characters without '|', '#' or line breaks"),
+    "member-name-format": Message("member name: use 1-80 characters without '|', '#' or line breaks"),
     "same-public-key-listed": Message("{source}: the same public key is listed twice; remove the duplicate"),
     "two-members-have-same": Message("{source}: two members have the same name; every member needs a different name"),
     # -- cmtk/team/rotation.py ------------------------------------------------------------------------------------
@@ -888,7 +888,7 @@ ERRORS: dict[str, Message] = {
         "sync journal is .git/cmtk/sync.json)"
     ),
     "team-change-interrupted-run": Message("a team change was interrupted; run `cmtk doctor --repair` before syncing"),
-    "store-changes-that-committed-2": Message(
+    "sync-uncommitted": Message(
         "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) before syncing"
     ),
     "keeps-changing-under-sync": Message(
@@ -905,7 +905,7 @@ ERRORS: dict[str, Message] = {
         "(cmtk never does that). Nothing was changed; it may have been tampered with: ask your case manager",
         quotes_input=True,
     ),
-    "such-folder-usb-stick-2": Message(
+    "remote-no-folder-stick": Message(
         "{parent}: no such folder; is the USB stick plugged in? Your changes are safe here"
     ),
     "such-folder-shared-drive": Message(
@@ -944,7 +944,7 @@ ERRORS: dict[str, Message] = {
         "{path}: the bundle is damaged or holds a different store; nothing was changed"
     ),
     # -- cmtk/forms/definitions.py --------------------------------------------------------------------------------
-    "form-see-cmtk-form": Message("no form '{form_id}'{hint}; see `cmtk form list`"),
+    "no-such-form": Message("no form '{form_id}'{hint}; see `cmtk form list`"),
     "error": Message("{file}{at}: {detail}"),
     "code-form-use-form": Message("'{form_id}' is the code of form '{id}'; use the form id: {id}"),
     "cmtk-forms-longer-there": Message(".cmtk/forms/{name}: no longer there; see `cmtk form list`", quotes_input=True),
@@ -962,7 +962,7 @@ ERRORS: dict[str, Message] = {
     ),
     "nothing-changed-set-editor": Message("nothing was changed; set EDITOR=nano (or vim, emacs) and try again"),
     "editor-exited-error-nothing": Message("the editor exited with an error; nothing was changed"),
-    "editor-installed-set-editor-2": Message(
+    "editor-not-installed-visual": Message(
         "the editor '{command}' is not installed; set EDITOR to one you have (for example EDITOR=vi or "
         "EDITOR=nano), or record a corrected form with `cmtk record`"
     ),
@@ -986,15 +986,17 @@ ERRORS: dict[str, Message] = {
     "cmtk-policy-yaml-smart": Message(
         ".cmtk/policy.yaml: smart.{where} must be a list of words or {{add: [...], remove: [...]}}"
     ),
-    "cmtk-policy-yaml-smart-2": Message(
+    "smart-policy-not-a-word": Message(
         ".cmtk/policy.yaml: smart.{where}: '{typed}' is not a word; write words as text",
         quotes_input=True,
     ),
-    "cmtk-policy-yaml-smart-3": Message(
+    "smart-policy-not-a-mapping": Message(
         ".cmtk/policy.yaml: smart must be a mapping of list names (see cmtk/defaults/smart.yaml)"
     ),
-    "cmtk-policy-yaml-smart-4": Message(".cmtk/policy.yaml: smart.{where} must be a mapping, as in cmtk's smart.yaml"),
-    "cmtk-policy-yaml-smart-5": Message(".cmtk/policy.yaml: smart.{key} is not a list the SMART checker reads{hint}"),
+    "smart-policy-list-not-a-mapping": Message(
+        ".cmtk/policy.yaml: smart.{where} must be a mapping, as in cmtk's smart.yaml"
+    ),
+    "smart-policy-unknown-list": Message(".cmtk/policy.yaml: smart.{key} is not a list the SMART checker reads{hint}"),
     # -- cmtk/casework/attachments.py -----------------------------------------------------------------------------
     "must-list-kinds-file": Message(
         "{where} must list the kinds of file, e.g. consent: {{label: ..., types: [pdf, jpeg]}}"
@@ -1039,7 +1041,7 @@ ERRORS: dict[str, Message] = {
         ".cmtk/policy.yaml: {where} must be a mapping with a field or a label, and forms or kinds"
     ),
     "cmtk-policy-yaml-forms": Message(".cmtk/policy.yaml: {where}: forms and kinds are lists of ids"),
-    "cmtk-policy-yaml-give-2": Message(
+    "checklist-policy-label-or-field": Message(
         ".cmtk/policy.yaml: {where}: give a label, or the field of the {checklist_form} form it stands for"
     ),
     # -- cmtk/casework/cases.py -----------------------------------------------------------------------------------
@@ -1087,7 +1089,7 @@ ERRORS: dict[str, Message] = {
         quotes_input=True,
         shows_record=True,
     ),
-    "kind-one": Message("--kind: '{kind}' is not one of {kinds}{suggest}", quotes_input=True),
+    "conference-kind": Message("--kind: '{kind}' is not one of {kinds}{suggest}", quotes_input=True),
     "case-already-conference": Message("case {id} is already on conference {id2}"),
     "as-one": Message("--as: '{kind}' is not one of {participant_kinds}", quotes_input=True),
     "already-participant-conference": Message("{name} is already a participant of conference {id}", quotes_input=True),
@@ -1212,7 +1214,7 @@ ERRORS: dict[str, Message] = {
         "show monitoring`)",
         shows_record=True,
     ),
-    "from-expects-mapping-section-2": Message(
+    "from-not-indicator-mapping": Message(
         "--from: expects a mapping of section ids to their indicators (see `cmtk form show {form_id}`)"
     ),
     "date-future": Message("--date: {day} is in the future", quotes_input=True),
@@ -1233,7 +1235,7 @@ ERRORS: dict[str, Message] = {
     ),
     # -- cmtk/casework/policy.py ----------------------------------------------------------------------------------
     "cmtk-policy-yaml-missing": Message(".cmtk/policy.yaml: '{dotted}' is missing; add it (see cmtk's default policy)"),
-    "cmtk-policy-yaml-must-2": Message(
+    "policy-not-a-mapping": Message(
         ".cmtk/policy.yaml: must be a mapping of settings; see the comments in the default file"
     ),
     # -- cmtk/casework/references.py ------------------------------------------------------------------------------
@@ -1244,6 +1246,7 @@ ERRORS: dict[str, Message] = {
         quotes_input=True,
     ),
     # -- cmtk/casework/transitions.py -----------------------------------------------------------------------------
+    "not-ready": Message("case {case_id} cannot {goal}: {count} requirement(s) missing"),
     "date-future-record-moves": Message(
         "--date: {day} is in the future; record moves on the day they happen",
         quotes_input=True,
@@ -1282,7 +1285,7 @@ ERRORS: dict[str, Message] = {
     "case-only-open-case": Message("case {id} is {status}; only an open case can be transferred", quotes_input=True),
     "case-step-transfer-possible": Message("case {id} is at step {step_of}; a transfer is possible at step(s) {steps}"),
     # -- cmtk/casework/workflow.py --------------------------------------------------------------------------------
-    "step-workflow-steps-1": Message("step {number} is not in the workflow; steps are 1 to {last_step}"),
+    "no-such-step": Message("step {number} is not in the workflow; steps are 1 to {last_step}"),
     "closure-form-gives-reason": Message(
         "the closure form gives the reason '{reason}', which no closure route of the workflow has (routes: "
         "{known}); add one under workflow: closure: routes in .cmtk/policy.yaml",
@@ -1294,6 +1297,7 @@ ERRORS: dict[str, Message] = {
     "case-store-see-cmtk": Message("no case {case_id} in this store; see `cmtk case list`"),
     "case-case-review-yet": Message("case {case_id} has no case review yet; record one with `cmtk review {case_id}`"),
     # -- cmtk/index/sheet_import.py -------------------------------------------------------------------------------
+    "sheet-problems": Message("{count} problem(s) in the sheet; nothing was imported"),
     "csv-xlsx-file-save": Message(
         "{path}: not a .csv or .xlsx file; save the sheet in one of those forms (Excel: Save As)"
     ),
@@ -1302,7 +1306,7 @@ ERRORS: dict[str, Message] = {
         "MAP.yaml, check it, then import with --map MAP.yaml",
         quotes_input=True,
     ),
-    "such-file-check-name-2": Message("{path}: no such file; check the name and the folder"),
+    "sheet-no-such-file": Message("{path}: no such file; check the name and the folder"),
     "file-empty": Message("{path}: the file is empty"),
     "larger-than-mb-import": Message("{path}: larger than {max_bytes} MB; import the register in parts"),
     "text-csv-file-save": Message("{path}: not a text (CSV) file; save the sheet as CSV UTF-8 or .xlsx"),
@@ -1350,13 +1354,13 @@ ERRORS: dict[str, Message] = {
         "-o: {output} ends neither in .pdf nor in .html; choose one, or add --format pdf|html"
     ),
     "format-one": Message("--format: '{output_format}' is not one of {formats}", quotes_input=True),
-    "lang-one": Message("--lang: '{lang}' is not one of {languages}", quotes_input=True),
-    "format-one-2": Message("--format: '{given}' is not one of {formats}", quotes_input=True),
+    "lang-option": Message("--lang: '{lang}' is not one of {languages}", quotes_input=True),
+    "format-not-one-of": Message("--format: '{given}' is not one of {formats}", quotes_input=True),
     "attachment-page-found-place": Message(
         "attachment {attachment_id}: its page {number} found no place in the printout"
     ),
     # -- cmtk/output/pack.py --------------------------------------------------------------------------------------
-    "lang-one-2": Message("--lang: '{choice}' is not one of {lang_choices}", quotes_input=True),
+    "lang-not-one-of": Message("--lang: '{choice}' is not one of {lang_choices}", quotes_input=True),
     "forms-form-see-cmtk": Message("--forms: no form '{name}'{hint} (see `cmtk form list`)", quotes_input=True),
     # -- cmtk/output/pagecheck.py ---------------------------------------------------------------------------------
     "printed-page-could-reach": Message(
@@ -1365,6 +1369,10 @@ ERRORS: dict[str, Message] = {
         quotes_input=True,
     ),
     # -- cmtk/output/render.py ------------------------------------------------------------------------------------
+    "pdf-needs-weasyprint": Message(
+        "PDF output needs WeasyPrint: run `pip install 'cmtk-reintegration[pdf]'`; {system}. Meanwhile print the "
+        "HTML output (the default) from a browser"
+    ),
     "template-file-missing-from": Message(
         "template file {name} is missing from {templates_dir}; reinstall cmtk",
         quotes_input=True,
@@ -1417,8 +1425,8 @@ ERRORS: dict[str, Message] = {
         quotes_input=True,
     ),
     "line-text": Message("{where} is not a line of text"),
-    "date-2": Message("{where} is not a date"),
-    "step-from-1": Message("{where} is not a step from 1 to {last_step}"),
+    "share-not-a-date": Message("{where} is not a date"),
+    "share-not-a-step": Message("{where} is not a step from 1 to {last_step}"),
     "lacks": Message("{where} lacks '{missing}'", shows_record=True),
     "entr-cmtk-does-know": Message(
         "{where} has {count} entr{plural} cmtk does not know; it was not made by `cmtk share`, or by a newer cmtk"
@@ -1530,15 +1538,15 @@ ERRORS: dict[str, Message] = {
     ),
     "cannot-create": Message("{option}: {path}: cannot create it ({strerror})"),
     "cannot-write": Message("{path}: cannot write ({strerror})"),
-    "cannot-write-2": Message("{option}: {shown}: cannot write it ({strerror})", quotes_input=True),
+    "userfile-cannot-write": Message("{option}: {shown}: cannot write it ({strerror})", quotes_input=True),
     "disk-full-written": Message("{option}: the disk is full; {shown} was not written", quotes_input=True),
     # -- cmtk/dev/demo.py -----------------------------------------------------------------------------------------
     "exists-empty-choose-new": Message("{folder}: exists and is not empty; choose a new folder for the demo"),
     "demo-data-unknown-stage": Message("demo data: unknown stage '{stage}'"),
     "demo-data-two-children": Message("demo data: two children share the id {case_id}; rename one"),
     # -- cmtk/dev/generate.py -------------------------------------------------------------------------------------
-    "exists-empty-choose-new-2": Message("{folder}: exists and is not empty; choose a new folder"),
-    "cases-give-least-1": Message("--cases: give at least 1"),
+    "demo-folder-not-empty": Message("{folder}: exists and is not empty; choose a new folder"),
+    "cases-at-least-one": Message("--cases: give at least 1"),
     # -- cmtk/cli/attach.py ---------------------------------------------------------------------------------------
     "format-one-table-json": Message("--format: '{output_format}' is not one of table, json", quotes_input=True),
     # -- cmtk/cli/case.py -----------------------------------------------------------------------------------------
@@ -1549,10 +1557,10 @@ ERRORS: dict[str, Message] = {
         "usage: cmtk record CASE FORM [--from FILE] (or: cmtk record void CASE RECORD --reason TEXT)"
     ),
     "reason-goes-cmtk-record": Message("--reason goes with `cmtk record void` or `cmtk record restore`"),
-    "usage-cmtk-record-case-2": Message("usage: cmtk record {words} CASE RECORD --reason TEXT"),
+    "record-usage": Message("usage: cmtk record {words} CASE RECORD --reason TEXT"),
     "cmtk-record-needs-reason": Message("cmtk record {words} needs --reason TEXT: say why, in a few words"),
     # -- cmtk/cli/conference.py -----------------------------------------------------------------------------------
-    "name-give-participant-s-2": Message("NAME: give the participant's name at the prompt or on standard input"),
+    "participant-name-needed": Message("NAME: give the participant's name at the prompt or on standard input"),
     "what-one": Message("WHAT: '{what}' is not one of {printable}{suggest}", quotes_input=True),
     # -- cmtk/cli/form.py -----------------------------------------------------------------------------------------
     "format-one-text-json": Message("--format: '{output_format}' is not one of text, json", quotes_input=True),
@@ -1571,22 +1579,22 @@ ERRORS: dict[str, Message] = {
     ),
     "case-record-yet-print": Message("case {case_id} has no '{id}' record yet; print a blank form without --case"),
     # -- cmtk/cli/inputs.py ---------------------------------------------------------------------------------------
-    "from-larger-than-2": Message(
+    "from-input-too-large": Message(
         "--from: {name}: larger than 2 MB; a form is never that big, check the input",
         quotes_input=True,
     ),
-    "from-empty-write-form": Message(
+    "from-empty": Message(
         "--from: {name}: is empty; write the form as YAML (see `cmtk form show FORM`)",
         quotes_input=True,
     ),
     "from-such-file": Message("--from: {source}: no such file"),
-    "from-larger-than-2-2": Message("--from: {source}: larger than 2 MB; a form is never that big, check the file"),
+    "from-file-too-large": Message("--from: {source}: larger than 2 MB; a form is never that big, check the file"),
     # -- cmtk/cli/main.py -----------------------------------------------------------------------------------------
     "git-command-failed": Message("a git command failed"),
     # -- cmtk/cli/monitoring.py -----------------------------------------------------------------------------------
     "usage-cmtk-refer-case": Message("usage: cmtk refer CASE --to ORG --reason R"),
     "cmtk-refer-case-needs": Message("cmtk refer CASE needs --to ORG and --reason R"),
-    "from-file-given-terminal-2": Message(
+    "visit-from-needed": Message(
         "no --from FILE given and no terminal to ask on: a visit records {needed} (see `cmtk form show "
         "monitoring`); use --from FILE or --from -"
     ),
@@ -1595,9 +1603,7 @@ ERRORS: dict[str, Message] = {
     "domain-one": Message("--domain: '{domain}' is not one of {domains}{suggest}", quotes_input=True),
     "from-expects-mapping": Message("--from: expects a mapping with {questions}"),
     "from-unknown-key-keys": Message("--from: unknown key '{unknown}'{suggest}; keys: {questions}", quotes_input=True),
-    "from-file-given-terminal-3": Message(
-        "no --from FILE given and no terminal to ask on; use --from FILE or --from -"
-    ),
+    "from-needed": Message("no --from FILE given and no terminal to ask on; use --from FILE or --from -"),
     "required": Message("{key}: is required ({questions})"),
     # -- cmtk/cli/report.py ---------------------------------------------------------------------------------------
     "format-ics-writes-calendar": Message("--format ics writes a calendar file: add -o FILE.ics"),
@@ -1615,7 +1621,7 @@ ERRORS: dict[str, Message] = {
         "member, then clone"
     ),
     # -- cmtk/cli/team.py -----------------------------------------------------------------------------------------
-    "removing-member-re-encrypts": Message("removing a member re-encrypts the whole store; add --yes to confirm"),
+    "team-remove-needs-yes": Message("removing a member re-encrypts the whole store; add --yes to confirm"),
     "add-yes-accept-team": Message("add --yes to accept this team list (after checking it)"),
 }
 

@@ -235,3 +235,136 @@ def test_the_conference_checklist_items_are_findings_with_codes(tmp_path):
     venue = items[1]
     assert (venue.label, venue.met, venue.detail) == ("Venue booked", False, "no venue recorded")
     assert str(venue) == "Venue booked: no venue recorded"
+
+
+# -- every user-facing error is a catalogue entry with a code (messages.ERRORS) ---------------------
+
+# Helpers that take a finished message as their first argument: they must be given `messages.error_text(...)`.
+MESSAGE_HELPERS = {"_refuse", "_Problem"}
+
+
+def _error_classes() -> set[str]:
+    """Every class in cmtk/ that derives, directly or not, from CmtkError (by name)."""
+    bases: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+    family = {"CmtkError"}
+    while True:
+        more = {name for name, parents in bases.items() if parents & family} - family
+        if not more:
+            return family
+        family |= more
+
+
+def _literal_text(node: ast.AST) -> bool:
+    """A message written in place: a string, an f-string, or one joined with + from them."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) or isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_text(node.left) or _literal_text(node.right)
+    return False
+
+
+def _sources():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name in ("messages.py", "errors.py"):
+            continue
+        yield str(path.relative_to(PACKAGE)), ast.parse(path.read_text("utf-8"))
+
+
+def _error_calls() -> list[tuple[str, int, str, set[str] | None]]:
+    """(file, line, code, keyword names or None) of every `X.of("code", ...)` and `messages.error_text("code", ...)`."""
+    family = _error_classes()
+    found = []
+    for file, tree in _sources():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+                continue
+            of = node.func.attr == "of" and getattr(node.func.value, "id", None) in family
+            text = node.func.attr == "error_text" and getattr(node.func.value, "id", None) == "messages"
+            if not (of or text):
+                continue
+            code = node.args[0]
+            assert isinstance(code, ast.Constant) and isinstance(code.value, str), f"{file}:{node.lineno}: code"
+            keywords = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords if k.arg}
+            found.append((file, node.lineno, code.value, keywords))
+    return found
+
+
+def test_no_error_is_worded_in_place():
+    family = _error_classes()
+    assert {"CmtkError", "UsageError", "ValidationError", "GitError", "DefinitionError", "PageRefused"} <= family
+    in_place = []
+    for file, tree in _sources():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = getattr(node.func, "id", None)
+            if (name in family or name in MESSAGE_HELPERS) and _literal_text(node.args[0]):
+                in_place.append(f"{file}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert in_place == []
+
+
+def test_the_error_scan_finds_every_folder():
+    folders = {file.split("/")[0] for file, *_ in _error_calls()}
+    assert {"store", "team", "casework", "forms", "index", "output", "smart", "dev", "cli", "dates.py"} <= folders
+
+
+def test_every_error_code_used_exists_with_its_parameters():
+    wrong = []
+    for file, line, code, keywords in _error_calls():
+        if code not in messages.ERRORS:
+            wrong.append(f"{file}:{line}: unknown error code {code!r}")
+            continue
+        wanted = messages.placeholders(messages.ERRORS[code].template)
+        if keywords is not None and keywords != wanted:
+            wrong.append(f"{file}:{line}: {code} takes {sorted(wanted)}, given {sorted(keywords)}")
+    assert wrong == []
+
+
+def test_every_error_code_is_used():
+    used = {code for *_, code, _ in _error_calls()}
+    assert sorted(set(messages.ERRORS) - used) == []
+
+
+def test_error_placeholders_follow_the_rule_and_the_marks_are_needed():
+    wrong = []
+    for code, entry in messages.ERRORS.items():
+        assert code == code.lower() and " " not in code, code
+        names = messages.placeholders(entry.template)
+        for name in names:
+            if name in messages.SAFE_PLACEHOLDERS:
+                continue
+            if entry.quotes_input and name in messages.TYPED_PLACEHOLDERS:
+                continue
+            if entry.shows_record and name in messages.RECORD_PLACEHOLDERS:
+                continue
+            wrong.append(f"{code}: {{{name}}}")
+        # a mark says the message carries such a value: it must fill one
+        if entry.quotes_input and not names & set(messages.TYPED_PLACEHOLDERS):
+            wrong.append(f"{code}: marked quotes_input but echoes nothing typed")
+        if entry.shows_record and not names & set(messages.RECORD_PLACEHOLDERS):
+            wrong.append(f"{code}: marked shows_record but shows nothing recorded")
+    assert wrong == []
+
+
+def test_an_error_raised_by_code_keeps_its_code_and_exit_status():
+    from cmtk.errors import CmtkError, GitError, UsageError, ValidationError
+
+    error = UsageError.of("format-not-one-of", given="yaml", formats="table, json")
+    assert (error.code, error.exit_code, str(error)) == (
+        "format-not-one-of",
+        2,
+        "--format: 'yaml' is not one of table, json",
+    )
+    assert isinstance(error, CmtkError)
+    again = ValidationError.like(error)
+    assert (again.code, again.exit_code, again.message) == ("format-not-one-of", 1, error.message)
+    assert GitError.of("git-busy").detail == ""
+    assert CmtkError("composed elsewhere").code == ""
+    with pytest.raises(KeyError, match="format-not-one-of"):
+        UsageError.of("format-not-one-of", given="yaml")
+    with pytest.raises(KeyError):
+        messages.error_text("no-such-error")

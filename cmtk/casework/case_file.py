@@ -92,7 +92,7 @@ def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -
             field = next((f for _, f in checklist_form.all_fields() if f.name == field_name), None)
         label = _text(item.get("label"), where) or (field.label if field else None)
         if label is None:
-            raise CmtkError.of("cmtk-policy-yaml-give-2", where=where, checklist_form=CHECKLIST_FORM)
+            raise CmtkError.of("checklist-policy-label-or-field", where=where, checklist_form=CHECKLIST_FORM)
         evidence = [
             f"{r.form} of {r.date.isoformat() if r.date else 'no date'}" for r in case.forms() if r.form in forms
         ]

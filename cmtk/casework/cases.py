@@ -31,7 +31,9 @@ NAME_FIELDS = ("first_name", "other_names", "surname", "nickname")
 
 
 class InvalidRecord(ValidationError):
-    """A record failed validation; `findings` lists every problem (one line each)."""
+    """A record failed validation; `findings` lists every problem (one line each), each with its own code."""
+
+    code = "invalid-record"
 
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings

@@ -130,7 +130,9 @@ def _update(session: Session, conference: Conference, body: dict) -> Record:
 
 def create(session: Session, *, day: _dt.date, kind: str, chair: str, venue: str = "") -> str:
     if kind not in KINDS:
-        raise CmtkError.of("kind-one", kind=kind, kinds=", ".join(KINDS), suggest=definitions.suggest(kind, KINDS))
+        raise CmtkError.of(
+            "conference-kind", kind=kind, kinds=", ".join(KINDS), suggest=definitions.suggest(kind, KINDS)
+        )
     taken = set(session.store.conference_ids()) | set(session.store.case_ids())
     conference_id = ids.new_case_id(taken.__contains__)
     body = {

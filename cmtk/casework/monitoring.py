@@ -94,7 +94,7 @@ def review_form_for(case: cases.Case, young_person: bool | None) -> str:
 def record_review(session: Session, case_id: str, form_id: str, body: dict, *, day: _dt.date | None, today: _dt.date):
     """Save a case review and score it; returns the record and its benchmark result."""
     if not isinstance(body, dict):
-        raise CmtkError.of("from-expects-mapping-section-2", form_id=form_id)
+        raise CmtkError.of("from-not-indicator-mapping", form_id=form_id)
     review = dict(body)
     section = dict(review.get("review") or {})
     section.setdefault("review_date", day or today)

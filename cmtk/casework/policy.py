@@ -42,7 +42,7 @@ def load(store_root: Path | None) -> dict:
         if text is not None:
             data = yamlio.loads(text, ".cmtk/policy.yaml")
             if data is not None and not isinstance(data, dict):
-                raise CmtkError.of("cmtk-policy-yaml-must-2")
+                raise CmtkError.of("policy-not-a-mapping")
             policy = merge(policy, data or {})
     return policy
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
+from cmtk import messages
 from cmtk.casework import cases, schedule, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
@@ -17,12 +18,13 @@ class NotReady(CmtkError):
 
     def __init__(self, case_id: str, goal: str, requirements, also: str = "") -> None:
         missing = [r for r in requirements if not r.met]
-        self.lines = [f"case {case_id} cannot {goal}: {len(missing)} requirement(s) missing"] + [
+        self.lines = [messages.error_text("not-ready", case_id=case_id, goal=goal, count=len(missing))] + [
             f"  - {r.label} ({r.detail}); {r.todo}" for r in missing
         ]
         if also:
             self.lines.append(f"  {also}")
         super().__init__(self.lines[0])
+        self.code = "not-ready"
 
 
 @dataclass(frozen=True)

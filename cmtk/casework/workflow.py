@@ -482,7 +482,7 @@ def step_info(flow: dict, number: int) -> dict:
     for step in flow["steps"]:
         if step["number"] == number:
             return step
-    raise CmtkError.of("step-workflow-steps-1", number=number, last_step=LAST_STEP)
+    raise CmtkError.of("no-such-step", number=number, last_step=LAST_STEP)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def record(
 
     if words[0] in ("void", "restore"):
         if len(words) != 3:
-            raise UsageError.of("usage-cmtk-record-case-2", words=words[0])
+            raise UsageError.of("record-usage", words=words[0])
         if reason is None:
             raise UsageError.of("cmtk-record-needs-reason", words=words[0])
         case_id = ids.normalise_case_id(words[1])

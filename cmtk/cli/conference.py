@@ -207,7 +207,7 @@ def _read_name() -> str:
         name = sys.stdin.readline()
     name = name.strip()
     if not name:
-        raise UsageError.of("name-give-participant-s-2")
+        raise UsageError.of("participant-name-needed")
     return name
 
 

@@ -64,7 +64,7 @@ def form_render(
 
     chosen = _format(output_format, output)
     if lang not in definitions.LANGUAGES:
-        raise UsageError.of("lang-one", lang=lang, languages=", ".join(definitions.LANGUAGES))
+        raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     if chosen == "pdf" and output is None:
         raise UsageError.of("pdf-binary-file-add")
     if output is None and chosen == "html" and sys.stdout.isatty():
@@ -93,7 +93,7 @@ def _format(given: str | None, output: Path | None) -> str:
     """--format if given, else the output file's extension, else HTML."""
     if given is not None:
         if given not in FORMATS:
-            raise UsageError.of("format-one-2", given=given, formats=", ".join(FORMATS))
+            raise UsageError.of("format-not-one-of", given=given, formats=", ".join(FORMATS))
         return given
     if output is not None:
         return _SUFFIXES.get(output.suffix.lower(), "html")

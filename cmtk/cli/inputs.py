@@ -20,11 +20,11 @@ def read_yaml(source: str):
         if not path.is_file():
             raise CmtkError.of("from-such-file", source=source)
         if path.stat().st_size > MAX_INPUT_BYTES:
-            raise CmtkError.of("from-larger-than-2-2", source=source)
+            raise CmtkError.of("from-file-too-large", source=source)
         data = path.read_bytes()
         name = source
     if len(data) > MAX_INPUT_BYTES:
-        raise CmtkError.of("from-larger-than-2", name=name)
+        raise CmtkError.of("from-input-too-large", name=name)
     if not data.strip():
-        raise CmtkError.of("from-empty-write-form", name=name)
+        raise CmtkError.of("from-empty", name=name)
     return yamlio.loads(data, f"--from {name}", as_text=True)  # typed values keep every digit (issue 21, item 9)

@@ -40,6 +40,8 @@ class CmtkGroup(TyperGroup):
         except CmtkError as error:
             for line in getattr(error, "lines", None) or [error.message]:
                 typer.echo(line if line.startswith(" ") else f"Error: {line}", err=True)
+            if error.code and (ctx.obj or {}).get("debug"):  # the catalogue code (cmtk/messages.py), for scripts
+                typer.echo(f"  (error code: {error.code})", err=True)
             raise typer.Exit(error.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, ClickException):
             raise

@@ -40,7 +40,7 @@ def visit(
         trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
         extra = _prompt_body(session, trimmed, needed, False)
     else:
-        raise UsageError.of("from-file-given-terminal-2", needed=", ".join(needed))
+        raise UsageError.of("visit-from-needed", needed=", ".join(needed))
     body = monitoring.visit_body(extra, day=day, seen=seen, mode=mode)
     record, counted = monitoring.record_visit(session, case_id, body, today=dates.today())
     typer.echo(

@@ -38,7 +38,7 @@ def _texts(source: str | None, questions: dict[str, str], required: tuple[str, .
         answers = {k: str(v).strip() for k, v in data.items() if v is not None}
     else:
         if not is_terminal():
-            raise UsageError.of("from-file-given-terminal-3")
+            raise UsageError.of("from-needed")
         answers = {key: typer.prompt(text, default="", show_default=False).strip() for key, text in questions.items()}
     for key in required:
         if not answers.get(key):

@@ -59,7 +59,7 @@ def team_remove(
     session = open_session(ctx)
     if not yes:
         if not is_terminal():
-            raise UsageError.of("removing-member-re-encrypts")
+            raise UsageError.of("team-remove-needs-yes")
         typer.confirm(f"Remove {name} and re-encrypt every record to a new store key?", abort=True)
     from rich.progress import Progress
 

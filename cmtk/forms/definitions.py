@@ -305,7 +305,7 @@ def load_form(form_id: str, store_root: Path | None = None) -> FormDef:
         if by_code:
             raise CmtkError.of("code-form-use-form", form_id=form_id, id=by_code[0].id)
         hint = suggest(form_id, files)
-        raise CmtkError.of("form-see-cmtk-form", form_id=form_id, hint=hint)
+        raise CmtkError.of("no-such-form", form_id=form_id, hint=hint)
     return load_file(path, store_root)
 
 

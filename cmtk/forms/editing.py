@@ -166,7 +166,7 @@ def edit_record(
             try:
                 result = subprocess.run(command)
             except FileNotFoundError:
-                raise CmtkError.of("editor-installed-set-editor-2", command=command[0]) from None
+                raise CmtkError.of("editor-not-installed-visual", command=command[0]) from None
             if result.returncode != 0:
                 raise CmtkError.of("editor-exited-error-nothing")
             text = path.read_text("utf-8")

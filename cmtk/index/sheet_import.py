@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmtk import messages
 from cmtk.casework import cases
 from cmtk.errors import CmtkError, ValidationError
 from cmtk.forms import definitions
@@ -49,8 +50,9 @@ class SheetProblems(ValidationError):
     """Every problem of every row, one line each (the CLI prints `lines`)."""
 
     def __init__(self, problems: list[str]) -> None:
-        summary_line = f"{len(problems)} problem(s) in the sheet; nothing was imported"
+        summary_line = messages.error_text("sheet-problems", count=len(problems))
         super().__init__(summary_line)
+        self.code = "sheet-problems"
         self.lines = [*problems, summary_line]
 
 
@@ -95,7 +97,7 @@ class Plan:
 def read_sheet(path: Path) -> Sheet:
     """The first worksheet of an .xlsx file, or a .csv file, as headings and rows of cells."""
     if not path.is_file():
-        raise CmtkError.of("such-file-check-name-2", path=path)
+        raise CmtkError.of("sheet-no-such-file", path=path)
     size = path.stat().st_size
     if size == 0:
         raise CmtkError.of("file-empty", path=path)

@@ -62,7 +62,7 @@ def print_case(
     if output_format not in FORMATS:
         raise UsageError.of("format-one", output_format=output_format, formats=", ".join(FORMATS))
     if lang not in definitions.LANGUAGES:
-        raise UsageError.of("lang-one", lang=lang, languages=", ".join(definitions.LANGUAGES))
+        raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     store = session.store
     today = today or dates.today()
     case = cases.read_case(session, case_id)
@@ -294,7 +294,7 @@ def _body_area(page) -> tuple[float, float, float, float]:
 def default_format(given: str | None, output: Path) -> str:
     if given is not None:
         if given not in FORMATS:
-            raise UsageError.of("format-one-2", given=given, formats=", ".join(FORMATS))
+            raise UsageError.of("format-not-one-of", given=given, formats=", ".join(FORMATS))
         return given
     suffix = output.suffix.lower()
     if suffix in (".html", ".htm"):

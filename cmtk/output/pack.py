@@ -34,7 +34,7 @@ class Pack:
 
 def languages(choice: str) -> tuple[str, ...]:
     if choice not in LANG_CHOICES:
-        raise UsageError.of("lang-one-2", choice=choice, lang_choices=", ".join(LANG_CHOICES))
+        raise UsageError.of("lang-not-one-of", choice=choice, lang_choices=", ".join(LANG_CHOICES))
     return ("en", "sw") if choice == "both" else (choice,)
 
 

@@ -522,7 +522,7 @@ def environment(lang: str, override: Path | None = None):
 
 def _check_lang(lang: str) -> None:
     if lang not in LANGUAGES:
-        raise UsageError.of("lang-one", lang=lang, languages=", ".join(LANGUAGES))
+        raise UsageError.of("lang-option", lang=lang, languages=", ".join(LANGUAGES))
 
 
 def render_html(
@@ -884,17 +884,14 @@ def render_markdown(
 # -- PDF -----------------------------------------------------------------------------------
 
 
-def _install_hint() -> str:
+def _install_hint() -> CmtkError:
     if sys.platform.startswith("win"):
         system = "on Windows it also needs Pango from MSYS2 (see docs/printing.md)"
     elif sys.platform == "darwin":
         system = "on macOS also run `brew install pango`"
     else:
         system = "on Debian or Ubuntu also run `apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0`"
-    return (
-        f"PDF output needs WeasyPrint: run `pip install 'cmtk-reintegration[pdf]'`; {system}. "
-        "Meanwhile print the HTML output (the default) from a browser"
-    )
+    return CmtkError.of("pdf-needs-weasyprint", system=system)
 
 
 def render_pdf(html: str, progress=None) -> bytes:
@@ -917,7 +914,7 @@ def pdf_document(html: str):
         import weasyprint
         from weasyprint.urls import URLFetcher
     except (ImportError, OSError):  # OSError: WeasyPrint is there but Pango is not
-        raise CmtkError(_install_hint()) from None
+        raise _install_hint() from None
     check_self_contained(html)
     fetcher = URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).render()

@@ -344,13 +344,13 @@ def _date(value: Any, where: str, *, optional: bool = True) -> _dt.date | None:
     if value is None and optional:
         return None
     if isinstance(value, _dt.datetime) or not isinstance(value, _dt.date):
-        raise _refuse(messages.error_text("date-2", where=where))
+        raise _refuse(messages.error_text("share-not-a-date", where=where))
     return value
 
 
 def _step(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LAST_STEP:
-        raise _refuse(messages.error_text("step-from-1", where=where, last_step=LAST_STEP))
+        raise _refuse(messages.error_text("share-not-a-step", where=where, last_step=LAST_STEP))
     return value
 
 

@@ -89,7 +89,7 @@ def _fill(fd: int, target: Path, data: bytes, shown: Path, option: str, *, remov
             target.unlink(missing_ok=True)
         if error.errno == errno.ENOSPC:
             raise CmtkError.of("disk-full-written", option=option, shown=shown) from None
-        raise CmtkError.of("cannot-write-2", option=option, shown=shown, strerror=error.strerror) from None
+        raise CmtkError.of("userfile-cannot-write", option=option, shown=shown, strerror=error.strerror) from None
     if system.windows():
         _private_on_windows(target, shown)
 

@@ -84,7 +84,7 @@ def _edit(base: Any, change: Any, where: str) -> Any:
         raise CmtkError.of("cmtk-policy-yaml-smart", where=where)
     if isinstance(base, dict):
         if not isinstance(change, dict):
-            raise CmtkError.of("cmtk-policy-yaml-smart-4", where=where)
+            raise CmtkError.of("smart-policy-list-not-a-mapping", where=where)
         merged = dict(base)
         for key, value in change.items():
             merged[key] = _edit(base[key], value, f"{where}.{key}") if key in base else _fresh(value, where)
@@ -102,7 +102,7 @@ def _fresh(value: Any, where: str) -> Any:
 
 def _word(value: Any, where: str) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise CmtkError.of("cmtk-policy-yaml-smart-2", where=where, typed=value)
+        raise CmtkError.of("smart-policy-not-a-word", where=where, typed=value)
     return str(value).lower()
 
 
@@ -112,11 +112,11 @@ def merged(overrides: Any) -> dict[str, Any]:
     if overrides is None:
         return data
     if not isinstance(overrides, dict):
-        raise CmtkError.of("cmtk-policy-yaml-smart-3")
+        raise CmtkError.of("smart-policy-not-a-mapping")
     for key, value in overrides.items():
         if key not in KEYS:
             hint = definitions.suggest(key, KEYS)
-            raise CmtkError.of("cmtk-policy-yaml-smart-5", key=key, hint=hint)
+            raise CmtkError.of("smart-policy-unknown-list", key=key, hint=hint)
         data[key] = _edit(data.get(key), value, key) if key in data else _fresh(value, key)
     return data
 

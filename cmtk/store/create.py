@@ -17,7 +17,7 @@ def check_target(root: Path, organisation: str, worker: str) -> None:
     if (root / ".cmtk").exists():
         raise CmtkError.of("already-cmtk-store", root=root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise CmtkError.of("exists-empty-choose-new-3", root=root)
+        raise CmtkError.of("store-folder-not-empty", root=root)
     if not organisation.strip() or "\n" in organisation:
         raise UsageError.of("org-give-organisation-s")
     roster.check_name(worker)

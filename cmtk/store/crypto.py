@@ -58,13 +58,13 @@ def parse_identity_text(text: str, source: str) -> KeyPair:
     """Read the `AGE-SECRET-KEY-1...` line of an identity file (comments allowed)."""
     found = _SECRET_LINE.findall(text)
     if not found:
-        raise IdentityError.of("age-secret-key-1", source=source)
+        raise IdentityError.of("identity-no-secret-key", source=source)
     if len(found) > 1:
         raise IdentityError.of("holds-secret-keys-cmtk", source=source, count=len(found))
     try:
         identity = pyrage.x25519.Identity.from_str(found[0])
     except pyrage.IdentityError:
-        raise IdentityError.of("age-secret-key-1-2", source=source) from None
+        raise IdentityError.of("identity-secret-key-damaged", source=source) from None
     return KeyPair(secret=found[0], public=str(identity.to_public()))
 
 
@@ -89,20 +89,20 @@ def unwrap_with_passphrase(data: bytes, passphrase: str, source: str) -> str:
     try:
         return pyrage.passphrase.decrypt(data, passphrase).decode("utf-8")
     except pyrage.DecryptError:
-        raise IdentityError.of("wrong-passphrase-file-damaged", source=source) from None
+        raise IdentityError.of("wrong-passphrase", source=source) from None
 
 
 def parse_recipient(text: str, source: str = "public key") -> pyrage.x25519.Recipient:
     value = text.strip()
     if not value.startswith(PUBLIC_PREFIX):
-        raise IdentityError.of("age-x25519-public-key", source=source, typed=value[:16])
+        raise IdentityError.of("not-an-age-key", source=source, typed=value[:16])
     try:
         return pyrage.x25519.Recipient.from_str(value)
     except pyrage.RecipientError:
         problem = (
             "is too short or too long" if len(value) != 62 else "has a mistyped character (its checksum does not match)"
         )
-        raise IdentityError.of("valid-age-public-key", source=source, typed=value[:16], problem=problem) from None
+        raise IdentityError.of("age-key-invalid", source=source, typed=value[:16], problem=problem) from None
 
 
 def padded_size(length: int) -> int:

@@ -423,4 +423,4 @@ def _check_attached_file(session: Session, path: Path) -> None:
     record = session.read_record(record_path)
     problems = attachments.problems(session, record) if record.form == cases.ATTACHMENT else ["not an attachment"]
     if problems:
-        raise CmtkError.of("delete", relative=session.store.relative(path), problems=problems[0])
+        raise CmtkError.of("store-file-refused", relative=session.store.relative(path), problems=problems[0])

@@ -72,7 +72,7 @@ def read_settings(root: Path) -> dict:
         pass
     data = yamlio.loads(read_inside_text(root, SETTINGS) or "", SETTINGS)
     if not isinstance(data, dict):
-        raise RecordError.of("mapping-settings", settings=SETTINGS)
+        raise RecordError.of("settings-not-a-mapping", settings=SETTINGS)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(cache, json.dumps({"stamp": stamp, "settings": data}, default=str).encode("utf-8"))
@@ -109,7 +109,7 @@ def read_inside(root: Path, relative: str, limit: int = MAX_STORE_FILE) -> bytes
             except OSError as error:
                 if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
                     _refuse_link("/".join(parts[: number + 1]), relative)
-                raise CmtkError.of("cannot-read", relative=relative, strerror=error.strerror) from None
+                raise CmtkError.of("store-file-unreadable", relative=relative, strerror=error.strerror) from None
             os.close(fd)
             fd = child
         _check_regular(os.fstat(fd), relative, limit)
@@ -132,7 +132,7 @@ def read_inside_text(root: Path, relative: str) -> str | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise CmtkError.of("utf-8-text-save", relative=relative) from None
+        raise CmtkError.of("store-file-not-utf8", relative=relative) from None
     check_plain_text(text, relative)
     return text
 

@@ -52,7 +52,7 @@ def normalise_case_id(text: str) -> str:
     cleaned = str(text).strip().upper().replace("-", "").replace(" ", "").translate(_READ_AS)
     if not _CASE_ID.match(cleaned):
         shown = str(text)[:20]
-        raise UsageError.of("case-id-ids-letters", shown=shown, case_id_length=CASE_ID_LENGTH)
+        raise UsageError.of("case-id-format", shown=shown, case_id_length=CASE_ID_LENGTH)
     return cleaned
 
 
@@ -61,7 +61,7 @@ def normalise_record_id(text: str, what: str = "record", hint: str = "see `cmtk 
     cleaned = str(text).strip().upper().replace("-", "").replace(" ", "").translate(_READ_AS)
     if not _RECORD_ID.match(cleaned):
         raise UsageError.of(
-            "id-ids-letters-digits",
+            "record-id-format",
             text=str(text)[:20],
             article="an" if what[0] in "aeiou" else "a",
             what=what,

@@ -79,7 +79,7 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
         demo = _demo_store_in(path)
         if demo is not None:
             return demo.resolve()
-        raise StoreNotFound.of("cmtk-store-cmtk-folder", path=path)
+        raise StoreNotFound.of("store-not-a-store", path=path)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / STORE_MARKER).is_dir():
@@ -87,7 +87,7 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
         demo = _demo_store_in(folder)
         if demo is not None:
             return demo
-    raise StoreNotFound.of("cmtk-store-above-cd", here=here)
+    raise StoreNotFound.of("store-not-found", here=here)
 
 
 def _is_training(store: Path) -> bool:

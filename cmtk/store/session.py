@@ -410,7 +410,7 @@ class Session:
         members = store.members()
         match = [m for m in members if m.public == me.public]
         if not match:
-            raise IdentityError.of("your-key-store-s", public=me.public[:16], public2=me.public)
+            raise IdentityError.of("not-in-team", public=me.public[:16], public2=me.public)
         self.member = match[0]
         if not store.trust()["team"]:
             store.accept_team()  # first use of this copy: trust the team as found (like ssh's known_hosts)
@@ -529,7 +529,7 @@ class Session:
         if not folder.is_dir():
             close = ids.one_off(case_id, self.store.case_ids())
             hint = f"did you mean {' or '.join(close[:3])}? " if close else ""
-            raise CmtkError.of("case-store-see-cmtk-2", case_id=case_id, hint=hint)
+            raise CmtkError.of("no-such-case-hint", case_id=case_id, hint=hint)
         found = [
             self.read_record(path) for path in sorted(folder.glob("*.age")) if not path.name.startswith(TEMP_PREFIX)
         ]
@@ -543,7 +543,7 @@ class Session:
     def conference_records(self, conference_id: str) -> list[records.Record]:
         folder = self.store.conference_dir(conference_id)
         if not folder.is_dir():
-            raise CmtkError.of("conference-store-see-cmtk", conference_id=conference_id)
+            raise CmtkError.of("no-such-conference", conference_id=conference_id)
         found = [self.read_record(p) for p in sorted(folder.glob("*.age")) if not p.name.startswith(TEMP_PREFIX)]
         return sorted(found, key=lambda r: (r.date or _FAR_PAST, r.created, r.record))
 

@@ -40,7 +40,7 @@ def _bech32_data(text: str) -> bytes:
             bits -= 8
             out.append((accumulator >> bits) & 0xFF)
     if len(out) != 32:
-        raise IdentityError.of("age-key-that-32")
+        raise IdentityError.of("age-key-length")
     return bytes(out)
 
 

@@ -99,7 +99,7 @@ def of_case(session: Session, subject: str) -> list[Conflict]:
         return in_records(subject, session.case_records(subject))
     if session.store.conference_dir(subject).is_dir():
         return in_records(subject, session.conference_records(subject))
-    raise CmtkError.of("case-conference-store-see", subject=subject)
+    raise CmtkError.of("no-such-subject", subject=subject)
 
 
 def everywhere(session: Session) -> list[Conflict]:

@@ -149,7 +149,7 @@ def check_copy_content(session: Session, commit: str, remote: str) -> None:
             generation = ring.open(blob, path)[1]
             if generation < newest:
                 raise CmtkError.of(
-                    "copy-written-store-key-2", remote=remote, path=path, generation=generation, newest=newest
+                    "incoming-old-key-generation", remote=remote, path=path, generation=generation, newest=newest
                 )
 
 

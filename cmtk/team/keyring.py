@@ -48,7 +48,10 @@ class KeyRing:
                 proof = roster.key_file_authorisation(text)
                 if previous is None or not proof or proof != roster.authorisation(previous, generation, pair.public):
                     raise CmtkError.of(
-                        "copy-store-key-generation-2", source=source, generation=generation, generation2=generation - 1
+                        "incoming-key-not-made-by-holder",
+                        source=source,
+                        generation=generation,
+                        generation2=generation - 1,
                     )
             self.keys[generation] = pair
             self.texts[generation] = text
@@ -68,10 +71,10 @@ class KeyRing:
                 continue
             content = yamlio.loads(records.unpad(plaintext), shown)
             if not isinstance(content, dict) or content.get("cmtk_record") != records.FORMAT:
-                raise CmtkError.of("decrypts-but-cmtk-record-2", shown=shown)
+                raise CmtkError.of("keyring-not-a-record", shown=shown)
             if content.get("key_generation") != generation:
                 raise CmtkError.of(
-                    "says-written-store-key-2",
+                    "keyring-generation-mismatch",
                     shown=shown,
                     claimed=content.get("key_generation"),
                     generation=generation,
@@ -89,7 +92,7 @@ class KeyRing:
         padded = crypto.pad(plaintext)
         ciphertext = crypto.encrypt(padded, [key.recipient])
         if crypto.decrypt(ciphertext, [key.identity], source) != padded:
-            raise CmtkError.of("encryption-could-verified-nothing-2", source=source)
+            raise CmtkError.of("keyring-encryption-unverified", source=source)
         return ciphertext
 
 

@@ -40,7 +40,7 @@ class Remote:
 
 def check_name(name: str) -> str:
     if not _NAME.match(name):
-        raise UsageError.of("name-use-1-40")
+        raise UsageError.of("remote-name-format")
     return name
 
 
@@ -111,7 +111,7 @@ def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) ->
     """Record a remote; a local folder that does not exist yet becomes an empty bare repository."""
     name, url = check_name(name), check_url(url)
     if any(r.name == name for r in remotes(store)):
-        raise CmtkError.of("there-already-remote-called", name=name)
+        raise CmtkError.of("remote-exists", name=name)
     is_bundle = url.endswith(".age") if bundle is None else bundle
     note = ""
     if is_bundle:
@@ -130,7 +130,7 @@ def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) ->
             path = local_path(url)
             if not path.exists():
                 if not path.parent.is_dir():
-                    raise CmtkError.of("such-folder-drive-share-2", parent=path.parent)
+                    raise CmtkError.of("remote-no-folder-drive", parent=path.parent)
                 store.git.run("init", "-q", "--bare", "-b", BRANCH, str(path))
                 note = f"created an empty shared repository at {path}"
             elif not (path / "HEAD").is_file() and not (path / ".git").exists():
@@ -151,7 +151,7 @@ def remove_remote(store: Store, name: str) -> None:
 def find_remote(store: Store, name: str | None) -> Remote:
     known = remotes(store)
     if not known:
-        raise CmtkError.of("store-remote-yet-add")
+        raise CmtkError.of("no-remote")
     if name is None:
         if len(known) == 1:
             return known[0]
@@ -160,7 +160,7 @@ def find_remote(store: Store, name: str | None) -> Remote:
     for remote in known:
         if remote.name == name:
             return remote
-    raise CmtkError.of("remote-called-remotes", name=name, name2=", ".join(r.name for r in known))
+    raise CmtkError.of("no-such-remote", name=name, name2=", ".join(r.name for r in known))
 
 
 def bundle_used(store: Store, name: str) -> bool:
@@ -243,7 +243,7 @@ def clone(
 
     url = check_url(url)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise CmtkError.of("exists-empty-choose-new-4", target=target)
+        raise CmtkError.of("clone-folder-not-empty", target=target)
     is_bundle = url.endswith(".age") if bundle is None else bundle
     source = local_path(url) if is_bundle or is_local(url) else None
     if is_bundle and source is not None and not source.is_file():
@@ -291,7 +291,7 @@ def clone(
             raise CmtkError.of("cmtk-store-cmtk-settings", url=url)
         member = next((m.name for m in copy.members() if m.public == identity_pair.public), None)
         if member is None:
-            raise CmtkError.of("your-key-store-s-2", public=identity_pair.public)
+            raise CmtkError.of("clone-not-in-team", public=identity_pair.public)
         session = Session(copy, identity_pair)
         incoming.check_copy_content(session, commit, url)
         found = roster.fingerprint(session)

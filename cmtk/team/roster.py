@@ -47,7 +47,7 @@ class Team:
 def check_name(name: str) -> str:
     cleaned = name.strip()
     if not _NAME_OK.match(cleaned):
-        raise UsageError.of("member-name-use-1")
+        raise UsageError.of("member-name-format")
     return cleaned
 
 

@@ -117,4 +117,4 @@ def _require_clean(store: Store) -> None:
     if rotation.interrupted(store):
         raise CmtkError.of("team-change-interrupted-run")
     if store.git.status():
-        raise CmtkError.of("store-changes-that-committed-2")
+        raise CmtkError.of("sync-uncommitted")

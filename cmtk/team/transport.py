@@ -212,7 +212,7 @@ def _write_bundle(session: Session, path: Path, members: list[str], in_place: bo
             remove_recipient_refs(store)
         data = crypto.encrypt(bundle.read_bytes(), _padded_recipients(members))
     if not path.parent.is_dir():
-        raise CmtkError.of("such-folder-usb-stick-2", parent=path.parent)
+        raise CmtkError.of("remote-no-folder-stick", parent=path.parent)
     _write_to_stick(path, data, in_place)
 
 

@@ -183,7 +183,7 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
     "void": "an opaque attachment id",
     "voided": "the date a record was voided (bookkeeping)",
     "where": "a place in a file cmtk reads: a settings key path, a share's entry, a line and column",
-    "words": "command words",
+    "words": "command words, or a rule's words from the workflow file (`placed 3 months`)",
     "dotted": "a key path in the store's policy file (`conferences.over_max`)",
     "owner": "'case ID' or 'conference ID' (opaque ids)",
     "conference_kind": "a conference's kind id (internal, external, aac), checked when the conference was made",
@@ -192,6 +192,25 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
     "said": "the last line git printed about its failure (git's words about the store's own files)",
     "system": "what to install on this operating system, in cmtk's words",
     "goal": "what was asked, in cmtk's words: a step number, or a closure route's label from the workflow",
+    "date": "the date a record was made or is dated (the store's bookkeeping)",
+    "since": "cmtk's words for since when records count (`since the case went back to step 3 on DATE`)",
+    "since_text": "the same words with a leading space, or nothing",
+    "possible": "a date cmtk worked out from a record's date and the policy",
+    "review_date": "a case review's date",
+    "closure_day": "the closure date being checked",
+    "describe_duration": "a duration from the store's policy, in words",
+    "need": "a number from the workflow file",
+    "extra": "cmtk's words: how many records name no household",
+    "decision_form": "a form id from the workflow file",
+    "who": "the staff member an approval names (staff, never a child or family)",
+    "kept": "cmtk's words from the catalogue (`N visit(s) with the child seen since DATE`)",
+    "due_dates": "dates cmtk worked out from the visit schedule",
+    "verdict": "cmtk's words on a review's score",
+    "earliest": "a date cmtk worked out",
+    "empty": "field labels from the form definition",
+    "start": "the date from which cmtk counts visits",
+    "record_kind": "a form id, or cmtk's word for a kind of record (`case review`)",
+    "how_many": "' (N recorded)', or nothing",
 }
 
 # Placeholders that carry what the user just typed. Only `quotes_input` messages may fill them: they go back to
@@ -244,6 +263,16 @@ RECORD_PLACEHOLDERS: dict[str, str] = {
     "missing": "what is missing: participants' names, field names or keys, as recorded",
     "names": "names as recorded: conference participants, team members, remotes, fields, file types",
     "reason": "a reason: a closure route from the closure record, or git's or a parser's reason",
+    "households": "household names as the household assessments record them (family names, places)",
+    "named_household": "the household a conference decision names, as recorded",
+    "assessed_households": "the households assessed, as recorded",
+    "years": "the child's age in years, from the recorded date of birth",
+    "adult_on": "the date the child comes of age, from the recorded date of birth",
+    "lacking": "what a record lacks: households or field answers, as recorded",
+    "smart_problem": "a SMART finding, which may quote the plan's words",
+    "record_date": "a date a record holds (a placement or start date)",
+    "on_day": "a date from the case's history or its closure",
+    "open_items": "closure checklist items not yet done, as recorded",
 }
 
 
@@ -377,6 +406,68 @@ CATALOGUE: dict[str, Message] = {
     "check-report:not-yet": Message("not yet"),
     "check-closed": Message("Action points followed up (conference closed)"),
     "check-closed:status": Message("{state}"),
+    # -- a workflow gate's finding, shown by `steps`, `step`, `advance` (cmtk/casework/workflow.py) ----------
+    "gate-approved": Message("approved ({who})"),
+    "gate-before": Message("{words} {since}: not before {possible}"),
+    "gate-no-birth-date": Message("no date of birth or estimated age recorded"),
+    "gate-decision-empty": Message("the decision is not filled in"),
+    "gate-every-item-done": Message("every item done"),
+    "gate-not-filled": Message("not filled in: {empty}"),
+    "gate-form-of": Message("{form} of {date}"),
+    "gate-form-of:count": Message("{form} of {date}{how_many}"),
+    "gate-plan-smart": Message("{count} goal(s), {count2} action(s), all specific, measurable, relevant and dated"),
+    "gate-households-one": Message("{count} household(s) assessed: no conference choice needed"),
+    "gate-households-each-assessed": Message("{count} household(s), each with its {form}"),
+    "gate-households-chosen": Message("{count} households assessed; a conference chose: {decision_form} of {date}"),
+    "gate-households-named-not-assessed": Message(
+        "{count} households assessed; the conference of {date} names {named_household}, not one of those assessed "
+        "({assessed_households})",
+        shows_record=True,
+    ),
+    "gate-households-no-recommendation": Message("{count} households assessed; no conference recommendation recorded"),
+    "gate-households-recommended": Message(
+        "{count} households assessed; the conference of {date} recommended {households}", shows_record=True
+    ),
+    "gate-review-no-date": Message("the latest case review has no date"),
+    "gate-review-no-review-date": Message("the latest case review has no review date"),
+    "gate-conditions-missing": Message("missing: {missing}", shows_record=True),
+    "gate-needed": Message("{count} of the {need} needed"),
+    "gate-no-start-date": Message("no start date recorded"),
+    "gate-households-not-assessed": Message("none for {lacking}{extra}", shows_record=True),
+    "gate-none-since": Message("no {record_kind} recorded {since}"),
+    "gate-none-since:earlier": Message("no {record_kind} recorded {since} ({count} earlier record(s) no longer count)"),
+    "gate-not-needed": Message("not needed: the {form} does not call for it"),
+    "gate-not-recorded": Message("not recorded"),
+    "gate-on": Message("on {record_date}", shows_record=True),
+    "gate-no-placement": Message("no placement recorded{since_text}"),
+    "gate-plan-goals": Message("the plan has no goals"),
+    "gate-reached": Message("{words} {since} (reached {possible})"),
+    "gate-recorded": Message("no {record_kind} recorded"),
+    "gate-date-after-today": Message("recorded as {record_date}, which is after today", shows_record=True),
+    "gate-refused": Message("REFUSED ({who})"),
+    "gate-review": Message("review of {review_date}: {verdict}"),
+    "gate-review-next-due": Message("review of {review_date}; the next was due {due}"),
+    "gate-review-passes-but-closure": Message(
+        "review of {review_date} passes, but closure must wait until {earliest} ({describe_duration} after it)"
+    ),
+    "gate-review-passes-closure-later": Message(
+        "review of {review_date} passes; closure on {closure_day} is at least {describe_duration} later"
+    ),
+    "gate-revised": Message("the {record_kind} was not revised {since}"),
+    "gate-says": Message("the {form} of {date} says {lacking}", shows_record=True),
+    "gate-visits-missed": Message(
+        "{kept}; {count} scheduled visit(s) missed (at most {allowed} allowed): due {due_dates}"
+    ),
+    "gate-set": Message("not set"),
+    "gate-set:to": Message("set to {record_date}", shows_record=True),
+    "gate-set-before": Message("set to {record_date}, before {label} on {on_day}", shows_record=True),
+    "gate-plan-not-smart": Message("{count} SMART problem(s), first: {smart_problem}", shows_record=True),
+    "gate-visits-seen": Message("{count} visit(s) with the child seen since {start}"),
+    "gate-visits:none-missed": Message("{kept}, none missed"),
+    "gate-visits:some-missed": Message("{kept}; {count} missed (due {due}), {allowed} allowed"),
+    "gate-of-age": Message("{years} years old on {adult_on}", shows_record=True),
+    "gate-not-of-age": Message("{years} years old on {adult_on}; {on_day} is earlier", shows_record=True),
+    "gate-not-yet": Message("not yet: {open_items}", shows_record=True),
 }
 
 

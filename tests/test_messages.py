@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from helpers import make_store
+from helpers import make_store, minimal_body
 
 from cmtk import messages
 from cmtk.casework import cases, conference
@@ -24,9 +24,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cmtk"
 TODAY = dt.date(2026, 3, 1)
 
 # Modules that word every finding through the catalogue: none of them may build a Finding by hand.
-MOVED = ["store/doctor.py", "forms/validate.py", "team/transport.py", "casework/cases.py", "casework/conference.py"]
+MOVED = [
+    "store/doctor.py",
+    "forms/validate.py",
+    "team/transport.py",
+    "casework/cases.py",
+    "casework/conference.py",
+    "casework/workflow.py",
+]
 # Helpers that take (where, KEY, **params): the catalogue's `finding` and the local wrappers around it.
-HELPERS = {"finding", "add", "problem"}
+HELPERS = {"finding", "add", "problem", "_check"}
 
 
 def _constants(node: ast.AST) -> list[str]:
@@ -69,6 +76,8 @@ def _calls() -> list[tuple[str, int, str, set[str] | None]]:
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                 continue
             keywords = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords if k.arg}
+            if name == "_check" and keywords is not None:
+                keywords.discard("wait_until")  # the Check's own field, not a placeholder
             found.append((str(path.relative_to(PACKAGE)), node.lineno, key.value, keywords))
     return found
 
@@ -368,3 +377,31 @@ def test_an_error_raised_by_code_keeps_its_code_and_exit_status():
         UsageError.of("format-not-one-of", given="yaml")
     with pytest.raises(KeyError):
         messages.error_text("no-such-error")
+
+
+def test_workflow_gates_word_their_findings_through_the_catalogue():
+    tree = ast.parse((PACKAGE / "casework/workflow.py").read_text("utf-8"))
+    by_hand = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Check"
+    ]
+    assert len(by_hand) == 1  # the one inside `_check`, which takes a catalogue key
+    gates = [key for key in messages.CATALOGUE if key.startswith("gate-")]
+    assert len(gates) > 40
+
+
+def test_a_gate_result_carries_its_code(tmp_path):
+    from cmtk.casework import policy as policy_module
+    from cmtk.casework import workflow
+
+    session, _ = make_store(tmp_path)
+    case_id = cases.open_case(session, minimal_body("identification"))
+    case = cases.read_case(session, case_id)
+    found = workflow.requirements(
+        case, 2, policy=policy_module.load(session.store.root), today=TODAY, form_loader=definitions.load_form
+    )
+    assert found and all(r.code.startswith("gate-") for r in found)
+    assert all("code" not in r.to_json() for r in found)  # JSON output is unchanged
+    missing = [r for r in found if not r.met]
+    assert missing and {r.code for r in missing} <= {messages.code_of(k) for k in messages.CATALOGUE}

@@ -211,6 +211,16 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
     "start": "the date from which cmtk counts visits",
     "record_kind": "a form id, or cmtk's word for a kind of record (`case review`)",
     "how_many": "' (N recorded)', or nothing",
+    "verb_example": "example verbs cmtk writes",
+    "who_example": "example people cmtk writes",
+    "thing": "'deadline' or 'date'",
+    "example": "an example date cmtk writes",
+    "date_form": "'day-month-year' or 'month/day/year'",
+    "bench": "a benchmark number",
+    "last_bench": "the last benchmark's number",
+    "example_output": "an example output cmtk writes",
+    "example_date": "an example date cmtk writes",
+    "suggestion": "domain ids cmtk suggests, in its words",
 }
 
 # Placeholders that carry what the user just typed. Only `quotes_input` messages may fill them: they go back to
@@ -273,6 +283,18 @@ RECORD_PLACEHOLDERS: dict[str, str] = {
     "record_date": "a date a record holds (a placement or start date)",
     "on_day": "a date from the case's history or its closure",
     "open_items": "closure checklist items not yet done, as recorded",
+    "unnamed": "a word from the plan naming a relative without a name (`uncle`)",
+    "who_vague": "a word from the plan saying who, too vaguely (`family`)",
+    "vague_verb": "a verb from the plan too vague to check (`support`)",
+    "plan_word": "a word from the plan's output",
+    "monday": "a week's Monday, from the plan's deadlines",
+    "ids": "action ids from the plan",
+    "goal_ids": "goal ids from the plan",
+    "deadline": "a deadline from the plan",
+    "planned_closure": "the case's planned closure date",
+    "past": "a date from the text being checked",
+    "smart_problems": "SMART problems in cmtk's words, which may quote the plan's words",
+    "smart_fixes": "SMART fixes in cmtk's words, which may quote the plan's words",
 }
 
 
@@ -468,6 +490,100 @@ CATALOGUE: dict[str, Message] = {
     "gate-of-age": Message("{years} years old on {adult_on}", shows_record=True),
     "gate-not-of-age": Message("{years} years old on {adult_on}; {on_day} is earlier", shows_record=True),
     "gate-not-yet": Message("not yet: {open_items}", shows_record=True),
+    # -- SMART checks of a case plan or a goal sentence (cmtk/smart/checker.py) ------------------------------
+    "smart-action-no-goal": Message("this action has no goal number; write which goal it works towards"),
+    "smart-action-goal-unknown": Message(
+        "this action's goal number is not in the plan; link it to one of the plan's goals ({goal_ids})",
+        shows_record=True,
+    ),
+    "smart-fix-name": Message('add the name, e.g. "the {unnamed}, Joseph Kamau"', shows_record=True),
+    "smart-date-vague": Message(
+        "'{shown}' is not a calendar date; write the date it is due, like {example} ({date_form})", quotes_input=True
+    ),
+    "smart-who-ambiguous": Message("'{unnamed}' could be more than one person", shows_record=True),
+    "smart-text-date-passed": Message(
+        "this date has already passed ({past}); choose a date after {today} that the family agrees is realistic",
+        shows_record=True,
+    ),
+    "smart-deadline-after-closure": Message(
+        "the deadline {deadline} is after the planned closure on {planned_closure}; bring it forward or "
+        "agree a later closure date",
+        shows_record=True,
+    ),
+    "smart-deadline-passed": Message(
+        "the deadline {deadline} has already passed and the action is not done; record it as done with the "
+        "date, or agree a new date with the family and write why",
+        shows_record=True,
+    ),
+    "smart-deadline-unreadable": Message(
+        "the {thing} is not a calendar date; write the date it is due, like {example} ({date_form})"
+    ),
+    "smart-what-vague": Message("'{vague_verb}' does not say what will be done", shows_record=True),
+    "smart-date-no-day": Message(
+        "'{shown}' does not say which day; write the calendar date it is due, like {example}", quotes_input=True
+    ),
+    "smart-who-vague": Message("'{who_vague}' does not say who does it", shows_record=True),
+    "smart-output-vague": Message(
+        "'{plan_word}' does not show it is done; name something you can see or check, e.g. a receipt, a "
+        'report card or "{example_output}"',
+        shows_record=True,
+    ),
+    "smart-date-partial": Message(
+        "'{shown}' is not a full date; write the day, the month and the 4-digit year, like {example}", quotes_input=True
+    ),
+    "smart-goal-no-actions-deadline": Message(
+        "the goal has no actions, so it has no deadline; add at least one action with a date like {example_date}"
+    ),
+    "smart-goal-no-actions-who": Message(
+        "the goal has no actions, so nobody is doing anything yet; add at least one action saying who does what"
+    ),
+    "smart-goal-no-actions-output": Message(
+        "the goal has no actions, so nothing will show it is done; add at least one action with an output "
+        '(e.g. "{example_output}")'
+    ),
+    "smart-goal-not-linked": Message(
+        "the goal is not linked to a wellbeing domain or a benchmark indicator; choose its "
+        "domain{suggestion} or add the indicators it works towards, like B1.3"
+    ),
+    "smart-no-deadline": Message("there is no {thing}; write the date it is due, like {example} ({date_form})"),
+    "smart-no-such-benchmark": Message(
+        "'{shown}': there is no benchmark B{bench}; benchmarks run from B1 to B{last_bench}, e.g. B1.3",
+        quotes_input=True,
+    ),
+    "smart-no-such-indicator": Message(
+        "there is no indicator B{bench}.{number}; benchmark B{bench} has B{bench}.1 to B{bench}.{count}"
+    ),
+    "smart-who-missing": Message("nobody is named to do it"),
+    "smart-not-an-indicator": Message(
+        "'{shown}' is not a benchmark indicator; write indicators like B1.3, separated by commas", quotes_input=True
+    ),
+    "smart-not-specific": Message("{smart_problems}; {smart_fixes}", shows_record=True),
+    "smart-text-not-measurable": Message(
+        "nothing in it can be checked to show it is done; name an output such as an account, a receipt, a "
+        "certificate, a report card or an enrolment, or say how many times or how often"
+    ),
+    "smart-text-not-relevant": Message(
+        "nothing ties it to the child's wellbeing; say which domain it serves, e.g. school fees (education), "
+        "a clinic visit (health), savings (economic stability), time together (relationship)"
+    ),
+    "smart-domain-unknown": Message(
+        "'{shown}' is not one of the six wellbeing domains; choose one of {domains}", quotes_input=True
+    ),
+    "smart-no-output": Message('no output says how we will know it is done; add one (e.g. "{example_output}")'),
+    "smart-date-not-real": Message(
+        "'{shown}' is not a real date; check the day and the month and write it {date_form}, like {example}",
+        quotes_input=True,
+    ),
+    "smart-busy-week": Message(
+        "the same person or role has {count} open actions due in the week of {monday} (actions {ids}); "
+        "spread them over more weeks or share them with someone else",
+        shows_record=True,
+    ),
+    "smart-fix-what": Message("say what will be done with an action verb such as {verb_example}"),
+    "smart-what-missing": Message("no step is written"),
+    "smart-what-no-verb": Message("there is no action verb, so it is not clear what will be done"),
+    "smart-fix-who": Message("write who does it: a named person or a role {who_example}"),
+    "smart-fix-who-what": Message('write who does what, e.g. "the father, John Otieno, will open a savings account"'),
 }
 
 
@@ -511,6 +627,20 @@ def text(key: str, /, **params: Any) -> str:
     if set(params) != wanted:
         raise KeyError(f"{key}: takes {sorted(wanted)}, given {sorted(params)}")
     return template.format(**params)
+
+
+class Text(str):
+    """A message that remembers the catalogue code it was worded with (`coded`)."""
+
+    code: str = ""
+
+
+def coded(key: str, /, **params: Any) -> Text:
+    """`text(KEY, ...)`, carrying its code: for checks whose messages pass through helpers before they become
+    findings (SMART)."""
+    worded = Text(text(key, **params))
+    worded.code = code_of(key)
+    return worded
 
 
 def finding(where: str, key: str, /, **params: Any) -> Finding:

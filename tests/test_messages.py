@@ -55,7 +55,7 @@ def _calls() -> list[tuple[str, int, str, set[str] | None]]:
                 continue
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
             if (
-                name == "text"
+                name in ("text", "coded")
                 and isinstance(node.func, ast.Attribute)
                 and getattr(node.func.value, "id", "") == "messages"
             ):
@@ -149,9 +149,11 @@ def test_keys_are_stable_codes():
 
 def test_only_value_problems_echo_input_and_doctor_never_prints_them():
     quoting = {messages.code_of(k) for k, entry in messages.CATALOGUE.items() if entry.quotes_input}
-    assert quoting == {"value", "before-opening"}
+    # SMART echoes the words of the sentence or plan it checks, for the person checking it; doctor never runs it
+    checks = {code for code in quoting if not code.startswith("smart-")}
+    assert checks == {"value", "before-opening"}
     # doctor prints a validation finding as where + the kind of its code, never its message
-    assert quoting <= set(messages.KINDS)
+    assert checks <= set(messages.KINDS)
 
 
 def test_text_refuses_a_missing_or_unexpected_parameter():
@@ -405,3 +407,27 @@ def test_a_gate_result_carries_its_code(tmp_path):
     assert all("code" not in r.to_json() for r in found)  # JSON output is unchanged
     missing = [r for r in found if not r.met]
     assert missing and {r.code for r in missing} <= {messages.code_of(k) for k in messages.CATALOGUE}
+
+
+def test_smart_findings_carry_the_code_of_their_message():
+    from cmtk.smart import checker
+
+    found = checker.check_text("We will help the family soon")
+    assert found and all(f.code.startswith("smart-") for f in found)
+    assert all(type(f.message) is str for f in found)  # a plain str once in a finding
+    by_letter = {f.letter: f.code for f in found}
+    assert by_letter["M"] == "smart-text-not-measurable"
+    as_finding = found[0].as_finding()
+    assert isinstance(as_finding, Finding) and as_finding.where == "text" and as_finding.code == found[0].code
+    assert str(checker.SmartFinding("G2", None, "R", "x")) == "goal G2: R: x"  # built by hand: no code
+    assert checker.SmartFinding("G2", None, "R", "x").code == ""
+    plan = checker.check_plan([{"goal_id": "1", "goal": "x"}], [], today=TODAY)
+    assert {f.code for f in plan} >= {"smart-goal-no-actions-who", "smart-goal-no-actions-deadline"}
+
+
+def test_coded_text_is_the_text_with_its_code():
+    worded = messages.coded("smart-no-deadline", thing="deadline", example="10-02-2026", date_form="day-month-year")
+    assert worded == messages.text(
+        "smart-no-deadline", thing="deadline", example="10-02-2026", date_form="day-month-year"
+    )
+    assert worded.code == "smart-no-deadline"

@@ -83,7 +83,6 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
     "file": "a form definition file",
     "filename": "a template file's name",
     "folder": "a folder outside the store, as the user named it",
-    "form_id": "a form id, from the form definitions or as typed (checked against them first)",
     "formats": "the output formats cmtk offers",
     "found": "a store's fingerprint (a hash of its first key)",
     "gate": "a gate id from the workflow file",
@@ -226,6 +225,7 @@ SAFE_PLACEHOLDERS: dict[str, str] = {
 # Placeholders that carry what the user just typed. Only `quotes_input` messages may fill them: they go back to
 # the person typing, so they can see which value is refused, and never into `doctor`'s output.
 TYPED_PLACEHOLDERS: dict[str, str] = {
+    "form_id": "a form id: from the form definitions, or as the user typed it (`no form 'x'`)",
     "typed": "the value the person just typed or gave in a file, echoed back so they can see which one is wrong",
     "choice": "an option's value as typed",
     "day": "a date or a day number, as typed or as the history holds it",
@@ -1165,9 +1165,9 @@ ERRORS: dict[str, Message] = {
         "{path}: the bundle is damaged or holds a different store; nothing was changed"
     ),
     # -- cmtk/forms/definitions.py --------------------------------------------------------------------------------
-    "no-such-form": Message("no form '{form_id}'{hint}; see `cmtk form list`"),
-    "error": Message("{file}{at}: {detail}"),
-    "code-form-use-form": Message("'{form_id}' is the code of form '{id}'; use the form id: {id}"),
+    "no-such-form": Message("no form '{form_id}'{hint}; see `cmtk form list`", quotes_input=True),
+    "form-definition-error": Message("{file}{at}: {detail}"),
+    "code-form-use-form": Message("'{form_id}' is the code of form '{id}'; use the form id: {id}", quotes_input=True),
     "cmtk-forms-longer-there": Message(".cmtk/forms/{name}: no longer there; see `cmtk form list`", quotes_input=True),
     # -- cmtk/forms/editing.py ------------------------------------------------------------------------------------
     "editor-installed-set-editor": Message(
@@ -1179,7 +1179,8 @@ ERRORS: dict[str, Message] = {
         "--allow-disk-temp to accept that, or record a corrected form with `cmtk record`"
     ),
     "case-record-recorded-forms": Message(
-        "case {case_id} has no {form_id} record{suggest}; recorded forms: {recorded}"
+        "case {case_id} has no {form_id} record{suggest}; recorded forms: {recorded}",
+        quotes_input=True,
     ),
     "nothing-changed-set-editor": Message("nothing was changed; set EDITOR=nano (or vim, emacs) and try again"),
     "editor-exited-error-nothing": Message("the editor exited with an error; nothing was changed"),
@@ -1189,8 +1190,8 @@ ERRORS: dict[str, Message] = {
     ),
     "edited-form-valid-nothing": Message("the edited form is not valid; nothing was changed"),
     # -- cmtk/forms/validate.py -----------------------------------------------------------------------------------
-    "valid": Message("'{shown}' is not valid; {expected}", quotes_input=True),
-    "one-choices": Message("'{word}' is not one of the choices ({options}){hint}", quotes_input=True),
+    "value-not-valid": Message("'{shown}' is not valid; {expected}", quotes_input=True),
+    "value-not-a-choice": Message("'{word}' is not one of the choices ({options}){hint}", quotes_input=True),
     "unknown-type": Message("has an unknown type {kind}", quotes_input=True),
     "expects-text": Message("expects text"),
     "contains-control-direction-changing": Message(
@@ -1274,9 +1275,12 @@ ERRORS: dict[str, Message] = {
         "--date: {when} is in the future; a form records what already happened",
         quotes_input=True,
     ),
-    "recorded-case-conference-case": Message("{form_id} is recorded on a case conference, not on a case"),
+    "recorded-case-conference-case": Message(
+        "{form_id} is recorded on a case conference, not on a case", quotes_input=True
+    ),
     "case-already-record-change": Message(
-        "case {case_id} already has a {form_id} record; change it with `cmtk case edit {case_id} {form_id}`"
+        "case {case_id} already has a {form_id} record; change it with `cmtk case edit {case_id} {form_id}`",
+        quotes_input=True,
     ),
     "case-record-cmtk-case": Message(
         "case {id} has no record {wanted}; `cmtk case show {id}` lists them",
@@ -1312,7 +1316,7 @@ ERRORS: dict[str, Message] = {
     ),
     "conference-kind": Message("--kind: '{kind}' is not one of {kinds}{suggest}", quotes_input=True),
     "case-already-conference": Message("case {id} is already on conference {id2}"),
-    "as-one": Message("--as: '{kind}' is not one of {participant_kinds}", quotes_input=True),
+    "participant-kind": Message("--as: '{kind}' is not one of {participant_kinds}", quotes_input=True),
     "already-participant-conference": Message("{name} is already a participant of conference {id}", quotes_input=True),
     "confidentiality-agreement-form-needs": Message(
         "{source}: the confidentiality agreement form needs a participant section with an agreement_form "
@@ -1426,7 +1430,7 @@ ERRORS: dict[str, Message] = {
     "from-expects-mapping-section": Message(
         "--from: expects a mapping of section ids to their fields (see `cmtk form show monitoring`)"
     ),
-    "mode-one": Message("--mode: '{mode}' is not one of {modes}{suggest}", quotes_input=True),
+    "visit-mode": Message("--mode: '{mode}' is not one of {modes}{suggest}", quotes_input=True),
     "seen-mode-phone-phone": Message(
         "--seen with --mode phone: a phone call is recorded, but only seeing the child in person counts as a visit"
     ),
@@ -1436,7 +1440,8 @@ ERRORS: dict[str, Message] = {
         shows_record=True,
     ),
     "from-not-indicator-mapping": Message(
-        "--from: expects a mapping of section ids to their indicators (see `cmtk form show {form_id}`)"
+        "--from: expects a mapping of section ids to their indicators (see `cmtk form show {form_id}`)",
+        quotes_input=True,
     ),
     "date-future": Message("--date: {day} is in the future", quotes_input=True),
     # -- cmtk/casework/plan.py ------------------------------------------------------------------------------------
@@ -1460,7 +1465,7 @@ ERRORS: dict[str, Message] = {
         ".cmtk/policy.yaml: must be a mapping of settings; see the comments in the default file"
     ),
     # -- cmtk/casework/references.py ------------------------------------------------------------------------------
-    "see": Message("{owner} has no {kind} {wanted}; see {hint}", quotes_input=True),
+    "no-such-row": Message("{owner} has no {kind} {wanted}; see {hint}", quotes_input=True),
     "ambiguous-s-carry-that": Message(
         "{kind} {wanted} of {owner} is ambiguous: {count} {kind}s carry that number (refs {refs}), as when "
         "two laptops each added one before syncing; name it by its ref instead (see {hint})",
@@ -1566,7 +1571,7 @@ ERRORS: dict[str, Message] = {
     # -- cmtk/index/summary.py ------------------------------------------------------------------------------------
     "git-ls-tree-failed": Message("git ls-tree failed: the store's history is damaged; run `cmtk doctor`"),
     "give-part-name-nickname": Message("give part of a name or nickname to search for"),
-    "status-one": Message("--status: '{status}' is not one of {statuses}", quotes_input=True),
+    "status-option": Message("--status: '{status}' is not one of {statuses}", quotes_input=True),
     "summary-index-damaged-two": Message(
         "the summary index is damaged (its two files do not match); run `cmtk index rebuild`"
     ),
@@ -1574,7 +1579,7 @@ ERRORS: dict[str, Message] = {
     "o-ends-neither-pdf": Message(
         "-o: {output} ends neither in .pdf nor in .html; choose one, or add --format pdf|html"
     ),
-    "format-one": Message("--format: '{output_format}' is not one of {formats}", quotes_input=True),
+    "format-option": Message("--format: '{output_format}' is not one of {formats}", quotes_input=True),
     "lang-option": Message("--lang: '{lang}' is not one of {languages}", quotes_input=True),
     "format-not-one-of": Message("--format: '{given}' is not one of {formats}", quotes_input=True),
     "attachment-page-found-place": Message(
@@ -1635,7 +1640,7 @@ ERRORS: dict[str, Message] = {
         "the file carries a signature that does not match its content or was not made for you: it was "
         "changed after it was made, or forged; nothing was imported, ask the sender to share it again"
     ),
-    "such-file": Message("{name}: no such file", quotes_input=True),
+    "share-no-such-file": Message("{name}: no such file", quotes_input=True),
     "larger-than-mb-shared": Message(
         "{name}: larger than {max_bundle_bytes} MB; a shared case is never that big, check the file",
         quotes_input=True,
@@ -1645,10 +1650,10 @@ ERRORS: dict[str, Message] = {
         "{name}: not an age file, so not a case shared with `cmtk share`; nothing was imported",
         quotes_input=True,
     ),
-    "line-text": Message("{where} is not a line of text"),
+    "share-not-text": Message("{where} is not a line of text"),
     "share-not-a-date": Message("{where} is not a date"),
     "share-not-a-step": Message("{where} is not a step from 1 to {last_step}"),
-    "lacks": Message("{where} lacks '{missing}'", shows_record=True),
+    "share-lacks-key": Message("{where} lacks '{missing}'", shows_record=True),
     "entr-cmtk-does-know": Message(
         "{where} has {count} entr{plural} cmtk does not know; it was not made by `cmtk share`, or by a newer cmtk"
     ),
@@ -1681,14 +1686,14 @@ ERRORS: dict[str, Message] = {
         "{name}: attachments is not a list of at most {max_attachments} attached files",
         quotes_input=True,
     ),
-    "attached-file": Message("{where} is not an attached file"),
-    "id-damaged": Message("{where}: its id is damaged"),
-    "kind-damaged": Message("{where}: its kind is damaged"),
+    "share-not-an-attachment": Message("{where} is not an attached file"),
+    "share-entry-id-damaged": Message("{where}: its id is damaged"),
+    "share-kind-damaged": Message("{where}: its kind is damaged"),
     "file-extension-damaged": Message("{where}: its file extension is damaged"),
     "content-missing": Message("{where}: its content is missing"),
     "record-about-record-id": Message("{where}: the record it is about is not a record id"),
     "profile-true-false": Message("{where}: profile is not true or false"),
-    "record": Message("{where} is not a record"),
+    "share-not-a-record": Message("{where} is not a record"),
     "record-format-cmtk-does": Message("{where} is in a record format this cmtk does not read"),
     "belongs-another-case-than": Message("{where} belongs to another case than the one the file shares"),
     "record-id-form-id": Message("{where}: its record id or form id is damaged"),
@@ -1722,13 +1727,15 @@ ERRORS: dict[str, Message] = {
         quotes_input=True,
     ),
     "created-date-time": Message("{name}: created is not a date and time", quotes_input=True),
-    "mapping": Message("{at} is not a mapping"),
+    "share-not-a-mapping": Message("{at} is not a mapping"),
     "form-which-store-does": Message(
         "{where} is a '{form_id}' form, which this store does not have; add its definition to .cmtk/forms, "
-        "or ask the sender to leave it out with --forms"
+        "or ask the sender to leave it out with --forms",
+        quotes_input=True,
     ),
     "form-which-belongs-case": Message(
-        "{where} is a '{form_id}' form, which belongs to a case conference, not to a case"
+        "{where} is a '{form_id}' form, which belongs to a case conference, not to a case",
+        quotes_input=True,
     ),
     "opens-but-cannot-read": Message(
         "{name}: opens, but cannot be read: {reason}; it was not made by `cmtk share`, or it is damaged",
@@ -1782,7 +1789,7 @@ ERRORS: dict[str, Message] = {
     "cmtk-record-needs-reason": Message("cmtk record {words} needs --reason TEXT: say why, in a few words"),
     # -- cmtk/cli/conference.py -----------------------------------------------------------------------------------
     "participant-name-needed": Message("NAME: give the participant's name at the prompt or on standard input"),
-    "what-one": Message("WHAT: '{what}' is not one of {printable}{suggest}", quotes_input=True),
+    "print-what": Message("WHAT: '{what}' is not one of {printable}{suggest}", quotes_input=True),
     # -- cmtk/cli/form.py -----------------------------------------------------------------------------------------
     "format-one-text-json": Message("--format: '{output_format}' is not one of text, json", quotes_input=True),
     # -- cmtk/cli/form_pack.py ------------------------------------------------------------------------------------
@@ -1790,7 +1797,8 @@ ERRORS: dict[str, Message] = {
     # -- cmtk/cli/form_render.py ----------------------------------------------------------------------------------
     "pdf-binary-file-add": Message("PDF is a binary file: add -o FILE.pdf"),
     "html-browser-screen-add": Message(
-        "HTML is for a browser, not the screen: add -o {form_id}.html, then open it and print"
+        "HTML is for a browser, not the screen: add -o {form_id}.html, then open it and print",
+        quotes_input=True,
     ),
     "filled-form-holds-personal": Message(
         "a filled form holds personal data: write it to a file with -o FILE, not to the screen"
@@ -1821,11 +1829,11 @@ ERRORS: dict[str, Message] = {
     ),
     "usage-cmtk-refer-done": Message("usage: cmtk refer done CASE REF (REF: the referral's number or record id)"),
     # -- cmtk/cli/plan.py -----------------------------------------------------------------------------------------
-    "domain-one": Message("--domain: '{domain}' is not one of {domains}{suggest}", quotes_input=True),
+    "domain-option": Message("--domain: '{domain}' is not one of {domains}{suggest}", quotes_input=True),
     "from-expects-mapping": Message("--from: expects a mapping with {questions}"),
     "from-unknown-key-keys": Message("--from: unknown key '{unknown}'{suggest}; keys: {questions}", quotes_input=True),
     "from-needed": Message("no --from FILE given and no terminal to ask on; use --from FILE or --from -"),
-    "required": Message("{key}: is required ({questions})"),
+    "plan-from-required": Message("{key}: is required ({questions})"),
     # -- cmtk/cli/report.py ---------------------------------------------------------------------------------------
     "format-ics-writes-calendar": Message("--format ics writes a calendar file: add -o FILE.ics"),
     # -- cmtk/cli/smart.py ----------------------------------------------------------------------------------------
@@ -1835,7 +1843,7 @@ ERRORS: dict[str, Message] = {
     "two-passphrases-differ-nothing": Message("the two passphrases differ; nothing was created"),
     "nothing-created-add-weak": Message("{problem}. Nothing was created (add --weak-passphrase to keep it anyway)"),
     # -- cmtk/cli/supervision.py ----------------------------------------------------------------------------------
-    "from-after": Message("--from {first} is after --to {last}", quotes_input=True),
+    "from-after-to": Message("--from {first} is after --to {last}", quotes_input=True),
     # -- cmtk/cli/sync.py -----------------------------------------------------------------------------------------
     "identity-yet-make-one": Message(
         "{identity_file}: no identity yet; make one with `cmtk key new`, give your public key to a team "

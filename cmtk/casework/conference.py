@@ -203,7 +203,7 @@ def add_participant(
     """
     conference = read(session, conference_id)
     if kind not in PARTICIPANT_KINDS:
-        raise CmtkError.of("as-one", kind=kind, participant_kinds=", ".join(PARTICIPANT_KINDS))
+        raise CmtkError.of("participant-kind", kind=kind, participant_kinds=", ".join(PARTICIPANT_KINDS))
     entry: dict[str, Any] = {"organisation": organisation, "role": role, "kind": kind}
     if kind == "staff":
         if not name or not name.strip():

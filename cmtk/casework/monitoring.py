@@ -23,7 +23,7 @@ def visit_body(extra: Any, *, day: _dt.date, seen: bool | None, mode: str) -> di
     if extra is not None and not isinstance(extra, dict):
         raise CmtkError.of("from-expects-mapping-section")
     if mode not in MODES:
-        raise CmtkError.of("mode-one", mode=mode, modes=", ".join(MODES), suggest=definitions.suggest(mode, MODES))
+        raise CmtkError.of("visit-mode", mode=mode, modes=", ".join(MODES), suggest=definitions.suggest(mode, MODES))
     if mode == "phone" and seen:
         raise CmtkError.of("seen-mode-phone-phone")
     body = dict(extra or {})

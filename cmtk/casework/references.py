@@ -51,7 +51,7 @@ def pick(kind: str, owner: str, reference: str, candidates: Sequence[Candidate[T
         by_start = [c for c in candidates if len(c.ref) > 6 and c.ref.upper().startswith(as_ref)]
         if len(by_start) == 1:
             return by_start[0].item
-    raise CmtkError.of("see", owner=owner, kind=kind, wanted=wanted, hint=hint)
+    raise CmtkError.of("no-such-row", owner=owner, kind=kind, wanted=wanted, hint=hint)
 
 
 def next_label(labels: Sequence[str], prefix: str = "") -> str:

@@ -331,7 +331,7 @@ def conference_print(
 
     if what not in PRINTABLE:
         raise UsageError.of(
-            "what-one", what=what, printable=", ".join(PRINTABLE), suggest=definitions.suggest(what, PRINTABLE)
+            "print-what", what=what, printable=", ".join(PRINTABLE), suggest=definitions.suggest(what, PRINTABLE)
         )
     session = open_session(ctx)
     found = conference.read(session, conference_id)

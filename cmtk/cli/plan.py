@@ -42,7 +42,7 @@ def _texts(source: str | None, questions: dict[str, str], required: tuple[str, .
         answers = {key: typer.prompt(text, default="", show_default=False).strip() for key, text in questions.items()}
     for key in required:
         if not answers.get(key):
-            raise CmtkError.of("required", key=key, questions=questions[key])
+            raise CmtkError.of("plan-from-required", key=key, questions=questions[key])
     return answers
 
 
@@ -134,7 +134,7 @@ def plan_goal(
     case_id = ids.normalise_case_id(case)
     if domain not in definitions.DOMAINS:
         raise UsageError.of(
-            "domain-one",
+            "domain-option",
             domain=domain,
             domains=", ".join(definitions.DOMAINS),
             suggest=definitions.suggest(domain, definitions.DOMAINS),

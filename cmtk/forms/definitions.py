@@ -376,7 +376,7 @@ class _Loader:
     def fail(self, where: list, message: str) -> DefinitionError:
         line = _line_of(self.source_text, where)
         at = f" line {line}" if line else ""
-        return DefinitionError.of("error", file=_display(self.path), at=at, detail=message)
+        return DefinitionError.of("form-definition-error", file=_display(self.path), at=at, detail=message)
 
     def mapping(self, value, where: list, what: str) -> dict:
         if not isinstance(value, dict):

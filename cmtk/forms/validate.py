@@ -62,7 +62,7 @@ def _yes_no(value: Any, allow_na: bool) -> str:
 def _raise(expected: str, value: Any):
     shown = str(value)
     shown = shown if len(shown) <= 30 else shown[:27] + "..."
-    raise _Problem(messages.error_text("valid", shown=shown, expected=expected))
+    raise _Problem(messages.error_text("value-not-valid", shown=shown, expected=expected))
 
 
 def _number(value: Any, field: definitions.Field, integer: bool):
@@ -98,7 +98,7 @@ def _choice(value: Any, field: definitions.Field) -> str:
         return "other"
     options = ", ".join(c.value for c in field.choices) + (", other" if field.other else "")
     hint = definitions.suggest(word, [c.value for c in field.choices])
-    raise _Problem(messages.error_text("one-choices", word=word[:30], options=options, hint=hint))
+    raise _Problem(messages.error_text("value-not-a-choice", word=word[:30], options=options, hint=hint))
 
 
 def coerce(field: definitions.Field, value: Any, *, today: _dt.date, order: str = "DMY") -> Any:

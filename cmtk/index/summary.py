@@ -458,7 +458,7 @@ class CaseListing:
 
 def check_status(status: str) -> None:
     if status not in STATUSES:
-        raise UsageError.of("status-one", status=status, statuses=", ".join(STATUSES))
+        raise UsageError.of("status-option", status=status, statuses=", ".join(STATUSES))
 
 
 def list_cases(

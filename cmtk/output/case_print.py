@@ -60,7 +60,7 @@ def print_case(
 ) -> Printed:
     """The case file as HTML or PDF bytes (nothing is written: the caller writes the user's file)."""
     if output_format not in FORMATS:
-        raise UsageError.of("format-one", output_format=output_format, formats=", ".join(FORMATS))
+        raise UsageError.of("format-option", output_format=output_format, formats=", ".join(FORMATS))
     if lang not in definitions.LANGUAGES:
         raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     store = session.store

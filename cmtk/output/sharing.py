@@ -318,7 +318,7 @@ def decrypt_bundle(session: Session, path: Path) -> bytes:
 
     name = str(path)
     if not path.is_file():
-        raise _refuse(messages.error_text("such-file", name=name))
+        raise _refuse(messages.error_text("share-no-such-file", name=name))
     if path.stat().st_size > MAX_BUNDLE_BYTES:
         raise _refuse(
             messages.error_text("larger-than-mb-shared", name=name, max_bundle_bytes=MAX_BUNDLE_BYTES // (1024 * 1024))
@@ -336,7 +336,7 @@ def decrypt_bundle(session: Session, path: Path) -> bytes:
 
 def _text(value: Any, where: str, *, empty: bool = True, limit: int = 200) -> str:
     if not isinstance(value, str) or (not empty and not value.strip()) or len(value) > limit or _CONTROL.search(value):
-        raise _refuse(messages.error_text("line-text", where=where))
+        raise _refuse(messages.error_text("share-not-text", where=where))
     return value
 
 
@@ -357,7 +357,7 @@ def _step(value: Any, where: str) -> int:
 def _keys(data: dict, required: tuple[str, ...], allowed: tuple[str, ...], where: str) -> None:
     missing = [k for k in required if k not in data]
     if missing:
-        raise _refuse(messages.error_text("lacks", where=where, missing=missing[0]))
+        raise _refuse(messages.error_text("share-lacks-key", where=where, missing=missing[0]))
     unknown = [k for k in data if k not in allowed]
     if unknown:  # their names are not shown: they come from an unknown file
         raise _refuse(
@@ -426,12 +426,12 @@ def read_document(data: Any, name: str) -> Bundle:
 def _attachment(item: Any, where: str) -> dict[str, Any]:
     """An attached file's entry: its shape only (its content is checked like a new attachment later)."""
     if not isinstance(item, dict):
-        raise _refuse(messages.error_text("attached-file", where=where))
+        raise _refuse(messages.error_text("share-not-an-attachment", where=where))
     _keys(item, _ATTACHMENT_KEYS, _ATTACHMENT_KEYS + _ATTACHMENT_OPTIONAL, where)
     if not isinstance(item["attachment"], str) or not ids.is_record_id(item["attachment"]):
-        raise _refuse(messages.error_text("id-damaged", where=where))
+        raise _refuse(messages.error_text("share-entry-id-damaged", where=where))
     if not isinstance(item["kind"], str) or not _FORM_ID.match(item["kind"]):
-        raise _refuse(messages.error_text("kind-damaged", where=where))
+        raise _refuse(messages.error_text("share-kind-damaged", where=where))
     if not isinstance(item["extension"], str) or not re.fullmatch(r"[a-z0-9]{1,8}", item["extension"]):
         raise _refuse(messages.error_text("file-extension-damaged", where=where))
     if not isinstance(item["content"], bytes) or not item["content"]:
@@ -450,7 +450,7 @@ def _attachment(item: Any, where: str) -> dict[str, Any]:
 
 def _envelope(item: Any, where: str, case_id: str) -> dict[str, Any]:
     if not isinstance(item, dict):
-        raise _refuse(messages.error_text("record", where=where))
+        raise _refuse(messages.error_text("share-not-a-record", where=where))
     _keys(item, _RECORD_REQUIRED, _RECORD_REQUIRED + _RECORD_OPTIONAL, where)
     if item["cmtk_record"] != 1 or isinstance(item["cmtk_record"], bool):
         raise _refuse(messages.error_text("record-format-cmtk-does", where=where))
@@ -487,7 +487,7 @@ def _case_file(item: dict[str, Any], where: str) -> tuple[dict[str, Any], list[d
     for n, event in enumerate(events, start=1):
         at = f"{where} (the case file): event {n}"
         if not isinstance(event, dict):
-            raise _refuse(messages.error_text("mapping", at=at))
+            raise _refuse(messages.error_text("share-not-a-mapping", at=at))
         _keys(event, ("from", "to", "what"), _EVENT_KEYS, at)
         _date(event.get("date"), f"{at}: date")
         _step(event["from"], f"{at}: from")

@@ -34,10 +34,10 @@ def parse_date(text: object, *, field: str = "date", order: str = "DMY") -> _dt.
     else:
         match = _LOCAL.match(raw)
         if not match and re.match(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2}$", raw):
-            raise ValidationError(f"{field}: '{raw}' has a two-digit year; write the year in full, e.g. 24-11-2026")
+            raise ValidationError.of("date-two-digit-year", field=field, raw=raw)
         if not match:
             shown = raw if len(raw) <= 20 else raw[:17] + "..."
-            raise ValidationError(f"{field}: '{shown}' is not a date; {hint}")
+            raise ValidationError.of("date-format", field=field, shown=shown, hint=hint)
         first, _, second, year_text = match.groups()
         year = int(year_text)
         if order == "MDY":
@@ -47,8 +47,8 @@ def parse_date(text: object, *, field: str = "date", order: str = "DMY") -> _dt.
     try:
         return _dt.date(year, month, day)
     except ValueError:
-        raise ValidationError(
-            f"{field}: '{raw}' is not a real calendar date (day {day}, month {month}, year {year}); {hint}"
+        raise ValidationError.of(
+            "date-not-real", field=field, raw=raw, day=day, month=month, year=year, hint=hint
         ) from None
 
 
@@ -65,7 +65,7 @@ def parse_option_date(text: object, *, option: str, order: str = "DMY") -> _dt.d
     try:
         return parse_date(text, field=option, order=order)
     except ValidationError as error:
-        raise UsageError(error.message) from None
+        raise UsageError.like(error) from None
 
 
 def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.date:
@@ -77,7 +77,7 @@ def today(as_of: str | _dt.date | None = None, *, order: str = "DMY") -> _dt.dat
         try:
             return parse_date(fixed, field="CMTK_TODAY", order=order)
         except ValidationError as error:
-            raise UsageError(error.message) from None
+            raise UsageError.like(error) from None
     return _dt.date.today()
 
 
@@ -119,7 +119,7 @@ def add_duration(day: _dt.date, duration: dict, sign: int = 1) -> _dt.date:
     """
     unknown = set(duration) - set(DURATION_UNITS)
     if unknown or not duration:
-        raise ValidationError(f"duration {duration!r}: use one of {', '.join(DURATION_UNITS)}, e.g. {{months: 6}}")
+        raise ValidationError.of("policy-duration", duration=duration, duration_units=", ".join(DURATION_UNITS))
     months = int(duration.get("months", 0)) + 12 * int(duration.get("years", 0))
     if months:
         month_index = day.month - 1 + sign * months

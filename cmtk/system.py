@@ -92,7 +92,7 @@ def git_program() -> str:
             hint = "run `xcode-select --install` (or `brew install git`)"
         else:
             hint = "install it with your package manager (Debian/Ubuntu: apt-get install git)"
-        raise CmtkError(f"git is not installed or not on PATH; {hint}")
+        raise CmtkError.of("git-missing", hint=hint)
     return found
 
 

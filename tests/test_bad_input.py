@@ -11,6 +11,7 @@ left out of the comparison because reading may refresh them.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 import sys
@@ -75,12 +76,45 @@ def run(args, env):
     )
 
 
-def check(result, root, before):
+def check(result, root, before, code: str | None = None):
+    """Refused cleanly, nothing changed; with CODE (the run had --debug), refused with that catalogue code."""
     assert result.returncode in (1, 2), (result.returncode, result.stdout[-300:], result.stderr[-300:])
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines and any(line.startswith(("Error:", "Usage:")) for line in lines), result.stderr
     assert fingerprint(root) == before
+    if code is not None:
+        assert f"(error code: {code})" in result.stderr, result.stderr
+
+
+# The catalogue code (cmtk/messages.py) each bad form file is refused with (`record ... --from FILE`).
+FILE_CODES = {
+    "empty": "from-empty",
+    "truncated": "yaml-error-at",
+    "binary": "yaml-not-utf8",
+    "huge": "from-file-too-large",
+    "deeply-nested": "yaml-too-deep",
+    "wrong-type": "invalid-record",
+    "wrong-field-type": "invalid-record",
+    "unicode-rtl": "invalid-record",
+    "alias-bomb": "yaml-aliases",
+    "custom-tag": "yaml-error-at",
+    "impossible-date": "invalid-record",
+    "month-13": "invalid-record",
+    "duplicate-keys": "yaml-error-at",
+    "not-utf8": "yaml-not-utf8",
+}
+# ... each bad case id (`case show ID`); "-rf" is an unknown option to click, which has no code.
+ID_CODES = {"ZZZZZZZZ": "no-such-case-hint", "-rf": None}
+# ... each bad date given as an option (`visit ID --date DATE`).
+DATE_CODES = {
+    "31-02-2026": "date-not-real",
+    "2026-13-01": "date-not-real",
+    "soon": "date-format",
+    "24/11/26": "date-two-digit-year",
+    "2026-02-30": "date-not-real",
+    "": "date-format",
+}
 
 
 @pytest.mark.slow
@@ -158,9 +192,9 @@ def test_a_bad_date_inside_a_form_file_is_invalid_input_not_a_usage_error(world)
     before = fingerprint(root)
     note = tmp_path / "note.yaml"
     note.write_text("note:\n  date: 31-02-2026\n  text: A visit\n")
-    result = run_in_process(["record", case_id, "case-notes", "--from", str(note)], env)
-    check(result, root, before)
-    assert result.returncode == 1 and "not a real calendar date" in result.stderr
+    result = run_in_process(["--debug", "record", case_id, "case-notes", "--from", str(note)], env)
+    check(result, root, before, "invalid-record")
+    assert result.returncode == 1
 
 
 @pytest.mark.slow
@@ -246,21 +280,45 @@ def test_each_bad_file_in_process(world, kind):
     path = tmp_path / f"inprocess-{kind}.yaml"
     path.write_bytes(BAD_FILES[kind])
     before = fingerprint(root)
-    check(run_in_process(["record", case_id, "case-notes", "--from", str(path)], env), root, before)
+    result = run_in_process(["--debug", "record", case_id, "case-notes", "--from", str(path)], env)
+    check(result, root, before, FILE_CODES[kind])
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_each_bad_case_id_in_process(world, bad):
     root, _, env, _ = world
     before = fingerprint(root)
-    result = run_in_process(["case", "show", bad], env)
-    check(result, root, before)
+    result = run_in_process(["--debug", "case", "show", bad], env)
+    check(result, root, before, ID_CODES.get(bad, "case-id-format"))
 
 
 @pytest.mark.parametrize("bad", BAD_DATES)
 def test_each_bad_date_in_process_is_a_usage_error(world, bad):
     root, case_id, env, _ = world
     before = fingerprint(root)
-    result = run_in_process(["visit", case_id, "--date", bad], env)
-    check(result, root, before)
+    result = run_in_process(["--debug", "visit", case_id, "--date", bad], env)
+    check(result, root, before, DATE_CODES[bad])
     assert result.returncode == 2, result.stderr
+
+
+def test_the_code_tables_cover_every_bad_input():
+    assert set(FILE_CODES) == set(BAD_FILES) and set(DATE_CODES) == set(BAD_DATES)
+    from cmtk import messages
+
+    used = {*FILE_CODES.values(), *DATE_CODES.values(), *ID_CODES.values(), "case-id-format"} - {None, "invalid-record"}
+    assert used <= set(messages.ERRORS)
+
+
+def test_a_bad_date_inside_a_form_file_is_a_value_finding(world):
+    """Through the library: the record is refused with findings that carry codes, not only text."""
+    from cmtk.casework.cases import InvalidRecord, check_body
+    from cmtk.forms import definitions
+    from cmtk.store.session import Store
+
+    root, _, env, _ = world
+    session = Store(root).unlock(Path(env["CMTK_IDENTITY"]))
+    form = definitions.load_form("case-notes")
+    with pytest.raises(InvalidRecord) as refused:
+        check_body(session, form, {"note": {"date": "31-02-2026", "text": "A visit"}}, dt.date(2026, 11, 24))
+    assert refused.value.code == "invalid-record"
+    assert [(f.where, f.code) for f in refused.value.findings] == [("case-notes: note.date", "value")]

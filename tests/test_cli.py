@@ -45,6 +45,8 @@ def test_init_refuses_non_empty_folder_with_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0
     assert result.output.startswith("Error: ") and "not empty" in result.output
+    coded = invoke(["--debug", "init", str(tmp_path / "s"), "--org", "CCI"])
+    assert "(error code: store-folder-not-empty)" in coded.output
 
 
 def test_key_new_and_show(tmp_path):
@@ -52,8 +54,8 @@ def test_key_new_and_show(tmp_path):
     assert result.exit_code == 0 and "age1" in result.output
     shown = invoke(["--identity", str(tmp_path / "me.txt"), "key", "show"])
     assert "Passphrase: no" in shown.output and "AGE-SECRET" not in shown.output
-    again = invoke(["--identity", str(tmp_path / "me.txt"), "key", "new"])
-    assert again.exit_code == 1 and "already exists" in again.output
+    again = invoke(["--debug", "--identity", str(tmp_path / "me.txt"), "key", "new"])
+    assert again.exit_code == 1 and "(error code: identity-already-exists-keep)" in again.output
 
 
 @pytest.mark.slow  # the passphrase's key derivation (scrypt), in a real process
@@ -72,22 +74,23 @@ def test_key_new_with_passphrase_warns_when_weak(tmp_path):
 def test_world_readable_identity_is_refused_by_cli(tmp_path):
     session, key_path = make_store(tmp_path)
     os.chmod(key_path, 0o644)
-    result = invoke(["--store", str(session.store.root), "--identity", str(key_path), "case", "list"])
+    result = invoke(["--debug", "--store", str(session.store.root), "--identity", str(key_path), "case", "list"])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ") and "chmod 600" in result.output
+    assert result.output.startswith("Error: ") and "(error code: permissions-let-other-users)" in result.output
 
 
 def test_no_store_found_suggests_init_and_demo(tmp_path):
-    result = invoke(["case", "list"])
-    assert result.exit_code == 1
+    result = invoke(["--debug", "case", "list"])
+    assert result.exit_code == 1 and "(error code: store-not-found)" in result.output
     assert "cmtk init" in result.output and "cmtk demo" in result.output
 
 
 def test_usage_errors_exit_2():
     result = run_cmtk(["no-such-command"])
     assert result.returncode == 2
-    result = run_cmtk(["case", "show", "../../etc"])
-    assert result.returncode == 2 and "not a case id" in result.stderr
+    result = run_cmtk(["--debug", "case", "show", "../../etc"])
+    assert result.returncode == 2 and "(error code: case-id-format)" in result.stderr
+    assert run_cmtk(["case", "show", "../../etc"]).stderr.count("\n") == 1  # the code only with --debug
 
 
 def test_team_add_remove_through_cli(tmp_path):
@@ -96,10 +99,10 @@ def test_team_add_remove_through_cli(tmp_path):
     base = ["--store", str(session.store.root), "--identity", str(key_path)]
     added = invoke([*base, "team", "add", "Peter", peter.public, "--role", "caseworker"])
     assert added.exit_code == 0, added.output
-    bad = invoke([*base, "team", "add", "Mary", "ssh-ed25519 AAAA"])
-    assert bad.exit_code == 1 and bad.output.startswith("Error: ") and "ssh keys" in bad.output
-    refused = run_cmtk([*base, "team", "remove", "Peter"])
-    assert refused.returncode == 2 and "--yes" in refused.stderr
+    bad = invoke([*base, "--debug", "team", "add", "Mary", "ssh-ed25519 AAAA"])
+    assert bad.exit_code == 1 and bad.output.startswith("Error: ") and "(error code: not-an-age-key)" in bad.output
+    refused = run_cmtk([*base, "--debug", "team", "remove", "Peter"])
+    assert refused.returncode == 2 and "(error code: team-remove-needs-yes)" in refused.stderr
     removed = invoke([*base, "team", "remove", "Peter", "--yes"])
     assert removed.exit_code == 0, removed.output
     assert "could read everything written before" in removed.output

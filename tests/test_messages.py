@@ -11,10 +11,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from helpers import make_store
+from helpers import make_store, minimal_body
 
 from cmtk import messages
-from cmtk.casework import cases
+from cmtk.casework import cases, conference
 from cmtk.findings import Finding
 from cmtk.forms import definitions, validate
 from cmtk.store import doctor
@@ -24,9 +24,25 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cmtk"
 TODAY = dt.date(2026, 3, 1)
 
 # Modules that word every finding through the catalogue: none of them may build a Finding by hand.
-MOVED = ["store/doctor.py", "forms/validate.py", "team/transport.py"]
+MOVED = [
+    "store/doctor.py",
+    "forms/validate.py",
+    "team/transport.py",
+    "casework/cases.py",
+    "casework/conference.py",
+    "casework/workflow.py",
+]
 # Helpers that take (where, KEY, **params): the catalogue's `finding` and the local wrappers around it.
-HELPERS = {"finding", "add", "problem"}
+HELPERS = {"finding", "add", "problem", "_check"}
+
+
+def _constants(node: ast.AST) -> list[str]:
+    """The string constants an argument can be: itself, or the branches of `a if x else b`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _constants(node.body) + _constants(node.orelse)
+    return []
 
 
 def _calls() -> list[tuple[str, int, str, set[str] | None]]:
@@ -39,13 +55,21 @@ def _calls() -> list[tuple[str, int, str, set[str] | None]]:
                 continue
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
             if (
-                name == "text"
+                name in ("text", "coded")
                 and isinstance(node.func, ast.Attribute)
                 and getattr(node.func.value, "id", "") == "messages"
             ):
                 index = 0
             elif name in HELPERS and (name == "finding" or str(path).endswith(tuple(MOVED))):
                 index = 1
+            elif name in ("_item", "_everyone") and str(path).endswith("casework/conference.py"):
+                # a checklist item: the label's key, then the keys saying how it stands (third; for an
+                # "every participant" line, fourth and fifth); PARAMS fill them all
+                keyed = (0, 2) if name == "_item" else (0, 3, 4)
+                for arg in (node.args[i] for i in keyed if i < len(node.args)):
+                    for key in _constants(arg):
+                        found.append((str(path.relative_to(PACKAGE)), node.lineno, key, None))
+                continue
             else:
                 continue
             if len(node.args) <= index:
@@ -54,6 +78,8 @@ def _calls() -> list[tuple[str, int, str, set[str] | None]]:
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                 continue
             keywords = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords if k.arg}
+            if name == "_check" and keywords is not None:
+                keywords.discard("wait_until")  # the Check's own field, not a placeholder
             found.append((str(path.relative_to(PACKAGE)), node.lineno, key.value, keywords))
     return found
 
@@ -98,9 +124,21 @@ def test_every_placeholder_is_one_that_cannot_hold_case_data():
         for key, entry in messages.CATALOGUE.items()
         for name in messages.placeholders(entry.template)
         if name not in messages.SAFE_PLACEHOLDERS
+        and not (entry.quotes_input and name in messages.TYPED_PLACEHOLDERS)
+        and not (entry.shows_record and name in messages.RECORD_PLACEHOLDERS)
     }
     assert sorted(unsafe) == []
-    assert all(reason.strip() for reason in messages.SAFE_PLACEHOLDERS.values())
+    lists = (messages.SAFE_PLACEHOLDERS, messages.TYPED_PLACEHOLDERS, messages.RECORD_PLACEHOLDERS)
+    assert all(reason.strip() for names in lists for reason in names.values())
+    # a name is on one list only: its reason says what it holds
+    assert sum(len(names) for names in lists) == len(set().union(*lists))
+
+
+def test_record_placeholders_appear_only_in_messages_marked_as_showing_a_record():
+    shows = {key for key, entry in messages.CATALOGUE.items() if entry.shows_record}
+    assert shows  # the conference checklist shows names
+    for key in shows:
+        assert messages.placeholders_of(key) & set(messages.RECORD_PLACEHOLDERS), key  # marked for a reason
 
 
 def test_keys_are_stable_codes():
@@ -113,9 +151,11 @@ def test_keys_are_stable_codes():
 
 def test_only_value_problems_echo_input_and_doctor_never_prints_them():
     quoting = {messages.code_of(k) for k, entry in messages.CATALOGUE.items() if entry.quotes_input}
-    assert quoting == {"value"}
+    # SMART echoes the words of the sentence or plan it checks, for the person checking it; doctor never runs it
+    checks = {code for code in quoting if not code.startswith("smart-")}
+    assert checks == {"value", "before-opening"}
     # doctor prints a validation finding as where + the kind of its code, never its message
-    assert quoting <= set(messages.KINDS)
+    assert checks <= set(messages.KINDS)
 
 
 def test_text_refuses_a_missing_or_unexpected_parameter():
@@ -173,3 +213,223 @@ def test_doctor_reports_a_refused_value_by_its_kind_only(tmp_path):
     found = [f for f in doctor.check(session) if f.code == "invalid"]
     assert any(f"biographical.sex: {messages.kind('value')}" in f.message for f in found)
     assert all(case_id in f.message and "Wambui-secret" not in f.message for f in found)
+
+
+# -- what a valid record cannot say about its case; the conference checklist ----------------------
+
+
+def test_a_date_before_birth_names_the_field_but_never_the_date_of_birth(tmp_path):
+    session, _ = make_store(tmp_path)
+    case_id = cases.create_case(
+        session, "identification", {"biographical": {"first_name": "Amani", "date_of_birth": dt.date(2014, 4, 12)}}
+    )
+    case = cases.read_case(session, case_id)
+    form = definitions.load_form("case-notes")
+    found = cases.case_findings(case, form, {}, dt.date(1999, 3, 1))
+    assert [(f.where, f.code) for f in found] == [("case-notes: --date", "before-birth")]
+    assert "2014" not in found[0].message and "1999" not in found[0].message
+
+
+def test_the_conference_checklist_items_are_findings_with_codes(tmp_path):
+    session, _ = make_store(tmp_path)
+    conference_id = conference.create(session, day=dt.date(2026, 3, 10), kind="internal", chair="Asha", venue="")
+    items = conference.checklist(session, conference.read(session, conference_id), TODAY)
+    assert [i.code for i in items] == [
+        "check-cases",
+        "check-venue",
+        "check-participants",
+        "check-invitations",
+        "check-confirmations",
+        "check-agreements",
+        "check-report",
+        "check-closed",
+    ]
+    assert all(isinstance(i, Finding) for i in items)
+    venue = items[1]
+    assert (venue.label, venue.met, venue.detail) == ("Venue booked", False, "no venue recorded")
+    assert str(venue) == "Venue booked: no venue recorded"
+
+
+# -- every user-facing error is a catalogue entry with a code (messages.ERRORS) ---------------------
+
+# Helpers that take a finished message as their first argument: they must be given `messages.error_text(...)`.
+MESSAGE_HELPERS = {"_refuse", "_Problem"}
+
+
+def _error_classes() -> set[str]:
+    """Every class in cmtk/ that derives, directly or not, from CmtkError (by name)."""
+    bases: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+    family = {"CmtkError"}
+    while True:
+        more = {name for name, parents in bases.items() if parents & family} - family
+        if not more:
+            return family
+        family |= more
+
+
+def _literal_text(node: ast.AST) -> bool:
+    """A message written in place: a string, an f-string, or one joined with + from them."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) or isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_text(node.left) or _literal_text(node.right)
+    return False
+
+
+def _sources():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name in ("messages.py", "errors.py"):
+            continue
+        yield str(path.relative_to(PACKAGE)), ast.parse(path.read_text("utf-8"))
+
+
+def _error_calls() -> list[tuple[str, int, str, set[str] | None]]:
+    """(file, line, code, keyword names or None) of every `X.of("code", ...)` and `messages.error_text("code", ...)`."""
+    family = _error_classes()
+    found = []
+    for file, tree in _sources():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+                continue
+            of = node.func.attr == "of" and getattr(node.func.value, "id", None) in family
+            text = node.func.attr == "error_text" and getattr(node.func.value, "id", None) == "messages"
+            if not (of or text):
+                continue
+            code = node.args[0]
+            assert isinstance(code, ast.Constant) and isinstance(code.value, str), f"{file}:{node.lineno}: code"
+            keywords = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords if k.arg}
+            found.append((file, node.lineno, code.value, keywords))
+    return found
+
+
+def test_no_error_is_worded_in_place():
+    family = _error_classes()
+    assert {"CmtkError", "UsageError", "ValidationError", "GitError", "DefinitionError", "PageRefused"} <= family
+    in_place = []
+    for file, tree in _sources():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = getattr(node.func, "id", None)
+            if (name in family or name in MESSAGE_HELPERS) and _literal_text(node.args[0]):
+                in_place.append(f"{file}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert in_place == []
+
+
+def test_the_error_scan_finds_every_folder():
+    folders = {file.split("/")[0] for file, *_ in _error_calls()}
+    assert {"store", "team", "casework", "forms", "index", "output", "smart", "dev", "cli", "dates.py"} <= folders
+
+
+def test_every_error_code_used_exists_with_its_parameters():
+    wrong = []
+    for file, line, code, keywords in _error_calls():
+        if code not in messages.ERRORS:
+            wrong.append(f"{file}:{line}: unknown error code {code!r}")
+            continue
+        wanted = messages.placeholders(messages.ERRORS[code].template)
+        if keywords is not None and keywords != wanted:
+            wrong.append(f"{file}:{line}: {code} takes {sorted(wanted)}, given {sorted(keywords)}")
+    assert wrong == []
+
+
+def test_every_error_code_is_used():
+    used = {code for *_, code, _ in _error_calls()}
+    assert sorted(set(messages.ERRORS) - used) == []
+
+
+def test_error_placeholders_follow_the_rule_and_the_marks_are_needed():
+    wrong = []
+    for code, entry in messages.ERRORS.items():
+        assert code == code.lower() and " " not in code, code
+        names = messages.placeholders(entry.template)
+        for name in names:
+            if name in messages.SAFE_PLACEHOLDERS:
+                continue
+            if entry.quotes_input and name in messages.TYPED_PLACEHOLDERS:
+                continue
+            if entry.shows_record and name in messages.RECORD_PLACEHOLDERS:
+                continue
+            wrong.append(f"{code}: {{{name}}}")
+        # a mark says the message carries such a value: it must fill one
+        if entry.quotes_input and not names & set(messages.TYPED_PLACEHOLDERS):
+            wrong.append(f"{code}: marked quotes_input but echoes nothing typed")
+        if entry.shows_record and not names & set(messages.RECORD_PLACEHOLDERS):
+            wrong.append(f"{code}: marked shows_record but shows nothing recorded")
+    assert wrong == []
+
+
+def test_an_error_raised_by_code_keeps_its_code_and_exit_status():
+    from cmtk.errors import CmtkError, GitError, UsageError, ValidationError
+
+    error = UsageError.of("format-not-one-of", given="yaml", formats="table, json")
+    assert (error.code, error.exit_code, str(error)) == (
+        "format-not-one-of",
+        2,
+        "--format: 'yaml' is not one of table, json",
+    )
+    assert isinstance(error, CmtkError)
+    again = ValidationError.like(error)
+    assert (again.code, again.exit_code, again.message) == ("format-not-one-of", 1, error.message)
+    assert GitError.of("git-busy").detail == ""
+    assert CmtkError("composed elsewhere").code == ""
+    with pytest.raises(KeyError, match="format-not-one-of"):
+        UsageError.of("format-not-one-of", given="yaml")
+    with pytest.raises(KeyError):
+        messages.error_text("no-such-error")
+
+
+def test_workflow_gates_word_their_findings_through_the_catalogue():
+    tree = ast.parse((PACKAGE / "casework/workflow.py").read_text("utf-8"))
+    by_hand = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Check"
+    ]
+    assert len(by_hand) == 1  # the one inside `_check`, which takes a catalogue key
+    gates = [key for key in messages.CATALOGUE if key.startswith("gate-")]
+    assert len(gates) > 40
+
+
+def test_a_gate_result_carries_its_code(tmp_path):
+    from cmtk.casework import policy as policy_module
+    from cmtk.casework import workflow
+
+    session, _ = make_store(tmp_path)
+    case_id = cases.open_case(session, minimal_body("identification"))
+    case = cases.read_case(session, case_id)
+    found = workflow.requirements(
+        case, 2, policy=policy_module.load(session.store.root), today=TODAY, form_loader=definitions.load_form
+    )
+    assert found and all(r.code.startswith("gate-") for r in found)
+    assert all("code" not in r.to_json() for r in found)  # JSON output is unchanged
+    missing = [r for r in found if not r.met]
+    assert missing and {r.code for r in missing} <= {messages.code_of(k) for k in messages.CATALOGUE}
+
+
+def test_smart_findings_carry_the_code_of_their_message():
+    from cmtk.smart import checker
+
+    found = checker.check_text("We will help the family soon")
+    assert found and all(f.code.startswith("smart-") for f in found)
+    assert all(type(f.message) is str for f in found)  # a plain str once in a finding
+    by_letter = {f.letter: f.code for f in found}
+    assert by_letter["M"] == "smart-text-not-measurable"
+    as_finding = found[0].as_finding()
+    assert isinstance(as_finding, Finding) and as_finding.where == "text" and as_finding.code == found[0].code
+    assert str(checker.SmartFinding("G2", None, "R", "x")) == "goal G2: R: x"  # built by hand: no code
+    assert checker.SmartFinding("G2", None, "R", "x").code == ""
+    plan = checker.check_plan([{"goal_id": "1", "goal": "x"}], [], today=TODAY)
+    assert {f.code for f in plan} >= {"smart-goal-no-actions-who", "smart-goal-no-actions-deadline"}
+
+
+def test_coded_text_is_the_text_with_its_code():
+    worded = messages.coded("smart-no-deadline", thing="deadline", example="10-02-2026", date_form="day-month-year")
+    assert worded == messages.text(
+        "smart-no-deadline", thing="deadline", example="10-02-2026", date_form="day-month-year"
+    )
+    assert worded.code == "smart-no-deadline"

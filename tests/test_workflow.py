@@ -320,6 +320,9 @@ def test_a_review_without_any_date_fails_its_gate_instead_of_crashing():
     ctx = workflow.Context(
         Case("K7Q2MX4P", (review,)), policy_module.load(None), dt.date(2026, 6, 1), definitions.load_form
     )
-    assert workflow.review_passes(ctx, {"policy": "case_review.closure_not_before"}) == workflow.Check(
-        False, "the latest case review has no review date"
+    found = workflow.review_passes(ctx, {"policy": "case_review.closure_not_before"})
+    assert (found.met, found.code, found.detail) == (
+        False,
+        "gate-review-no-review-date",
+        "the latest case review has no review date",
     )

@@ -63,7 +63,7 @@ def _text(value: Any, where: str) -> Text | None:
         return Text(value["en"], value.get("sw") if isinstance(value.get("sw"), str) else None)
     if isinstance(value, str):
         return Text(value)
-    raise CmtkError(f".cmtk/policy.yaml: {where}: give a label, e.g. {{en: Case plan}}")
+    raise CmtkError.of("cmtk-policy-yaml-give", where=where)
 
 
 def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -> list[ChecklistItem]:
@@ -71,7 +71,7 @@ def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -
     attached files, and beside it what the latest case-file-checklist record answers for it."""
     items = ((policy.get("case_file") or {}).get("checklist")) or []
     if not isinstance(items, list):
-        raise CmtkError(".cmtk/policy.yaml: case_file.checklist must be a list of items")
+        raise CmtkError.of("cmtk-policy-yaml-case")
     attached = [a for a in attachments.of_case(case) if not a.voided]
     latest = case.latest(CHECKLIST_FORM)
     answers: dict[str, Any] = {}
@@ -83,18 +83,16 @@ def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -
     for number, item in enumerate(items, start=1):
         where = f"case_file.checklist item {number}"
         if not isinstance(item, dict):
-            raise CmtkError(f".cmtk/policy.yaml: {where} must be a mapping with a field or a label, and forms or kinds")
+            raise CmtkError.of("cmtk-policy-yaml-must", where=where)
         forms, kinds, field_name = item.get("forms") or [], item.get("kinds") or [], item.get("field")
         if not isinstance(forms, list) or not isinstance(kinds, list):
-            raise CmtkError(f".cmtk/policy.yaml: {where}: forms and kinds are lists of ids")
+            raise CmtkError.of("cmtk-policy-yaml-forms", where=where)
         field = None
         if checklist_form is not None and isinstance(field_name, str):
             field = next((f for _, f in checklist_form.all_fields() if f.name == field_name), None)
         label = _text(item.get("label"), where) or (field.label if field else None)
         if label is None:
-            raise CmtkError(
-                f".cmtk/policy.yaml: {where}: give a label, or the field of the {CHECKLIST_FORM} form it stands for"
-            )
+            raise CmtkError.of("checklist-policy-label-or-field", where=where, checklist_form=CHECKLIST_FORM)
         evidence = [
             f"{r.form} of {r.date.isoformat() if r.date else 'no date'}" for r in case.forms() if r.form in forms
         ]

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk import dates
+from cmtk import dates, messages
 from cmtk.casework import scoring
 from cmtk.errors import CmtkError, ValidationError
 from cmtk.findings import Finding
@@ -31,7 +31,9 @@ NAME_FIELDS = ("first_name", "other_names", "surname", "nickname")
 
 
 class InvalidRecord(ValidationError):
-    """A record failed validation; `findings` lists every problem (one line each)."""
+    """A record failed validation; `findings` lists every problem (one line each), each with its own code."""
+
+    code = "invalid-record"
 
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
@@ -70,7 +72,7 @@ def add_record(session: Session, case_id: str, form: str, body: dict[str, Any], 
 def _record_date(session: Session, date: _dt.date | None, today: _dt.date) -> _dt.date:
     when = date or today
     if when > today:
-        raise ValidationError(f"--date: {when.isoformat()} is in the future; a form records what already happened")
+        raise ValidationError.of("date-future-form-records", when=when.isoformat())
     return when
 
 
@@ -104,20 +106,15 @@ def case_findings(case: Case, form: definitions.FormDef, body: dict, day: _dt.da
             if not isinstance(value, _dt.date):
                 continue
             if born is not None and value < born:
-                findings.append(
-                    Finding(
-                        f"{form.id}: {where}",
-                        "before-birth",
-                        f"{value.isoformat()} is before the child was born ({born.isoformat()}); check the year",
-                    )
-                )
+                findings.append(messages.finding(f"{form.id}: {where}", "before-birth"))
             elif opened is not None and value < opened:
                 findings.append(
-                    Finding(
+                    messages.finding(
                         f"{form.id}: {where}",
                         "before-opening",
-                        f"{value.isoformat()} is before case "
-                        f"{case.id} was opened ({opened.isoformat()}); check the year",
+                        typed=value.isoformat(),
+                        case=case.id,
+                        opened=opened.isoformat(),
                     )
                 )
     if any(f.type == "yes_no_na" and f.indicator for _, f in form.all_fields()):
@@ -125,14 +122,7 @@ def case_findings(case: Case, form: definitions.FormDef, body: dict, day: _dt.da
         on = (body.get("review") or {}).get("review_date") or day or dates.today()
         age = scoring.age_on(born, on) if born else None
         for where, indicator in scoring.na_refused(form, body, age=age, sex=bio.get("sex")):
-            findings.append(
-                Finding(
-                    f"{form.id}: {where}",
-                    "na-not-allowed",
-                    f"N/A is not allowed for {indicator}: it applies to "
-                    "this child, and the form gives no case where it does not; answer yes or no",
-                )
-            )
+            findings.append(messages.finding(f"{form.id}: {where}", "na-not-allowed", label=indicator))
     return findings
 
 
@@ -210,7 +200,7 @@ def _team_member(session: Session, name: str) -> str:
         if member.name.casefold() == name.strip().casefold():
             return member.name
     known = ", ".join(m.name for m in members)
-    raise CmtkError(f"--worker: '{name}' is not in the team ({known}); add them with `cmtk team add` first")
+    raise CmtkError.of("worker-team-add-them", name=name, known=known)
 
 
 def record_form(
@@ -228,12 +218,10 @@ def record_form(
     today = today or dates.today()
     form = definitions.load_form(form_id, session.store.root)
     if form.subject != "case":
-        raise CmtkError(f"{form_id} is recorded on a case conference, not on a case")
+        raise CmtkError.of("recorded-case-conference-case", form_id=form_id)
     case = from_records(case_id, session.case_records(case_id))
     if not form.repeatable and any(r.form == form_id for r in case.records):
-        raise CmtkError(
-            f"case {case_id} already has a {form_id} record; change it with `cmtk case edit {case_id} {form_id}`"
-        )
+        raise CmtkError.of("case-already-record-change", case_id=case_id, form_id=form_id)
     when = _record_date(session, date, today)
     clean = check_for_case(session, case, form, body, today, when)
     record = new_record(session, case_id, form_id, clean, when)
@@ -249,20 +237,20 @@ def set_void(session: Session, case_id: str, record_id: str, *, void: bool, reas
     wanted = record_id.strip().upper()
     found = next((r for r in (*case.records, *case.voided) if r.record == wanted), None)
     if found is None:
-        raise CmtkError(f"case {case.id} has no record {wanted}; `cmtk case show {case.id}` lists them")
+        raise CmtkError.of("case-record-cmtk-case", id=case.id, wanted=wanted)
     if found.form == CASE_FILE:
-        raise CmtkError(f"record {wanted} is the case file of {case.id}, not a form; it cannot be voided")
+        raise CmtkError.of("record-case-file-form", wanted=wanted, id=case.id)
     if found.form == ATTACHMENT:
-        raise CmtkError(f"record {wanted} is an attached file; void it with `cmtk attachment void {case.id} ...`")
+        raise CmtkError.of("record-attached-file-void", wanted=wanted, id=case.id)
     if void and is_void(found):
-        raise CmtkError(f"record {wanted} ({found.form}) is void already; `cmtk record restore` brings it back")
+        raise CmtkError.of("record-void-already-cmtk", wanted=wanted, form=found.form)
     if not void and not is_void(found):
-        raise CmtkError(f"record {wanted} ({found.form}) is not void; nothing to restore")
+        raise CmtkError.of("record-void-nothing-restore", wanted=wanted, form=found.form)
     why = " ".join(str(reason or "").split())
     if not why:
-        raise ValidationError("--reason: say why, in a few words (no names), e.g. 'recorded on the wrong case'")
+        raise ValidationError.of("reason-say-why-few")
     if len(why) > 300 or validate.has_control_characters(why):
-        raise ValidationError("--reason: keep it to one plain line of at most 300 characters")
+        raise ValidationError.of("reason-keep-one-plain")
     stamp = dates.now_utc().isoformat()
     entry = {"what": "void" if void else "restore", "date": today, "by": session.author, "reason": why, "at": stamp}
     log = [*(found.extra.get(VOID_LOG) or []), entry]

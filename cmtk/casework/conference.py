@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk import dates
+from cmtk import dates, messages
 from cmtk.casework import cases, plan, references, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.casework.history import flatten
 from cmtk.casework.schedule import DueItem
 from cmtk.errors import CmtkError, ValidationError
+from cmtk.findings import Finding
 from cmtk.forms import definitions
 from cmtk.store import ids, rows
 from cmtk.store.records import Record
@@ -46,7 +47,7 @@ class Conference:
     def file_record(self) -> Record:
         found = [r for r in self.records if r.form == FILE_FORM]
         if not found:
-            raise CmtkError(f"conference {self.id} has no conference file; run `cmtk doctor`")
+            raise CmtkError.of("conference-conference-file-run", id=self.id)
         return found[-1]
 
     @property
@@ -129,7 +130,9 @@ def _update(session: Session, conference: Conference, body: dict) -> Record:
 
 def create(session: Session, *, day: _dt.date, kind: str, chair: str, venue: str = "") -> str:
     if kind not in KINDS:
-        raise CmtkError(f"--kind: '{kind}' is not one of {', '.join(KINDS)}{definitions.suggest(kind, KINDS)}")
+        raise CmtkError.of(
+            "conference-kind", kind=kind, kinds=", ".join(KINDS), suggest=definitions.suggest(kind, KINDS)
+        )
     taken = set(session.store.conference_ids()) | set(session.store.case_ids())
     conference_id = ids.new_case_id(taken.__contains__)
     body = {
@@ -146,14 +149,18 @@ def add_case(session: Session, conference_id: str, case_id: str, presenter: str 
     conference = read(session, conference_id)
     case = cases.read_case(session, case_id)
     if any(c["case"] == case.id for c in conference.cases):
-        raise CmtkError(f"case {case.id} is already on conference {conference.id}")
+        raise CmtkError.of("case-already-conference", id=case.id, id2=conference.id)
     limits = policy_module.load(session.store.root)["conferences"][conference.info["kind"]]
     warnings = []
     if len(conference.cases) + 1 > int(limits["max_cases"]):
-        message = f"a {conference.info['kind']} conference takes at most {limits['max_cases']} cases"
         if limits.get("over_max", "refuse") == "refuse":
-            raise CmtkError(message + "; hold another conference for the rest (policy conferences.over_max)")
-        warnings.append(message + "; consider a second conference")
+            raise CmtkError.of(
+                "conference-full", conference_kind=conference.info["kind"], max_cases=limits["max_cases"]
+            )
+        warnings.append(
+            f"a {conference.info['kind']} conference takes at most {limits['max_cases']} cases; "
+            "consider a second conference"
+        )
     body = dict(conference.file_record.body)
     body["cases"] = [*conference.cases, {"case": case.id, "presenter": presenter or case.worker}]
     session.save(conference.id, [_update(session, conference, body)], "update")
@@ -196,28 +203,25 @@ def add_participant(
     """
     conference = read(session, conference_id)
     if kind not in PARTICIPANT_KINDS:
-        raise CmtkError(f"--as: '{kind}' is not one of {', '.join(PARTICIPANT_KINDS)}")
+        raise CmtkError.of("participant-kind", kind=kind, participant_kinds=", ".join(PARTICIPANT_KINDS))
     entry: dict[str, Any] = {"organisation": organisation, "role": role, "kind": kind}
     if kind == "staff":
         if not name or not name.strip():
-            raise ValidationError("NAME: give the participant's name")
+            raise ValidationError.of("name-give-participant-s")
         entry["name"] = name.strip()
     else:
         if name:
-            raise CmtkError(
-                f"a {kind}'s name is not written into a conference: they are listed by their case; "
-                f"leave NAME out and give --case"
-            )
+            raise CmtkError.of("s-name-written-into", kind=kind)
         if not case_id:
-            raise CmtkError(f"--case: a {kind} participant comes for one case on the conference; give its id")
+            raise CmtkError.of("case-participant-comes-one", kind=kind)
         case_id = ids.normalise_case_id(case_id)
         if not any(c["case"] == case_id for c in conference.cases):
-            raise CmtkError(f"case {case_id} is not on conference {conference.id}; add it first with `add-case`")
+            raise CmtkError.of("case-conference-add-first", case_id=case_id, id=conference.id)
         same = [p for p in conference.participants if kind_of(p) == kind and p.get("case") == case_id]
         number = f" {len(same) + 1}" if same else ""
         entry.update({"name": f"{_KIND_WORDS[kind]}{number} of case {case_id}", "case": case_id})
     if any(_person(p["name"]) == _person(entry["name"]) for p in conference.participants):
-        raise CmtkError(f"{entry['name']} is already a participant of conference {conference.id}")
+        raise CmtkError.of("already-participant-conference", name=entry["name"], id=conference.id)
     if invited:
         entry["invited"] = invited
     body = dict(conference.file_record.body)
@@ -243,7 +247,7 @@ def _set_participant(session: Session, conference: Conference, name: str, **valu
             session.save(conference.id, [_update(session, conference, body)], "update")
             return
     names = ", ".join(p["name"] for p in participants) or "none yet"
-    raise CmtkError(f"no participant called '{name}' in conference {conference.id}; participants: {names}")
+    raise CmtkError.of("participant-called-conference-participants", name=name, id=conference.id, names=names)
 
 
 def invite(session: Session, conference_id: str, name: str, day: _dt.date) -> None:
@@ -271,10 +275,7 @@ def agreement_kind(session: Session, verbal: bool) -> str:
     field = section.field("agreement_form") if section else None
     choices = [c.value for c in field.choices] if field else []
     if not choices:
-        raise CmtkError(
-            f"{form.source}: the confidentiality agreement form needs a participant section with an "
-            "agreement_form field that has choices"
-        )
+        raise CmtkError.of("confidentiality-agreement-form-needs", source=form.source)
     return next((c for c in choices if ("verbal" in c) == verbal), choices[0])
 
 
@@ -302,13 +303,13 @@ def record_agreement(
 ) -> Record:
     conference = read(session, conference_id)
     if not any(_person(p["name"]) == _person(name) for p in conference.participants):
-        raise CmtkError(f"add {name} as a participant first: cmtk conference add-participant {conference.id} ...")
+        raise CmtkError.of("add-as-participant-first", name=name, id=conference.id)
     person = next(p for p in conference.participants if _person(p["name"]) == _person(name))
     if kind_of(person) != "staff":
         if _person(name) in _agreed_here(conference):
-            raise CmtkError(f"{person['name']} already agreed for this conference")
+            raise CmtkError.of("already-agreed-conference", name=person["name"])
     elif _person(name) in agreements(session):
-        raise CmtkError(f"{name} already gave the confidentiality agreement; it holds for every conference")
+        raise CmtkError.of("already-gave-confidentiality-agreement", name=name)
     form = definitions.load_form("confidentiality-agreement", session.store.root)
     body = {
         "participant": {
@@ -326,10 +327,27 @@ def record_agreement(
 
 
 @dataclass(frozen=True)
-class CheckItem:
-    label: str
-    met: bool
-    detail: str
+class CheckItem(Finding):
+    """One line of form 3's checklist: `where` is the item, `code` names it, `message` says how it stands."""
+
+    met: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.where
+
+    @property
+    def detail(self) -> str:
+        return self.message
+
+
+def _item(key: str, met: bool, detail_key: str, /, **params: Any) -> CheckItem:
+    """A checklist item worded by the catalogue: the label's entry KEY, and the entry DETAIL_KEY saying how it stands.
+
+    PARAMS fill both; each template takes only the ones it names."""
+    label = messages.text(key, **{k: v for k, v in params.items() if k in messages.placeholders_of(key)})
+    detail = messages.text(detail_key, **{k: v for k, v in params.items() if k in messages.placeholders_of(detail_key)})
+    return CheckItem(label, messages.code_of(key), detail, met)
 
 
 def checklist(session: Session, conference: Conference, today: _dt.date) -> list[CheckItem]:
@@ -348,44 +366,57 @@ def checklist(session: Session, conference: Conference, today: _dt.date) -> list
     low, high = policy["participants"]["min"], policy["participants"]["max"]
     report = conference.latest("conference-report")
     report_due = dates.add_duration(day, policy["report_within"])
+    venue = conference.info.get("venue")
+    others = len(people) - len(members)
+    status = conference.info.get("status", "open")
     items = [
-        CheckItem("Cases nominated", bool(conference.cases), f"{len(conference.cases)} case(s)"),
-        CheckItem(
-            "Venue booked", bool(conference.info.get("venue")), conference.info.get("venue") or "no venue recorded"
-        ),
-        CheckItem(
-            f"Participants: {low} to {high}",
+        _item("check-cases", bool(conference.cases), "check-cases:count", count=len(conference.cases)),
+        _item("check-venue", bool(venue), "check-venue:booked" if venue else "check-venue:none", venue=venue),
+        _item(
+            "check-participants",
             low <= len(members) <= high,
-            f"{len(members)} participant(s)"
-            + (
-                f", and {len(people) - len(members)} child or family participant(s)"
-                if len(people) > len(members)
-                else ""
-            ),
+            "check-participants:with-family" if others > 0 else "check-participants:count",
+            low=low,
+            high=high,
+            count=len(members),
+            others=others,
         ),
         _everyone(
-            f"Invitations sent by {invite_by.isoformat()}", people, late_invites, "all on time", "not yet or late"
+            "check-invitations",
+            people,
+            late_invites,
+            "check-invitations:on-time",
+            "check-invitations:late",
+            due=invite_by.isoformat(),
         ),
-        _everyone(f"Confirmations by {confirm_by.isoformat()}", people, late_confirms, "all confirmed", "missing"),
-        _everyone("Confidentiality agreements", people, unsigned, "every participant", "missing"),
-        CheckItem(
-            f"Report within 24 hours (by {report_due.isoformat()})",
+        _everyone(
+            "check-confirmations",
+            people,
+            late_confirms,
+            "check-confirmations:all",
+            "check-confirmations:missing",
+            due=confirm_by.isoformat(),
+        ),
+        _everyone("check-agreements", people, unsigned, "check-agreements:all", "check-agreements:missing"),
+        _item(
+            "check-report",
             report is not None,
-            f"recorded {report.date}" if report else ("overdue" if today > report_due else "not yet"),
+            "check-report:recorded"
+            if report
+            else ("check-report:overdue" if today > report_due else "check-report:not-yet"),
+            due=report_due.isoformat(),
+            recorded=str(report.date) if report else "",
         ),
-        CheckItem(
-            "Action points followed up (conference closed)",
-            conference.info.get("status") == "closed",
-            conference.info.get("status", "open"),
-        ),
+        _item("check-closed", status == "closed", "check-closed:status", state=status),
     ]
     return items
 
 
-def _everyone(label: str, people: list, missing: list[str], all_done: str, lacking: str) -> CheckItem:
-    """A checklist line met when there are participants and none of them is `missing`."""
+def _everyone(key: str, people: list, missing: list[str], all_done: str, lacking: str, **params: Any) -> CheckItem:
+    """A checklist line met when there are participants and none of them is `missing` (worded by `_item`)."""
     met = bool(people) and not missing
-    return CheckItem(label, met, all_done if met else f"{lacking}: " + (", ".join(missing) or "no participants"))
+    participants = ", ".join(missing) or "no participants"
+    return _item(key, met, all_done if met else lacking, participants=participants, **params)
 
 
 # -- minutes and names -------------------------------------------------------------------------
@@ -421,10 +452,7 @@ def find_names(session: Session, conference: Conference, body: Any) -> list[str]
 def _check_names(session, conference, body, what: str, allow_names: bool) -> list[str]:
     hits = find_names(session, conference, body)
     if hits and not allow_names:
-        raise ValidationError(
-            f"{what}: a child's recorded name or nickname appears in {'; '.join(hits)}; "
-            "write the case id instead (or pass --allow-names to record it anyway)"
-        )
+        raise ValidationError.of("child-s-recorded-name", what=what, hits="; ".join(hits))
     return [f"a child's name appears in {hit}" for hit in hits]
 
 
@@ -434,9 +462,8 @@ def record_minutes(
     conference = read(session, conference_id)
     missing = without_agreement(session, conference)
     if missing:
-        raise CmtkError(
-            f"minutes: {len(missing)} participant(s) have no confidentiality agreement ({', '.join(missing)}); "
-            f"nothing discussed can be recorded before it: cmtk conference agree {conference.id} NAME [--verbal]"
+        raise CmtkError.of(
+            "minutes-participant-s-have", count=len(missing), missing=", ".join(missing), id=conference.id
         )
     form = definitions.load_form("conference-minutes", session.store.root)
     meeting = dict((body or {}).get("meeting") or {}) if isinstance(body, dict) else {}
@@ -450,7 +477,7 @@ def record_minutes(
     ]:
         case_id = str(row.get("case_id", "")).upper()
         if case_id and case_id not in on_conference:
-            raise CmtkError(f"minutes: case {case_id} is not on conference {conference.id}; add it or correct the id")
+            raise CmtkError.of("minutes-case-conference-add", case_id=case_id, id=conference.id)
     warnings = _check_names(session, conference, clean, "minutes", allow_names)
     existing = conference.latest("conference-minutes")
     record = (
@@ -482,10 +509,10 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
     """Action points into each case plan, decisions recorded with each case, conference closed: one commit."""
     conference = read(session, conference_id)
     if conference.info.get("status") == "closed":
-        raise CmtkError(f"conference {conference.id} is already closed")
+        raise CmtkError.of("conference-already-closed", id=conference.id)
     minutes = conference.latest("conference-minutes")
     if minutes is None:
-        raise CmtkError(f"record the minutes first: cmtk conference minutes {conference.id} --from FILE")
+        raise CmtkError.of("record-minutes-first-cmtk", id=conference.id)
     plan_form = definitions.load_form(plan.PLAN_FORM, session.store.root)
     decision_form = definitions.load_form("conference-decision", session.store.root)
     points = (minutes.body.get("action_points") or {}).get("action_points") or []

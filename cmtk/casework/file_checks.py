@@ -84,25 +84,21 @@ def read_file(path: Path, limit: int) -> bytes:
     """The file's bytes; one clear line for a missing, unreadable, empty or oversized one."""
     shown = str(path)
     if not path.exists():
-        raise CmtkError(f"{shown}: no such file; check the name and the folder")
+        raise CmtkError.of("such-file-check-name", shown=shown)
     if path.is_dir():
-        raise CmtkError(f"{shown}: is a folder; give the scanned file inside it")
+        raise CmtkError.of("folder-give-scanned-file", shown=shown)
     if not path.is_file():
-        raise CmtkError(f"{shown}: is not a regular file (a device or a pipe); copy the scan to a file first")
+        raise CmtkError.of("regular-file-device-pipe", shown=shown)
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
     except OSError as error:
-        raise CmtkError(f"{shown}: cannot be read ({error.strerror}); check its permissions") from None
+        raise CmtkError.of("cannot-read-check-permissions", shown=shown, strerror=error.strerror) from None
     if not data:
-        raise CmtkError(f"{shown}: is empty (0 bytes); scan the document again")
+        raise CmtkError.of("empty-0-bytes-scan", shown=shown)
     if len(data) > limit:
         size = os.path.getsize(path)
-        raise CmtkError(
-            f"{shown}: is {megabytes(size)}, over this store's limit of {megabytes(limit)} for one file "
-            "(policy attachments.max_megabytes); scan it at a lower resolution (200 dpi is enough for a "
-            "signature) or split it into parts"
-        )
+        raise CmtkError.of("over-store-s-limit", shown=shown, megabytes=megabytes(size), megabytes2=megabytes(limit))
     return data
 
 
@@ -119,21 +115,17 @@ def check(path: Path, data: bytes, allowed: tuple[str, ...], kind: str) -> Check
     found = sniff(data)
     if claimed and found != claimed:
         what = f"it is {SHOWN[found]}" if found else "its content is something else, or it is damaged"
-        raise CmtkError(
-            f"{shown}: named {path.suffix} but is not {SHOWN[claimed]} ({what}); nothing was attached. "
-            "Check that it is the right file, and give it the extension that matches its content"
+        raise CmtkError.of(
+            "named-but-nothing-attached", shown=shown, suffix=path.suffix, shown2=SHOWN[claimed], what=what
         )
     if found is None:
         if ANY not in allowed:
-            raise CmtkError(
-                f"{shown}: is not a JPEG, PNG or PDF file, the only files a {kind} attachment may be; "
-                "save the scan as PDF or JPEG, or attach it with --kind other"
-            )
+            raise CmtkError.of("jpeg-png-pdf-file", shown=shown, kind=kind)
         extension = path.suffix.lower() if _EXTENSION.match(path.suffix.lower()) else ".bin"
         return Checked(data, ANY, "application/octet-stream", extension[1:])
     if found not in allowed and ANY not in allowed:
         names = " or ".join(SHOWN[t].split(" ", 1)[1] for t in allowed)
-        raise CmtkError(f"{shown}: is {SHOWN[found]}; a {kind} attachment must be {names}")
+        raise CmtkError.of("attachment-must", shown=shown, shown2=SHOWN[found], kind=kind, names=names)
     if found == PDF:
         return check_pdf(data, shown)
     return clean_image(data, found, shown)
@@ -151,11 +143,8 @@ def clean_image(data: bytes, kind: str, shown: str) -> Checked:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint, once imported, sets it for the whole process
-    bomb = CmtkError(
-        f"{shown}: claims more than {MAX_PIXELS // 1_000_000} million pixels, more than any scan or photo "
-        "needs (it may be built to exhaust memory); nothing was attached. Scan or export it smaller"
-    )
-    damaged = CmtkError(f"{shown}: is damaged or cut short (the image cannot be read to the end); scan it again")
+    bomb = CmtkError.of("claims-more-than-million", shown=shown, max_pixels=MAX_PIXELS // 1000000)
+    damaged = CmtkError.of("damaged-cut-short-image", shown=shown)
     formats = ["JPEG" if kind == JPEG else "PNG"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -177,7 +166,7 @@ def clean_image(data: bytes, kind: str, shown: str) -> Checked:
             raise damaged from None
     left = {k: v for k, v in image.getexif().items() if k != 0x0112}
     if left or image.info.get("comment") or "xmp" in image.info or image.size != (width, height):
-        raise CmtkError(f"{shown}: its metadata could not be taken out; save it again as a plain JPEG or PNG")
+        raise CmtkError.of("metadata-could-taken-out", shown=shown)
     extension = "jpg" if kind == JPEG else "png"
     return Checked(cleaned, kind, MEDIA_TYPES[kind], extension, removed, None, width, height)
 
@@ -322,31 +311,23 @@ def check_pdf(data: bytes, shown: str) -> Checked:
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its warnings about sloppy files are not the user's
-    damaged = CmtkError(f"{shown}: starts like a PDF but cannot be read as one (damaged or cut short); scan it again")
+    damaged = CmtkError.of("starts-like-pdf-but", shown=shown)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CmtkError(
-                f"{shown}: is protected with a password, so cmtk cannot check what it holds; "
-                "save a copy without the password, then attach that"
-            )
+            raise CmtkError.of("protected-password-so-cmtk", shown=shown)
         pages = len(reader.pages)
         problem = _pdf_danger(reader)
     except CmtkError:
         raise
     except (FileNotDecryptedError, NotImplementedError):
-        raise CmtkError(
-            f"{shown}: is encrypted in a way cmtk cannot check; save a copy without protection, then attach that"
-        ) from None
+        raise CmtkError.of("encrypted-way-cmtk-cannot", shown=shown) from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
         raise damaged from None
     except Exception:  # noqa: BLE001 - pypdf raises many kinds on hostile input; all mean "not a PDF we accept"
         raise damaged from None
     if problem:
-        raise CmtkError(
-            f"{shown}: the PDF carries {problem}, which can run code when it is opened; nothing was attached. "
-            "Print it to a new PDF (or scan the paper again) and attach that"
-        )
+        raise CmtkError.of("pdf-carries-which-can", shown=shown, problem=problem)
     if pages < 1:
         raise damaged
     return Checked(data, PDF, MEDIA_TYPES[PDF], "pdf", (), pages)

@@ -21,13 +21,11 @@ YOUNG_PERSON_CARE = ("supported_independent_living", "child_headed_household")
 def visit_body(extra: Any, *, day: _dt.date, seen: bool | None, mode: str) -> dict:
     """The monitoring form from the flags plus any sections read from a file; a phone call never counts as seen."""
     if extra is not None and not isinstance(extra, dict):
-        raise CmtkError("--from: expects a mapping of section ids to their fields (see `cmtk form show monitoring`)")
+        raise CmtkError.of("from-expects-mapping-section")
     if mode not in MODES:
-        raise CmtkError(f"--mode: '{mode}' is not one of {', '.join(MODES)}{definitions.suggest(mode, MODES)}")
+        raise CmtkError.of("visit-mode", mode=mode, modes=", ".join(MODES), suggest=definitions.suggest(mode, MODES))
     if mode == "phone" and seen:
-        raise CmtkError(
-            "--seen with --mode phone: a phone call is recorded, but only seeing the child in person counts as a visit"
-        )
+        raise CmtkError.of("seen-mode-phone-phone")
     body = dict(extra or {})
     visit = dict(body.get("visit") or {})
     visit.update(
@@ -53,10 +51,7 @@ def record_visit(session: Session, case_id: str, body: dict, *, today: _dt.date)
     missing = [s for s in needed_sections(form) if not isinstance(body.get(s), dict) or not body.get(s)]
     if missing:
         names = ", ".join(str(getattr(form.section(s), "title", s)) for s in missing)
-        raise CmtkError(
-            f"monitoring: every contact says {names.lower()} ({', '.join(missing)}); "
-            "give them in the --from file (see `cmtk form show monitoring`)"
-        )
+        raise CmtkError.of("monitoring-every-contact-says", names=names.lower(), missing=", ".join(missing))
     record = cases.record_form(session, case_id, "monitoring", body, date=day, today=today)
     return record, counts_as(cases.read_case(session, case_id), day, body["visit"]["child_seen"] == "yes", session)
 
@@ -99,9 +94,7 @@ def review_form_for(case: cases.Case, young_person: bool | None) -> str:
 def record_review(session: Session, case_id: str, form_id: str, body: dict, *, day: _dt.date | None, today: _dt.date):
     """Save a case review and score it; returns the record and its benchmark result."""
     if not isinstance(body, dict):
-        raise CmtkError(
-            f"--from: expects a mapping of section ids to their indicators (see `cmtk form show {form_id}`)"
-        )
+        raise CmtkError.of("from-not-indicator-mapping", form_id=form_id)
     review = dict(body)
     section = dict(review.get("review") or {})
     section.setdefault("review_date", day or today)
@@ -148,7 +141,7 @@ def referral_done(
     listed = ", ".join(f"{c.label} ({c.ref})" for c in candidates) or "none"
     match = [references.pick("referral", f"case {case.id}", reference, candidates, f"the referrals: {listed}")]
     if day > today:
-        raise CmtkError(f"--date: {day.isoformat()} is in the future")
+        raise CmtkError.of("date-future", day=day.isoformat())
     original = match[0]
     body = dict(original.body)
     follow = dict(body.get("follow_up") or {})

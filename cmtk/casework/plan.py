@@ -40,7 +40,7 @@ def phase_of(text: str) -> str:
     try:
         return PHASES[text]
     except KeyError:
-        raise CmtkError(f"--phase: '{text}' is not one of pre, post") from None
+        raise CmtkError.of("phase-one-pre-post", text=text) from None
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ def _split(ref: str, phase: str | None) -> tuple[str | None, str]:
         named, _, number = text.partition(":")
         chosen = phase_of(named.strip().lower())
         if phase is not None and phase_of(phase) != chosen:
-            raise CmtkError(f"'{text}' names the {named} plan but --phase says {phase}; give one of them")
+            raise CmtkError.of("names-plan-but-phase", text=text, named=named, phase=phase)
         return chosen, number.strip()
     return (phase_of(phase) if phase else None), text
 
@@ -309,9 +309,13 @@ def _pick(
     if chosen is None:
         same = [c for c in candidates if c.label == wanted]
         if len(same) == 2 and {c.item[0].phase for c in same} == set(PREFIXES):
-            raise CmtkError(
-                f"{kind} {wanted} is in both the pre- and post-placement plans of case {case.id}; "
-                f"say which: {reference_of('pre_placement', wanted)} or {reference_of('post_placement', wanted)}"
+            raise CmtkError.of(
+                "both-pre-post-placement",
+                kind=kind,
+                wanted=wanted,
+                id=case.id,
+                reference_of=reference_of("pre_placement", wanted),
+                reference_of2=reference_of("post_placement", wanted),
             )
     where = f"case {case.id}" + (f" ({chosen.replace('_', '-')} plan)" if chosen else "")
     mine = [c for c in candidates if chosen is None or c.item[0].phase == chosen]
@@ -358,10 +362,10 @@ def mark_done(
     """Mark done the action `action_ref` names (its number or its ref, `post:2.1`); returns its number."""
     case = cases.read_case(session, case_id)
     if day > today:
-        raise CmtkError(f"--date: {day.isoformat()} is in the future")
+        raise CmtkError.of("date-future", day=day.isoformat())
     plan, row = find_action(case, action_ref, phase)
     if row.get("status") == "done":
-        raise CmtkError(f"action {row.get('action_id')} of case {case.id} is already done")
+        raise CmtkError.of("action-case-already-done", action=row.get("action_id"), id=case.id)
     actions = [
         {**a, "status": "done", "completed_date": day} if a.get(rows.REF) == row.get(rows.REF) else a
         for a in plan.actions
@@ -374,5 +378,5 @@ def set_placement_date(session: Session, case_id: str, day: _dt.date, today: _dt
     case = cases.read_case(session, case_id)
     plan = plans(case)["pre_placement"]
     if plan.record is None:
-        raise CmtkError(f"case {case.id} has no pre-placement plan yet; add a goal first with `cmtk plan goal`")
+        raise CmtkError.of("case-pre-placement-plan", id=case.id)
     _save(session, case, plan, {"planned_placement_date": day}, today)

@@ -42,9 +42,7 @@ def load(store_root: Path | None) -> dict:
         if text is not None:
             data = yamlio.loads(text, ".cmtk/policy.yaml")
             if data is not None and not isinstance(data, dict):
-                raise CmtkError(
-                    ".cmtk/policy.yaml: must be a mapping of settings; see the comments in the default file"
-                )
+                raise CmtkError.of("policy-not-a-mapping")
             policy = merge(policy, data or {})
     return policy
 
@@ -76,6 +74,6 @@ def get(policy: dict, dotted: str) -> Any:
     value: Any = policy
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
-            raise CmtkError(f".cmtk/policy.yaml: '{dotted}' is missing; add it (see cmtk's default policy)")
+            raise CmtkError.of("cmtk-policy-yaml-missing", dotted=dotted)
         value = value[part]
     return value

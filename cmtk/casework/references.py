@@ -44,15 +44,14 @@ def pick(kind: str, owner: str, reference: str, candidates: Sequence[Candidate[T
         return by_label[0].item
     if len(by_label) > 1:
         refs = ", ".join(c.ref for c in by_label)
-        raise CmtkError(
-            f"{kind} {wanted} of {owner} is ambiguous: {len(by_label)} {kind}s carry that number (refs {refs}), "
-            f"as when two laptops each added one before syncing; name it by its ref instead (see {hint})"
+        raise CmtkError.of(
+            "ambiguous-s-carry-that", kind=kind, wanted=wanted, owner=owner, count=len(by_label), refs=refs, hint=hint
         )
     if len(as_ref) >= 4:  # the start of a record id, as `cmtk case show` prints them
         by_start = [c for c in candidates if len(c.ref) > 6 and c.ref.upper().startswith(as_ref)]
         if len(by_start) == 1:
             return by_start[0].item
-    raise CmtkError(f"{owner} has no {kind} {wanted}; see {hint}")
+    raise CmtkError.of("no-such-row", owner=owner, kind=kind, wanted=wanted, hint=hint)
 
 
 def next_label(labels: Sequence[str], prefix: str = "") -> str:

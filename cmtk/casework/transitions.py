@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
+from cmtk import messages
 from cmtk.casework import cases, schedule, workflow
 from cmtk.casework import policy as policy_module
 from cmtk.errors import CmtkError
@@ -17,12 +18,13 @@ class NotReady(CmtkError):
 
     def __init__(self, case_id: str, goal: str, requirements, also: str = "") -> None:
         missing = [r for r in requirements if not r.met]
-        self.lines = [f"case {case_id} cannot {goal}: {len(missing)} requirement(s) missing"] + [
+        self.lines = [messages.error_text("not-ready", case_id=case_id, goal=goal, count=len(missing))] + [
             f"  - {r.label} ({r.detail}); {r.todo}" for r in missing
         ]
         if also:
             self.lines.append(f"  {also}")
         super().__init__(self.lines[0])
+        self.code = "not-ready"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def status(session: Session, case_id: str, today: _dt.date) -> workflow.Status:
 def _event_day(day: _dt.date | None, today: _dt.date) -> _dt.date:
     day = day or today
     if day > today:
-        raise CmtkError(f"--date: {day.isoformat()} is in the future; record moves on the day they happen")
+        raise CmtkError.of("date-future-record-moves", day=day.isoformat())
     return day
 
 
@@ -66,9 +68,7 @@ def advance(
     state = workflow.status(case, policy=policy, today=today, form_loader=_loader(session))
     when = _event_day(day, today)
     if state.next is None:
-        raise CmtkError(
-            f"case {case.id} is {case.status} at step {state.step}; nothing to advance (re-open it first if needed)"
-        )
+        raise CmtkError.of("case-step-nothing-advance", id=case.id, status=case.status, step=state.step)
     if state.sent_back_to:
         back = state.sent_back_to
         record = workflow.moved(
@@ -107,11 +107,11 @@ def reopen(
     steps above `to_step` (default: the step it was at, or 7 for a case closed at the last step)."""
     case = cases.read_case(session, case_id)
     if case.status == "open":
-        raise CmtkError(f"case {case.id} is already open (step {workflow.step_of(case)})")
+        raise CmtkError.of("case-already-open-step", id=case.id, step_of=workflow.step_of(case))
     if to_step is None:
         to_step = min(workflow.step_of(case), workflow.LAST_STEP - 1)
     if not 1 <= to_step <= workflow.LAST_STEP - 1:
-        raise CmtkError(f"--step: {to_step} is not a step a case can re-open at (1 to {workflow.LAST_STEP - 1})")
+        raise CmtkError.of("step-step-case-can", to_step=to_step, last_step=workflow.LAST_STEP - 1)
     record = workflow.moved(
         case,
         to_step,
@@ -137,24 +137,16 @@ def close(
     case = cases.read_case(session, case_id)
     policy = policy_module.load(session.store.root)
     if case.status != "open":
-        raise CmtkError(f"case {case.id} is {case.status} already; re-open it first if it must close another way")
+        raise CmtkError.of("case-already-re-open", id=case.id, status=case.status)
     ending = workflow.closing(case, policy=policy, today=today, form_loader=_loader(session))
     if ending is None:
-        raise CmtkError(
-            f"case {case.id} has no closure form saying why it closes; record it first: cmtk record {case.id} closure"
-        )
+        raise CmtkError.of("case-closure-form-saying", id=case.id)
     step = workflow.step_of(case)
     if ending.command == "transfer":
-        raise CmtkError(
-            f"a transfer is recorded with its own form, which names the receiving organisation: "
-            f"cmtk case transfer {case.id}"
-        )
+        raise CmtkError.of("transfer-recorded-own-form", id=case.id)
     if not ending.allowed:
         allowed = ", ".join(str(s) for s in ending.from_steps)
-        raise CmtkError(
-            f"case {case.id} is at step {step}; a case closes for the reason '{ending.reason}' only at step(s) "
-            f"{allowed}; correct the reason in the closure form (cmtk case edit {case.id} closure) if it is wrong"
-        )
+        raise CmtkError.of("case-step-case-closes", id=case.id, step=step, reason=ending.reason, allowed=allowed)
     if not ending.ready:
         raise NotReady(case.id, f"close ({ending.label})", ending.requirements)
     if ending.success:
@@ -177,18 +169,13 @@ def breakdown(
     policy = policy_module.load(session.store.root)
     spec = policy_module.workflow(policy).get("breakdown") or {}
     if case.status != "open":
-        raise CmtkError(
-            f"case {case.id} is {case.status}; re-open it at the step to work on: cmtk case reopen {case.id}"
-        )
+        raise CmtkError.of("case-re-open-step", id=case.id, status=case.status)
     step = workflow.step_of(case)
     allowed = [int(s) for s in spec.get("from_steps") or (6, 7)]
     if step not in allowed:
-        raise CmtkError(
-            f"case {case.id} is at step {step}: a placement can break down only once the child has moved "
-            f"(step {' or '.join(str(s) for s in allowed)})"
-        )
+        raise CmtkError.of("case-step-placement-can", id=case.id, step=step, steps=" or ".join(str(s) for s in allowed))
     if schedule.placement_date(case, policy) is None:
-        raise CmtkError(f"case {case.id} has no placement recorded; record it first: cmtk record {case.id} placement")
+        raise CmtkError.of("case-placement-recorded-record", id=case.id)
     form_id = spec.get("form", "breakdown")
     form = definitions.load_form(form_id, session.store.root)
     clean = cases.check_body(
@@ -216,7 +203,7 @@ def transfer(session: Session, case_id: str, body, *, today: _dt.date, day: _dt.
     """Record the transfer form and mark the case transferred, in one commit."""
     case = cases.read_case(session, case_id)
     if case.status != "open":
-        raise CmtkError(f"case {case.id} is {case.status}; only an open case can be transferred")
+        raise CmtkError.of("case-only-open-case", id=case.id, status=case.status)
     form = definitions.load_form("transfer", session.store.root)
     clean = cases.check_body(
         session, form, body, today, tuple(s.id for s in form.sections if any(f.required for f in s.fields))
@@ -233,9 +220,7 @@ def transfer(session: Session, case_id: str, body, *, today: _dt.date, day: _dt.
         )
         if ending is not None and not ending.allowed:
             steps = ", ".join(str(s) for s in ending.from_steps)
-            raise CmtkError(
-                f"case {case.id} is at step {workflow.step_of(case)}; a transfer is possible at step(s) {steps}"
-            )
+            raise CmtkError.of("case-step-transfer-possible", id=case.id, step_of=workflow.step_of(case), steps=steps)
         if ending is not None and not all(r.met for r in ending.requirements):
             raise NotReady(case.id, "be transferred", ending.requirements)
     moved = workflow.moved(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cmtk import dates
+from cmtk import dates, messages
 from cmtk.casework import evidence, schedule, scoring
 from cmtk.casework import policy as policy_module
 from cmtk.casework.cases import CASE_FILE, Case
@@ -35,6 +35,7 @@ class Requirement:
     detail: str
     todo: str = ""
     back_to: int | None = None
+    code: str = ""  # the catalogue code of `detail` (cmtk/messages.py), for tests and scripts
 
     def to_json(self) -> dict[str, Any]:
         found = {key: getattr(self, key) for key in ("id", "met", "label", "detail")}
@@ -48,6 +49,12 @@ class Check:
     met: bool
     detail: str
     wait_until: _dt.date | None = None
+    code: str = ""  # the catalogue code of the detail (cmtk/messages.py)
+
+
+def _check(met: bool, key: str, /, wait_until: _dt.date | None = None, **params: Any) -> Check:
+    """A rule's finding worded by catalogue entry KEY."""
+    return Check(met, messages.text(key, **params), wait_until, messages.code_of(key))
 
 
 @dataclass
@@ -97,15 +104,15 @@ def _latest(ctx: Context, form_id: str, where: dict | None = None) -> Record | N
     return found[-1] if found else None
 
 
-def _none(ctx: Context, form_id: str, what: str | None = None) -> str:
-    """'no X recorded', saying so when earlier records exist but no longer count."""
+def _missing(ctx: Context, form_id: str, what: str | None = None) -> Check:
+    """Not met: 'no X recorded', saying so when earlier records exist but no longer count."""
     what = what or form_id
     if ctx.window is None:
-        return f"no {what} recorded"
+        return _check(False, "gate-recorded", record_kind=what)
     earlier = len(_all_records(ctx, form_id)) - len(_records(ctx, form_id))
-    return f"no {what} recorded {ctx.window.since()}" + (
-        f" ({earlier} earlier record(s) no longer count)" if earlier else ""
-    )
+    if earlier:
+        return _check(False, "gate-none-since:earlier", record_kind=what, since=ctx.window.since(), count=earlier)
+    return _check(False, "gate-none-since", record_kind=what, since=ctx.window.since())
 
 
 def _show(day: Any) -> str:
@@ -129,7 +136,7 @@ def _household(text: Any) -> str:
 def section_complete(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"])
     if record is None:
-        return Check(False, _none(ctx, rule["form"]))
+        return _missing(ctx, rule["form"])
     definition = ctx.form(rule["form"])
     section = definition.section(rule["section"])
     values = record.body.get(rule["section"]) or {}
@@ -143,8 +150,8 @@ def section_complete(ctx: Context, rule: dict) -> Check:
         if not any(values.get(name) not in (None, "", []) for name in group):
             missing.append(" or ".join(group))
     if missing:
-        return Check(False, "missing: " + "; ".join(missing))
-    return Check(True, f"{rule['form']} of {_show(record.date)}")
+        return _check(False, "gate-conditions-missing", missing="; ".join(missing))
+    return _check(True, "gate-form-of", form=rule["form"], date=_show(record.date))
 
 
 def recorded(ctx: Context, rule: dict) -> Check:
@@ -153,12 +160,10 @@ def recorded(ctx: Context, rule: dict) -> Check:
     found = [r for r in candidates if _matches(r, where)]
     need = int(rule.get("min_count", 1))
     if len(found) >= need:
-        return Check(
-            True,
-            f"{rule['form']} of {_show(found[-1].date)}" + (f" ({len(found)} recorded)" if len(found) > 1 else ""),
-        )
+        how_many = f" ({len(found)} recorded)" if len(found) > 1 else ""
+        return _check(True, "gate-form-of:count", form=rule["form"], date=_show(found[-1].date), how_many=how_many)
     if found:
-        return Check(False, f"{len(found)} of the {need} needed")
+        return _check(False, "gate-needed", count=len(found), need=need)
     if candidates:
         # Say what the closest record lacks, in the form's own words.
         closest = min(reversed(candidates), key=lambda r: len(_unmet(r, where)))
@@ -166,22 +171,22 @@ def recorded(ctx: Context, rule: dict) -> Check:
             f"{_field_label(ctx, rule['form'], path)}: {_show(_value(closest, path) or 'not filled in')}"
             for path in _unmet(closest, where)
         )
-        return Check(False, f"the {rule['form']} of {_show(closest.date)} says {lacking}")
-    return Check(False, _none(ctx, rule["form"]))
+        return _check(False, "gate-says", form=rule["form"], date=_show(closest.date), lacking=lacking)
+    return _missing(ctx, rule["form"])
 
 
 def answered(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"])
     if record is None:
-        return Check(False, _none(ctx, rule["form"]))
+        return _missing(ctx, rule["form"])
     empty = [
         _field_label(ctx, rule["form"], path)
         for path in rule.get("fields", [])
         if _value(record, path) in (None, "", [])
     ]
     if empty:
-        return Check(False, "not filled in: " + "; ".join(empty))
-    return Check(True, f"{rule['form']} of {_show(record.date)}")
+        return _check(False, "gate-not-filled", empty="; ".join(empty))
+    return _check(True, "gate-form-of", form=rule["form"], date=_show(record.date))
 
 
 def _households(ctx: Context, spec: dict) -> dict[str, str]:
@@ -197,7 +202,7 @@ def _households(ctx: Context, spec: dict) -> dict[str, str]:
 def each_household(ctx: Context, rule: dict) -> Check:
     households = _households(ctx, rule["households"])
     if not households:
-        return Check(False, _none(ctx, rule["households"]["form"], "household assessment"))
+        return _missing(ctx, rule["households"]["form"], "household assessment")
     records = [r for r in _records(ctx, rule["form"]) if _matches(r, rule.get("where", {}))]
     named = {_household(_value(r, rule["field"])) for r in records if _value(r, rule["field"])}
     unnamed = [r for r in records if not _value(r, rule["field"])]
@@ -206,8 +211,8 @@ def each_household(ctx: Context, rule: dict) -> Check:
         lacking = []  # one household: a record that names none is about it
     if lacking:
         extra = f"; {len(unnamed)} {rule['form']} record(s) name no household" if unnamed else ""
-        return Check(False, f"none for {', '.join(lacking)}{extra}")
-    return Check(True, f"{len(households)} household(s), each with its {rule['form']}")
+        return _check(False, "gate-households-not-assessed", lacking=", ".join(lacking), extra=extra)
+    return _check(True, "gate-households-each-assessed", count=len(households), form=rule["form"])
 
 
 def decision_if_several(ctx: Context, rule: dict) -> Check:
@@ -215,27 +220,36 @@ def decision_if_several(ctx: Context, rule: dict) -> Check:
     households = _households(ctx, spec) if spec.get("field") else {}
     count = len(households) if spec.get("field") else len(_records(ctx, spec["form"]))
     if count <= int(rule.get("more_than", 1)):
-        return Check(True, f"{count} household(s) assessed: no conference choice needed")
+        return _check(True, "gate-households-one", count=count)
     decisions = [r for r in _records(ctx, rule["decision_form"]) if _matches(r, rule.get("where", {}))]
     if not decisions:
-        return Check(False, f"{count} households assessed; no conference recommendation recorded")
+        return _check(False, "gate-households-no-recommendation", count=count)
     latest = decisions[-1]
     if not rule.get("field"):
-        return Check(
-            True, f"{count} households assessed; a conference chose: {rule['decision_form']} of {_show(latest.date)}"
+        return _check(
+            True,
+            "gate-households-chosen",
+            count=count,
+            decision_form=rule["decision_form"],
+            date=_show(latest.date),
         )
     chosen = _value(latest, rule["field"])
     if _household(chosen) not in households:
         named = f"'{chosen}'" if chosen else "no household"
-        return Check(
+        return _check(
             False,
-            f"{count} households assessed; the conference of {_show(latest.date)} names {named}, "
-            f"not one of those assessed ({', '.join(households.values())})",
+            "gate-households-named-not-assessed",
+            count=count,
+            date=_show(latest.date),
+            named_household=named,
+            assessed_households=", ".join(households.values()),
         )
-    return Check(
+    return _check(
         True,
-        f"{count} households assessed; the conference of {_show(latest.date)} recommended "
-        f"{households[_household(chosen)]}",
+        "gate-households-recommended",
+        count=count,
+        date=_show(latest.date),
+        households=households[_household(chosen)],
     )
 
 
@@ -245,25 +259,25 @@ def plan_smart(ctx: Context, rule: dict) -> Check:
     if not plans:
         what = f"{phase.replace('_', '-')} case plan"
         if ctx.window is not None and any(_value(r, "plan.phase") == phase for r in _all_records(ctx, "case-plan")):
-            return Check(False, f"the {what} was not revised {ctx.window.since()}")
-        return Check(False, f"no {what} recorded")
+            return _check(False, "gate-revised", record_kind=what, since=ctx.window.since())
+        return _check(False, "gate-recorded", record_kind=what)
     plan = plans[-1].body.get("plan") or {}
     goals, actions = plan.get("goals") or [], plan.get("actions") or []
     if not goals:
-        return Check(False, "the plan has no goals")
+        return _check(False, "gate-plan-goals")
 
     rules = smart_rules.Rules(smart_rules.merged(ctx.policy.get("smart")), ctx.form)
     found = checker.check_plan(goals, actions, today=ctx.today, rules=rules)
     problems = [f for f in found if f.letter in ("S", "M", "R", "T")]
     if problems:
-        return Check(False, f"{len(problems)} SMART problem(s), first: {problems[0]}")
-    return Check(True, f"{len(goals)} goal(s), {len(actions)} action(s), all specific, measurable, relevant and dated")
+        return _check(False, "gate-plan-not-smart", count=len(problems), smart_problem=problems[0])
+    return _check(True, "gate-plan-smart", count=len(goals), count2=len(actions))
 
 
 def approval(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"])
     if record is None:
-        return Check(False, _none(ctx, rule["form"], "decision"))
+        return _missing(ctx, rule["form"], "decision")
     decision = _value(record, rule["field"])
     section = rule["field"].split(".")[0]
     values = record.body.get(section) or {}
@@ -273,30 +287,36 @@ def approval(ctx: Context, rule: dict) -> Check:
         if values.get(k)
     )
     if decision == rule["approved"]:
-        return Check(True, f"approved ({who})")
+        return _check(True, "gate-approved", who=who)
     if decision == rule.get("refused"):
-        return Check(False, f"REFUSED ({who})")
-    return Check(False, "the decision is not filled in")
+        return _check(False, "gate-refused", who=who)
+    return _check(False, "gate-decision-empty")
 
 
 def date_set(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"], rule.get("where"))
     value = _value(record, rule["field"]) if record else None
     if not isinstance(value, _dt.date):
-        return Check(False, "not set")
+        return _check(False, "gate-set")
     if ctx.window is not None and value < ctx.window.day:
-        return Check(False, f"set to {value.isoformat()}, before {ctx.window.label} on {ctx.window.day.isoformat()}")
-    return Check(True, f"set to {value.isoformat()}")
+        return _check(
+            False,
+            "gate-set-before",
+            record_date=value.isoformat(),
+            label=ctx.window.label,
+            on_day=ctx.window.day.isoformat(),
+        )
+    return _check(True, "gate-set:to", record_date=value.isoformat())
 
 
 def date_reached(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"], rule.get("where"))
     value = _value(record, rule["field"]) if record else None
     if not isinstance(value, _dt.date):
-        return Check(False, "not recorded" if ctx.window is None else _none(ctx, rule["form"]))
+        return _check(False, "gate-not-recorded") if ctx.window is None else _missing(ctx, rule["form"])
     if value > ctx.today:
-        return Check(False, f"recorded as {value.isoformat()}, which is after today", wait_until=value)
-    return Check(True, f"on {value.isoformat()}")
+        return _check(False, "gate-date-after-today", wait_until=value, record_date=value.isoformat())
+    return _check(True, "gate-on", record_date=value.isoformat())
 
 
 def _standing(ctx: Context, rule: dict) -> Record | None:
@@ -314,14 +334,14 @@ def time_since(ctx: Context, rule: dict) -> Check:
     recorded_start = _value(record, rule["field"]) if record else None
     duration = policy_module.get(ctx.policy, rule["policy"])
     if not isinstance(recorded_start, _dt.date):
-        return Check(False, "no start date recorded" if ctx.window is None else _none(ctx, rule["form"]))
+        return _check(False, "gate-no-start-date") if ctx.window is None else _missing(ctx, rule["form"])
     start = evidence.later_of(recorded_start, ctx.window)
     since = f"since {start.isoformat()}" + (f" ({ctx.window.label})" if start != recorded_start and ctx.window else "")
     possible = dates.add_duration(start, duration)
     words = dates.describe_duration(duration)
     if possible <= ctx.today:
-        return Check(True, f"{words} {since} (reached {possible.isoformat()})")
-    return Check(False, f"{words} {since}: not before {possible.isoformat()}", wait_until=possible)
+        return _check(True, "gate-reached", words=words, since=since, possible=possible.isoformat())
+    return _check(False, "gate-before", wait_until=possible, words=words, since=since, possible=possible.isoformat())
 
 
 def _closure_day(ctx: Context) -> _dt.date:
@@ -334,7 +354,7 @@ def _closure_day(ctx: Context) -> _dt.date:
 def visits_kept(ctx: Context, rule: dict) -> Check:
     placed = schedule.placement_date(ctx.case, ctx.policy)  # the placement still standing
     if placed is None:
-        return Check(False, "no placement recorded" + (f" {ctx.window.since()}" if ctx.window else ""))
+        return _check(False, "gate-no-placement", since_text=f" {ctx.window.since()}" if ctx.window else "")
     start = evidence.later_of(placed, ctx.window)
     settings = policy_module.get(ctx.policy, rule["policy"])
     grace = settings.get("grace") or {"days": 0}
@@ -342,16 +362,14 @@ def visits_kept(ctx: Context, rule: dict) -> Check:
     end = min(_closure_day(ctx), ctx.today)
     seen = [d for d in schedule.seen_visits(ctx.case) if start <= d <= end]
     made, missed = schedule.visits_against_schedule(start, seen, end, ctx.policy, grace)
-    kept = f"{len(made)} visit(s) with the child seen since {start.isoformat()}"
+    kept = messages.text("gate-visits-seen", count=len(made), start=start.isoformat())
     if len(missed) > allowed:
         shown = ", ".join(d.isoformat() for d in missed[:6]) + (" ..." if len(missed) > 6 else "")
-        return Check(False, f"{kept}; {len(missed)} scheduled visit(s) missed (at most {allowed} allowed): due {shown}")
-    tail = (
-        f"; {len(missed)} missed (due {', '.join(d.isoformat() for d in missed)}), {allowed} allowed"
-        if missed
-        else ", none missed"
-    )
-    return Check(True, kept + tail)
+        return _check(False, "gate-visits-missed", kept=kept, count=len(missed), allowed=allowed, due_dates=shown)
+    if missed:
+        due = ", ".join(d.isoformat() for d in missed)
+        return _check(True, "gate-visits:some-missed", kept=kept, count=len(missed), due=due, allowed=allowed)
+    return _check(True, "gate-visits:none-missed", kept=kept)
 
 
 def _reviews(ctx: Context) -> list[Record]:
@@ -365,12 +383,12 @@ def _review_date(review: Record) -> Any:
 def review_passes(ctx: Context, rule: dict) -> Check:
     reviews = _reviews(ctx)
     if not reviews:
-        return Check(False, _none(ctx, "case-review", "case review"))
+        return _missing(ctx, "case-review", "case review")
     review = reviews[-1]
     bio = ctx.case.biographical
     review_date = _review_date(review)
     if not isinstance(review_date, _dt.date):  # a record from another copy may lack both dates
-        return Check(False, "the latest case review has no review date")
+        return _check(False, "gate-review-no-review-date")
     scored = scoring.score(
         ctx.form(review.form),
         review.body,
@@ -380,43 +398,49 @@ def review_passes(ctx: Context, rule: dict) -> Check:
     closure = ctx.policy.get("closure", {})
     rule_name, hard_stop = closure.get("rule", "all-domains"), closure.get("school_travel_hard_stop", True)
     if not scored.closure_ready(rule_name, hard_stop):
-        return Check(False, f"review of {_show(review_date)}: {scored.verdict(rule_name, hard_stop)}")
+        return _check(
+            False, "gate-review", review_date=_show(review_date), verdict=scored.verdict(rule_name, hard_stop)
+        )
     closure_day = _closure_day(ctx)
     gap = policy_module.get(ctx.policy, rule["policy"])
     earliest = dates.add_duration(review_date, gap)
     if closure_day < earliest:
-        return Check(
+        return _check(
             False,
-            f"review of {_show(review_date)} passes, but closure must wait until {earliest.isoformat()} "
-            f"({dates.describe_duration(gap)} after it)",
+            "gate-review-passes-but-closure",
             wait_until=earliest,
+            review_date=_show(review_date),
+            earliest=earliest.isoformat(),
+            describe_duration=dates.describe_duration(gap),
         )
-    return Check(
+    return _check(
         True,
-        f"review of {_show(review_date)} passes; closure on {closure_day.isoformat()} is at least "
-        f"{dates.describe_duration(gap)} later",
+        "gate-review-passes-closure-later",
+        review_date=_show(review_date),
+        closure_day=closure_day.isoformat(),
+        describe_duration=dates.describe_duration(gap),
     )
 
 
 def review_current(ctx: Context, rule: dict) -> Check:
     reviews = _reviews(ctx)
     if not reviews:
-        return Check(False, _none(ctx, "case-review", "case review"))
+        return _missing(ctx, "case-review", "case review")
     review_date = _review_date(reviews[-1])
     if not isinstance(review_date, _dt.date):
-        return Check(False, "the latest case review has no date")
+        return _check(False, "gate-review-no-date")
     every = policy_module.get(ctx.policy, rule["policy"])
     due = dates.add_duration(review_date, every)
     closure_day = _closure_day(ctx)
     if closure_day > due:
-        return Check(False, f"review of {review_date.isoformat()}; the next was due {due.isoformat()}")
-    return Check(True, f"review of {review_date.isoformat()}; the next is due {due.isoformat()}")
+        return _check(False, "gate-review-next-due", review_date=review_date.isoformat(), due=due.isoformat())
+    return _check(True, "gate-review-next-due", review_date=review_date.isoformat(), due=due.isoformat())
 
 
 def all_yes(ctx: Context, rule: dict) -> Check:
     record = _latest(ctx, rule["form"])
     if record is None:
-        return Check(False, _none(ctx, rule["form"]))
+        return _missing(ctx, rule["form"])
     section = ctx.form(rule["form"]).section(rule["section"])
     values = record.body.get(rule["section"]) or {}
     open_items = [
@@ -426,8 +450,8 @@ def all_yes(ctx: Context, rule: dict) -> Check:
         or (f.type == "yes_no_na" and values.get(f.name) not in ("yes", "na"))
     ]
     if open_items:
-        return Check(False, "not yet: " + "; ".join(open_items))
-    return Check(True, "every item done")
+        return _check(False, "gate-not-yet", open_items="; ".join(open_items))
+    return _check(True, "gate-every-item-done")
 
 
 def age_at_least(ctx: Context, rule: dict) -> Check:
@@ -437,13 +461,18 @@ def age_at_least(ctx: Context, rule: dict) -> Check:
     day = value if isinstance(value, _dt.date) else ctx.today
     born = ctx.case.born
     if born is None:
-        return Check(False, "no date of birth or estimated age recorded")
+        return _check(False, "gate-no-birth-date")
     adult_on = dates.add_duration(born, {"years": years})
     if day < adult_on:
-        return Check(
-            False, f"{years} years old on {adult_on.isoformat()}; {day.isoformat()} is earlier", wait_until=adult_on
+        return _check(
+            False,
+            "gate-not-of-age",
+            wait_until=adult_on,
+            years=years,
+            adult_on=adult_on.isoformat(),
+            on_day=day.isoformat(),
         )
-    return Check(True, f"{years} years old on {adult_on.isoformat()}")
+    return _check(True, "gate-of-age", years=years, adult_on=adult_on.isoformat())
 
 
 RULES: dict[str, Callable[[Context, dict], Check]] = {
@@ -477,7 +506,7 @@ def step_info(flow: dict, number: int) -> dict:
     for step in flow["steps"]:
         if step["number"] == number:
             return step
-    raise CmtkError(f"step {number} is not in the workflow; steps are 1 to {LAST_STEP}")
+    raise CmtkError.of("no-such-step", number=number, last_step=LAST_STEP)
 
 
 @dataclass(frozen=True)
@@ -528,14 +557,14 @@ def guide(policy: dict, number: int | None = None) -> StepGuide:
 
 
 def _applies(ctx: Context, gate: dict) -> tuple[bool, str]:
-    """A gate with `when` applies only when the latest record of that form matches."""
+    """A gate with `when` applies only when the latest record of that form matches; else (False, that form)."""
     when = gate.get("when")
     if not when:
         return True, ""
     record = _latest(ctx, when["form"])
     if record is not None and _matches(record, when.get("where", {})):
         return True, ""
-    return False, f"not needed: the {when['form']} does not call for it"
+    return False, when["form"]
 
 
 def check_gates(
@@ -547,9 +576,11 @@ def check_gates(
     for gate in gates:
         check = RULES.get(str(gate.get("rule")))
         if check is None:
-            raise CmtkError(
-                f"workflow gate '{gate.get('id')}': unknown rule '{gate.get('rule')}'"
-                f"{definitions.suggest(str(gate.get('rule')), RULES)}"
+            raise CmtkError.of(
+                "workflow-gate-unknown-rule",
+                gate=gate.get("id"),
+                rule=gate.get("rule"),
+                suggest=definitions.suggest(str(gate.get("rule")), RULES),
             )
         ctx = Context(
             case=case,
@@ -560,7 +591,7 @@ def check_gates(
             flow=flow,
         )
         applies, why_not = _applies(ctx, gate)
-        result = check(ctx, gate) if applies else Check(True, why_not)
+        result = check(ctx, gate) if applies else _check(True, "gate-not-needed", form=why_not)
         refused = not result.met and gate.get("rule") == "approval" and result.detail.startswith("REFUSED")
         if result.wait_until is not None and gate.get("wait"):
             todo = str(gate["wait"]).replace("{date}", result.wait_until.isoformat())
@@ -576,6 +607,7 @@ def check_gates(
                 result.detail,
                 todo.replace("{case}", case.id),
                 gate.get("back_to") if refused else None,
+                result.code,
             )
         )
     return found
@@ -652,10 +684,7 @@ def closing(case: Case, *, policy: dict, today: _dt.date, form_loader, reason: s
     route = route_for(flow, reason)
     if route is None:
         known = ", ".join(str(r.get("reason")) for r in routes(flow))
-        raise CmtkError(
-            f"the closure form gives the reason '{reason}', which no closure route of the workflow has "
-            f"(routes: {known}); add one under workflow: closure: routes in .cmtk/policy.yaml"
-        )
+        raise CmtkError.of("closure-form-gives-reason", reason=reason, known=known)
     gates = route.get("gates") or []
     success = gates == "step"
     if success:
@@ -722,7 +751,7 @@ def moved(case: Case, to_step: int, *, day: _dt.date, by: str, what: str, status
     """The case file record after a move (advance, back, re-open, transfer, close): history kept as events."""
     current = next((r for r in reversed(case.records) if r.form == CASE_FILE), None)
     if current is None:
-        raise CmtkError(f"case {case.id} has no case file record; run `cmtk doctor`")
+        raise CmtkError.of("case-case-file-record", id=case.id)
     body = dict(current.body)
     info = dict(body.get("case") or {})
     events = list(body.get("events") or [])

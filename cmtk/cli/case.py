@@ -30,7 +30,7 @@ DATE_HELP = "Date the form was completed (default: today). YYYY-MM-DD or DD-MM-Y
 def _prompt_body(session, form, sections, interactive: bool):
 
     if not (interactive or is_terminal()):
-        raise UsageError("no --from FILE given and no terminal to ask the questions on; use --from FILE or --from -")
+        raise UsageError.of("from-file-given-terminal")
     return prompts.ask_form(
         form,
         ask=lambda text: typer.prompt(text, default="", show_default=False),
@@ -90,9 +90,9 @@ def record(
 
     if words[0] in ("void", "restore"):
         if len(words) != 3:
-            raise UsageError(f"usage: cmtk record {words[0]} CASE RECORD --reason TEXT")
+            raise UsageError.of("record-usage", words=words[0])
         if reason is None:
-            raise UsageError(f"cmtk record {words[0]} needs --reason TEXT: say why, in a few words")
+            raise UsageError.of("cmtk-record-needs-reason", words=words[0])
         case_id = ids.normalise_case_id(words[1])
         session = open_session(ctx)
         changed = cases.set_void(
@@ -107,9 +107,9 @@ def record(
             typer.echo(f"Record {changed.record} ({changed.form}) of {case_id} counts again.")
         return
     if len(words) != 2:
-        raise UsageError("usage: cmtk record CASE FORM [--from FILE] (or: cmtk record void CASE RECORD --reason TEXT)")
+        raise UsageError.of("usage-cmtk-record-case")
     if reason is not None:
-        raise UsageError("--reason goes with `cmtk record void` or `cmtk record restore`")
+        raise UsageError.of("reason-goes-cmtk-record")
     case_id = ids.normalise_case_id(words[0])
     form_id = words[1]
     session = open_session(ctx)

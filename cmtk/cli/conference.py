@@ -226,7 +226,7 @@ def _read_name() -> str:
         name = sys.stdin.readline()
     name = name.strip()
     if not name:
-        raise UsageError("NAME: give the participant's name at the prompt or on standard input")
+        raise UsageError.of("participant-name-needed")
     return name
 
 
@@ -345,7 +345,9 @@ def conference_print(
     """Print a conference form prefilled from the conference (case ids only, never names)."""
 
     if what not in PRINTABLE:
-        raise UsageError(f"WHAT: '{what}' is not one of {', '.join(PRINTABLE)}{definitions.suggest(what, PRINTABLE)}")
+        raise UsageError.of(
+            "print-what", what=what, printable=", ".join(PRINTABLE), suggest=definitions.suggest(what, PRINTABLE)
+        )
     session = open_session(ctx)
     found = conference.read(session, conference_id)
     html = printing.render_page(session, found, what, case)

@@ -50,9 +50,9 @@ def form_show(
     """Show a form's sections and fields (types, required, choices)."""
 
     if output_format not in ("text", "json"):
-        raise UsageError(f"--format: '{output_format}' is not one of text, json")
+        raise UsageError.of("format-one-text-json", output_format=output_format)
     if lang not in definitions.LANGUAGES:
-        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(definitions.LANGUAGES)}")
+        raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     form = definitions.load_form(form_id, store_root(ctx))
     if output_format == "json":
         typer.echo(json.dumps(form.to_json(), ensure_ascii=False, indent=2))

@@ -50,11 +50,11 @@ def form_render(
 
     chosen = _format(output_format, output)
     if lang not in definitions.LANGUAGES:
-        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(definitions.LANGUAGES)}")
+        raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     if chosen == "pdf" and output is None:
-        raise UsageError("PDF is a binary file: add -o FILE.pdf")
+        raise UsageError.of("pdf-binary-file-add")
     if output is None and chosen == "html" and sys.stdout.isatty():
-        raise UsageError(f"HTML is for a browser, not the screen: add -o {form_id}.html, then open it and print")
+        raise UsageError.of("html-browser-screen-add", form_id=form_id)
     if case is not None:
         page = _filled(ctx, form_id, case, output)
     else:
@@ -79,7 +79,7 @@ def _format(given: str | None, output: Path | None) -> str:
     """--format if given, else the output file's extension, else HTML."""
     if given is not None:
         if given not in FORMATS:
-            raise UsageError(f"--format: '{given}' is not one of {', '.join(FORMATS)}")
+            raise UsageError.of("format-not-one-of", given=given, formats=", ".join(FORMATS))
         return given
     if output is not None:
         return _SUFFIXES.get(output.suffix.lower(), "html")
@@ -104,16 +104,16 @@ def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) ->
 
     case_id = ids.normalise_case_id(case)
     if output is None and sys.stdout.isatty():
-        raise UsageError("a filled form holds personal data: write it to a file with -o FILE, not to the screen")
+        raise UsageError.of("filled-form-holds-personal")
     session = open_session(ctx)
     store = session.store
     form = definitions.load_form(form_id, store.root)
     if form.subject != "case":
-        raise UsageError(f"'{form.id}' is a conference form: it cannot be filled from a case; print it blank")
+        raise UsageError.of("conference-form-cannot-filled", id=form.id)
     found_case = cases.read_case(session, case_id)
     records = [r for r in found_case.records if r.form == form.id]  # voided ones left out
     if not records:
-        raise CmtkError(f"case {case_id} has no '{form.id}' record yet; print a blank form without --case")
+        raise CmtkError.of("case-record-yet-print", case_id=case_id, id=form.id)
     latest = records[-1]  # records are sorted by date, then creation
     photo = None
     if form.photo:

@@ -18,13 +18,13 @@ def read_yaml(source: str):
     else:
         path = paths.expand(source)
         if not path.is_file():
-            raise CmtkError(f"--from: {source}: no such file")
+            raise CmtkError.of("from-such-file", source=source)
         if path.stat().st_size > MAX_INPUT_BYTES:
-            raise CmtkError(f"--from: {source}: larger than 2 MB; a form is never that big, check the file")
+            raise CmtkError.of("from-file-too-large", source=source)
         data = path.read_bytes()
         name = source
     if len(data) > MAX_INPUT_BYTES:
-        raise CmtkError(f"--from: {name}: larger than 2 MB; a form is never that big, check the input")
+        raise CmtkError.of("from-input-too-large", name=name)
     if not data.strip():
-        raise CmtkError(f"--from: {name}: is empty; write the form as YAML (see `cmtk form show FORM`)")
+        raise CmtkError.of("from-empty", name=name)
     return yamlio.loads(data, f"--from {name}", as_text=True)  # typed values keep every digit (issue 21, item 9)

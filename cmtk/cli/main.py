@@ -41,6 +41,8 @@ class CmtkGroup(TyperGroup):
         except CmtkError as error:
             for line in getattr(error, "lines", None) or [error.message]:
                 typer.echo(line if line.startswith(" ") else f"Error: {line}", err=True)
+            if error.code and (ctx.obj or {}).get("debug"):  # the catalogue code (cmtk/messages.py), for scripts
+                typer.echo(f"  (error code: {error.code})", err=True)
             raise typer.Exit(error.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, ClickException):
             raise
@@ -53,7 +55,7 @@ class CmtkGroup(TyperGroup):
                 raise
 
             if type(error).__name__ == "GitCommandError":
-                error = GitError("a git command failed")
+                error = GitError.of("git-command-failed")
             typer.echo(f"Error: internal error ({_where(error)}); please report it", err=True)
             if (ctx.obj or {}).get("debug"):
                 for frame in traceback.extract_tb(error.__traceback__):

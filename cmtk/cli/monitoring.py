@@ -41,10 +41,7 @@ def visit(
         trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
         extra = _prompt_body(session, trimmed, needed, False)
     else:
-        raise UsageError(
-            f"no --from FILE given and no terminal to ask on: a visit records {', '.join(needed)} "
-            "(see `cmtk form show monitoring`); use --from FILE or --from -"
-        )
+        raise UsageError.of("visit-from-needed", needed=", ".join(needed))
     body = monitoring.visit_body(extra, day=day, seen=seen, mode=mode)
     record, counted = monitoring.record_visit(session, case_id, body, today=dates.today())
     typer.echo(
@@ -154,7 +151,7 @@ def refer(
     today = dates.today()
     if words[0] == "done":
         if len(words) != 3:
-            raise UsageError("usage: cmtk refer done CASE REF (REF: the referral's number or record id)")
+            raise UsageError.of("usage-cmtk-refer-done")
         case_id = ids.normalise_case_id(words[1])
         session = open_session(ctx)
         day = session.store.optional_date(date, "--date", today)
@@ -162,9 +159,9 @@ def refer(
         typer.echo(f"Follow-up of referral {updated.record} recorded for {case_id}.")
         return
     if len(words) != 1:
-        raise UsageError("usage: cmtk refer CASE --to ORG --reason R")
+        raise UsageError.of("usage-cmtk-refer-case")
     if not to or not reason:
-        raise UsageError("cmtk refer CASE needs --to ORG and --reason R")
+        raise UsageError.of("cmtk-refer-case-needs")
     case_id = ids.normalise_case_id(words[0])
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date", today)

@@ -27,20 +27,23 @@ def _texts(source: str | None, questions: dict[str, str], required: tuple[str, .
     if source:
         data = read_yaml(source)
         if not isinstance(data, dict):
-            raise CmtkError(f"--from: expects a mapping with {', '.join(questions)}")
+            raise CmtkError.of("from-expects-mapping", questions=", ".join(questions))
         unknown = [k for k in data if k not in questions]
         if unknown:
-            raise CmtkError(
-                f"--from: unknown key '{unknown[0]}'{suggest(unknown[0], questions)}; keys: {', '.join(questions)}"
+            raise CmtkError.of(
+                "from-unknown-key-keys",
+                unknown=unknown[0],
+                suggest=suggest(unknown[0], questions),
+                questions=", ".join(questions),
             )
         answers = {k: str(v).strip() for k, v in data.items() if v is not None}
     else:
         if not is_terminal():
-            raise UsageError("no --from FILE given and no terminal to ask on; use --from FILE or --from -")
+            raise UsageError.of("from-needed")
         answers = {key: typer.prompt(text, default="", show_default=False).strip() for key, text in questions.items()}
     for key in required:
         if not answers.get(key):
-            raise CmtkError(f"{key}: is required ({questions[key]})")
+            raise CmtkError.of("plan-from-required", key=key, questions=questions[key])
     return answers
 
 
@@ -132,9 +135,11 @@ def plan_goal(
 
     case_id = ids.normalise_case_id(case)
     if domain not in definitions.DOMAINS:
-        raise UsageError(
-            f"--domain: '{domain}' is not one of "
-            f"{', '.join(definitions.DOMAINS)}{definitions.suggest(domain, definitions.DOMAINS)}"
+        raise UsageError.of(
+            "domain-option",
+            domain=domain,
+            domains=", ".join(definitions.DOMAINS),
+            suggest=definitions.suggest(domain, definitions.DOMAINS),
         )
     plan.phase_of(phase)
     session = open_session(ctx)

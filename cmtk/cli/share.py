@@ -79,7 +79,7 @@ def export(
     """
 
     if output_format not in export_module.FORMATS:
-        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(export_module.FORMATS)}")
+        raise UsageError.of("format-option", output_format=output_format, formats=", ".join(export_module.FORMATS))
     session = open_session(ctx)
     store = session.store
     day = dates.today(as_of, order=store.date_order)

@@ -59,14 +59,14 @@ def _new_identity(path: Path, protect: bool, allow_weak: bool = False, about_use
     if protect:
         secret = identity.read_passphrase("New passphrase: ")
         if not secret:
-            raise UsageError("the passphrase is empty; type one, or leave out --passphrase")
+            raise UsageError.of("passphrase-empty-type-one")
         import os
 
         if identity.PASSPHRASE_ENV not in os.environ and identity.read_passphrase("Repeat it: ") != secret:
-            raise UsageError("the two passphrases differ; nothing was created")
+            raise UsageError.of("two-passphrases-differ-nothing")
         problem = identity.passphrase_problem(secret, about_user)
         if problem and not allow_weak:
-            raise CmtkError(f"{problem}. Nothing was created (add --weak-passphrase to keep it anyway)")
+            raise CmtkError.of("nothing-created-add-weak", problem=problem)
         if problem:
             warn(problem)
     pair = identity.create(path, secret)

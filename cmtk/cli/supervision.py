@@ -50,7 +50,7 @@ def report_supervision(
     last = session.store.option_date(end, "--to (--as-of)") if end else today
     first = session.store.option_date(start, "--from") if start else _three_months_before(last)
     if first > last:
-        raise UsageError(f"--from {first.isoformat()} is after --to {last.isoformat()}")
+        raise UsageError.of("from-after-to", first=first.isoformat(), last=last.isoformat())
     board = supervision.dashboard(session, first, last, names=names)
     if output is None:
         emit(board, output_format, _table)

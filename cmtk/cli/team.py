@@ -58,7 +58,7 @@ def team_remove(
     session = open_session(ctx)
     if not yes:
         if not is_terminal():
-            raise UsageError("removing a member re-encrypts the whole store; add --yes to confirm")
+            raise UsageError.of("team-remove-needs-yes")
         typer.confirm(f"Remove {name} and re-encrypt every record to a new store key?", abort=True)
     from rich.progress import Progress
 
@@ -92,7 +92,7 @@ def team_trust(
     typer.echo("Check every NEW key with its owner (`cmtk key show` on their laptop) before accepting.")
     if not yes:
         if not is_terminal():
-            raise UsageError("add --yes to accept this team list (after checking it)")
+            raise UsageError.of("add-yes-accept-team")
         typer.confirm("Accept this team list?", abort=True)
     store.accept_team()
     typer.echo("Accepted.")

@@ -112,7 +112,7 @@ class _Builder:
         today = self.today
         stage = child["stage"]
         if stage not in STAGE_STEP:
-            raise CmtkError(f"demo data: unknown stage '{stage}'")
+            raise CmtkError.of("demo-data-unknown-stage", stage=stage)
         opened = today - _dt.timedelta(days=int(child["opened"]))
         placed = today - _dt.timedelta(days=int(child["placed"])) if "placed" in child else None
         worker = child.get("worker", trainer)
@@ -341,7 +341,7 @@ def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
     """Create `folder/store` and `folder/demo-identity.txt`; refuse a folder that is not empty."""
     today = today or dates.today()
     if folder.exists() and any(folder.iterdir()):
-        raise CmtkError(f"{folder}: exists and is not empty; choose a new folder for the demo")
+        raise CmtkError.of("exists-empty-choose-new", folder=folder)
     data = _data()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_path = folder / paths.DEMO_IDENTITY
@@ -366,7 +366,7 @@ def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
         bio = child["biographical"]
         case_id = ids.seeded_case_id(f"cmtk demo {bio['first_name']} {bio['surname']}")
         if case_id in taken:
-            raise CmtkError(f"demo data: two children share the id {case_id}; rename one")
+            raise CmtkError.of("demo-data-two-children", case_id=case_id)
         taken.add(case_id)
         builder.build(case_id, child, data["trainer"])
     session.save(None, builder.records, "create")

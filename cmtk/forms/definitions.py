@@ -303,9 +303,9 @@ def load_form(form_id: str, store_root: Path | None = None) -> FormDef:
     if path is None:
         by_code = [f for f in load_all(store_root) if f.code.casefold() == str(form_id).casefold()]
         if by_code:
-            raise CmtkError(f"'{form_id}' is the code of form '{by_code[0].id}'; use the form id: {by_code[0].id}")
+            raise CmtkError.of("code-form-use-form", form_id=form_id, id=by_code[0].id)
         hint = suggest(form_id, files)
-        raise CmtkError(f"no form '{form_id}'{hint}; see `cmtk form list`")
+        raise CmtkError.of("no-such-form", form_id=form_id, hint=hint)
     return load_file(path, store_root)
 
 
@@ -349,7 +349,7 @@ def load_file(path: Path, store_root: Path | None = None) -> FormDef:
     if store_root is not None and path.parent == store_root / ".cmtk" / "forms":
         text = store_files.read_inside_text(store_root, f".cmtk/forms/{path.name}")
         if text is None:
-            raise CmtkError(f".cmtk/forms/{path.name}: no longer there; see `cmtk form list`")
+            raise CmtkError.of("cmtk-forms-longer-there", name=path.name)
     else:
         text = path.read_text("utf-8")
     known = _PARSED.get(path)
@@ -376,7 +376,7 @@ class _Loader:
     def fail(self, where: list, message: str) -> DefinitionError:
         line = _line_of(self.source_text, where)
         at = f" line {line}" if line else ""
-        return DefinitionError(f"{_display(self.path)}{at}: {message}")
+        return DefinitionError.of("form-definition-error", file=_display(self.path), at=at, detail=message)
 
     def mapping(self, value, where: list, what: str) -> dict:
         if not isinstance(value, dict):

@@ -57,11 +57,7 @@ def editor_command(path: Path) -> list[str]:
         command = [system.default_editor()]
     found = system.find_program(command[0])
     if found is None:
-        raise CmtkError(
-            f"the editor '{command[0]}' is not installed; set EDITOR to one you have "
-            "(for example EDITOR=vi or EDITOR=nano; on Windows EDITOR=notepad), or record a corrected form "
-            "with `cmtk record`"
-        )
+        raise CmtkError.of("editor-installed-set-editor", command=command[0])
     name = editor_name(command)
     command[0] = found
     if name in VIM_FAMILY:
@@ -97,7 +93,7 @@ def confirm_unknown_editor(command: list[str]) -> None:
     if sys.stdin.isatty():
         answer = input("Edit with it anyway? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
-            raise CmtkError("nothing was changed; set EDITOR=nano (or vim, emacs) and try again")
+            raise CmtkError.of("nothing-changed-set-editor")
 
 
 def edit_base(allow_disk: bool) -> Path:
@@ -116,10 +112,7 @@ def edit_base(allow_disk: bool) -> Path:
         )
         return Path(tempfile.gettempdir())
     if not allow_disk:
-        raise CmtkError(
-            "no memory-backed folder (/dev/shm) to edit in, so the decrypted form would touch the disk; "
-            "pass --allow-disk-temp to accept that, or record a corrected form with `cmtk record`"
-        )
+        raise CmtkError.of("memory-backed-folder-dev")
     return Path(tempfile.gettempdir())
 
 
@@ -152,9 +145,12 @@ def edit_record(
     candidates = [r for r in case.records if r.form == form_id and (record_id is None or r.record == record_id.upper())]
     if not candidates:
         recorded = sorted({r.form for r in case.forms()})
-        raise CmtkError(
-            f"case {case_id} has no {form_id} record{definitions.suggest(form_id, recorded)}; recorded forms: "
-            f"{', '.join(recorded) or 'none'}"
+        raise CmtkError.of(
+            "case-record-recorded-forms",
+            case_id=case_id,
+            form_id=form_id,
+            suggest=definitions.suggest(form_id, recorded),
+            recorded=", ".join(recorded) or "none",
         )
     original = candidates[-1]
     form = definitions.load_form(form_id, session.store.root)
@@ -170,12 +166,9 @@ def edit_record(
             try:
                 result = subprocess.run(command)
             except FileNotFoundError:
-                raise CmtkError(
-                    f"the editor '{command[0]}' is not installed; set EDITOR to one you have "
-                    "(for example EDITOR=vi or EDITOR=nano), or record a corrected form with `cmtk record`"
-                ) from None
+                raise CmtkError.of("editor-not-installed-visual", command=command[0]) from None
             if result.returncode != 0:
-                raise CmtkError("the editor exited with an error; nothing was changed")
+                raise CmtkError.of("editor-exited-error-nothing")
             text = path.read_text("utf-8")
             if not text.strip() or all(line.startswith("#") or not line.strip() for line in text.splitlines()):
                 return "Empty file: nothing was changed."
@@ -187,7 +180,7 @@ def edit_record(
                 for line in getattr(error, "lines", None) or [error.message]:
                     print(f"Error: {line}", file=sys.stderr)
                 if not (sys.stdin.isatty() and _again()):
-                    raise CmtkError("the edited form is not valid; nothing was changed") from None
+                    raise CmtkError.of("edited-form-valid-nothing") from None
     if clean == original.body:
         return "No changes."
     updated = dataclasses.replace(original, body=clean, updated=dates.now_utc().isoformat(), updated_by=session.author)

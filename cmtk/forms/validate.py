@@ -12,7 +12,7 @@ import datetime as _dt
 import re
 from typing import Any
 
-from cmtk import dates
+from cmtk import dates, messages
 from cmtk.errors import ValidationError
 from cmtk.findings import Finding
 from cmtk.forms import definitions
@@ -39,12 +39,10 @@ def has_control_characters(text: str) -> bool:
 
 def _text(value: Any) -> str:
     if isinstance(value, bool) or isinstance(value, (dict, list)):
-        raise _Problem("expects text")
+        raise _Problem(messages.error_text("expects-text"))
     text = str(value)
     if _CONTROL.search(text):
-        raise _Problem(
-            "contains control or direction-changing characters (they can disguise what a screen shows); retype it"
-        )
+        raise _Problem(messages.error_text("contains-control-direction-changing"))
     return text
 
 
@@ -64,7 +62,7 @@ def _yes_no(value: Any, allow_na: bool) -> str:
 def _raise(expected: str, value: Any):
     shown = str(value)
     shown = shown if len(shown) <= 30 else shown[:27] + "..."
-    raise _Problem(f"'{shown}' is not valid; {expected}")
+    raise _Problem(messages.error_text("value-not-valid", shown=shown, expected=expected))
 
 
 def _number(value: Any, field: definitions.Field, integer: bool):
@@ -83,9 +81,9 @@ def _number(value: Any, field: definitions.Field, integer: bool):
     if not isinstance(value, (int, float)):
         _raise("write a number", value)
     if field.min is not None and value < field.min:
-        raise _Problem(f"{value} is below the smallest allowed value, {field.min:g}")
+        raise _Problem(messages.error_text("below-smallest-allowed-value", typed=value, min=field.min))
     if field.max is not None and value > field.max:
-        raise _Problem(f"{value} is above the largest allowed value, {field.max:g}")
+        raise _Problem(messages.error_text("above-largest-allowed-value", typed=value, max=field.max))
     return value
 
 
@@ -100,7 +98,7 @@ def _choice(value: Any, field: definitions.Field) -> str:
         return "other"
     options = ", ".join(c.value for c in field.choices) + (", other" if field.other else "")
     hint = definitions.suggest(word, [c.value for c in field.choices])
-    raise _Problem(f"'{word[:30]}' is not one of the choices ({options}){hint}")
+    raise _Problem(messages.error_text("value-not-a-choice", word=word[:30], options=options, hint=hint))
 
 
 def coerce(field: definitions.Field, value: Any, *, today: _dt.date, order: str = "DMY") -> Any:
@@ -122,7 +120,7 @@ def _coerce(field: definitions.Field, value: Any, *, today: _dt.date, order: str
             raise _Problem(error.message.removeprefix("date: ")) from None
         if field.past_only and parsed > today:
             raise _Problem(
-                f"{parsed.isoformat()} is in the future; this date cannot be after today ({today.isoformat()})"
+                messages.error_text("future-date-cannot-after", parsed=parsed.isoformat(), today=today.isoformat())
             )
         return parsed
     if kind == "integer":
@@ -148,8 +146,10 @@ def _coerce(field: definitions.Field, value: Any, *, today: _dt.date, order: str
             return "yes" if value else "no"
         return _text(value)
     if kind == "note":
-        raise _Problem("is printed text only and takes no answer; remove it")
-    raise _Problem(f"has an unknown type {kind}")  # pragma: no cover - the loader refuses unknown types
+        raise _Problem(messages.error_text("printed-text-only-takes"))
+    raise _Problem(
+        messages.error_text("unknown-type", kind=kind)
+    )  # pragma: no cover - the loader refuses unknown types
 
 
 def is_blank(value: Any) -> bool:

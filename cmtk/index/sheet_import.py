@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmtk import messages
 from cmtk.casework import cases
 from cmtk.errors import CmtkError, ValidationError
 from cmtk.forms import definitions
@@ -49,8 +50,9 @@ class SheetProblems(ValidationError):
     """Every problem of every row, one line each (the CLI prints `lines`)."""
 
     def __init__(self, problems: list[str]) -> None:
-        summary_line = f"{len(problems)} problem(s) in the sheet; nothing was imported"
+        summary_line = messages.error_text("sheet-problems", count=len(problems))
         super().__init__(summary_line)
+        self.code = "sheet-problems"
         self.lines = [*problems, summary_line]
 
 
@@ -75,10 +77,7 @@ def map_for(sheet: Sheet, form: definitions.FormDef, path: Path | None) -> Colum
         return load_map(path, form)
     guessed = guess_map(sheet.headings, form)
     if guessed.unsure:
-        raise CmtkError(
-            f"column '{guessed.unsure[0][:40]}' does not name a field of the identification form; write a map "
-            "with --write-map MAP.yaml, check it, then import with --map MAP.yaml"
-        )
+        raise CmtkError.of("column-does-name-field", unsure=guessed.unsure[0][:40])
     return guessed
 
 
@@ -98,24 +97,24 @@ class Plan:
 def read_sheet(path: Path) -> Sheet:
     """The first worksheet of an .xlsx file, or a .csv file, as headings and rows of cells."""
     if not path.is_file():
-        raise CmtkError(f"{path}: no such file; check the name and the folder")
+        raise CmtkError.of("sheet-no-such-file", path=path)
     size = path.stat().st_size
     if size == 0:
-        raise CmtkError(f"{path}: the file is empty")
+        raise CmtkError.of("file-empty", path=path)
     if size > MAX_BYTES:
-        raise CmtkError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MB; import the register in parts")
+        raise CmtkError.of("larger-than-mb-import", path=path, max_bytes=MAX_BYTES // (1024 * 1024))
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path)
     if suffix == ".xlsx":
         return _read_xlsx(path)
-    raise CmtkError(f"{path}: not a .csv or .xlsx file; save the sheet in one of those forms (Excel: Save As)")
+    raise CmtkError.of("csv-xlsx-file-save", path=path)
 
 
 def _read_csv(path: Path) -> Sheet:
     data = path.read_bytes()
     if b"\0" in data[:4096]:
-        raise CmtkError(f"{path}: not a text (CSV) file; save the sheet as CSV UTF-8 or .xlsx")
+        raise CmtkError.of("text-csv-file-save", path=path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -137,23 +136,17 @@ def _read_xlsx(path: Path) -> Sheet:
     try:
         book = load_workbook(path, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise CmtkError(f"{path}: not an Excel (.xlsx) file that opens ({type(error).__name__})") from None
+        raise CmtkError.of("excel-xlsx-file-that", path=path, type_name=type(error).__name__) from None
     sheet = book.worksheets[0]
     merged = list(sheet.merged_cells.ranges)
     if merged:
-        raise CmtkError(
-            f"{path}: cells {merged[0].coord} are merged; unmerge every cell (Home > Merge & Center off) so each "
-            "row holds one child"
-        )
+        raise CmtkError.of("cells-merged-unmerge-every", path=path, coord=merged[0].coord)
     table: list[list[Any]] = []
     for row in sheet.iter_rows():
         cells = []
         for cell in row:
             if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
-                raise CmtkError(
-                    f"{path}: cell {cell.coordinate} holds a formula; copy the sheet and paste values only "
-                    "(Paste Special > Values)"
-                )
+                raise CmtkError.of("cell-holds-formula-copy", path=path, coordinate=cell.coordinate)
             cells.append(cell.value)
         table.append(cells)
     return _table(path, table)
@@ -163,18 +156,18 @@ def _table(path: Path, table: list[list[Any]]) -> Sheet:
     while table and _blank(table[-1]):
         table.pop()
     if not table:
-        raise CmtkError(f"{path}: the sheet has no rows")
+        raise CmtkError.of("sheet-rows", path=path)
     headings = [str(h).strip() if h is not None else "" for h in table[0]]
     while headings and not headings[-1]:
         headings.pop()
     if not headings:
-        raise CmtkError(f"{path}: the first row must hold the column headings")
+        raise CmtkError.of("first-row-must-hold", path=path)
     for number, heading in enumerate(headings, 1):
         if not heading:
-            raise CmtkError(f"{path}: column {number} has no heading in the first row; name it or delete it")
+            raise CmtkError.of("column-heading-first-row", path=path, number=number)
     if len(set(headings)) != len(headings):
         twice = next(h for h in headings if headings.count(h) > 1)
-        raise CmtkError(f"{path}: the heading '{twice[:40]}' appears twice; give each column its own heading")
+        raise CmtkError.of("heading-appears-twice-give", path=path, twice=twice[:40])
     rows, empty = [], 0
     for number, cells in enumerate(table[1:], 2):
         if _blank(cells):
@@ -182,7 +175,7 @@ def _table(path: Path, table: list[list[Any]]) -> Sheet:
             continue
         rows.append((number, list(cells[: len(headings)]) + [None] * (len(headings) - len(cells))))
     if len(rows) > MAX_ROWS:
-        raise CmtkError(f"{path}: {len(rows)} rows; import at most {MAX_ROWS} at a time (split the sheet)")
+        raise CmtkError.of("rows-import-most-time", path=path, count=len(rows), max_rows=MAX_ROWS)
     return Sheet(headings, rows, empty)
 
 
@@ -247,21 +240,21 @@ def _quote(text: str) -> str:
 
 def load_map(path: Path, form: definitions.FormDef) -> ColumnMap:
     if not path.is_file():
-        raise CmtkError(f"--map: {path}: no such file (make one with --write-map {path})")
+        raise CmtkError.of("map-such-file-make", path=path)
     data = yamlio.loads(path.read_text("utf-8"), str(path))
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
-        raise CmtkError(f"--map: {path}: expects `columns:` mapping each heading to a field (see --write-map)")
+        raise CmtkError.of("map-expects-columns-mapping", path=path)
     allowed = targets(form)
     columns = {}
     for heading, target in data["columns"].items():
         target = str(target).strip()
         if target != IGNORE and target not in allowed:
             hint = definitions.suggest(target, list(allowed))
-            raise CmtkError(f"--map: {path}: column '{str(heading)[:40]}': '{target[:40]}' is not a field{hint}")
+            raise CmtkError.of("map-column-field", path=path, heading=str(heading)[:40], target=target[:40], hint=hint)
         columns[str(heading)] = target
     values = data.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
-        raise CmtkError(f"--map: {path}: `values:` maps a field to {{sheet word: choice}}, e.g. {{M: male}}")
+        raise CmtkError.of("map-values-maps-field", path=path)
     return ColumnMap(columns, {str(k): {str(a): str(b) for a, b in v.items()} for k, v in values.items()})
 
 
@@ -280,10 +273,7 @@ def plan_import(
     """Check every row; return the cases to open. Raises one error listing every problem (row, column, fix)."""
     unmapped = [h for h in sheet.headings if h not in column_map.columns]
     if unmapped:
-        raise CmtkError(
-            f"column '{unmapped[0][:40]}' is not in the map; add it (a field, or `ignore`) or make a map with "
-            "--write-map MAP.yaml"
-        )
+        raise CmtkError.of("column-map-add-field", unmapped=unmapped[0][:40])
     problems: list[str] = []
     plan = Plan(empty_rows=sheet.empty_rows)
     known = _known_children(session)

@@ -60,7 +60,7 @@ def case_trees(session: Session) -> dict[str, str]:
     if result.returncode != 0:
         if "Not a valid object name HEAD" in result.stderr or "not a tree object" in result.stderr:
             return {}
-        raise CmtkError("git ls-tree failed: the store's history is damaged; run `cmtk doctor`")
+        raise CmtkError.of("git-ls-tree-failed")
     trees = {}
     for line in result.stdout.splitlines():
         meta, _, path = line.partition("\t")
@@ -218,7 +218,7 @@ class Index:
         def load_large() -> dict[str, str]:
             extra = json.loads(large())
             if extra.get("stamp") != stamp:
-                raise CmtkError("the summary index is damaged (its two files do not match); run `cmtk index rebuild`")
+                raise CmtkError.of("summary-index-damaged-two")
             return extra["columns"]
 
         return cls(
@@ -419,7 +419,7 @@ def search_names(session: Session, text: str) -> NameSearch:
     from their records."""
     parts = cases.fold(text).split()
     if not parts:
-        raise ValidationError("give part of a name or nickname to search for")
+        raise ValidationError.of("give-part-name-nickname")
     rows = load(session)
     tokens = {case_id: cases.fold(row["names"]).split() for case_id, row in rows.items()}
 
@@ -467,7 +467,7 @@ class CaseListing:
 
 def check_status(status: str) -> None:
     if status not in STATUSES:
-        raise UsageError(f"--status: '{status}' is not one of {', '.join(STATUSES)}")
+        raise UsageError.of("status-option", status=status, statuses=", ".join(STATUSES))
 
 
 def list_cases(

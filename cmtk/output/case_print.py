@@ -60,9 +60,9 @@ def print_case(
 ) -> Printed:
     """The case file as HTML or PDF bytes (nothing is written: the caller writes the user's file)."""
     if output_format not in FORMATS:
-        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(FORMATS)}")
+        raise UsageError.of("format-option", output_format=output_format, formats=", ".join(FORMATS))
     if lang not in definitions.LANGUAGES:
-        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(definitions.LANGUAGES)}")
+        raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     store = session.store
     today = today or dates.today()
     case = cases.read_case(session, case_id)
@@ -257,7 +257,7 @@ def _place_pdfs(document, appended: list[tuple[str, bytes]]) -> bytes:
         for number, page in enumerate(source.pages):
             index = where.get(f"appended-{attachment_id}-{number}")
             if index is None:
-                raise CmtkError(f"attachment {attachment_id}: its page {number + 1} found no place in the printout")
+                raise CmtkError.of("attachment-page-found-place", attachment_id=attachment_id, number=number + 1)
             if "/Annots" in page:
                 del page[NameObject("/Annots")]  # links and form fields: only what is printed goes in
             page.transfer_rotation_to_content()
@@ -294,11 +294,11 @@ def _body_area(page) -> tuple[float, float, float, float]:
 def default_format(given: str | None, output: Path) -> str:
     if given is not None:
         if given not in FORMATS:
-            raise UsageError(f"--format: '{given}' is not one of {', '.join(FORMATS)}")
+            raise UsageError.of("format-not-one-of", given=given, formats=", ".join(FORMATS))
         return given
     suffix = output.suffix.lower()
     if suffix in (".html", ".htm"):
         return "html"
     if suffix == ".pdf":
         return "pdf"
-    raise UsageError(f"-o: {output} ends neither in .pdf nor in .html; choose one, or add --format pdf|html")
+    raise UsageError.of("o-ends-neither-pdf", output=output)

@@ -144,10 +144,7 @@ class _Checker(HTMLParser):
         super().feed(data)
 
     def refuse(self, what: str) -> None:
-        raise PageRefused(
-            f"the printed page could reach outside itself: it would contain {what}; a template in "
-            ".cmtk/templates/ may have been tampered with: remove it and print again"
-        )
+        raise PageRefused.of("printed-page-could-reach", what=what)
 
     def _offset(self) -> int:
         line, column = self.getpos()

@@ -45,10 +45,7 @@ def override_dir(store_root: Path | None) -> Path | None:
     folder = store_root / ".cmtk" / "templates"
     for step in (store_root / ".cmtk", folder):
         if step.is_symlink():
-            raise CmtkError(
-                f"{step}: is a link; cmtk reads a store's templates only from inside the store (a copied store "
-                "may point them at your identity): replace it with a plain folder or remove it"
-            )
+            raise CmtkError.of("link-cmtk-reads-store", step=step)
     return folder if folder.is_dir() else None
 
 
@@ -525,7 +522,7 @@ def environment(lang: str, override: Path | None = None):
 
 def _check_lang(lang: str) -> None:
     if lang not in LANGUAGES:
-        raise UsageError(f"--lang: '{lang}' is not one of {', '.join(LANGUAGES)}")
+        raise UsageError.of("lang-option", lang=lang, languages=", ".join(LANGUAGES))
 
 
 class Letterhead(TypedDict, total=False):
@@ -662,16 +659,13 @@ def _render(env, name: str, context: dict) -> str:
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as error:
-        raise CmtkError(f"{error.filename}:{error.lineno}: template error: {error.message}") from None
+        raise CmtkError.of(
+            "template-error", filename=error.filename, lineno=error.lineno, detail=error.message
+        ) from None
     except jinja2.exceptions.SecurityError:
-        raise CmtkError(
-            f"a template tried something templates may not do; remove the store's .cmtk/templates/ "
-            f"copy of {name} (or the file it includes) and print again"
-        ) from None
+        raise CmtkError.of("template-tried-something-templates", name=name) from None
     except jinja2.TemplateNotFound as error:
-        raise CmtkError(
-            f"template {error.name} is missing; reinstall cmtk or fix the store's .cmtk/templates/"
-        ) from None
+        raise CmtkError.of("template-missing-reinstall-cmtk", name=error.name) from None
 
 
 def _find(override: Path | None, name: str) -> str:
@@ -679,7 +673,7 @@ def _find(override: Path | None, name: str) -> str:
         text = _read_template(folder, name)
         if text is not None:
             return text
-    raise CmtkError(f"template file {name} is missing from {templates_dir()}; reinstall cmtk")
+    raise CmtkError.of("template-file-missing-from", name=name, templates_dir=templates_dir())
 
 
 # -- Markdown ------------------------------------------------------------------------------
@@ -875,17 +869,14 @@ def render_markdown(form: FormDef, **options: Unpack[PageOptions]) -> str:
 # -- PDF -----------------------------------------------------------------------------------
 
 
-def _install_hint() -> str:
+def _install_hint() -> CmtkError:
     if sys.platform.startswith("win"):
         system = "on Windows it also needs Pango from MSYS2 (see docs/printing.md)"
     elif sys.platform == "darwin":
         system = "on macOS also run `brew install pango`"
     else:
         system = "on Debian or Ubuntu also run `apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0`"
-    return (
-        f"PDF output needs WeasyPrint: run `pip install 'cmtk-reintegration[pdf]'`; {system}. "
-        "Meanwhile print the HTML output (the default) from a browser"
-    )
+    return CmtkError.of("pdf-needs-weasyprint", system=system)
 
 
 def render_pdf(html: str, progress=None) -> bytes:
@@ -908,7 +899,7 @@ def pdf_document(html: str):
         import weasyprint
         from weasyprint.urls import URLFetcher
     except (ImportError, OSError):  # OSError: WeasyPrint is there but Pango is not
-        raise CmtkError(_install_hint()) from None
+        raise _install_hint() from None
     check_self_contained(html)
     fetcher = URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).render()

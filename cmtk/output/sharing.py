@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cmtk import dates
+from cmtk import dates, messages
 from cmtk.casework import attachments as attached_files
 from cmtk.casework import cases, file_checks
 from cmtk.casework import policy as policy_module
@@ -98,10 +98,7 @@ def recipient(text: str):
 
     value = str(text).strip()
     if value.upper().startswith(crypto.SECRET_PREFIX):
-        raise IdentityError(
-            "--to: that is a secret key (AGE-SECRET-KEY-1...), which must never leave its owner; "
-            "ask the receiver for the public key that `cmtk key show` prints (age1...)"
-        )
+        raise IdentityError.of("that-secret-key-age")
     return crypto.parse_recipient(value, "--to")
 
 
@@ -111,9 +108,7 @@ def parse_forms(text: str | None) -> list[str] | None:
         return None
     wanted = [part.strip().lower() for part in str(text).split(",") if part.strip()]
     if not wanted:
-        raise UsageError(
-            "--forms: give one or more form ids separated by commas, e.g. --forms identification,case-plan"
-        )
+        raise UsageError.of("forms-give-one-more")
     return list(dict.fromkeys(wanted))
 
 
@@ -123,18 +118,18 @@ def choose_records(case: Case, wanted: list[str] | None) -> list[Record]:
     if wanted is not None:
         unknown = [w for w in wanted if w != CASE_FILE and w not in recorded]
         if unknown:
-            raise CmtkError(
-                f"--forms: case {case.id} has no {', '.join(repr(u) for u in unknown)} record; "
-                f"its forms are: {', '.join(recorded) or 'none'}"
+            raise CmtkError.of(
+                "forms-case-record-forms",
+                id=case.id,
+                unknown=", ".join(repr(u) for u in unknown),
+                recorded=", ".join(recorded) or "none",
             )
     case_files = [r for r in case.records if r.form == CASE_FILE]
     if len(case_files) != 1:
-        raise CmtkError(f"case {case.id} has {len(case_files)} case file records instead of one; run `cmtk doctor`")
+        raise CmtkError.of("case-case-file-records", id=case.id, count=len(case_files))
     with_conflicts = [r for r in case.records if r.extra.get("conflicts")]
     if with_conflicts:
-        raise CmtkError(
-            f"case {case.id} has fields a sync could not merge; settle them with `cmtk conflicts` before sharing it"
-        )
+        raise CmtkError.of("case-fields-sync-could", id=case.id)
     chosen = [r for r in case.records if r.form == CASE_FILE or (wanted is None or r.form in wanted)]
     return [r for r in chosen if r.form != cases.ATTACHMENT]  # attached files go only when asked for
 
@@ -149,18 +144,19 @@ def choose_attachments(case: Case, given: str | None) -> list[attached_files.Att
     else:
         wanted = [part for part in given.replace(" ", ",").split(",") if part.strip()]
         if not wanted:
-            raise UsageError("--attachments: give attachment ids separated by commas, or all")
+            raise UsageError.of("attachments-give-attachment-ids")
         chosen = [attached_files.find(case, w) for w in dict.fromkeys(wanted)]
         void = [a.id for a in chosen if a.voided]
         if void:
-            raise CmtkError(f"--attachments: {void[0]} is void; leave it out")
+            raise CmtkError.of("attachments-void-leave-out", void=void[0])
     if len(chosen) > MAX_ATTACHMENTS:
-        raise CmtkError(f"--attachments: at most {MAX_ATTACHMENTS} files go in one share; choose them by id")
+        raise CmtkError.of("attachments-most-files-go", max_attachments=MAX_ATTACHMENTS)
     total = sum(a.size for a in chosen if isinstance(a.size, int))
     if total > MAX_ATTACHED_BYTES:
-        raise CmtkError(
-            f"--attachments: the chosen files come to {file_checks.megabytes(total)}, more than the "
-            f"{file_checks.megabytes(MAX_ATTACHED_BYTES)} one share holds; share them in two parts"
+        raise CmtkError.of(
+            "attachments-chosen-files-come",
+            megabytes=file_checks.megabytes(total),
+            megabytes2=file_checks.megabytes(MAX_ATTACHED_BYTES),
         )
     return chosen
 
@@ -289,10 +285,7 @@ def check_signature(session: Session, plaintext: bytes) -> Sender:
     if len(parts) != 2 or not signing.verify(
         parts[0], _signed_message(session.me.public, plaintext[: start + 1]), parts[1]
     ):
-        raise _refuse(
-            "the file carries a signature that does not match its content or was not made for you: it was changed "
-            "after it was made, or forged; nothing was imported, ask the sender to share it again"
-        )
+        raise _refuse(messages.error_text("file-carries-signature-that"))
     return Sender(parts[0], signing.accepted_senders(session.store.root).get(parts[0]))
 
 
@@ -325,30 +318,25 @@ def decrypt_bundle(session: Session, path: Path) -> bytes:
 
     name = str(path)
     if not path.is_file():
-        raise _refuse(f"{name}: no such file")
+        raise _refuse(messages.error_text("share-no-such-file", name=name))
     if path.stat().st_size > MAX_BUNDLE_BYTES:
         raise _refuse(
-            f"{name}: larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MB; "
-            "a shared case is never that big, check the file"
+            messages.error_text("larger-than-mb-shared", name=name, max_bundle_bytes=MAX_BUNDLE_BYTES // (1024 * 1024))
         )
     data = path.read_bytes()
     if not data.strip():
-        raise _refuse(f"{name}: is empty; ask the sender to share the case again")
+        raise _refuse(messages.error_text("empty-ask-sender-share", name=name))
     if not crypto.is_encrypted(data):
-        raise _refuse(f"{name}: not an age file, so not a case shared with `cmtk share`; nothing was imported")
+        raise _refuse(messages.error_text("age-file-so-case", name=name))
     try:
         return crypto.decrypt(data, [session.me.identity], name)
     except CmtkError:
-        raise _refuse(
-            f"{name}: cannot be opened with your key {session.me.public[:16]}...: it was shared with someone "
-            "else's key, or it is damaged; ask the sender to share it again with --to and the key that "
-            "`cmtk key show` prints"
-        ) from None
+        raise _refuse(messages.error_text("cannot-opened-your-key", name=name, public=session.me.public[:16])) from None
 
 
 def _text(value: Any, where: str, *, empty: bool = True, limit: int = 200) -> str:
     if not isinstance(value, str) or (not empty and not value.strip()) or len(value) > limit or _CONTROL.search(value):
-        raise _refuse(f"{where} is not a line of text")
+        raise _refuse(messages.error_text("share-not-text", where=where))
     return value
 
 
@@ -356,25 +344,26 @@ def _date(value: Any, where: str, *, optional: bool = True) -> _dt.date | None:
     if value is None and optional:
         return None
     if isinstance(value, _dt.datetime) or not isinstance(value, _dt.date):
-        raise _refuse(f"{where} is not a date")
+        raise _refuse(messages.error_text("share-not-a-date", where=where))
     return value
 
 
 def _step(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LAST_STEP:
-        raise _refuse(f"{where} is not a step from 1 to {LAST_STEP}")
+        raise _refuse(messages.error_text("share-not-a-step", where=where, last_step=LAST_STEP))
     return value
 
 
 def _keys(data: dict, required: tuple[str, ...], allowed: tuple[str, ...], where: str) -> None:
     missing = [k for k in required if k not in data]
     if missing:
-        raise _refuse(f"{where} lacks '{missing[0]}'")
+        raise _refuse(messages.error_text("share-lacks-key", where=where, missing=missing[0]))
     unknown = [k for k in data if k not in allowed]
     if unknown:  # their names are not shown: they come from an unknown file
         raise _refuse(
-            f"{where} has {len(unknown)} entr{'y' if len(unknown) == 1 else 'ies'} cmtk does not know; "
-            "it was not made by `cmtk share`, or by a newer cmtk"
+            messages.error_text(
+                "entr-cmtk-does-know", where=where, count=len(unknown), plural="y" if len(unknown) == 1 else "ies"
+            )
         )
 
 
@@ -393,45 +382,43 @@ class Bundle:
 def read_document(data: Any, name: str) -> Bundle:
     """The document's shape and every record's envelope, checked strictly (bodies are checked later)."""
     if not isinstance(data, dict) or "cmtk_share" not in data:
-        raise _refuse(f"{name}: opens, but is not a case shared with `cmtk share` (no cmtk_share header)")
+        raise _refuse(messages.error_text("opens-but-case-shared", name=name))
     version = data["cmtk_share"]
     if isinstance(version, bool) or not isinstance(version, int):
-        raise _refuse(f"{name}: its share format is not a number; it was not made by `cmtk share`")
+        raise _refuse(messages.error_text("share-format-number-made", name=name))
     if version != FORMAT:
         hint = "; upgrade cmtk to import it" if version > FORMAT else ""
-        raise _refuse(f"{name}: share format {version} is not one this cmtk reads{hint}")
+        raise _refuse(messages.error_text("share-format-one-cmtk", name=name, version=version, hint=hint))
     _keys(data, _DOCUMENT_KEYS, _DOCUMENT_KEYS + _DOCUMENT_OPTIONAL, name)
     share = data["share"]
     if not isinstance(share, str) or not _SHARE_ID.match(share):
-        raise _refuse(f"{name}: its share id is damaged")
+        raise _refuse(messages.error_text("share-id-damaged", name=name))
     try:
         created = _dt.datetime.fromisoformat(_text(data["created"], f"{name}: created", empty=False, limit=40))
     except ValueError:
-        raise _refuse(f"{name}: created is not a date and time") from None
+        raise _refuse(messages.error_text("created-date-time", name=name)) from None
     organisation = _text(data["organisation"], f"{name}: organisation", empty=False)
     shared_by = _text(data["shared_by"], f"{name}: shared_by")
     if not isinstance(data["training"], bool):
-        raise _refuse(f"{name}: training is not true or false")
+        raise _refuse(messages.error_text("training-true-false", name=name))
     case_id = data["case"]
     if not isinstance(case_id, str) or not ids.is_case_id(case_id):
-        raise _refuse(f"{name}: case is not a case id")
+        raise _refuse(messages.error_text("case-case-id", name=name))
     forms_given = data["forms"]
     if forms_given != "all" and not (isinstance(forms_given, list) and all(isinstance(f, str) for f in forms_given)):
-        raise _refuse(f"{name}: forms is neither 'all' nor a list of form ids")
+        raise _refuse(messages.error_text("forms-neither-all-nor", name=name))
     found = data["records"]
     if not isinstance(found, list) or not found:
-        raise _refuse(f"{name}: records is not a list of records")
+        raise _refuse(messages.error_text("records-list-records", name=name))
     if len(found) > MAX_RECORDS:
-        raise _refuse(f"{name}: holds more than {MAX_RECORDS} records; no case is that big")
+        raise _refuse(messages.error_text("holds-more-than-records", name=name, max_records=MAX_RECORDS))
     checked = [_envelope(item, f"{name}: record {n} of {len(found)}", case_id) for n, item in enumerate(found, start=1)]
     case_files = [r for r in checked if r["form"] == CASE_FILE]
     if len(case_files) != 1:
-        raise _refuse(
-            f"{name}: holds {len(case_files)} case file records instead of one; ask the sender to share the case again"
-        )
+        raise _refuse(messages.error_text("holds-case-file-records", name=name, count=len(case_files)))
     files = data.get("attachments", [])
     if not isinstance(files, list) or len(files) > MAX_ATTACHMENTS:
-        raise _refuse(f"{name}: attachments is not a list of at most {MAX_ATTACHMENTS} attached files")
+        raise _refuse(messages.error_text("attachments-list-most-attached", name=name, max_attachments=MAX_ATTACHMENTS))
     files = [_attachment(item, f"{name}: attached file {n} of {len(files)}") for n, item in enumerate(files, start=1)]
     return Bundle(share, created, organisation, shared_by, data["training"], case_id, checked, files)
 
@@ -439,38 +426,38 @@ def read_document(data: Any, name: str) -> Bundle:
 def _attachment(item: Any, where: str) -> dict[str, Any]:
     """An attached file's entry: its shape only (its content is checked like a new attachment later)."""
     if not isinstance(item, dict):
-        raise _refuse(f"{where} is not an attached file")
+        raise _refuse(messages.error_text("share-not-an-attachment", where=where))
     _keys(item, _ATTACHMENT_KEYS, _ATTACHMENT_KEYS + _ATTACHMENT_OPTIONAL, where)
     if not isinstance(item["attachment"], str) or not ids.is_record_id(item["attachment"]):
-        raise _refuse(f"{where}: its id is damaged")
+        raise _refuse(messages.error_text("share-entry-id-damaged", where=where))
     if not isinstance(item["kind"], str) or not _FORM_ID.match(item["kind"]):
-        raise _refuse(f"{where}: its kind is damaged")
+        raise _refuse(messages.error_text("share-kind-damaged", where=where))
     if not isinstance(item["extension"], str) or not re.fullmatch(r"[a-z0-9]{1,8}", item["extension"]):
-        raise _refuse(f"{where}: its file extension is damaged")
+        raise _refuse(messages.error_text("file-extension-damaged", where=where))
     if not isinstance(item["content"], bytes) or not item["content"]:
-        raise _refuse(f"{where}: its content is missing")
+        raise _refuse(messages.error_text("content-missing", where=where))
     _date(item["date"], f"{where}: date", optional=False)
     _text(item["created"], f"{where}: created", limit=40)
     _text(item["created_by"], f"{where}: created_by")
     if item.get("about") is not None and (not isinstance(item["about"], str) or not ids.is_record_id(item["about"])):
-        raise _refuse(f"{where}: the record it is about is not a record id")
+        raise _refuse(messages.error_text("record-about-record-id", where=where))
     if item.get("note") is not None:
         _text(item["note"], f"{where}: note", limit=attached_files.MAX_NOTE)
     if item.get("profile") is not None and not isinstance(item["profile"], bool):
-        raise _refuse(f"{where}: profile is not true or false")
+        raise _refuse(messages.error_text("profile-true-false", where=where))
     return item
 
 
 def _envelope(item: Any, where: str, case_id: str) -> dict[str, Any]:
     if not isinstance(item, dict):
-        raise _refuse(f"{where} is not a record")
+        raise _refuse(messages.error_text("share-not-a-record", where=where))
     _keys(item, _RECORD_REQUIRED, _RECORD_REQUIRED + _RECORD_OPTIONAL, where)
     if item["cmtk_record"] != 1 or isinstance(item["cmtk_record"], bool):
-        raise _refuse(f"{where} is in a record format this cmtk does not read")
+        raise _refuse(messages.error_text("record-format-cmtk-does", where=where))
     if item["case"] != case_id:
-        raise _refuse(f"{where} belongs to another case than the one the file shares")
+        raise _refuse(messages.error_text("belongs-another-case-than", where=where))
     if not isinstance(item["record"], str) or not isinstance(item["form"], str) or not _FORM_ID.match(item["form"]):
-        raise _refuse(f"{where}: its record id or form id is damaged")
+        raise _refuse(messages.error_text("record-id-form-id", where=where))
     _date(item["date"], f"{where}: date")
     _text(item["created"], f"{where}: created", limit=40)
     _text(item["created_by"], f"{where}: created_by")
@@ -478,7 +465,7 @@ def _envelope(item: Any, where: str, case_id: str) -> dict[str, Any]:
         if item.get(key) is not None:
             _text(item[key], f"{where}: {key}", limit=200)
     if not isinstance(item["body"], dict):
-        raise _refuse(f"{where}: its body is not a mapping of sections")
+        raise _refuse(messages.error_text("body-mapping-sections", where=where))
     return item
 
 
@@ -488,19 +475,19 @@ def _case_file(item: dict[str, Any], where: str) -> tuple[dict[str, Any], list[d
     _keys(body, ("case",), _CASE_FILE_KEYS, f"{where} (the case file)")
     info = body["case"]
     if not isinstance(info, dict):
-        raise _refuse(f"{where} (the case file): case is not a mapping")
+        raise _refuse(messages.error_text("case-file-case-mapping", where=where))
     _keys(info, ("status",), _CASE_KEYS, f"{where} (the case file)")
     if info["status"] not in STATUSES:
-        raise _refuse(f"{where} (the case file): status is not one of {', '.join(STATUSES)}")
+        raise _refuse(messages.error_text("case-file-status-one", where=where, statuses=", ".join(STATUSES)))
     _step(info.get("step", 1), f"{where} (the case file): step")
     _date(info.get("opened"), f"{where} (the case file): opened")
     events = body.get("events") or []
     if not isinstance(events, list):
-        raise _refuse(f"{where} (the case file): events is not a list")
+        raise _refuse(messages.error_text("case-file-events-list", where=where))
     for n, event in enumerate(events, start=1):
         at = f"{where} (the case file): event {n}"
         if not isinstance(event, dict):
-            raise _refuse(f"{at} is not a mapping")
+            raise _refuse(messages.error_text("share-not-a-mapping", at=at))
         _keys(event, ("from", "to", "what"), _EVENT_KEYS, at)
         _date(event.get("date"), f"{at}: date")
         _step(event["from"], f"{at}: from")
@@ -524,15 +511,12 @@ def _check_bodies(session: Session, bundle: Bundle, name: str, today: _dt.date) 
             continue
         where = f"{name}: record {n} of {total}"
         if form_id not in known:
-            raise _refuse(
-                f"{where} is a '{form_id}' form, which this store does not have; add its definition to "
-                ".cmtk/forms, or ask the sender to leave it out with --forms"
-            )
+            raise _refuse(messages.error_text("form-which-store-does", where=where, form_id=form_id))
         if form_id not in loaded:
             loaded[form_id] = definitions.load_form(form_id, session.store.root)
         form = loaded[form_id]
         if form.subject != "case":
-            raise _refuse(f"{where} is a '{form_id}' form, which belongs to a case conference, not to a case")
+            raise _refuse(messages.error_text("form-which-belongs-case", where=where, form_id=form_id))
         try:
             clean = cases.check_body(session, form, item["body"], today)
         except cases.InvalidRecord as error:
@@ -548,7 +532,7 @@ def _check_bodies(session: Session, bundle: Bundle, name: str, today: _dt.date) 
         f for f, form in loaded.items() if not form.repeatable and sum(r["form"] == f for r in bundle.records) > 1
     ]
     if repeated:
-        raise _refuse(f"{name}: holds more than one '{repeated[0]}' record, a form a case has only once")
+        raise _refuse(messages.error_text("holds-more-than-one", name=name, repeated=repeated[0]))
     return cleaned
 
 
@@ -577,21 +561,13 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
         data = yamlio.loads(plaintext, name)
     except RecordError as error:
         reason = error.message.removeprefix(f"{name}: ")
-        raise _refuse(
-            f"{name}: opens, but cannot be read: {reason}; it was not made by `cmtk share`, or it is damaged"
-        ) from None
+        raise _refuse(messages.error_text("opens-but-cannot-read", name=name, reason=reason)) from None
     sender = check_signature(session, plaintext)
     bundle = read_document(data, name)
     if bundle.training and not session.store.training:
-        raise _refuse(
-            f"{name} holds a fictional case from a TRAINING store; it cannot go into a real store "
-            "(import it into a training store made with `cmtk demo`)"
-        )
+        raise _refuse(messages.error_text("holds-fictional-case-from", name=name))
     if session.store.training and not bundle.training:
-        raise _refuse(
-            f"{name} holds a real child's case, and this is a TRAINING store with a throwaway key; "
-            "import it into your organisation's real store"
-        )
+        raise _refuse(messages.error_text("holds-real-child-s", name=name))
     case_file_item = next(r for r in bundle.records if r["form"] == CASE_FILE)
     info, events = _case_file(
         case_file_item, f"{name}: record {bundle.records.index(case_file_item) + 1} of {len(bundle.records)}"
@@ -600,10 +576,7 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
     earlier = []
     for case_id, origin in earlier_imports(session):
         if origin.get("share") == bundle.share:
-            raise _refuse(
-                f"{name} was already imported as case {case_id}; nothing was imported again "
-                f"(see `cmtk case show {case_id}`)"
-            )
+            raise _refuse(messages.error_text("already-imported-as-case", name=name, case_id=case_id))
         if origin.get("case") == bundle.case and origin.get("organisation") == bundle.organisation:
             earlier.append(case_id)
     cleaned = _check_bodies(session, bundle, name, today)
@@ -699,15 +672,14 @@ def _check_attachments(session: Session, bundle: Bundle, name: str) -> list[tupl
         where = f"{name}: attached file {n} of {len(bundle.attachments)}"
         kind = known.get(entry["kind"])
         if kind is None:
-            raise _refuse(
-                f"{where} is a '{entry['kind']}', a kind this store does not have; add it to the policy "
-                "(attachments.kinds), or ask the sender to leave it out"
-            )
+            raise _refuse(messages.error_text("kind-store-does-have", where=where, kind=entry["kind"]))
         if len(entry["content"]) > limit:
-            raise _refuse(f"{where} is larger than this store's limit of {file_checks.megabytes(limit)}")
+            raise _refuse(
+                messages.error_text("larger-than-store-s", where=where, megabytes=file_checks.megabytes(limit))
+            )
         try:
             checked = file_checks.check(Path(f"{where}.{entry['extension']}"), entry["content"], kind.types, kind.id)
         except CmtkError as error:
-            raise _refuse(f"{error.message.split('; ', 1)[0]}; nothing was imported") from None
+            raise _refuse(messages.error_text("nothing-imported", detail=error.message.split("; ", 1)[0])) from None
         found.append((entry, checked))
     return found

@@ -34,8 +34,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from cmtk import messages
 from cmtk.dates import format_local, parse_date
 from cmtk.errors import ValidationError
+from cmtk.findings import Finding
 from cmtk.smart import rules as smart_rules
 from cmtk.smart.rules import Rules
 
@@ -58,6 +60,16 @@ class SmartFinding:
     action: str | None
     letter: str  # "S", "M", "A", "R" or "T"
     message: str
+    code: str = ""  # the catalogue code (cmtk/messages.py); by default the one its message was worded with
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", getattr(self.message, "code", ""))
+        object.__setattr__(self, "message", str(self.message))  # a plain str from here on (JSON, YAML, equality)
+
+    def as_finding(self) -> Finding:
+        """The same as the one finding type: where is `goal G1 / action A2` (or `text`); the letter leads."""
+        return Finding(self.where() or "text", self.code, f"{self.letter}: {self.message}")
 
     def to_json(self, case_id: str | None) -> dict:
         """The `cmtk smart check --format json` item (cli.md)."""
@@ -496,30 +508,30 @@ def _specific(
 ) -> str | None:
     problems, fixes = [], []
     if unnamed and who_ok:
-        problems.append(f"'{unnamed}' could be more than one person")
+        problems.append(messages.coded("smart-who-ambiguous", unnamed=unnamed))
     if not who_ok:
         if who_vague:
-            problems.append(f"'{who_vague}' does not say who does it")
+            problems.append(messages.coded("smart-who-vague", who_vague=who_vague))
         else:
-            problems.append("nobody is named to do it")
+            problems.append(messages.coded("smart-who-missing"))
     if not what_ok:
         if empty_what:
-            problems.append("no step is written")
+            problems.append(messages.coded("smart-what-missing"))
         elif vague_verb:
-            problems.append(f"'{vague_verb}' does not say what will be done")
+            problems.append(messages.coded("smart-what-vague", vague_verb=vague_verb))
         else:
-            problems.append("there is no action verb, so it is not clear what will be done")
+            problems.append(messages.coded("smart-what-no-verb"))
     if not problems:
         return None
     if not who_ok and not what_ok:
-        fixes.append('write who does what, e.g. "the father, John Otieno, will open a savings account"')
+        fixes.append(messages.coded("smart-fix-who-what"))
     elif not who_ok:
-        fixes.append(f"write who does it: a named person or a role {_WHO_EXAMPLE}")
+        fixes.append(messages.coded("smart-fix-who", who_example=_WHO_EXAMPLE))
     elif unnamed:
-        fixes.append(f'add the name, e.g. "the {unnamed}, Joseph Kamau"')
+        fixes.append(messages.coded("smart-fix-name", unnamed=unnamed))
     if who_ok and not what_ok:
-        fixes.append(f"say what will be done with an action verb such as {_VERB_EXAMPLE}")
-    return " and ".join(problems) + "; " + "; ".join(fixes)
+        fixes.append(messages.coded("smart-fix-what", verb_example=_VERB_EXAMPLE))
+    return messages.coded("smart-not-specific", smart_problems=" and ".join(problems), smart_fixes="; ".join(fixes))
 
 
 # --------------------------------------------------------------------------
@@ -603,16 +615,16 @@ def _time_message(reading: _DateReading, order: str, what: str = "deadline") -> 
     example = format_local(EXAMPLE_DATE, order)
     form = "day-month-year" if order == "DMY" else "month/day/year"
     if reading.kind == "impossible":
-        return f"'{reading.shown}' is not a real date; check the day and the month and write it {form}, like {example}"
+        return messages.coded("smart-date-not-real", shown=reading.shown, date_form=form, example=example)
     if reading.kind == "partial":
-        return f"'{reading.shown}' is not a full date; write the day, the month and the 4-digit year, like {example}"
+        return messages.coded("smart-date-partial", shown=reading.shown, example=example)
     if reading.kind == "no_day":
-        return f"'{reading.shown}' does not say which day; write the calendar date it is due, like {example}"
+        return messages.coded("smart-date-no-day", shown=reading.shown, example=example)
     if reading.kind == "vague":
-        return f"'{reading.shown}' is not a calendar date; write the date it is due, like {example} ({form})"
+        return messages.coded("smart-date-vague", shown=reading.shown, example=example, date_form=form)
     if reading.kind == "unreadable":
-        return f"the {what} is not a calendar date; write the date it is due, like {example} ({form})"
-    return f"there is no {what}; write the date it is due, like {example} ({form})"
+        return messages.coded("smart-deadline-unreadable", thing=what, example=example, date_form=form)
+    return messages.coded("smart-no-deadline", thing=what, example=example, date_form=form)
 
 
 # --------------------------------------------------------------------------
@@ -622,7 +634,8 @@ def _time_message(reading: _DateReading, order: str, what: str = "deadline") -> 
 
 def _indicator_problems(lex: _Lexicon, text: object) -> tuple[list[str], list[str]]:
     """(valid indicator ids normalised as B1.3, messages for the ones that are not)."""
-    valid, problems = [], []
+    valid: list[str] = []
+    problems: list[str] = []
     raw = "" if text is None else str(text)
     benchmarks = None
     for part in lex.indicator_split.split(raw):
@@ -632,19 +645,17 @@ def _indicator_problems(lex: _Lexicon, text: object) -> tuple[list[str], list[st
         shown = part if len(part) <= 12 else part[:9] + "..."
         match = lex.indicator.match(part)
         if not match:
-            problems.append(f"'{shown}' is not a benchmark indicator; write indicators like B1.3, separated by commas")
+            problems.append(messages.coded("smart-not-an-indicator", shown=shown))
             continue
         benchmarks = benchmarks if benchmarks is not None else lex.rules.benchmarks
         bench, number = int(match.group(1)), int(match.group(2))
         if bench not in benchmarks:
             last = max(benchmarks, default=0)
-            problems.append(f"'{shown}': there is no benchmark B{bench}; benchmarks run from B1 to B{last}, e.g. B1.3")
+            problems.append(messages.coded("smart-no-such-benchmark", shown=shown, bench=bench, last_bench=last))
             continue
         count = benchmarks[bench].indicators
         if not 1 <= number <= count:
-            problems.append(
-                f"there is no indicator B{bench}.{number}; benchmark B{bench} has B{bench}.1 to B{bench}.{count}"
-            )
+            problems.append(messages.coded("smart-no-such-indicator", bench=bench, number=number, count=count))
             continue
         valid.append(f"B{bench}.{number}")
     return valid, problems
@@ -706,13 +717,10 @@ def _action_specific(lex: _Lexicon, action: dict) -> str | None:
 def _action_measurable(lex: _Lexicon, action: dict) -> str | None:
     output = _text(action.get("output"))
     if not any(t.word or t.text.isdigit() for t in _tokens(output)):
-        return f'no output says how we will know it is done; add one (e.g. "{EXAMPLE_OUTPUT}")'
+        return messages.coded("smart-no-output", example_output=EXAMPLE_OUTPUT)
     if _all_in(output, lex.vague_output):
         word = next((t.low for t in _tokens(output) if t.word and t.low in lex.vague_output), "this")
-        return (
-            f"'{word}' does not show it is done; name something you can see or check, "
-            f'e.g. a receipt, a report card or "{EXAMPLE_OUTPUT}"'
-        )
+        return messages.coded("smart-output-vague", plan_word=word, example_output=EXAMPLE_OUTPUT)
     return None
 
 
@@ -771,10 +779,8 @@ def check_plan(
             monday = _dt.date.fromisocalendar(year, week, 1)
             ids = ", ".join(action_ids[m] for m in members)
             for m in members:
-                busy[m] = (
-                    f"the same person or role has {len(members)} open actions due in the week of "
-                    f"{format_local(monday, order)} (actions {ids}); spread them over more weeks "
-                    "or share them with someone else"
+                busy[m] = messages.coded(
+                    "smart-busy-week", count=len(members), monday=format_local(monday, order), ids=ids
                 )
 
     def check_action(n: int, goal: str | None) -> None:
@@ -795,16 +801,18 @@ def check_plan(
                     goal,
                     aid,
                     "A",
-                    f"the deadline {deadline} has already passed and the action is not done; "
-                    "record it as done with the date, or agree a new date with the family and write why",
+                    messages.coded("smart-deadline-passed", deadline=deadline),
                 )
             if planned_closure is not None and reading.value > planned_closure:
                 add(
                     goal,
                     aid,
                     "A",
-                    f"the deadline {deadline} is after the planned closure on "
-                    f"{format_local(planned_closure, order)}; bring it forward or agree a later closure date",
+                    messages.coded(
+                        "smart-deadline-after-closure",
+                        deadline=deadline,
+                        planned_closure=format_local(planned_closure, order),
+                    ),
                 )
             if n in busy:
                 add(goal, aid, "A", busy[n])
@@ -813,8 +821,7 @@ def check_plan(
                 goal,
                 aid,
                 "R",
-                "this action's goal number is not in the plan; link it to one of the plan's goals "
-                f"({', '.join(goal_ids) or 'add the goal first'})",
+                messages.coded("smart-action-goal-unknown", goal_ids=", ".join(goal_ids) or "add the goal first"),
             )
         if reading.kind != "ok":
             add(goal, aid, "T", _time_message(reading, order))
@@ -832,7 +839,7 @@ def check_plan(
                 gid,
                 None,
                 "R",
-                f"'{shown}' is not one of the six wellbeing domains; choose one of {', '.join(lex.rules.domains)}",
+                messages.coded("smart-domain-unknown", shown=shown, domains=", ".join(lex.rules.domains)),
             )
         elif not domain and not valid:
             hint = domains_in(" ".join(_text(goal.get(k)) for k in ("goal", "need_or_gap")), lex.rules)
@@ -841,8 +848,7 @@ def check_plan(
                 gid,
                 None,
                 "R",
-                "the goal is not linked to a wellbeing domain or a benchmark indicator; choose its domain"
-                f"{suggestion} or add the indicators it works towards, like B1.3",
+                messages.coded("smart-goal-not-linked", suggestion=suggestion),
             )
         for problem in problems:
             add(gid, None, "R", problem)
@@ -853,22 +859,19 @@ def check_plan(
                 gid,
                 None,
                 "S",
-                "the goal has no actions, so nobody is doing anything yet; "
-                "add at least one action saying who does what",
+                messages.coded("smart-goal-no-actions-who"),
             )
             add(
                 gid,
                 None,
                 "M",
-                "the goal has no actions, so nothing will show it is done; add at least one action with an output "
-                f'(e.g. "{EXAMPLE_OUTPUT}")',
+                messages.coded("smart-goal-no-actions-output", example_output=EXAMPLE_OUTPUT),
             )
             add(
                 gid,
                 None,
                 "T",
-                "the goal has no actions, so it has no deadline; add at least one action with a date like "
-                f"{format_local(EXAMPLE_DATE, order)}",
+                messages.coded("smart-goal-no-actions-deadline", example_date=format_local(EXAMPLE_DATE, order)),
             )
         seen_goals.add(gid)
         for n in mine:
@@ -877,7 +880,7 @@ def check_plan(
         if owner is None or owner not in known_goals:
             check_action(n, owner)
             if owner is None:
-                add(None, action_ids[n], "R", "this action has no goal number; write which goal it works towards")
+                add(None, action_ids[n], "R", messages.coded("smart-action-no-goal"))
 
     rank = {letter: i for i, letter in enumerate(LETTERS)}
     out: list[SmartFinding] = []
@@ -978,8 +981,7 @@ def check_text(
                 None,
                 None,
                 "M",
-                "nothing in it can be checked to show it is done; name an output such as an account, "
-                "a receipt, a certificate, a report card or an enrolment, or say how many times or how often",
+                messages.coded("smart-text-not-measurable"),
             )
         )
 
@@ -994,8 +996,11 @@ def check_text(
                     None,
                     None,
                     "A",
-                    f"this date has already passed ({format_local(past[0], order)}); "
-                    f"choose a date after {format_local(today, order)} that the family agrees is realistic",
+                    messages.coded(
+                        "smart-text-date-passed",
+                        past=format_local(past[0], order),
+                        today=format_local(today, order),
+                    ),
                 )
             )
 
@@ -1005,8 +1010,7 @@ def check_text(
                 None,
                 None,
                 "R",
-                "nothing ties it to the child's wellbeing; say which domain it serves, e.g. school fees "
-                "(education), a clinic visit (health), savings (economic stability), time together (relationship)",
+                messages.coded("smart-text-not-relevant"),
             )
         )
 

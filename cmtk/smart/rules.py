@@ -81,10 +81,10 @@ def _edit(base: Any, change: Any, where: str) -> Any:
             added = [_word(w, where) for w in change.get("add") or []]
             removed = {_word(w, where) for w in change.get("remove") or []}
             return [w for w in base if w not in removed] + [w for w in added if w not in base]
-        raise CmtkError(f".cmtk/policy.yaml: smart.{where} must be a list of words or {{add: [...], remove: [...]}}")
+        raise CmtkError.of("cmtk-policy-yaml-smart", where=where)
     if isinstance(base, dict):
         if not isinstance(change, dict):
-            raise CmtkError(f".cmtk/policy.yaml: smart.{where} must be a mapping, as in cmtk's smart.yaml")
+            raise CmtkError.of("smart-policy-list-not-a-mapping", where=where)
         merged = dict(base)
         for key, value in change.items():
             merged[key] = _edit(base[key], value, f"{where}.{key}") if key in base else _fresh(value, where)
@@ -102,7 +102,7 @@ def _fresh(value: Any, where: str) -> Any:
 
 def _word(value: Any, where: str) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise CmtkError(f".cmtk/policy.yaml: smart.{where}: '{value}' is not a word; write words as text")
+        raise CmtkError.of("smart-policy-not-a-word", where=where, typed=value)
     return str(value).lower()
 
 
@@ -112,11 +112,11 @@ def merged(overrides: Any) -> dict[str, Any]:
     if overrides is None:
         return data
     if not isinstance(overrides, dict):
-        raise CmtkError(".cmtk/policy.yaml: smart must be a mapping of list names (see cmtk/defaults/smart.yaml)")
+        raise CmtkError.of("smart-policy-not-a-mapping")
     for key, value in overrides.items():
         if key not in KEYS:
             hint = definitions.suggest(key, KEYS)
-            raise CmtkError(f".cmtk/policy.yaml: smart.{key} is not a list the SMART checker reads{hint}")
+            raise CmtkError.of("smart-policy-unknown-list", key=key, hint=hint)
         data[key] = _edit(data.get(key), value, key) if key in data else _fresh(value, key)
     return data
 

@@ -78,7 +78,7 @@ def seal(data: bytes, source: str) -> Sealed:
     padded = pad(data)
     ciphertext = crypto.encrypt(padded, [pair.recipient])
     if crypto.decrypt(ciphertext, [pair.identity], source) != padded:
-        raise CmtkError(f"{source}: encryption could not be verified; nothing was written")
+        raise CmtkError.of("encryption-could-verified-nothing", source=source)
     return Sealed(ciphertext, pair.secret, len(data), sha256(data))
 
 
@@ -87,16 +87,14 @@ def open_blob(ciphertext: bytes, file_key: str, size: int, digest: str, source: 
     try:
         pair = crypto.parse_identity_text(str(file_key), source)
     except CmtkError:
-        raise RecordError(f"{source}: its record holds no usable file key; see `cmtk doctor`") from None
+        raise RecordError.of("record-holds-usable-file", source=source) from None
     try:
         plaintext = crypto.decrypt(ciphertext, [pair.identity], source)
     except DecryptError:
-        raise RecordError(
-            f"{source}: does not open with the key its record holds: it was replaced or damaged; see `cmtk doctor`"
-        ) from None
+        raise RecordError.of("does-open-key-record", source=source) from None
     if not isinstance(size, int) or size < 0 or size > len(plaintext) or plaintext[size:].strip(b"\0"):
-        raise RecordError(f"{source}: its length does not match its record; see `cmtk doctor`")
+        raise RecordError.of("length-does-match-record", source=source)
     content = plaintext[:size]
     if sha256(content) != digest:
-        raise RecordError(f"{source}: its content does not match its record (SHA-256); see `cmtk doctor`")
+        raise RecordError.of("content-does-match-record", source=source)
     return content

@@ -15,11 +15,11 @@ from cmtk.team.remotes import configure_copy
 def check_target(root: Path, organisation: str, worker: str) -> None:
     """Refuse before anything is created: an existing store, a non-empty folder, a bad name."""
     if (root / ".cmtk").exists():
-        raise CmtkError(f"{root}: is already a cmtk store")
+        raise CmtkError.of("already-cmtk-store", root=root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise CmtkError(f"{root}: exists and is not empty; choose a new folder for the store")
+        raise CmtkError.of("store-folder-not-empty", root=root)
     if not organisation.strip() or "\n" in organisation:
-        raise UsageError("--org: give the organisation's name on one line")
+        raise UsageError.of("org-give-organisation-s")
     roster.check_name(worker)
 
 

@@ -58,13 +58,13 @@ def parse_identity_text(text: str, source: str) -> KeyPair:
     """Read the `AGE-SECRET-KEY-1...` line of an identity file (comments allowed)."""
     found = _SECRET_LINE.findall(text)
     if not found:
-        raise IdentityError(f"{source}: no AGE-SECRET-KEY-1 line found; is this an age identity file?")
+        raise IdentityError.of("identity-no-secret-key", source=source)
     if len(found) > 1:
-        raise IdentityError(f"{source}: holds {len(found)} secret keys; cmtk needs a file with exactly one")
+        raise IdentityError.of("holds-secret-keys-cmtk", source=source, count=len(found))
     try:
         identity = pyrage.x25519.Identity.from_str(found[0])
     except pyrage.IdentityError:
-        raise IdentityError(f"{source}: the AGE-SECRET-KEY-1 line is damaged") from None
+        raise IdentityError.of("identity-secret-key-damaged", source=source) from None
     return KeyPair(secret=found[0], public=str(identity.to_public()))
 
 
@@ -89,26 +89,20 @@ def unwrap_with_passphrase(data: bytes, passphrase: str, source: str) -> str:
     try:
         return pyrage.passphrase.decrypt(data, passphrase).decode("utf-8")
     except pyrage.DecryptError:
-        raise IdentityError(f"{source}: wrong passphrase (or the file is damaged)") from None
+        raise IdentityError.of("wrong-passphrase", source=source) from None
 
 
 def parse_recipient(text: str, source: str = "public key") -> pyrage.x25519.Recipient:
     value = text.strip()
     if not value.startswith(PUBLIC_PREFIX):
-        raise IdentityError(
-            f"{source}: '{value[:16]}' is not an age X25519 public key (age1...); "
-            "ssh keys are not accepted, make one with `cmtk key new` or `age-keygen`"
-        )
+        raise IdentityError.of("not-an-age-key", source=source, typed=value[:16])
     try:
         return pyrage.x25519.Recipient.from_str(value)
     except pyrage.RecipientError:
         problem = (
             "is too short or too long" if len(value) != 62 else "has a mistyped character (its checksum does not match)"
         )
-        raise IdentityError(
-            f"{source}: '{value[:16]}...' is not a valid age public key: it {problem}; a key is 62 "
-            "characters starting age1: copy it again from `cmtk key show` on its owner's laptop"
-        ) from None
+        raise IdentityError.of("age-key-invalid", source=source, typed=value[:16], problem=problem) from None
 
 
 def padded_size(length: int) -> int:
@@ -148,9 +142,7 @@ def decrypt(ciphertext: bytes, identities: list, source: str) -> bytes:
         return pyrage.decrypt(ciphertext, identities)
     except pyrage.DecryptError as error:
         if not is_encrypted(ciphertext):
-            raise DecryptError(f"{source}: not an age file (damaged or plaintext)") from None
+            raise DecryptError.of("age-file-damaged-plaintext", source=source) from None
         if "no matching keys" not in str(error).lower():  # the header opened: the content is what is broken
-            raise DamagedError(f"{source}: damaged (it opens with your key, but its content is corrupt)") from None
-        raise DecryptError(
-            f"{source}: cannot be decrypted with your key (damaged, or encrypted to a key you do not hold)"
-        ) from None
+            raise DamagedError.of("damaged-opens-your-key", source=source) from None
+        raise DecryptError.of("cannot-decrypted-your-key", source=source) from None

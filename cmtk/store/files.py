@@ -30,7 +30,7 @@ def write_temp(folder: Path, data: bytes) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         if error.errno == errno.ENOSPC:
-            raise CmtkError("the disk is full; free some space and try again (nothing was changed)") from None
+            raise CmtkError.of("disk-full-free-some") from None
         raise
     return Path(name)
 
@@ -72,7 +72,7 @@ def read_settings(root: Path) -> dict:
         pass
     data = yamlio.loads(read_inside_text(root, SETTINGS) or "", SETTINGS)
     if not isinstance(data, dict):
-        raise RecordError(f"{SETTINGS}: not a mapping of settings")
+        raise RecordError.of("settings-not-a-mapping", settings=SETTINGS)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(cache, json.dumps({"stamp": stamp, "settings": data}, default=str).encode("utf-8"))
@@ -93,7 +93,7 @@ def read_inside(root: Path, relative: str, limit: int = MAX_STORE_FILE) -> bytes
     """
     parts = relative.split("/")
     if any(part in ("", ".", "..") for part in parts):
-        raise CmtkError(f"{relative}: not a plain path inside the store")
+        raise CmtkError.of("plain-path-inside-store", relative=relative)
     if os.open not in os.supports_dir_fd or not hasattr(os, "O_NOFOLLOW"):  # not POSIX: check, then read
         return _read_checked(root, parts, relative, limit)
     nofollow = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -109,7 +109,7 @@ def read_inside(root: Path, relative: str, limit: int = MAX_STORE_FILE) -> bytes
             except OSError as error:
                 if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
                     _refuse_link("/".join(parts[: number + 1]), relative)
-                raise CmtkError(f"{relative}: cannot read it ({error.strerror})") from None
+                raise CmtkError.of("store-file-unreadable", relative=relative, strerror=error.strerror) from None
             os.close(fd)
             fd = child
         _check_regular(os.fstat(fd), relative, limit)
@@ -118,7 +118,7 @@ def read_inside(root: Path, relative: str, limit: int = MAX_STORE_FILE) -> bytes
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:
-                raise CmtkError(f"{relative}: larger than any file cmtk keeps there ({limit // 1024} KiB)")
+                raise CmtkError.of("larger-than-any-file", relative=relative, limit=limit // 1024)
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -132,7 +132,7 @@ def read_inside_text(root: Path, relative: str) -> str | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise CmtkError(f"{relative}: not UTF-8 text; save it as UTF-8") from None
+        raise CmtkError.of("store-file-not-utf8", relative=relative) from None
     check_plain_text(text, relative)
     return text
 
@@ -149,10 +149,7 @@ def check_plain_text(text: str, source: str) -> None:
     found = _HIDDEN.search(text.removeprefix("\ufeff"))
     if found:
         line = text.count("\n", 0, found.start()) + 1
-        raise CmtkError(
-            f"{source} line {line}: holds a control or direction character (U+{ord(found.group(0)[0]):04X}), "
-            "which can hide what the file really says; remove it (cmtk never writes one)"
-        )
+        raise CmtkError.of("line-holds-control-direction", source=source, line=line, ord=ord(found.group(0)[0]))
 
 
 _SHOWN_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -167,24 +164,18 @@ def visible(text: str) -> str:
 
 
 def _refuse_link(where: str, relative: str) -> None:
-    raise CmtkError(
-        f"{relative}: {where} is a link or not a folder; cmtk reads store files only from inside the store "
-        "(a copied store may point them at your identity): replace it with a plain file or remove it"
-    )
+    raise CmtkError.of("link-folder-cmtk-reads", relative=relative, where=where)
 
 
 def _check_regular(info: os.stat_result, relative: str, limit: int) -> None:
     if stat.S_ISLNK(info.st_mode):
         _refuse_link(relative, relative)
     if not stat.S_ISREG(info.st_mode):
-        raise CmtkError(f"{relative}: not a plain file; remove it")
+        raise CmtkError.of("plain-file-remove", relative=relative)
     if info.st_nlink > 1:
-        raise CmtkError(
-            f"{relative}: this file has other names (a hard link), so it may be a file from outside the store; "
-            "replace it with a copy"
-        )
+        raise CmtkError.of("file-other-names-hard", relative=relative)
     if info.st_size > limit:
-        raise CmtkError(f"{relative}: larger than any file cmtk keeps there ({limit // 1024} KiB)")
+        raise CmtkError.of("larger-than-any-file", relative=relative, limit=limit // 1024)
 
 
 def _read_checked(root: Path, parts: list[str], relative: str, limit: int) -> bytes | None:

@@ -111,10 +111,7 @@ def hooks_off() -> str:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         system.make_private(folder)
     if any(folder.iterdir()):
-        raise CmtkError(
-            f"{folder}: this folder must stay empty (cmtk points git's hooks at it so that no hook runs); "
-            "delete what is in it and try again"
-        )
+        raise CmtkError.of("folder-must-stay-empty", folder=folder)
     return str(folder)
 
 
@@ -153,18 +150,13 @@ class Git:
         detail = text.strip().splitlines()
         first = detail[-1].strip(" '") if detail else f"exit status {result.returncode}"
         if any(sign in text for sign in DISK_FULL):  # before index.lock: git could not create it (issue 21.8)
-            raise GitError(
-                f"the disk is full: git could not write in {self.root}; free some space on this laptop and try "
-                "again (nothing was lost)",
-                detail=text,
-            )
-        if "index.lock" in first or "index.lock': File exists" in text:
-            raise GitError(
-                "git is busy in this store (.git/index.lock exists); if no git or cmtk command is running, "
-                "delete .git/index.lock and try again",
-                detail=text,
-            )
-        raise GitError(f"git {_subcommand(args)} failed: {first[:200]}", detail=text)
+            error = GitError.of("disk-full-git", root=self.root)
+        elif "index.lock" in first or "index.lock': File exists" in text:
+            error = GitError.of("git-busy")
+        else:
+            error = GitError.of("git-failed", subcommand=_subcommand(args), said=first[:200])
+        error.detail = text
+        raise error
 
     def init(self) -> None:
         """An empty repository; its settings (STORE_CONFIG and more) come from team.remotes.configure_copy."""
@@ -227,7 +219,7 @@ class Git:
             check=False,
         )
         if result.returncode != 0:
-            raise GitError("git cat-file failed; run `cmtk doctor`")
+            raise GitError.of("git-cat-file-failed")
         out, pos = result.stdout, 0
         blobs: list[bytes | None] = []
         for _ in specs:

@@ -29,17 +29,11 @@ def check_permissions(path: Path) -> None:
         return
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise IdentityError(
-            f"{path}: permissions {mode:04o} let other users read your identity; "
-            f"run `chmod 600 {path}` (and consider making a new key if others may have copied it)"
-        )
+        raise IdentityError.of("permissions-let-other-users", path=path, mode=mode)
     folder = path.absolute().parent
     folder_mode = stat.S_IMODE(folder.stat().st_mode)
     if folder_mode & 0o022 and not folder_mode & stat.S_ISVTX:
-        raise IdentityError(
-            f"{folder}: other users can write to the folder holding your identity and could replace it; "
-            f"run `chmod go-w {folder}` or move the identity to a private folder"
-        )
+        raise IdentityError.of("other-users-can-write", folder=folder)
 
 
 # Folders that Microsoft's OneDrive copies to the internet (set by OneDrive itself).
@@ -56,17 +50,14 @@ def check_place_on_windows(path: Path) -> None:
     """
     home = Path.home()
     if not paths.is_inside(path, home):
-        raise IdentityError(
-            f"{path}: your identity must be inside your own user folder ({home}), which other accounts on this "
-            "computer cannot open; a USB stick or a shared folder lets others copy it. Move it there, for example "
-            f"to {paths.default_identity_path()}, and point --identity at it"
+        raise IdentityError.of(
+            "your-identity-must-inside", path=path, home=home, default_identity_path=paths.default_identity_path()
         )
     for variable in ONEDRIVE_VARIABLES:
         cloud = os.environ.get(variable)
         if cloud and Path(cloud).is_dir() and paths.is_inside(path, Path(cloud)):
-            raise IdentityError(
-                f"{path}: your identity is in a OneDrive folder, which copies it to the internet; move it out "
-                f"(for example to {paths.default_identity_path()}) and point --identity at it"
+            raise IdentityError.of(
+                "your-identity-onedrive-folder", path=path, default_identity_path=paths.default_identity_path()
             )
 
 
@@ -79,25 +70,21 @@ def read_passphrase(prompt: str) -> str:
     if _remembered:
         return _remembered[-1]
     if not sys.stdin.isatty():
-        raise IdentityError(
-            f"a passphrase is needed and there is no terminal to ask it on; set {PASSPHRASE_ENV} or run interactively"
-        )
+        raise IdentityError.of("passphrase-needed-there-terminal", passphrase_env=PASSPHRASE_ENV)
     return getpass.getpass(prompt)
 
 
 def load(path: Path, *, throwaway: bool = False) -> crypto.KeyPair:
     """Load and, when it is passphrase-protected, unlock an identity in memory."""
     if not path.exists():
-        raise IdentityError(
-            f"{path}: no identity file; create one with `cmtk key new`, or point --identity / CMTK_IDENTITY at yours"
-        )
+        raise IdentityError.of("identity-file-create-one", path=path)
     if not path.is_file():
-        raise IdentityError(f"{path}: is not a file; point --identity at your age identity file")
+        raise IdentityError.of("file-point-identity-your", path=path)
     if not (throwaway and system.windows()):  # a training store's own key may travel with it on a stick
         check_permissions(path)
     data = path.read_bytes()
     if len(data) > 64 * 1024:
-        raise IdentityError(f"{path}: too large to be an age identity file")
+        raise IdentityError.of("too-large-age-identity", path=path)
     if crypto.is_passphrase_file(data):
         passphrase = read_passphrase(f"Passphrase for {path}: ")
         text = crypto.unwrap_with_passphrase(data, passphrase, str(path))
@@ -105,7 +92,7 @@ def load(path: Path, *, throwaway: bool = False) -> crypto.KeyPair:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise IdentityError(f"{path}: not an age identity file (binary data)") from None
+            raise IdentityError.of("age-identity-file-binary", path=path) from None
     return crypto.parse_identity_text(text, str(path))
 
 
@@ -147,9 +134,7 @@ def write_private(path: Path, data: bytes) -> None:
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        raise IdentityError(
-            f"{path}: an identity already exists; keep it, or move it away first if you really want a new one"
-        ) from None
+        raise IdentityError.of("identity-already-exists-keep", path=path) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()

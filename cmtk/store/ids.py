@@ -52,10 +52,7 @@ def normalise_case_id(text: str) -> str:
     cleaned = str(text).strip().upper().replace("-", "").replace(" ", "").translate(_READ_AS)
     if not _CASE_ID.match(cleaned):
         shown = str(text)[:20]
-        raise UsageError(
-            f"'{shown}' is not a case id: ids are {CASE_ID_LENGTH} letters and digits such as K7Q2MX4P; "
-            f"see `cmtk case list`, or look a child up by name with `cmtk case find`"
-        )
+        raise UsageError.of("case-id-format", shown=shown, case_id_length=CASE_ID_LENGTH)
     return cleaned
 
 
@@ -63,9 +60,13 @@ def normalise_record_id(text: str, what: str = "record", hint: str = "see `cmtk 
     """A record (or attachment) id as typed: forgiving like case ids; refuses anything else (no paths)."""
     cleaned = str(text).strip().upper().replace("-", "").replace(" ", "").translate(_READ_AS)
     if not _RECORD_ID.match(cleaned):
-        raise UsageError(
-            f"'{str(text)[:20]}' is not {'an' if what[0] in 'aeiou' else 'a'} {what} id: ids are "
-            f"{RECORD_ID_LENGTH} letters and digits such as 3F9A0QX2MB; {hint}"
+        raise UsageError.of(
+            "record-id-format",
+            text=str(text)[:20],
+            article="an" if what[0] in "aeiou" else "a",
+            what=what,
+            record_id_length=RECORD_ID_LENGTH,
+            hint=hint,
         )
     return cleaned
 

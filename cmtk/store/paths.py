@@ -79,9 +79,7 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
         demo = _demo_store_in(path)
         if demo is not None:
             return demo.resolve()
-        raise StoreNotFound(
-            f"{path}: not a cmtk store (no .cmtk folder); check the path, or create one with `cmtk init {path}`"
-        )
+        raise StoreNotFound.of("store-not-a-store", path=path)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / STORE_MARKER).is_dir():
@@ -89,10 +87,7 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
         demo = _demo_store_in(folder)
         if demo is not None:
             return demo
-    raise StoreNotFound(
-        f"no cmtk store in {here} or above it; cd into your store's folder (e.g. cd demo) or add --store PATH "
-        "(no store yet? `cmtk init PATH --org NAME`, or `cmtk demo PATH` to practise)"
-    )
+    raise StoreNotFound.of("store-not-found", here=here)
 
 
 def _is_training(store: Path) -> bool:

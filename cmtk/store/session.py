@@ -86,7 +86,7 @@ class Store:
     def open(cls, explicit: str | os.PathLike | None = None) -> Store:
         root = paths.find_store(explicit)
         if not (root / SETTINGS).is_file():
-            raise StoreNotFound(f"{root}: .cmtk/settings.yaml is missing; this store is damaged, see `cmtk doctor`")
+            raise StoreNotFound.of("cmtk-settings-yaml-missing", root=root)
         return cls(root)
 
     # -- plain (unencrypted) store files ----------------------------------------------------
@@ -120,7 +120,7 @@ class Store:
     def members(self) -> list[roster.Member]:
         path = self.root / RECIPIENTS
         if not path.is_file():
-            raise IdentityError(f"{RECIPIENTS}: missing; this store has no team, see `cmtk doctor`")
+            raise IdentityError.of("missing-store-team-see", recipients=RECIPIENTS)
         return roster.parse_recipients(path.read_text("utf-8"), RECIPIENTS)
 
     def generations(self) -> list[int]:
@@ -134,7 +134,7 @@ class Store:
     def current_generation(self) -> int:
         found = self.generations()
         if not found:
-            raise IdentityError(f"{KEYS_DIR}: no store key; this store is damaged, see `cmtk doctor`")
+            raise IdentityError.of("store-key-store-damaged", keys_dir=KEYS_DIR)
         return found[-1]
 
     def key_path(self, generation: int) -> Path:
@@ -264,10 +264,7 @@ class Store:
             try:
                 lock.acquire(timeout=limit, poll_interval=0.05)
             except filelock.Timeout:
-                raise LockError(
-                    f"another cmtk command has been changing this store for over {limit:.0f} s; "
-                    "wait for it to finish and try again"
-                ) from None
+                raise LockError.of("another-cmtk-command-been", limit=limit) from None
         try:
             yield
         finally:
@@ -284,15 +281,9 @@ class Store:
         `cmtk doctor --repair` (finish_interrupted_write), never committed half-way.
         """
         if self.sync_interrupted():
-            raise CmtkError(
-                "a sync was interrupted half-way; run `cmtk sync` (or `cmtk doctor --repair`) to finish it "
-                "before changing anything"
-            )
+            raise CmtkError.of("sync-interrupted-half-way")
         if (self.root / ".git" / "MERGE_HEAD").exists():  # git cannot commit over its unmerged records (issue 21.6)
-            raise CmtkError(
-                "a `git merge` or `git pull` run by hand stopped half-way in this store; run `cmtk sync` (or "
-                "`cmtk doctor --repair`) to finish it with cmtk's merge before changing anything"
-            )
+            raise CmtkError.of("git-merge-git-pull")
         self.finish_interrupted_write()
         temps: list[tuple[Change, Path]] = []
         replaced: list[tuple[Path, bytes | None]] = []
@@ -399,10 +390,7 @@ class Store:
 
         path = paths.identity_path(identity, self.root)
         if paths.is_inside(path, self.root):
-            raise IdentityError(
-                f"{path}: your identity is inside the store folder, where a sync or a backup would copy it; "
-                "move it out (for example to your config folder, see `cmtk key show`) and point --identity at it"
-            )
+            raise IdentityError.of("your-identity-inside-store", path=path)
         throwaway = self.training and path.name == paths.DEMO_IDENTITY and paths.is_inside(path, self.root.parent)
         pair = identity_module.load(path, throwaway=throwaway)
         return Session(self, pair)
@@ -423,10 +411,7 @@ class Session:
         members = store.members()
         match = [m for m in members if m.public == me.public]
         if not match:
-            raise IdentityError(
-                f"your key {me.public[:16]}... is not in this store's team; ask a member to run "
-                f"`cmtk team add YOUR-NAME {me.public}` and then sync"
-            )
+            raise IdentityError.of("not-in-team", public=me.public[:16], public2=me.public)
         self.member = match[0]
         if not store.trust()["team"]:
             store.accept_team()  # first use of this copy: trust the team as found (like ssh's known_hosts)
@@ -451,14 +436,11 @@ class Session:
             path = self.store.key_path(generation)
             source = self.store.relative(path)
             if not path.is_file():
-                raise DecryptError(f"{source}: store key generation {generation} is missing; see `cmtk doctor`")
+                raise DecryptError.of("store-key-generation-missing", source=source, generation=generation)
             try:
                 text = crypto.decrypt(path.read_bytes(), [self.me.identity], source).decode("utf-8")
             except DecryptError:
-                raise DecryptError(
-                    f"{source}: your key cannot open this store key; if you were removed from the team "
-                    "or the key file is damaged, ask a team member and run `cmtk doctor`"
-                ) from None
+                raise DecryptError.of("your-key-cannot-open", source=source) from None
             pair = crypto.parse_identity_text(text, source)
             self._check_generation(generation, pair, text, source)
             self._keys[generation] = pair
@@ -471,22 +453,16 @@ class Session:
         if pinned == pair.public:
             return
         if pinned is not None:
-            raise DecryptError(
-                f"{source}: store key generation {generation} is not the one this laptop knew; the store may have "
-                "been tampered with: do not use it, and ask your case manager"
-            )
+            raise DecryptError.of("store-key-generation-one", source=source, generation=generation)
         if generation > 1:
             proof = roster.key_file_authorisation(text)
             expected = roster.authorisation(self.key(generation - 1), generation, pair.public)
             if not proof or not __import__("hmac").compare_digest(proof, expected):
-                raise DecryptError(
-                    f"{source}: store key generation {generation} was not made by a holder of generation "
-                    f"{generation - 1}; the store may have been tampered with: do not use it, and ask your case manager"
+                raise DecryptError.of(
+                    "store-key-generation-made", source=source, generation=generation, generation2=generation - 1
                 )
         elif trust["keys"]:
-            raise DecryptError(
-                f"{source}: a second first-generation store key appeared; the store may have been tampered with"
-            )
+            raise DecryptError.of("second-first-generation-store", source=source)
         if self.store.is_committed(source):  # never pin a key file an interrupted command left behind
             trust = self.store.trust()  # read again: checking generation N-1 above may have pinned it (review 2, L6)
             trust["keys"][str(generation)] = pair.public
@@ -501,20 +477,13 @@ class Session:
     def require_team_matches_keys(self) -> None:
         """Refuse to act on a team file that differs from the newest store key's recipients (review 4, H3)."""
         if not roster.team_matches_keys(self.store.members(), self.key_text(self.store.current_generation)):
-            raise CmtkError(
-                f"{roster.TEAM_TAMPERED}. Nothing was changed: do not change the team; compare the list with "
-                "`cmtk team list` and ask your case manager (its history: `git log -p .cmtk/recipients.txt`)"
-            )
+            raise CmtkError.of("nothing-changed-do-change", team_tampered=roster.TEAM_TAMPERED)
 
     def current_key(self) -> crypto.KeyPair:
         current = self.store.current_generation
         pinned = [int(g) for g in self.store.trust()["keys"] if str(g).isdigit()]
         if pinned and max(pinned) > current:
-            raise DecryptError(
-                f"{KEYS_DIR}/{max(pinned)}.age: this laptop knew store key generation {max(pinned)} but its file "
-                "is gone; writing with an older key would let a removed member read it. The store may have been "
-                "tampered with: do not use it, and ask your case manager"
-            )
+            raise DecryptError.of("age-laptop-knew-store", keys_dir=KEYS_DIR, max=max(pinned))
         return self.key(current)
 
     def all_keys(self) -> list[crypto.KeyPair]:
@@ -573,19 +542,15 @@ class Session:
         plaintext, opened_with = self.open_file(path)
         record = records.decode(plaintext, source)
         if record.key_generation != opened_with:
-            raise RecordError(
-                f"{source}: says it was written with store key generation {record.key_generation} but opens with "
-                f"generation {opened_with}; it may have been forged by a former member: see `cmtk doctor`"
+            raise RecordError.of(
+                "says-written-store-key", source=source, key_generation=record.key_generation, opened_with=opened_with
             )
         parts = Path(source).parts
         expected_case = parts[-2] if len(parts) >= 3 else None
         if record.record != path.stem or record.case != expected_case:
-            raise RecordError(
-                f"{source}: the record inside belongs to {record.case}/{record.record}, not to this path; "
-                "it was copied or moved by hand, see `cmtk doctor`"
-            )
+            raise RecordError.of("record-inside-belongs-path", source=source, case=record.case, record=record.record)
         if parts[0] == CASES_DIR and parts[1] != ids.shard(record.case):
-            raise RecordError(f"{source}: case folder is in the wrong shard; see `cmtk doctor`")
+            raise RecordError.of("case-folder-wrong-shard", source=source)
         self._seen[path] = record
         return record
 
@@ -594,7 +559,7 @@ class Session:
         if not folder.is_dir():
             close = ids.one_off(case_id, self.store.case_ids())
             hint = f"did you mean {' or '.join(close[:3])}? " if close else ""
-            raise CmtkError(f"no case {case_id} in this store; {hint}see `cmtk case list`")
+            raise CmtkError.of("no-such-case-hint", case_id=case_id, hint=hint)
         found = [
             self.read_record(path) for path in sorted(folder.glob("*.age")) if not path.name.startswith(TEMP_PREFIX)
         ]
@@ -608,7 +573,7 @@ class Session:
     def conference_records(self, conference_id: str) -> list[records.Record]:
         folder = self.store.conference_dir(conference_id)
         if not folder.is_dir():
-            raise CmtkError(f"no conference {conference_id} in this store; see `cmtk conference list`")
+            raise CmtkError.of("no-such-conference", conference_id=conference_id)
         found = [self.read_record(p) for p in sorted(folder.glob("*.age")) if not p.name.startswith(TEMP_PREFIX)]
         return sorted(found, key=lambda r: (r.date or _FAR_PAST, r.created, r.record))
 
@@ -618,7 +583,7 @@ class Session:
         plaintext = crypto.pad(records.encode(record.with_generation(self.store.current_generation)))
         ciphertext = crypto.encrypt(plaintext, [key.recipient])
         if crypto.decrypt(ciphertext, [key.identity], record.record) != plaintext:
-            raise CmtkError(f"record {record.record}: encryption could not be verified; nothing was written")
+            raise CmtkError.of("record-encryption-could-verified", record=record.record)
         return ciphertext
 
     def save(
@@ -692,9 +657,8 @@ def _refuse_future(new_records: list[records.Record]) -> None:
             shown = late[0]
             fake = dates.faked()
             cause = f"CMTK_TODAY={fake} is set" if fake else "a date after today was given"
-            raise CmtkError(
-                f"this would be dated {shown[:10]}, after the computer's date ({dates.real_today().isoformat()}): "
-                f"{cause}; unset CMTK_TODAY (or drop --as-of) for real work, and practise in a TRAINING store"
+            raise CmtkError.of(
+                "would-dated-after-computer", dated=shown[:10], real_today=dates.real_today().isoformat(), cause=cause
             )
 
 

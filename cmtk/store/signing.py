@@ -40,7 +40,7 @@ def _bech32_data(text: str) -> bytes:
             bits -= 8
             out.append((accumulator >> bits) & 0xFF)
     if len(out) != 32:
-        raise IdentityError("an age key that is not 32 bytes long")
+        raise IdentityError.of("age-key-length")
     return bytes(out)
 
 
@@ -90,10 +90,7 @@ def parse_signing_public(text: str, where: str) -> str:
     value = text.strip()
     raw = _decode_signing(value)
     if raw is None:
-        raise IdentityError(
-            f"{where}: not a signing key; it looks like {SIGNING_PREFIX}... "
-            "(from `cmtk key show` on the sender's laptop)"
-        )
+        raise IdentityError.of("signing-key-looks-like", where=where, signing_prefix=SIGNING_PREFIX)
     return value
 
 
@@ -147,7 +144,7 @@ def accept_sender(store_root: Path, name: str, key: str) -> None:
     key = parse_signing_public(key, "SIGNING-KEY")
     name = name.strip()
     if not name or len(name) > 80 or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):
-        raise UsageError("NAME: give the sender's name, 1-80 characters on one line")
+        raise UsageError.of("name-give-sender-s")
     senders = accepted_senders(store_root)
     senders[key] = name
     folder = store_root / ".git" / "cmtk"

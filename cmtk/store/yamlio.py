@@ -74,18 +74,18 @@ def loads(text: str | bytes, source: str, *, allow_aliases: bool = False, as_tex
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise RecordError(f"{source}: not UTF-8 text") from None
+            raise RecordError.of("yaml-not-utf8", source=source) from None
     _check_depth(text, source)
     try:
         data = _yaml("text" if as_text else "load").load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise RecordError(f"{source}: YAML error at {where}") from None
+        raise RecordError.of("yaml-error-at", source=source, where=where) from None
     except YAMLError:
-        raise RecordError(f"{source}: not valid YAML") from None
+        raise RecordError.of("yaml-invalid", source=source) from None
     except (ValueError, TypeError, RecursionError):
-        raise RecordError(f"{source}: YAML value cannot be read (a bad date, tag or nesting)") from None
+        raise RecordError.of("yaml-value", source=source) from None
     if not allow_aliases:
         _reject_shared(data, source)
     return data
@@ -101,7 +101,7 @@ def _check_depth(text: str, source: str) -> None:
     if len(text) > 4 * MAX_DEPTH:
         indents = [len(line) - len(line.lstrip(" ")) for line in text.splitlines()]
         if indents and max(indents) > 2 * MAX_DEPTH + 40:
-            raise RecordError(f"{source}: nested more than {MAX_DEPTH} levels deep; no form is shaped like that")
+            raise RecordError.of("yaml-too-deep", source=source, max_depth=MAX_DEPTH)
 
 
 def _check_brackets(text: str, source: str) -> None:
@@ -113,7 +113,7 @@ def _check_brackets(text: str, source: str) -> None:
         elif char in "]}":
             depth -= 1
     if deepest > MAX_DEPTH:
-        raise RecordError(f"{source}: nested more than {MAX_DEPTH} levels deep; no form is shaped like that")
+        raise RecordError.of("yaml-too-deep", source=source, max_depth=MAX_DEPTH)
 
 
 def _reject_shared(data: Any, source: str) -> None:
@@ -124,9 +124,7 @@ def _reject_shared(data: Any, source: str) -> None:
         item = stack.pop()
         if isinstance(item, (dict, list)):
             if id(item) in seen:
-                raise RecordError(
-                    f"{source}: uses YAML anchors and aliases (& and *), which cmtk does not accept; write values out"
-                )
+                raise RecordError.of("yaml-aliases", source=source)
             seen.add(id(item))
             stack.extend(item.values() if isinstance(item, dict) else item)
 

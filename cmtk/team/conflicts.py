@@ -99,7 +99,7 @@ def of_case(session: Session, subject: str) -> list[Conflict]:
         return in_records(subject, session.case_records(subject))
     if session.store.conference_dir(subject).is_dir():
         return in_records(subject, session.conference_records(subject))
-    raise CmtkError(f"no case or conference {subject} in this store; see `cmtk case list`")
+    raise CmtkError.of("no-such-subject", subject=subject)
 
 
 def everywhere(session: Session) -> list[Conflict]:
@@ -119,18 +119,18 @@ def resolve(session: Session, subject: str, number: int, take: str) -> tuple[Con
     """Keep the field's current value (`kept`) or put the other one in (`other`); the entry goes either way.
     Returns the conflict and the value the field holds once saved (read back from the saved record)."""
     if take not in CHOICES:
-        raise UsageError(f"--take: choose kept or other, not '{take}'")
+        raise UsageError.of("take-choose-kept-other", take=take)
     listed = of_case(session, subject)
     if not listed:
-        raise CmtkError(f"{subject} has no conflicts to resolve")
+        raise CmtkError.of("conflicts-resolve", subject=subject)
     if not 1 <= number <= len(listed):
         count = "only conflict 1" if len(listed) == 1 else f"conflicts 1 to {len(listed)}"
-        raise UsageError(f"NUMBER: {subject} has {count}; see `cmtk conflicts {subject}`")
+        raise UsageError.of("number-see-cmtk-conflicts", subject=subject, count=count)
     chosen = listed[number - 1]
     record = next(r for r in _records_of(session, chosen.subject) if r.record == chosen.record)
     content = records.envelope(record)
     if take == "other" and not merge.set_field(content, chosen.field, chosen.other):
-        raise CmtkError(f"{chosen.field}: this field is no longer in the record; resolve it with --take kept")
+        raise CmtkError.of("field-longer-record-resolve", field=chosen.field)
     entries = list(content.get(merge.CONFLICTS) or [])
     if chosen.entry in entries:
         entries.remove(chosen.entry)

@@ -67,24 +67,18 @@ def check_incoming(
             for t in store.git.cat_files([f"{c}:{RECIPIENTS}" for c in (base, theirs)])
         ]
         if teams[0] - teams[1]:  # a removal always makes a new store key: a member dropped without one is not one
-            raise CmtkError(
-                f"the copy on {remote} dropped {len(teams[0] - teams[1])} member(s) from the team list without a new "
-                "store key, which cmtk's removal always makes: it may have been tampered with. Nothing was changed; "
-                "ask your case manager"
-            )
+            raise CmtkError.of("copy-dropped-member-s", remote=remote, count=len(teams[0] - teams[1]))
     # cmtk re-encrypts every record at a removal and at a merge, so each record a copy changed uses its newest key.
     oldest_allowed = max(max(base_keys), max(their_keys))
     paths = [p for p in changed if _RECORD_PATH.match(p)]
     for path, blob in zip(paths, store.git.cat_files([f"{theirs}:{p}" for p in paths]), strict=False):
         if blob is None:
-            raise CmtkError(f"the copy on {remote} lacks {path!r}; nothing was changed")
+            raise CmtkError.of("copy-lacks-nothing-changed", remote=remote, path=path)
         content, generation = ring.open(blob, path)
         outcome.waiting[path] = len(content.get(merge.CONFLICTS) or [])
         if generation < oldest_allowed:
-            raise CmtkError(
-                f"the copy on {remote} has {path!r} written with store key generation {generation}, older than "
-                f"the store's (generation {oldest_allowed}): it may have been forged by a removed member. "
-                "Nothing was changed; ask your case manager"
+            raise CmtkError.of(
+                "copy-written-store-key", remote=remote, path=path, generation=generation, oldest_allowed=oldest_allowed
             )
     if max(their_keys) == max(base_keys):  # after a new key, an old version could not pass the check above
         _refuse_replayed(store, base, {p: changed[p][1] for p in paths}, remote)
@@ -125,10 +119,7 @@ def path_problems(store: Store, changed: dict[str, tuple[str, str]], whole_copy:
 def _refuse_problems(problems: list[str], remote: str) -> None:
     if problems:
         more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
-        raise CmtkError(
-            f"the copy on {remote} has changes cmtk never makes: {'; '.join(problems[:3])}{more}. Nothing was "
-            "changed; it may have been tampered with: ask your case manager"
-        )
+        raise CmtkError.of("copy-changes-cmtk-never", remote=remote, problems="; ".join(problems[:3]), more=more)
 
 
 def check_copy_files(store: Store, commit: str, remote: str) -> None:
@@ -145,7 +136,7 @@ def check_copy_content(session: Session, commit: str, remote: str) -> None:
     ring = KeyRing(session)
     keys = key_blobs(store, commit)
     if not keys:
-        raise CmtkError(f"the copy on {remote} has no store key; it is not a cmtk store")
+        raise CmtkError.of("copy-store-key-cmtk", remote=remote)
     ring.load(keys, remote)
     newest = max(keys)
     _require_team_matches_keys(store, commit, ring.texts[newest], remote)
@@ -154,13 +145,11 @@ def check_copy_content(session: Session, commit: str, remote: str) -> None:
         chunk = paths[start : start + 2000]
         for path, blob in zip(chunk, store.git.cat_files([f"{commit}:{p}" for p in chunk]), strict=True):
             if blob is None:
-                raise CmtkError(f"the copy on {remote} lacks {path!r}; nothing was kept")
+                raise CmtkError.of("copy-lacks-nothing-kept", remote=remote, path=path)
             generation = ring.open(blob, path)[1]
             if generation < newest:
-                raise CmtkError(
-                    f"the copy on {remote} has {path!r} written with store key generation {generation}, older than "
-                    f"the store's (generation {newest}): it may have been forged by a removed member. Nothing was "
-                    "kept; ask your case manager"
+                raise CmtkError.of(
+                    "incoming-old-key-generation", remote=remote, path=path, generation=generation, newest=newest
                 )
 
 
@@ -168,7 +157,7 @@ def _require_team_matches_keys(store: Store, commit: str, newest_key_text: str, 
     text = store.git.cat_files([f"{commit}:{RECIPIENTS}"])[0]
     members = roster.parse_recipients((text or b"").decode("utf-8", errors="replace"))
     if not roster.team_matches_keys(members, newest_key_text):
-        raise CmtkError(f"the copy on {remote}: {roster.TEAM_TAMPERED}. Nothing was changed: ask your case manager")
+        raise CmtkError.of("copy-nothing-changed-ask", remote=remote, team_tampered=roster.TEAM_TAMPERED)
 
 
 def require_settings_accepted(
@@ -189,10 +178,7 @@ def require_settings_accepted(
         store.git.run("diff", "--no-ext-diff", "--no-textconv", base, theirs, "--", *changed, strip=False)
     )
     if not (confirm and confirm(changed, diff)):
-        raise CmtkError(
-            f"the copy on {remote} changed {', '.join(changed)}; nothing was changed here. Check the change "
-            "with whoever made it, then run `cmtk sync --accept-settings`"
-        )
+        raise CmtkError.of("copy-changed-nothing-changed", remote=remote, changed=", ".join(changed))
 
 
 def _refuse_replayed(store: Store, base: str, incoming: dict[str, str], remote: str) -> None:
@@ -215,10 +201,7 @@ def _refuse_replayed(store: Store, base: str, incoming: dict[str, str], remote: 
                 seen.update({(path, fields[2]), (path, fields[3])})
         replayed = [p for p in chunk if (p, incoming[p]) in seen]
         if replayed:
-            raise CmtkError(
-                f"the copy on {remote} puts back an earlier version of {replayed[0]!r} (cmtk never does that): "
-                "it may have been tampered with to undo a change. Nothing was changed; ask your case manager"
-            )
+            raise CmtkError.of("copy-puts-back-earlier", remote=remote, replayed=replayed[0])
 
 
 def count_commits(store: Store, since: str, until: str) -> int:

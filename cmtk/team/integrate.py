@@ -34,7 +34,7 @@ def integrate(session: Session, theirs: str | None, outcome: Outcome, confirm: C
     if theirs == ours:
         return
     if ours is None:
-        raise CmtkError("this store has no commit yet; see `cmtk doctor`")
+        raise CmtkError.of("store-commit-yet-see")
     if is_ancestor(store, theirs, ours):
         outcome.sent += count_commits(store, theirs, ours)
         return
@@ -86,7 +86,7 @@ def merge_base(session: Session, ours: str, theirs: str, remote: str) -> str:
     except GitError:
         bases = []
     if not bases:
-        raise CmtkError(f"{remote} holds a different store (no history in common); nothing was changed")
+        raise CmtkError.of("holds-different-store-history", remote=remote)
     base = bases[0]
     for other in bases[1:]:
         base = _virtual_merge(session, base, other, remote, depth=0)
@@ -142,10 +142,7 @@ def _merge_commits(
     clash, newer_here = _join_key_chains(session, ring, base, ours)
     opened_here, opened_there = _new_case_folders(store, base, mine), _new_case_folders(store, base, other)
     if opened_here & opened_there:  # 40 random bits each: about one chance in a million for a store of 1,000 cases
-        raise CmtkError(
-            f"case id {sorted(opened_here & opened_there)[0]} was opened on this laptop and on the other copy "
-            "for two different children; nothing was changed: ask for help before syncing again"
-        )
+        raise CmtkError.of("case-id-opened-laptop", opened_here=sorted(opened_here & opened_there)[0])
 
     # Start from our tree: take what only the other side changed, then merge what both changed.
     updates: Updates = {p: (mode, None if sha == ZERO else sha) for p, (mode, sha) in other.items() if p not in mine}
@@ -193,12 +190,7 @@ def _require_made_by_a_member(session: Session, ring: KeyRing, base_keys: dict, 
     for generation in sorted(g for g in ring.keys if g > max(base_keys)):
         maker = roster.key_maker(session.me, ring.texts[generation], generation, ring.keys[generation].public)
         if maker is None or maker not in team:
-            raise CmtkError(
-                f"the other copy has its own store key generation {generation}, made with the key that a member "
-                "removed on this laptop still holds, and not by anyone in this laptop's team: it may be a forgery "
-                "by the removed member. Nothing was changed (no key, record or team change of that copy was "
-                "taken); ask your case manager before syncing again"
-            )
+            raise CmtkError.of("other-copy-own-store", generation=generation)
 
 
 def _make_fresh_generation(ring: KeyRing, newer_here: set[int], updates: Updates, outcome: Outcome) -> None:
@@ -226,10 +218,7 @@ def _merge_team_confirmed(
     unaccepted = [m for m in merged_team if m.public not in set(store.trust()["team"])]
     if unaccepted and not (confirm_team and confirm_team(unaccepted)):
         names = ", ".join(f"{m.name} ({m.public[:16]}...)" for m in unaccepted)
-        raise CmtkError(
-            f"{outcome.remote} added team members this laptop has not accepted: {names}; nothing was "
-            "changed. Check each key with its owner, then run `cmtk sync --accept-team`"
-        )
+        raise CmtkError.of("added-team-members-laptop", remote=outcome.remote, names=names)
     outcome.team_confirmed = bool(unaccepted)
     return team_updates
 
@@ -321,10 +310,7 @@ def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) 
     merged += added
     names = [m.name.casefold() for m in merged]
     if len(set(names)) != len(names):
-        raise CmtkError(
-            "this laptop and the other copy each added a different key under the same member name; "
-            "nothing was changed: remove one of them on one side, then sync again"
-        )
+        raise CmtkError.of("laptop-other-copy-each")
     recipients = [crypto.parse_recipient(m.public) for m in merged]
     updates: Updates = {RECIPIENTS: ("100644", roster.format_recipients(merged).encode("utf-8"))}
     for generation, pair in sorted(ring.keys.items()):
@@ -349,10 +335,7 @@ def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> 
             files.append(str(file))
         result = gitio.run_git(["merge-file", "-p", *files], capture_output=True)
     if result.returncode != 0:
-        raise CmtkError(
-            f"{path}: this laptop and the other copy changed the same lines; nothing was changed. "
-            "Make the two versions agree on one laptop, then sync again"
-        )
+        raise CmtkError.of("laptop-other-copy-changed", path=path)
     return result.stdout
 
 
@@ -383,7 +366,7 @@ def _commit_tree(store: Store, ours: str, theirs: str, updates: Updates, author:
                 env=env,
             )
             if result.returncode != 0:
-                raise GitError("git update-index failed while merging; nothing was changed")
+                raise GitError.of("git-update-index-failed")
         tree = store.git.run("-c", "core.splitIndex=false", "write-tree", env=env)
 
     return store.git.run("commit-tree", tree, "-p", ours, "-p", theirs, "-m", MERGE_MESSAGE, env=_author_env(author))
@@ -429,7 +412,7 @@ def finish_git_merge(session: Session, outcome: Outcome, confirm: Confirmations 
         return False
     for head in heads:
         if store.git.run("cat-file", "-t", head) != "commit":
-            raise CmtkError(".git/MERGE_HEAD names something that is not a commit; ask for help")
+            raise CmtkError.of("git-merge-head-names")
     store.git.run("read-tree", "--reset", "-u", "HEAD")
     for name in GIT_MERGE_FILES:
         (store.root / ".git" / name).unlink(missing_ok=True)
@@ -470,11 +453,7 @@ def redo_hand_made_merge(session: Session, outcome: Outcome, confirm: Confirmati
     hand = found[0]
     parents = store.git.run("rev-parse", f"{hand}^@").split()
     if len(parents) != 2:
-        raise CmtkError(
-            f"commit {hand[:10]} merges {len(parents)} histories at once, which cmtk cannot redo; nothing was "
-            f"changed: run `git reset --keep {hand[:10]}^1` (your other commits since are kept by the remote's "
-            "copy only if sent), then `cmtk sync`"
-        )
+        raise CmtkError.of("commit-merges-histories-once", hand=hand[:10], count=len(parents))
     ours, theirs = parents
     base = merge_base(session, ours, theirs, outcome.remote)
     _refuse_own_changes(store, hand, base, ours, theirs)
@@ -507,8 +486,4 @@ def _refuse_own_changes(store: Store, hand: str, base: str, ours: str, theirs: s
     both = set(changed_paths(store, base, ours)) & set(changed_paths(store, base, theirs))
     own = set(changed_paths(store, ours, hand)) & set(changed_paths(store, theirs, hand))
     if own - both:
-        raise CmtkError(
-            f"commit {hand[:10]} is a merge made with git by hand that also changes {sorted(own - both)[0]!r}; "
-            f"cmtk cannot merge it again without losing that change. Nothing was changed: run `git reset --keep "
-            f"{hand[:10]}^1`, make the change again with cmtk, then `cmtk sync`"
-        )
+        raise CmtkError.of("commit-merge-made-git", hand=hand[:10], own=sorted(own - both)[0])

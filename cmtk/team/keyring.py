@@ -35,32 +35,23 @@ class KeyRing:
                     blobs[generation], [self.session.me.identity], f"{source} key {generation}"
                 ).decode("utf-8")
             except DecryptError:
-                raise CmtkError(
-                    f"the copy on {source} has a store key (generation {generation}) that your key cannot open: "
-                    "you were removed from the team there, or your key changed. Nothing was changed; ask your case "
-                    "manager"
-                ) from None
+                raise CmtkError.of("copy-store-key-generation", source=source, generation=generation) from None
             pair = crypto.parse_identity_text(text, f"{source} key {generation}")
             known = self.keys.get(generation)
             if known is not None and known.public != pair.public:
-                raise CmtkError(
-                    f"{source}: store key generation {generation} differs from the one in the common history; "
-                    "it may have been tampered with: nothing was changed, ask your case manager"
-                )
+                raise CmtkError.of("store-key-generation-differs", source=source, generation=generation)
             pinned = self.session.store.trust()["keys"].get(str(generation))
             if pinned is not None and pinned != pair.public and generation not in allow_repin:
-                raise CmtkError(
-                    f"the copy on {source} has a different store key generation {generation} than this laptop knew; "
-                    "it may have been tampered with: nothing was changed, ask your case manager"
-                )
+                raise CmtkError.of("copy-different-store-key", source=source, generation=generation)
             if (pinned is None or pinned != pair.public) and generation > 1:
                 previous = self.keys.get(generation - 1)
                 proof = roster.key_file_authorisation(text)
                 if previous is None or not proof or proof != roster.authorisation(previous, generation, pair.public):
-                    raise CmtkError(
-                        f"the copy on {source} has a store key generation {generation} not made by a holder of "
-                        f"generation {generation - 1}; it may have been tampered with: nothing was changed, "
-                        "ask your case manager"
+                    raise CmtkError.of(
+                        "incoming-key-not-made-by-holder",
+                        source=source,
+                        generation=generation,
+                        generation2=generation - 1,
                     )
             self.keys[generation] = pair
             self.texts[generation] = text
@@ -80,20 +71,19 @@ class KeyRing:
                 continue
             content = yamlio.loads(records.unpad(plaintext), shown)
             if not isinstance(content, dict) or content.get("cmtk_record") != records.FORMAT:
-                raise CmtkError(f"{shown}: decrypts but is not a cmtk record; nothing was changed, see `cmtk doctor`")
+                raise CmtkError.of("keyring-not-a-record", shown=shown)
             if content.get("key_generation") != generation:
-                raise CmtkError(
-                    f"{shown}: says it was written with store key generation {content.get('key_generation')!r} "
-                    f"but opens with generation {generation}; it may have been forged: nothing was changed"
+                raise CmtkError.of(
+                    "keyring-generation-mismatch",
+                    shown=shown,
+                    claimed=content.get("key_generation"),
+                    generation=generation,
                 )
             parts = source.split("/")
             if parts[-1] != f"{content.get('record')}.age" or parts[-2] != content.get("case"):
-                raise CmtkError(
-                    f"{shown}: the record inside belongs elsewhere; it may have been copied or forged: "
-                    "nothing was changed"
-                )
+                raise CmtkError.of("record-inside-belongs-elsewhere", shown=shown)
             return content, generation
-        raise CmtkError(f"{shown}: no store key opens this record; nothing was changed, see `cmtk doctor`")
+        raise CmtkError.of("store-key-opens-record", shown=shown)
 
     def seal(self, content: dict, generation: int, source: str) -> bytes:
         record = records.from_envelope({**content, "key_generation": generation}, source)  # still a valid record
@@ -102,7 +92,7 @@ class KeyRing:
         padded = crypto.pad(plaintext)
         ciphertext = crypto.encrypt(padded, [key.recipient])
         if crypto.decrypt(ciphertext, [key.identity], source) != padded:
-            raise CmtkError(f"{source}: encryption could not be verified; nothing was changed")
+            raise CmtkError.of("keyring-encryption-unverified", source=source)
         return ciphertext
 
 

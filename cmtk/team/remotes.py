@@ -40,20 +40,16 @@ class Remote:
 
 def check_name(name: str) -> str:
     if not _NAME.match(name):
-        raise UsageError(
-            "NAME: use 1-40 letters, digits, '-' or '_', starting with a letter or digit (e.g. office, usb)"
-        )
+        raise UsageError.of("remote-name-format")
     return name
 
 
 def check_url(url: str) -> str:
     url = url.strip()
     if not url or url.startswith("-") or "\n" in url:
-        raise UsageError(
-            "URL: give a path (a folder or a .age bundle file) or an ssh address such as user@server:cci.git"
-        )
+        raise UsageError.of("url-give-path-folder")
     if "::" in url.split("/")[0] or url.startswith(("ext:", "fd:")):
-        raise UsageError("URL: remote helpers such as ext:: are not allowed; give a path or an ssh address")
+        raise UsageError.of("url-remote-helpers-such")
     return url
 
 
@@ -86,14 +82,11 @@ def check_folder(path: Path) -> None:
     alternates (another folder's objects and refs, read and advertised as if they were the remote's)."""
     git_dir = path / ".git" if (path / ".git").exists() or (path / ".git").is_symlink() else path
     if git_dir != path and not git_dir.is_dir() or git_dir.is_symlink():
-        raise CmtkError(f"{path}: its .git points to another folder; give the shared store's own folder")
+        raise CmtkError.of("git-points-another-folder", path=path)
     info = git_dir / "objects" / "info"
     for name in ("alternates", "http-alternates"):
         if (info / name).exists() or (info / name).is_symlink():
-            raise CmtkError(
-                f"{path}: the repository borrows objects from another folder (objects/info/{name}), which cmtk "
-                "never sets up; it may have been tampered with: ask your case manager"
-            )
+            raise CmtkError.of("repository-borrows-objects-from", path=path, name=name)
 
 
 def local_path(url: str) -> Path:
@@ -118,17 +111,17 @@ def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) ->
     """Record a remote; a local folder that does not exist yet becomes an empty bare repository."""
     name, url = check_name(name), check_url(url)
     if any(r.name == name for r in remotes(store)):
-        raise CmtkError(f"there is already a remote called '{name}'; see `cmtk remote list`")
+        raise CmtkError.of("remote-exists", name=name)
     is_bundle = url.endswith(".age") if bundle is None else bundle
     note = ""
     if is_bundle:
         if not is_local(url):
-            raise UsageError("URL: an encrypted bundle must be a file path (for example on a USB stick)")
+            raise UsageError.of("url-encrypted-bundle-must")
         path = local_path(url)
         if not path.parent.is_dir():
-            raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
+            raise CmtkError.of("such-folder-usb-stick", parent=path.parent)
         if path.exists() and path.is_dir():
-            raise UsageError(f"URL: {path} is a folder; give a file name ending in .age for an encrypted bundle")
+            raise UsageError.of("url-folder-give-file", path=path)
         url = str(path)
         store.git.run("config", "--local", f"{BUNDLE_KEY}.{name}.path", url)
         note = "the file is written at the first sync"
@@ -137,13 +130,11 @@ def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) ->
             path = local_path(url)
             if not path.exists():
                 if not path.parent.is_dir():
-                    raise CmtkError(f"{path.parent}: no such folder; is the drive or share mounted?")
+                    raise CmtkError.of("remote-no-folder-drive", parent=path.parent)
                 store.git.run("init", "-q", "--bare", "-b", BRANCH, str(path))
                 note = f"created an empty shared repository at {path}"
             elif not (path / "HEAD").is_file() and not (path / ".git").exists():
-                raise CmtkError(
-                    f"{path}: exists but is not a git repository; give a new folder or an existing shared store"
-                )
+                raise CmtkError.of("exists-but-git-repository", path=path)
             url = str(path)
         store.git.run("remote", "add", name, url)
     return Remote(name, url, is_bundle), note
@@ -160,16 +151,16 @@ def remove_remote(store: Store, name: str) -> None:
 def find_remote(store: Store, name: str | None) -> Remote:
     known = remotes(store)
     if not known:
-        raise CmtkError("this store has no remote yet; add one with `cmtk remote add NAME URL`")
+        raise CmtkError.of("no-remote")
     if name is None:
         if len(known) == 1:
             return known[0]
         names = ", ".join(r.name for r in known)
-        raise UsageError(f"NAME: this store has several remotes ({names}); say which one to sync with")
+        raise UsageError.of("name-store-several-remotes", names=names)
     for remote in known:
         if remote.name == name:
             return remote
-    raise CmtkError(f"no remote called '{name}'; the remotes are: {', '.join(r.name for r in known)}")
+    raise CmtkError.of("no-such-remote", name=name, name2=", ".join(r.name for r in known))
 
 
 def bundle_used(store: Store, name: str) -> bool:
@@ -252,13 +243,13 @@ def clone(
 
     url = check_url(url)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise CmtkError(f"{target}: exists and is not empty; choose a new folder for the copy")
+        raise CmtkError.of("clone-folder-not-empty", target=target)
     is_bundle = url.endswith(".age") if bundle is None else bundle
     source = local_path(url) if is_bundle or is_local(url) else None
     if is_bundle and source is not None and not source.is_file():
-        raise CmtkError(f"{source}: no such bundle file; is the USB stick plugged in?")
+        raise CmtkError.of("such-bundle-file-usb", source=source)
     if source is not None and not source.exists():
-        raise CmtkError(f"{source}: no such folder; is the drive or share mounted?")
+        raise CmtkError.of("such-folder-drive-share", source=source)
     with paths.new_store_folder(target):
         runner = Git(target.parent)
         if is_bundle and source is not None:
@@ -282,10 +273,7 @@ def clone(
                 )
             except GitError as error:
                 reason = str(error).split(": ", 1)[-1]
-                raise CmtkError(
-                    f"URL: could not copy a store from {url} ({reason}); give the team's shared folder "
-                    "(a .git folder), server address or .age bundle"
-                ) from None
+                raise CmtkError.of("url-could-copy-store", url=url, reason=reason) from None
         copy = Store(target)
         if is_bundle:
             copy.git.run("remote", "remove", "origin")
@@ -295,27 +283,21 @@ def clone(
         try:
             commit = copy.git.run("rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}^{{commit}}")
         except GitError:
-            raise CmtkError(f"{url}: this is not a cmtk store (it has no {BRANCH} branch); nothing was kept") from None
+            raise CmtkError.of("cmtk-store-branch-nothing", url=url, branch=BRANCH) from None
         # Every check a sync makes on what another copy sends, before a single file is written out (review 4, H2).
         incoming.check_copy_files(copy, commit, url)
         copy.git.run("checkout", "-q", BRANCH)
         if not (target / ".cmtk" / "settings.yaml").is_file():
-            raise CmtkError(f"{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept")
+            raise CmtkError.of("cmtk-store-cmtk-settings", url=url)
         member = next((m.name for m in copy.members() if m.public == identity_pair.public), None)
         if member is None:
-            raise CmtkError(
-                f"your key is not in this store's team, so the copy cannot be checked or used; ask a member to run "
-                f"`cmtk team add YOUR-NAME {identity_pair.public}` and sync, then clone again. Nothing was kept"
-            )
+            raise CmtkError.of("clone-not-in-team", public=identity_pair.public)
         session = Session(copy, identity_pair)
         incoming.check_copy_content(session, commit, url)
         found = roster.fingerprint(session)
         wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
         if expect is not None and wanted != found.replace("-", ""):
-            raise CmtkError(
-                f"--expect: this store's fingerprint is {found}, not {expect.strip()}; it is not the store "
-                "you expected (or it was tampered with). Nothing was kept"
-            )
+            raise CmtkError.of("expect-store-s-fingerprint", found=found, expect=expect.strip())
         copy.accept_team()  # the team as cloned is the one this laptop accepts (hence the fingerprint)
         return Copy(copy, member, found)
 
@@ -324,10 +306,7 @@ def _clone_bundle(runner, source: Path, target: Path, identity_pair: crypto.KeyP
     try:
         data = crypto.decrypt(source.read_bytes(), [identity_pair.identity], str(source))
     except DecryptError:
-        raise CmtkError(
-            f"{source}: this bundle is not encrypted to your key; ask a team member to add you "
-            "(`cmtk team add`) and sync with the stick, then try again"
-        ) from None
+        raise CmtkError.of("bundle-encrypted-your-key", source=source) from None
     staging = Path(tempfile.mkdtemp(prefix=".cmtk-clone-", dir=target.parent))
     try:
         (staging / "incoming.bundle").write_bytes(data)

@@ -47,7 +47,7 @@ class Team:
 def check_name(name: str) -> str:
     cleaned = name.strip()
     if not _NAME_OK.match(cleaned):
-        raise UsageError("member name: use 1-80 characters without '|', '#' or line breaks")
+        raise UsageError.of("member-name-format")
     return cleaned
 
 
@@ -69,10 +69,10 @@ def parse_recipients(text: str, source: str = ".cmtk/recipients.txt") -> list[Me
         pending_name, pending_role = "", ""
     keys = [m.public for m in members]
     if len(set(keys)) != len(keys):
-        raise IdentityError(f"{source}: the same public key is listed twice; remove the duplicate")
+        raise IdentityError.of("same-public-key-listed", source=source)
     names = [m.name.casefold() for m in members]
     if len(set(names)) != len(names):
-        raise IdentityError(f"{source}: two members have the same name; every member needs a different name")
+        raise IdentityError.of("two-members-have-same", source=source)
     return members
 
 
@@ -158,7 +158,7 @@ def key_file_recipients(text: str) -> list[str]:
     for line in text.splitlines():
         if line.startswith("# recipients:"):
             return line.split(":", 1)[1].split()
-    raise RecordError("store key file lists no recipients")
+    raise RecordError.of("store-key-file-lists")
 
 
 def fingerprint(session) -> str:

@@ -45,10 +45,7 @@ def finish_interrupted(session: Session) -> str | None:
     if isinstance(generation, int) and store.is_committed(f"{KEYS_DIR}/{generation}.age"):
         fresh = store.unlock_again(session)
         if fresh.key(generation).public != pending.get("public"):  # key() checked it was authorised
-            raise CmtkError(
-                f"{KEYS_DIR}/{generation}.age is not the key the interrupted team change made; the store may "
-                "have been tampered with: ask your case manager"
-            )
+            raise CmtkError.of("age-key-interrupted-team", keys_dir=KEYS_DIR, generation=generation)
         _trust_new_key(fresh, generation, str(pending["public"]))
         (store.root / ".git" / "cmtk" / JOURNAL).unlink()
         return done
@@ -93,19 +90,13 @@ def _require_trusted_team(session: Session) -> None:
     """Never re-encrypt keys to a team list someone else changed without the user checking it (review H3)."""
     added, removed = session.store.team_changes()
     if added or removed:
-        raise CmtkError(
-            f"the team list (.cmtk/recipients.txt) changed since this laptop last accepted it ({len(added)} key(s) "
-            f"added, {len(removed)} removed); check it with `cmtk team trust` before changing the team"
-        )
+        raise CmtkError.of("team-list-cmtk-recipients", count=len(added), count2=len(removed))
     session.require_team_matches_keys()  # even after `team trust`: the key files say who the team is (review 4)
 
 
 def _require_clean(session: Session) -> None:
     if session.store.git.status():
-        raise CmtkError(
-            "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) "
-            "before changing the team"
-        )
+        raise CmtkError.of("store-changes-that-committed")
 
 
 def add_member(session: Session, name: str, public_key: str, role: str = "caseworker") -> str:
@@ -118,10 +109,10 @@ def add_member(session: Session, name: str, public_key: str, role: str = "casewo
         session.current_key()  # refuses a store whose newest known key file is gone
         members = store.members()
         if any(m.name.casefold() == name.casefold() for m in members):
-            raise CmtkError(f"the team already has a member called '{name}'; choose another name")
+            raise CmtkError.of("team-already-member-called", name=name)
         if any(m.public == public_key for m in members):
             holder = next(m.name for m in members if m.public == public_key)
-            raise CmtkError(f"that public key already belongs to '{holder}'")
+            raise CmtkError.of("that-public-key-already", holder=holder)
         new_team = [*members, roster.Member(name=name, role=role.strip(), public=public_key.strip())]
         changes = [Change(store.root / ".cmtk/recipients.txt", roster.format_recipients(new_team).encode("utf-8"))]
         for generation in store.generations():
@@ -143,9 +134,9 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
         leaving = [m for m in members if m.name.casefold() == name.strip().casefold()]
         if not leaving:
             known = ", ".join(m.name for m in members)
-            raise CmtkError(f"no team member called '{name}'; the team is: {known}")
+            raise CmtkError.of("team-member-called-team", name=name, known=known)
         if leaving[0].public == session.me.public:
-            raise CmtkError("you cannot remove yourself; ask another team member to remove you")
+            raise CmtkError.of("you-cannot-remove-yourself")
         remaining = [m for m in members if m is not leaving[0]]
 
         old_generations = store.generations()
@@ -176,7 +167,7 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
             plaintext = crypto.pad(records.encode(record.with_generation(new_generation)))
             ciphertext = crypto.encrypt(plaintext, [new_key.recipient])
             if crypto.decrypt(ciphertext, [new_key.identity], store.relative(path)) != plaintext:
-                raise CmtkError(f"{store.relative(path)}: {_ENCRYPTION_CHECK}; nothing was changed")
+                raise CmtkError.of("nothing-changed", relative=store.relative(path), encryption_check=_ENCRYPTION_CHECK)
             changes.append(Change(path, ciphertext))
             faults.point("team.reencrypted")  # in memory only: nothing is written before the journal
             if progress:

@@ -71,7 +71,7 @@ def sync(
             if say:
                 say(f"{remote.name} changed while this sync ran; fetching again")
         else:
-            raise CmtkError(f"{remote.name} keeps changing under this sync; try again in a minute")
+            raise CmtkError.of("keeps-changing-under-sync", name=remote.name)
     current = {m.public for m in store.members()}
     if current != trusted_before:
         names = {m.public: m.name for m in store.members()}
@@ -98,10 +98,7 @@ def finish_interrupted(store: Store) -> bool:
         return False
     head = store.head_commit()
     if head not in (start, target):
-        raise CmtkError(
-            "a sync was interrupted and the store has moved on since; ask for help before changing "
-            "anything (the sync journal is .git/cmtk/sync.json)"
-        )
+        raise CmtkError.of("sync-interrupted-store-moved")
     with contextlib.suppress(FileNotFoundError):
         (store.root / ".git" / "index.lock").unlink()  # left by the killed git; cmtk holds the store lock
     move_to(store, start, target)
@@ -119,9 +116,6 @@ def remove_leftovers(store: Store) -> None:
 def _require_clean(store: Store) -> None:
 
     if rotation.interrupted(store):
-        raise CmtkError("a team change was interrupted; run `cmtk doctor --repair` before syncing")
+        raise CmtkError.of("team-change-interrupted-run")
     if store.git.status():
-        raise CmtkError(
-            "the store has changes that are not committed; "
-            "run `cmtk doctor` (and `cmtk doctor --repair`) before syncing"
-        )
+        raise CmtkError.of("sync-uncommitted")

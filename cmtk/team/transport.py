@@ -45,40 +45,25 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
         remove_stick_leftovers(path)
         if not path.exists():
             if not path.parent.is_dir():
-                raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in?")
+                raise CmtkError.of("such-folder-usb-stick", parent=path.parent)
             if remotes.bundle_used(store, remote.name) and not new_bundle:
-                raise CmtkError(
-                    f"{path}: no bundle file, though this laptop has synced with {remote.name} before: is the "
-                    f"right USB stick plugged in? For a new, empty stick run `cmtk sync {remote.name} --new-bundle`"
-                )
+                raise CmtkError.of("bundle-file-though-laptop", path=path, name=remote.name)
             return None
         try:
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
         except DamagedError:
             if new_bundle:  # the user asked to replace it with this laptop's copy
                 return None
-            raise CmtkError(
-                f"{path}: this bundle is damaged (it opens with your key, but part of it is corrupt: a stick pulled "
-                f"out while it was written, or a failing stick); nothing was changed. This laptop's copy is intact: "
-                f"`cmtk sync {remote.name} --new-bundle` replaces the bundle with it, and whoever sent the changes "
-                "only the damaged bundle held sends them again at their next sync (or copy a good cci bundle from "
-                "another stick or laptop over it)"
-            ) from None
+            raise CmtkError.of("bundle-damaged-opens-your", path=path, name=remote.name) from None
         except DecryptError:
-            raise CmtkError(
-                f"{path}: this bundle does not open with your key: you may have been removed from the team, your "
-                "key may have changed, or it was written before you joined (then a team member's sync fixes it); "
-                "ask your case manager"
-            ) from None
+            raise CmtkError.of("bundle-does-open-your", path=path) from None
         with private_temp(store) as folder:
             bundle = folder / "incoming.bundle"
             bundle.write_bytes(data)
             try:
                 run_git(store, "bundle", "verify", "-q", str(bundle))
             except GitError:
-                raise CmtkError(
-                    f"{path}: the bundle is damaged or holds a different store; nothing was changed"
-                ) from None
+                raise CmtkError.of("bundle-damaged-holds-different", path=path) from None
             remote.bundle_to = bundle_recipients(run_git(store, "bundle", "list-heads", str(bundle)))
             run_git(store, "fetch", "-q", "--no-tags", str(bundle), f"+refs/heads/{BRANCH}:{ref}")
     else:
@@ -96,8 +81,8 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
         except GitError as error:
             if "couldn't find remote ref" in str(error):
                 return None
-            raise CmtkError(
-                f"could not fetch from {remote.name} ({remote.url}): {_reason(error)}; nothing was changed"
+            raise CmtkError.of(
+                "could-fetch-from-nothing", name=remote.name, url=remote.url, reason=_reason(error)
             ) from None
     try:
         fetched = run_git(store, "rev-parse", "--verify", "-q", ref + "^{commit}")
@@ -110,11 +95,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
         and not is_ancestor(store, fetched, previous)
     ):
         run_git(store, "update-ref", ref, previous)
-        raise CmtkError(
-            f"the history on {remote.name} was rewritten: it no longer holds what this laptop last exchanged "
-            "with it (cmtk never does that). Nothing was changed; it may have been tampered with: ask your "
-            "case manager"
-        )
+        raise CmtkError.of("history-rewritten-longer-holds", name=remote.name)
     return fetched
 
 
@@ -123,9 +104,7 @@ def _require_folder(remote: Remote) -> None:
     if remotes.is_local(remote.url):
         folder = remotes.local_path(remote.url)
         if not folder.is_dir():
-            raise CmtkError(
-                f"{folder}: no such folder; is the shared drive or network folder connected? Nothing was changed"
-            )
+            raise CmtkError.of("such-folder-shared-drive", folder=folder)
 
 
 def _reason(error: GitError) -> str:
@@ -170,10 +149,7 @@ def push(session: Session, remote: Remote, new_bundle: bool = False) -> bool:
         message = str(error)
         if any(word in message for word in ("rejected", "fetch first", "non-fast-forward")):
             return False
-        raise CmtkError(
-            f"could not send to {remote.name} ({remote.url}): {_reason(error)}; "
-            "your changes are safe here, sync again later"
-        ) from None
+        raise CmtkError.of("could-send-your-changes", name=remote.name, url=remote.url, reason=_reason(error)) from None
     with contextlib.suppress(GitError):
         run_git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
     return True
@@ -236,7 +212,7 @@ def _write_bundle(session: Session, path: Path, members: list[str], in_place: bo
             remove_recipient_refs(store)
         data = crypto.encrypt(bundle.read_bytes(), _padded_recipients(members))
     if not path.parent.is_dir():
-        raise CmtkError(f"{path.parent}: no such folder; is the USB stick plugged in? Your changes are safe here")
+        raise CmtkError.of("remote-no-folder-stick", parent=path.parent)
     _write_to_stick(path, data, in_place)
 
 
@@ -258,9 +234,12 @@ def _stick_full(path: Path, need: int, free: int, old: int) -> CmtkError:
         if old and free + old >= need
         else ""
     )
-    return CmtkError(
-        f"{path.parent}: the stick is full: the bundle needs {_megabytes(need)} free and the stick has "
-        f"{_megabytes(free)}{both}. Free space on it or use a larger stick; your changes are safe here"
+    return CmtkError.of(
+        "stick-full-bundle-needs",
+        parent=path.parent,
+        megabytes=_megabytes(need),
+        megabytes2=_megabytes(free),
+        both=both,
     )
 
 
@@ -287,7 +266,7 @@ def _write_to_stick(path: Path, data: bytes, in_place: bool) -> None:
             os.unlink(name)
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise _stick_full(path, need, free_bytes(path.parent), old) from None
-        raise CmtkError(f"{path}: could not write the bundle ({error.strerror}); your changes are safe here") from None
+        raise CmtkError.of("could-write-bundle-your", path=path, strerror=error.strerror) from None
     fsync_dir(path.parent)
 
 

@@ -45,8 +45,9 @@ test-fast: env
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(TEST_TEMP)
 
 # Measure every test again and list in tests/slow.txt those too slow for the fast loop (on an idle machine).
+# `make slow-list ONLY_NEW=1` measures only the tests not yet listed and adds the slow ones (after adding tests).
 slow-list: env system
-	$(BIN)/python tests/list_slow.py $(TEST_TEMP)
+	$(BIN)/python tests/list_slow.py $(if $(ONLY_NEW),--fast-only) $(TEST_TEMP)
 
 # ruff (lint and format) and mypy; mypy keeps an incremental cache in .mypy_cache.
 LINTED := cmtk tests bench

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,9 +38,10 @@ def node_id(case: ET.Element) -> tuple[str, str]:
     return test, f"[{params}" if params else ""
 
 
-def write(seconds: dict[str, dict[str, float]]) -> int:
-    """Write tests/slow.txt from {test id: {parameters: seconds}}; returns the number of entries."""
-    listed = []
+def write(seconds: dict[str, dict[str, float]], kept: Sequence[str] = ()) -> int:
+    """Write tests/slow.txt from {test id: {parameters: seconds}} and the entries `kept` from before; returns the
+    number of entries."""
+    listed = list(kept)
     for test, cases in sorted(seconds.items()):
         slow = [params for params, taken in cases.items() if taken >= THRESHOLD]
         if slow and len(slow) == len(cases):
@@ -47,21 +49,45 @@ def write(seconds: dict[str, dict[str, float]]) -> int:
         else:
             listed += [test + params for params in sorted(slow)]
     header = HEADER.format(threshold=THRESHOLD, cores=os.cpu_count())
-    (HERE / "slow.txt").write_text(header + "".join(f"{test}\n" for test in listed))
-    return len(listed)
+    (HERE / "slow.txt").write_text(header + "".join(f"{test}\n" for test in sorted(set(listed))))
+    return len(set(listed))
+
+
+def collected(pytest_args: list[str]) -> set[str]:
+    """The ids of the tests pytest collects now, with and without their parameters."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", *pytest_args],  # one -q (pyproject): one id a line
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+    ).stdout
+    ids = {line.strip() for line in out.splitlines() if "::" in line}
+    return ids | {test.split("[", 1)[0] for test in ids}
 
 
 def main() -> None:
+    """`list_slow.py [--fast-only] [pytest options]`. --fast-only measures only the tests not yet slow and adds
+    those now too slow to the list, keeping the entries that still name a test (a few minutes, not the whole
+    suite: after adding or renaming tests)."""
+    args = sys.argv[1:]
+    fast_only = "--fast-only" in args
+    args = [a for a in args if a != "--fast-only"]
+    kept: list[str] = []
+    if fast_only:
+        existing = collected(args)
+        listed = [line.strip() for line in (HERE / "slow.txt").read_text().splitlines() if line.strip()]
+        kept = [entry for entry in listed if not entry.startswith("#") and entry in existing]
+        args = [*args, "-m", "not slow"]
     with tempfile.TemporaryDirectory() as work:
         report = Path(work) / "report.xml"
         subprocess.run(
-            [sys.executable, "-m", "pytest", "-n", "2", "-q", f"--junitxml={report}", *sys.argv[1:]], cwd=HERE.parent
+            [sys.executable, "-m", "pytest", "-n", "2", "-q", f"--junitxml={report}", *args], cwd=HERE.parent
         )
         seconds: dict[str, dict[str, float]] = defaultdict(dict)
         for case in ET.parse(report).getroot().iter("testcase"):
             test, params = node_id(case)
             seconds[test][params] = float(case.get("time", "0"))
-    print(f"{write(seconds)} slow entries written to tests/slow.txt")
+    print(f"{write(seconds, kept)} slow entries written to tests/slow.txt")
 
 
 if __name__ == "__main__":

@@ -438,7 +438,7 @@ CATALOGUE: dict[str, Message] = {
     "gate-form-of": Message("{form} of {date}"),
     "gate-form-of:count": Message("{form} of {date}{how_many}"),
     "gate-plan-smart": Message("{count} goal(s), {count2} action(s), all specific, measurable, relevant and dated"),
-    "gate-households-one": Message("{count} household(s) assessed: no conference choice needed"),
+    "gate-households-single": Message("{count} household(s) assessed: no conference choice needed"),
     "gate-households-each-assessed": Message("{count} household(s), each with its {form}"),
     "gate-households-chosen": Message("{count} households assessed; a conference chose: {decision_form} of {date}"),
     "gate-households-named-not-assessed": Message(
@@ -451,7 +451,7 @@ CATALOGUE: dict[str, Message] = {
         "{count} households assessed; the conference of {date} recommended {households}", shows_record=True
     ),
     "gate-review-no-date": Message("the latest case review has no date"),
-    "gate-review-no-review-date": Message("the latest case review has no review date"),
+    "gate-review-undated": Message("the latest case review has no review date"),
     "gate-conditions-missing": Message("missing: {missing}", shows_record=True),
     "gate-needed": Message("{count} of the {need} needed"),
     "gate-no-start-date": Message("no start date recorded"),
@@ -469,7 +469,7 @@ CATALOGUE: dict[str, Message] = {
     "gate-refused": Message("REFUSED ({who})"),
     "gate-review": Message("review of {review_date}: {verdict}"),
     "gate-review-next-due": Message("review of {review_date}; the next was due {due}"),
-    "gate-review-passes-but-closure": Message(
+    "gate-review-passes-closure-waits": Message(
         "review of {review_date} passes, but closure must wait until {earliest} ({describe_duration} after it)"
     ),
     "gate-review-passes-closure-later": Message(
@@ -654,6 +654,8 @@ def finding(where: str, key: str, /, **params: Any) -> Finding:
 # The same placeholder rule as for findings: SAFE_PLACEHOLDERS anywhere; TYPED_PLACEHOLDERS only in entries marked
 # quotes_input (the error goes back to the person who typed the value); RECORD_PLACEHOLDERS only in entries marked
 # shows_record (what a record or another copy's file holds, shown to the person who holds the key).
+# A code names the subject, then what is wrong (`attachment-content-mismatch`), in at most five words; the rule is in
+# docs/decisions.md and tests/test_messages.py. A released code never changes, however its message is reworded.
 ERRORS: dict[str, Message] = {
     # -- cmtk/dates.py --------------------------------------------------------------------------------------------
     "policy-duration": Message("duration {duration!r}: use one of {duration_units}, e.g. {{months: 6}}"),
@@ -669,22 +671,22 @@ ERRORS: dict[str, Message] = {
     # -- cmtk/system.py -------------------------------------------------------------------------------------------
     "git-missing": Message("git is not installed or not on PATH; {hint}"),
     # -- cmtk/store/attachments.py --------------------------------------------------------------------------------
-    "encryption-could-verified-nothing": Message("{source}: encryption could not be verified; nothing was written"),
-    "length-does-match-record": Message("{source}: its length does not match its record; see `cmtk doctor`"),
-    "content-does-match-record": Message(
+    "attachment-encryption-unverified": Message("{source}: encryption could not be verified; nothing was written"),
+    "attachment-length-mismatch": Message("{source}: its length does not match its record; see `cmtk doctor`"),
+    "attachment-content-mismatch": Message(
         "{source}: its content does not match its record (SHA-256); see `cmtk doctor`"
     ),
-    "record-holds-usable-file": Message("{source}: its record holds no usable file key; see `cmtk doctor`"),
-    "does-open-key-record": Message(
+    "attachment-file-key-unusable": Message("{source}: its record holds no usable file key; see `cmtk doctor`"),
+    "attachment-wrong-key": Message(
         "{source}: does not open with the key its record holds: it was replaced or damaged; see `cmtk doctor`"
     ),
     # -- cmtk/store/create.py -------------------------------------------------------------------------------------
-    "already-cmtk-store": Message("{root}: is already a cmtk store"),
+    "store-already-exists": Message("{root}: is already a cmtk store"),
     "store-folder-not-empty": Message("{root}: exists and is not empty; choose a new folder for the store"),
-    "org-give-organisation-s": Message("--org: give the organisation's name on one line"),
+    "org-name-format": Message("--org: give the organisation's name on one line"),
     # -- cmtk/store/crypto.py -------------------------------------------------------------------------------------
     "identity-no-secret-key": Message("{source}: no AGE-SECRET-KEY-1 line found; is this an age identity file?"),
-    "holds-secret-keys-cmtk": Message("{source}: holds {count} secret keys; cmtk needs a file with exactly one"),
+    "identity-several-secret-keys": Message("{source}: holds {count} secret keys; cmtk needs a file with exactly one"),
     "not-an-age-key": Message(
         "{source}: '{typed}' is not an age X25519 public key (age1...); ssh keys are not accepted, make one "
         "with `cmtk key new` or `age-keygen`",
@@ -697,33 +699,33 @@ ERRORS: dict[str, Message] = {
         "age1: copy it again from `cmtk key show` on its owner's laptop",
         quotes_input=True,
     ),
-    "cannot-decrypted-your-key": Message(
+    "decrypt-wrong-key": Message(
         "{source}: cannot be decrypted with your key (damaged, or encrypted to a key you do not hold)"
     ),
-    "age-file-damaged-plaintext": Message("{source}: not an age file (damaged or plaintext)"),
-    "damaged-opens-your-key": Message("{source}: damaged (it opens with your key, but its content is corrupt)"),
+    "not-an-age-file": Message("{source}: not an age file (damaged or plaintext)"),
+    "age-file-corrupt": Message("{source}: damaged (it opens with your key, but its content is corrupt)"),
     # -- cmtk/store/doctor.py -------------------------------------------------------------------------------------
-    "attached-file-without-record": Message("{relative}: an attached file without its record; delete it"),
+    "attachment-orphaned": Message("{relative}: an attached file without its record; delete it"),
     "store-file-refused": Message("{relative}: {problems}; delete it"),
     # -- cmtk/store/files.py --------------------------------------------------------------------------------------
-    "link-folder-cmtk-reads": Message(
+    "store-path-is-link": Message(
         "{relative}: {where} is a link or not a folder; cmtk reads store files only from inside the store (a "
         "copied store may point them at your identity): replace it with a plain file or remove it"
     ),
     "settings-not-a-mapping": Message("{settings}: not a mapping of settings"),
-    "plain-path-inside-store": Message("{relative}: not a plain path inside the store"),
-    "line-holds-control-direction": Message(
+    "store-path-not-plain": Message("{relative}: not a plain path inside the store"),
+    "store-file-control-char": Message(
         "{source} line {line}: holds a control or direction character (U+{ord:04X}), which can hide what the "
         "file really says; remove it (cmtk never writes one)"
     ),
-    "plain-file-remove": Message("{relative}: not a plain file; remove it"),
-    "file-other-names-hard": Message(
+    "store-file-not-plain": Message("{relative}: not a plain file; remove it"),
+    "store-file-hard-link": Message(
         "{relative}: this file has other names (a hard link), so it may be a file from outside the store; "
         "replace it with a copy"
     ),
-    "larger-than-any-file": Message("{relative}: larger than any file cmtk keeps there ({limit} KiB)"),
+    "store-file-too-large": Message("{relative}: larger than any file cmtk keeps there ({limit} KiB)"),
     "store-file-not-utf8": Message("{relative}: not UTF-8 text; save it as UTF-8"),
-    "disk-full-free-some": Message("the disk is full; free some space and try again (nothing was changed)"),
+    "disk-full": Message("the disk is full; free some space and try again (nothing was changed)"),
     "store-file-unreadable": Message("{relative}: cannot read it ({strerror})"),
     # -- cmtk/store/gitio.py --------------------------------------------------------------------------------------
     "disk-full-git": Message(
@@ -735,42 +737,42 @@ ERRORS: dict[str, Message] = {
         ".git/index.lock and try again"
     ),
     "git-failed": Message("git {subcommand} failed: {said}"),
-    "folder-must-stay-empty": Message(
+    "hooks-folder-not-empty": Message(
         "{folder}: this folder must stay empty (cmtk points git's hooks at it so that no hook runs); delete "
         "what is in it and try again"
     ),
     "git-cat-file-failed": Message("git cat-file failed; run `cmtk doctor`"),
     # -- cmtk/store/identity.py -----------------------------------------------------------------------------------
-    "permissions-let-other-users": Message(
+    "identity-readable-by-others": Message(
         "{path}: permissions {mode:04o} let other users read your identity; run `chmod 600 {path}` (and "
         "consider making a new key if others may have copied it)",
         quotes_input=True,
     ),
-    "other-users-can-write": Message(
+    "identity-folder-writable": Message(
         "{folder}: other users can write to the folder holding your identity and could replace it; run "
         "`chmod go-w {folder}` or move the identity to a private folder"
     ),
-    "your-identity-must-inside": Message(
+    "identity-outside-home": Message(
         "{path}: your identity must be inside your own user folder ({home}), which other accounts on this "
         "computer cannot open; a USB stick or a shared folder lets others copy it. Move it there, for "
         "example to {default_identity_path}, and point --identity at it"
     ),
-    "passphrase-needed-there-terminal": Message(
+    "passphrase-no-terminal": Message(
         "a passphrase is needed and there is no terminal to ask it on; set {passphrase_env} or run interactively"
     ),
-    "identity-file-create-one": Message(
+    "identity-not-found": Message(
         "{path}: no identity file; create one with `cmtk key new`, or point --identity / CMTK_IDENTITY at yours"
     ),
-    "file-point-identity-your": Message("{path}: is not a file; point --identity at your age identity file"),
-    "too-large-age-identity": Message("{path}: too large to be an age identity file"),
-    "your-identity-onedrive-folder": Message(
+    "identity-not-a-file": Message("{path}: is not a file; point --identity at your age identity file"),
+    "identity-too-large": Message("{path}: too large to be an age identity file"),
+    "identity-in-onedrive": Message(
         "{path}: your identity is in a OneDrive folder, which copies it to the internet; move it out (for "
         "example to {default_identity_path}) and point --identity at it"
     ),
-    "identity-already-exists-keep": Message(
+    "identity-exists": Message(
         "{path}: an identity already exists; keep it, or move it away first if you really want a new one"
     ),
-    "age-identity-file-binary": Message("{path}: not an age identity file (binary data)"),
+    "identity-binary": Message("{path}: not an age identity file (binary data)"),
     # -- cmtk/store/ids.py ----------------------------------------------------------------------------------------
     "case-id-format": Message(
         "'{shown}' is not a case id: ids are {case_id_length} letters and digits such as K7Q2MX4P; see `cmtk "
@@ -786,35 +788,35 @@ ERRORS: dict[str, Message] = {
         "no cmtk store in {here} or above it; cd into your store's folder (e.g. cd demo) or add --store PATH "
         "(no store yet? `cmtk init PATH --org NAME`, or `cmtk demo PATH` to practise)"
     ),
-    "store-not-a-store": Message(
+    "not-a-store": Message(
         "{path}: not a cmtk store (no .cmtk folder); check the path, or create one with `cmtk init {path}`"
     ),
     # -- cmtk/store/records.py ------------------------------------------------------------------------------------
-    "record-date-must-calendar": Message("record {record}: its date must be a calendar date, not {type_name}"),
-    "decrypts-but-cmtk-record": Message("{source}: decrypts, but is not a cmtk record (no cmtk_record envelope)"),
-    "record-format-supported-cmtk": Message(
+    "record-date-wrong-type": Message("record {record}: its date must be a calendar date, not {type_name}"),
+    "record-no-envelope": Message("{source}: decrypts, but is not a cmtk record (no cmtk_record envelope)"),
+    "record-format-unsupported": Message(
         "{source}: record format {cmtk_record!r} is not supported by this cmtk; upgrade cmtk",
         shows_record=True,
     ),
-    "record-body-mapping-sections": Message("{source}: the record body is not a mapping of sections"),
-    "key-generation-number": Message("{source}: key_generation is not a number"),
-    "record-date-date": Message("{source}: the record date is not a date"),
-    "record-envelope-lacks": Message("{source}: the record envelope lacks '{key}'"),
+    "record-body-not-a-mapping": Message("{source}: the record body is not a mapping of sections"),
+    "record-generation-not-number": Message("{source}: key_generation is not a number"),
+    "record-date-invalid": Message("{source}: the record date is not a date"),
+    "record-envelope-missing-key": Message("{source}: the record envelope lacks '{key}'"),
     # -- cmtk/store/session.py ------------------------------------------------------------------------------------
-    "cmtk-settings-yaml-missing": Message(
+    "store-settings-missing": Message(
         "{root}: .cmtk/settings.yaml is missing; this store is damaged, see `cmtk doctor`"
     ),
-    "missing-store-team-see": Message("{recipients}: missing; this store has no team, see `cmtk doctor`"),
-    "store-key-store-damaged": Message("{keys_dir}: no store key; this store is damaged, see `cmtk doctor`"),
-    "sync-interrupted-half-way": Message(
+    "store-team-missing": Message("{recipients}: missing; this store has no team, see `cmtk doctor`"),
+    "store-key-missing": Message("{keys_dir}: no store key; this store is damaged, see `cmtk doctor`"),
+    "sync-interrupted": Message(
         "a sync was interrupted half-way; run `cmtk sync` (or `cmtk doctor --repair`) to finish it before "
         "changing anything"
     ),
-    "git-merge-git-pull": Message(
+    "git-merge-unfinished": Message(
         "a `git merge` or `git pull` run by hand stopped half-way in this store; run `cmtk sync` (or `cmtk "
         "doctor --repair`) to finish it with cmtk's merge before changing anything"
     ),
-    "your-identity-inside-store": Message(
+    "identity-inside-store": Message(
         "{path}: your identity is inside the store folder, where a sync or a backup would copy it; move it "
         "out (for example to your config folder, see `cmtk key show`) and point --identity at it"
     ),
@@ -822,63 +824,61 @@ ERRORS: dict[str, Message] = {
         "your key {public}... is not in this store's team; ask a member to run `cmtk team add YOUR-NAME "
         "{public2}` and then sync"
     ),
-    "store-key-generation-one": Message(
+    "store-key-generation-unknown": Message(
         "{source}: store key generation {generation} is not the one this laptop knew; the store may have "
         "been tampered with: do not use it, and ask your case manager"
     ),
-    "nothing-changed-do-change": Message(
+    "team-list-tampered": Message(
         "{team_tampered}. Nothing was changed: do not change the team; compare the list with `cmtk team "
         "list` and ask your case manager (its history: `git log -p .cmtk/recipients.txt`)"
     ),
-    "age-laptop-knew-store": Message(
+    "store-key-file-gone": Message(
         "{keys_dir}/{max}.age: this laptop knew store key generation {max} but its file is gone; writing "
         "with an older key would let a removed member read it. The store may have been tampered with: do not "
         "use it, and ask your case manager"
     ),
-    "says-written-store-key": Message(
+    "record-generation-mismatch": Message(
         "{source}: says it was written with store key generation {key_generation} but opens with generation "
         "{opened_with}; it may have been forged by a former member: see `cmtk doctor`"
     ),
-    "record-inside-belongs-path": Message(
+    "record-wrong-path": Message(
         "{source}: the record inside belongs to {case}/{record}, not to this path; it was copied or moved by "
         "hand, see `cmtk doctor`"
     ),
     "case-folder-wrong-shard": Message("{source}: case folder is in the wrong shard; see `cmtk doctor`"),
     "no-such-case-hint": Message("no case {case_id} in this store; {hint}see `cmtk case list`"),
     "no-such-conference": Message("no conference {conference_id} in this store; see `cmtk conference list`"),
-    "record-encryption-could-verified": Message(
-        "record {record}: encryption could not be verified; nothing was written"
-    ),
-    "would-dated-after-computer": Message(
+    "record-encryption-unverified": Message("record {record}: encryption could not be verified; nothing was written"),
+    "date-after-clock": Message(
         "this would be dated {dated}, after the computer's date ({real_today}): {cause}; unset CMTK_TODAY "
         "(or drop --as-of) for real work, and practise in a TRAINING store"
     ),
     "store-key-generation-missing": Message(
         "{source}: store key generation {generation} is missing; see `cmtk doctor`"
     ),
-    "store-key-generation-made": Message(
+    "store-key-not-by-holder": Message(
         "{source}: store key generation {generation} was not made by a holder of generation {generation2}; "
         "the store may have been tampered with: do not use it, and ask your case manager"
     ),
-    "second-first-generation-store": Message(
+    "store-key-first-duplicated": Message(
         "{source}: a second first-generation store key appeared; the store may have been tampered with"
     ),
-    "your-key-cannot-open": Message(
+    "store-key-not-for-you": Message(
         "{source}: your key cannot open this store key; if you were removed from the team or the key file is "
         "damaged, ask a team member and run `cmtk doctor`"
     ),
-    "another-cmtk-command-been": Message(
+    "store-busy": Message(
         "another cmtk command has been changing this store for over {limit:.0f} s; wait for it to finish and try again"
     ),
     # -- cmtk/store/signing.py ------------------------------------------------------------------------------------
     "age-key-length": Message("an age key that is not 32 bytes long"),
-    "signing-key-looks-like": Message(
+    "not-a-signing-key": Message(
         "{where}: not a signing key; it looks like {signing_prefix}... (from `cmtk key show` on the sender's laptop)"
     ),
-    "name-give-sender-s": Message("NAME: give the sender's name, 1-80 characters on one line"),
+    "sender-name-format": Message("NAME: give the sender's name, 1-80 characters on one line"),
     # -- cmtk/store/yamlio.py -------------------------------------------------------------------------------------
     "yaml-too-deep": Message("{source}: nested more than {max_depth} levels deep; no form is shaped like that"),
-    "yaml-error-at": Message("{source}: YAML error at {where}"),
+    "yaml-error": Message("{source}: YAML error at {where}"),
     "yaml-invalid": Message("{source}: not valid YAML"),
     "yaml-value": Message("{source}: YAML value cannot be read (a bad date, tag or nesting)"),
     "yaml-not-utf8": Message("{source}: not UTF-8 text"),
@@ -890,91 +890,87 @@ ERRORS: dict[str, Message] = {
         "no case or conference {subject} in this store; see `cmtk case list`",
         quotes_input=True,
     ),
-    "take-choose-kept-other": Message("--take: choose kept or other, not '{take}'", quotes_input=True),
-    "conflicts-resolve": Message("{subject} has no conflicts to resolve", quotes_input=True),
-    "number-see-cmtk-conflicts": Message(
+    "take-option": Message("--take: choose kept or other, not '{take}'", quotes_input=True),
+    "no-conflicts": Message("{subject} has no conflicts to resolve", quotes_input=True),
+    "conflict-number-range": Message(
         "NUMBER: {subject} has {count}; see `cmtk conflicts {subject}`",
         quotes_input=True,
     ),
-    "field-longer-record-resolve": Message(
-        "{field}: this field is no longer in the record; resolve it with --take kept"
-    ),
+    "conflict-field-gone": Message("{field}: this field is no longer in the record; resolve it with --take kept"),
     # -- cmtk/team/incoming.py ------------------------------------------------------------------------------------
-    "copy-changes-cmtk-never": Message(
+    "incoming-foreign-changes": Message(
         "the copy on {remote} has changes cmtk never makes: {problems}{more}. Nothing was changed; it may "
         "have been tampered with: ask your case manager"
     ),
-    "copy-store-key-cmtk": Message("the copy on {remote} has no store key; it is not a cmtk store"),
-    "copy-nothing-changed-ask": Message(
+    "incoming-no-store-key": Message("the copy on {remote} has no store key; it is not a cmtk store"),
+    "incoming-team-tampered": Message(
         "the copy on {remote}: {team_tampered}. Nothing was changed: ask your case manager"
     ),
-    "copy-changed-nothing-changed": Message(
+    "incoming-settings-changed": Message(
         "the copy on {remote} changed {changed}; nothing was changed here. Check the change with whoever "
         "made it, then run `cmtk sync --accept-settings`"
     ),
-    "copy-dropped-member-s": Message(
+    "incoming-members-dropped": Message(
         "the copy on {remote} dropped {count} member(s) from the team list without a new store key, which "
         "cmtk's removal always makes: it may have been tampered with. Nothing was changed; ask your case "
         "manager"
     ),
-    "copy-lacks-nothing-changed": Message("the copy on {remote} lacks {path!r}; nothing was changed"),
-    "copy-written-store-key": Message(
+    "incoming-record-missing": Message("the copy on {remote} lacks {path!r}; nothing was changed"),
+    "incoming-record-old-key": Message(
         "the copy on {remote} has {path!r} written with store key generation {generation}, older than the "
         "store's (generation {oldest_allowed}): it may have been forged by a removed member. Nothing was "
         "changed; ask your case manager"
     ),
-    "copy-puts-back-earlier": Message(
+    "incoming-record-replayed": Message(
         "the copy on {remote} puts back an earlier version of {replayed!r} (cmtk never does that): it may "
         "have been tampered with to undo a change. Nothing was changed; ask your case manager"
     ),
-    "copy-lacks-nothing-kept": Message("the copy on {remote} lacks {path!r}; nothing was kept"),
-    "incoming-old-key-generation": Message(
+    "clone-record-missing": Message("the copy on {remote} lacks {path!r}; nothing was kept"),
+    "clone-record-old-key": Message(
         "the copy on {remote} has {path!r} written with store key generation {generation}, older than the "
         "store's (generation {newest}): it may have been forged by a removed member. Nothing was kept; ask "
         "your case manager"
     ),
     # -- cmtk/team/integrate.py -----------------------------------------------------------------------------------
-    "store-commit-yet-see": Message("this store has no commit yet; see `cmtk doctor`"),
-    "holds-different-store-history": Message(
-        "{remote} holds a different store (no history in common); nothing was changed"
-    ),
-    "case-id-opened-laptop": Message(
+    "store-no-commit": Message("this store has no commit yet; see `cmtk doctor`"),
+    "remote-unrelated-store": Message("{remote} holds a different store (no history in common); nothing was changed"),
+    "case-id-collision": Message(
         "case id {opened_here} was opened on this laptop and on the other copy for two different children; "
         "nothing was changed: ask for help before syncing again"
     ),
-    "added-team-members-laptop": Message(
+    "incoming-members-unaccepted": Message(
         "{remote} added team members this laptop has not accepted: {names}; nothing was changed. Check each "
         "key with its owner, then run `cmtk sync --accept-team`",
         shows_record=True,
     ),
-    "laptop-other-copy-each": Message(
+    "member-name-collision": Message(
         "this laptop and the other copy each added a different key under the same member name; nothing was "
         "changed: remove one of them on one side, then sync again"
     ),
-    "laptop-other-copy-changed": Message(
+    "merge-same-lines": Message(
         "{path}: this laptop and the other copy changed the same lines; nothing was changed. Make the two "
         "versions agree on one laptop, then sync again"
     ),
-    "commit-merges-histories-once": Message(
+    "merge-octopus": Message(
         "commit {hand} merges {count} histories at once, which cmtk cannot redo; nothing was changed: run "
         "`git reset --keep {hand}^1` (your other commits since are kept by the remote's copy only if sent), "
         "then `cmtk sync`"
     ),
-    "commit-merge-made-git": Message(
+    "merge-by-hand": Message(
         "commit {hand} is a merge made with git by hand that also changes {own!r}; cmtk cannot merge it "
         "again without losing that change. Nothing was changed: run `git reset --keep {hand}^1`, make the "
         "change again with cmtk, then `cmtk sync`"
     ),
-    "other-copy-own-store": Message(
+    "incoming-key-from-removed": Message(
         "the other copy has its own store key generation {generation}, made with the key that a member "
         "removed on this laptop still holds, and not by anyone in this laptop's team: it may be a forgery by "
         "the removed member. Nothing was changed (no key, record or team change of that copy was taken); ask "
         "your case manager before syncing again"
     ),
-    "git-merge-head-names": Message(".git/MERGE_HEAD names something that is not a commit; ask for help"),
+    "merge-head-invalid": Message(".git/MERGE_HEAD names something that is not a commit; ask for help"),
     "git-update-index-failed": Message("git update-index failed while merging; nothing was changed"),
     # -- cmtk/team/keyring.py -------------------------------------------------------------------------------------
-    "store-key-opens-record": Message(
+    "record-no-store-key": Message(
         "{shown}: no store key opens this record; nothing was changed, see `cmtk doctor`",
         quotes_input=True,
     ),
@@ -983,7 +979,7 @@ ERRORS: dict[str, Message] = {
         "{source}: store key generation {generation} differs from the one in the common history; it may have "
         "been tampered with: nothing was changed, ask your case manager"
     ),
-    "copy-different-store-key": Message(
+    "incoming-key-generation-differs": Message(
         "the copy on {source} has a different store key generation {generation} than this laptop knew; it "
         "may have been tampered with: nothing was changed, ask your case manager"
     ),
@@ -997,20 +993,20 @@ ERRORS: dict[str, Message] = {
         quotes_input=True,
         shows_record=True,
     ),
-    "record-inside-belongs-elsewhere": Message(
+    "keyring-record-misplaced": Message(
         "{shown}: the record inside belongs elsewhere; it may have been copied or forged: nothing was changed",
         quotes_input=True,
     ),
-    "copy-store-key-generation": Message(
+    "incoming-key-not-for-you": Message(
         "the copy on {source} has a store key (generation {generation}) that your key cannot open: you were "
         "removed from the team there, or your key changed. Nothing was changed; ask your case manager"
     ),
-    "incoming-key-not-made-by-holder": Message(
+    "incoming-key-not-by-holder": Message(
         "the copy on {source} has a store key generation {generation} not made by a holder of generation "
         "{generation2}; it may have been tampered with: nothing was changed, ask your case manager"
     ),
     # -- cmtk/team/merge_driver.py --------------------------------------------------------------------------------
-    "other-branch-s-version": Message(
+    "merge-older-key": Message(
         "{path}: the other branch's version uses an older store key than the common one; it may be forged. "
         "Use `cmtk sync`, which checks every change"
     ),
@@ -1019,21 +1015,17 @@ ERRORS: dict[str, Message] = {
     "remote-name-format": Message(
         "NAME: use 1-40 letters, digits, '-' or '_', starting with a letter or digit (e.g. office, usb)"
     ),
-    "url-give-path-folder": Message(
+    "remote-url-format": Message(
         "URL: give a path (a folder or a .age bundle file) or an ssh address such as user@server:cci.git"
     ),
-    "url-remote-helpers-such": Message(
-        "URL: remote helpers such as ext:: are not allowed; give a path or an ssh address"
-    ),
-    "git-points-another-folder": Message(
-        "{path}: its .git points to another folder; give the shared store's own folder"
-    ),
+    "remote-url-helper": Message("URL: remote helpers such as ext:: are not allowed; give a path or an ssh address"),
+    "remote-git-elsewhere": Message("{path}: its .git points to another folder; give the shared store's own folder"),
     "remote-exists": Message(
         "there is already a remote called '{name}'; see `cmtk remote list`",
         quotes_input=True,
     ),
     "no-remote": Message("this store has no remote yet; add one with `cmtk remote add NAME URL`"),
-    "name-store-several-remotes": Message(
+    "remote-name-needed": Message(
         "NAME: this store has several remotes ({names}); say which one to sync with",
         shows_record=True,
     ),
@@ -1041,87 +1033,85 @@ ERRORS: dict[str, Message] = {
         "{target}: exists and is not empty; choose a new folder for the copy",
         quotes_input=True,
     ),
-    "such-bundle-file-usb": Message("{source}: no such bundle file; is the USB stick plugged in?"),
-    "such-folder-drive-share": Message("{source}: no such folder; is the drive or share mounted?"),
-    "repository-borrows-objects-from": Message(
+    "clone-no-bundle": Message("{source}: no such bundle file; is the USB stick plugged in?"),
+    "clone-no-folder": Message("{source}: no such folder; is the drive or share mounted?"),
+    "remote-alternates": Message(
         "{path}: the repository borrows objects from another folder (objects/info/{name}), which cmtk never "
         "sets up; it may have been tampered with: ask your case manager",
         quotes_input=True,
     ),
-    "url-encrypted-bundle-must": Message("URL: an encrypted bundle must be a file path (for example on a USB stick)"),
-    "such-folder-usb-stick": Message("{parent}: no such folder; is the USB stick plugged in?"),
-    "url-folder-give-file": Message("URL: {path} is a folder; give a file name ending in .age for an encrypted bundle"),
-    "cmtk-store-cmtk-settings": Message("{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept"),
+    "bundle-url-not-path": Message("URL: an encrypted bundle must be a file path (for example on a USB stick)"),
+    "bundle-folder-missing": Message("{parent}: no such folder; is the USB stick plugged in?"),
+    "bundle-url-is-folder": Message("URL: {path} is a folder; give a file name ending in .age for an encrypted bundle"),
+    "clone-not-a-store": Message("{url}: this is not a cmtk store (no .cmtk/settings.yaml); nothing was kept"),
     "clone-not-in-team": Message(
         "your key is not in this store's team, so the copy cannot be checked or used; ask a member to run "
         "`cmtk team add YOUR-NAME {public}` and sync, then clone again. Nothing was kept"
     ),
-    "expect-store-s-fingerprint": Message(
+    "clone-fingerprint-mismatch": Message(
         "--expect: this store's fingerprint is {found}, not {expect}; it is not the store you expected (or "
         "it was tampered with). Nothing was kept",
         quotes_input=True,
     ),
-    "bundle-encrypted-your-key": Message(
+    "bundle-not-for-you": Message(
         "{source}: this bundle is not encrypted to your key; ask a team member to add you (`cmtk team add`) "
         "and sync with the stick, then try again"
     ),
-    "cmtk-store-branch-nothing": Message(
-        "{url}: this is not a cmtk store (it has no {branch} branch); nothing was kept"
-    ),
+    "clone-no-branch": Message("{url}: this is not a cmtk store (it has no {branch} branch); nothing was kept"),
     "remote-no-folder-drive": Message("{parent}: no such folder; is the drive or share mounted?"),
-    "exists-but-git-repository": Message(
+    "remote-not-a-repository": Message(
         "{path}: exists but is not a git repository; give a new folder or an existing shared store"
     ),
-    "url-could-copy-store": Message(
+    "clone-failed": Message(
         "URL: could not copy a store from {url} ({reason}); give the team's shared folder (a .git folder), "
         "server address or .age bundle",
         shows_record=True,
     ),
     # -- cmtk/team/roster.py --------------------------------------------------------------------------------------
-    "store-key-file-lists": Message("store key file lists no recipients"),
+    "store-key-no-recipients": Message("store key file lists no recipients"),
     "member-name-format": Message("member name: use 1-80 characters without '|', '#' or line breaks"),
-    "same-public-key-listed": Message("{source}: the same public key is listed twice; remove the duplicate"),
-    "two-members-have-same": Message("{source}: two members have the same name; every member needs a different name"),
+    "team-key-twice": Message("{source}: the same public key is listed twice; remove the duplicate"),
+    "team-name-twice": Message("{source}: two members have the same name; every member needs a different name"),
     # -- cmtk/team/rotation.py ------------------------------------------------------------------------------------
-    "team-list-cmtk-recipients": Message(
+    "team-list-changed": Message(
         "the team list (.cmtk/recipients.txt) changed since this laptop last accepted it ({count} key(s) "
         "added, {count2} removed); check it with `cmtk team trust` before changing the team"
     ),
-    "store-changes-that-committed": Message(
+    "team-uncommitted": Message(
         "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) before "
         "changing the team"
     ),
-    "age-key-interrupted-team": Message(
+    "team-change-key-mismatch": Message(
         "{keys_dir}/{generation}.age is not the key the interrupted team change made; the store may have "
         "been tampered with: ask your case manager"
     ),
-    "team-already-member-called": Message(
+    "member-exists": Message(
         "the team already has a member called '{name}'; choose another name",
         quotes_input=True,
     ),
-    "that-public-key-already": Message("that public key already belongs to '{holder}'"),
-    "team-member-called-team": Message("no team member called '{name}'; the team is: {known}", quotes_input=True),
-    "you-cannot-remove-yourself": Message("you cannot remove yourself; ask another team member to remove you"),
-    "nothing-changed": Message("{relative}: {encryption_check}; nothing was changed"),
+    "member-key-exists": Message("that public key already belongs to '{holder}'"),
+    "no-such-member": Message("no team member called '{name}'; the team is: {known}", quotes_input=True),
+    "member-remove-self": Message("you cannot remove yourself; ask another team member to remove you"),
+    "team-encryption-unverified": Message("{relative}: {encryption_check}; nothing was changed"),
     # -- cmtk/team/sync.py ----------------------------------------------------------------------------------------
-    "sync-interrupted-store-moved": Message(
+    "sync-interrupted-stale": Message(
         "a sync was interrupted and the store has moved on since; ask for help before changing anything (the "
         "sync journal is .git/cmtk/sync.json)"
     ),
-    "team-change-interrupted-run": Message("a team change was interrupted; run `cmtk doctor --repair` before syncing"),
+    "team-change-interrupted": Message("a team change was interrupted; run `cmtk doctor --repair` before syncing"),
     "sync-uncommitted": Message(
         "the store has changes that are not committed; run `cmtk doctor` (and `cmtk doctor --repair`) before syncing"
     ),
-    "keeps-changing-under-sync": Message(
+    "remote-keeps-changing": Message(
         "{name} keeps changing under this sync; try again in a minute",
         quotes_input=True,
     ),
     # -- cmtk/team/transport.py -----------------------------------------------------------------------------------
-    "stick-full-bundle-needs": Message(
+    "stick-full": Message(
         "{parent}: the stick is full: the bundle needs {megabytes} free and the stick has "
         "{megabytes2}{both}. Free space on it or use a larger stick; your changes are safe here"
     ),
-    "history-rewritten-longer-holds": Message(
+    "remote-history-rewritten": Message(
         "the history on {name} was rewritten: it no longer holds what this laptop last exchanged with it "
         "(cmtk never does that). Nothing was changed; it may have been tampered with: ask your case manager",
         quotes_input=True,
@@ -1129,21 +1119,21 @@ ERRORS: dict[str, Message] = {
     "remote-no-folder-stick": Message(
         "{parent}: no such folder; is the USB stick plugged in? Your changes are safe here"
     ),
-    "such-folder-shared-drive": Message(
+    "remote-folder-missing": Message(
         "{folder}: no such folder; is the shared drive or network folder connected? Nothing was changed"
     ),
-    "could-send-your-changes": Message(
+    "send-failed": Message(
         "could not send to {name} ({url}): {reason}; your changes are safe here, sync again later",
         quotes_input=True,
         shows_record=True,
     ),
-    "could-write-bundle-your": Message("{path}: could not write the bundle ({strerror}); your changes are safe here"),
-    "bundle-file-though-laptop": Message(
+    "bundle-write-failed": Message("{path}: could not write the bundle ({strerror}); your changes are safe here"),
+    "bundle-missing": Message(
         "{path}: no bundle file, though this laptop has synced with {name} before: is the right USB stick "
         "plugged in? For a new, empty stick run `cmtk sync {name} --new-bundle`",
         quotes_input=True,
     ),
-    "bundle-damaged-opens-your": Message(
+    "bundle-corrupt": Message(
         "{path}: this bundle is damaged (it opens with your key, but part of it is corrupt: a stick pulled "
         "out while it was written, or a failing stick); nothing was changed. This laptop's copy is intact: "
         "`cmtk sync {name} --new-bundle` replaces the bundle with it, and whoever sent the changes only the "
@@ -1151,61 +1141,59 @@ ERRORS: dict[str, Message] = {
         "stick or laptop over it)",
         quotes_input=True,
     ),
-    "bundle-does-open-your": Message(
+    "bundle-wrong-key": Message(
         "{path}: this bundle does not open with your key: you may have been removed from the team, your key "
         "may have changed, or it was written before you joined (then a team member's sync fixes it); ask "
         "your case manager"
     ),
-    "could-fetch-from-nothing": Message(
+    "fetch-failed": Message(
         "could not fetch from {name} ({url}): {reason}; nothing was changed",
         quotes_input=True,
         shows_record=True,
     ),
-    "bundle-damaged-holds-different": Message(
-        "{path}: the bundle is damaged or holds a different store; nothing was changed"
-    ),
+    "bundle-damaged": Message("{path}: the bundle is damaged or holds a different store; nothing was changed"),
     # -- cmtk/forms/definitions.py --------------------------------------------------------------------------------
     "no-such-form": Message("no form '{form_id}'{hint}; see `cmtk form list`", quotes_input=True),
     "form-definition-error": Message("{file}{at}: {detail}"),
-    "code-form-use-form": Message("'{form_id}' is the code of form '{id}'; use the form id: {id}", quotes_input=True),
-    "cmtk-forms-longer-there": Message(".cmtk/forms/{name}: no longer there; see `cmtk form list`", quotes_input=True),
+    "form-code-not-id": Message("'{form_id}' is the code of form '{id}'; use the form id: {id}", quotes_input=True),
+    "form-file-gone": Message(".cmtk/forms/{name}: no longer there; see `cmtk form list`", quotes_input=True),
     # -- cmtk/forms/editing.py ------------------------------------------------------------------------------------
-    "editor-installed-set-editor": Message(
+    "editor-not-installed": Message(
         "the editor '{command}' is not installed; set EDITOR to one you have (for example EDITOR=vi or "
         "EDITOR=nano; on Windows EDITOR=notepad), or record a corrected form with `cmtk record`"
     ),
-    "memory-backed-folder-dev": Message(
+    "edit-no-memory-folder": Message(
         "no memory-backed folder (/dev/shm) to edit in, so the decrypted form would touch the disk; pass "
         "--allow-disk-temp to accept that, or record a corrected form with `cmtk record`"
     ),
-    "case-record-recorded-forms": Message(
+    "edit-no-such-record": Message(
         "case {case_id} has no {form_id} record{suggest}; recorded forms: {recorded}",
         quotes_input=True,
     ),
-    "nothing-changed-set-editor": Message("nothing was changed; set EDITOR=nano (or vim, emacs) and try again"),
-    "editor-exited-error-nothing": Message("the editor exited with an error; nothing was changed"),
-    "editor-not-installed-visual": Message(
+    "editor-unsafe-declined": Message("nothing was changed; set EDITOR=nano (or vim, emacs) and try again"),
+    "editor-exit-error": Message("the editor exited with an error; nothing was changed"),
+    "editor-not-runnable": Message(
         "the editor '{command}' is not installed; set EDITOR to one you have (for example EDITOR=vi or "
         "EDITOR=nano), or record a corrected form with `cmtk record`"
     ),
-    "edited-form-valid-nothing": Message("the edited form is not valid; nothing was changed"),
+    "edited-form-invalid": Message("the edited form is not valid; nothing was changed"),
     # -- cmtk/forms/validate.py -----------------------------------------------------------------------------------
     "value-not-valid": Message("'{shown}' is not valid; {expected}", quotes_input=True),
     "value-not-a-choice": Message("'{word}' is not one of the choices ({options}){hint}", quotes_input=True),
     "unknown-type": Message("has an unknown type {kind}", quotes_input=True),
     "expects-text": Message("expects text"),
-    "contains-control-direction-changing": Message(
+    "value-control-char": Message(
         "contains control or direction-changing characters (they can disguise what a screen shows); retype it"
     ),
-    "below-smallest-allowed-value": Message("{typed} is below the smallest allowed value, {min:g}", quotes_input=True),
-    "above-largest-allowed-value": Message("{typed} is above the largest allowed value, {max:g}", quotes_input=True),
-    "printed-text-only-takes": Message("is printed text only and takes no answer; remove it"),
-    "future-date-cannot-after": Message(
+    "value-below-min": Message("{typed} is below the smallest allowed value, {min:g}", quotes_input=True),
+    "value-above-max": Message("{typed} is above the largest allowed value, {max:g}", quotes_input=True),
+    "note-takes-no-answer": Message("is printed text only and takes no answer; remove it"),
+    "value-date-future": Message(
         "{parsed} is in the future; this date cannot be after today ({today})",
         quotes_input=True,
     ),
     # -- cmtk/smart/rules.py --------------------------------------------------------------------------------------
-    "cmtk-policy-yaml-smart": Message(
+    "smart-policy-not-a-list": Message(
         ".cmtk/policy.yaml: smart.{where} must be a list of words or {{add: [...], remove: [...]}}"
     ),
     "smart-policy-not-a-word": Message(
@@ -1215,381 +1203,363 @@ ERRORS: dict[str, Message] = {
     "smart-policy-not-a-mapping": Message(
         ".cmtk/policy.yaml: smart must be a mapping of list names (see cmtk/defaults/smart.yaml)"
     ),
-    "smart-policy-list-not-a-mapping": Message(
+    "smart-policy-list-not-mapping": Message(
         ".cmtk/policy.yaml: smart.{where} must be a mapping, as in cmtk's smart.yaml"
     ),
     "smart-policy-unknown-list": Message(".cmtk/policy.yaml: smart.{key} is not a list the SMART checker reads{hint}"),
     # -- cmtk/casework/attachments.py -----------------------------------------------------------------------------
-    "must-list-kinds-file": Message(
+    "policy-kinds-format": Message(
         "{where} must list the kinds of file, e.g. consent: {{label: ..., types: [pdf, jpeg]}}"
     ),
-    "cmtk-policy-yaml-attachments": Message(
-        ".cmtk/policy.yaml: attachments.max_megabytes must be a number from 1 to 100"
-    ),
-    "kind-kind-attachment-use": Message(
+    "policy-max-megabytes": Message(".cmtk/policy.yaml: attachments.max_megabytes must be a number from 1 to 100"),
+    "attachment-kind-option": Message(
         "--kind: '{given}' is not a kind of attachment; use one of {known}",
         quotes_input=True,
     ),
-    "case-attachment-see-cmtk": Message(
+    "no-such-attachment": Message(
         "case {id} has no attachment {wanted}; see `cmtk attachment list {id}`",
         quotes_input=True,
     ),
-    "file-attachment-missing-see": Message("{source}: the file of attachment {id} is missing; see `cmtk doctor`"),
-    "write-most-characters-plain": Message("{option}: write at most {max_note} characters of plain text"),
-    "about-case-record-see": Message("--about: case {id} has no record {record_id}; see `cmtk case show {id}`"),
-    "date-future-give-date": Message(
+    "attachment-file-missing": Message("{source}: the file of attachment {id} is missing; see `cmtk doctor`"),
+    "attachment-note-too-long": Message("{option}: write at most {max_note} characters of plain text"),
+    "about-no-such-record": Message("--about: case {id} has no record {record_id}; see `cmtk case show {id}`"),
+    "attachment-date-future": Message(
         "--date: {when} is in the future; give the date of the document",
         quotes_input=True,
     ),
-    "profile-only-can-child": Message("--profile: only a {photo} can be the child's profile photo, not a {id}"),
-    "attachment-case-already-void": Message("attachment {id} of case {id2} is already void ({voided})"),
-    "attachment-void-attach-photo": Message("attachment {id} is void; attach the photo again with --profile"),
-    "attachment-only-photo-can": Message(
+    "profile-kind-not-photo": Message("--profile: only a {photo} can be the child's profile photo, not a {id}"),
+    "attachment-already-void": Message("attachment {id} of case {id2} is already void ({voided})"),
+    "profile-photo-void": Message("attachment {id} is void; attach the photo again with --profile"),
+    "profile-not-a-photo": Message(
         "attachment {id} is a {kind}, not a {photo}: only a photo can be the profile photo",
         quotes_input=True,
     ),
-    "kind-short-lower-case": Message("{where}.{kind_id}: a kind is a short lower-case id with a label and types"),
-    "types-list": Message("{where}.{kind_id}.types: a list of {types}"),
-    "give-short-reason-kept": Message("{option}: give a short reason (it is kept with the attachment's record)"),
-    "about-case-record-forms": Message(
+    "policy-kind-format": Message("{where}.{kind_id}: a kind is a short lower-case id with a label and types"),
+    "policy-kind-types": Message("{where}.{kind_id}.types: a list of {types}"),
+    "attachment-reason-needed": Message("{option}: give a short reason (it is kept with the attachment's record)"),
+    "about-form-not-recorded": Message(
         "--about: case {id} has no {text} record; its forms are: {recorded}",
         quotes_input=True,
     ),
-    "label-give-label-e": Message("{where}.{kind_id}.label: give a label, e.g. {{en: Birth certificate}}"),
+    "policy-kind-label": Message("{where}.{kind_id}.label: give a label, e.g. {{en: Birth certificate}}"),
     # -- cmtk/casework/case_file.py -------------------------------------------------------------------------------
-    "cmtk-policy-yaml-give": Message(".cmtk/policy.yaml: {where}: give a label, e.g. {{en: Case plan}}"),
-    "cmtk-policy-yaml-case": Message(".cmtk/policy.yaml: case_file.checklist must be a list of items"),
-    "cmtk-policy-yaml-must": Message(
+    "checklist-label-missing": Message(".cmtk/policy.yaml: {where}: give a label, e.g. {{en: Case plan}}"),
+    "checklist-not-a-list": Message(".cmtk/policy.yaml: case_file.checklist must be a list of items"),
+    "checklist-item-format": Message(
         ".cmtk/policy.yaml: {where} must be a mapping with a field or a label, and forms or kinds"
     ),
-    "cmtk-policy-yaml-forms": Message(".cmtk/policy.yaml: {where}: forms and kinds are lists of ids"),
-    "checklist-policy-label-or-field": Message(
+    "checklist-ids-not-lists": Message(".cmtk/policy.yaml: {where}: forms and kinds are lists of ids"),
+    "checklist-label-or-field": Message(
         ".cmtk/policy.yaml: {where}: give a label, or the field of the {checklist_form} form it stands for"
     ),
     # -- cmtk/casework/cases.py -----------------------------------------------------------------------------------
-    "worker-team-add-them": Message(
+    "worker-not-in-team": Message(
         "--worker: '{name}' is not in the team ({known}); add them with `cmtk team add` first",
         quotes_input=True,
     ),
-    "date-future-form-records": Message(
+    "record-date-future": Message(
         "--date: {when} is in the future; a form records what already happened",
         quotes_input=True,
     ),
-    "recorded-case-conference-case": Message(
-        "{form_id} is recorded on a case conference, not on a case", quotes_input=True
-    ),
-    "case-already-record-change": Message(
+    "form-for-conference": Message("{form_id} is recorded on a case conference, not on a case", quotes_input=True),
+    "record-exists": Message(
         "case {case_id} already has a {form_id} record; change it with `cmtk case edit {case_id} {form_id}`",
         quotes_input=True,
     ),
-    "case-record-cmtk-case": Message(
+    "no-such-record": Message(
         "case {id} has no record {wanted}; `cmtk case show {id}` lists them",
         quotes_input=True,
     ),
-    "record-case-file-form": Message(
+    "void-case-file": Message(
         "record {wanted} is the case file of {id}, not a form; it cannot be voided",
         quotes_input=True,
     ),
-    "record-attached-file-void": Message(
+    "void-attachment-record": Message(
         "record {wanted} is an attached file; void it with `cmtk attachment void {id} ...`",
         quotes_input=True,
     ),
-    "record-void-already-cmtk": Message(
+    "record-already-void": Message(
         "record {wanted} ({form}) is void already; `cmtk record restore` brings it back",
         quotes_input=True,
     ),
-    "record-void-nothing-restore": Message(
+    "record-not-void": Message(
         "record {wanted} ({form}) is not void; nothing to restore",
         quotes_input=True,
     ),
-    "reason-say-why-few": Message("--reason: say why, in a few words (no names), e.g. 'recorded on the wrong case'"),
-    "reason-keep-one-plain": Message("--reason: keep it to one plain line of at most 300 characters"),
+    "reason-empty": Message("--reason: say why, in a few words (no names), e.g. 'recorded on the wrong case'"),
+    "reason-too-long": Message("--reason: keep it to one plain line of at most 300 characters"),
     # -- cmtk/casework/conference.py ------------------------------------------------------------------------------
     "conference-full": Message(
         "a {conference_kind} conference takes at most {max_cases} cases; hold another conference for the rest "
         "(policy conferences.over_max)"
     ),
-    "participant-called-conference-participants": Message(
+    "no-such-participant": Message(
         "no participant called '{name}' in conference {id}; participants: {names}",
         quotes_input=True,
         shows_record=True,
     ),
     "conference-kind": Message("--kind: '{kind}' is not one of {kinds}{suggest}", quotes_input=True),
-    "case-already-conference": Message("case {id} is already on conference {id2}"),
+    "case-already-on-conference": Message("case {id} is already on conference {id2}"),
     "participant-kind": Message("--as: '{kind}' is not one of {participant_kinds}", quotes_input=True),
-    "already-participant-conference": Message("{name} is already a participant of conference {id}", quotes_input=True),
-    "confidentiality-agreement-form-needs": Message(
+    "participant-exists": Message("{name} is already a participant of conference {id}", quotes_input=True),
+    "agreement-form-invalid": Message(
         "{source}: the confidentiality agreement form needs a participant section with an agreement_form "
         "field that has choices"
     ),
-    "add-as-participant-first": Message(
+    "participant-not-added": Message(
         "add {name} as a participant first: cmtk conference add-participant {id} ...",
         quotes_input=True,
     ),
-    "child-s-recorded-name": Message(
+    "child-name-in-text": Message(
         "{what}: a child's recorded name or nickname appears in {hits}; write the case id instead (or pass "
         "--allow-names to record it anyway)",
         quotes_input=True,
     ),
-    "minutes-participant-s-have": Message(
+    "minutes-agreements-missing": Message(
         "minutes: {count} participant(s) have no confidentiality agreement ({missing}); nothing discussed "
         "can be recorded before it: cmtk conference agree {id} NAME [--verbal]",
         shows_record=True,
     ),
     "conference-already-closed": Message("conference {id} is already closed"),
-    "record-minutes-first-cmtk": Message("record the minutes first: cmtk conference minutes {id} --from FILE"),
-    "conference-conference-file-run": Message("conference {id} has no conference file; run `cmtk doctor`"),
-    "name-give-participant-s": Message("NAME: give the participant's name"),
-    "s-name-written-into": Message(
+    "minutes-not-recorded": Message("record the minutes first: cmtk conference minutes {id} --from FILE"),
+    "conference-file-missing": Message("conference {id} has no conference file; run `cmtk doctor`"),
+    "participant-name-empty": Message("NAME: give the participant's name"),
+    "participant-child-named": Message(
         "a {kind}'s name is not written into a conference: they are listed by their case; leave NAME out and "
         "give --case",
         quotes_input=True,
     ),
-    "case-participant-comes-one": Message(
+    "participant-case-needed": Message(
         "--case: a {kind} participant comes for one case on the conference; give its id",
         quotes_input=True,
     ),
-    "case-conference-add-first": Message("case {case_id} is not on conference {id}; add it first with `add-case`"),
-    "already-agreed-conference": Message("{name} already agreed for this conference", quotes_input=True),
-    "already-gave-confidentiality-agreement": Message(
+    "case-not-on-conference": Message("case {case_id} is not on conference {id}; add it first with `add-case`"),
+    "participant-already-agreed": Message("{name} already agreed for this conference", quotes_input=True),
+    "agreement-already-given": Message(
         "{name} already gave the confidentiality agreement; it holds for every conference",
         quotes_input=True,
     ),
-    "minutes-case-conference-add": Message(
-        "minutes: case {case_id} is not on conference {id}; add it or correct the id"
-    ),
+    "minutes-case-not-listed": Message("minutes: case {case_id} is not on conference {id}; add it or correct the id"),
     # -- cmtk/casework/file_checks.py -----------------------------------------------------------------------------
-    "claims-more-than-million": Message(
+    "image-too-many-pixels": Message(
         "{shown}: claims more than {max_pixels} million pixels, more than any scan or photo needs (it may be "
         "built to exhaust memory); nothing was attached. Scan or export it smaller",
         quotes_input=True,
     ),
-    "damaged-cut-short-image": Message(
+    "image-damaged": Message(
         "{shown}: is damaged or cut short (the image cannot be read to the end); scan it again",
         quotes_input=True,
     ),
-    "starts-like-pdf-but": Message(
+    "pdf-damaged": Message(
         "{shown}: starts like a PDF but cannot be read as one (damaged or cut short); scan it again",
         quotes_input=True,
     ),
-    "such-file-check-name": Message("{shown}: no such file; check the name and the folder", quotes_input=True),
-    "folder-give-scanned-file": Message("{shown}: is a folder; give the scanned file inside it", quotes_input=True),
-    "regular-file-device-pipe": Message(
+    "scan-not-found": Message("{shown}: no such file; check the name and the folder", quotes_input=True),
+    "scan-is-folder": Message("{shown}: is a folder; give the scanned file inside it", quotes_input=True),
+    "scan-not-regular": Message(
         "{shown}: is not a regular file (a device or a pipe); copy the scan to a file first",
         quotes_input=True,
     ),
-    "empty-0-bytes-scan": Message("{shown}: is empty (0 bytes); scan the document again", quotes_input=True),
-    "over-store-s-limit": Message(
+    "scan-empty": Message("{shown}: is empty (0 bytes); scan the document again", quotes_input=True),
+    "scan-too-large": Message(
         "{shown}: is {megabytes}, over this store's limit of {megabytes2} for one file (policy "
         "attachments.max_megabytes); scan it at a lower resolution (200 dpi is enough for a signature) or "
         "split it into parts",
         quotes_input=True,
     ),
-    "named-but-nothing-attached": Message(
+    "scan-type-mismatch": Message(
         "{shown}: named {suffix} but is not {shown2} ({what}); nothing was attached. Check that it is the "
         "right file, and give it the extension that matches its content",
         quotes_input=True,
     ),
-    "attachment-must": Message(
+    "scan-type-not-allowed": Message(
         "{shown}: is {shown2}; a {kind} attachment must be {names}",
         quotes_input=True,
         shows_record=True,
     ),
-    "metadata-could-taken-out": Message(
+    "scan-metadata-not-removed": Message(
         "{shown}: its metadata could not be taken out; save it again as a plain JPEG or PNG",
         quotes_input=True,
     ),
-    "pdf-carries-which-can": Message(
+    "pdf-active-content": Message(
         "{shown}: the PDF carries {problem}, which can run code when it is opened; nothing was attached. "
         "Print it to a new PDF (or scan the paper again) and attach that",
         quotes_input=True,
     ),
-    "cannot-read-check-permissions": Message(
+    "scan-unreadable": Message(
         "{shown}: cannot be read ({strerror}); check its permissions",
         quotes_input=True,
     ),
-    "jpeg-png-pdf-file": Message(
+    "scan-format": Message(
         "{shown}: is not a JPEG, PNG or PDF file, the only files a {kind} attachment may be; save the scan "
         "as PDF or JPEG, or attach it with --kind other",
         quotes_input=True,
     ),
-    "protected-password-so-cmtk": Message(
+    "scan-password-protected": Message(
         "{shown}: is protected with a password, so cmtk cannot check what it holds; save a copy without the "
         "password, then attach that",
         quotes_input=True,
     ),
-    "encrypted-way-cmtk-cannot": Message(
+    "scan-encrypted": Message(
         "{shown}: is encrypted in a way cmtk cannot check; save a copy without protection, then attach that",
         quotes_input=True,
     ),
     # -- cmtk/casework/history.py ---------------------------------------------------------------------------------
-    "store-history-before-end": Message("the store has no history before the end of {day}", quotes_input=True),
-    "case-did-exist-yet": Message("case {case_id} did not exist yet at the end of {day}", quotes_input=True),
-    "case-store-history-see": Message("no case {case_id} in this store or its history; see `cmtk case list`"),
+    "history-too-early": Message("the store has no history before the end of {day}", quotes_input=True),
+    "case-not-yet-opened": Message("case {case_id} did not exist yet at the end of {day}", quotes_input=True),
+    "history-no-such-case": Message("no case {case_id} in this store or its history; see `cmtk case list`"),
     # -- cmtk/casework/monitoring.py ------------------------------------------------------------------------------
-    "from-expects-mapping-section": Message(
+    "visit-from-shape": Message(
         "--from: expects a mapping of section ids to their fields (see `cmtk form show monitoring`)"
     ),
     "visit-mode": Message("--mode: '{mode}' is not one of {modes}{suggest}", quotes_input=True),
-    "seen-mode-phone-phone": Message(
+    "visit-phone-seen": Message(
         "--seen with --mode phone: a phone call is recorded, but only seeing the child in person counts as a visit"
     ),
-    "monitoring-every-contact-says": Message(
+    "visit-contact-missing": Message(
         "monitoring: every contact says {names} ({missing}); give them in the --from file (see `cmtk form "
         "show monitoring`)",
         shows_record=True,
     ),
-    "from-not-indicator-mapping": Message(
+    "indicators-from-shape": Message(
         "--from: expects a mapping of section ids to their indicators (see `cmtk form show {form_id}`)",
         quotes_input=True,
     ),
     "date-future": Message("--date: {day} is in the future", quotes_input=True),
     # -- cmtk/casework/plan.py ------------------------------------------------------------------------------------
-    "action-case-already-done": Message("action {action} of case {id} is already done", shows_record=True),
-    "case-pre-placement-plan": Message(
-        "case {id} has no pre-placement plan yet; add a goal first with `cmtk plan goal`"
-    ),
-    "phase-one-pre-post": Message("--phase: '{text}' is not one of pre, post", quotes_input=True),
-    "names-plan-but-phase": Message(
+    "action-already-done": Message("action {action} of case {id} is already done", shows_record=True),
+    "plan-missing": Message("case {id} has no pre-placement plan yet; add a goal first with `cmtk plan goal`"),
+    "phase-option": Message("--phase: '{text}' is not one of pre, post", quotes_input=True),
+    "phase-mismatch": Message(
         "'{text}' names the {named} plan but --phase says {phase}; give one of them",
         quotes_input=True,
     ),
-    "both-pre-post-placement": Message(
+    "plan-ref-ambiguous": Message(
         "{kind} {wanted} is in both the pre- and post-placement plans of case {id}; say which: "
         "{reference_of} or {reference_of2}",
         quotes_input=True,
     ),
     # -- cmtk/casework/policy.py ----------------------------------------------------------------------------------
-    "cmtk-policy-yaml-missing": Message(".cmtk/policy.yaml: '{dotted}' is missing; add it (see cmtk's default policy)"),
+    "policy-setting-missing": Message(".cmtk/policy.yaml: '{dotted}' is missing; add it (see cmtk's default policy)"),
     "policy-not-a-mapping": Message(
         ".cmtk/policy.yaml: must be a mapping of settings; see the comments in the default file"
     ),
     # -- cmtk/casework/references.py ------------------------------------------------------------------------------
     "no-such-row": Message("{owner} has no {kind} {wanted}; see {hint}", quotes_input=True),
-    "ambiguous-s-carry-that": Message(
+    "row-number-ambiguous": Message(
         "{kind} {wanted} of {owner} is ambiguous: {count} {kind}s carry that number (refs {refs}), as when "
         "two laptops each added one before syncing; name it by its ref instead (see {hint})",
         quotes_input=True,
     ),
     # -- cmtk/casework/transitions.py -----------------------------------------------------------------------------
     "not-ready": Message("case {case_id} cannot {goal}: {count} requirement(s) missing"),
-    "date-future-record-moves": Message(
+    "move-date-future": Message(
         "--date: {day} is in the future; record moves on the day they happen",
         quotes_input=True,
     ),
-    "case-step-nothing-advance": Message(
+    "advance-case-not-open": Message(
         "case {id} is {status} at step {step}; nothing to advance (re-open it first if needed)",
         quotes_input=True,
     ),
-    "case-already-open-step": Message("case {id} is already open (step {step_of})"),
-    "step-step-case-can": Message("--step: {to_step} is not a step a case can re-open at (1 to {last_step})"),
-    "case-already-re-open": Message(
+    "case-already-open": Message("case {id} is already open (step {step_of})"),
+    "reopen-step-range": Message("--step: {to_step} is not a step a case can re-open at (1 to {last_step})"),
+    "close-case-not-open": Message(
         "case {id} is {status} already; re-open it first if it must close another way",
         quotes_input=True,
     ),
-    "case-closure-form-saying": Message(
+    "closure-form-missing": Message(
         "case {id} has no closure form saying why it closes; record it first: cmtk record {id} closure"
     ),
-    "transfer-recorded-own-form": Message(
+    "closure-is-transfer": Message(
         "a transfer is recorded with its own form, which names the receiving organisation: cmtk case transfer {id}"
     ),
-    "case-step-case-closes": Message(
+    "closure-wrong-step": Message(
         "case {id} is at step {step}; a case closes for the reason '{reason}' only at step(s) {allowed}; "
         "correct the reason in the closure form (cmtk case edit {id} closure) if it is wrong",
         shows_record=True,
     ),
-    "case-re-open-step": Message(
+    "breakdown-case-not-open": Message(
         "case {id} is {status}; re-open it at the step to work on: cmtk case reopen {id}",
         quotes_input=True,
     ),
-    "case-step-placement-can": Message(
+    "breakdown-too-early": Message(
         "case {id} is at step {step}: a placement can break down only once the child has moved (step {steps})"
     ),
-    "case-placement-recorded-record": Message(
-        "case {id} has no placement recorded; record it first: cmtk record {id} placement"
-    ),
-    "case-only-open-case": Message("case {id} is {status}; only an open case can be transferred", quotes_input=True),
-    "case-step-transfer-possible": Message("case {id} is at step {step_of}; a transfer is possible at step(s) {steps}"),
+    "placement-missing": Message("case {id} has no placement recorded; record it first: cmtk record {id} placement"),
+    "transfer-case-not-open": Message("case {id} is {status}; only an open case can be transferred", quotes_input=True),
+    "transfer-wrong-step": Message("case {id} is at step {step_of}; a transfer is possible at step(s) {steps}"),
     # -- cmtk/casework/workflow.py --------------------------------------------------------------------------------
     "no-such-step": Message("step {number} is not in the workflow; steps are 1 to {last_step}"),
-    "closure-form-gives-reason": Message(
+    "closure-reason-unknown": Message(
         "the closure form gives the reason '{reason}', which no closure route of the workflow has (routes: "
         "{known}); add one under workflow: closure: routes in .cmtk/policy.yaml",
         shows_record=True,
     ),
-    "case-case-file-record": Message("case {id} has no case file record; run `cmtk doctor`"),
-    "workflow-gate-unknown-rule": Message("workflow gate '{gate}': unknown rule '{rule}'{suggest}"),
+    "case-file-missing": Message("case {id} has no case file record; run `cmtk doctor`"),
+    "workflow-rule-unknown": Message("workflow gate '{gate}': unknown rule '{rule}'{suggest}"),
     # -- cmtk/index/reports.py ------------------------------------------------------------------------------------
-    "case-store-see-cmtk": Message("no case {case_id} in this store; see `cmtk case list`"),
-    "case-case-review-yet": Message("case {case_id} has no case review yet; record one with `cmtk review {case_id}`"),
+    "report-no-such-case": Message("no case {case_id} in this store; see `cmtk case list`"),
+    "review-missing": Message("case {case_id} has no case review yet; record one with `cmtk review {case_id}`"),
     # -- cmtk/index/sheet_import.py -------------------------------------------------------------------------------
     "sheet-problems": Message("{count} problem(s) in the sheet; nothing was imported"),
-    "csv-xlsx-file-save": Message(
+    "sheet-file-type": Message(
         "{path}: not a .csv or .xlsx file; save the sheet in one of those forms (Excel: Save As)"
     ),
-    "column-does-name-field": Message(
+    "sheet-column-unsure": Message(
         "column '{unsure}' does not name a field of the identification form; write a map with --write-map "
         "MAP.yaml, check it, then import with --map MAP.yaml",
         quotes_input=True,
     ),
     "sheet-no-such-file": Message("{path}: no such file; check the name and the folder"),
-    "file-empty": Message("{path}: the file is empty"),
-    "larger-than-mb-import": Message("{path}: larger than {max_bytes} MB; import the register in parts"),
-    "text-csv-file-save": Message("{path}: not a text (CSV) file; save the sheet as CSV UTF-8 or .xlsx"),
-    "cells-merged-unmerge-every": Message(
+    "sheet-file-empty": Message("{path}: the file is empty"),
+    "sheet-too-large": Message("{path}: larger than {max_bytes} MB; import the register in parts"),
+    "sheet-not-text": Message("{path}: not a text (CSV) file; save the sheet as CSV UTF-8 or .xlsx"),
+    "sheet-merged-cells": Message(
         "{path}: cells {coord} are merged; unmerge every cell (Home > Merge & Center off) so each row holds one child"
     ),
-    "sheet-rows": Message("{path}: the sheet has no rows"),
-    "first-row-must-hold": Message("{path}: the first row must hold the column headings"),
-    "heading-appears-twice-give": Message(
+    "sheet-no-rows": Message("{path}: the sheet has no rows"),
+    "sheet-no-headings": Message("{path}: the first row must hold the column headings"),
+    "sheet-heading-twice": Message(
         "{path}: the heading '{twice}' appears twice; give each column its own heading",
         quotes_input=True,
     ),
-    "rows-import-most-time": Message("{path}: {count} rows; import at most {max_rows} at a time (split the sheet)"),
-    "map-such-file-make": Message("--map: {path}: no such file (make one with --write-map {path})"),
-    "map-expects-columns-mapping": Message(
+    "sheet-too-many-rows": Message("{path}: {count} rows; import at most {max_rows} at a time (split the sheet)"),
+    "map-not-found": Message("--map: {path}: no such file (make one with --write-map {path})"),
+    "map-columns-format": Message(
         "--map: {path}: expects `columns:` mapping each heading to a field (see --write-map)"
     ),
-    "map-values-maps-field": Message(
-        "--map: {path}: `values:` maps a field to {{sheet word: choice}}, e.g. {{M: male}}"
-    ),
-    "column-map-add-field": Message(
+    "map-values-format": Message("--map: {path}: `values:` maps a field to {{sheet word: choice}}, e.g. {{M: male}}"),
+    "sheet-column-unmapped": Message(
         "column '{unmapped}' is not in the map; add it (a field, or `ignore`) or make a map with --write-map MAP.yaml",
         quotes_input=True,
     ),
-    "excel-xlsx-file-that": Message("{path}: not an Excel (.xlsx) file that opens ({type_name})"),
-    "column-heading-first-row": Message(
-        "{path}: column {number} has no heading in the first row; name it or delete it"
-    ),
-    "map-column-field": Message(
+    "sheet-xlsx-unreadable": Message("{path}: not an Excel (.xlsx) file that opens ({type_name})"),
+    "sheet-heading-missing": Message("{path}: column {number} has no heading in the first row; name it or delete it"),
+    "map-target-unknown": Message(
         "--map: {path}: column '{heading}': '{target}' is not a field{hint}",
         quotes_input=True,
     ),
-    "cell-holds-formula-copy": Message(
+    "sheet-cell-formula": Message(
         "{path}: cell {coordinate} holds a formula; copy the sheet and paste values only (Paste Special > Values)"
     ),
     # -- cmtk/index/summary.py ------------------------------------------------------------------------------------
     "git-ls-tree-failed": Message("git ls-tree failed: the store's history is damaged; run `cmtk doctor`"),
-    "give-part-name-nickname": Message("give part of a name or nickname to search for"),
+    "find-name-empty": Message("give part of a name or nickname to search for"),
     "status-option": Message("--status: '{status}' is not one of {statuses}", quotes_input=True),
-    "summary-index-damaged-two": Message(
-        "the summary index is damaged (its two files do not match); run `cmtk index rebuild`"
-    ),
+    "index-damaged": Message("the summary index is damaged (its two files do not match); run `cmtk index rebuild`"),
     # -- cmtk/output/case_print.py --------------------------------------------------------------------------------
-    "o-ends-neither-pdf": Message(
+    "output-suffix-unknown": Message(
         "-o: {output} ends neither in .pdf nor in .html; choose one, or add --format pdf|html"
     ),
     "format-option": Message("--format: '{output_format}' is not one of {formats}", quotes_input=True),
     "lang-option": Message("--lang: '{lang}' is not one of {languages}", quotes_input=True),
-    "format-not-one-of": Message("--format: '{given}' is not one of {formats}", quotes_input=True),
-    "attachment-page-found-place": Message(
-        "attachment {attachment_id}: its page {number} found no place in the printout"
-    ),
+    "print-format-option": Message("--format: '{given}' is not one of {formats}", quotes_input=True),
+    "print-page-unplaced": Message("attachment {attachment_id}: its page {number} found no place in the printout"),
     # -- cmtk/output/pack.py --------------------------------------------------------------------------------------
-    "lang-not-one-of": Message("--lang: '{choice}' is not one of {lang_choices}", quotes_input=True),
-    "forms-form-see-cmtk": Message("--forms: no form '{name}'{hint} (see `cmtk form list`)", quotes_input=True),
+    "pack-lang-option": Message("--lang: '{choice}' is not one of {lang_choices}", quotes_input=True),
+    "pack-no-such-form": Message("--forms: no form '{name}'{hint} (see `cmtk form list`)", quotes_input=True),
     # -- cmtk/output/pagecheck.py ---------------------------------------------------------------------------------
-    "printed-page-could-reach": Message(
+    "page-reaches-outside": Message(
         "the printed page could reach outside itself: it would contain {what}; a template in "
         ".cmtk/templates/ may have been tampered with: remove it and print again",
         quotes_input=True,
@@ -1599,54 +1569,54 @@ ERRORS: dict[str, Message] = {
         "PDF output needs WeasyPrint: run `pip install 'cmtk-reintegration[pdf]'`; {system}. Meanwhile print the "
         "HTML output (the default) from a browser"
     ),
-    "template-file-missing-from": Message(
+    "template-file-missing": Message(
         "template file {name} is missing from {templates_dir}; reinstall cmtk",
         quotes_input=True,
     ),
-    "link-cmtk-reads-store": Message(
+    "template-path-is-link": Message(
         "{step}: is a link; cmtk reads a store's templates only from inside the store (a copied store may "
         "point them at your identity): replace it with a plain folder or remove it"
     ),
     "template-error": Message("{filename}:{lineno}: template error: {detail}"),
-    "template-tried-something-templates": Message(
+    "template-sandbox": Message(
         "a template tried something templates may not do; remove the store's .cmtk/templates/ copy of {name} "
         "(or the file it includes) and print again",
         quotes_input=True,
     ),
-    "template-missing-reinstall-cmtk": Message(
+    "template-missing": Message(
         "template {name} is missing; reinstall cmtk or fix the store's .cmtk/templates/",
         quotes_input=True,
     ),
     # -- cmtk/output/sharing.py -----------------------------------------------------------------------------------
-    "that-secret-key-age": Message(
+    "share-to-secret-key": Message(
         "--to: that is a secret key (AGE-SECRET-KEY-1...), which must never leave its owner; ask the "
         "receiver for the public key that `cmtk key show` prints (age1...)"
     ),
-    "forms-give-one-more": Message(
+    "share-forms-format": Message(
         "--forms: give one or more form ids separated by commas, e.g. --forms identification,case-plan"
     ),
-    "case-case-file-records": Message("case {id} has {count} case file records instead of one; run `cmtk doctor`"),
-    "case-fields-sync-could": Message(
+    "case-file-duplicated": Message("case {id} has {count} case file records instead of one; run `cmtk doctor`"),
+    "share-case-conflicts": Message(
         "case {id} has fields a sync could not merge; settle them with `cmtk conflicts` before sharing it"
     ),
-    "attachments-most-files-go": Message(
+    "share-too-many-files": Message(
         "--attachments: at most {max_attachments} files go in one share; choose them by id"
     ),
-    "attachments-chosen-files-come": Message(
+    "share-too-large": Message(
         "--attachments: the chosen files come to {megabytes}, more than the {megabytes2} one share holds; "
         "share them in two parts"
     ),
-    "file-carries-signature-that": Message(
+    "share-signature-invalid": Message(
         "the file carries a signature that does not match its content or was not made for you: it was "
         "changed after it was made, or forged; nothing was imported, ask the sender to share it again"
     ),
     "share-no-such-file": Message("{name}: no such file", quotes_input=True),
-    "larger-than-mb-shared": Message(
+    "share-file-too-large": Message(
         "{name}: larger than {max_bundle_bytes} MB; a shared case is never that big, check the file",
         quotes_input=True,
     ),
-    "empty-ask-sender-share": Message("{name}: is empty; ask the sender to share the case again", quotes_input=True),
-    "age-file-so-case": Message(
+    "share-file-empty": Message("{name}: is empty; ask the sender to share the case again", quotes_input=True),
+    "share-not-age-file": Message(
         "{name}: not an age file, so not a case shared with `cmtk share`; nothing was imported",
         quotes_input=True,
     ),
@@ -1654,159 +1624,153 @@ ERRORS: dict[str, Message] = {
     "share-not-a-date": Message("{where} is not a date"),
     "share-not-a-step": Message("{where} is not a step from 1 to {last_step}"),
     "share-lacks-key": Message("{where} lacks '{missing}'", shows_record=True),
-    "entr-cmtk-does-know": Message(
+    "share-unknown-entries": Message(
         "{where} has {count} entr{plural} cmtk does not know; it was not made by `cmtk share`, or by a newer cmtk"
     ),
-    "opens-but-case-shared": Message(
+    "share-no-header": Message(
         "{name}: opens, but is not a case shared with `cmtk share` (no cmtk_share header)",
         quotes_input=True,
     ),
-    "share-format-number-made": Message(
+    "share-format-not-number": Message(
         "{name}: its share format is not a number; it was not made by `cmtk share`",
         quotes_input=True,
     ),
-    "share-format-one-cmtk": Message(
+    "share-format-unsupported": Message(
         "{name}: share format {version} is not one this cmtk reads{hint}",
         quotes_input=True,
     ),
     "share-id-damaged": Message("{name}: its share id is damaged", quotes_input=True),
-    "training-true-false": Message("{name}: training is not true or false", quotes_input=True),
-    "case-case-id": Message("{name}: case is not a case id", quotes_input=True),
-    "forms-neither-all-nor": Message("{name}: forms is neither 'all' nor a list of form ids", quotes_input=True),
-    "records-list-records": Message("{name}: records is not a list of records", quotes_input=True),
-    "holds-more-than-records": Message(
+    "share-training-not-bool": Message("{name}: training is not true or false", quotes_input=True),
+    "share-case-not-id": Message("{name}: case is not a case id", quotes_input=True),
+    "share-forms-invalid": Message("{name}: forms is neither 'all' nor a list of form ids", quotes_input=True),
+    "share-records-not-list": Message("{name}: records is not a list of records", quotes_input=True),
+    "share-too-many-records": Message(
         "{name}: holds more than {max_records} records; no case is that big",
         quotes_input=True,
     ),
-    "holds-case-file-records": Message(
+    "share-case-file-count": Message(
         "{name}: holds {count} case file records instead of one; ask the sender to share the case again",
         quotes_input=True,
     ),
-    "attachments-list-most-attached": Message(
+    "share-attachments-invalid": Message(
         "{name}: attachments is not a list of at most {max_attachments} attached files",
         quotes_input=True,
     ),
     "share-not-an-attachment": Message("{where} is not an attached file"),
     "share-entry-id-damaged": Message("{where}: its id is damaged"),
     "share-kind-damaged": Message("{where}: its kind is damaged"),
-    "file-extension-damaged": Message("{where}: its file extension is damaged"),
-    "content-missing": Message("{where}: its content is missing"),
-    "record-about-record-id": Message("{where}: the record it is about is not a record id"),
-    "profile-true-false": Message("{where}: profile is not true or false"),
+    "share-extension-damaged": Message("{where}: its file extension is damaged"),
+    "share-content-missing": Message("{where}: its content is missing"),
+    "share-about-not-id": Message("{where}: the record it is about is not a record id"),
+    "share-profile-not-bool": Message("{where}: profile is not true or false"),
     "share-not-a-record": Message("{where} is not a record"),
-    "record-format-cmtk-does": Message("{where} is in a record format this cmtk does not read"),
-    "belongs-another-case-than": Message("{where} belongs to another case than the one the file shares"),
-    "record-id-form-id": Message("{where}: its record id or form id is damaged"),
-    "body-mapping-sections": Message("{where}: its body is not a mapping of sections"),
-    "case-file-case-mapping": Message("{where} (the case file): case is not a mapping"),
-    "case-file-status-one": Message("{where} (the case file): status is not one of {statuses}"),
-    "case-file-events-list": Message("{where} (the case file): events is not a list"),
-    "holds-more-than-one": Message(
+    "share-record-format": Message("{where} is in a record format this cmtk does not read"),
+    "share-record-other-case": Message("{where} belongs to another case than the one the file shares"),
+    "share-record-ids-damaged": Message("{where}: its record id or form id is damaged"),
+    "share-body-not-a-mapping": Message("{where}: its body is not a mapping of sections"),
+    "share-case-not-a-mapping": Message("{where} (the case file): case is not a mapping"),
+    "share-status-unknown": Message("{where} (the case file): status is not one of {statuses}"),
+    "share-events-not-list": Message("{where} (the case file): events is not a list"),
+    "share-form-repeated": Message(
         "{name}: holds more than one '{repeated}' record, a form a case has only once",
         quotes_input=True,
     ),
-    "holds-fictional-case-from": Message(
+    "share-training-into-real": Message(
         "{name} holds a fictional case from a TRAINING store; it cannot go into a real store (import it into "
         "a training store made with `cmtk demo`)",
         quotes_input=True,
     ),
-    "holds-real-child-s": Message(
+    "share-real-into-training": Message(
         "{name} holds a real child's case, and this is a TRAINING store with a throwaway key; import it into "
         "your organisation's real store",
         quotes_input=True,
     ),
-    "forms-case-record-forms": Message(
+    "share-form-not-recorded": Message(
         "--forms: case {id} has no {unknown} record; its forms are: {recorded}",
         quotes_input=True,
     ),
-    "attachments-give-attachment-ids": Message("--attachments: give attachment ids separated by commas, or all"),
-    "attachments-void-leave-out": Message("--attachments: {void} is void; leave it out"),
-    "cannot-opened-your-key": Message(
+    "share-attachments-format": Message("--attachments: give attachment ids separated by commas, or all"),
+    "share-attachment-void": Message("--attachments: {void} is void; leave it out"),
+    "share-not-for-you": Message(
         "{name}: cannot be opened with your key {public}...: it was shared with someone else's key, or it is "
         "damaged; ask the sender to share it again with --to and the key that `cmtk key show` prints",
         quotes_input=True,
     ),
-    "created-date-time": Message("{name}: created is not a date and time", quotes_input=True),
+    "share-created-invalid": Message("{name}: created is not a date and time", quotes_input=True),
     "share-not-a-mapping": Message("{at} is not a mapping"),
-    "form-which-store-does": Message(
+    "share-form-unknown": Message(
         "{where} is a '{form_id}' form, which this store does not have; add its definition to .cmtk/forms, "
         "or ask the sender to leave it out with --forms",
         quotes_input=True,
     ),
-    "form-which-belongs-case": Message(
+    "share-conference-form": Message(
         "{where} is a '{form_id}' form, which belongs to a case conference, not to a case",
         quotes_input=True,
     ),
-    "opens-but-cannot-read": Message(
+    "share-unreadable": Message(
         "{name}: opens, but cannot be read: {reason}; it was not made by `cmtk share`, or it is damaged",
         quotes_input=True,
         shows_record=True,
     ),
-    "already-imported-as-case": Message(
+    "share-already-imported": Message(
         "{name} was already imported as case {case_id}; nothing was imported again (see `cmtk case show {case_id}`)",
         quotes_input=True,
     ),
-    "kind-store-does-have": Message(
+    "share-kind-unknown": Message(
         "{where} is a '{kind}', a kind this store does not have; add it to the policy (attachments.kinds), "
         "or ask the sender to leave it out",
         quotes_input=True,
     ),
-    "larger-than-store-s": Message("{where} is larger than this store's limit of {megabytes}"),
-    "nothing-imported": Message("{detail}; nothing was imported"),
+    "share-attachment-too-large": Message("{where} is larger than this store's limit of {megabytes}"),
+    "share-import-refused": Message("{detail}; nothing was imported"),
     # -- cmtk/output/userfiles.py ---------------------------------------------------------------------------------
-    "already-exists-cmtk-never": Message(
-        "{option}: {path} already exists; cmtk never overwrites a file: choose another name"
-    ),
-    "folder-create-first-choose": Message(
-        "{option}: {parent} is not a folder; create it first or choose another place"
-    ),
-    "symbolic-link-write-file": Message("{path}: is a symbolic link; write the file somewhere else"),
-    "inside-store-folder-write": Message(
+    "output-exists": Message("{option}: {path} already exists; cmtk never overwrites a file: choose another name"),
+    "output-folder-missing": Message("{option}: {parent} is not a folder; create it first or choose another place"),
+    "output-is-link": Message("{path}: is a symbolic link; write the file somewhere else"),
+    "output-inside-store": Message(
         "{option}: {path} is inside the store folder {root}; write it outside the store, e.g. {option} {home}"
     ),
-    "cannot-create": Message("{option}: {path}: cannot create it ({strerror})"),
-    "cannot-write": Message("{path}: cannot write ({strerror})"),
-    "userfile-cannot-write": Message("{option}: {shown}: cannot write it ({strerror})", quotes_input=True),
-    "disk-full-written": Message("{option}: the disk is full; {shown} was not written", quotes_input=True),
+    "output-create-failed": Message("{option}: {path}: cannot create it ({strerror})"),
+    "output-open-failed": Message("{path}: cannot write ({strerror})"),
+    "output-write-failed": Message("{option}: {shown}: cannot write it ({strerror})", quotes_input=True),
+    "output-disk-full": Message("{option}: the disk is full; {shown} was not written", quotes_input=True),
     # -- cmtk/dev/demo.py -----------------------------------------------------------------------------------------
-    "exists-empty-choose-new": Message("{folder}: exists and is not empty; choose a new folder for the demo"),
+    "demo-folder-not-empty": Message("{folder}: exists and is not empty; choose a new folder for the demo"),
     "demo-data-unknown-stage": Message("demo data: unknown stage '{stage}'"),
     "demo-data-two-children": Message("demo data: two children share the id {case_id}; rename one"),
     # -- cmtk/dev/generate.py -------------------------------------------------------------------------------------
-    "demo-folder-not-empty": Message("{folder}: exists and is not empty; choose a new folder"),
-    "cases-at-least-one": Message("--cases: give at least 1"),
+    "generate-folder-not-empty": Message("{folder}: exists and is not empty; choose a new folder"),
+    "cases-option": Message("--cases: give at least 1"),
     # -- cmtk/cli/attach.py ---------------------------------------------------------------------------------------
-    "format-one-table-json": Message("--format: '{output_format}' is not one of table, json", quotes_input=True),
+    "attach-format-option": Message("--format: '{output_format}' is not one of table, json", quotes_input=True),
     # -- cmtk/cli/case.py -----------------------------------------------------------------------------------------
-    "from-file-given-terminal": Message(
+    "record-from-needed": Message(
         "no --from FILE given and no terminal to ask the questions on; use --from FILE or --from -"
     ),
-    "usage-cmtk-record-case": Message(
+    "record-usage-form": Message(
         "usage: cmtk record CASE FORM [--from FILE] (or: cmtk record void CASE RECORD --reason TEXT)"
     ),
-    "reason-goes-cmtk-record": Message("--reason goes with `cmtk record void` or `cmtk record restore`"),
+    "reason-not-allowed": Message("--reason goes with `cmtk record void` or `cmtk record restore`"),
     "record-usage": Message("usage: cmtk record {words} CASE RECORD --reason TEXT"),
-    "cmtk-record-needs-reason": Message("cmtk record {words} needs --reason TEXT: say why, in a few words"),
+    "reason-needed": Message("cmtk record {words} needs --reason TEXT: say why, in a few words"),
     # -- cmtk/cli/conference.py -----------------------------------------------------------------------------------
     "participant-name-needed": Message("NAME: give the participant's name at the prompt or on standard input"),
     "print-what": Message("WHAT: '{what}' is not one of {printable}{suggest}", quotes_input=True),
     # -- cmtk/cli/form.py -----------------------------------------------------------------------------------------
-    "format-one-text-json": Message("--format: '{output_format}' is not one of text, json", quotes_input=True),
+    "form-format-option": Message("--format: '{output_format}' is not one of text, json", quotes_input=True),
     # -- cmtk/cli/form_pack.py ------------------------------------------------------------------------------------
-    "o-must-end-pdf": Message("-o: '{name}' must end in .pdf or .html", quotes_input=True),
+    "pack-output-suffix": Message("-o: '{name}' must end in .pdf or .html", quotes_input=True),
     # -- cmtk/cli/form_render.py ----------------------------------------------------------------------------------
-    "pdf-binary-file-add": Message("PDF is a binary file: add -o FILE.pdf"),
-    "html-browser-screen-add": Message(
+    "pdf-needs-output": Message("PDF is a binary file: add -o FILE.pdf"),
+    "html-needs-output": Message(
         "HTML is for a browser, not the screen: add -o {form_id}.html, then open it and print",
         quotes_input=True,
     ),
-    "filled-form-holds-personal": Message(
+    "filled-form-needs-output": Message(
         "a filled form holds personal data: write it to a file with -o FILE, not to the screen"
     ),
-    "conference-form-cannot-filled": Message(
-        "'{id}' is a conference form: it cannot be filled from a case; print it blank"
-    ),
-    "case-record-yet-print": Message("case {case_id} has no '{id}' record yet; print a blank form without --case"),
+    "conference-form-no-case": Message("'{id}' is a conference form: it cannot be filled from a case; print it blank"),
+    "filled-form-not-recorded": Message("case {case_id} has no '{id}' record yet; print a blank form without --case"),
     # -- cmtk/cli/inputs.py ---------------------------------------------------------------------------------------
     "from-input-too-large": Message(
         "--from: {name}: larger than 2 MB; a form is never that big, check the input",
@@ -1816,42 +1780,42 @@ ERRORS: dict[str, Message] = {
         "--from: {name}: is empty; write the form as YAML (see `cmtk form show FORM`)",
         quotes_input=True,
     ),
-    "from-such-file": Message("--from: {source}: no such file"),
+    "from-not-found": Message("--from: {source}: no such file"),
     "from-file-too-large": Message("--from: {source}: larger than 2 MB; a form is never that big, check the file"),
     # -- cmtk/cli/main.py -----------------------------------------------------------------------------------------
     "git-command-failed": Message("a git command failed"),
     # -- cmtk/cli/monitoring.py -----------------------------------------------------------------------------------
-    "usage-cmtk-refer-case": Message("usage: cmtk refer CASE --to ORG --reason R"),
-    "cmtk-refer-case-needs": Message("cmtk refer CASE needs --to ORG and --reason R"),
+    "refer-usage": Message("usage: cmtk refer CASE --to ORG --reason R"),
+    "refer-options-needed": Message("cmtk refer CASE needs --to ORG and --reason R"),
     "visit-from-needed": Message(
         "no --from FILE given and no terminal to ask on: a visit records {needed} (see `cmtk form show "
         "monitoring`); use --from FILE or --from -"
     ),
-    "usage-cmtk-refer-done": Message("usage: cmtk refer done CASE REF (REF: the referral's number or record id)"),
+    "refer-done-usage": Message("usage: cmtk refer done CASE REF (REF: the referral's number or record id)"),
     # -- cmtk/cli/plan.py -----------------------------------------------------------------------------------------
     "domain-option": Message("--domain: '{domain}' is not one of {domains}{suggest}", quotes_input=True),
     "from-expects-mapping": Message("--from: expects a mapping with {questions}"),
-    "from-unknown-key-keys": Message("--from: unknown key '{unknown}'{suggest}; keys: {questions}", quotes_input=True),
+    "from-unknown-key": Message("--from: unknown key '{unknown}'{suggest}; keys: {questions}", quotes_input=True),
     "from-needed": Message("no --from FILE given and no terminal to ask on; use --from FILE or --from -"),
     "plan-from-required": Message("{key}: is required ({questions})"),
     # -- cmtk/cli/report.py ---------------------------------------------------------------------------------------
-    "format-ics-writes-calendar": Message("--format ics writes a calendar file: add -o FILE.ics"),
+    "ics-needs-output": Message("--format ics writes a calendar file: add -o FILE.ics"),
     # -- cmtk/cli/smart.py ----------------------------------------------------------------------------------------
-    "give-one-case-id": Message("give one case id, or --all"),
+    "smart-case-needed": Message("give one case id, or --all"),
     # -- cmtk/cli/store.py ----------------------------------------------------------------------------------------
-    "passphrase-empty-type-one": Message("the passphrase is empty; type one, or leave out --passphrase"),
-    "two-passphrases-differ-nothing": Message("the two passphrases differ; nothing was created"),
-    "nothing-created-add-weak": Message("{problem}. Nothing was created (add --weak-passphrase to keep it anyway)"),
+    "passphrase-empty": Message("the passphrase is empty; type one, or leave out --passphrase"),
+    "passphrase-mismatch": Message("the two passphrases differ; nothing was created"),
+    "passphrase-weak": Message("{problem}. Nothing was created (add --weak-passphrase to keep it anyway)"),
     # -- cmtk/cli/supervision.py ----------------------------------------------------------------------------------
     "from-after-to": Message("--from {first} is after --to {last}", quotes_input=True),
     # -- cmtk/cli/sync.py -----------------------------------------------------------------------------------------
-    "identity-yet-make-one": Message(
+    "clone-no-identity": Message(
         "{identity_file}: no identity yet; make one with `cmtk key new`, give your public key to a team "
         "member, then clone"
     ),
     # -- cmtk/cli/team.py -----------------------------------------------------------------------------------------
     "team-remove-needs-yes": Message("removing a member re-encrypts the whole store; add --yes to confirm"),
-    "add-yes-accept-team": Message("add --yes to accept this team list (after checking it)"),
+    "team-accept-needs-yes": Message("add --yes to accept this team list (after checking it)"),
 }
 
 

@@ -90,7 +90,7 @@ def check(result, root, before, code: str | None = None):
 # The catalogue code (cmtk/messages.py) each bad form file is refused with (`record ... --from FILE`).
 FILE_CODES = {
     "empty": "from-empty",
-    "truncated": "yaml-error-at",
+    "truncated": "yaml-error",
     "binary": "yaml-not-utf8",
     "huge": "from-file-too-large",
     "deeply-nested": "yaml-too-deep",
@@ -98,10 +98,10 @@ FILE_CODES = {
     "wrong-field-type": "invalid-record",
     "unicode-rtl": "invalid-record",
     "alias-bomb": "yaml-aliases",
-    "custom-tag": "yaml-error-at",
+    "custom-tag": "yaml-error",
     "impossible-date": "invalid-record",
     "month-13": "invalid-record",
-    "duplicate-keys": "yaml-error-at",
+    "duplicate-keys": "yaml-error",
     "not-utf8": "yaml-not-utf8",
 }
 # ... each bad case id (`case show ID`); "-rf" is an unknown option to click, which has no code.

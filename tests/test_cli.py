@@ -55,7 +55,7 @@ def test_key_new_and_show(tmp_path):
     shown = invoke(["--identity", str(tmp_path / "me.txt"), "key", "show"])
     assert "Passphrase: no" in shown.output and "AGE-SECRET" not in shown.output
     again = invoke(["--debug", "--identity", str(tmp_path / "me.txt"), "key", "new"])
-    assert again.exit_code == 1 and "(error code: identity-already-exists-keep)" in again.output
+    assert again.exit_code == 1 and "(error code: identity-exists)" in again.output
 
 
 @pytest.mark.slow  # the passphrase's key derivation (scrypt), in a real process
@@ -76,7 +76,7 @@ def test_world_readable_identity_is_refused_by_cli(tmp_path):
     os.chmod(key_path, 0o644)
     result = invoke(["--debug", "--store", str(session.store.root), "--identity", str(key_path), "case", "list"])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ") and "(error code: permissions-let-other-users)" in result.output
+    assert result.output.startswith("Error: ") and "(error code: identity-readable-by-others)" in result.output
 
 
 def test_no_store_found_suggests_init_and_demo(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -89,21 +90,38 @@ def test_the_scan_finds_the_moved_checks():
     assert set(MOVED) <= files  # the scan would otherwise pass on nothing
 
 
-def test_every_key_used_is_in_the_catalogue_with_its_parameters():
+def _wrong_uses(calls: list[tuple[str, int, str, set[str] | None]], table: dict[str, messages.Message]) -> list[str]:
+    """The calls that name a key TABLE lacks, or pass other parameters than its template fills."""
     wrong = []
-    for file, line, key, keywords in _calls():
-        if key not in messages.CATALOGUE:
-            wrong.append(f"{file}:{line}: unknown message key {key!r}")
+    for file, line, key, keywords in calls:
+        if key not in table:
+            wrong.append(f"{file}:{line}: unknown code {key!r}")
             continue
-        wanted = messages.placeholders(messages.CATALOGUE[key].template)
+        wanted = messages.placeholders(table[key].template)
         if keywords is not None and keywords != wanted:
             wrong.append(f"{file}:{line}: {key} takes {sorted(wanted)}, given {sorted(keywords)}")
-    assert wrong == []
+    return wrong
+
+
+def _unused(calls: list[tuple[str, int, str, set[str] | None]], table: dict[str, messages.Message]) -> list[str]:
+    return sorted(set(table) - {key for *_, key, _ in calls})
+
+
+def test_every_key_used_is_in_the_catalogue_with_its_parameters():
+    assert _wrong_uses(_calls(), messages.CATALOGUE) == []
 
 
 def test_every_catalogue_entry_is_used():
-    used = {key for *_, key, _ in _calls()}
-    assert sorted(set(messages.CATALOGUE) - used) == []
+    assert _unused(_calls(), messages.CATALOGUE) == []
+
+
+def test_the_use_checks_can_fail():
+    calls = [("x.py", 1, "no-such-code", None), ("x.py", 2, "date-format", {"field"})]
+    assert _wrong_uses(calls, messages.ERRORS) == [
+        "x.py:1: unknown code 'no-such-code'",
+        "x.py:2: date-format takes ['field', 'hint', 'shown'], given ['field']",
+    ]
+    assert "date-format" not in _unused(calls, messages.ERRORS) and "git-missing" in _unused(calls, messages.ERRORS)
 
 
 def test_moved_modules_build_no_finding_by_hand():
@@ -326,20 +344,11 @@ def test_the_error_scan_finds_every_folder():
 
 
 def test_every_error_code_used_exists_with_its_parameters():
-    wrong = []
-    for file, line, code, keywords in _error_calls():
-        if code not in messages.ERRORS:
-            wrong.append(f"{file}:{line}: unknown error code {code!r}")
-            continue
-        wanted = messages.placeholders(messages.ERRORS[code].template)
-        if keywords is not None and keywords != wanted:
-            wrong.append(f"{file}:{line}: {code} takes {sorted(wanted)}, given {sorted(keywords)}")
-    assert wrong == []
+    assert _wrong_uses(_error_calls(), messages.ERRORS) == []
 
 
 def test_every_error_code_is_used():
-    used = {code for *_, code, _ in _error_calls()}
-    assert sorted(set(messages.ERRORS) - used) == []
+    assert _unused(_error_calls(), messages.ERRORS) == []
 
 
 def test_error_placeholders_follow_the_rule_and_the_marks_are_needed():
@@ -366,19 +375,19 @@ def test_error_placeholders_follow_the_rule_and_the_marks_are_needed():
 def test_an_error_raised_by_code_keeps_its_code_and_exit_status():
     from cmtk.errors import CmtkError, GitError, UsageError, ValidationError
 
-    error = UsageError.of("format-not-one-of", given="yaml", formats="table, json")
+    error = UsageError.of("print-format-option", given="yaml", formats="table, json")
     assert (error.code, error.exit_code, str(error)) == (
-        "format-not-one-of",
+        "print-format-option",
         2,
         "--format: 'yaml' is not one of table, json",
     )
     assert isinstance(error, CmtkError)
     again = ValidationError.like(error)
-    assert (again.code, again.exit_code, again.message) == ("format-not-one-of", 1, error.message)
+    assert (again.code, again.exit_code, again.message) == ("print-format-option", 1, error.message)
     assert GitError.of("git-busy").detail == ""
     assert CmtkError("composed elsewhere").code == ""
-    with pytest.raises(KeyError, match="format-not-one-of"):
-        UsageError.of("format-not-one-of", given="yaml")
+    with pytest.raises(KeyError, match="print-format-option"):
+        UsageError.of("print-format-option", given="yaml")
     with pytest.raises(KeyError):
         messages.error_text("no-such-error")
 
@@ -433,3 +442,74 @@ def test_coded_text_is_the_text_with_its_code():
         "smart-no-deadline", thing="deadline", example="10-02-2026", date_form="day-month-year"
     )
     assert worded.code == "smart-no-deadline"
+
+
+# -- how a code is named (docs/decisions.md, "One message catalogue for every error") ---------------------------
+# A code names the subject first, then the problem (`attachment-content-mismatch`, `identity-inside-store`), in at
+# most five kebab-case words. The words below are the marks of a code cut from a message's first words (as about
+# 330 codes once were: `content-does-match-record` said the opposite of its problem): helper verbs and pronouns,
+# a possessive's `s`, advice that belongs to the message (`...-remove`, `...-see`), or a problem word in front.
+CODE_WORD = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+NEVER_IN_A_CODE = {
+    *("s", "cmtk", "does", "do", "did", "could", "would", "must", "should", "your", "yourself", "that", "which"),
+    *("than", "been", "so", "there", "e", "way", "something", "nothing", "entr", "though", "but", "let", "neither"),
+    *("nor", "longer"),
+}
+NEVER_LAST = {
+    *("a", "an", "the", "in", "at", "for", "with", "by", "from", "and", "or", "is", "be", "it", "its", "one"),
+    *("first", "as", "if", "each", "any", "some", "such"),
+    *("remove", "resolve", "add", "save", "copy", "choose", "print", "see", "keep", "give", "leave", "run", "ask"),
+    *("check", "use", "make", "delete", "try", "create"),
+}
+NEVER_FIRST = {
+    *("holds", "already", "contains", "below", "above", "larger", "too", "cannot", "exists", "says", "keeps", "two"),
+    *("same", "another", "other", "second", "named", "starts", "claims", "damaged", "add", "give", "write", "make"),
+    *("decrypts", "opens", "names", "both", "printed", "future", "may", "would", "could", "does", "your", "that"),
+    *("you", "must", "over", "protected", "encrypted", "regular", "symbolic", "inside", "link", "plain", "o", "such"),
+}
+
+
+def _naming_problems(key: str) -> list[str]:
+    """What is wrong with how KEY (a code, or `code:variant`) is named; empty when nothing is."""
+    problems = []
+    for position, part in enumerate(key.split(":")):
+        words = part.split("-")
+        if not CODE_WORD.match(part):
+            problems.append(f"{part!r} is not kebab-case")
+        if len(words) > 5:
+            problems.append(f"{part!r} has more than 5 words")
+        if len(set(words)) < len(words):
+            problems.append(f"{part!r} repeats a word")
+        problems += [f"{part!r} holds {word!r}" for word in words if word in NEVER_IN_A_CODE]
+        if words[-1] in NEVER_LAST:
+            problems.append(f"{part!r} ends in {words[-1]!r}")
+        if position == 0 and words[0] in NEVER_FIRST:
+            problems.append(f"{part!r} starts with {words[0]!r}")
+    return problems
+
+
+def test_every_code_is_named_subject_first_in_a_few_plain_words():
+    keys = [*messages.ERRORS, *messages.CATALOGUE]
+    assert {key: _naming_problems(key) for key in keys if _naming_problems(key)} == {}
+    codes = [*messages.ERRORS, *{messages.code_of(key) for key in messages.CATALOGUE}]
+    assert len(codes) == len(set(codes))  # an error code never shares its name with a finding code
+
+
+@pytest.mark.parametrize(
+    ("generated", "problem"),
+    [
+        ("content-does-match-record", "holds 'does'"),
+        ("record-date-date", "repeats a word"),
+        ("file-point-identity-your", "holds 'your'"),
+        ("encryption-could-verified-nothing", "holds 'could'"),
+        ("org-give-organisation-s", "holds 's'"),
+        ("identity-file-create-one", "ends in 'one'"),
+        ("plain-file-remove", "ends in 'remove'"),
+        ("holds-secret-keys-cmtk", "starts with 'holds'"),
+        ("smart-policy-list-not-a-mapping", "more than 5 words"),
+        ("Date_Format", "not kebab-case"),
+        ("unexpected-file:Misplaced", "not kebab-case"),
+    ],
+)
+def test_the_naming_rule_refuses_codes_cut_from_a_message(generated, problem):
+    assert any(problem in found for found in _naming_problems(generated)), _naming_problems(generated)

@@ -323,6 +323,6 @@ def test_a_review_without_any_date_fails_its_gate_instead_of_crashing():
     found = workflow.review_passes(ctx, {"policy": "case_review.closure_not_before"})
     assert (found.met, found.code, found.detail) == (
         False,
-        "gate-review-no-review-date",
+        "gate-review-undated",
         "the latest case review has no review date",
     )

@@ -52,21 +52,21 @@ def kinds(policy: dict) -> dict[str, Kind]:
     where = ".cmtk/policy.yaml: attachments.kinds"
     found = (policy.get("attachments") or {}).get("kinds")
     if not isinstance(found, dict) or not found:
-        raise CmtkError.of("must-list-kinds-file", where=where)
+        raise CmtkError.of("policy-kinds-format", where=where)
     result: dict[str, Kind] = {}
     for kind_id, item in found.items():
         if not isinstance(item, dict) or not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", str(kind_id)):
-            raise CmtkError.of("kind-short-lower-case", where=where, kind_id=kind_id)
+            raise CmtkError.of("policy-kind-format", where=where, kind_id=kind_id)
         label = item.get("label")
         if isinstance(label, dict) and isinstance(label.get("en"), str):
             text = Text(label["en"], label.get("sw") if isinstance(label.get("sw"), str) else None)
         elif isinstance(label, str):
             text = Text(label)
         else:
-            raise CmtkError.of("label-give-label-e", where=where, kind_id=kind_id)
+            raise CmtkError.of("policy-kind-label", where=where, kind_id=kind_id)
         types = item.get("types")
         if not isinstance(types, list) or not types or any(t not in TYPES for t in types):
-            raise CmtkError.of("types-list", where=where, kind_id=kind_id, types=", ".join(TYPES))
+            raise CmtkError.of("policy-kind-types", where=where, kind_id=kind_id, types=", ".join(TYPES))
         result[str(kind_id)] = Kind(str(kind_id), text, tuple(types))
     return result
 
@@ -74,7 +74,7 @@ def kinds(policy: dict) -> dict[str, Kind]:
 def max_bytes(policy: dict) -> int:
     value = (policy.get("attachments") or {}).get("max_megabytes", 10)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
-        raise CmtkError.of("cmtk-policy-yaml-attachments")
+        raise CmtkError.of("policy-max-megabytes")
     return int(value * 1024 * 1024)
 
 
@@ -82,7 +82,7 @@ def find_kind(policy: dict, given: str) -> Kind:
     known = kinds(policy)
     wanted = str(given).strip().lower().replace(" ", "-").replace("_", "-")
     if wanted not in known:
-        raise UsageError.of("kind-kind-attachment-use", given=str(given)[:30], known=", ".join(known))
+        raise UsageError.of("attachment-kind-option", given=str(given)[:30], known=", ".join(known))
     return known[wanted]
 
 
@@ -141,7 +141,7 @@ def find(case: Case, attachment_id: str) -> Attachment:
     wanted = blobs.normalise_id(attachment_id)
     found = [a for a in of_case(case) if a.id == wanted]
     if not found:
-        raise CmtkError.of("case-attachment-see-cmtk", id=case.id, wanted=wanted)
+        raise CmtkError.of("no-such-attachment", id=case.id, wanted=wanted)
     return found[0]
 
 
@@ -156,7 +156,7 @@ def content(session: Session, attachment: Attachment) -> bytes:
     path = blobs.blob_path(session.store.case_dir(attachment.case), attachment.id)
     source = session.store.relative(path)
     if not path.is_file():
-        raise RecordError.of("file-attachment-missing-see", source=source, id=attachment.id)
+        raise RecordError.of("attachment-file-missing", source=source, id=attachment.id)
     info = attachment.info
     return blobs.open_blob(
         path.read_bytes(),
@@ -180,11 +180,11 @@ class Attached:
 def clean_text(value: str | None, option: str, required: bool = False) -> str | None:
     if value is None or not str(value).strip():
         if required:
-            raise UsageError.of("give-short-reason-kept", option=option)
+            raise UsageError.of("attachment-reason-needed", option=option)
         return None
     text = " ".join(str(value).split())
     if len(text) > MAX_NOTE or _CONTROL.search(text):
-        raise UsageError.of("write-most-characters-plain", option=option, max_note=MAX_NOTE)
+        raise UsageError.of("attachment-note-too-long", option=option, max_note=MAX_NOTE)
     return text
 
 
@@ -198,11 +198,11 @@ def _about(case: Case, given: str | None) -> str | None:
         found = [r for r in records if r.form == text]
         if not found:
             recorded = ", ".join(sorted({r.form for r in records})) or "none"
-            raise CmtkError.of("about-case-record-forms", id=case.id, text=text, recorded=recorded)
+            raise CmtkError.of("about-form-not-recorded", id=case.id, text=text, recorded=recorded)
         return found[-1].record
     record_id = ids.normalise_record_id(text, "record", f"see `cmtk case show {case.id}`")
     if not any(r.record == record_id for r in records):
-        raise CmtkError.of("about-case-record-see", id=case.id, record_id=record_id)
+        raise CmtkError.of("about-no-such-record", id=case.id, record_id=record_id)
     return record_id
 
 
@@ -225,11 +225,11 @@ def attach(
     note = clean_text(note, "--note")
     when = date or today
     if when > today:
-        raise ValidationError.of("date-future-give-date", when=when.isoformat())
+        raise ValidationError.of("attachment-date-future", when=when.isoformat())
     case = cases.read_case(session, case_id)
     about_id = _about(case, about)
     if profile and chosen.id != PHOTO:
-        raise UsageError.of("profile-only-can-child", photo=PHOTO, id=chosen.id)
+        raise UsageError.of("profile-kind-not-photo", photo=PHOTO, id=chosen.id)
     file = Path(path).expanduser()
     checked = file_checks.check(file, file_checks.read_file(file, max_bytes(policy)), chosen.types, chosen.id)
     taken = {r.record for r in case.records}
@@ -316,7 +316,7 @@ def void(
     case = cases.read_case(session, case_id)
     found = find(case, attachment_id)
     if found.voided:
-        raise CmtkError.of("attachment-case-already-void", id=found.id, id2=case.id, voided=found.voided.get("date"))
+        raise CmtkError.of("attachment-already-void", id=found.id, id2=case.id, voided=found.voided.get("date"))
     body = {**found.record.body, VOID: {"date": today or dates.today(), "by": session.author, "reason": text}}
     if found.info.get("profile"):
         body[SECTION] = {**found.info, "profile": False}
@@ -330,9 +330,9 @@ def mark_profile(session: Session, case_id: str, attachment_id: str) -> Attachme
     case = cases.read_case(session, case_id)
     found = find(case, attachment_id)
     if found.voided:
-        raise CmtkError.of("attachment-void-attach-photo", id=found.id)
+        raise CmtkError.of("profile-photo-void", id=found.id)
     if found.kind != PHOTO or not found.is_image:
-        raise CmtkError.of("attachment-only-photo-can", id=found.id, kind=found.kind or "file", photo=PHOTO)
+        raise CmtkError.of("profile-not-a-photo", id=found.id, kind=found.kind or "file", photo=PHOTO)
     if found.profile:
         return found
     marked = _updated(session, found.record, {**found.record.body, SECTION: {**found.info, "profile": True}})

@@ -63,7 +63,7 @@ def _text(value: Any, where: str) -> Text | None:
         return Text(value["en"], value.get("sw") if isinstance(value.get("sw"), str) else None)
     if isinstance(value, str):
         return Text(value)
-    raise CmtkError.of("cmtk-policy-yaml-give", where=where)
+    raise CmtkError.of("checklist-label-missing", where=where)
 
 
 def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -> list[ChecklistItem]:
@@ -71,7 +71,7 @@ def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -
     attached files, and beside it what the latest case-file-checklist record answers for it."""
     items = ((policy.get("case_file") or {}).get("checklist")) or []
     if not isinstance(items, list):
-        raise CmtkError.of("cmtk-policy-yaml-case")
+        raise CmtkError.of("checklist-not-a-list")
     attached = [a for a in attachments.of_case(case) if not a.voided]
     latest = case.latest(CHECKLIST_FORM)
     answers: dict[str, Any] = {}
@@ -83,16 +83,16 @@ def checklist(case: Case, policy: dict, checklist_form: FormDef | None = None) -
     for number, item in enumerate(items, start=1):
         where = f"case_file.checklist item {number}"
         if not isinstance(item, dict):
-            raise CmtkError.of("cmtk-policy-yaml-must", where=where)
+            raise CmtkError.of("checklist-item-format", where=where)
         forms, kinds, field_name = item.get("forms") or [], item.get("kinds") or [], item.get("field")
         if not isinstance(forms, list) or not isinstance(kinds, list):
-            raise CmtkError.of("cmtk-policy-yaml-forms", where=where)
+            raise CmtkError.of("checklist-ids-not-lists", where=where)
         field = None
         if checklist_form is not None and isinstance(field_name, str):
             field = next((f for _, f in checklist_form.all_fields() if f.name == field_name), None)
         label = _text(item.get("label"), where) or (field.label if field else None)
         if label is None:
-            raise CmtkError.of("checklist-policy-label-or-field", where=where, checklist_form=CHECKLIST_FORM)
+            raise CmtkError.of("checklist-label-or-field", where=where, checklist_form=CHECKLIST_FORM)
         evidence = [
             f"{r.form} of {r.date.isoformat() if r.date else 'no date'}" for r in case.forms() if r.form in forms
         ]

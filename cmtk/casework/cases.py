@@ -72,7 +72,7 @@ def add_record(session: Session, case_id: str, form: str, body: dict[str, Any], 
 def _record_date(session: Session, date: _dt.date | None, today: _dt.date) -> _dt.date:
     when = date or today
     if when > today:
-        raise ValidationError.of("date-future-form-records", when=when.isoformat())
+        raise ValidationError.of("record-date-future", when=when.isoformat())
     return when
 
 
@@ -200,7 +200,7 @@ def _team_member(session: Session, name: str) -> str:
         if member.name.casefold() == name.strip().casefold():
             return member.name
     known = ", ".join(m.name for m in members)
-    raise CmtkError.of("worker-team-add-them", name=name, known=known)
+    raise CmtkError.of("worker-not-in-team", name=name, known=known)
 
 
 def record_form(
@@ -218,10 +218,10 @@ def record_form(
     today = today or dates.today()
     form = definitions.load_form(form_id, session.store.root)
     if form.subject != "case":
-        raise CmtkError.of("recorded-case-conference-case", form_id=form_id)
+        raise CmtkError.of("form-for-conference", form_id=form_id)
     case = from_records(case_id, session.case_records(case_id))
     if not form.repeatable and any(r.form == form_id for r in case.records):
-        raise CmtkError.of("case-already-record-change", case_id=case_id, form_id=form_id)
+        raise CmtkError.of("record-exists", case_id=case_id, form_id=form_id)
     when = _record_date(session, date, today)
     clean = check_for_case(session, case, form, body, today, when)
     record = new_record(session, case_id, form_id, clean, when)
@@ -237,20 +237,20 @@ def set_void(session: Session, case_id: str, record_id: str, *, void: bool, reas
     wanted = record_id.strip().upper()
     found = next((r for r in (*case.records, *case.voided) if r.record == wanted), None)
     if found is None:
-        raise CmtkError.of("case-record-cmtk-case", id=case.id, wanted=wanted)
+        raise CmtkError.of("no-such-record", id=case.id, wanted=wanted)
     if found.form == CASE_FILE:
-        raise CmtkError.of("record-case-file-form", wanted=wanted, id=case.id)
+        raise CmtkError.of("void-case-file", wanted=wanted, id=case.id)
     if found.form == ATTACHMENT:
-        raise CmtkError.of("record-attached-file-void", wanted=wanted, id=case.id)
+        raise CmtkError.of("void-attachment-record", wanted=wanted, id=case.id)
     if void and is_void(found):
-        raise CmtkError.of("record-void-already-cmtk", wanted=wanted, form=found.form)
+        raise CmtkError.of("record-already-void", wanted=wanted, form=found.form)
     if not void and not is_void(found):
-        raise CmtkError.of("record-void-nothing-restore", wanted=wanted, form=found.form)
+        raise CmtkError.of("record-not-void", wanted=wanted, form=found.form)
     why = " ".join(str(reason or "").split())
     if not why:
-        raise ValidationError.of("reason-say-why-few")
+        raise ValidationError.of("reason-empty")
     if len(why) > 300 or validate.has_control_characters(why):
-        raise ValidationError.of("reason-keep-one-plain")
+        raise ValidationError.of("reason-too-long")
     stamp = dates.now_utc().isoformat()
     entry = {"what": "void" if void else "restore", "date": today, "by": session.author, "reason": why, "at": stamp}
     log = [*(found.extra.get(VOID_LOG) or []), entry]

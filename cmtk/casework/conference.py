@@ -47,7 +47,7 @@ class Conference:
     def file_record(self) -> Record:
         found = [r for r in self.records if r.form == FILE_FORM]
         if not found:
-            raise CmtkError.of("conference-conference-file-run", id=self.id)
+            raise CmtkError.of("conference-file-missing", id=self.id)
         return found[-1]
 
     @property
@@ -149,7 +149,7 @@ def add_case(session: Session, conference_id: str, case_id: str, presenter: str 
     conference = read(session, conference_id)
     case = cases.read_case(session, case_id)
     if any(c["case"] == case.id for c in conference.cases):
-        raise CmtkError.of("case-already-conference", id=case.id, id2=conference.id)
+        raise CmtkError.of("case-already-on-conference", id=case.id, id2=conference.id)
     limits = policy_module.load(session.store.root)["conferences"][conference.info["kind"]]
     warnings = []
     if len(conference.cases) + 1 > int(limits["max_cases"]):
@@ -207,21 +207,21 @@ def add_participant(
     entry: dict[str, Any] = {"organisation": organisation, "role": role, "kind": kind}
     if kind == "staff":
         if not name or not name.strip():
-            raise ValidationError.of("name-give-participant-s")
+            raise ValidationError.of("participant-name-empty")
         entry["name"] = name.strip()
     else:
         if name:
-            raise CmtkError.of("s-name-written-into", kind=kind)
+            raise CmtkError.of("participant-child-named", kind=kind)
         if not case_id:
-            raise CmtkError.of("case-participant-comes-one", kind=kind)
+            raise CmtkError.of("participant-case-needed", kind=kind)
         case_id = ids.normalise_case_id(case_id)
         if not any(c["case"] == case_id for c in conference.cases):
-            raise CmtkError.of("case-conference-add-first", case_id=case_id, id=conference.id)
+            raise CmtkError.of("case-not-on-conference", case_id=case_id, id=conference.id)
         same = [p for p in conference.participants if kind_of(p) == kind and p.get("case") == case_id]
         number = f" {len(same) + 1}" if same else ""
         entry.update({"name": f"{_KIND_WORDS[kind]}{number} of case {case_id}", "case": case_id})
     if any(_person(p["name"]) == _person(entry["name"]) for p in conference.participants):
-        raise CmtkError.of("already-participant-conference", name=entry["name"], id=conference.id)
+        raise CmtkError.of("participant-exists", name=entry["name"], id=conference.id)
     if invited:
         entry["invited"] = invited
     body = dict(conference.file_record.body)
@@ -247,7 +247,7 @@ def _set_participant(session: Session, conference: Conference, name: str, **valu
             session.save(conference.id, [_update(session, conference, body)], "update")
             return
     names = ", ".join(p["name"] for p in participants) or "none yet"
-    raise CmtkError.of("participant-called-conference-participants", name=name, id=conference.id, names=names)
+    raise CmtkError.of("no-such-participant", name=name, id=conference.id, names=names)
 
 
 def invite(session: Session, conference_id: str, name: str, day: _dt.date) -> None:
@@ -275,7 +275,7 @@ def agreement_kind(session: Session, verbal: bool) -> str:
     field = section.field("agreement_form") if section else None
     choices = [c.value for c in field.choices] if field else []
     if not choices:
-        raise CmtkError.of("confidentiality-agreement-form-needs", source=form.source)
+        raise CmtkError.of("agreement-form-invalid", source=form.source)
     return next((c for c in choices if ("verbal" in c) == verbal), choices[0])
 
 
@@ -303,13 +303,13 @@ def record_agreement(
 ) -> Record:
     conference = read(session, conference_id)
     if not any(_person(p["name"]) == _person(name) for p in conference.participants):
-        raise CmtkError.of("add-as-participant-first", name=name, id=conference.id)
+        raise CmtkError.of("participant-not-added", name=name, id=conference.id)
     person = next(p for p in conference.participants if _person(p["name"]) == _person(name))
     if kind_of(person) != "staff":
         if _person(name) in _agreed_here(conference):
-            raise CmtkError.of("already-agreed-conference", name=person["name"])
+            raise CmtkError.of("participant-already-agreed", name=person["name"])
     elif _person(name) in agreements(session):
-        raise CmtkError.of("already-gave-confidentiality-agreement", name=name)
+        raise CmtkError.of("agreement-already-given", name=name)
     form = definitions.load_form("confidentiality-agreement", session.store.root)
     body = {
         "participant": {
@@ -452,7 +452,7 @@ def find_names(session: Session, conference: Conference, body: Any) -> list[str]
 def _check_names(session, conference, body, what: str, allow_names: bool) -> list[str]:
     hits = find_names(session, conference, body)
     if hits and not allow_names:
-        raise ValidationError.of("child-s-recorded-name", what=what, hits="; ".join(hits))
+        raise ValidationError.of("child-name-in-text", what=what, hits="; ".join(hits))
     return [f"a child's name appears in {hit}" for hit in hits]
 
 
@@ -463,7 +463,7 @@ def record_minutes(
     missing = without_agreement(session, conference)
     if missing:
         raise CmtkError.of(
-            "minutes-participant-s-have", count=len(missing), missing=", ".join(missing), id=conference.id
+            "minutes-agreements-missing", count=len(missing), missing=", ".join(missing), id=conference.id
         )
     form = definitions.load_form("conference-minutes", session.store.root)
     meeting = dict((body or {}).get("meeting") or {}) if isinstance(body, dict) else {}
@@ -477,7 +477,7 @@ def record_minutes(
     ]:
         case_id = str(row.get("case_id", "")).upper()
         if case_id and case_id not in on_conference:
-            raise CmtkError.of("minutes-case-conference-add", case_id=case_id, id=conference.id)
+            raise CmtkError.of("minutes-case-not-listed", case_id=case_id, id=conference.id)
     warnings = _check_names(session, conference, clean, "minutes", allow_names)
     existing = conference.latest("conference-minutes")
     record = (
@@ -512,7 +512,7 @@ def close(session: Session, conference_id: str, *, today: _dt.date) -> dict[str,
         raise CmtkError.of("conference-already-closed", id=conference.id)
     minutes = conference.latest("conference-minutes")
     if minutes is None:
-        raise CmtkError.of("record-minutes-first-cmtk", id=conference.id)
+        raise CmtkError.of("minutes-not-recorded", id=conference.id)
     plan_form = definitions.load_form(plan.PLAN_FORM, session.store.root)
     decision_form = definitions.load_form("conference-decision", session.store.root)
     points = (minutes.body.get("action_points") or {}).get("action_points") or []

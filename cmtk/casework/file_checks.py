@@ -84,21 +84,21 @@ def read_file(path: Path, limit: int) -> bytes:
     """The file's bytes; one clear line for a missing, unreadable, empty or oversized one."""
     shown = str(path)
     if not path.exists():
-        raise CmtkError.of("such-file-check-name", shown=shown)
+        raise CmtkError.of("scan-not-found", shown=shown)
     if path.is_dir():
-        raise CmtkError.of("folder-give-scanned-file", shown=shown)
+        raise CmtkError.of("scan-is-folder", shown=shown)
     if not path.is_file():
-        raise CmtkError.of("regular-file-device-pipe", shown=shown)
+        raise CmtkError.of("scan-not-regular", shown=shown)
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
     except OSError as error:
-        raise CmtkError.of("cannot-read-check-permissions", shown=shown, strerror=error.strerror) from None
+        raise CmtkError.of("scan-unreadable", shown=shown, strerror=error.strerror) from None
     if not data:
-        raise CmtkError.of("empty-0-bytes-scan", shown=shown)
+        raise CmtkError.of("scan-empty", shown=shown)
     if len(data) > limit:
         size = os.path.getsize(path)
-        raise CmtkError.of("over-store-s-limit", shown=shown, megabytes=megabytes(size), megabytes2=megabytes(limit))
+        raise CmtkError.of("scan-too-large", shown=shown, megabytes=megabytes(size), megabytes2=megabytes(limit))
     return data
 
 
@@ -115,17 +115,15 @@ def check(path: Path, data: bytes, allowed: tuple[str, ...], kind: str) -> Check
     found = sniff(data)
     if claimed and found != claimed:
         what = f"it is {SHOWN[found]}" if found else "its content is something else, or it is damaged"
-        raise CmtkError.of(
-            "named-but-nothing-attached", shown=shown, suffix=path.suffix, shown2=SHOWN[claimed], what=what
-        )
+        raise CmtkError.of("scan-type-mismatch", shown=shown, suffix=path.suffix, shown2=SHOWN[claimed], what=what)
     if found is None:
         if ANY not in allowed:
-            raise CmtkError.of("jpeg-png-pdf-file", shown=shown, kind=kind)
+            raise CmtkError.of("scan-format", shown=shown, kind=kind)
         extension = path.suffix.lower() if _EXTENSION.match(path.suffix.lower()) else ".bin"
         return Checked(data, ANY, "application/octet-stream", extension[1:])
     if found not in allowed and ANY not in allowed:
         names = " or ".join(SHOWN[t].split(" ", 1)[1] for t in allowed)
-        raise CmtkError.of("attachment-must", shown=shown, shown2=SHOWN[found], kind=kind, names=names)
+        raise CmtkError.of("scan-type-not-allowed", shown=shown, shown2=SHOWN[found], kind=kind, names=names)
     if found == PDF:
         return check_pdf(data, shown)
     return clean_image(data, found, shown)
@@ -143,8 +141,8 @@ def clean_image(data: bytes, kind: str, shown: str) -> Checked:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint, once imported, sets it for the whole process
-    bomb = CmtkError.of("claims-more-than-million", shown=shown, max_pixels=MAX_PIXELS // 1000000)
-    damaged = CmtkError.of("damaged-cut-short-image", shown=shown)
+    bomb = CmtkError.of("image-too-many-pixels", shown=shown, max_pixels=MAX_PIXELS // 1000000)
+    damaged = CmtkError.of("image-damaged", shown=shown)
     formats = ["JPEG" if kind == JPEG else "PNG"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -166,7 +164,7 @@ def clean_image(data: bytes, kind: str, shown: str) -> Checked:
             raise damaged from None
     left = {k: v for k, v in image.getexif().items() if k != 0x0112}
     if left or image.info.get("comment") or "xmp" in image.info or image.size != (width, height):
-        raise CmtkError.of("metadata-could-taken-out", shown=shown)
+        raise CmtkError.of("scan-metadata-not-removed", shown=shown)
     extension = "jpg" if kind == JPEG else "png"
     return Checked(cleaned, kind, MEDIA_TYPES[kind], extension, removed, None, width, height)
 
@@ -311,23 +309,23 @@ def check_pdf(data: bytes, shown: str) -> Checked:
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # its warnings about sloppy files are not the user's
-    damaged = CmtkError.of("starts-like-pdf-but", shown=shown)
+    damaged = CmtkError.of("pdf-damaged", shown=shown)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CmtkError.of("protected-password-so-cmtk", shown=shown)
+            raise CmtkError.of("scan-password-protected", shown=shown)
         pages = len(reader.pages)
         problem = _pdf_danger(reader)
     except CmtkError:
         raise
     except (FileNotDecryptedError, NotImplementedError):
-        raise CmtkError.of("encrypted-way-cmtk-cannot", shown=shown) from None
+        raise CmtkError.of("scan-encrypted", shown=shown) from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
         raise damaged from None
     except Exception:  # noqa: BLE001 - pypdf raises many kinds on hostile input; all mean "not a PDF we accept"
         raise damaged from None
     if problem:
-        raise CmtkError.of("pdf-carries-which-can", shown=shown, problem=problem)
+        raise CmtkError.of("pdf-active-content", shown=shown, problem=problem)
     if pages < 1:
         raise damaged
     return Checked(data, PDF, MEDIA_TYPES[PDF], "pdf", (), pages)

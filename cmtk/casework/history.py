@@ -38,12 +38,12 @@ def case_at(session: Session, case_id: str, day: _dt.date) -> Case:
     until = (day + _dt.timedelta(days=1)).isoformat()
     commit = git.run("rev-list", "-1", f"--before={until}T00:00:00", "HEAD")
     if not commit:
-        raise CmtkError.of("store-history-before-end", day=day.isoformat())
+        raise CmtkError.of("history-too-early", day=day.isoformat())
     listing = git.run("ls-tree", "-r", commit, "--", f"{_case_path(case_id)}/")
     paths = [line.split("\t", 1)[1] for line in listing.splitlines() if line.endswith(".age")]
     paths = [p for p in paths if not is_attachment_path(p)]  # attached files are not records
     if not paths:
-        raise CmtkError.of("case-did-exist-yet", case_id=case_id, day=day.isoformat())
+        raise CmtkError.of("case-not-yet-opened", case_id=case_id, day=day.isoformat())
     blobs = git.cat_files([f"{commit}:{path}" for path in paths])
     found = [_decode(session, blob, path) for path, blob in zip(paths, blobs, strict=False) if blob is not None]
     found.sort(key=lambda r: (r.date or _dt.date(1900, 1, 1), r.created, r.record))
@@ -105,7 +105,7 @@ def field_changes(session: Session, case_id: str, form_id: str | None = None) ->
     git = session.store.git
     folder = _case_path(case_id)
     if not session.store.has_case(case_id) and not git.run("log", "-1", "--format=%H", "--", folder):
-        raise CmtkError.of("case-store-history-see", case_id=case_id)
+        raise CmtkError.of("history-no-such-case", case_id=case_id)
     # -c: for a merge, only the records that differ from every parent (the ones the merge itself combined)
     log = git.run(
         "log",

@@ -21,11 +21,11 @@ YOUNG_PERSON_CARE = ("supported_independent_living", "child_headed_household")
 def visit_body(extra: Any, *, day: _dt.date, seen: bool | None, mode: str) -> dict:
     """The monitoring form from the flags plus any sections read from a file; a phone call never counts as seen."""
     if extra is not None and not isinstance(extra, dict):
-        raise CmtkError.of("from-expects-mapping-section")
+        raise CmtkError.of("visit-from-shape")
     if mode not in MODES:
         raise CmtkError.of("visit-mode", mode=mode, modes=", ".join(MODES), suggest=definitions.suggest(mode, MODES))
     if mode == "phone" and seen:
-        raise CmtkError.of("seen-mode-phone-phone")
+        raise CmtkError.of("visit-phone-seen")
     body = dict(extra or {})
     visit = dict(body.get("visit") or {})
     visit.update(
@@ -51,7 +51,7 @@ def record_visit(session: Session, case_id: str, body: dict, *, today: _dt.date)
     missing = [s for s in needed_sections(form) if not isinstance(body.get(s), dict) or not body.get(s)]
     if missing:
         names = ", ".join(str(getattr(form.section(s), "title", s)) for s in missing)
-        raise CmtkError.of("monitoring-every-contact-says", names=names.lower(), missing=", ".join(missing))
+        raise CmtkError.of("visit-contact-missing", names=names.lower(), missing=", ".join(missing))
     record = cases.record_form(session, case_id, "monitoring", body, date=day, today=today)
     return record, counts_as(cases.read_case(session, case_id), day, body["visit"]["child_seen"] == "yes", session)
 
@@ -94,7 +94,7 @@ def review_form_for(case: cases.Case, young_person: bool | None) -> str:
 def record_review(session: Session, case_id: str, form_id: str, body: dict, *, day: _dt.date | None, today: _dt.date):
     """Save a case review and score it; returns the record and its benchmark result."""
     if not isinstance(body, dict):
-        raise CmtkError.of("from-not-indicator-mapping", form_id=form_id)
+        raise CmtkError.of("indicators-from-shape", form_id=form_id)
     review = dict(body)
     section = dict(review.get("review") or {})
     section.setdefault("review_date", day or today)

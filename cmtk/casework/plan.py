@@ -40,7 +40,7 @@ def phase_of(text: str) -> str:
     try:
         return PHASES[text]
     except KeyError:
-        raise CmtkError.of("phase-one-pre-post", text=text) from None
+        raise CmtkError.of("phase-option", text=text) from None
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ def _split(ref: str, phase: str | None) -> tuple[str | None, str]:
         named, _, number = text.partition(":")
         chosen = phase_of(named.strip().lower())
         if phase is not None and phase_of(phase) != chosen:
-            raise CmtkError.of("names-plan-but-phase", text=text, named=named, phase=phase)
+            raise CmtkError.of("phase-mismatch", text=text, named=named, phase=phase)
         return chosen, number.strip()
     return (phase_of(phase) if phase else None), text
 
@@ -310,7 +310,7 @@ def _pick(
         same = [c for c in candidates if c.label == wanted]
         if len(same) == 2 and {c.item[0].phase for c in same} == set(PREFIXES):
             raise CmtkError.of(
-                "both-pre-post-placement",
+                "plan-ref-ambiguous",
                 kind=kind,
                 wanted=wanted,
                 id=case.id,
@@ -365,7 +365,7 @@ def mark_done(
         raise CmtkError.of("date-future", day=day.isoformat())
     plan, row = find_action(case, action_ref, phase)
     if row.get("status") == "done":
-        raise CmtkError.of("action-case-already-done", action=row.get("action_id"), id=case.id)
+        raise CmtkError.of("action-already-done", action=row.get("action_id"), id=case.id)
     actions = [
         {**a, "status": "done", "completed_date": day} if a.get(rows.REF) == row.get(rows.REF) else a
         for a in plan.actions
@@ -378,5 +378,5 @@ def set_placement_date(session: Session, case_id: str, day: _dt.date, today: _dt
     case = cases.read_case(session, case_id)
     plan = plans(case)["pre_placement"]
     if plan.record is None:
-        raise CmtkError.of("case-pre-placement-plan", id=case.id)
+        raise CmtkError.of("plan-missing", id=case.id)
     _save(session, case, plan, {"planned_placement_date": day}, today)

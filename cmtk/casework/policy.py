@@ -74,6 +74,6 @@ def get(policy: dict, dotted: str) -> Any:
     value: Any = policy
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
-            raise CmtkError.of("cmtk-policy-yaml-missing", dotted=dotted)
+            raise CmtkError.of("policy-setting-missing", dotted=dotted)
         value = value[part]
     return value

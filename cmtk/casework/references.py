@@ -45,7 +45,7 @@ def pick(kind: str, owner: str, reference: str, candidates: Sequence[Candidate[T
     if len(by_label) > 1:
         refs = ", ".join(c.ref for c in by_label)
         raise CmtkError.of(
-            "ambiguous-s-carry-that", kind=kind, wanted=wanted, owner=owner, count=len(by_label), refs=refs, hint=hint
+            "row-number-ambiguous", kind=kind, wanted=wanted, owner=owner, count=len(by_label), refs=refs, hint=hint
         )
     if len(as_ref) >= 4:  # the start of a record id, as `cmtk case show` prints them
         by_start = [c for c in candidates if len(c.ref) > 6 and c.ref.upper().startswith(as_ref)]

@@ -56,7 +56,7 @@ def status(session: Session, case_id: str, today: _dt.date) -> workflow.Status:
 def _event_day(day: _dt.date | None, today: _dt.date) -> _dt.date:
     day = day or today
     if day > today:
-        raise CmtkError.of("date-future-record-moves", day=day.isoformat())
+        raise CmtkError.of("move-date-future", day=day.isoformat())
     return day
 
 
@@ -68,7 +68,7 @@ def advance(
     state = workflow.status(case, policy=policy, today=today, form_loader=_loader(session))
     when = _event_day(day, today)
     if state.next is None:
-        raise CmtkError.of("case-step-nothing-advance", id=case.id, status=case.status, step=state.step)
+        raise CmtkError.of("advance-case-not-open", id=case.id, status=case.status, step=state.step)
     if state.sent_back_to:
         back = state.sent_back_to
         record = workflow.moved(
@@ -107,11 +107,11 @@ def reopen(
     steps above `to_step` (default: the step it was at, or 7 for a case closed at the last step)."""
     case = cases.read_case(session, case_id)
     if case.status == "open":
-        raise CmtkError.of("case-already-open-step", id=case.id, step_of=workflow.step_of(case))
+        raise CmtkError.of("case-already-open", id=case.id, step_of=workflow.step_of(case))
     if to_step is None:
         to_step = min(workflow.step_of(case), workflow.LAST_STEP - 1)
     if not 1 <= to_step <= workflow.LAST_STEP - 1:
-        raise CmtkError.of("step-step-case-can", to_step=to_step, last_step=workflow.LAST_STEP - 1)
+        raise CmtkError.of("reopen-step-range", to_step=to_step, last_step=workflow.LAST_STEP - 1)
     record = workflow.moved(
         case,
         to_step,
@@ -137,16 +137,16 @@ def close(
     case = cases.read_case(session, case_id)
     policy = policy_module.load(session.store.root)
     if case.status != "open":
-        raise CmtkError.of("case-already-re-open", id=case.id, status=case.status)
+        raise CmtkError.of("close-case-not-open", id=case.id, status=case.status)
     ending = workflow.closing(case, policy=policy, today=today, form_loader=_loader(session))
     if ending is None:
-        raise CmtkError.of("case-closure-form-saying", id=case.id)
+        raise CmtkError.of("closure-form-missing", id=case.id)
     step = workflow.step_of(case)
     if ending.command == "transfer":
-        raise CmtkError.of("transfer-recorded-own-form", id=case.id)
+        raise CmtkError.of("closure-is-transfer", id=case.id)
     if not ending.allowed:
         allowed = ", ".join(str(s) for s in ending.from_steps)
-        raise CmtkError.of("case-step-case-closes", id=case.id, step=step, reason=ending.reason, allowed=allowed)
+        raise CmtkError.of("closure-wrong-step", id=case.id, step=step, reason=ending.reason, allowed=allowed)
     if not ending.ready:
         raise NotReady(case.id, f"close ({ending.label})", ending.requirements)
     if ending.success:
@@ -169,13 +169,13 @@ def breakdown(
     policy = policy_module.load(session.store.root)
     spec = policy_module.workflow(policy).get("breakdown") or {}
     if case.status != "open":
-        raise CmtkError.of("case-re-open-step", id=case.id, status=case.status)
+        raise CmtkError.of("breakdown-case-not-open", id=case.id, status=case.status)
     step = workflow.step_of(case)
     allowed = [int(s) for s in spec.get("from_steps") or (6, 7)]
     if step not in allowed:
-        raise CmtkError.of("case-step-placement-can", id=case.id, step=step, steps=" or ".join(str(s) for s in allowed))
+        raise CmtkError.of("breakdown-too-early", id=case.id, step=step, steps=" or ".join(str(s) for s in allowed))
     if schedule.placement_date(case, policy) is None:
-        raise CmtkError.of("case-placement-recorded-record", id=case.id)
+        raise CmtkError.of("placement-missing", id=case.id)
     form_id = spec.get("form", "breakdown")
     form = definitions.load_form(form_id, session.store.root)
     clean = cases.check_body(
@@ -203,7 +203,7 @@ def transfer(session: Session, case_id: str, body, *, today: _dt.date, day: _dt.
     """Record the transfer form and mark the case transferred, in one commit."""
     case = cases.read_case(session, case_id)
     if case.status != "open":
-        raise CmtkError.of("case-only-open-case", id=case.id, status=case.status)
+        raise CmtkError.of("transfer-case-not-open", id=case.id, status=case.status)
     form = definitions.load_form("transfer", session.store.root)
     clean = cases.check_body(
         session, form, body, today, tuple(s.id for s in form.sections if any(f.required for f in s.fields))
@@ -220,7 +220,7 @@ def transfer(session: Session, case_id: str, body, *, today: _dt.date, day: _dt.
         )
         if ending is not None and not ending.allowed:
             steps = ", ".join(str(s) for s in ending.from_steps)
-            raise CmtkError.of("case-step-transfer-possible", id=case.id, step_of=workflow.step_of(case), steps=steps)
+            raise CmtkError.of("transfer-wrong-step", id=case.id, step_of=workflow.step_of(case), steps=steps)
         if ending is not None and not all(r.met for r in ending.requirements):
             raise NotReady(case.id, "be transferred", ending.requirements)
     moved = workflow.moved(

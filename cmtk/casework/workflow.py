@@ -220,7 +220,7 @@ def decision_if_several(ctx: Context, rule: dict) -> Check:
     households = _households(ctx, spec) if spec.get("field") else {}
     count = len(households) if spec.get("field") else len(_records(ctx, spec["form"]))
     if count <= int(rule.get("more_than", 1)):
-        return _check(True, "gate-households-one", count=count)
+        return _check(True, "gate-households-single", count=count)
     decisions = [r for r in _records(ctx, rule["decision_form"]) if _matches(r, rule.get("where", {}))]
     if not decisions:
         return _check(False, "gate-households-no-recommendation", count=count)
@@ -388,7 +388,7 @@ def review_passes(ctx: Context, rule: dict) -> Check:
     bio = ctx.case.biographical
     review_date = _review_date(review)
     if not isinstance(review_date, _dt.date):  # a record from another copy may lack both dates
-        return _check(False, "gate-review-no-review-date")
+        return _check(False, "gate-review-undated")
     scored = scoring.score(
         ctx.form(review.form),
         review.body,
@@ -407,7 +407,7 @@ def review_passes(ctx: Context, rule: dict) -> Check:
     if closure_day < earliest:
         return _check(
             False,
-            "gate-review-passes-but-closure",
+            "gate-review-passes-closure-waits",
             wait_until=earliest,
             review_date=_show(review_date),
             earliest=earliest.isoformat(),
@@ -577,7 +577,7 @@ def check_gates(
         check = RULES.get(str(gate.get("rule")))
         if check is None:
             raise CmtkError.of(
-                "workflow-gate-unknown-rule",
+                "workflow-rule-unknown",
                 gate=gate.get("id"),
                 rule=gate.get("rule"),
                 suggest=definitions.suggest(str(gate.get("rule")), RULES),
@@ -684,7 +684,7 @@ def closing(case: Case, *, policy: dict, today: _dt.date, form_loader, reason: s
     route = route_for(flow, reason)
     if route is None:
         known = ", ".join(str(r.get("reason")) for r in routes(flow))
-        raise CmtkError.of("closure-form-gives-reason", reason=reason, known=known)
+        raise CmtkError.of("closure-reason-unknown", reason=reason, known=known)
     gates = route.get("gates") or []
     success = gates == "step"
     if success:
@@ -751,7 +751,7 @@ def moved(case: Case, to_step: int, *, day: _dt.date, by: str, what: str, status
     """The case file record after a move (advance, back, re-open, transfer, close): history kept as events."""
     current = next((r for r in reversed(case.records) if r.form == CASE_FILE), None)
     if current is None:
-        raise CmtkError.of("case-case-file-record", id=case.id)
+        raise CmtkError.of("case-file-missing", id=case.id)
     body = dict(current.body)
     info = dict(body.get("case") or {})
     events = list(body.get("events") or [])

@@ -83,7 +83,7 @@ def attachment_list(
     """The case's attachments, with what each is; voided ones are marked."""
 
     if output_format not in ("table", "json"):
-        raise UsageError.of("format-one-table-json", output_format=output_format)
+        raise UsageError.of("attach-format-option", output_format=output_format)
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
     found = attachments.of_case(cases.read_case(session, case_id))

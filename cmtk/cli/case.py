@@ -30,7 +30,7 @@ DATE_HELP = "Date the form was completed (default: today). YYYY-MM-DD or DD-MM-Y
 def _prompt_body(session, form, sections, interactive: bool):
 
     if not (interactive or is_terminal()):
-        raise UsageError.of("from-file-given-terminal")
+        raise UsageError.of("record-from-needed")
     return prompts.ask_form(
         form,
         ask=lambda text: typer.prompt(text, default="", show_default=False),
@@ -92,7 +92,7 @@ def record(
         if len(words) != 3:
             raise UsageError.of("record-usage", words=words[0])
         if reason is None:
-            raise UsageError.of("cmtk-record-needs-reason", words=words[0])
+            raise UsageError.of("reason-needed", words=words[0])
         case_id = ids.normalise_case_id(words[1])
         session = open_session(ctx)
         changed = cases.set_void(
@@ -107,9 +107,9 @@ def record(
             typer.echo(f"Record {changed.record} ({changed.form}) of {case_id} counts again.")
         return
     if len(words) != 2:
-        raise UsageError.of("usage-cmtk-record-case")
+        raise UsageError.of("record-usage-form")
     if reason is not None:
-        raise UsageError.of("reason-goes-cmtk-record")
+        raise UsageError.of("reason-not-allowed")
     case_id = ids.normalise_case_id(words[0])
     form_id = words[1]
     session = open_session(ctx)

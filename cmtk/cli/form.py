@@ -50,7 +50,7 @@ def form_show(
     """Show a form's sections and fields (types, required, choices)."""
 
     if output_format not in ("text", "json"):
-        raise UsageError.of("format-one-text-json", output_format=output_format)
+        raise UsageError.of("form-format-option", output_format=output_format)
     if lang not in definitions.LANGUAGES:
         raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     form = definitions.load_form(form_id, store_root(ctx))

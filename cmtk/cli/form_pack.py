@@ -44,7 +44,7 @@ def form_pack(
 
     kind = _SUFFIXES.get(output.suffix.lower())
     if kind is None:
-        raise UsageError.of("o-must-end-pdf", name=output.name)
+        raise UsageError.of("pack-output-suffix", name=output.name)
     langs = pack.languages(lang)
     wanted = [name.strip() for item in forms or [] for name in item.split(",") if name.strip()]
     root = store_root(ctx)

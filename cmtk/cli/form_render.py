@@ -52,9 +52,9 @@ def form_render(
     if lang not in definitions.LANGUAGES:
         raise UsageError.of("lang-option", lang=lang, languages=", ".join(definitions.LANGUAGES))
     if chosen == "pdf" and output is None:
-        raise UsageError.of("pdf-binary-file-add")
+        raise UsageError.of("pdf-needs-output")
     if output is None and chosen == "html" and sys.stdout.isatty():
-        raise UsageError.of("html-browser-screen-add", form_id=form_id)
+        raise UsageError.of("html-needs-output", form_id=form_id)
     if case is not None:
         page = _filled(ctx, form_id, case, output)
     else:
@@ -79,7 +79,7 @@ def _format(given: str | None, output: Path | None) -> str:
     """--format if given, else the output file's extension, else HTML."""
     if given is not None:
         if given not in FORMATS:
-            raise UsageError.of("format-not-one-of", given=given, formats=", ".join(FORMATS))
+            raise UsageError.of("print-format-option", given=given, formats=", ".join(FORMATS))
         return given
     if output is not None:
         return _SUFFIXES.get(output.suffix.lower(), "html")
@@ -104,16 +104,16 @@ def _filled(ctx: typer.Context, form_id: str, case: str, output: Path | None) ->
 
     case_id = ids.normalise_case_id(case)
     if output is None and sys.stdout.isatty():
-        raise UsageError.of("filled-form-holds-personal")
+        raise UsageError.of("filled-form-needs-output")
     session = open_session(ctx)
     store = session.store
     form = definitions.load_form(form_id, store.root)
     if form.subject != "case":
-        raise UsageError.of("conference-form-cannot-filled", id=form.id)
+        raise UsageError.of("conference-form-no-case", id=form.id)
     found_case = cases.read_case(session, case_id)
     records = [r for r in found_case.records if r.form == form.id]  # voided ones left out
     if not records:
-        raise CmtkError.of("case-record-yet-print", case_id=case_id, id=form.id)
+        raise CmtkError.of("filled-form-not-recorded", case_id=case_id, id=form.id)
     latest = records[-1]  # records are sorted by date, then creation
     photo = None
     if form.photo:

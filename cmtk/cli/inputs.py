@@ -18,7 +18,7 @@ def read_yaml(source: str):
     else:
         path = paths.expand(source)
         if not path.is_file():
-            raise CmtkError.of("from-such-file", source=source)
+            raise CmtkError.of("from-not-found", source=source)
         if path.stat().st_size > MAX_INPUT_BYTES:
             raise CmtkError.of("from-file-too-large", source=source)
         data = path.read_bytes()

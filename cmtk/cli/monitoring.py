@@ -151,7 +151,7 @@ def refer(
     today = dates.today()
     if words[0] == "done":
         if len(words) != 3:
-            raise UsageError.of("usage-cmtk-refer-done")
+            raise UsageError.of("refer-done-usage")
         case_id = ids.normalise_case_id(words[1])
         session = open_session(ctx)
         day = session.store.optional_date(date, "--date", today)
@@ -159,9 +159,9 @@ def refer(
         typer.echo(f"Follow-up of referral {updated.record} recorded for {case_id}.")
         return
     if len(words) != 1:
-        raise UsageError.of("usage-cmtk-refer-case")
+        raise UsageError.of("refer-usage")
     if not to or not reason:
-        raise UsageError.of("cmtk-refer-case-needs")
+        raise UsageError.of("refer-options-needed")
     case_id = ids.normalise_case_id(words[0])
     session = open_session(ctx)
     day = session.store.optional_date(date, "--date", today)

@@ -31,7 +31,7 @@ def _texts(source: str | None, questions: dict[str, str], required: tuple[str, .
         unknown = [k for k in data if k not in questions]
         if unknown:
             raise CmtkError.of(
-                "from-unknown-key-keys",
+                "from-unknown-key",
                 unknown=unknown[0],
                 suggest=suggest(unknown[0], questions),
                 questions=", ".join(questions),

@@ -50,7 +50,7 @@ def report_overdue(
     """Every overdue visit, review, assessment, action and follow-up, most overdue first, by caseworker."""
 
     if output_format == CalendarFormat.ics and output is None:
-        raise UsageError.of("format-ics-writes-calendar")
+        raise UsageError.of("ics-needs-output")
     session = open_session(ctx)
     today = dates.today(as_of, order=session.store.date_order)
     report = reports.overdue(session, today, worker=worker, upcoming_days=14 if upcoming else None)

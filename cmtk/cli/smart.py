@@ -29,7 +29,7 @@ def smart_check(
     """A finding per goal or action that is not SMART, naming the letter and what to add; exit 1 if any."""
 
     if bool(case) == all_cases:
-        raise UsageError.of("give-one-case-id")
+        raise UsageError.of("smart-case-needed")
     case_id = ids.normalise_case_id(case) if case else None
     session = open_session(ctx)
     result = plan.check_smart(session, case_id, dates.today(as_of, order=session.store.date_order))

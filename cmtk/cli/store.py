@@ -59,14 +59,14 @@ def _new_identity(path: Path, protect: bool, allow_weak: bool = False, about_use
     if protect:
         secret = identity.read_passphrase("New passphrase: ")
         if not secret:
-            raise UsageError.of("passphrase-empty-type-one")
+            raise UsageError.of("passphrase-empty")
         import os
 
         if identity.PASSPHRASE_ENV not in os.environ and identity.read_passphrase("Repeat it: ") != secret:
-            raise UsageError.of("two-passphrases-differ-nothing")
+            raise UsageError.of("passphrase-mismatch")
         problem = identity.passphrase_problem(secret, about_user)
         if problem and not allow_weak:
-            raise CmtkError.of("nothing-created-add-weak", problem=problem)
+            raise CmtkError.of("passphrase-weak", problem=problem)
         if problem:
             warn(problem)
     pair = identity.create(path, secret)

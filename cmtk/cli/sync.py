@@ -172,7 +172,7 @@ def clone(
 
     identity_file = paths.identity_path(options(ctx).get("identity"))
     if not identity_file.exists():
-        raise IdentityError.of("identity-yet-make-one", identity_file=identity_file)
+        raise IdentityError.of("clone-no-identity", identity_file=identity_file)
     me = identity.load(identity_file)
     copy = remotes_module.clone(url, paths.expand(path).resolve(), me, expect=expect)
     typer.echo(f"Copied the store into {copy.store.root}; it syncs with `cmtk sync` (remote: origin).")

@@ -92,7 +92,7 @@ def team_trust(
     typer.echo("Check every NEW key with its owner (`cmtk key show` on their laptop) before accepting.")
     if not yes:
         if not is_terminal():
-            raise UsageError.of("add-yes-accept-team")
+            raise UsageError.of("team-accept-needs-yes")
         typer.confirm("Accept this team list?", abort=True)
     store.accept_team()
     typer.echo("Accepted.")

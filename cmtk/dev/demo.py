@@ -341,7 +341,7 @@ def build(folder: Path, today: _dt.date | None = None) -> DemoStore:
     """Create `folder/store` and `folder/demo-identity.txt`; refuse a folder that is not empty."""
     today = today or dates.today()
     if folder.exists() and any(folder.iterdir()):
-        raise CmtkError.of("exists-empty-choose-new", folder=folder)
+        raise CmtkError.of("demo-folder-not-empty", folder=folder)
     data = _data()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_path = folder / paths.DEMO_IDENTITY

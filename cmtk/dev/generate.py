@@ -134,9 +134,9 @@ def generate(
 ) -> Path:
     """Create `folder/store` (and its identity in `folder/`) with `cases` generated cases."""
     if folder.exists() and any(folder.iterdir()):
-        raise CmtkError.of("demo-folder-not-empty", folder=folder)
+        raise CmtkError.of("generate-folder-not-empty", folder=folder)
     if cases < 1:
-        raise CmtkError.of("cases-at-least-one")
+        raise CmtkError.of("cases-option")
     folder.mkdir(parents=True, mode=0o700)
     try:
         return _fill(folder, cases, today=today, seed=seed, batch=batch, progress=progress)

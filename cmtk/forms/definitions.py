@@ -303,7 +303,7 @@ def load_form(form_id: str, store_root: Path | None = None) -> FormDef:
     if path is None:
         by_code = [f for f in load_all(store_root) if f.code.casefold() == str(form_id).casefold()]
         if by_code:
-            raise CmtkError.of("code-form-use-form", form_id=form_id, id=by_code[0].id)
+            raise CmtkError.of("form-code-not-id", form_id=form_id, id=by_code[0].id)
         hint = suggest(form_id, files)
         raise CmtkError.of("no-such-form", form_id=form_id, hint=hint)
     return load_file(path, store_root)
@@ -349,7 +349,7 @@ def load_file(path: Path, store_root: Path | None = None) -> FormDef:
     if store_root is not None and path.parent == store_root / ".cmtk" / "forms":
         text = store_files.read_inside_text(store_root, f".cmtk/forms/{path.name}")
         if text is None:
-            raise CmtkError.of("cmtk-forms-longer-there", name=path.name)
+            raise CmtkError.of("form-file-gone", name=path.name)
     else:
         text = path.read_text("utf-8")
     known = _PARSED.get(path)

@@ -57,7 +57,7 @@ def editor_command(path: Path) -> list[str]:
         command = [system.default_editor()]
     found = system.find_program(command[0])
     if found is None:
-        raise CmtkError.of("editor-installed-set-editor", command=command[0])
+        raise CmtkError.of("editor-not-installed", command=command[0])
     name = editor_name(command)
     command[0] = found
     if name in VIM_FAMILY:
@@ -93,7 +93,7 @@ def confirm_unknown_editor(command: list[str]) -> None:
     if sys.stdin.isatty():
         answer = input("Edit with it anyway? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
-            raise CmtkError.of("nothing-changed-set-editor")
+            raise CmtkError.of("editor-unsafe-declined")
 
 
 def edit_base(allow_disk: bool) -> Path:
@@ -112,7 +112,7 @@ def edit_base(allow_disk: bool) -> Path:
         )
         return Path(tempfile.gettempdir())
     if not allow_disk:
-        raise CmtkError.of("memory-backed-folder-dev")
+        raise CmtkError.of("edit-no-memory-folder")
     return Path(tempfile.gettempdir())
 
 
@@ -146,7 +146,7 @@ def edit_record(
     if not candidates:
         recorded = sorted({r.form for r in case.forms()})
         raise CmtkError.of(
-            "case-record-recorded-forms",
+            "edit-no-such-record",
             case_id=case_id,
             form_id=form_id,
             suggest=definitions.suggest(form_id, recorded),
@@ -166,9 +166,9 @@ def edit_record(
             try:
                 result = subprocess.run(command)
             except FileNotFoundError:
-                raise CmtkError.of("editor-not-installed-visual", command=command[0]) from None
+                raise CmtkError.of("editor-not-runnable", command=command[0]) from None
             if result.returncode != 0:
-                raise CmtkError.of("editor-exited-error-nothing")
+                raise CmtkError.of("editor-exit-error")
             text = path.read_text("utf-8")
             if not text.strip() or all(line.startswith("#") or not line.strip() for line in text.splitlines()):
                 return "Empty file: nothing was changed."
@@ -180,7 +180,7 @@ def edit_record(
                 for line in getattr(error, "lines", None) or [error.message]:
                     print(f"Error: {line}", file=sys.stderr)
                 if not (sys.stdin.isatty() and _again()):
-                    raise CmtkError.of("edited-form-valid-nothing") from None
+                    raise CmtkError.of("edited-form-invalid") from None
     if clean == original.body:
         return "No changes."
     updated = dataclasses.replace(original, body=clean, updated=dates.now_utc().isoformat(), updated_by=session.author)

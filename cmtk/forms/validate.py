@@ -42,7 +42,7 @@ def _text(value: Any) -> str:
         raise _Problem(messages.error_text("expects-text"))
     text = str(value)
     if _CONTROL.search(text):
-        raise _Problem(messages.error_text("contains-control-direction-changing"))
+        raise _Problem(messages.error_text("value-control-char"))
     return text
 
 
@@ -81,9 +81,9 @@ def _number(value: Any, field: definitions.Field, integer: bool):
     if not isinstance(value, (int, float)):
         _raise("write a number", value)
     if field.min is not None and value < field.min:
-        raise _Problem(messages.error_text("below-smallest-allowed-value", typed=value, min=field.min))
+        raise _Problem(messages.error_text("value-below-min", typed=value, min=field.min))
     if field.max is not None and value > field.max:
-        raise _Problem(messages.error_text("above-largest-allowed-value", typed=value, max=field.max))
+        raise _Problem(messages.error_text("value-above-max", typed=value, max=field.max))
     return value
 
 
@@ -119,9 +119,7 @@ def _coerce(field: definitions.Field, value: Any, *, today: _dt.date, order: str
         except ValidationError as error:
             raise _Problem(error.message.removeprefix("date: ")) from None
         if field.past_only and parsed > today:
-            raise _Problem(
-                messages.error_text("future-date-cannot-after", parsed=parsed.isoformat(), today=today.isoformat())
-            )
+            raise _Problem(messages.error_text("value-date-future", parsed=parsed.isoformat(), today=today.isoformat()))
         return parsed
     if kind == "integer":
         return _number(value, field, integer=True)
@@ -146,7 +144,7 @@ def _coerce(field: definitions.Field, value: Any, *, today: _dt.date, order: str
             return "yes" if value else "no"
         return _text(value)
     if kind == "note":
-        raise _Problem(messages.error_text("printed-text-only-takes"))
+        raise _Problem(messages.error_text("note-takes-no-answer"))
     raise _Problem(
         messages.error_text("unknown-type", kind=kind)
     )  # pragma: no cover - the loader refuses unknown types

@@ -211,10 +211,10 @@ def benchmarks(session: Session, case_id: str | None = None) -> BenchmarkReport:
         return BenchmarkReport(commit, caseload_benchmarks(session))
     case_id = ids.normalise_case_id(case_id)
     if not session.store.has_case(case_id):
-        raise CmtkError.of("case-store-see-cmtk", case_id=case_id)
+        raise CmtkError.of("report-no-such-case", case_id=case_id)
     summary = caseload_benchmarks(session, [case_id])
     if not summary["cases"]:
-        raise CmtkError.of("case-case-review-yet", case_id=case_id)
+        raise CmtkError.of("review-missing", case_id=case_id)
     return BenchmarkReport(commit, summary, case_id)
 
 

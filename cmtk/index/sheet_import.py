@@ -77,7 +77,7 @@ def map_for(sheet: Sheet, form: definitions.FormDef, path: Path | None) -> Colum
         return load_map(path, form)
     guessed = guess_map(sheet.headings, form)
     if guessed.unsure:
-        raise CmtkError.of("column-does-name-field", unsure=guessed.unsure[0][:40])
+        raise CmtkError.of("sheet-column-unsure", unsure=guessed.unsure[0][:40])
     return guessed
 
 
@@ -100,21 +100,21 @@ def read_sheet(path: Path) -> Sheet:
         raise CmtkError.of("sheet-no-such-file", path=path)
     size = path.stat().st_size
     if size == 0:
-        raise CmtkError.of("file-empty", path=path)
+        raise CmtkError.of("sheet-file-empty", path=path)
     if size > MAX_BYTES:
-        raise CmtkError.of("larger-than-mb-import", path=path, max_bytes=MAX_BYTES // (1024 * 1024))
+        raise CmtkError.of("sheet-too-large", path=path, max_bytes=MAX_BYTES // (1024 * 1024))
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path)
     if suffix == ".xlsx":
         return _read_xlsx(path)
-    raise CmtkError.of("csv-xlsx-file-save", path=path)
+    raise CmtkError.of("sheet-file-type", path=path)
 
 
 def _read_csv(path: Path) -> Sheet:
     data = path.read_bytes()
     if b"\0" in data[:4096]:
-        raise CmtkError.of("text-csv-file-save", path=path)
+        raise CmtkError.of("sheet-not-text", path=path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -136,17 +136,17 @@ def _read_xlsx(path: Path) -> Sheet:
     try:
         book = load_workbook(path, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise CmtkError.of("excel-xlsx-file-that", path=path, type_name=type(error).__name__) from None
+        raise CmtkError.of("sheet-xlsx-unreadable", path=path, type_name=type(error).__name__) from None
     sheet = book.worksheets[0]
     merged = list(sheet.merged_cells.ranges)
     if merged:
-        raise CmtkError.of("cells-merged-unmerge-every", path=path, coord=merged[0].coord)
+        raise CmtkError.of("sheet-merged-cells", path=path, coord=merged[0].coord)
     table: list[list[Any]] = []
     for row in sheet.iter_rows():
         cells = []
         for cell in row:
             if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
-                raise CmtkError.of("cell-holds-formula-copy", path=path, coordinate=cell.coordinate)
+                raise CmtkError.of("sheet-cell-formula", path=path, coordinate=cell.coordinate)
             cells.append(cell.value)
         table.append(cells)
     return _table(path, table)
@@ -156,18 +156,18 @@ def _table(path: Path, table: list[list[Any]]) -> Sheet:
     while table and _blank(table[-1]):
         table.pop()
     if not table:
-        raise CmtkError.of("sheet-rows", path=path)
+        raise CmtkError.of("sheet-no-rows", path=path)
     headings = [str(h).strip() if h is not None else "" for h in table[0]]
     while headings and not headings[-1]:
         headings.pop()
     if not headings:
-        raise CmtkError.of("first-row-must-hold", path=path)
+        raise CmtkError.of("sheet-no-headings", path=path)
     for number, heading in enumerate(headings, 1):
         if not heading:
-            raise CmtkError.of("column-heading-first-row", path=path, number=number)
+            raise CmtkError.of("sheet-heading-missing", path=path, number=number)
     if len(set(headings)) != len(headings):
         twice = next(h for h in headings if headings.count(h) > 1)
-        raise CmtkError.of("heading-appears-twice-give", path=path, twice=twice[:40])
+        raise CmtkError.of("sheet-heading-twice", path=path, twice=twice[:40])
     rows, empty = [], 0
     for number, cells in enumerate(table[1:], 2):
         if _blank(cells):
@@ -175,7 +175,7 @@ def _table(path: Path, table: list[list[Any]]) -> Sheet:
             continue
         rows.append((number, list(cells[: len(headings)]) + [None] * (len(headings) - len(cells))))
     if len(rows) > MAX_ROWS:
-        raise CmtkError.of("rows-import-most-time", path=path, count=len(rows), max_rows=MAX_ROWS)
+        raise CmtkError.of("sheet-too-many-rows", path=path, count=len(rows), max_rows=MAX_ROWS)
     return Sheet(headings, rows, empty)
 
 
@@ -240,21 +240,23 @@ def _quote(text: str) -> str:
 
 def load_map(path: Path, form: definitions.FormDef) -> ColumnMap:
     if not path.is_file():
-        raise CmtkError.of("map-such-file-make", path=path)
+        raise CmtkError.of("map-not-found", path=path)
     data = yamlio.loads(path.read_text("utf-8"), str(path))
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
-        raise CmtkError.of("map-expects-columns-mapping", path=path)
+        raise CmtkError.of("map-columns-format", path=path)
     allowed = targets(form)
     columns = {}
     for heading, target in data["columns"].items():
         target = str(target).strip()
         if target != IGNORE and target not in allowed:
             hint = definitions.suggest(target, list(allowed))
-            raise CmtkError.of("map-column-field", path=path, heading=str(heading)[:40], target=target[:40], hint=hint)
+            raise CmtkError.of(
+                "map-target-unknown", path=path, heading=str(heading)[:40], target=target[:40], hint=hint
+            )
         columns[str(heading)] = target
     values = data.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
-        raise CmtkError.of("map-values-maps-field", path=path)
+        raise CmtkError.of("map-values-format", path=path)
     return ColumnMap(columns, {str(k): {str(a): str(b) for a, b in v.items()} for k, v in values.items()})
 
 
@@ -273,7 +275,7 @@ def plan_import(
     """Check every row; return the cases to open. Raises one error listing every problem (row, column, fix)."""
     unmapped = [h for h in sheet.headings if h not in column_map.columns]
     if unmapped:
-        raise CmtkError.of("column-map-add-field", unmapped=unmapped[0][:40])
+        raise CmtkError.of("sheet-column-unmapped", unmapped=unmapped[0][:40])
     problems: list[str] = []
     plan = Plan(empty_rows=sheet.empty_rows)
     known = _known_children(session)

@@ -218,7 +218,7 @@ class Index:
         def load_large() -> dict[str, str]:
             extra = json.loads(large())
             if extra.get("stamp") != stamp:
-                raise CmtkError.of("summary-index-damaged-two")
+                raise CmtkError.of("index-damaged")
             return extra["columns"]
 
         return cls(
@@ -419,7 +419,7 @@ def search_names(session: Session, text: str) -> NameSearch:
     from their records."""
     parts = cases.fold(text).split()
     if not parts:
-        raise ValidationError.of("give-part-name-nickname")
+        raise ValidationError.of("find-name-empty")
     rows = load(session)
     tokens = {case_id: cases.fold(row["names"]).split() for case_id, row in rows.items()}
 

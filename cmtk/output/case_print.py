@@ -257,7 +257,7 @@ def _place_pdfs(document, appended: list[tuple[str, bytes]]) -> bytes:
         for number, page in enumerate(source.pages):
             index = where.get(f"appended-{attachment_id}-{number}")
             if index is None:
-                raise CmtkError.of("attachment-page-found-place", attachment_id=attachment_id, number=number + 1)
+                raise CmtkError.of("print-page-unplaced", attachment_id=attachment_id, number=number + 1)
             if "/Annots" in page:
                 del page[NameObject("/Annots")]  # links and form fields: only what is printed goes in
             page.transfer_rotation_to_content()
@@ -294,11 +294,11 @@ def _body_area(page) -> tuple[float, float, float, float]:
 def default_format(given: str | None, output: Path) -> str:
     if given is not None:
         if given not in FORMATS:
-            raise UsageError.of("format-not-one-of", given=given, formats=", ".join(FORMATS))
+            raise UsageError.of("print-format-option", given=given, formats=", ".join(FORMATS))
         return given
     suffix = output.suffix.lower()
     if suffix in (".html", ".htm"):
         return "html"
     if suffix == ".pdf":
         return "pdf"
-    raise UsageError.of("o-ends-neither-pdf", output=output)
+    raise UsageError.of("output-suffix-unknown", output=output)

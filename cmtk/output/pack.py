@@ -34,7 +34,7 @@ class Pack:
 
 def languages(choice: str) -> tuple[str, ...]:
     if choice not in LANG_CHOICES:
-        raise UsageError.of("lang-not-one-of", choice=choice, lang_choices=", ".join(LANG_CHOICES))
+        raise UsageError.of("pack-lang-option", choice=choice, lang_choices=", ".join(LANG_CHOICES))
     return ("en", "sw") if choice == "both" else (choice,)
 
 
@@ -46,7 +46,7 @@ def choose(all_forms: list[definitions.FormDef], wanted: list[str]) -> list[defi
         if name not in by_id:
             code = next((f.id for f in all_forms if f.code.casefold() == name.casefold()), None)
             hint = f"; '{name}' is the code of {code}" if code else definitions.suggest(name, by_id)
-            raise UsageError.of("forms-form-see-cmtk", name=name, hint=hint)
+            raise UsageError.of("pack-no-such-form", name=name, hint=hint)
         if by_id[name] not in chosen:
             chosen.append(by_id[name])
     forms = chosen or list(all_forms)

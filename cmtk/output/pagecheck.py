@@ -144,7 +144,7 @@ class _Checker(HTMLParser):
         super().feed(data)
 
     def refuse(self, what: str) -> None:
-        raise PageRefused.of("printed-page-could-reach", what=what)
+        raise PageRefused.of("page-reaches-outside", what=what)
 
     def _offset(self) -> int:
         line, column = self.getpos()

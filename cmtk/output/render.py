@@ -45,7 +45,7 @@ def override_dir(store_root: Path | None) -> Path | None:
     folder = store_root / ".cmtk" / "templates"
     for step in (store_root / ".cmtk", folder):
         if step.is_symlink():
-            raise CmtkError.of("link-cmtk-reads-store", step=step)
+            raise CmtkError.of("template-path-is-link", step=step)
     return folder if folder.is_dir() else None
 
 
@@ -663,9 +663,9 @@ def _render(env, name: str, context: dict) -> str:
             "template-error", filename=error.filename, lineno=error.lineno, detail=error.message
         ) from None
     except jinja2.exceptions.SecurityError:
-        raise CmtkError.of("template-tried-something-templates", name=name) from None
+        raise CmtkError.of("template-sandbox", name=name) from None
     except jinja2.TemplateNotFound as error:
-        raise CmtkError.of("template-missing-reinstall-cmtk", name=error.name) from None
+        raise CmtkError.of("template-missing", name=error.name) from None
 
 
 def _find(override: Path | None, name: str) -> str:
@@ -673,7 +673,7 @@ def _find(override: Path | None, name: str) -> str:
         text = _read_template(folder, name)
         if text is not None:
             return text
-    raise CmtkError.of("template-file-missing-from", name=name, templates_dir=templates_dir())
+    raise CmtkError.of("template-file-missing", name=name, templates_dir=templates_dir())
 
 
 # -- Markdown ------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def recipient(text: str):
 
     value = str(text).strip()
     if value.upper().startswith(crypto.SECRET_PREFIX):
-        raise IdentityError.of("that-secret-key-age")
+        raise IdentityError.of("share-to-secret-key")
     return crypto.parse_recipient(value, "--to")
 
 
@@ -108,7 +108,7 @@ def parse_forms(text: str | None) -> list[str] | None:
         return None
     wanted = [part.strip().lower() for part in str(text).split(",") if part.strip()]
     if not wanted:
-        raise UsageError.of("forms-give-one-more")
+        raise UsageError.of("share-forms-format")
     return list(dict.fromkeys(wanted))
 
 
@@ -119,17 +119,17 @@ def choose_records(case: Case, wanted: list[str] | None) -> list[Record]:
         unknown = [w for w in wanted if w != CASE_FILE and w not in recorded]
         if unknown:
             raise CmtkError.of(
-                "forms-case-record-forms",
+                "share-form-not-recorded",
                 id=case.id,
                 unknown=", ".join(repr(u) for u in unknown),
                 recorded=", ".join(recorded) or "none",
             )
     case_files = [r for r in case.records if r.form == CASE_FILE]
     if len(case_files) != 1:
-        raise CmtkError.of("case-case-file-records", id=case.id, count=len(case_files))
+        raise CmtkError.of("case-file-duplicated", id=case.id, count=len(case_files))
     with_conflicts = [r for r in case.records if r.extra.get("conflicts")]
     if with_conflicts:
-        raise CmtkError.of("case-fields-sync-could", id=case.id)
+        raise CmtkError.of("share-case-conflicts", id=case.id)
     chosen = [r for r in case.records if r.form == CASE_FILE or (wanted is None or r.form in wanted)]
     return [r for r in chosen if r.form != cases.ATTACHMENT]  # attached files go only when asked for
 
@@ -144,17 +144,17 @@ def choose_attachments(case: Case, given: str | None) -> list[attached_files.Att
     else:
         wanted = [part for part in given.replace(" ", ",").split(",") if part.strip()]
         if not wanted:
-            raise UsageError.of("attachments-give-attachment-ids")
+            raise UsageError.of("share-attachments-format")
         chosen = [attached_files.find(case, w) for w in dict.fromkeys(wanted)]
         void = [a.id for a in chosen if a.voided]
         if void:
-            raise CmtkError.of("attachments-void-leave-out", void=void[0])
+            raise CmtkError.of("share-attachment-void", void=void[0])
     if len(chosen) > MAX_ATTACHMENTS:
-        raise CmtkError.of("attachments-most-files-go", max_attachments=MAX_ATTACHMENTS)
+        raise CmtkError.of("share-too-many-files", max_attachments=MAX_ATTACHMENTS)
     total = sum(a.size for a in chosen if isinstance(a.size, int))
     if total > MAX_ATTACHED_BYTES:
         raise CmtkError.of(
-            "attachments-chosen-files-come",
+            "share-too-large",
             megabytes=file_checks.megabytes(total),
             megabytes2=file_checks.megabytes(MAX_ATTACHED_BYTES),
         )
@@ -285,7 +285,7 @@ def check_signature(session: Session, plaintext: bytes) -> Sender:
     if len(parts) != 2 or not signing.verify(
         parts[0], _signed_message(session.me.public, plaintext[: start + 1]), parts[1]
     ):
-        raise _refuse(messages.error_text("file-carries-signature-that"))
+        raise _refuse(messages.error_text("share-signature-invalid"))
     return Sender(parts[0], signing.accepted_senders(session.store.root).get(parts[0]))
 
 
@@ -321,17 +321,17 @@ def decrypt_bundle(session: Session, path: Path) -> bytes:
         raise _refuse(messages.error_text("share-no-such-file", name=name))
     if path.stat().st_size > MAX_BUNDLE_BYTES:
         raise _refuse(
-            messages.error_text("larger-than-mb-shared", name=name, max_bundle_bytes=MAX_BUNDLE_BYTES // (1024 * 1024))
+            messages.error_text("share-file-too-large", name=name, max_bundle_bytes=MAX_BUNDLE_BYTES // (1024 * 1024))
         )
     data = path.read_bytes()
     if not data.strip():
-        raise _refuse(messages.error_text("empty-ask-sender-share", name=name))
+        raise _refuse(messages.error_text("share-file-empty", name=name))
     if not crypto.is_encrypted(data):
-        raise _refuse(messages.error_text("age-file-so-case", name=name))
+        raise _refuse(messages.error_text("share-not-age-file", name=name))
     try:
         return crypto.decrypt(data, [session.me.identity], name)
     except CmtkError:
-        raise _refuse(messages.error_text("cannot-opened-your-key", name=name, public=session.me.public[:16])) from None
+        raise _refuse(messages.error_text("share-not-for-you", name=name, public=session.me.public[:16])) from None
 
 
 def _text(value: Any, where: str, *, empty: bool = True, limit: int = 200) -> str:
@@ -362,7 +362,7 @@ def _keys(data: dict, required: tuple[str, ...], allowed: tuple[str, ...], where
     if unknown:  # their names are not shown: they come from an unknown file
         raise _refuse(
             messages.error_text(
-                "entr-cmtk-does-know", where=where, count=len(unknown), plural="y" if len(unknown) == 1 else "ies"
+                "share-unknown-entries", where=where, count=len(unknown), plural="y" if len(unknown) == 1 else "ies"
             )
         )
 
@@ -382,13 +382,13 @@ class Bundle:
 def read_document(data: Any, name: str) -> Bundle:
     """The document's shape and every record's envelope, checked strictly (bodies are checked later)."""
     if not isinstance(data, dict) or "cmtk_share" not in data:
-        raise _refuse(messages.error_text("opens-but-case-shared", name=name))
+        raise _refuse(messages.error_text("share-no-header", name=name))
     version = data["cmtk_share"]
     if isinstance(version, bool) or not isinstance(version, int):
-        raise _refuse(messages.error_text("share-format-number-made", name=name))
+        raise _refuse(messages.error_text("share-format-not-number", name=name))
     if version != FORMAT:
         hint = "; upgrade cmtk to import it" if version > FORMAT else ""
-        raise _refuse(messages.error_text("share-format-one-cmtk", name=name, version=version, hint=hint))
+        raise _refuse(messages.error_text("share-format-unsupported", name=name, version=version, hint=hint))
     _keys(data, _DOCUMENT_KEYS, _DOCUMENT_KEYS + _DOCUMENT_OPTIONAL, name)
     share = data["share"]
     if not isinstance(share, str) or not _SHARE_ID.match(share):
@@ -396,29 +396,29 @@ def read_document(data: Any, name: str) -> Bundle:
     try:
         created = _dt.datetime.fromisoformat(_text(data["created"], f"{name}: created", empty=False, limit=40))
     except ValueError:
-        raise _refuse(messages.error_text("created-date-time", name=name)) from None
+        raise _refuse(messages.error_text("share-created-invalid", name=name)) from None
     organisation = _text(data["organisation"], f"{name}: organisation", empty=False)
     shared_by = _text(data["shared_by"], f"{name}: shared_by")
     if not isinstance(data["training"], bool):
-        raise _refuse(messages.error_text("training-true-false", name=name))
+        raise _refuse(messages.error_text("share-training-not-bool", name=name))
     case_id = data["case"]
     if not isinstance(case_id, str) or not ids.is_case_id(case_id):
-        raise _refuse(messages.error_text("case-case-id", name=name))
+        raise _refuse(messages.error_text("share-case-not-id", name=name))
     forms_given = data["forms"]
     if forms_given != "all" and not (isinstance(forms_given, list) and all(isinstance(f, str) for f in forms_given)):
-        raise _refuse(messages.error_text("forms-neither-all-nor", name=name))
+        raise _refuse(messages.error_text("share-forms-invalid", name=name))
     found = data["records"]
     if not isinstance(found, list) or not found:
-        raise _refuse(messages.error_text("records-list-records", name=name))
+        raise _refuse(messages.error_text("share-records-not-list", name=name))
     if len(found) > MAX_RECORDS:
-        raise _refuse(messages.error_text("holds-more-than-records", name=name, max_records=MAX_RECORDS))
+        raise _refuse(messages.error_text("share-too-many-records", name=name, max_records=MAX_RECORDS))
     checked = [_envelope(item, f"{name}: record {n} of {len(found)}", case_id) for n, item in enumerate(found, start=1)]
     case_files = [r for r in checked if r["form"] == CASE_FILE]
     if len(case_files) != 1:
-        raise _refuse(messages.error_text("holds-case-file-records", name=name, count=len(case_files)))
+        raise _refuse(messages.error_text("share-case-file-count", name=name, count=len(case_files)))
     files = data.get("attachments", [])
     if not isinstance(files, list) or len(files) > MAX_ATTACHMENTS:
-        raise _refuse(messages.error_text("attachments-list-most-attached", name=name, max_attachments=MAX_ATTACHMENTS))
+        raise _refuse(messages.error_text("share-attachments-invalid", name=name, max_attachments=MAX_ATTACHMENTS))
     files = [_attachment(item, f"{name}: attached file {n} of {len(files)}") for n, item in enumerate(files, start=1)]
     return Bundle(share, created, organisation, shared_by, data["training"], case_id, checked, files)
 
@@ -433,18 +433,18 @@ def _attachment(item: Any, where: str) -> dict[str, Any]:
     if not isinstance(item["kind"], str) or not _FORM_ID.match(item["kind"]):
         raise _refuse(messages.error_text("share-kind-damaged", where=where))
     if not isinstance(item["extension"], str) or not re.fullmatch(r"[a-z0-9]{1,8}", item["extension"]):
-        raise _refuse(messages.error_text("file-extension-damaged", where=where))
+        raise _refuse(messages.error_text("share-extension-damaged", where=where))
     if not isinstance(item["content"], bytes) or not item["content"]:
-        raise _refuse(messages.error_text("content-missing", where=where))
+        raise _refuse(messages.error_text("share-content-missing", where=where))
     _date(item["date"], f"{where}: date", optional=False)
     _text(item["created"], f"{where}: created", limit=40)
     _text(item["created_by"], f"{where}: created_by")
     if item.get("about") is not None and (not isinstance(item["about"], str) or not ids.is_record_id(item["about"])):
-        raise _refuse(messages.error_text("record-about-record-id", where=where))
+        raise _refuse(messages.error_text("share-about-not-id", where=where))
     if item.get("note") is not None:
         _text(item["note"], f"{where}: note", limit=attached_files.MAX_NOTE)
     if item.get("profile") is not None and not isinstance(item["profile"], bool):
-        raise _refuse(messages.error_text("profile-true-false", where=where))
+        raise _refuse(messages.error_text("share-profile-not-bool", where=where))
     return item
 
 
@@ -453,11 +453,11 @@ def _envelope(item: Any, where: str, case_id: str) -> dict[str, Any]:
         raise _refuse(messages.error_text("share-not-a-record", where=where))
     _keys(item, _RECORD_REQUIRED, _RECORD_REQUIRED + _RECORD_OPTIONAL, where)
     if item["cmtk_record"] != 1 or isinstance(item["cmtk_record"], bool):
-        raise _refuse(messages.error_text("record-format-cmtk-does", where=where))
+        raise _refuse(messages.error_text("share-record-format", where=where))
     if item["case"] != case_id:
-        raise _refuse(messages.error_text("belongs-another-case-than", where=where))
+        raise _refuse(messages.error_text("share-record-other-case", where=where))
     if not isinstance(item["record"], str) or not isinstance(item["form"], str) or not _FORM_ID.match(item["form"]):
-        raise _refuse(messages.error_text("record-id-form-id", where=where))
+        raise _refuse(messages.error_text("share-record-ids-damaged", where=where))
     _date(item["date"], f"{where}: date")
     _text(item["created"], f"{where}: created", limit=40)
     _text(item["created_by"], f"{where}: created_by")
@@ -465,7 +465,7 @@ def _envelope(item: Any, where: str, case_id: str) -> dict[str, Any]:
         if item.get(key) is not None:
             _text(item[key], f"{where}: {key}", limit=200)
     if not isinstance(item["body"], dict):
-        raise _refuse(messages.error_text("body-mapping-sections", where=where))
+        raise _refuse(messages.error_text("share-body-not-a-mapping", where=where))
     return item
 
 
@@ -475,15 +475,15 @@ def _case_file(item: dict[str, Any], where: str) -> tuple[dict[str, Any], list[d
     _keys(body, ("case",), _CASE_FILE_KEYS, f"{where} (the case file)")
     info = body["case"]
     if not isinstance(info, dict):
-        raise _refuse(messages.error_text("case-file-case-mapping", where=where))
+        raise _refuse(messages.error_text("share-case-not-a-mapping", where=where))
     _keys(info, ("status",), _CASE_KEYS, f"{where} (the case file)")
     if info["status"] not in STATUSES:
-        raise _refuse(messages.error_text("case-file-status-one", where=where, statuses=", ".join(STATUSES)))
+        raise _refuse(messages.error_text("share-status-unknown", where=where, statuses=", ".join(STATUSES)))
     _step(info.get("step", 1), f"{where} (the case file): step")
     _date(info.get("opened"), f"{where} (the case file): opened")
     events = body.get("events") or []
     if not isinstance(events, list):
-        raise _refuse(messages.error_text("case-file-events-list", where=where))
+        raise _refuse(messages.error_text("share-events-not-list", where=where))
     for n, event in enumerate(events, start=1):
         at = f"{where} (the case file): event {n}"
         if not isinstance(event, dict):
@@ -511,12 +511,12 @@ def _check_bodies(session: Session, bundle: Bundle, name: str, today: _dt.date) 
             continue
         where = f"{name}: record {n} of {total}"
         if form_id not in known:
-            raise _refuse(messages.error_text("form-which-store-does", where=where, form_id=form_id))
+            raise _refuse(messages.error_text("share-form-unknown", where=where, form_id=form_id))
         if form_id not in loaded:
             loaded[form_id] = definitions.load_form(form_id, session.store.root)
         form = loaded[form_id]
         if form.subject != "case":
-            raise _refuse(messages.error_text("form-which-belongs-case", where=where, form_id=form_id))
+            raise _refuse(messages.error_text("share-conference-form", where=where, form_id=form_id))
         try:
             clean = cases.check_body(session, form, item["body"], today)
         except cases.InvalidRecord as error:
@@ -532,7 +532,7 @@ def _check_bodies(session: Session, bundle: Bundle, name: str, today: _dt.date) 
         f for f, form in loaded.items() if not form.repeatable and sum(r["form"] == f for r in bundle.records) > 1
     ]
     if repeated:
-        raise _refuse(messages.error_text("holds-more-than-one", name=name, repeated=repeated[0]))
+        raise _refuse(messages.error_text("share-form-repeated", name=name, repeated=repeated[0]))
     return cleaned
 
 
@@ -561,13 +561,13 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
         data = yamlio.loads(plaintext, name)
     except RecordError as error:
         reason = error.message.removeprefix(f"{name}: ")
-        raise _refuse(messages.error_text("opens-but-cannot-read", name=name, reason=reason)) from None
+        raise _refuse(messages.error_text("share-unreadable", name=name, reason=reason)) from None
     sender = check_signature(session, plaintext)
     bundle = read_document(data, name)
     if bundle.training and not session.store.training:
-        raise _refuse(messages.error_text("holds-fictional-case-from", name=name))
+        raise _refuse(messages.error_text("share-training-into-real", name=name))
     if session.store.training and not bundle.training:
-        raise _refuse(messages.error_text("holds-real-child-s", name=name))
+        raise _refuse(messages.error_text("share-real-into-training", name=name))
     case_file_item = next(r for r in bundle.records if r["form"] == CASE_FILE)
     info, events = _case_file(
         case_file_item, f"{name}: record {bundle.records.index(case_file_item) + 1} of {len(bundle.records)}"
@@ -576,7 +576,7 @@ def import_bundle(session: Session, path: str | os.PathLike, *, today: _dt.date 
     earlier = []
     for case_id, origin in earlier_imports(session):
         if origin.get("share") == bundle.share:
-            raise _refuse(messages.error_text("already-imported-as-case", name=name, case_id=case_id))
+            raise _refuse(messages.error_text("share-already-imported", name=name, case_id=case_id))
         if origin.get("case") == bundle.case and origin.get("organisation") == bundle.organisation:
             earlier.append(case_id)
     cleaned = _check_bodies(session, bundle, name, today)
@@ -672,14 +672,14 @@ def _check_attachments(session: Session, bundle: Bundle, name: str) -> list[tupl
         where = f"{name}: attached file {n} of {len(bundle.attachments)}"
         kind = known.get(entry["kind"])
         if kind is None:
-            raise _refuse(messages.error_text("kind-store-does-have", where=where, kind=entry["kind"]))
+            raise _refuse(messages.error_text("share-kind-unknown", where=where, kind=entry["kind"]))
         if len(entry["content"]) > limit:
             raise _refuse(
-                messages.error_text("larger-than-store-s", where=where, megabytes=file_checks.megabytes(limit))
+                messages.error_text("share-attachment-too-large", where=where, megabytes=file_checks.megabytes(limit))
             )
         try:
             checked = file_checks.check(Path(f"{where}.{entry['extension']}"), entry["content"], kind.types, kind.id)
         except CmtkError as error:
-            raise _refuse(messages.error_text("nothing-imported", detail=error.message.split("; ", 1)[0])) from None
+            raise _refuse(messages.error_text("share-import-refused", detail=error.message.split("; ", 1)[0])) from None
         found.append((entry, checked))
     return found

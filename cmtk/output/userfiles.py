@@ -35,7 +35,7 @@ def refuse_inside_store(path: Path, store_root: Path | None, option: str) -> Pat
         root = Path(store_root).resolve()
         if paths.is_inside(folder, root):
             raise CmtkError.of(
-                "inside-store-folder-write", option=option, path=path, root=root, home=Path.home() / target.name
+                "output-inside-store", option=option, path=path, root=root, home=Path.home() / target.name
             )
     return folder / target.name
 
@@ -44,9 +44,9 @@ def check_new(path: Path, store_root: Path | None, option: str) -> Path:
     """Refuse an existing file or link, a folder that does not exist, and a place inside the store."""
     given = paths.expand(path)
     if given.exists() or given.is_symlink():
-        raise CmtkError.of("already-exists-cmtk-never", option=option, path=path)
+        raise CmtkError.of("output-exists", option=option, path=path)
     if not given.parent.resolve().is_dir():
-        raise CmtkError.of("folder-create-first-choose", option=option, parent=given.parent)
+        raise CmtkError.of("output-folder-missing", option=option, parent=given.parent)
     return refuse_inside_store(given, store_root, option)
 
 
@@ -56,9 +56,9 @@ def write_new(path: Path, data: bytes, store_root: Path | None, option: str) -> 
     try:
         fd = os.open(target, _flags(os.O_EXCL), 0o600)
     except FileExistsError:
-        raise CmtkError.of("already-exists-cmtk-never", option=option, path=path) from None
+        raise CmtkError.of("output-exists", option=option, path=path) from None
     except OSError as error:
-        raise CmtkError.of("cannot-create", option=option, path=path, strerror=error.strerror) from None
+        raise CmtkError.of("output-create-failed", option=option, path=path, strerror=error.strerror) from None
     _fill(fd, target, data, path, option, remove_on_error=True)
     return target
 
@@ -67,11 +67,11 @@ def write_replacing(path: Path, data: bytes, store_root: Path | None = None, opt
     """Write the file, replacing an older one of the same name (a report or printout made again)."""
     target = refuse_inside_store(path, store_root, option)
     if target.is_symlink():
-        raise CmtkError.of("symbolic-link-write-file", path=path)
+        raise CmtkError.of("output-is-link", path=path)
     try:
         fd = os.open(target, _flags(os.O_TRUNC), 0o600)
     except OSError as error:
-        raise CmtkError.of("cannot-write", path=path, strerror=error.strerror) from None
+        raise CmtkError.of("output-open-failed", path=path, strerror=error.strerror) from None
     _fill(fd, target, data, path, option, remove_on_error=False)
     return target
 
@@ -88,8 +88,8 @@ def _fill(fd: int, target: Path, data: bytes, shown: Path, option: str, *, remov
         if remove_on_error:
             target.unlink(missing_ok=True)
         if error.errno == errno.ENOSPC:
-            raise CmtkError.of("disk-full-written", option=option, shown=shown) from None
-        raise CmtkError.of("userfile-cannot-write", option=option, shown=shown, strerror=error.strerror) from None
+            raise CmtkError.of("output-disk-full", option=option, shown=shown) from None
+        raise CmtkError.of("output-write-failed", option=option, shown=shown, strerror=error.strerror) from None
     if system.windows():
         _private_on_windows(target, shown)
 

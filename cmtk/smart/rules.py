@@ -81,10 +81,10 @@ def _edit(base: Any, change: Any, where: str) -> Any:
             added = [_word(w, where) for w in change.get("add") or []]
             removed = {_word(w, where) for w in change.get("remove") or []}
             return [w for w in base if w not in removed] + [w for w in added if w not in base]
-        raise CmtkError.of("cmtk-policy-yaml-smart", where=where)
+        raise CmtkError.of("smart-policy-not-a-list", where=where)
     if isinstance(base, dict):
         if not isinstance(change, dict):
-            raise CmtkError.of("smart-policy-list-not-a-mapping", where=where)
+            raise CmtkError.of("smart-policy-list-not-mapping", where=where)
         merged = dict(base)
         for key, value in change.items():
             merged[key] = _edit(base[key], value, f"{where}.{key}") if key in base else _fresh(value, where)

@@ -78,7 +78,7 @@ def seal(data: bytes, source: str) -> Sealed:
     padded = pad(data)
     ciphertext = crypto.encrypt(padded, [pair.recipient])
     if crypto.decrypt(ciphertext, [pair.identity], source) != padded:
-        raise CmtkError.of("encryption-could-verified-nothing", source=source)
+        raise CmtkError.of("attachment-encryption-unverified", source=source)
     return Sealed(ciphertext, pair.secret, len(data), sha256(data))
 
 
@@ -87,14 +87,14 @@ def open_blob(ciphertext: bytes, file_key: str, size: int, digest: str, source: 
     try:
         pair = crypto.parse_identity_text(str(file_key), source)
     except CmtkError:
-        raise RecordError.of("record-holds-usable-file", source=source) from None
+        raise RecordError.of("attachment-file-key-unusable", source=source) from None
     try:
         plaintext = crypto.decrypt(ciphertext, [pair.identity], source)
     except DecryptError:
-        raise RecordError.of("does-open-key-record", source=source) from None
+        raise RecordError.of("attachment-wrong-key", source=source) from None
     if not isinstance(size, int) or size < 0 or size > len(plaintext) or plaintext[size:].strip(b"\0"):
-        raise RecordError.of("length-does-match-record", source=source)
+        raise RecordError.of("attachment-length-mismatch", source=source)
     content = plaintext[:size]
     if sha256(content) != digest:
-        raise RecordError.of("content-does-match-record", source=source)
+        raise RecordError.of("attachment-content-mismatch", source=source)
     return content

@@ -15,11 +15,11 @@ from cmtk.team.remotes import configure_copy
 def check_target(root: Path, organisation: str, worker: str) -> None:
     """Refuse before anything is created: an existing store, a non-empty folder, a bad name."""
     if (root / ".cmtk").exists():
-        raise CmtkError.of("already-cmtk-store", root=root)
+        raise CmtkError.of("store-already-exists", root=root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise CmtkError.of("store-folder-not-empty", root=root)
     if not organisation.strip() or "\n" in organisation:
-        raise UsageError.of("org-give-organisation-s")
+        raise UsageError.of("org-name-format")
     roster.check_name(worker)
 
 

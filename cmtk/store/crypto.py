@@ -60,7 +60,7 @@ def parse_identity_text(text: str, source: str) -> KeyPair:
     if not found:
         raise IdentityError.of("identity-no-secret-key", source=source)
     if len(found) > 1:
-        raise IdentityError.of("holds-secret-keys-cmtk", source=source, count=len(found))
+        raise IdentityError.of("identity-several-secret-keys", source=source, count=len(found))
     try:
         identity = pyrage.x25519.Identity.from_str(found[0])
     except pyrage.IdentityError:
@@ -142,7 +142,7 @@ def decrypt(ciphertext: bytes, identities: list, source: str) -> bytes:
         return pyrage.decrypt(ciphertext, identities)
     except pyrage.DecryptError as error:
         if not is_encrypted(ciphertext):
-            raise DecryptError.of("age-file-damaged-plaintext", source=source) from None
+            raise DecryptError.of("not-an-age-file", source=source) from None
         if "no matching keys" not in str(error).lower():  # the header opened: the content is what is broken
-            raise DamagedError.of("damaged-opens-your-key", source=source) from None
-        raise DecryptError.of("cannot-decrypted-your-key", source=source) from None
+            raise DamagedError.of("age-file-corrupt", source=source) from None
+        raise DecryptError.of("decrypt-wrong-key", source=source) from None

@@ -448,7 +448,7 @@ def _check_attached_file(session: Session, path: Path) -> None:
     """An attached file left uncommitted is committed only if its record exists and opens it."""
     record_path = path.parent.parent / path.name
     if not record_path.is_file():
-        raise CmtkError.of("attached-file-without-record", relative=session.store.relative(path))
+        raise CmtkError.of("attachment-orphaned", relative=session.store.relative(path))
     record = session.read_record(record_path)
     problems = attachments.problems(session, record) if record.form == cases.ATTACHMENT else ["not an attachment"]
     if problems:

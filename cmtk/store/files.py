@@ -30,7 +30,7 @@ def write_temp(folder: Path, data: bytes) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
         if error.errno == errno.ENOSPC:
-            raise CmtkError.of("disk-full-free-some") from None
+            raise CmtkError.of("disk-full") from None
         raise
     return Path(name)
 
@@ -93,7 +93,7 @@ def read_inside(root: Path, relative: str, limit: int = MAX_STORE_FILE) -> bytes
     """
     parts = relative.split("/")
     if any(part in ("", ".", "..") for part in parts):
-        raise CmtkError.of("plain-path-inside-store", relative=relative)
+        raise CmtkError.of("store-path-not-plain", relative=relative)
     if os.open not in os.supports_dir_fd or not hasattr(os, "O_NOFOLLOW"):  # not POSIX: check, then read
         return _read_checked(root, parts, relative, limit)
     nofollow = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -118,7 +118,7 @@ def read_inside(root: Path, relative: str, limit: int = MAX_STORE_FILE) -> bytes
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:
-                raise CmtkError.of("larger-than-any-file", relative=relative, limit=limit // 1024)
+                raise CmtkError.of("store-file-too-large", relative=relative, limit=limit // 1024)
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -149,7 +149,7 @@ def check_plain_text(text: str, source: str) -> None:
     found = _HIDDEN.search(text.removeprefix("\ufeff"))
     if found:
         line = text.count("\n", 0, found.start()) + 1
-        raise CmtkError.of("line-holds-control-direction", source=source, line=line, ord=ord(found.group(0)[0]))
+        raise CmtkError.of("store-file-control-char", source=source, line=line, ord=ord(found.group(0)[0]))
 
 
 _SHOWN_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -164,18 +164,18 @@ def visible(text: str) -> str:
 
 
 def _refuse_link(where: str, relative: str) -> None:
-    raise CmtkError.of("link-folder-cmtk-reads", relative=relative, where=where)
+    raise CmtkError.of("store-path-is-link", relative=relative, where=where)
 
 
 def _check_regular(info: os.stat_result, relative: str, limit: int) -> None:
     if stat.S_ISLNK(info.st_mode):
         _refuse_link(relative, relative)
     if not stat.S_ISREG(info.st_mode):
-        raise CmtkError.of("plain-file-remove", relative=relative)
+        raise CmtkError.of("store-file-not-plain", relative=relative)
     if info.st_nlink > 1:
-        raise CmtkError.of("file-other-names-hard", relative=relative)
+        raise CmtkError.of("store-file-hard-link", relative=relative)
     if info.st_size > limit:
-        raise CmtkError.of("larger-than-any-file", relative=relative, limit=limit // 1024)
+        raise CmtkError.of("store-file-too-large", relative=relative, limit=limit // 1024)
 
 
 def _read_checked(root: Path, parts: list[str], relative: str, limit: int) -> bytes | None:

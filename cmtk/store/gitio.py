@@ -111,7 +111,7 @@ def hooks_off() -> str:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         system.make_private(folder)
     if any(folder.iterdir()):
-        raise CmtkError.of("folder-must-stay-empty", folder=folder)
+        raise CmtkError.of("hooks-folder-not-empty", folder=folder)
     return str(folder)
 
 

@@ -29,11 +29,11 @@ def check_permissions(path: Path) -> None:
         return
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise IdentityError.of("permissions-let-other-users", path=path, mode=mode)
+        raise IdentityError.of("identity-readable-by-others", path=path, mode=mode)
     folder = path.absolute().parent
     folder_mode = stat.S_IMODE(folder.stat().st_mode)
     if folder_mode & 0o022 and not folder_mode & stat.S_ISVTX:
-        raise IdentityError.of("other-users-can-write", folder=folder)
+        raise IdentityError.of("identity-folder-writable", folder=folder)
 
 
 # Folders that Microsoft's OneDrive copies to the internet (set by OneDrive itself).
@@ -51,13 +51,13 @@ def check_place_on_windows(path: Path) -> None:
     home = Path.home()
     if not paths.is_inside(path, home):
         raise IdentityError.of(
-            "your-identity-must-inside", path=path, home=home, default_identity_path=paths.default_identity_path()
+            "identity-outside-home", path=path, home=home, default_identity_path=paths.default_identity_path()
         )
     for variable in ONEDRIVE_VARIABLES:
         cloud = os.environ.get(variable)
         if cloud and Path(cloud).is_dir() and paths.is_inside(path, Path(cloud)):
             raise IdentityError.of(
-                "your-identity-onedrive-folder", path=path, default_identity_path=paths.default_identity_path()
+                "identity-in-onedrive", path=path, default_identity_path=paths.default_identity_path()
             )
 
 
@@ -70,21 +70,21 @@ def read_passphrase(prompt: str) -> str:
     if _remembered:
         return _remembered[-1]
     if not sys.stdin.isatty():
-        raise IdentityError.of("passphrase-needed-there-terminal", passphrase_env=PASSPHRASE_ENV)
+        raise IdentityError.of("passphrase-no-terminal", passphrase_env=PASSPHRASE_ENV)
     return getpass.getpass(prompt)
 
 
 def load(path: Path, *, throwaway: bool = False) -> crypto.KeyPair:
     """Load and, when it is passphrase-protected, unlock an identity in memory."""
     if not path.exists():
-        raise IdentityError.of("identity-file-create-one", path=path)
+        raise IdentityError.of("identity-not-found", path=path)
     if not path.is_file():
-        raise IdentityError.of("file-point-identity-your", path=path)
+        raise IdentityError.of("identity-not-a-file", path=path)
     if not (throwaway and system.windows()):  # a training store's own key may travel with it on a stick
         check_permissions(path)
     data = path.read_bytes()
     if len(data) > 64 * 1024:
-        raise IdentityError.of("too-large-age-identity", path=path)
+        raise IdentityError.of("identity-too-large", path=path)
     if crypto.is_passphrase_file(data):
         passphrase = read_passphrase(f"Passphrase for {path}: ")
         text = crypto.unwrap_with_passphrase(data, passphrase, str(path))
@@ -92,7 +92,7 @@ def load(path: Path, *, throwaway: bool = False) -> crypto.KeyPair:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise IdentityError.of("age-identity-file-binary", path=path) from None
+            raise IdentityError.of("identity-binary", path=path) from None
     return crypto.parse_identity_text(text, str(path))
 
 
@@ -134,7 +134,7 @@ def write_private(path: Path, data: bytes) -> None:
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        raise IdentityError.of("identity-already-exists-keep", path=path) from None
+        raise IdentityError.of("identity-exists", path=path) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()

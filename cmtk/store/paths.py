@@ -79,7 +79,7 @@ def find_store(explicit: str | os.PathLike | None = None, start: Path | None = N
         demo = _demo_store_in(path)
         if demo is not None:
             return demo.resolve()
-        raise StoreNotFound.of("store-not-a-store", path=path)
+        raise StoreNotFound.of("not-a-store", path=path)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / STORE_MARKER).is_dir():

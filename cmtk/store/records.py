@@ -54,7 +54,7 @@ def envelope(record: Record) -> dict[str, Any]:
     import copy
 
     if record.date is not None and not isinstance(record.date, _dt.date):
-        raise RecordError.of("record-date-must-calendar", record=record.record, type_name=type(record.date).__name__)
+        raise RecordError.of("record-date-wrong-type", record=record.record, type_name=type(record.date).__name__)
     data: dict[str, Any] = {
         "cmtk_record": FORMAT,
         "case": record.case,
@@ -93,19 +93,19 @@ def decode(plaintext: bytes, source: str) -> Record:
 def from_envelope(data: Any, source: str) -> Record:
     """A record from its stored mapping, checked as strictly as when it is read from a file."""
     if not isinstance(data, dict) or data.get("cmtk_record") is None:
-        raise RecordError.of("decrypts-but-cmtk-record", source=source)
+        raise RecordError.of("record-no-envelope", source=source)
     if data["cmtk_record"] != FORMAT:
-        raise RecordError.of("record-format-supported-cmtk", source=source, cmtk_record=data["cmtk_record"])
+        raise RecordError.of("record-format-unsupported", source=source, cmtk_record=data["cmtk_record"])
     for key in ("case", "record", "form", "key_generation", "body"):
         if key not in data:
-            raise RecordError.of("record-envelope-lacks", source=source, key=key)
+            raise RecordError.of("record-envelope-missing-key", source=source, key=key)
     if not isinstance(data["body"], dict):
-        raise RecordError.of("record-body-mapping-sections", source=source)
+        raise RecordError.of("record-body-not-a-mapping", source=source)
     if not isinstance(data["key_generation"], int):
-        raise RecordError.of("key-generation-number", source=source)
+        raise RecordError.of("record-generation-not-number", source=source)
     date = data.get("date")
     if date is not None and not isinstance(date, _dt.date):
-        raise RecordError.of("record-date-date", source=source)
+        raise RecordError.of("record-date-invalid", source=source)
     extra = {k: v for k, v in data.items() if k not in _ENVELOPE_KEYS}
     rows.migrate(data["body"], str(data["record"]))  # rows of older records get their derived refs
     return Record(

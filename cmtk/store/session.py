@@ -86,7 +86,7 @@ class Store:
     def open(cls, explicit: str | os.PathLike | None = None) -> Store:
         root = paths.find_store(explicit)
         if not (root / SETTINGS).is_file():
-            raise StoreNotFound.of("cmtk-settings-yaml-missing", root=root)
+            raise StoreNotFound.of("store-settings-missing", root=root)
         return cls(root)
 
     # -- plain (unencrypted) store files ----------------------------------------------------
@@ -120,7 +120,7 @@ class Store:
     def members(self) -> list[roster.Member]:
         path = self.root / RECIPIENTS
         if not path.is_file():
-            raise IdentityError.of("missing-store-team-see", recipients=RECIPIENTS)
+            raise IdentityError.of("store-team-missing", recipients=RECIPIENTS)
         return roster.parse_recipients(path.read_text("utf-8"), RECIPIENTS)
 
     def generations(self) -> list[int]:
@@ -134,7 +134,7 @@ class Store:
     def current_generation(self) -> int:
         found = self.generations()
         if not found:
-            raise IdentityError.of("store-key-store-damaged", keys_dir=KEYS_DIR)
+            raise IdentityError.of("store-key-missing", keys_dir=KEYS_DIR)
         return found[-1]
 
     def key_path(self, generation: int) -> Path:
@@ -264,7 +264,7 @@ class Store:
             try:
                 lock.acquire(timeout=limit, poll_interval=0.05)
             except filelock.Timeout:
-                raise LockError.of("another-cmtk-command-been", limit=limit) from None
+                raise LockError.of("store-busy", limit=limit) from None
         try:
             yield
         finally:
@@ -281,9 +281,9 @@ class Store:
         `cmtk doctor --repair` (finish_interrupted_write), never committed half-way.
         """
         if self.sync_interrupted():
-            raise CmtkError.of("sync-interrupted-half-way")
+            raise CmtkError.of("sync-interrupted")
         if (self.root / ".git" / "MERGE_HEAD").exists():  # git cannot commit over its unmerged records (issue 21.6)
-            raise CmtkError.of("git-merge-git-pull")
+            raise CmtkError.of("git-merge-unfinished")
         self.finish_interrupted_write()
         temps: list[tuple[Change, Path]] = []
         replaced: list[tuple[Path, bytes | None]] = []
@@ -390,7 +390,7 @@ class Store:
 
         path = paths.identity_path(identity, self.root)
         if paths.is_inside(path, self.root):
-            raise IdentityError.of("your-identity-inside-store", path=path)
+            raise IdentityError.of("identity-inside-store", path=path)
         throwaway = self.training and path.name == paths.DEMO_IDENTITY and paths.is_inside(path, self.root.parent)
         pair = identity_module.load(path, throwaway=throwaway)
         return Session(self, pair)
@@ -440,7 +440,7 @@ class Session:
             try:
                 text = crypto.decrypt(path.read_bytes(), [self.me.identity], source).decode("utf-8")
             except DecryptError:
-                raise DecryptError.of("your-key-cannot-open", source=source) from None
+                raise DecryptError.of("store-key-not-for-you", source=source) from None
             pair = crypto.parse_identity_text(text, source)
             self._check_generation(generation, pair, text, source)
             self._keys[generation] = pair
@@ -453,16 +453,16 @@ class Session:
         if pinned == pair.public:
             return
         if pinned is not None:
-            raise DecryptError.of("store-key-generation-one", source=source, generation=generation)
+            raise DecryptError.of("store-key-generation-unknown", source=source, generation=generation)
         if generation > 1:
             proof = roster.key_file_authorisation(text)
             expected = roster.authorisation(self.key(generation - 1), generation, pair.public)
             if not proof or not __import__("hmac").compare_digest(proof, expected):
                 raise DecryptError.of(
-                    "store-key-generation-made", source=source, generation=generation, generation2=generation - 1
+                    "store-key-not-by-holder", source=source, generation=generation, generation2=generation - 1
                 )
         elif trust["keys"]:
-            raise DecryptError.of("second-first-generation-store", source=source)
+            raise DecryptError.of("store-key-first-duplicated", source=source)
         if self.store.is_committed(source):  # never pin a key file an interrupted command left behind
             trust = self.store.trust()  # read again: checking generation N-1 above may have pinned it (review 2, L6)
             trust["keys"][str(generation)] = pair.public
@@ -477,13 +477,13 @@ class Session:
     def require_team_matches_keys(self) -> None:
         """Refuse to act on a team file that differs from the newest store key's recipients (review 4, H3)."""
         if not roster.team_matches_keys(self.store.members(), self.key_text(self.store.current_generation)):
-            raise CmtkError.of("nothing-changed-do-change", team_tampered=roster.TEAM_TAMPERED)
+            raise CmtkError.of("team-list-tampered", team_tampered=roster.TEAM_TAMPERED)
 
     def current_key(self) -> crypto.KeyPair:
         current = self.store.current_generation
         pinned = [int(g) for g in self.store.trust()["keys"] if str(g).isdigit()]
         if pinned and max(pinned) > current:
-            raise DecryptError.of("age-laptop-knew-store", keys_dir=KEYS_DIR, max=max(pinned))
+            raise DecryptError.of("store-key-file-gone", keys_dir=KEYS_DIR, max=max(pinned))
         return self.key(current)
 
     def all_keys(self) -> list[crypto.KeyPair]:
@@ -543,12 +543,15 @@ class Session:
         record = records.decode(plaintext, source)
         if record.key_generation != opened_with:
             raise RecordError.of(
-                "says-written-store-key", source=source, key_generation=record.key_generation, opened_with=opened_with
+                "record-generation-mismatch",
+                source=source,
+                key_generation=record.key_generation,
+                opened_with=opened_with,
             )
         parts = Path(source).parts
         expected_case = parts[-2] if len(parts) >= 3 else None
         if record.record != path.stem or record.case != expected_case:
-            raise RecordError.of("record-inside-belongs-path", source=source, case=record.case, record=record.record)
+            raise RecordError.of("record-wrong-path", source=source, case=record.case, record=record.record)
         if parts[0] == CASES_DIR and parts[1] != ids.shard(record.case):
             raise RecordError.of("case-folder-wrong-shard", source=source)
         self._seen[path] = record
@@ -583,7 +586,7 @@ class Session:
         plaintext = crypto.pad(records.encode(record.with_generation(self.store.current_generation)))
         ciphertext = crypto.encrypt(plaintext, [key.recipient])
         if crypto.decrypt(ciphertext, [key.identity], record.record) != plaintext:
-            raise CmtkError.of("record-encryption-could-verified", record=record.record)
+            raise CmtkError.of("record-encryption-unverified", record=record.record)
         return ciphertext
 
     def save(
@@ -658,7 +661,7 @@ def _refuse_future(new_records: list[records.Record]) -> None:
             fake = dates.faked()
             cause = f"CMTK_TODAY={fake} is set" if fake else "a date after today was given"
             raise CmtkError.of(
-                "would-dated-after-computer", dated=shown[:10], real_today=dates.real_today().isoformat(), cause=cause
+                "date-after-clock", dated=shown[:10], real_today=dates.real_today().isoformat(), cause=cause
             )
 
 

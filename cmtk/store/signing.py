@@ -90,7 +90,7 @@ def parse_signing_public(text: str, where: str) -> str:
     value = text.strip()
     raw = _decode_signing(value)
     if raw is None:
-        raise IdentityError.of("signing-key-looks-like", where=where, signing_prefix=SIGNING_PREFIX)
+        raise IdentityError.of("not-a-signing-key", where=where, signing_prefix=SIGNING_PREFIX)
     return value
 
 
@@ -144,7 +144,7 @@ def accept_sender(store_root: Path, name: str, key: str) -> None:
     key = parse_signing_public(key, "SIGNING-KEY")
     name = name.strip()
     if not name or len(name) > 80 or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):
-        raise UsageError.of("name-give-sender-s")
+        raise UsageError.of("sender-name-format")
     senders = accepted_senders(store_root)
     senders[key] = name
     folder = store_root / ".git" / "cmtk"

@@ -81,7 +81,7 @@ def loads(text: str | bytes, source: str, *, allow_aliases: bool = False, as_tex
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise RecordError.of("yaml-error-at", source=source, where=where) from None
+        raise RecordError.of("yaml-error", source=source, where=where) from None
     except YAMLError:
         raise RecordError.of("yaml-invalid", source=source) from None
     except (ValueError, TypeError, RecursionError):

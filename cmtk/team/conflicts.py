@@ -119,18 +119,18 @@ def resolve(session: Session, subject: str, number: int, take: str) -> tuple[Con
     """Keep the field's current value (`kept`) or put the other one in (`other`); the entry goes either way.
     Returns the conflict and the value the field holds once saved (read back from the saved record)."""
     if take not in CHOICES:
-        raise UsageError.of("take-choose-kept-other", take=take)
+        raise UsageError.of("take-option", take=take)
     listed = of_case(session, subject)
     if not listed:
-        raise CmtkError.of("conflicts-resolve", subject=subject)
+        raise CmtkError.of("no-conflicts", subject=subject)
     if not 1 <= number <= len(listed):
         count = "only conflict 1" if len(listed) == 1 else f"conflicts 1 to {len(listed)}"
-        raise UsageError.of("number-see-cmtk-conflicts", subject=subject, count=count)
+        raise UsageError.of("conflict-number-range", subject=subject, count=count)
     chosen = listed[number - 1]
     record = next(r for r in _records_of(session, chosen.subject) if r.record == chosen.record)
     content = records.envelope(record)
     if take == "other" and not merge.set_field(content, chosen.field, chosen.other):
-        raise CmtkError.of("field-longer-record-resolve", field=chosen.field)
+        raise CmtkError.of("conflict-field-gone", field=chosen.field)
     entries = list(content.get(merge.CONFLICTS) or [])
     if chosen.entry in entries:
         entries.remove(chosen.entry)

@@ -67,18 +67,22 @@ def check_incoming(
             for t in store.git.cat_files([f"{c}:{RECIPIENTS}" for c in (base, theirs)])
         ]
         if teams[0] - teams[1]:  # a removal always makes a new store key: a member dropped without one is not one
-            raise CmtkError.of("copy-dropped-member-s", remote=remote, count=len(teams[0] - teams[1]))
+            raise CmtkError.of("incoming-members-dropped", remote=remote, count=len(teams[0] - teams[1]))
     # cmtk re-encrypts every record at a removal and at a merge, so each record a copy changed uses its newest key.
     oldest_allowed = max(max(base_keys), max(their_keys))
     paths = [p for p in changed if _RECORD_PATH.match(p)]
     for path, blob in zip(paths, store.git.cat_files([f"{theirs}:{p}" for p in paths]), strict=False):
         if blob is None:
-            raise CmtkError.of("copy-lacks-nothing-changed", remote=remote, path=path)
+            raise CmtkError.of("incoming-record-missing", remote=remote, path=path)
         content, generation = ring.open(blob, path)
         outcome.waiting[path] = len(content.get(merge.CONFLICTS) or [])
         if generation < oldest_allowed:
             raise CmtkError.of(
-                "copy-written-store-key", remote=remote, path=path, generation=generation, oldest_allowed=oldest_allowed
+                "incoming-record-old-key",
+                remote=remote,
+                path=path,
+                generation=generation,
+                oldest_allowed=oldest_allowed,
             )
     if max(their_keys) == max(base_keys):  # after a new key, an old version could not pass the check above
         _refuse_replayed(store, base, {p: changed[p][1] for p in paths}, remote)
@@ -119,7 +123,7 @@ def path_problems(store: Store, changed: dict[str, tuple[str, str]], whole_copy:
 def _refuse_problems(problems: list[str], remote: str) -> None:
     if problems:
         more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
-        raise CmtkError.of("copy-changes-cmtk-never", remote=remote, problems="; ".join(problems[:3]), more=more)
+        raise CmtkError.of("incoming-foreign-changes", remote=remote, problems="; ".join(problems[:3]), more=more)
 
 
 def check_copy_files(store: Store, commit: str, remote: str) -> None:
@@ -136,7 +140,7 @@ def check_copy_content(session: Session, commit: str, remote: str) -> None:
     ring = KeyRing(session)
     keys = key_blobs(store, commit)
     if not keys:
-        raise CmtkError.of("copy-store-key-cmtk", remote=remote)
+        raise CmtkError.of("incoming-no-store-key", remote=remote)
     ring.load(keys, remote)
     newest = max(keys)
     _require_team_matches_keys(store, commit, ring.texts[newest], remote)
@@ -145,11 +149,11 @@ def check_copy_content(session: Session, commit: str, remote: str) -> None:
         chunk = paths[start : start + 2000]
         for path, blob in zip(chunk, store.git.cat_files([f"{commit}:{p}" for p in chunk]), strict=True):
             if blob is None:
-                raise CmtkError.of("copy-lacks-nothing-kept", remote=remote, path=path)
+                raise CmtkError.of("clone-record-missing", remote=remote, path=path)
             generation = ring.open(blob, path)[1]
             if generation < newest:
                 raise CmtkError.of(
-                    "incoming-old-key-generation", remote=remote, path=path, generation=generation, newest=newest
+                    "clone-record-old-key", remote=remote, path=path, generation=generation, newest=newest
                 )
 
 
@@ -157,7 +161,7 @@ def _require_team_matches_keys(store: Store, commit: str, newest_key_text: str, 
     text = store.git.cat_files([f"{commit}:{RECIPIENTS}"])[0]
     members = roster.parse_recipients((text or b"").decode("utf-8", errors="replace"))
     if not roster.team_matches_keys(members, newest_key_text):
-        raise CmtkError.of("copy-nothing-changed-ask", remote=remote, team_tampered=roster.TEAM_TAMPERED)
+        raise CmtkError.of("incoming-team-tampered", remote=remote, team_tampered=roster.TEAM_TAMPERED)
 
 
 def require_settings_accepted(
@@ -178,7 +182,7 @@ def require_settings_accepted(
         store.git.run("diff", "--no-ext-diff", "--no-textconv", base, theirs, "--", *changed, strip=False)
     )
     if not (confirm and confirm(changed, diff)):
-        raise CmtkError.of("copy-changed-nothing-changed", remote=remote, changed=", ".join(changed))
+        raise CmtkError.of("incoming-settings-changed", remote=remote, changed=", ".join(changed))
 
 
 def _refuse_replayed(store: Store, base: str, incoming: dict[str, str], remote: str) -> None:
@@ -201,7 +205,7 @@ def _refuse_replayed(store: Store, base: str, incoming: dict[str, str], remote: 
                 seen.update({(path, fields[2]), (path, fields[3])})
         replayed = [p for p in chunk if (p, incoming[p]) in seen]
         if replayed:
-            raise CmtkError.of("copy-puts-back-earlier", remote=remote, replayed=replayed[0])
+            raise CmtkError.of("incoming-record-replayed", remote=remote, replayed=replayed[0])
 
 
 def count_commits(store: Store, since: str, until: str) -> int:

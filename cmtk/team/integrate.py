@@ -34,7 +34,7 @@ def integrate(session: Session, theirs: str | None, outcome: Outcome, confirm: C
     if theirs == ours:
         return
     if ours is None:
-        raise CmtkError.of("store-commit-yet-see")
+        raise CmtkError.of("store-no-commit")
     if is_ancestor(store, theirs, ours):
         outcome.sent += count_commits(store, theirs, ours)
         return
@@ -86,7 +86,7 @@ def merge_base(session: Session, ours: str, theirs: str, remote: str) -> str:
     except GitError:
         bases = []
     if not bases:
-        raise CmtkError.of("holds-different-store-history", remote=remote)
+        raise CmtkError.of("remote-unrelated-store", remote=remote)
     base = bases[0]
     for other in bases[1:]:
         base = _virtual_merge(session, base, other, remote, depth=0)
@@ -142,7 +142,7 @@ def _merge_commits(
     clash, newer_here = _join_key_chains(session, ring, base, ours)
     opened_here, opened_there = _new_case_folders(store, base, mine), _new_case_folders(store, base, other)
     if opened_here & opened_there:  # 40 random bits each: about one chance in a million for a store of 1,000 cases
-        raise CmtkError.of("case-id-opened-laptop", opened_here=sorted(opened_here & opened_there)[0])
+        raise CmtkError.of("case-id-collision", opened_here=sorted(opened_here & opened_there)[0])
 
     # Start from our tree: take what only the other side changed, then merge what both changed.
     updates: Updates = {p: (mode, None if sha == ZERO else sha) for p, (mode, sha) in other.items() if p not in mine}
@@ -190,7 +190,7 @@ def _require_made_by_a_member(session: Session, ring: KeyRing, base_keys: dict, 
     for generation in sorted(g for g in ring.keys if g > max(base_keys)):
         maker = roster.key_maker(session.me, ring.texts[generation], generation, ring.keys[generation].public)
         if maker is None or maker not in team:
-            raise CmtkError.of("other-copy-own-store", generation=generation)
+            raise CmtkError.of("incoming-key-from-removed", generation=generation)
 
 
 def _make_fresh_generation(ring: KeyRing, newer_here: set[int], updates: Updates, outcome: Outcome) -> None:
@@ -218,7 +218,7 @@ def _merge_team_confirmed(
     unaccepted = [m for m in merged_team if m.public not in set(store.trust()["team"])]
     if unaccepted and not (confirm_team and confirm_team(unaccepted)):
         names = ", ".join(f"{m.name} ({m.public[:16]}...)" for m in unaccepted)
-        raise CmtkError.of("added-team-members-laptop", remote=outcome.remote, names=names)
+        raise CmtkError.of("incoming-members-unaccepted", remote=outcome.remote, names=names)
     outcome.team_confirmed = bool(unaccepted)
     return team_updates
 
@@ -310,7 +310,7 @@ def _merge_team(store: Store, ring: KeyRing, base: str, ours: str, theirs: str) 
     merged += added
     names = [m.name.casefold() for m in merged]
     if len(set(names)) != len(names):
-        raise CmtkError.of("laptop-other-copy-each")
+        raise CmtkError.of("member-name-collision")
     recipients = [crypto.parse_recipient(m.public) for m in merged]
     updates: Updates = {RECIPIENTS: ("100644", roster.format_recipients(merged).encode("utf-8"))}
     for generation, pair in sorted(ring.keys.items()):
@@ -335,7 +335,7 @@ def _merge_plain(store: Store, path: str, base: str, ours: str, theirs: str) -> 
             files.append(str(file))
         result = gitio.run_git(["merge-file", "-p", *files], capture_output=True)
     if result.returncode != 0:
-        raise CmtkError.of("laptop-other-copy-changed", path=path)
+        raise CmtkError.of("merge-same-lines", path=path)
     return result.stdout
 
 
@@ -412,7 +412,7 @@ def finish_git_merge(session: Session, outcome: Outcome, confirm: Confirmations 
         return False
     for head in heads:
         if store.git.run("cat-file", "-t", head) != "commit":
-            raise CmtkError.of("git-merge-head-names")
+            raise CmtkError.of("merge-head-invalid")
     store.git.run("read-tree", "--reset", "-u", "HEAD")
     for name in GIT_MERGE_FILES:
         (store.root / ".git" / name).unlink(missing_ok=True)
@@ -453,7 +453,7 @@ def redo_hand_made_merge(session: Session, outcome: Outcome, confirm: Confirmati
     hand = found[0]
     parents = store.git.run("rev-parse", f"{hand}^@").split()
     if len(parents) != 2:
-        raise CmtkError.of("commit-merges-histories-once", hand=hand[:10], count=len(parents))
+        raise CmtkError.of("merge-octopus", hand=hand[:10], count=len(parents))
     ours, theirs = parents
     base = merge_base(session, ours, theirs, outcome.remote)
     _refuse_own_changes(store, hand, base, ours, theirs)
@@ -486,4 +486,4 @@ def _refuse_own_changes(store: Store, hand: str, base: str, ours: str, theirs: s
     both = set(changed_paths(store, base, ours)) & set(changed_paths(store, base, theirs))
     own = set(changed_paths(store, ours, hand)) & set(changed_paths(store, theirs, hand))
     if own - both:
-        raise CmtkError.of("commit-merge-made-git", hand=hand[:10], own=sorted(own - both)[0])
+        raise CmtkError.of("merge-by-hand", hand=hand[:10], own=sorted(own - both)[0])

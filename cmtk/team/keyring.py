@@ -35,20 +35,20 @@ class KeyRing:
                     blobs[generation], [self.session.me.identity], f"{source} key {generation}"
                 ).decode("utf-8")
             except DecryptError:
-                raise CmtkError.of("copy-store-key-generation", source=source, generation=generation) from None
+                raise CmtkError.of("incoming-key-not-for-you", source=source, generation=generation) from None
             pair = crypto.parse_identity_text(text, f"{source} key {generation}")
             known = self.keys.get(generation)
             if known is not None and known.public != pair.public:
                 raise CmtkError.of("store-key-generation-differs", source=source, generation=generation)
             pinned = self.session.store.trust()["keys"].get(str(generation))
             if pinned is not None and pinned != pair.public and generation not in allow_repin:
-                raise CmtkError.of("copy-different-store-key", source=source, generation=generation)
+                raise CmtkError.of("incoming-key-generation-differs", source=source, generation=generation)
             if (pinned is None or pinned != pair.public) and generation > 1:
                 previous = self.keys.get(generation - 1)
                 proof = roster.key_file_authorisation(text)
                 if previous is None or not proof or proof != roster.authorisation(previous, generation, pair.public):
                     raise CmtkError.of(
-                        "incoming-key-not-made-by-holder",
+                        "incoming-key-not-by-holder",
                         source=source,
                         generation=generation,
                         generation2=generation - 1,
@@ -81,9 +81,9 @@ class KeyRing:
                 )
             parts = source.split("/")
             if parts[-1] != f"{content.get('record')}.age" or parts[-2] != content.get("case"):
-                raise CmtkError.of("record-inside-belongs-elsewhere", shown=shown)
+                raise CmtkError.of("keyring-record-misplaced", shown=shown)
             return content, generation
-        raise CmtkError.of("store-key-opens-record", shown=shown)
+        raise CmtkError.of("record-no-store-key", shown=shown)
 
     def seal(self, content: dict, generation: int, source: str) -> bytes:
         record = records.from_envelope({**content, "key_generation": generation}, source)  # still a valid record

@@ -30,7 +30,7 @@ def merge_driver(session: Session, base_file: Path, ours_file: Path, theirs_file
     base, base_generation = ring.open(base_data, path) if base_data else (None, 0)
     theirs, their_generation = ring.open(theirs_file.read_bytes(), path)
     if their_generation < base_generation:  # what a removed member who kept an old key could write
-        raise CmtkError.of("other-branch-s-version", path=path)
+        raise CmtkError.of("merge-older-key", path=path)
     result = merge.merge_record(base, ring.open(ours_file.read_bytes(), path)[0], theirs)
     ours_file.write_bytes(ring.seal(result.content, max(ring.keys), path))
     return [c["field"] for c in result.new_conflicts]

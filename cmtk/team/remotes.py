@@ -47,9 +47,9 @@ def check_name(name: str) -> str:
 def check_url(url: str) -> str:
     url = url.strip()
     if not url or url.startswith("-") or "\n" in url:
-        raise UsageError.of("url-give-path-folder")
+        raise UsageError.of("remote-url-format")
     if "::" in url.split("/")[0] or url.startswith(("ext:", "fd:")):
-        raise UsageError.of("url-remote-helpers-such")
+        raise UsageError.of("remote-url-helper")
     return url
 
 
@@ -82,11 +82,11 @@ def check_folder(path: Path) -> None:
     alternates (another folder's objects and refs, read and advertised as if they were the remote's)."""
     git_dir = path / ".git" if (path / ".git").exists() or (path / ".git").is_symlink() else path
     if git_dir != path and not git_dir.is_dir() or git_dir.is_symlink():
-        raise CmtkError.of("git-points-another-folder", path=path)
+        raise CmtkError.of("remote-git-elsewhere", path=path)
     info = git_dir / "objects" / "info"
     for name in ("alternates", "http-alternates"):
         if (info / name).exists() or (info / name).is_symlink():
-            raise CmtkError.of("repository-borrows-objects-from", path=path, name=name)
+            raise CmtkError.of("remote-alternates", path=path, name=name)
 
 
 def local_path(url: str) -> Path:
@@ -116,12 +116,12 @@ def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) ->
     note = ""
     if is_bundle:
         if not is_local(url):
-            raise UsageError.of("url-encrypted-bundle-must")
+            raise UsageError.of("bundle-url-not-path")
         path = local_path(url)
         if not path.parent.is_dir():
-            raise CmtkError.of("such-folder-usb-stick", parent=path.parent)
+            raise CmtkError.of("bundle-folder-missing", parent=path.parent)
         if path.exists() and path.is_dir():
-            raise UsageError.of("url-folder-give-file", path=path)
+            raise UsageError.of("bundle-url-is-folder", path=path)
         url = str(path)
         store.git.run("config", "--local", f"{BUNDLE_KEY}.{name}.path", url)
         note = "the file is written at the first sync"
@@ -134,7 +134,7 @@ def add_remote(store: Store, name: str, url: str, bundle: bool | None = None) ->
                 store.git.run("init", "-q", "--bare", "-b", BRANCH, str(path))
                 note = f"created an empty shared repository at {path}"
             elif not (path / "HEAD").is_file() and not (path / ".git").exists():
-                raise CmtkError.of("exists-but-git-repository", path=path)
+                raise CmtkError.of("remote-not-a-repository", path=path)
             url = str(path)
         store.git.run("remote", "add", name, url)
     return Remote(name, url, is_bundle), note
@@ -156,7 +156,7 @@ def find_remote(store: Store, name: str | None) -> Remote:
         if len(known) == 1:
             return known[0]
         names = ", ".join(r.name for r in known)
-        raise UsageError.of("name-store-several-remotes", names=names)
+        raise UsageError.of("remote-name-needed", names=names)
     for remote in known:
         if remote.name == name:
             return remote
@@ -247,9 +247,9 @@ def clone(
     is_bundle = url.endswith(".age") if bundle is None else bundle
     source = local_path(url) if is_bundle or is_local(url) else None
     if is_bundle and source is not None and not source.is_file():
-        raise CmtkError.of("such-bundle-file-usb", source=source)
+        raise CmtkError.of("clone-no-bundle", source=source)
     if source is not None and not source.exists():
-        raise CmtkError.of("such-folder-drive-share", source=source)
+        raise CmtkError.of("clone-no-folder", source=source)
     with paths.new_store_folder(target):
         runner = Git(target.parent)
         if is_bundle and source is not None:
@@ -273,7 +273,7 @@ def clone(
                 )
             except GitError as error:
                 reason = str(error).split(": ", 1)[-1]
-                raise CmtkError.of("url-could-copy-store", url=url, reason=reason) from None
+                raise CmtkError.of("clone-failed", url=url, reason=reason) from None
         copy = Store(target)
         if is_bundle:
             copy.git.run("remote", "remove", "origin")
@@ -283,12 +283,12 @@ def clone(
         try:
             commit = copy.git.run("rev-parse", "--verify", "-q", f"refs/heads/{BRANCH}^{{commit}}")
         except GitError:
-            raise CmtkError.of("cmtk-store-branch-nothing", url=url, branch=BRANCH) from None
+            raise CmtkError.of("clone-no-branch", url=url, branch=BRANCH) from None
         # Every check a sync makes on what another copy sends, before a single file is written out (review 4, H2).
         incoming.check_copy_files(copy, commit, url)
         copy.git.run("checkout", "-q", BRANCH)
         if not (target / ".cmtk" / "settings.yaml").is_file():
-            raise CmtkError.of("cmtk-store-cmtk-settings", url=url)
+            raise CmtkError.of("clone-not-a-store", url=url)
         member = next((m.name for m in copy.members() if m.public == identity_pair.public), None)
         if member is None:
             raise CmtkError.of("clone-not-in-team", public=identity_pair.public)
@@ -297,7 +297,7 @@ def clone(
         found = roster.fingerprint(session)
         wanted = "".join(ch for ch in (expect or "").upper() if ch.isalnum())
         if expect is not None and wanted != found.replace("-", ""):
-            raise CmtkError.of("expect-store-s-fingerprint", found=found, expect=expect.strip())
+            raise CmtkError.of("clone-fingerprint-mismatch", found=found, expect=expect.strip())
         copy.accept_team()  # the team as cloned is the one this laptop accepts (hence the fingerprint)
         return Copy(copy, member, found)
 
@@ -306,7 +306,7 @@ def _clone_bundle(runner, source: Path, target: Path, identity_pair: crypto.KeyP
     try:
         data = crypto.decrypt(source.read_bytes(), [identity_pair.identity], str(source))
     except DecryptError:
-        raise CmtkError.of("bundle-encrypted-your-key", source=source) from None
+        raise CmtkError.of("bundle-not-for-you", source=source) from None
     staging = Path(tempfile.mkdtemp(prefix=".cmtk-clone-", dir=target.parent))
     try:
         (staging / "incoming.bundle").write_bytes(data)

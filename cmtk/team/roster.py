@@ -69,10 +69,10 @@ def parse_recipients(text: str, source: str = ".cmtk/recipients.txt") -> list[Me
         pending_name, pending_role = "", ""
     keys = [m.public for m in members]
     if len(set(keys)) != len(keys):
-        raise IdentityError.of("same-public-key-listed", source=source)
+        raise IdentityError.of("team-key-twice", source=source)
     names = [m.name.casefold() for m in members]
     if len(set(names)) != len(names):
-        raise IdentityError.of("two-members-have-same", source=source)
+        raise IdentityError.of("team-name-twice", source=source)
     return members
 
 
@@ -158,7 +158,7 @@ def key_file_recipients(text: str) -> list[str]:
     for line in text.splitlines():
         if line.startswith("# recipients:"):
             return line.split(":", 1)[1].split()
-    raise RecordError.of("store-key-file-lists")
+    raise RecordError.of("store-key-no-recipients")
 
 
 def fingerprint(session) -> str:

@@ -45,7 +45,7 @@ def finish_interrupted(session: Session) -> str | None:
     if isinstance(generation, int) and store.is_committed(f"{KEYS_DIR}/{generation}.age"):
         fresh = store.unlock_again(session)
         if fresh.key(generation).public != pending.get("public"):  # key() checked it was authorised
-            raise CmtkError.of("age-key-interrupted-team", keys_dir=KEYS_DIR, generation=generation)
+            raise CmtkError.of("team-change-key-mismatch", keys_dir=KEYS_DIR, generation=generation)
         _trust_new_key(fresh, generation, str(pending["public"]))
         (store.root / ".git" / "cmtk" / JOURNAL).unlink()
         return done
@@ -90,13 +90,13 @@ def _require_trusted_team(session: Session) -> None:
     """Never re-encrypt keys to a team list someone else changed without the user checking it (review H3)."""
     added, removed = session.store.team_changes()
     if added or removed:
-        raise CmtkError.of("team-list-cmtk-recipients", count=len(added), count2=len(removed))
+        raise CmtkError.of("team-list-changed", count=len(added), count2=len(removed))
     session.require_team_matches_keys()  # even after `team trust`: the key files say who the team is (review 4)
 
 
 def _require_clean(session: Session) -> None:
     if session.store.git.status():
-        raise CmtkError.of("store-changes-that-committed")
+        raise CmtkError.of("team-uncommitted")
 
 
 def add_member(session: Session, name: str, public_key: str, role: str = "caseworker") -> str:
@@ -109,10 +109,10 @@ def add_member(session: Session, name: str, public_key: str, role: str = "casewo
         session.current_key()  # refuses a store whose newest known key file is gone
         members = store.members()
         if any(m.name.casefold() == name.casefold() for m in members):
-            raise CmtkError.of("team-already-member-called", name=name)
+            raise CmtkError.of("member-exists", name=name)
         if any(m.public == public_key for m in members):
             holder = next(m.name for m in members if m.public == public_key)
-            raise CmtkError.of("that-public-key-already", holder=holder)
+            raise CmtkError.of("member-key-exists", holder=holder)
         new_team = [*members, roster.Member(name=name, role=role.strip(), public=public_key.strip())]
         changes = [Change(store.root / ".cmtk/recipients.txt", roster.format_recipients(new_team).encode("utf-8"))]
         for generation in store.generations():
@@ -134,9 +134,9 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
         leaving = [m for m in members if m.name.casefold() == name.strip().casefold()]
         if not leaving:
             known = ", ".join(m.name for m in members)
-            raise CmtkError.of("team-member-called-team", name=name, known=known)
+            raise CmtkError.of("no-such-member", name=name, known=known)
         if leaving[0].public == session.me.public:
-            raise CmtkError.of("you-cannot-remove-yourself")
+            raise CmtkError.of("member-remove-self")
         remaining = [m for m in members if m is not leaving[0]]
 
         old_generations = store.generations()
@@ -167,7 +167,9 @@ def remove_member(session: Session, name: str, progress: Progress | None = None)
             plaintext = crypto.pad(records.encode(record.with_generation(new_generation)))
             ciphertext = crypto.encrypt(plaintext, [new_key.recipient])
             if crypto.decrypt(ciphertext, [new_key.identity], store.relative(path)) != plaintext:
-                raise CmtkError.of("nothing-changed", relative=store.relative(path), encryption_check=_ENCRYPTION_CHECK)
+                raise CmtkError.of(
+                    "team-encryption-unverified", relative=store.relative(path), encryption_check=_ENCRYPTION_CHECK
+                )
             changes.append(Change(path, ciphertext))
             faults.point("team.reencrypted")  # in memory only: nothing is written before the journal
             if progress:

@@ -71,7 +71,7 @@ def sync(
             if say:
                 say(f"{remote.name} changed while this sync ran; fetching again")
         else:
-            raise CmtkError.of("keeps-changing-under-sync", name=remote.name)
+            raise CmtkError.of("remote-keeps-changing", name=remote.name)
     current = {m.public for m in store.members()}
     if current != trusted_before:
         names = {m.public: m.name for m in store.members()}
@@ -98,7 +98,7 @@ def finish_interrupted(store: Store) -> bool:
         return False
     head = store.head_commit()
     if head not in (start, target):
-        raise CmtkError.of("sync-interrupted-store-moved")
+        raise CmtkError.of("sync-interrupted-stale")
     with contextlib.suppress(FileNotFoundError):
         (store.root / ".git" / "index.lock").unlink()  # left by the killed git; cmtk holds the store lock
     move_to(store, start, target)
@@ -116,6 +116,6 @@ def remove_leftovers(store: Store) -> None:
 def _require_clean(store: Store) -> None:
 
     if rotation.interrupted(store):
-        raise CmtkError.of("team-change-interrupted-run")
+        raise CmtkError.of("team-change-interrupted")
     if store.git.status():
         raise CmtkError.of("sync-uncommitted")

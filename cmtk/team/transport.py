@@ -45,25 +45,25 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
         remove_stick_leftovers(path)
         if not path.exists():
             if not path.parent.is_dir():
-                raise CmtkError.of("such-folder-usb-stick", parent=path.parent)
+                raise CmtkError.of("bundle-folder-missing", parent=path.parent)
             if remotes.bundle_used(store, remote.name) and not new_bundle:
-                raise CmtkError.of("bundle-file-though-laptop", path=path, name=remote.name)
+                raise CmtkError.of("bundle-missing", path=path, name=remote.name)
             return None
         try:
             data = crypto.decrypt(path.read_bytes(), [session.me.identity], str(path))
         except DamagedError:
             if new_bundle:  # the user asked to replace it with this laptop's copy
                 return None
-            raise CmtkError.of("bundle-damaged-opens-your", path=path, name=remote.name) from None
+            raise CmtkError.of("bundle-corrupt", path=path, name=remote.name) from None
         except DecryptError:
-            raise CmtkError.of("bundle-does-open-your", path=path) from None
+            raise CmtkError.of("bundle-wrong-key", path=path) from None
         with private_temp(store) as folder:
             bundle = folder / "incoming.bundle"
             bundle.write_bytes(data)
             try:
                 run_git(store, "bundle", "verify", "-q", str(bundle))
             except GitError:
-                raise CmtkError.of("bundle-damaged-holds-different", path=path) from None
+                raise CmtkError.of("bundle-damaged", path=path) from None
             remote.bundle_to = bundle_recipients(run_git(store, "bundle", "list-heads", str(bundle)))
             run_git(store, "fetch", "-q", "--no-tags", str(bundle), f"+refs/heads/{BRANCH}:{ref}")
     else:
@@ -81,9 +81,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
         except GitError as error:
             if "couldn't find remote ref" in str(error):
                 return None
-            raise CmtkError.of(
-                "could-fetch-from-nothing", name=remote.name, url=remote.url, reason=_reason(error)
-            ) from None
+            raise CmtkError.of("fetch-failed", name=remote.name, url=remote.url, reason=_reason(error)) from None
     try:
         fetched = run_git(store, "rev-parse", "--verify", "-q", ref + "^{commit}")
     except GitError:
@@ -95,7 +93,7 @@ def fetch(session: Session, remote: Remote, new_bundle: bool = False) -> str | N
         and not is_ancestor(store, fetched, previous)
     ):
         run_git(store, "update-ref", ref, previous)
-        raise CmtkError.of("history-rewritten-longer-holds", name=remote.name)
+        raise CmtkError.of("remote-history-rewritten", name=remote.name)
     return fetched
 
 
@@ -104,7 +102,7 @@ def _require_folder(remote: Remote) -> None:
     if remotes.is_local(remote.url):
         folder = remotes.local_path(remote.url)
         if not folder.is_dir():
-            raise CmtkError.of("such-folder-shared-drive", folder=folder)
+            raise CmtkError.of("remote-folder-missing", folder=folder)
 
 
 def _reason(error: GitError) -> str:
@@ -149,7 +147,7 @@ def push(session: Session, remote: Remote, new_bundle: bool = False) -> bool:
         message = str(error)
         if any(word in message for word in ("rejected", "fetch first", "non-fast-forward")):
             return False
-        raise CmtkError.of("could-send-your-changes", name=remote.name, url=remote.url, reason=_reason(error)) from None
+        raise CmtkError.of("send-failed", name=remote.name, url=remote.url, reason=_reason(error)) from None
     with contextlib.suppress(GitError):
         run_git(store, "update-ref", f"refs/remotes/{remote.name}/{BRANCH}", head)
     return True
@@ -235,7 +233,7 @@ def _stick_full(path: Path, need: int, free: int, old: int) -> CmtkError:
         else ""
     )
     return CmtkError.of(
-        "stick-full-bundle-needs",
+        "stick-full",
         parent=path.parent,
         megabytes=_megabytes(need),
         megabytes2=_megabytes(free),
@@ -266,7 +264,7 @@ def _write_to_stick(path: Path, data: bytes, in_place: bool) -> None:
             os.unlink(name)
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise _stick_full(path, need, free_bytes(path.parent), old) from None
-        raise CmtkError.of("could-write-bundle-your", path=path, strerror=error.strerror) from None
+        raise CmtkError.of("bundle-write-failed", path=path, strerror=error.strerror) from None
     fsync_dir(path.parent)
 
 

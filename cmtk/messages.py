@@ -468,7 +468,8 @@ CATALOGUE: dict[str, Message] = {
     "gate-date-after-today": Message("recorded as {record_date}, which is after today", shows_record=True),
     "gate-refused": Message("REFUSED ({who})"),
     "gate-review": Message("review of {review_date}: {verdict}"),
-    "gate-review-next-due": Message("review of {review_date}; the next was due {due}"),
+    "gate-review-next-due": Message("review of {review_date}; the next is due {due}"),
+    "gate-review-overdue": Message("review of {review_date}; the next was due {due}"),
     "gate-review-passes-closure-waits": Message(
         "review of {review_date} passes, but closure must wait until {earliest} ({describe_duration} after it)"
     ),

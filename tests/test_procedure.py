@@ -410,6 +410,9 @@ def test_an_overdue_latest_review_blocks_closure(store, monkeypatch):
     passing_review(store, case_id, dt.date(2026, 7, 1))
     gate = requirement(case_id, "review-current")
     assert not gate["met"] and "the next was due 2027-01-01" in gate["detail"]
+    passing_review(store, case_id, dt.date(2027, 1, 15))  # a review held since: met, and the next is ahead
+    gate = requirement(case_id, "review-current")
+    assert gate["met"] and gate["detail"] == "review of 2027-01-15; the next is due 2027-07-15", gate
 
 
 # -- 7. N/A only where the form says when ------------------------------------------------------

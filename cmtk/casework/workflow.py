@@ -433,7 +433,7 @@ def review_current(ctx: Context, rule: dict) -> Check:
     due = dates.add_duration(review_date, every)
     closure_day = _closure_day(ctx)
     if closure_day > due:
-        return _check(False, "gate-review-next-due", review_date=review_date.isoformat(), due=due.isoformat())
+        return _check(False, "gate-review-overdue", review_date=review_date.isoformat(), due=due.isoformat())
     return _check(True, "gate-review-next-due", review_date=review_date.isoformat(), due=due.isoformat())
 
 

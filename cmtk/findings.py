@@ -15,10 +15,5 @@ class Finding:
     code: str
     message: str
 
-    @property
-    def source(self) -> str:
-        """Former name of `where` (read only), kept for callers not yet moved."""
-        return self.where
-
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"

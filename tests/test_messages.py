@@ -193,7 +193,7 @@ def test_finding_carries_the_code_and_where():
     assert made == Finding(
         "cases/ab/x.age", "unexpected-file", messages.CATALOGUE["unexpected-file:misplaced"].template
     )
-    assert made.source == made.where == "cases/ab/x.age"  # the former name still reads
+    assert made.where == "cases/ab/x.age"
     assert str(made).startswith("cases/ab/x.age: not where cmtk keeps attached files")
 
 

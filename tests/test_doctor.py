@@ -134,3 +134,11 @@ def test_a_full_check_decrypts_each_record_once(tmp_path, monkeypatch):
     assert doctor.check(session, full=True) == []
     records = [session.store.relative(p) for p in session.store.record_files()]
     assert len(records) >= 3 and {opened[r] for r in records} == {1}
+
+
+def test_the_working_tree_is_listed_without_entering_git(tmp_path):
+    session, _ = make_store(tmp_path)
+    case_id = add_canary_case(session)
+    listed = doctor._working_files(session.store)
+    assert ".cmtk/recipients.txt" in listed and any(f.startswith(f"cases/{case_id[:2]}/{case_id}/") for f in listed)
+    assert listed == sorted(listed) and not [f for f in listed if f == ".git" or f.startswith(".git/")]

@@ -14,6 +14,7 @@ import contextlib
 import datetime
 import itertools
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from cmtk.store.session import (
     Session,
     Store,
     is_attachment_path,
+    is_record_path,
 )
 from cmtk.team import integrate, roster, rotation, sync
 from cmtk.team.outcome import Outcome
@@ -57,12 +59,16 @@ def stanza_count(data: bytes) -> int:
 
 
 def _working_files(store: Store) -> list[str]:
+    """Every file of the working tree, relative to the store with /; .git is not entered (it holds most of
+    the store's files, and a warm doctor at 10,000 cases spent a quarter of its time walking it)."""
+    root = str(store.root)
     found = []
-    for path in store.root.rglob("*"):
-        rel = store.relative(path)
-        if rel == ".git" or rel.startswith(".git/") or path.is_dir():
-            continue
-        found.append(rel)
+    for folder, folders, names in os.walk(root):
+        if folder == root:
+            folders[:] = [f for f in folders if f != ".git"]
+        inside = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if inside == "." else inside + "/"
+        found += [prefix + name for name in names]
     return sorted(found)
 
 
@@ -198,7 +204,8 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         return findings  # some of its files are new, some not yet: repair first
 
     # 1. Nothing plaintext or unknown in the working tree.
-    for rel in _working_files(store):
+    working = _working_files(store)
+    for rel in working:
         name = rel.rsplit("/", 1)[-1]
         if name.startswith(TEMP_PREFIX):
             add(rel, "leftover-temp")
@@ -252,7 +259,10 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
     verifier = summary.Verifier(session)
     verified: set[str] = set()
     wrong_summaries: set[str] = set()
-    to_check = [p for p in store.record_files() if changed is None or store.relative(p) in changed]
+    if changed is None:
+        to_check = list(store.record_files())
+    else:  # only what changed: no walk over every record file
+        to_check = sorted(store.root / rel for rel in changed if is_record_path(rel) and (store.root / rel).is_file())
     number = 0
     with session.keeping_reads():
         for folder, paths in itertools.groupby(to_check, key=lambda p: p.parent):
@@ -268,7 +278,7 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
                     wrong_summaries.add(case_id)
             session.forget_reads()
 
-    for rel in _working_files(store):
+    for rel in working:
         if changed is not None and rel not in changed:
             continue  # its record was checked (and found it) at the last clean check
         if is_attachment_path(rel) and rel not in attached and not rel.rsplit("/", 1)[-1].startswith(TEMP_PREFIX):

@@ -57,6 +57,17 @@ LOCK_WAIT_SECONDS = float(os.environ.get("CMTK_LOCK_TIMEOUT", "30"))
 Progress = Callable[[int, int], None]
 
 
+def is_record_path(relative: str) -> bool:
+    """A record file's path (relative to the store, with /): what `Store.record_files` lists."""
+    parts = relative.split("/")
+    return (
+        parts[0] in RECORD_DIRS
+        and relative.endswith(".age")
+        and not parts[-1].startswith(TEMP_PREFIX)
+        and (len(parts) < 2 or parts[-2] != ATTACHMENTS_DIR)
+    )
+
+
 def is_attachment_path(relative: str) -> bool:
     """An attached file (`cases/<shard>/<CASE-ID>/files/<id>.age`), not a record: it is never read as one."""
     parts = relative.split("/")

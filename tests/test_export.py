@@ -116,6 +116,17 @@ def _index_rows(made) -> dict:
     return summary.load(Store(made.store).unlock(made.identity))
 
 
+def _named(secret: str, text: str) -> bool:
+    """SECRET stands in TEXT as a word of its own (any case): a nickname such as 'Ami' is not found inside
+    'family' (the training banner), which made this test fail whenever the banner came into its output."""
+    return re.search(rf"(?<!\w){re.escape(secret.casefold())}(?!\w)", text.casefold()) is not None
+
+
+def test_a_name_is_found_as_a_word_only():
+    assert _named("Ami", "cases of AMI, placed") and _named("Njoroge-Demo", "x njoroge-demo y")
+    assert not _named("Ami", "TRAINING store: every child and family in it is fictional.")
+
+
 @pytest.mark.slow  # the demo store
 def test_nothing_in_the_export_identifies_a_child_a_family_or_a_caseworker(built):
     made, env = built
@@ -129,7 +140,7 @@ def test_nothing_in_the_export_identifies_a_child_a_family_or_a_caseworker(built
         secrets |= {str(child[k]) for k in ("note", "goal") if child.get(k)}
     secrets |= {m["name"] for m in data["team"]} | {data["trainer"], "Demo"}
     # the organisation's own name is there on purpose (and shares a word with one fictional child's name)
-    found = [s for s in secrets if s and s.casefold() in text.replace(ORG, "").casefold()]
+    found = [s for s in secrets if s and _named(s, text.replace(ORG, ""))]
     assert found == []
     assert set(re.findall(r"\d{4}-\d{2}-\d{2}", text)) == {TODAY}, "no date but the as-of date"
     assert not re.search(r"\b[0-9A-Z]{8}\b", text.replace("TRAINING", "")), "nothing shaped like a case id"

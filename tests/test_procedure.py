@@ -792,8 +792,8 @@ def test_hints_say_to_wait_when_waiting_is_the_remedy(store, monkeypatch):
     assert requirement(future, "placement-happened")["met"]
 
 
-@pytest.mark.parametrize("command", ["breakdown", "transfer"])
+@pytest.mark.parametrize("command", [["case", "breakdown"], ["case", "transfer"], ["visit"], ["record"]])
 def test_an_unknown_case_is_refused_before_any_question_is_asked(store, command):
-    refused = invoke(["case", command, "K7Q2MX4P"])
+    refused = invoke([*command, "K7Q2MX4P", *(["closure"] if command == ["record"] else [])])
     assert refused.exit_code == 1
     assert "K7Q2MX4P" in refused.output and "--from" not in refused.output

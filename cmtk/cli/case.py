@@ -118,7 +118,7 @@ def record(
     if source:
         body = read_yaml(source)
     else:
-        session.case_records(case_id)  # an unknown case fails before any question is asked
+        session.store.existing_case_dir(case_id)  # an unknown case fails before any question is asked
         body = _prompt_body(session, form, tuple(s.id for s in form.sections), interactive)
     saved = cases.record_form(session, case_id, form_id, body, date=when, today=dates.today(), dry_run=dry_run)
     if dry_run:

@@ -31,13 +31,13 @@ def visit(
 
     case_id = ids.normalise_case_id(case)
     session = open_session(ctx)
+    session.store.existing_case_dir(case_id)  # an unknown case fails before the form is asked for
     day = session.store.optional_date(date, "--date", dates.today())
     form = definitions.load_form("monitoring", session.store.root)
     needed = tuple(s for s in monitoring.needed_sections(form) if s != "visit")
     if source:
         extra = read_yaml(source)
     elif is_terminal():
-        session.case_records(case_id)  # an unknown case fails before any question is asked
         trimmed = type(form)(**{**form.__dict__, "sections": tuple(s for s in form.sections if s.id != "visit")})
         extra = _prompt_body(session, trimmed, needed, False)
     else:

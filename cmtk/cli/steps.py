@@ -191,7 +191,7 @@ def _whole_form(session, case_id: str, form_id: str, source: str | None) -> dict
     """The form's answers: from `--from` YAML, else asked section by section."""
     if source:
         return read_yaml(source)
-    session.case_records(case_id)  # an unknown case fails before any question is asked
+    session.store.existing_case_dir(case_id)  # an unknown case fails before any question is asked
     form = definitions.load_form(form_id, session.store.root)
     return _prompt_body(session, form, tuple(s.id for s in form.sections), False)
 

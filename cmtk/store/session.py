@@ -156,6 +156,15 @@ class Store:
     def case_dir(self, case_id: str) -> Path:
         return self.root / CASES_DIR / ids.shard(case_id) / case_id
 
+    def existing_case_dir(self, case_id: str) -> Path:
+        """The case's folder; an unknown case id is refused (with the near ids), nothing decrypted."""
+        folder = self.case_dir(case_id)
+        if not folder.is_dir():
+            close = ids.one_off(case_id, self.case_ids())
+            hint = f"did you mean {' or '.join(close[:3])}? " if close else ""
+            raise CmtkError.of("no-such-case-hint", case_id=case_id, hint=hint)
+        return folder
+
     def case_ids(self) -> list[str]:
         base = self.root / CASES_DIR
         if not base.is_dir():
@@ -569,11 +578,7 @@ class Session:
         return record
 
     def case_records(self, case_id: str) -> list[records.Record]:
-        folder = self.store.case_dir(case_id)
-        if not folder.is_dir():
-            close = ids.one_off(case_id, self.store.case_ids())
-            hint = f"did you mean {' or '.join(close[:3])}? " if close else ""
-            raise CmtkError.of("no-such-case-hint", case_id=case_id, hint=hint)
+        folder = self.store.existing_case_dir(case_id)
         found = [
             self.read_record(path) for path in sorted(folder.glob("*.age")) if not path.name.startswith(TEMP_PREFIX)
         ]

@@ -380,12 +380,6 @@ class Verifier:
         return any(fresh[k] != row.get(k) for k in fresh)
 
 
-def verify(session: Session, only: set[str] | None = None) -> list[str]:
-    """Cases whose stored summary differs from their records (for `cmtk doctor`); `only`: just these cases."""
-    verifier = Verifier(session)
-    return [case_id for case_id in verifier.case_ids if (only is None or case_id in only) and verifier.wrong(case_id)]
-
-
 FIND_COLUMNS = ["case", "name", "nickname", "worker", "status", "step"]
 
 

@@ -257,8 +257,7 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
         None if changed is None else {p.split("/")[2] for p in changed if p.startswith("cases/") and p.count("/") >= 3}
     )
     verifier = summary.Verifier(session)
-    verified: set[str] = set()
-    wrong_summaries: set[str] = set()
+    summary_wrong: dict[str, bool] = {}  # case -> its stored summary differs from the records just read
     if changed is None:
         to_check = list(store.record_files())
     else:  # only what changed: no walk over every record file
@@ -273,9 +272,7 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
                 _check_record(session, path, current, loaded_forms, attached, add)
             case_id = folder.name
             if store.relative(folder).startswith("cases/") and (touched is None or case_id in touched):
-                verified.add(case_id)
-                if verifier.wrong(case_id):
-                    wrong_summaries.add(case_id)
+                summary_wrong[case_id] = verifier.wrong(case_id)
             session.forget_reads()
 
     for rel in working:
@@ -285,9 +282,10 @@ def _check(session: Session, changed: set[str] | None, progress: Progress | None
             add(rel, "attachment:orphan")
 
     for case_id in verifier.case_ids:
-        if case_id not in verified and (touched is None or case_id in touched) and verifier.wrong(case_id):
-            wrong_summaries.add(case_id)  # indexed, but no record file was checked (none left, or unchanged)
-        if case_id in wrong_summaries:
+        if touched is not None and case_id not in touched:
+            continue
+        # a case indexed but with no record file checked above (none left, or none changed) is compared now
+        if summary_wrong[case_id] if case_id in summary_wrong else verifier.wrong(case_id):
             add(".git/cmtk/summary.age", "index", case=case_id)
 
     # 5. Git: settings that would leak plaintext, uncommitted work, object database.

@@ -621,13 +621,18 @@ def placeholders_of(key: str) -> set[str]:
     return placeholders(CATALOGUE[key].template)
 
 
-def text(key: str, /, **params: Any) -> str:
-    """The message of catalogue entry KEY, filled in; a missing or unexpected parameter is a bug (KeyError)."""
-    template = CATALOGUE[key].template
+def _fill(table: dict[str, Message], key: str, params: dict[str, Any]) -> str:
+    """Entry KEY of TABLE filled in; a missing or unexpected parameter is a bug (KeyError)."""
+    template = table[key].template
     wanted = placeholders(template)
     if set(params) != wanted:
         raise KeyError(f"{key}: takes {sorted(wanted)}, given {sorted(params)}")
     return template.format(**params)
+
+
+def text(key: str, /, **params: Any) -> str:
+    """The message of finding entry KEY (CATALOGUE), filled in."""
+    return _fill(CATALOGUE, key, params)
 
 
 class Text(str):
@@ -1821,9 +1826,5 @@ ERRORS: dict[str, Message] = {
 
 
 def error_text(code: str, /, **params: Any) -> str:
-    """The message of error CODE, filled in; a missing or unexpected parameter is a bug (KeyError)."""
-    template = ERRORS[code].template
-    wanted = placeholders(template)
-    if set(params) != wanted:
-        raise KeyError(f"{code}: takes {sorted(wanted)}, given {sorted(params)}")
-    return template.format(**params)
+    """The message of error CODE (ERRORS), filled in."""
+    return _fill(ERRORS, code, params)
